@@ -1,0 +1,94 @@
+"""The outcome-payment rules engine: verified results in, what each payer owes out.
+
+Design overview
+---------------
+Pure Python, no Django: the services load VERIFIED results and the programme's
+rules, call ``compute_outcome_payments`` and store the plan it returns.
+
+- ``definitions`` — frozen dataclasses for the rules (``ProgrammeRules`` →
+  ``MetricRule`` → one mechanism), read from and written to the programme
+  JSON with ``from_dict``/``to_dict``; a bad value raises ``RuleError`` naming
+  its JSON path (``metrics[2].mechanism.tiers[1].min_improvement``).
+- ``rate_card`` — price per outcome unit; per-participant, per-metric and
+  contract caps applied in date order.
+- ``comparison`` — improvement over a comparison group against cohort and
+  pooled thresholds (per-point price or tiers); attrition-adjusted targets.
+- ``savings_share`` — a share of cost avoided, switching share once the
+  investors' principal and return are covered.
+- ``compute`` — the entry point: termination, pricing, caps, lines, co-payer
+  split with ``sib.money.allocate``, the ``OutcomePaymentPlan``.
+
+Every mechanism turns results into ``Claim`` s (an amount priced for named
+result ids); caps and rules turn claims, or parts of them, into
+``NotPayable`` items with a reason. Nothing is dropped silently: the paid
+amounts plus the capped-off amounts equal what was priced.
+
+Money is always an ``int`` of minor units. Rounding is documented where it
+happens: improvements and rates to 0.0001 half even before thresholds;
+money computed from a Decimal to the cent half up.
+"""
+
+from payments.rules.comparison import (
+    ComparisonResult,
+    TargetResult,
+    attrition_adjusted_target,
+    improvement,
+    pooled_improvement,
+)
+from payments.rules.compute import (
+    CapHeadroom,
+    NotPayableLine,
+    OutcomePaymentPlan,
+    PayerAmount,
+    PaymentLine,
+    compute_outcome_payments,
+)
+from payments.rules.definitions import (
+    ComparisonMechanism,
+    Direction,
+    Indexation,
+    IndexFactor,
+    MetricRule,
+    NotPayableReason,
+    PayerShare,
+    ProgrammeRules,
+    RateCardMechanism,
+    RuleError,
+    SavingsShareMechanism,
+    TargetMechanism,
+    Tier,
+    TierBasis,
+)
+from payments.rules.rate_card import AggregateResult, ParticipantOutcome
+from payments.rules.savings_share import SavingsResult
+
+__all__ = [
+    "AggregateResult",
+    "CapHeadroom",
+    "ComparisonMechanism",
+    "ComparisonResult",
+    "Direction",
+    "IndexFactor",
+    "Indexation",
+    "MetricRule",
+    "NotPayableLine",
+    "NotPayableReason",
+    "OutcomePaymentPlan",
+    "ParticipantOutcome",
+    "PayerAmount",
+    "PayerShare",
+    "PaymentLine",
+    "ProgrammeRules",
+    "RateCardMechanism",
+    "RuleError",
+    "SavingsResult",
+    "SavingsShareMechanism",
+    "TargetMechanism",
+    "TargetResult",
+    "Tier",
+    "TierBasis",
+    "attrition_adjusted_target",
+    "compute_outcome_payments",
+    "improvement",
+    "pooled_improvement",
+]

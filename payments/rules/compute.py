@@ -1,0 +1,426 @@
+"""Compute what each payer owes from verified results: the engine's entry point."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from payments.rules.comparison import (
+    ComparisonResult,
+    TargetResult,
+    comparison_claims,
+    target_claims,
+)
+from payments.rules.definitions import (
+    Claim,
+    ComparisonMechanism,
+    Mechanism,
+    NotPayable,
+    NotPayableReason,
+    ProgrammeRules,
+    RateCardMechanism,
+    RuleError,
+    SavingsShareMechanism,
+    TargetMechanism,
+)
+from payments.rules.rate_card import (
+    AggregateResult,
+    ParticipantOutcome,
+    apply_amount_cap,
+    apply_count_caps,
+    apply_participant_cap,
+    rate_card_claims,
+)
+from payments.rules.savings_share import SavingsResult, savings_share_claims
+from sib.money import allocate
+
+
+@dataclass(frozen=True, slots=True)
+class PayerAmount:
+    """One co-payer's part of a payment line."""
+
+    payer: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    """What is payable for one metric x cohort x period at one price, and who pays it."""
+
+    metric: str
+    cohort: str
+    period: str
+    result_ids: tuple[str, ...]
+    count: int
+    amount: int
+    unit_price: int | None
+    improvement: Decimal | None
+    share_percent: Decimal | None
+    payers: tuple[PayerAmount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotPayableLine:
+    """What is not payable for one metric x cohort x period, and the rule that stopped it.
+
+    ``amount`` is what the results would have paid had that rule not applied:
+    the capped-off part for a cap, the full price after termination, and 0
+    for a threshold or target that was not reached.
+    """
+
+    metric: str
+    cohort: str
+    period: str
+    reason: NotPayableReason
+    result_ids: tuple[str, ...]
+    count: int
+    amount: int
+    improvement: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class CapHeadroom:
+    """How much of a cap is used and left; ``unit`` is "amount" (cents) or "count"."""
+
+    cap: str
+    metric: str | None
+    unit: str
+    limit: int
+    used: int
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomePaymentPlan:
+    """Every payable and not-payable line of a programme, with caps and totals."""
+
+    currency: str
+    lines: tuple[PaymentLine, ...]
+    not_payable: tuple[NotPayableLine, ...]
+    headroom: tuple[CapHeadroom, ...]
+    total: int
+    payer_totals: tuple[PayerAmount, ...]
+    not_payable_total: int
+    metric_totals: dict[str, int] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return a canonical JSON-ready dict: ints for money, strings for Decimals, ISO dates."""
+        return _canonical(
+            {
+                "currency": self.currency,
+                "lines": [_line_dict(line) for line in self.lines],
+                "not_payable": [_not_payable_dict(line) for line in self.not_payable],
+                "headroom": [_plain(item) for item in self.headroom],
+                "total": self.total,
+                "payer_totals": [_plain(item) for item in self.payer_totals],
+                "not_payable_total": self.not_payable_total,
+                "metric_totals": self.metric_totals,
+            }
+        )
+
+
+def compute_outcome_payments(
+    *,
+    rules: ProgrammeRules,
+    participant_outcomes: Iterable[ParticipantOutcome] = (),
+    aggregate_results: Iterable[AggregateResult] = (),
+    comparison_results: Iterable[ComparisonResult] = (),
+    target_results: Iterable[TargetResult] = (),
+    savings_results: Iterable[SavingsResult] = (),
+    repayment_target: int | None = None,
+    terminated_on: date | None = None,
+) -> OutcomePaymentPlan:
+    """Compute the outcome payment plan from VERIFIED results only.
+
+    Steps, in the order the deals apply them: drop results dated after an
+    early termination; price each mechanism; cap per participant, then per
+    metric (count, then amount), then the contract, each in date order;
+    group into lines; split each line between co-payers with
+    ``sib.money.allocate``. ``repayment_target`` is the investors' principal
+    plus agreed return that savings-share results pay at the first share.
+    """
+    participant_outcomes = list(participant_outcomes)
+    aggregate_results = list(aggregate_results)
+    comparison_results = list(comparison_results)
+    target_results = list(target_results)
+    savings_results = list(savings_results)
+    _check_kinds(rules, "participant_outcomes", participant_outcomes, RateCardMechanism)
+    _check_kinds(rules, "aggregate_results", aggregate_results, RateCardMechanism)
+    _check_kinds(rules, "comparison_results", comparison_results, ComparisonMechanism)
+    _check_kinds(rules, "target_results", target_results, TargetMechanism)
+    _check_kinds(rules, "savings_results", savings_results, SavingsShareMechanism)
+    _check_counts(aggregate_results, target_results, comparison_results, savings_results)
+
+    def in_time(on: date) -> bool:
+        # A result dated on the termination day still pays; the day after not.
+        return terminated_on is None or on <= terminated_on
+
+    refused: list[NotPayable] = []
+
+    cards = rate_card_claims(rules, participant_outcomes, aggregate_results)
+    late = [claim for claim in cards if not in_time(claim.on)]
+    refused += [NotPayable(claim, NotPayableReason.AFTER_TERMINATION) for claim in late]
+    claims = [claim for claim in cards if in_time(claim.on)]
+    claims, stopped = apply_participant_cap(claims, rules.participant_cap)
+    refused += stopped
+    claims, stopped = apply_count_caps(claims, rules)
+    refused += stopped
+
+    by_metric: dict[str, list[ComparisonResult]] = defaultdict(list)
+    for result in comparison_results:
+        if in_time(result.reported_on):
+            by_metric[result.metric].append(result)
+        else:
+            refused.append(
+                _late(result.metric, result.cohort, result.period, result.id, result.reported_on)
+            )
+    for metric in sorted(by_metric):
+        priced, stopped = comparison_claims(
+            rules, metric, by_metric[metric], terminated=terminated_on is not None
+        )
+        claims += priced
+        refused += stopped
+
+    priced, stopped = target_claims(rules, [r for r in target_results if in_time(r.achieved_on)])
+    claims += priced
+    refused += stopped
+    refused += [
+        _late(r.metric, r.cohort, r.period, r.id, r.achieved_on)
+        for r in target_results
+        if not in_time(r.achieved_on)
+    ]
+
+    claims += savings_share_claims(
+        rules, [r for r in savings_results if in_time(r.achieved_on)], repayment_target
+    )
+    refused += [
+        _late(r.metric, r.cohort, r.period, r.id, r.achieved_on)
+        for r in savings_results
+        if not in_time(r.achieved_on)
+    ]
+
+    capped: list[Claim] = []
+    for metric in rules.metrics:
+        mine = [claim for claim in claims if claim.metric == metric.code]
+        paid, stopped = apply_amount_cap(
+            mine, metric.max_amount, NotPayableReason.METRIC_AMOUNT_CAP
+        )
+        capped += paid
+        refused += stopped
+    claims, stopped = apply_amount_cap(capped, rules.contract_cap, NotPayableReason.CONTRACT_CAP)
+    refused += stopped
+
+    return _plan(rules, claims, refused)
+
+
+def _check_kinds(
+    rules: ProgrammeRules,
+    name: str,
+    results: Sequence[Any],
+    kind: type[Mechanism],
+) -> None:
+    for i, result in enumerate(results):
+        metric = rules.metric(result.metric) if _known(rules, result.metric) else None
+        if metric is None:
+            raise RuleError(f"{name}[{i}].metric", f"unknown metric {result.metric!r}")
+        if not isinstance(metric.mechanism, kind):
+            raise RuleError(
+                f"{name}[{i}].metric",
+                f"metric {result.metric!r} pays by {metric.mechanism.kind}, not {kind.kind}",
+            )
+
+
+def _known(rules: ProgrammeRules, code: str) -> bool:
+    return any(metric.code == code for metric in rules.metrics)
+
+
+def _check_counts(*groups: Sequence[Any]) -> None:
+    fields = ("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size")
+    for results in groups:
+        for result in results:
+            for name in fields:
+                value = getattr(result, name, 0)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise RuleError(f"{result.id}.{name}", "must be a non-negative integer")
+            cost = getattr(result, "cost_avoided", 0)
+            if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+                raise RuleError(f"{result.id}.cost_avoided", "must be non-negative integer cents")
+
+
+def _late(metric: str, cohort: str, period: str, result_id: str, on: date) -> NotPayable:
+    claim = Claim(
+        metric=metric,
+        cohort=cohort,
+        period=period,
+        on=on,
+        result_ids=(result_id,),
+        count=0,
+        amount=0,
+    )
+    return NotPayable(claim, NotPayableReason.AFTER_TERMINATION)
+
+
+def _plan(
+    rules: ProgrammeRules, claims: Sequence[Claim], refused: Sequence[NotPayable]
+) -> OutcomePaymentPlan:
+    shares = [payer.share_percent for payer in rules.payers]
+    lines = []
+    for key, group in _grouped(claims, _line_key).items():
+        metric, cohort, period, unit_price, improvement, share = key
+        amount = sum(claim.amount for claim in group)
+        # One allocation per line: splitting each outcome and summing would
+        # round once per outcome and drift from the line total's own split.
+        parts = allocate(amount, shares)
+        lines.append(
+            PaymentLine(
+                metric=metric,
+                cohort=cohort,
+                period=period,
+                result_ids=_ids(group),
+                count=sum(claim.count for claim in group),
+                amount=amount,
+                unit_price=unit_price,
+                improvement=improvement,
+                share_percent=share,
+                payers=tuple(
+                    PayerAmount(payer.payer, part)
+                    for payer, part in zip(rules.payers, parts, strict=True)
+                ),
+            )
+        )
+    not_payable = []
+    for key, group in _grouped(
+        refused, lambda item: (*_place(item.claim), item.reason, item.claim.improvement)
+    ).items():
+        metric, cohort, period, reason, improvement = key
+        not_payable.append(
+            NotPayableLine(
+                metric=metric,
+                cohort=cohort,
+                period=period,
+                reason=reason,
+                result_ids=_ids([item.claim for item in group]),
+                count=sum(item.claim.count for item in group),
+                amount=sum(item.claim.amount for item in group),
+                improvement=improvement,
+            )
+        )
+    payer_totals = tuple(
+        PayerAmount(payer.payer, sum(line.payers[i].amount for line in lines))
+        for i, payer in enumerate(rules.payers)
+    )
+    metric_totals = {
+        metric.code: sum(line.amount for line in lines if line.metric == metric.code)
+        for metric in rules.metrics
+    }
+    return OutcomePaymentPlan(
+        currency=rules.currency,
+        lines=tuple(lines),
+        not_payable=tuple(not_payable),
+        headroom=_headroom(rules, claims),
+        total=sum(line.amount for line in lines),
+        payer_totals=payer_totals,
+        not_payable_total=sum(line.amount for line in not_payable),
+        metric_totals=metric_totals,
+    )
+
+
+def _place(claim: Claim) -> tuple[str, str, str]:
+    return (claim.metric, claim.cohort, claim.period)
+
+
+def _line_key(claim: Claim) -> tuple[Any, ...]:
+    return (*_place(claim), claim.unit_price, claim.improvement, claim.share_percent)
+
+
+def _grouped[T](items: Iterable[T], key: Any) -> dict[Any, list[T]]:
+    groups: dict[Any, list[T]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    # Sorted on a string form so None and values of mixed types compare, and
+    # the plan never depends on the order the caller passed results in.
+    return {k: groups[k] for k in sorted(groups, key=_sort_key)}
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(
+        (value is None, str(value) if not isinstance(value, int | Decimal) else value)
+        for value in key
+    )
+
+
+def _ids(claims: Iterable[Claim]) -> tuple[str, ...]:
+    return tuple(sorted({result_id for claim in claims for result_id in claim.result_ids}))
+
+
+def _headroom(rules: ProgrammeRules, claims: Sequence[Claim]) -> tuple[CapHeadroom, ...]:
+    items = []
+    for metric in rules.metrics:
+        mine = [claim for claim in claims if claim.metric == metric.code]
+        if metric.max_count is not None:
+            used = sum(claim.count for claim in mine)
+            items.append(
+                CapHeadroom(
+                    "metric_count_cap",
+                    metric.code,
+                    "count",
+                    metric.max_count,
+                    used,
+                    metric.max_count - used,
+                )
+            )
+        if metric.max_amount is not None:
+            used = sum(claim.amount for claim in mine)
+            items.append(
+                CapHeadroom(
+                    "metric_amount_cap",
+                    metric.code,
+                    "amount",
+                    metric.max_amount,
+                    used,
+                    metric.max_amount - used,
+                )
+            )
+    if rules.contract_cap is not None:
+        used = sum(claim.amount for claim in claims)
+        items.append(
+            CapHeadroom(
+                "contract_cap", None, "amount", rules.contract_cap, used, rules.contract_cap - used
+            )
+        )
+    return tuple(items)
+
+
+# --- Canonical JSON ---------------------------------------------------------
+
+
+def _line_dict(line: PaymentLine) -> dict[str, Any]:
+    data = _plain(line)
+    data["payers"] = [_plain(payer) for payer in line.payers]
+    return data
+
+
+def _not_payable_dict(line: NotPayableLine) -> dict[str, Any]:
+    return _plain(line)
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool | int | str) or value is None:
+        return value.value if hasattr(value, "value") else value
+    raise TypeError(f"cannot put {type(value).__name__} in the plan's JSON")
