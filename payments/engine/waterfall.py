@@ -1,0 +1,669 @@
+"""Waterfall: how each outcome payment received is shared out.
+
+Design overview
+===============
+
+Terms are data
+--------------
+A deal is described by two pieces of data, never by code:
+
+* ``Tranche`` rows: an id, a ``TrancheKind``, the investors in it (each with
+  dated ``Drawdown``s), an optional return cap (``AnnualRateCap``,
+  ``IrrCap`` or ``MultipleCap``) and, for a guarantee, the id of the tranche
+  it ``protects``. A guarantor's cover is its ``commitment``.
+* an ordered tuple of steps: ``Fees``, ``Principal``, ``Return``,
+  ``GuaranteeReimbursement``, ``ProviderSuccessFee``, ``Recycle``,
+  ``ResidualToPayer``. Seniority *is* the order: "senior principal, senior
+  return, junior principal, ..." is a list, and a recoverable grant is
+  repaid "only from surplus" because its ``Principal`` step comes after the
+  senior steps.
+
+Each payment received walks the steps in order. A step takes the smaller of
+what is left and what is due to it; what is left after the last step (or at
+``ResidualToPayer``) is the residual: it stays with the payer, or is not
+claimed from it.
+
+Sign convention
+---------------
+Every amount is a non-negative ``int`` of minor units; the record says the
+direction. A ``Drawdown`` is money in from an investor, a ``Distribution``
+is money out to a recipient, a ``GuaranteeCall`` is money from guarantors to
+the protected investors. Only ``metrics`` turns these into signed cash flows
+(drawdowns negative, distributions positive) for XIRR.
+
+Splitting and rounding
+----------------------
+Within a step, money is split between the tranche's investors pro rata by
+capital *drawn* to date, each investor capped at what is due to them
+(outstanding principal, or return up to the cap). When someone's pro-rata
+part exceeds their due, they get exactly their due and the rest is split
+again among the others ("water-filling"). Every split goes through
+``sib.money.allocate``, so the parts add up to the step total to the cent.
+
+Return caps:
+
+* ``AnnualRateCap``: simple interest (no compounding) on outstanding
+  principal, ACT/365: actual days elapsed, always divided by 365, leap years
+  included. Accrual is kept exact (an integer numerator of cents x days,
+  so no rounding ever accumulates) and the accrued total is rounded to the
+  cent once per payment date, half to even; what is due is that rounded
+  total minus return already paid.
+* ``IrrCap``: the most that can be paid at a date without the investor's
+  XIRR (ACT/365, annual compounding, as pyxirr computes it) exceeding the
+  cap, minus the outstanding principal that still has to come back; rounded
+  *down* to the cent so that the cap is never crossed.
+* ``MultipleCap``: total returned <= multiple x drawn, i.e. return <=
+  (multiple - 1) x drawn, rounded down.
+
+Fee and success-fee shares are rounded half to even.
+
+Guarantees
+----------
+At the end date (programme end or early termination) each guarantee
+covers the outstanding principal of the tranche it protects, up to its
+remaining cover. Junior tranches absorb their losses first through the step
+order: they rank after the protected tranche, so by the end date they have
+received nothing the protected tranche was still owed. The call is split
+between guarantors by commitment and paid to protected investors pro rata
+by their outstanding principal. The called amount becomes the guarantee
+tranche's drawn capital, which ``GuaranteeReimbursement`` repays if money
+arrives later. Return stops accruing at the end date.
+
+Money clawed back (a negative payment) is not supported; a correction is a
+new, lower schedule computed from corrected inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal, localcontext
+from enum import StrEnum
+from typing import ClassVar, NamedTuple
+
+from sib.money import allocate
+
+__all__ = [
+    "AnnualRateCap",
+    "Distribution",
+    "Drawdown",
+    "Fees",
+    "GuaranteeCall",
+    "GuaranteeReimbursement",
+    "InvalidTermsError",
+    "Investor",
+    "IrrCap",
+    "MultipleCap",
+    "Principal",
+    "ProviderSuccessFee",
+    "Recycle",
+    "ResidualToPayer",
+    "Return",
+    "ReturnCap",
+    "Step",
+    "Tranche",
+    "TrancheBook",
+    "TrancheKind",
+    "WaterfallError",
+    "WaterfallState",
+    "split_capped",
+    "validate_terms",
+]
+
+DAYS_PER_YEAR = 365
+
+
+class WaterfallError(ValueError):
+    """Base class of waterfall errors."""
+
+
+class InvalidTermsError(WaterfallError):
+    """The tranches, steps or payments do not describe a valid deal."""
+
+
+class TrancheKind(StrEnum):
+    SENIOR_LOAN = "senior_loan"
+    SUBORDINATED_LOAN = "subordinated_loan"
+    EQUITY = "equity"
+    RECOVERABLE_GRANT = "recoverable_grant"
+    GUARANTEE = "guarantee"
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    on: date
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Investor:
+    """An investor's position in one tranche.
+
+    ``commitment`` is informative for lenders; for a guarantor it is the
+    cover it gives.
+    """
+
+    id: str
+    drawdowns: tuple[Drawdown, ...] = ()
+    commitment: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AnnualRateCap:
+    """Return capped at simple interest ``rate`` p.a. (ACT/365) on outstanding principal."""
+
+    rate: Decimal
+    kind: ClassVar[str] = "annual_rate"
+
+
+@dataclass(frozen=True, slots=True)
+class IrrCap:
+    """Return capped so that the investor's XIRR never exceeds ``rate``."""
+
+    rate: Decimal
+    kind: ClassVar[str] = "irr"
+
+
+@dataclass(frozen=True, slots=True)
+class MultipleCap:
+    """Total returned (principal and return) capped at ``multiple`` x drawn."""
+
+    multiple: Decimal
+    kind: ClassVar[str] = "multiple"
+
+
+ReturnCap = AnnualRateCap | IrrCap | MultipleCap
+
+
+@dataclass(frozen=True, slots=True)
+class Tranche:
+    """A class of capital; ``cap`` None means its return is uncapped."""
+
+    id: str
+    kind: TrancheKind
+    investors: tuple[Investor, ...]
+    cap: ReturnCap | None = None
+    protects: str | None = None
+
+    @property
+    def cover(self) -> int:
+        """Return the total cover of a guarantee tranche."""
+        return sum(investor.commitment for investor in self.investors)
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    """Pay ``recipient`` a fixed ``amount`` per payment or a ``share`` of what reaches the step.
+
+    ``cap`` limits the total paid by this step over the whole schedule. An
+    unpaid fixed fee is not carried to the next payment.
+    """
+
+    recipient: str
+    amount: int = 0
+    share: Decimal = Decimal(0)
+    cap: int | None = None
+    kind: ClassVar[str] = "fees"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Repay the outstanding drawn principal of ``tranche``."""
+
+    tranche: str
+    kind: ClassVar[str] = "principal"
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """Pay the return of ``tranche`` up to its cap."""
+
+    tranche: str
+    kind: ClassVar[str] = "return"
+
+
+@dataclass(frozen=True, slots=True)
+class GuaranteeReimbursement:
+    """Repay the guarantors of ``tranche`` what they paid out on calls."""
+
+    tranche: str
+    kind: ClassVar[str] = "guarantee_reimbursement"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSuccessFee:
+    """Pay the provider a ``share`` of what reaches the step, optionally capped in total."""
+
+    share: Decimal
+    recipient: str = "provider"
+    cap: int | None = None
+    kind: ClassVar[str] = "provider_success_fee"
+
+
+@dataclass(frozen=True, slots=True)
+class Recycle:
+    """Put money back into the programme, up to ``limit`` in total."""
+
+    limit: int
+    recipient: str = "programme"
+    kind: ClassVar[str] = "recycle"
+
+
+@dataclass(frozen=True, slots=True)
+class ResidualToPayer:
+    """Leave everything still unallocated with the payer."""
+
+    kind: ClassVar[str] = "residual_to_payer"
+
+
+Step = (
+    Fees
+    | Principal
+    | Return
+    | GuaranteeReimbursement
+    | ProviderSuccessFee
+    | Recycle
+    | ResidualToPayer
+)
+
+_TRANCHE_STEPS = (Principal, Return, GuaranteeReimbursement)
+
+
+class Distribution(NamedTuple):
+    """Money paid out by one step of the waterfall to one recipient.
+
+    ``tranche`` is None for fees, success fees and recycling; then
+    ``recipient`` is the named recipient rather than an investor id.
+    """
+
+    on: date
+    step_index: int
+    step_kind: str
+    tranche: str | None
+    recipient: str
+    amount: int
+
+
+class GuaranteeCall(NamedTuple):
+    """Money paid by guarantors to the investors of the tranche they protect."""
+
+    on: date
+    tranche: str
+    protects: str
+    shortfall: int
+    amount: int
+    paid_by: tuple[tuple[str, int], ...]
+    paid_to: tuple[tuple[str, int], ...]
+
+
+def _require_amount(value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidTermsError(f"{what} must be a non-negative int of minor units, got {value!r}")
+
+
+def _require_share(value: object, what: str) -> None:
+    if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(1):
+        raise InvalidTermsError(f"{what} must be a Decimal between 0 and 1, got {value!r}")
+
+
+def _validate_tranche(tranche: Tranche, ids: set[str]) -> None:
+    investor_ids = [investor.id for investor in tranche.investors]
+    if len(set(investor_ids)) != len(investor_ids):
+        raise InvalidTermsError(f"tranche {tranche.id}: duplicate investor")
+    for investor in tranche.investors:
+        _require_amount(investor.commitment, f"commitment of {investor.id}")
+        for drawdown in investor.drawdowns:
+            _require_amount(drawdown.amount, f"drawdown of {investor.id}")
+    cap = tranche.cap
+    if isinstance(cap, AnnualRateCap | IrrCap) and not cap.rate >= 0:
+        raise InvalidTermsError(f"tranche {tranche.id}: negative rate cap")
+    if isinstance(cap, IrrCap) and not cap.rate > -1:
+        raise InvalidTermsError(f"tranche {tranche.id}: IRR cap must exceed -100%")
+    if isinstance(cap, MultipleCap) and not cap.multiple >= 1:
+        raise InvalidTermsError(f"tranche {tranche.id}: multiple cap below 1")
+    if tranche.kind is TrancheKind.GUARANTEE:
+        if tranche.protects not in ids or tranche.protects == tranche.id:
+            raise InvalidTermsError(f"guarantee {tranche.id} protects no known tranche")
+        if any(investor.drawdowns for investor in tranche.investors):
+            # A guarantor's "drawn" capital is what calls take from it.
+            raise InvalidTermsError(f"guarantee {tranche.id}: guarantors have no drawdowns")
+        if tranche.cover <= 0:
+            raise InvalidTermsError(f"guarantee {tranche.id}: no cover")
+    elif tranche.protects is not None:
+        raise InvalidTermsError(f"tranche {tranche.id} is not a guarantee")
+
+
+def validate_terms(tranches: Sequence[Tranche], steps: Sequence[Step]) -> None:
+    """Raise InvalidTermsError unless the tranches and steps form a valid deal."""
+    by_id = {tranche.id: tranche for tranche in tranches}
+    if len(by_id) != len(tranches):
+        raise InvalidTermsError("duplicate tranche id")
+    for tranche in tranches:
+        _validate_tranche(tranche, set(by_id))
+    guarded = [t.protects for t in tranches if t.kind is TrancheKind.GUARANTEE]
+    if any(by_id[p].kind is TrancheKind.GUARANTEE for p in guarded if p):
+        raise InvalidTermsError("a guarantee cannot protect another guarantee")
+    for index, step in enumerate(steps):
+        if isinstance(step, _TRANCHE_STEPS):
+            tranche = by_id.get(step.tranche)
+            if tranche is None:
+                raise InvalidTermsError(f"step {index}: unknown tranche {step.tranche!r}")
+            is_guarantee = tranche.kind is TrancheKind.GUARANTEE
+            if isinstance(step, Principal) and is_guarantee:
+                raise InvalidTermsError(
+                    f"step {index}: use guarantee_reimbursement for {tranche.id}"
+                )
+            if isinstance(step, GuaranteeReimbursement) and not is_guarantee:
+                raise InvalidTermsError(f"step {index}: {tranche.id} is not a guarantee")
+        elif isinstance(step, Fees):
+            _require_amount(step.amount, f"step {index} amount")
+            _require_share(step.share, f"step {index} share")
+            if (step.amount > 0) == (step.share > 0):
+                raise InvalidTermsError(f"step {index}: fees need exactly one of amount and share")
+        elif isinstance(step, ProviderSuccessFee):
+            _require_share(step.share, f"step {index} share")
+        elif isinstance(step, Recycle):
+            _require_amount(step.limit, f"step {index} limit")
+        elif isinstance(step, ResidualToPayer):
+            if index != len(steps) - 1:
+                raise InvalidTermsError("residual_to_payer must be the last step")
+        else:
+            raise InvalidTermsError(f"step {index}: unknown step {step!r}")
+        cap = getattr(step, "cap", None)
+        if cap is not None:
+            _require_amount(cap, f"step {index} cap")
+
+
+def split_capped(amount: int, weights: Sequence[int], caps: Sequence[int]) -> list[int]:
+    """Split up to ``amount`` pro rata by ``weights``, no part above its cap.
+
+    Pays ``min(amount, sum of caps over positive weights)``; a part whose
+    pro-rata share reaches its cap gets the cap and the rest is shared again
+    among the others, until nobody is over.
+    """
+    n = len(weights)
+    active = [i for i in range(n) if weights[i] > 0 and caps[i] > 0]
+    room = sum(caps[i] for i in active)
+    result = [0] * n
+    if amount >= room:
+        # Everybody is paid in full: the common case once a tranche is repaid.
+        for i in active:
+            result[i] = caps[i]
+        return result
+    remaining = amount
+    while remaining > 0:
+        parts = allocate(remaining, [weights[i] for i in active])
+        full = [k for k, i in enumerate(active) if parts[k] >= caps[i]]
+        if not full:
+            for k, i in enumerate(active):
+                result[i] = parts[k]
+            break
+        for k in full:
+            i = active[k]
+            result[i] = caps[i]
+            remaining -= caps[i]
+        taken = set(full)
+        active = [i for k, i in enumerate(active) if k not in taken]
+    return result
+
+
+def _round_half_even(numerator: int, denominator: int) -> int:
+    """Return numerator / denominator rounded to an int, half to even."""
+    q, r = divmod(numerator, denominator)
+    twice = 2 * r
+    if twice > denominator or (twice == denominator and q % 2 == 1):
+        q += 1
+    return q
+
+
+def _share_of(share: Decimal, amount: int) -> int:
+    """Return ``share`` x ``amount`` rounded half to even."""
+    p, q = share.as_integer_ratio()
+    return _round_half_even(amount * p, q)
+
+
+@dataclass(slots=True)
+class TrancheBook:
+    """The running position of one tranche: one list slot per investor.
+
+    Columns rather than one object per investor keep a step over a
+    thousand investors a handful of list comprehensions.
+    """
+
+    tranche: Tranche
+    ids: list[str]
+    drawn: list[int]
+    repaid: list[int]
+    guaranteed: list[int]
+    return_paid: list[int]
+    # Exact accrual under an annual-rate cap: sum of principal x days.
+    accrual: list[int]
+    accrued_to: list[int]
+    # Signed dated flows (ordinal, amount), kept only under an IRR cap.
+    flows: list[list[tuple[int, int]]] | None
+
+    @classmethod
+    def open(cls, tranche: Tranche) -> TrancheBook:
+        """Return an empty book for ``tranche``."""
+        n = len(tranche.investors)
+        return cls(
+            tranche=tranche,
+            ids=[investor.id for investor in tranche.investors],
+            drawn=[0] * n,
+            repaid=[0] * n,
+            guaranteed=[0] * n,
+            return_paid=[0] * n,
+            accrual=[0] * n,
+            accrued_to=[0] * n,
+            flows=[[] for _ in range(n)] if isinstance(tranche.cap, IrrCap) else None,
+        )
+
+    def outstanding(self) -> list[int]:
+        """Return each investor's outstanding principal."""
+        return [d - r - g for d, r, g in zip(self.drawn, self.repaid, self.guaranteed, strict=True)]
+
+    def accrue(self, i: int, day: int) -> None:
+        """Accrue investor ``i``'s interest up to ordinal ``day``."""
+        start = self.accrued_to[i]
+        if day > start:
+            # Before the first drawdown the principal is 0, so the initial
+            # "since day 0" stretch adds nothing.
+            principal = self.drawn[i] - self.repaid[i] - self.guaranteed[i]
+            self.accrual[i] += principal * (day - start)
+            self.accrued_to[i] = day
+
+    def accrue_all(self, day: int) -> None:
+        """Accrue every investor's interest up to ordinal ``day``."""
+        if isinstance(self.tranche.cap, AnnualRateCap):
+            for i in range(len(self.ids)):
+                self.accrue(i, day)
+
+    def draw(self, i: int, day: int, amount: int, accrual_end: int | None) -> None:
+        """Record ``amount`` drawn from investor ``i`` on ordinal ``day``."""
+        self.accrue(i, day if accrual_end is None else min(day, accrual_end))
+        self.drawn[i] += amount
+        if self.flows is not None:
+            self.flows[i].append((day, -amount))
+
+    def pay_out(self, column: list[int], parts: list[int], day: int) -> None:
+        """Add ``parts`` to ``column`` (repaid, return or guaranteed)."""
+        flows = self.flows
+        for i, part in enumerate(parts):
+            if part:
+                column[i] += part
+                if flows is not None:
+                    flows[i].append((day, part))
+
+    def return_due(self, day: int, limit: int) -> list[int]:
+        """Return what each investor may still receive as return at ordinal ``day``.
+
+        An uncapped tranche may take anything: each due is ``limit``.
+        """
+        cap = self.tranche.cap
+        if isinstance(cap, AnnualRateCap):
+            p, q = cap.rate.as_integer_ratio()
+            denominator = q * DAYS_PER_YEAR
+            self.accrue_all(day)
+            return [
+                max(0, _round_half_even(a * p, denominator) - paid)
+                for a, paid in zip(self.accrual, self.return_paid, strict=True)
+            ]
+        if isinstance(cap, MultipleCap):
+            p, q = (cap.multiple - 1).as_integer_ratio()
+            return [
+                max(0, d * p // q - paid)
+                for d, paid in zip(self.drawn, self.return_paid, strict=True)
+            ]
+        if isinstance(cap, IrrCap):
+            assert self.flows is not None
+            outstanding = self.outstanding()
+            return [
+                max(0, _irr_headroom(cap.rate, flows, day) - owed)
+                for flows, owed in zip(self.flows, outstanding, strict=True)
+            ]
+        return [limit] * len(self.ids)
+
+
+def _irr_headroom(rate: Decimal, flows: list[tuple[int, int]], day: int) -> int:
+    """Return the most payable on ``day`` with XIRR(flows + payment) <= ``rate``.
+
+    That is minus the future value at ``rate`` of the flows so far, rounded
+    down so that the cap is never crossed.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 40
+        growth = 1 + rate
+        value = Decimal(0)
+        for on, amount in flows:
+            value -= amount * growth ** (Decimal(day - on) / DAYS_PER_YEAR)
+        return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+@dataclass(slots=True)
+class WaterfallState:
+    """The running books of a deal while payments are distributed in date order."""
+
+    steps: tuple[Step, ...]
+    books: dict[str, TrancheBook]
+    step_paid: list[int]
+    accrual_end: int | None = None
+
+    @classmethod
+    def open(
+        cls, tranches: Sequence[Tranche], steps: Sequence[Step], accrual_end: date | None = None
+    ) -> WaterfallState:
+        """Validate the terms and return empty books."""
+        validate_terms(tranches, steps)
+        return cls(
+            steps=tuple(steps),
+            books={tranche.id: TrancheBook.open(tranche) for tranche in tranches},
+            step_paid=[0] * len(steps),
+            accrual_end=accrual_end.toordinal() if accrual_end else None,
+        )
+
+    def _accrual_day(self, on: date) -> int:
+        day = on.toordinal()
+        return day if self.accrual_end is None else min(day, self.accrual_end)
+
+    def _accrue_all(self, on: date) -> None:
+        day = self._accrual_day(on)
+        for book in self.books.values():
+            book.accrue_all(day)
+
+    def draw(self, tranche: str, investor_index: int, drawdown: Drawdown) -> None:
+        """Record a drawdown."""
+        self.books[tranche].draw(
+            investor_index, drawdown.on.toordinal(), drawdown.amount, self.accrual_end
+        )
+
+    def distribute(self, on: date, amount: int) -> tuple[list[Distribution], int]:
+        """Run one payment received through the steps; return distributions and residual."""
+        _require_amount(amount, "payment")
+        day = on.toordinal()
+        # Interest up to today runs on the principal outstanding before
+        # today's repayments, so accrue before any step changes it.
+        self._accrue_all(on)
+        left = amount
+        out: list[Distribution] = []
+        for index, step in enumerate(self.steps):
+            if left == 0 or isinstance(step, ResidualToPayer):
+                break
+            if isinstance(step, _TRANCHE_STEPS):
+                book = self.books[step.tranche]
+                if isinstance(step, Return):
+                    due = book.return_due(self._accrual_day(on), left)
+                    column = book.return_paid
+                else:
+                    due = book.outstanding()
+                    column = book.repaid
+                parts = split_capped(left, book.drawn, due)
+                book.pay_out(column, parts, day)
+                for investor, part in zip(book.ids, parts, strict=True):
+                    if part:
+                        out.append(
+                            Distribution(on, index, step.kind, book.tranche.id, investor, part)
+                        )
+                left -= sum(parts)
+                continue
+            paid = self._pay_named_step(index, step, left)
+            if paid:
+                self.step_paid[index] += paid
+                out.append(Distribution(on, index, step.kind, None, step.recipient, paid))
+                left -= paid
+        return out, left
+
+    def _pay_named_step(self, index: int, step: Step, left: int) -> int:
+        """Return what a fee, success-fee or recycling step takes from ``left``."""
+        if isinstance(step, Fees):
+            due = step.amount if step.amount else _share_of(step.share, left)
+            limit = step.cap
+        elif isinstance(step, ProviderSuccessFee):
+            due = _share_of(step.share, left)
+            limit = step.cap
+        elif isinstance(step, Recycle):
+            due, limit = left, step.limit
+        else:  # pragma: no cover - validate_terms rejects anything else
+            raise InvalidTermsError(f"unknown step {step!r}")
+        if limit is not None:
+            due = min(due, limit - self.step_paid[index])
+        return max(0, min(due, left))
+
+    def call_guarantees(self, on: date) -> list[GuaranteeCall]:
+        """Call every guarantee on its protected tranche's shortfall at ``on``."""
+        day = on.toordinal()
+        self._accrue_all(on)
+        calls: list[GuaranteeCall] = []
+        for book in self.books.values():
+            tranche = book.tranche
+            if tranche.kind is not TrancheKind.GUARANTEE:
+                continue
+            assert tranche.protects is not None
+            protected = self.books[tranche.protects]
+            owed = protected.outstanding()
+            shortfall = sum(owed)
+            amount = min(shortfall, tranche.cover - sum(book.drawn))
+            if amount <= 0:
+                continue
+            by_guarantor = allocate(amount, [inv.commitment for inv in tranche.investors])
+            for i, part in enumerate(by_guarantor):
+                if part:
+                    book.draw(i, day, part, self.accrual_end)
+            to_investors = split_capped(amount, owed, owed)
+            protected.pay_out(protected.guaranteed, to_investors, day)
+            calls.append(
+                GuaranteeCall(
+                    on=on,
+                    tranche=tranche.id,
+                    protects=protected.tranche.id,
+                    shortfall=shortfall,
+                    amount=amount,
+                    paid_by=_nonzero(book.ids, by_guarantor),
+                    paid_to=_nonzero(protected.ids, to_investors),
+                )
+            )
+        return calls
+
+
+def _nonzero(ids: list[str], amounts: list[int]) -> tuple[tuple[str, int], ...]:
+    return tuple((i, a) for i, a in zip(ids, amounts, strict=True) if a)
