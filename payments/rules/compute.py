@@ -30,9 +30,7 @@ from payments.rules.definitions import (
 from payments.rules.rate_card import (
     AggregateResult,
     ParticipantOutcome,
-    apply_amount_cap,
-    apply_count_caps,
-    apply_participant_cap,
+    apply_caps,
     rate_card_claims,
 )
 from payments.rules.savings_share import SavingsResult, savings_share_claims
@@ -137,11 +135,11 @@ def compute_outcome_payments(
     """Compute the outcome payment plan from VERIFIED results only.
 
     Steps, in the order the deals apply them: drop results dated after an
-    early termination; price each mechanism; cap per participant, then per
-    metric (count, then amount), then the contract, each in date order;
-    group into lines; split each line between co-payers with
-    ``sib.money.allocate``. ``repayment_target`` is the investors' principal
-    plus agreed return that savings-share results pay at the first share.
+    early termination; price each mechanism; apply the per-participant,
+    per-metric and contract caps in one pass in date order; group into lines;
+    split each line between co-payers with ``sib.money.allocate``.
+    ``repayment_target`` is the investors' principal plus agreed return that
+    savings-share results pay at the first share.
     """
     participant_outcomes = list(participant_outcomes)
     aggregate_results = list(aggregate_results)
@@ -165,10 +163,6 @@ def compute_outcome_payments(
     late = [claim for claim in cards if not in_time(claim.on)]
     refused += [NotPayable(claim, NotPayableReason.AFTER_TERMINATION) for claim in late]
     claims = [claim for claim in cards if in_time(claim.on)]
-    claims, stopped = apply_participant_cap(claims, rules.participant_cap)
-    refused += stopped
-    claims, stopped = apply_count_caps(claims, rules)
-    refused += stopped
 
     by_metric: dict[str, list[ComparisonResult]] = defaultdict(list)
     for result in comparison_results:
@@ -203,15 +197,7 @@ def compute_outcome_payments(
         if not in_time(r.achieved_on)
     ]
 
-    capped: list[Claim] = []
-    for metric in rules.metrics:
-        mine = [claim for claim in claims if claim.metric == metric.code]
-        paid, stopped = apply_amount_cap(
-            mine, metric.max_amount, NotPayableReason.METRIC_AMOUNT_CAP
-        )
-        capped += paid
-        refused += stopped
-    claims, stopped = apply_amount_cap(capped, rules.contract_cap, NotPayableReason.CONTRACT_CAP)
+    claims, stopped = apply_caps(claims, rules)
     refused += stopped
 
     return _plan(rules, claims, refused)

@@ -2,15 +2,17 @@
 
 A rate card pays a price per verified outcome unit. Outcomes come either one
 per participant (so a per-participant cap can apply) or as a verified count
-per metric x cohort x period. Caps are applied in a fixed order — per
-participant, per metric (count, then amount), then the whole contract — each
-walking claims in date order (tie-break: metric code, then result id). What a
-cap stops is returned as ``NotPayable`` naming that cap; nothing is dropped.
+per metric x cohort x period. ``apply_caps`` then walks every priced claim of
+the programme (all mechanisms) in date order — tie-break metric code, then
+result id — within the per-participant, per-metric (count, amount) and
+contract caps. What a cap stops is returned as ``NotPayable`` naming that
+cap; nothing is dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -92,81 +94,72 @@ def _price(rules: ProgrammeRules, metric: str, on: date) -> int:
     return rules.price_on(mechanism.price, on)
 
 
-def apply_amount_cap(
-    claims: Sequence[Claim],
-    limit: int | None,
-    reason: NotPayableReason,
-    group: Callable[[Claim], Hashable] = lambda claim: None,
-) -> tuple[list[Claim], list[NotPayable]]:
-    """Pay claims in date order until each group's total reaches ``limit``.
-
-    The claim that crosses the limit pays the remaining headroom and the rest
-    of it is not payable; later claims in the group are not payable at all.
-    Claims outside any group (``group`` returns None) with a per-group cap —
-    e.g. aggregate counts under the per-participant cap — pass untouched.
-    """
-    if limit is None:
-        return list(claims), []
-    paid: list[Claim] = []
-    refused: list[NotPayable] = []
-    used: dict[Hashable, int] = {}
-    for claim in sorted(claims, key=lambda claim: claim.order):
-        key = group(claim)
-        headroom = limit - used.get(key, 0)
-        if claim.amount <= headroom:
-            paid.append(claim)
-            used[key] = used.get(key, 0) + claim.amount
-        elif headroom > 0:
-            # A partly paid outcome still counts as paid (count stays on the
-            # paid part) so a later outcome cannot jump the queue.
-            paid.append(replace(claim, amount=headroom))
-            refused.append(
-                NotPayable(replace(claim, amount=claim.amount - headroom, count=0), reason)
-            )
-            used[key] = limit
-        else:
-            refused.append(NotPayable(claim, reason))
-    return paid, refused
-
-
-def apply_participant_cap(
-    claims: Sequence[Claim], cap: int | None
-) -> tuple[list[Claim], list[NotPayable]]:
-    """Cap what one participant earns across all metrics, in date order."""
-    individual = [claim for claim in claims if claim.participant is not None]
-    aggregate = [claim for claim in claims if claim.participant is None]
-    paid, refused = apply_amount_cap(
-        individual, cap, NotPayableReason.PARTICIPANT_CAP, lambda claim: claim.participant
-    )
-    return sorted(paid + aggregate, key=lambda claim: claim.order), refused
-
-
-def apply_count_caps(
+def apply_caps(
     claims: Sequence[Claim], rules: ProgrammeRules
 ) -> tuple[list[Claim], list[NotPayable]]:
-    """Pay at most ``max_count`` outcome units per metric, in date order."""
+    """Pay claims in date order within every cap; return what is paid and what is not.
+
+    One chronological pass checks all caps at once, so a cap's headroom is
+    used only by what is actually paid: an outcome stopped by a metric cap
+    does not eat the participant's own headroom. When a claim does not fit,
+    the part above each cap's headroom is refused in the deal's order of
+    precedence — participant, metric count, metric amount, contract — so each
+    refused part names the cap that stopped it. A claim that exceeds its
+    headroom pays the remaining headroom.
+    """
     paid: list[Claim] = []
     refused: list[NotPayable] = []
-    used: dict[str, int] = {}
+    by_participant: defaultdict[str, int] = defaultdict(int)
+    count_by_metric: defaultdict[str, int] = defaultdict(int)
+    amount_by_metric: defaultdict[str, int] = defaultdict(int)
+    contract = 0
     for claim in sorted(claims, key=lambda claim: claim.order):
-        limit = rules.metric(claim.metric).max_count
-        if limit is None:
-            paid.append(claim)
-            continue
-        units = min(claim.count, limit - used.get(claim.metric, 0))
-        used[claim.metric] = used.get(claim.metric, 0) + units
-        if units == claim.count:
-            paid.append(claim)
-            continue
-        # Only aggregate claims carry several units, each at the full unit
-        # price, so the paid part is exactly units x price.
-        paid_amount = claim.amount * units // claim.count
-        if units > 0:
-            paid.append(replace(claim, count=units, amount=paid_amount))
-        refused.append(
-            NotPayable(
-                replace(claim, count=claim.count - units, amount=claim.amount - paid_amount),
-                NotPayableReason.METRIC_COUNT_CAP,
-            )
-        )
+        metric = rules.metric(claim.metric)
+        pieces: list[NotPayable] = []
+        units, amount = claim.count, claim.amount
+        if claim.participant is not None and rules.participant_cap is not None:
+            headroom = rules.participant_cap - by_participant[claim.participant]
+            amount = _cut(claim, amount, headroom, NotPayableReason.PARTICIPANT_CAP, pieces)
+        if metric.max_count is not None and amount > 0:
+            allowed = min(units, metric.max_count - count_by_metric[claim.metric])
+            if allowed < units:
+                # Only aggregate claims carry several units, each at the full
+                # unit price, so the allowed part is exactly allowed x price.
+                kept = amount * allowed // units
+                pieces.append(
+                    NotPayable(
+                        replace(claim, count=units - allowed, amount=amount - kept),
+                        NotPayableReason.METRIC_COUNT_CAP,
+                    )
+                )
+                units, amount = allowed, kept
+        if metric.max_amount is not None:
+            headroom = metric.max_amount - amount_by_metric[claim.metric]
+            amount = _cut(claim, amount, headroom, NotPayableReason.METRIC_AMOUNT_CAP, pieces)
+        if rules.contract_cap is not None:
+            headroom = rules.contract_cap - contract
+            amount = _cut(claim, amount, headroom, NotPayableReason.CONTRACT_CAP, pieces)
+        if amount > 0:
+            paid.append(replace(claim, count=units, amount=amount))
+            if claim.participant is not None:
+                by_participant[claim.participant] += amount
+            count_by_metric[claim.metric] += units
+            amount_by_metric[claim.metric] += amount
+            contract += amount
+        elif pieces:
+            # Nothing paid: the outcome itself is refused, by the last cap
+            # that took the remaining amount to zero.
+            last = pieces[-1]
+            pieces[-1] = NotPayable(replace(last.claim, count=units), last.reason)
+        refused += pieces
     return paid, refused
+
+
+def _cut(
+    claim: Claim, amount: int, headroom: int, reason: NotPayableReason, pieces: list[NotPayable]
+) -> int:
+    """Refuse what of ``amount`` exceeds ``headroom`` for ``reason``; return what is left."""
+    allowed = max(min(amount, headroom), 0)
+    if allowed < amount:
+        pieces.append(NotPayable(replace(claim, count=0, amount=amount - allowed), reason))
+    return allowed
