@@ -1,0 +1,100 @@
+"""Every API error as RFC 9457 problem details, with field errors under `errors`.
+
+{"type": "about:blank", "title": "Invalid input.", "status": 400,
+ "detail": "...", "instance": "/api/...", "request_id": "...",
+ "errors": [{"field": "amount", "message": "..."}]}
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from sib.observability import current_request_id
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def problem_response(
+    *,
+    status_code: int,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+    instance: str = "",
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status_code,
+        "detail": detail or title,
+        "instance": instance,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra or {})
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested error structure into a list of {field, message} with dotted paths."""
+    if isinstance(detail, dict):
+        out: list[dict[str, str]] = []
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            out.extend(flatten_errors(value, path))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"field": prefix, "message": str(item)} for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            out.extend(flatten_errors(item, f"{prefix}[{index}]"))
+        return out
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    request = context.get("request")
+    instance = request.get_full_path() if request is not None else ""
+    if isinstance(exc, exceptions.ValidationError):
+        return problem_response(
+            status_code=response.status_code,
+            title="Invalid input.",
+            detail="The request has invalid fields; see errors.",
+            errors=flatten_errors(exc.detail),
+            instance=instance,
+        )
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    extra = getattr(exc, "extra", None)
+    problem = problem_response(
+        status_code=response.status_code,
+        title=str(getattr(exc, "default_detail", "Error")),
+        detail=str(detail) if not isinstance(detail, dict | list) else "",
+        errors=flatten_errors(detail) if isinstance(detail, dict | list) else None,
+        instance=instance,
+        extra=extra,
+    )
+    for header in ("WWW-Authenticate", "Retry-After", "Allow"):
+        if header in response:
+            problem[header] = response[header]
+    return problem

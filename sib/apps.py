@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class SibConfig(AppConfig):
+    name = "sib"
+    verbose_name = "Social impact bonds"
+
+    def ready(self) -> None:
+        post_migrate.connect(_apply_privileges, sender=self)
+
+
+def _apply_privileges(sender, using: str = "default", **kwargs) -> None:  # type: ignore[no-untyped-def]
+    from sib.db.privileges import database_privileges_apply
+
+    database_privileges_apply(using=using)
