@@ -49,6 +49,10 @@ def demo_rules(**overrides: Any) -> ProgrammeRules:
     return ProgrammeRules.from_dict(data)
 
 
+def card(code: str, price: int, **caps: int | None) -> dict[str, Any]:
+    return {"code": code, "mechanism": {"kind": "rate_card", "price": price}, **caps}
+
+
 def outcome(rid: str, who: str, metric: str, on: date, cohort: str = "c1") -> ParticipantOutcome:
     return ParticipantOutcome(
         id=rid, pseudonym=who, metric=metric, cohort=cohort, period=str(on.year), achieved_on=on
