@@ -4,7 +4,7 @@ from sib.db.base import owner_mode
 
 
 class Command(makemigrations.Command):
-    """Django's makemigrations; reads the migration history as the owner (the app role may not exist yet)."""
+    """Django's makemigrations, as the owner: the app role may not exist yet."""
 
     def handle(self, *app_labels, **options):  # type: ignore[no-untyped-def]
         with owner_mode():
