@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -255,7 +255,7 @@ def _plan(
 ) -> OutcomePaymentPlan:
     shares = [payer.share_percent for payer in rules.payers]
     lines = []
-    for key, group in _grouped(claims, _line_key).items():
+    for key, group in _grouped(claims, _line_key, lambda claim: claim.order).items():
         metric, cohort, period, unit_price, improvement, share = key
         amount = sum(claim.amount for claim in group)
         # One allocation per line: splitting each outcome and summing would
@@ -280,7 +280,9 @@ def _plan(
         )
     not_payable = []
     for key, group in _grouped(
-        refused, lambda item: (*_place(item.claim), item.reason, item.claim.improvement)
+        refused,
+        lambda item: (*_place(item.claim), item.reason, item.claim.improvement),
+        lambda item: (item.claim.order, item.reason.value),
     ).items():
         metric, cohort, period, reason, improvement = key
         not_payable.append(
@@ -323,20 +325,16 @@ def _line_key(claim: Claim) -> tuple[Any, ...]:
     return (*_place(claim), claim.unit_price, claim.improvement, claim.share_percent)
 
 
-def _grouped[T](items: Iterable[T], key: Any) -> dict[Any, list[T]]:
-    groups: dict[Any, list[T]] = defaultdict(list)
-    for item in items:
+def _grouped[T](
+    items: Iterable[T], key: Callable[[T], tuple[Any, ...]], order: Callable[[T], Any]
+) -> dict[tuple[Any, ...], list[T]]:
+    """Group items by ``key``; groups sorted by place, then by their first item's date order."""
+    groups: dict[tuple[Any, ...], list[T]] = defaultdict(list)
+    for item in sorted(items, key=order):
         groups[key(item)].append(item)
-    # Sorted on a string form so None and values of mixed types compare, and
-    # the plan never depends on the order the caller passed results in.
-    return {k: groups[k] for k in sorted(groups, key=_sort_key)}
-
-
-def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(
-        (value is None, str(value) if not isinstance(value, int | Decimal) else value)
-        for value in key
-    )
+    # A stable sort on metric x cohort x period keeps, within one place, the
+    # date order: the first-share part of a savings result before the second.
+    return dict(sorted(groups.items(), key=lambda group: group[0][:3]))
 
 
 def _ids(claims: Iterable[Claim]) -> tuple[str, ...]:
