@@ -1,0 +1,258 @@
+"""
+Describe what an evaluation report shows, independent of the database.
+
+A selector fills these frozen dataclasses from the ledger; the renderers in
+``reports.rendering`` only lay them out. Keeping the two apart means a report
+can be rebuilt byte for byte from the same data, and tested without a database.
+
+Conventions:
+
+- Money is always an ``int`` in minor units (cents for EUR) of
+  ``Programme.currency``. Never ``float``.
+- Participant counts are plain ``int``; the public renderer masks small ones.
+  Nothing here is ever participant-level: only aggregates per cohort.
+- Ratios that are not counts (XIRR, MOIC, DPI) are ``Decimal``; ``None`` means
+  "not defined" (e.g. an IRR that does not exist) and is printed as such.
+- Every ``str`` may come from a user and is escaped by the renderer.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Edition = Literal["public", "manager"]
+Language = Literal["fr", "en"]
+PartyRole = Literal["payer", "investor", "guarantor", "provider", "intermediary", "evaluator"]
+ResultStatus = Literal["interim", "final"]
+ThresholdBasis = Literal["points", "relative"]
+VerificationAction = Literal["submitted", "verified", "rejected", "amended", "accepted", "disputed"]
+RepaymentCategory = Literal["no_repayment", "some_repayment", "principal_repaid", "positive_return"]
+
+# Roles whose names the public edition never prints: investors' positions are
+# confidential (DOMAIN: public funders see aggregated investor returns only).
+CONFIDENTIAL_ROLES: frozenset[str] = frozenset({"investor", "guarantor"})
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party to the contract, e.g. a payer with its share of each payment."""
+
+    name: str
+    role: PartyRole
+    # Co-payer share in basis points (7000 = 70 %); None for other roles.
+    share_bp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """The bond the report is about."""
+
+    name: str
+    slug: str
+    period_start: date
+    period_end: date
+    currency: str
+    parties: tuple[Party, ...]
+
+    def parties_with_role(self, role: PartyRole) -> tuple[Party, ...]:
+        """Return the parties holding ``role``, in the given order."""
+        return tuple(p for p in self.parties if p.role == role)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFigures:
+    """Headline figures for the executive summary."""
+
+    participants_enrolled: int
+    outcomes_verified: int
+    outcome_payments_paid: int
+    # Verified but not yet paid.
+    outcome_payments_due: int
+    contract_cap: int
+
+
+@dataclass(frozen=True, slots=True)
+class CohortResult:
+    """Achieved against target for one cohort and period, as verified."""
+
+    cohort: str
+    period: str
+    status: ResultStatus
+    achieved: int
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """Treated cohort against its comparison group, with the payment threshold.
+
+    ``threshold_bp`` is the improvement needed before anything is paid, in
+    basis points: of percentage points when ``threshold_basis`` is
+    ``"points"`` (1000 = the treated rate must exceed the comparison rate by
+    10 points), of the comparison rate when ``"relative"`` (1000 = 10 % better).
+    """
+
+    cohort: str
+    treated_successes: int
+    treated_size: int
+    comparison_successes: int
+    comparison_size: int
+    threshold_bp: int
+    threshold_basis: ThresholdBasis = "relative"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSection:
+    """One outcome metric: what it measures, how it pays, what was achieved."""
+
+    code: str
+    name: str
+    definition: str
+    mechanism: str
+    # Rate card price of one outcome unit; None for comparison-only metrics.
+    unit_price: int | None
+    results: tuple[CohortResult, ...]
+    comparisons: tuple[ComparisonResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    """Actual outcome payment made by one payer for one period."""
+
+    period: str
+    payer: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorRepayment:
+    """Investor repayment aggregated over all investors (no names)."""
+
+    investor_count: int
+    capital_committed: int
+    capital_drawn: int
+    principal_repaid: int
+    return_paid: int
+    category: RepaymentCategory
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationEntry:
+    """One step in the life of a result: submitted, verified, amended, disputed."""
+
+    on: date
+    metric: str
+    cohort: str
+    period: str
+    action: VerificationAction
+    actor: str
+    # Reason for an amendment or dispute; empty otherwise.
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The head of the programme's hash chain when the report was built."""
+
+    hash: str
+    entry_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallStep:
+    """One step of the distribution order and what it received to date."""
+
+    order: int
+    label: str
+    allocated: int
+    cap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    """One dated line of an investor's repayment schedule."""
+
+    investor: str
+    on: date
+    drawn: int
+    principal_repaid: int
+    return_paid: int
+    outstanding: int
+    projected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorMetrics:
+    """Per-investor position and performance; ``None`` means not defined."""
+
+    investor: str
+    tranche: str
+    committed: int
+    drawn: int
+    distributed: int
+    xirr: Decimal | None
+    moic: Decimal | None
+    dpi: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioProjection:
+    """Projected totals under one set of assumptions."""
+
+    name: str
+    assumptions: str
+    outcome_payments: int
+    principal_repaid: int
+    return_paid: int
+    category: RepaymentCategory
+    moic: Decimal | None
+    xirr: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerData:
+    """Sections only fund managers may see."""
+
+    waterfall: tuple[WaterfallStep, ...]
+    schedule: tuple[ScheduleRow, ...]
+    investor_metrics: tuple[InvestorMetrics, ...]
+    scenarios: tuple[ScenarioProjection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Everything an evaluation report prints, for one edition and language."""
+
+    programme: Programme
+    edition: Edition
+    language: Language
+    report_date: date
+    summary: SummaryFigures
+    metrics: tuple[MetricSection, ...]
+    payments: tuple[PaymentRow, ...]
+    investor_repayment: InvestorRepayment
+    verification_log: tuple[VerificationEntry, ...]
+    chain_head: ChainHead
+    manager: ManagerData | None = None
+    # Counts from 1 to this value are masked in the public edition.
+    mask_threshold: int = 10
+    methodology_note: str = field(default="")
+
+    def __post_init__(self) -> None:
+        # Refuse rather than silently drop: a public edition built from data
+        # holding investor positions means the selector loaded too much.
+        if self.edition == "public" and self.manager is not None:
+            raise ValueError("a public report must not carry manager data")
+        if self.edition == "manager" and self.manager is None:
+            raise ValueError("a manager report needs manager data")
+        if self.mask_threshold < 0:
+            raise ValueError("mask_threshold must be >= 0")
+
+    @property
+    def verify_command(self) -> str:
+        """Return the shell command that re-checks the printed chain head."""
+        return f"python manage.py ledger_verify {shlex.quote(self.programme.slug)}"

@@ -1,0 +1,185 @@
+"""
+Lay out the manager edition: the public report plus investor positions.
+
+Fund managers see exact counts (no masking), every party by name, the
+distribution waterfall, each investor's schedule and metrics, and scenario
+projections side by side. It must never leave the fund managers' hands.
+"""
+
+from __future__ import annotations
+
+from reportlab.platypus import Flowable, Paragraph, Spacer
+
+from reports.document import ManagerData
+from reports.rendering.base import Section
+from reports.rendering.formatting import (
+    format_date,
+    format_multiple,
+    format_number,
+    format_optional_percent,
+)
+from reports.rendering.masking import NO_MASK, CountMask
+from reports.rendering.public import PublicRenderer
+
+# Scenarios are compared as columns; more than this per table gets unreadable.
+_SCENARIOS_PER_TABLE = 4
+
+
+class ManagerRenderer(PublicRenderer):
+    """Render the confidential manager edition of the evaluation report."""
+
+    edition = "manager"
+
+    def get_mask(self) -> CountMask:
+        # Managers run the programme and see exact counts.
+        return NO_MASK
+
+    @property
+    def manager(self) -> ManagerData:
+        """Return the manager-only data (ReportData guarantees it is set)."""
+        assert self.data.manager is not None
+        return self.data.manager
+
+    def get_sections(self) -> list[Section]:
+        sections = super().get_sections()
+        extra = [
+            Section("waterfall", self.t("waterfall"), self.waterfall_story),
+            Section(
+                "investor-metrics",
+                self.t("investor_metrics"),
+                self.investor_metrics_story,
+                new_page=False,
+            ),
+            Section("schedule", self.t("schedule"), self.schedule_story, new_page=False),
+            Section("scenarios", self.t("scenarios"), self.scenarios_story, new_page=False),
+        ]
+        after = next(i for i, s in enumerate(sections) if s.key == "investors") + 1
+        return [*sections[:after], *extra, *sections[after:]]
+
+    def shows_investor_names(self) -> bool:
+        return True
+
+    def cover_notice(self) -> Paragraph:
+        return self.para(self.t("confidential_notice"), "small")
+
+    def masking_note(self) -> Paragraph:
+        return self.para(self.t("manager_masking_text"))
+
+    def waterfall_story(self) -> list[Flowable]:
+        """Return the distribution order and what each step received."""
+        rows: list[list[str | Flowable]] = [
+            [
+                format_number(step.order, self.lang),
+                self.cell(step.label),
+                self.money(step.allocated),
+                self.money(step.cap) if step.cap is not None else self.t("none_cap"),
+            ]
+            for step in sorted(self.manager.waterfall, key=lambda s: s.order)
+        ]
+        total = sum(step.allocated for step in self.manager.waterfall)
+        rows.append(["", self.t("total"), self.money(total), ""])
+        return [
+            self.table(
+                [self.t("order"), self.t("step"), self.t("allocated"), self.t("cap")],
+                rows,
+                [0.1, 0.5, 0.2, 0.2],
+                numeric=[0, 2, 3],
+                bold_last=True,
+            )
+        ]
+
+    def investor_metrics_story(self) -> list[Flowable]:
+        """Return each investor's position, XIRR, MOIC and DPI."""
+        rows: list[list[str | Flowable]] = [
+            [
+                self.cell(m.investor),
+                self.cell(m.tranche),
+                self.money(m.committed),
+                self.money(m.drawn),
+                self.money(m.distributed),
+                format_optional_percent(m.xirr, self.lang),
+                format_multiple(m.moic, self.lang),
+                format_multiple(m.dpi, self.lang),
+            ]
+            for m in self.manager.investor_metrics
+        ]
+        return [
+            self.table(
+                [
+                    self.t("investor"),
+                    self.t("tranche"),
+                    self.t("committed"),
+                    self.t("drawn"),
+                    self.t("distributed"),
+                    self.t("xirr"),
+                    self.t("moic"),
+                    self.t("dpi"),
+                ],
+                rows,
+                [0.18, 0.11, 0.14, 0.14, 0.14, 0.10, 0.09, 0.10],
+                numeric=[2, 3, 4, 5, 6, 7],
+            ),
+            Spacer(1, 4),
+            self.para(self.t("metrics_note"), "small"),
+        ]
+
+    def schedule_story(self) -> list[Flowable]:
+        """Return every investor's dated drawdowns and repayments."""
+        rows: list[list[str | Flowable]] = [
+            [
+                self.cell(r.investor),
+                format_date(r.on, self.lang),
+                self.t("projected") if r.projected else self.t("actual"),
+                self.money(r.drawn),
+                self.money(r.principal_repaid),
+                self.money(r.return_paid),
+                self.money(r.outstanding),
+            ]
+            for r in self.manager.schedule
+        ]
+        return [
+            self.table(
+                [
+                    self.t("investor"),
+                    self.t("date"),
+                    self.t("kind"),
+                    self.t("drawn"),
+                    self.t("principal_repaid"),
+                    self.t("return_paid"),
+                    self.t("outstanding"),
+                ],
+                rows,
+                [0.17, 0.16, 0.12, 0.14, 0.14, 0.13, 0.14],
+                numeric=[3, 4, 5, 6],
+            )
+        ]
+
+    def scenarios_story(self) -> list[Flowable]:
+        """Return scenario projections as columns, a few scenarios per table."""
+        scenarios = self.manager.scenarios
+        story: list[Flowable] = []
+        for start in range(0, len(scenarios), _SCENARIOS_PER_TABLE):
+            chunk = scenarios[start : start + _SCENARIOS_PER_TABLE]
+            measures: list[tuple[str, list[str | Flowable]]] = [
+                (self.t("assumptions"), [self.cell(s.assumptions) for s in chunk]),
+                (self.t("outcome_payments"), [self.money(s.outcome_payments) for s in chunk]),
+                (self.t("principal_repaid"), [self.money(s.principal_repaid) for s in chunk]),
+                (self.t("return_paid"), [self.money(s.return_paid) for s in chunk]),
+                (
+                    self.t("repayment_category"),
+                    [self.cell(self.t(f"category_{s.category}")) for s in chunk],
+                ),
+                (self.t("moic"), [format_multiple(s.moic, self.lang) for s in chunk]),
+                (self.t("xirr"), [format_optional_percent(s.xirr, self.lang) for s in chunk]),
+            ]
+            first = 0.24
+            share = (1 - first) / len(chunk)
+            story.append(
+                self.table(
+                    [self.t("scenario"), *(s.name for s in chunk)],
+                    [[self.cell(name), *values] for name, values in measures],
+                    [first, *([share] * len(chunk))],
+                    numeric=list(range(1, len(chunk) + 1)),
+                )
+            )
+        return story

@@ -1,0 +1,465 @@
+"""
+Lay out the public edition: what payers and the public may see.
+
+Small participant counts are masked everywhere (tables and charts), and
+investors appear only in aggregate: no investor or guarantor name is printed,
+not even on the cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from reportlab.platypus import Flowable, Paragraph, Spacer
+
+from reports.document import (
+    CONFIDENTIAL_ROLES,
+    CohortResult,
+    ComparisonResult,
+    MetricSection,
+    Party,
+)
+from reports.rendering.base import Metadata, ReportRenderer, Section
+from reports.rendering.charts import (
+    achieved_vs_target_chart,
+    comparison_chart,
+    cumulative_payments_chart,
+)
+from reports.rendering.formatting import (
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+    format_points,
+)
+from reports.rendering.masking import CountMask
+
+_ROLE_ORDER = ("payer", "provider", "intermediary", "evaluator", "investor", "guarantor")
+
+
+class PublicRenderer(ReportRenderer):
+    """Render the public edition of the evaluation report."""
+
+    edition = "public"
+
+    def get_mask(self) -> CountMask:
+        return CountMask(self.data.mask_threshold)
+
+    def get_sections(self) -> list[Section]:
+        sections = [Section("summary", self.t("summary"), self.summary_story)]
+        for index, metric in enumerate(self.data.metrics):
+            sections.append(
+                Section(
+                    f"metric-{index}",
+                    self.t("metric_heading").format(name=metric.name),
+                    lambda m=metric: self.metric_story(m),
+                )
+            )
+        sections += [
+            Section("payments", self.t("payments"), self.payments_story),
+            Section(
+                "investors",
+                self.t("investor_repayment"),
+                self.investor_repayment_story,
+                new_page=False,
+            ),
+            Section("methodology", self.t("methodology"), self.methodology_story),
+            Section("ledger", self.t("ledger"), self.ledger_story, new_page=False),
+        ]
+        return sections
+
+    def get_metadata(self) -> Metadata:
+        programme = self.data.programme
+        # The intermediary runs the contract and issues its reports.
+        issuers = programme.parties_with_role("intermediary")
+        return Metadata(
+            title=f"{self.t('report_title')} — {programme.name}",
+            author=", ".join(p.name for p in issuers) or programme.name,
+            subject=self.t("metadata_subject").format(
+                edition=self.edition_label(), programme=programme.name
+            ),
+            keywords=f"{self.t('metadata_keywords')}, {programme.slug}",
+        )
+
+    # -- cover ---------------------------------------------------------------
+
+    def get_cover(self) -> list[Flowable]:
+        data = self.data
+        programme = data.programme
+        period = self.t("period_range").format(
+            start=format_month(programme.period_start, self.lang),
+            end=format_month(programme.period_end, self.lang),
+        )
+        facts = [
+            (self.t("period"), period),
+            (self.t("report_date"), format_date(data.report_date, self.lang)),
+            (self.t("edition"), self.edition_label()),
+            (self.t("currency"), programme.currency),
+        ]
+        story: list[Flowable] = [
+            Spacer(1, 40),
+            Paragraph(self.t("report_title").upper(), self.styles["cover_kicker"]),
+            self.para(programme.name, "cover_title"),
+            self.para(self.edition_label(), "cover_edition"),
+            self.table(None, [[self.cell(k), self.cell(v)] for k, v in facts], [0.3, 0.7]),
+            Spacer(1, 14),
+            self.subheading(self.t("parties")),
+            self.table(
+                [self.t("role"), self.t("name")],
+                [[self.cell(role), self.cell_lines(names)] for role, names in self.party_lines()],
+                [0.3, 0.7],
+            ),
+            Spacer(1, 18),
+            self.cover_notice(),
+        ]
+        return story
+
+    def cover_notice(self) -> Paragraph:
+        """Return the note under the cover saying what this edition hides."""
+        return self.markup(
+            "public_notice", "small", threshold=format_number(self.mask.threshold, self.lang)
+        )
+
+    def party_lines(self) -> list[tuple[str, list[str]]]:
+        """Return (role, names) lines for the cover; investors only counted."""
+        lines = []
+        for role in _ROLE_ORDER:
+            parties = self.data.programme.parties_with_role(role)  # type: ignore[arg-type]
+            if not parties:
+                continue
+            if role in CONFIDENTIAL_ROLES and not self.shows_investor_names():
+                key = "investors_aggregated" if role == "investor" else "guarantors_aggregated"
+                names = [self.t(key).format(count=len(parties))]
+            else:
+                names = [self.party_name(p) for p in parties]
+            lines.append((self.t(f"role_{role}"), names))
+        return lines
+
+    def shows_investor_names(self) -> bool:
+        """Return whether this edition may name investors."""
+        return False
+
+    def party_name(self, party: Party) -> str:
+        """Return a party's name, with its payment share for co-payers."""
+        if party.share_bp is None:
+            return party.name
+        share = format_percent(Fraction(party.share_bp, 10_000), self.lang, places=0)
+        return self.t("payer_share").format(name=party.name, share=share)
+
+    # -- sections --------------------------------------------------------------
+
+    def summary_story(self) -> list[Flowable]:
+        """Return the executive summary: headline figures in one table."""
+        s = self.data.summary
+        investors = self.data.investor_repayment
+        cap_used = (
+            format_percent(Fraction(s.outcome_payments_paid, s.contract_cap), self.lang)
+            if s.contract_cap
+            else "—"
+        )
+        pairs = [
+            (self.t("participants_enrolled"), self.mask.count(s.participants_enrolled, self.lang)),
+            (self.t("outcomes_verified"), self.mask.count(s.outcomes_verified, self.lang)),
+            (self.t("outcome_payments_paid"), self.money(s.outcome_payments_paid)),
+            (self.t("outcome_payments_due"), self.money(s.outcome_payments_due)),
+            (self.t("contract_cap"), self.money(s.contract_cap)),
+            (self.t("cap_used"), cap_used),
+            (self.t("capital_drawn"), self.money(investors.capital_drawn)),
+            (self.t("repayment_category"), self.t(f"category_{investors.category}")),
+        ]
+        return [self.key_values(pairs)]
+
+    def metric_story(self, metric: MetricSection) -> list[Flowable]:
+        """Return one metric: definition, mechanism, results table and charts."""
+        story: list[Flowable] = [
+            self.labelled("definition", metric.definition),
+            self.labelled("mechanism", metric.mechanism),
+        ]
+        if metric.unit_price is not None:
+            story.append(self.labelled("unit_price", self.money(metric.unit_price)))
+        story.append(self.subheading(self.t("results")))
+        if not metric.results:
+            story.append(self.para(self.t("no_results")))
+        else:
+            story.append(self.results_table(metric.results))
+            story.append(self.results_chart(metric.results))
+        if metric.comparisons:
+            story.append(self.subheading(self.t("comparison")))
+            story.append(self.comparison_table(metric.comparisons))
+            story.append(self.comparison_figure(metric.comparisons))
+        return story
+
+    def results_table(self, results: Sequence[CohortResult]) -> Flowable:
+        """Return achieved vs target per cohort and period."""
+        rows = []
+        for r in results:
+            rate = self.mask.rate(r.achieved, r.target, self.lang)
+            rows.append(
+                [
+                    self.cell(r.cohort),
+                    self.cell(r.period),
+                    self.t(f"status_{r.status}"),
+                    self.mask.count(r.achieved, self.lang),
+                    format_number(r.target, self.lang),
+                    rate if rate is not None else self.t("masked"),
+                ]
+            )
+        return self.table(
+            [
+                self.t("cohort"),
+                self.t("period"),
+                self.t("status"),
+                self.t("achieved"),
+                self.t("target"),
+                self.t("achievement_rate"),
+            ],
+            rows,
+            [0.22, 0.18, 0.16, 0.14, 0.14, 0.16],
+            numeric=[3, 4, 5],
+        )
+
+    def results_chart(self, results: Sequence[CohortResult]) -> Flowable:
+        """Return the chart of the latest period of each cohort."""
+        # One bar pair per cohort keeps the chart legible however many
+        # periods the table lists; it shows only cells the table shows too.
+        latest: dict[str, CohortResult] = {}
+        for r in results:
+            latest[r.cohort] = r
+        chosen = list(latest.values())
+        drawing = achieved_vs_target_chart(
+            [f"{r.cohort} ({r.period})" for r in chosen],
+            [r.achieved for r in chosen],
+            [r.target for r in chosen],
+            lang=self.lang,
+            mask=self.mask,
+            legend=(self.t("achieved"), self.t("target")),
+            style=self.chart_style,
+        )
+        return self.figure(self.t("chart_achieved_title"), drawing)
+
+    def comparison_table(self, comparisons: Sequence[ComparisonResult]) -> Flowable:
+        """Return treated vs comparison rates, improvement and threshold."""
+        rows = []
+        for c in comparisons:
+            treated = self.mask.rate(c.treated_successes, c.treated_size, self.lang)
+            control = self.mask.rate(c.comparison_successes, c.comparison_size, self.lang)
+            shown = treated is not None and control is not None
+            rows.append(
+                [
+                    self.cell(c.cohort),
+                    f"{self.mask.count(c.treated_successes, self.lang)} / "
+                    f"{self.mask.count(c.treated_size, self.lang)}",
+                    treated or self.t("masked"),
+                    control or self.t("masked"),
+                    self.improvement_text(c) if shown else self.t("masked"),
+                    self.threshold_text(c),
+                    self.t("yes") if _threshold_met(c) else self.t("no"),
+                ]
+            )
+        return self.table(
+            [
+                self.t("cohort"),
+                self.t("treated"),
+                self.t("treated_rate"),
+                self.t("comparison_rate"),
+                self.t("improvement"),
+                self.t("threshold"),
+                self.t("threshold_met"),
+            ],
+            rows,
+            [0.17, 0.15, 0.12, 0.12, 0.15, 0.17, 0.12],
+            numeric=[1, 2, 3, 4, 5],
+        )
+
+    def comparison_figure(self, comparisons: Sequence[ComparisonResult]) -> Flowable:
+        """Return the chart of treated vs comparison rates with thresholds."""
+        required: list[Fraction | None] = []
+        for c in comparisons:
+            # The threshold mark sits at a level derived from the comparison
+            # rate: drawing it for a masked comparison would unmask it.
+            hidden = self.mask.rate(c.comparison_successes, c.comparison_size, self.lang) is None
+            required.append(None if hidden else _required_rate(c))
+        drawing = comparison_chart(
+            [c.cohort for c in comparisons],
+            [(c.treated_successes, c.treated_size) for c in comparisons],
+            [(c.comparison_successes, c.comparison_size) for c in comparisons],
+            required,
+            lang=self.lang,
+            mask=self.mask,
+            legend=(self.t("treated_rate"), self.t("comparison_rate"), self.t("required_rate")),
+            style=self.chart_style,
+        )
+        return self.figure(self.t("chart_comparison_title"), drawing)
+
+    def improvement_text(self, c: ComparisonResult) -> str:
+        """Return the improvement in the threshold's own basis."""
+        treated = _rate(c.treated_successes, c.treated_size)
+        control = _rate(c.comparison_successes, c.comparison_size)
+        if c.threshold_basis == "points":
+            return format_points(treated - control, self.lang)
+        if control == 0:
+            return "—"
+        return _signed(format_percent(treated / control - 1, self.lang))
+
+    def threshold_text(self, c: ComparisonResult) -> str:
+        """Return the threshold, e.g. "+10 pts" or "+10 % (relative)"."""
+        value = Fraction(c.threshold_bp, 10_000)
+        if c.threshold_basis == "points":
+            return format_points(value, self.lang)
+        return self.t("threshold_relative").format(
+            value=_signed(format_percent(value, self.lang, places=0))
+        )
+
+    def payments_story(self) -> list[Flowable]:
+        """Return payments by period and payer, totals by payer, and the chart."""
+        payments = self.data.payments
+        if not payments:
+            return [self.para(self.t("no_payments"))]
+        running = 0
+        rows: list[list[str | Flowable]] = []
+        by_period: dict[str, int] = {}
+        by_payer: dict[str, int] = {}
+        for p in payments:
+            running += p.amount
+            by_period[p.period] = running
+            by_payer[p.payer] = by_payer.get(p.payer, 0) + p.amount
+            rows.append(
+                [self.cell(p.period), self.cell(p.payer), self.money(p.amount), self.money(running)]
+            )
+        rows.append([self.t("total"), "", self.money(running), ""])
+        story: list[Flowable] = [
+            self.table(
+                [self.t("period"), self.t("payer"), self.t("amount"), self.t("cumulative")],
+                rows,
+                [0.2, 0.36, 0.22, 0.22],
+                numeric=[2, 3],
+                bold_last=True,
+            ),
+            Spacer(1, 6),
+        ]
+        payer_rows: list[list[str | Flowable]] = [
+            [
+                self.cell(payer),
+                self.money(amount),
+                format_percent(Fraction(amount, running), self.lang) if running else "—",
+            ]
+            for payer, amount in by_payer.items()
+        ]
+        story.append(self.subheading(self.t("total_by_payer")))
+        story.append(
+            self.table(
+                [self.t("payer"), self.t("amount"), "%"],
+                payer_rows,
+                [0.56, 0.26, 0.18],
+                numeric=[1, 2],
+            )
+        )
+        drawing = cumulative_payments_chart(
+            list(by_period),
+            list(by_period.values()),
+            self.data.summary.contract_cap,
+            currency=self.data.programme.currency,
+            lang=self.lang,
+            legend=(self.t("cumulative_paid"), self.t("contract_cap")),
+            style=self.chart_style,
+        )
+        story.append(self.figure(self.t("chart_payments_title"), drawing))
+        return story
+
+    def investor_repayment_story(self) -> list[Flowable]:
+        """Return investor repayment aggregated over all investors."""
+        r = self.data.investor_repayment
+        outstanding = max(r.capital_drawn - r.principal_repaid, 0)
+        return [
+            self.markup(
+                "investor_aggregate_note", count=format_number(r.investor_count, self.lang)
+            ),
+            self.key_values(
+                [
+                    (self.t("capital_committed"), self.money(r.capital_committed)),
+                    (self.t("capital_drawn"), self.money(r.capital_drawn)),
+                    (self.t("principal_repaid"), self.money(r.principal_repaid)),
+                    (self.t("principal_outstanding"), self.money(outstanding)),
+                    (self.t("return_paid"), self.money(r.return_paid)),
+                    (self.t("repayment_category"), self.t(f"category_{r.category}")),
+                ]
+            ),
+        ]
+
+    def methodology_story(self) -> list[Flowable]:
+        """Return how results are verified and masked, then the log."""
+        story: list[Flowable] = [self.para(self.t("methodology_text")), self.masking_note()]
+        if self.data.methodology_note:
+            story.append(self.para(self.data.methodology_note))
+        story.append(self.subheading(self.t("verification_log")))
+        if not self.data.verification_log:
+            story.append(self.para(self.t("no_log")))
+            return story
+        rows: list[list[str | Flowable]] = [
+            [
+                format_date(e.on, self.lang),
+                self.cell(f"{e.metric} · {e.cohort} · {e.period}"),
+                self.cell(self.t(f"action_{e.action}")),
+                self.cell(e.actor),
+                self.cell(e.note),
+            ]
+            for e in self.data.verification_log
+        ]
+        story.append(
+            self.table(
+                [
+                    self.t("date"),
+                    self.t("result"),
+                    self.t("action"),
+                    self.t("actor"),
+                    self.t("note"),
+                ],
+                rows,
+                [0.14, 0.23, 0.14, 0.22, 0.27],
+            )
+        )
+        return story
+
+    def masking_note(self) -> Paragraph:
+        """Return the paragraph explaining how counts are masked."""
+        return self.markup(
+            "masking_text",
+            threshold=format_number(self.mask.threshold, self.lang),
+            masked=self.mask.masked_text(self.lang),
+        )
+
+    def ledger_story(self) -> list[Flowable]:
+        """Return the chain head and the command that re-checks it."""
+        head = self.data.chain_head
+        return [
+            self.para(self.t("ledger_text")),
+            Spacer(1, 4),
+            self.para(self.t("chain_head"), "caption"),
+            self.para(head.hash, "mono"),
+            self.para(self.t("entry_count"), "caption"),
+            self.para(format_number(head.entry_count, self.lang)),
+            self.para(self.t("verify_command"), "caption"),
+            self.para(self.data.verify_command, "mono"),
+        ]
+
+
+def _rate(successes: int, size: int) -> Fraction:
+    return Fraction(successes, size) if size else Fraction(0)
+
+
+def _required_rate(c: ComparisonResult) -> Fraction:
+    """Return the treated rate needed to reach the payment threshold."""
+    control = _rate(c.comparison_successes, c.comparison_size)
+    threshold = Fraction(c.threshold_bp, 10_000)
+    if c.threshold_basis == "points":
+        return control + threshold
+    return control * (1 + threshold)
+
+
+def _threshold_met(c: ComparisonResult) -> bool:
+    return _rate(c.treated_successes, c.treated_size) >= _required_rate(c)
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") else "+" + text
