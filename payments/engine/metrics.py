@@ -114,7 +114,10 @@ def xirr(flows: Sequence[tuple[date, int]]) -> Xirr:
     if _sign_changes(amounts) > 1:
         # Norstrom: one sign change of the running total guarantees one root.
         reason = "the running total changes sign more than once; another rate may also fit"
-    value = Decimal(repr(rate)).quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
+    with localcontext() as ctx:
+        # A deal doubling money in a week has a rate of ~1e15: room for it.
+        ctx.prec = 400
+        value = Decimal(repr(rate)).quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
     return Xirr(value, XirrStatus.OK, reason)
 
 
