@@ -1,5 +1,23 @@
+from sib.models.chain import ChainEntry
 from sib.models.idempotency import IdempotencyRecord
+from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerProbe
+from sib.models.parties import Organisation, OrganisationKind
+from sib.models.programmes import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.models.users import User
 
-__all__ = ["IdempotencyRecord", "OutboxMessage", "User", "WorkerProbe"]
+__all__ = [
+    "ChainEntry",
+    "IdempotencyRecord",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxMessage",
+    "PartyRole",
+    "Programme",
+    "ProgrammeParty",
+    "ProgrammeStatus",
+    "Role",
+    "User",
+    "WorkerProbe",
+]

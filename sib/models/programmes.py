@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+import pghistory
+from django.db import models
+from django.db.models import Q
+
+from sib.models.parties import Organisation
+
+
+class ProgrammeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+    TERMINATED = "terminated", "Terminated"
+
+
+@pghistory.track()
+class Programme(models.Model):
+    """The bond itself: one contract, one currency, its parties and its dates.
+
+    Money is in integer minor units of `currency` everywhere (see sib.money).
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    currency = models.CharField(max_length=3)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    target_population = models.TextField(blank=True)
+    contract_cap = models.BigIntegerField(help_text="Cap on all outcome payments, minor units.")
+    status = models.CharField(
+        max_length=12, choices=ProgrammeStatus.choices, default=ProgrammeStatus.DRAFT
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    termination_date = models.DateField(null=True, blank=True)
+    termination_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "sib_programme"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")), name="programme_dates_ordered"
+            ),
+            models.CheckConstraint(condition=Q(contract_cap__gte=0), name="programme_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(status=ProgrammeStatus.TERMINATED, termination_date__isnull=False)
+                | ~Q(status=ProgrammeStatus.TERMINATED),
+                name="programme_terminated_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def accepts_new_entries(self) -> bool:
+        """A terminated or closed programme takes no new results or drawdowns."""
+        return self.status in {ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE}
+
+
+class PartyRole(models.TextChoices):
+    OUTCOME_PAYER = "outcome_payer", "Outcome payer"
+    SERVICE_PROVIDER = "service_provider", "Service provider"
+    EVALUATOR = "evaluator", "Independent evaluator"
+    INTERMEDIARY = "intermediary", "Intermediary"
+    INVESTOR = "investor", "Investor"
+
+
+@pghistory.track()
+class ProgrammeParty(models.Model):
+    """An organisation's part in one programme; outcome payers carry their share in percent."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="parties")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=PartyRole.choices)
+    payer_share = models.DecimalField(
+        max_digits=7, decimal_places=4, null=True, blank=True,
+        help_text="Outcome payers only: percent of each outcome payment (all payers sum to 100).",
+    )
+
+    class Meta:
+        db_table = "sib_programme_party"
+        ordering = ["programme", "role", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "organisation", "role"], name="party_once_per_role"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(role="outcome_payer", payer_share__gt=Decimal(0), payer_share__lte=100)
+                    | (~Q(role="outcome_payer") & Q(payer_share__isnull=True))
+                ),
+                name="party_payer_share_only_for_payers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.role}) in {self.programme}"
