@@ -146,12 +146,16 @@ def compute_outcome_payments(
     comparison_results = list(comparison_results)
     target_results = list(target_results)
     savings_results = list(savings_results)
-    _check_kinds(rules, "participant_outcomes", participant_outcomes, RateCardMechanism)
-    _check_kinds(rules, "aggregate_results", aggregate_results, RateCardMechanism)
-    _check_kinds(rules, "comparison_results", comparison_results, ComparisonMechanism)
-    _check_kinds(rules, "target_results", target_results, TargetMechanism)
-    _check_kinds(rules, "savings_results", savings_results, SavingsShareMechanism)
-    _check_counts(aggregate_results, target_results, comparison_results, savings_results)
+    _check_results(
+        rules,
+        {
+            "participant_outcomes": (participant_outcomes, RateCardMechanism),
+            "aggregate_results": (aggregate_results, RateCardMechanism),
+            "comparison_results": (comparison_results, ComparisonMechanism),
+            "target_results": (target_results, TargetMechanism),
+            "savings_results": (savings_results, SavingsShareMechanism),
+        },
+    )
 
     def in_time(on: date) -> bool:
         # A result dated on the termination day still pays; the day after not.
@@ -203,38 +207,40 @@ def compute_outcome_payments(
     return _plan(rules, claims, refused)
 
 
-def _check_kinds(
-    rules: ProgrammeRules,
-    name: str,
-    results: Sequence[Any],
-    kind: type[Mechanism],
+_COUNTS = ("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size")
+_DECIMALS = ("treated_value", "comparison_value")
+
+
+def _check_results(
+    rules: ProgrammeRules, inputs: dict[str, tuple[Sequence[Any], type[Mechanism]]]
 ) -> None:
-    for i, result in enumerate(results):
-        metric = rules.metric(result.metric) if _known(rules, result.metric) else None
-        if metric is None:
-            raise RuleError(f"{name}[{i}].metric", f"unknown metric {result.metric!r}")
-        if not isinstance(metric.mechanism, kind):
-            raise RuleError(
-                f"{name}[{i}].metric",
-                f"metric {result.metric!r} pays by {metric.mechanism.kind}, not {kind.kind}",
-            )
-
-
-def _known(rules: ProgrammeRules, code: str) -> bool:
-    return any(metric.code == code for metric in rules.metrics)
-
-
-def _check_counts(*groups: Sequence[Any]) -> None:
-    fields = ("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size")
-    for results in groups:
-        for result in results:
-            for name in fields:
-                value = getattr(result, name, 0)
+    """Refuse results the rules cannot price, naming the input and position."""
+    known = {metric.code: metric for metric in rules.metrics}
+    seen: set[str] = set()
+    for name, (results, kind) in inputs.items():
+        for i, result in enumerate(results):
+            here = f"{name}[{i}]"
+            # A result id passed twice would be paid twice.
+            if result.id in seen:
+                raise RuleError(f"{here}.id", f"repeats result id {result.id!r}")
+            seen.add(result.id)
+            metric = known.get(result.metric)
+            if metric is None:
+                raise RuleError(f"{here}.metric", f"unknown metric {result.metric!r}")
+            if not isinstance(metric.mechanism, kind):
+                raise RuleError(
+                    f"{here}.metric",
+                    f"metric {result.metric!r} pays by {metric.mechanism.kind}, not {kind.kind}",
+                )
+            for field_name in (*_COUNTS, "cost_avoided"):
+                value = getattr(result, field_name, 0)
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise RuleError(f"{result.id}.{name}", "must be a non-negative integer")
-            cost = getattr(result, "cost_avoided", 0)
-            if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
-                raise RuleError(f"{result.id}.cost_avoided", "must be non-negative integer cents")
+                    raise RuleError(f"{here}.{field_name}", "must be a non-negative int")
+            for field_name in _DECIMALS:
+                if not isinstance(getattr(result, field_name, Decimal(0)), Decimal):
+                    raise RuleError(f"{here}.{field_name}", "must be a Decimal, never a float")
+            if getattr(result, "leavers", 0) > getattr(result, "cohort_size", 0):
+                raise RuleError(f"{here}.leavers", "must not exceed cohort_size")
 
 
 def _late(metric: str, cohort: str, period: str, result_id: str, on: date) -> NotPayable:

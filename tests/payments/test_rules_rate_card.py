@@ -501,3 +501,15 @@ def test_dropping_an_outcome_never_increases_the_total_under_participant_and_con
     before = compute_outcome_payments(rules=rules, participant_outcomes=outcomes)
     after = compute_outcome_payments(rules=rules, participant_outcomes=fewer)
     assert after.total <= before.total
+
+
+def test_a_result_id_passed_twice_is_refused_rather_than_paid_twice() -> None:
+    with pytest.raises(RuleError) as error:
+        compute_outcome_payments(
+            rules=demo_rules(),
+            participant_outcomes=[outcome("r1", "p1", "training", date(2026, 3, 2))],
+            aggregate_results=[
+                AggregateResult("r1", "training", "c1", "2026", 1, date(2026, 3, 2))
+            ],
+        )
+    assert str(error.value) == "aggregate_results[0].id: repeats result id 'r1'"
