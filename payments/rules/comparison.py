@@ -163,9 +163,10 @@ def comparison_claims(
     gain = pooled_improvement(pool, mechanism.direction)
     pool_ids = tuple(sorted(r.id for r in pool))
     pool_date = max(r.reported_on for r in pool)
+    pooled_threshold = mechanism.pooled_threshold
     for result in waiting:
         claim = None
-        if gain >= mechanism.pooled_threshold:
+        if pooled_threshold is not None and gain >= pooled_threshold:
             claim = _price(rules, mechanism, result, gain, pool_ids, pool_date)
         if claim is None:
             refused.append(_nothing(result, NotPayableReason.BELOW_THRESHOLD, gain, pool_ids))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from payments.rules.comparison import (
@@ -285,7 +286,7 @@ def _plan(
             )
         )
     not_payable = []
-    for key, group in _grouped(
+    for key, items in _grouped(
         refused,
         lambda item: (*_place(item.claim), item.reason, item.claim.improvement),
         lambda item: (item.claim.order, item.reason.value),
@@ -297,9 +298,9 @@ def _plan(
                 cohort=cohort,
                 period=period,
                 reason=reason,
-                result_ids=_ids([item.claim for item in group]),
-                count=sum(item.claim.count for item in group),
-                amount=sum(item.claim.amount for item in group),
+                result_ids=_ids([item.claim for item in items]),
+                count=sum(item.claim.count for item in items),
+                amount=sum(item.claim.amount for item in items),
                 improvement=improvement,
             )
         )
@@ -411,6 +412,8 @@ def _canonical(value: Any) -> Any:
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
     if isinstance(value, bool | int | str) or value is None:
-        return value.value if hasattr(value, "value") else value
+        return value
     raise TypeError(f"cannot put {type(value).__name__} in the plan's JSON")

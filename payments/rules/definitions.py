@@ -20,7 +20,7 @@ Conventions, chosen once for the whole engine:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -92,9 +92,7 @@ def _required(data: Mapping[str, Any], key: str, path: str) -> Any:
     return data[key]
 
 
-def _money(value: Any, path: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
+def _money(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RuleError(path, "must be an integer amount of minor units (cents)")
     if value < 0:
@@ -102,9 +100,7 @@ def _money(value: Any, path: str, *, optional: bool = False) -> int | None:
     return value
 
 
-def _count(value: Any, path: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
+def _count(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RuleError(path, "must be an integer")
     if value < 0:
@@ -112,9 +108,7 @@ def _count(value: Any, path: str, *, optional: bool = False) -> int | None:
     return value
 
 
-def _decimal(value: Any, path: str, *, optional: bool = False) -> Decimal | None:
-    if value is None and optional:
-        return None
+def _decimal(value: Any, path: str) -> Decimal:
     if isinstance(value, float):
         raise RuleError(path, 'must be a decimal string such as "0.10", not a float')
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
@@ -126,6 +120,10 @@ def _decimal(value: Any, path: str, *, optional: bool = False) -> Decimal | None
     if not number.is_finite():
         raise RuleError(path, "must be finite")
     return number
+
+
+def _optional[V](read: Callable[[Any, str], V], value: Any, path: str) -> V | None:
+    return None if value is None else read(value, path)
 
 
 def _text(value: Any, path: str) -> str:
@@ -180,7 +178,7 @@ class Tier:
         data = _mapping(data, path)
         _only_keys(data, {"min_improvement", "max_improvement", "amount"}, path)
         low = _decimal(_required(data, "min_improvement", path), _child(path, "min_improvement"))
-        high = _decimal(data.get("max_improvement"), _child(path, "max_improvement"), optional=True)
+        high = _optional(_decimal, data.get("max_improvement"), _child(path, "max_improvement"))
         if high is not None and low >= high:
             raise RuleError(_child(path, "min_improvement"), "must be below max_improvement")
         amount = _money(_required(data, "amount", path), _child(path, "amount"))
@@ -245,13 +243,13 @@ class ComparisonMechanism:
             raise RuleError(cohorts_path, "must not repeat a cohort")
         thresholds = {}
         for key in ("cohort_threshold", "pooled_threshold"):
-            value = _decimal(data.get(key), _child(path, key), optional=True)
+            value = _optional(_decimal, data.get(key), _child(path, key))
             if value is not None and value < 0:
                 raise RuleError(_child(path, key), "must not be negative")
             thresholds[key] = value
         if thresholds["cohort_threshold"] is None and thresholds["pooled_threshold"] is None:
             raise RuleError(path, "needs a cohort_threshold, a pooled_threshold or both")
-        price = _money(data.get("price_per_point"), _child(path, "price_per_point"), optional=True)
+        price = _optional(_money, data.get("price_per_point"), _child(path, "price_per_point"))
         tiers_path = _child(path, "tiers")
         tiers = tuple(
             Tier.from_dict(tier, f"{tiers_path}[{i}]")
@@ -393,10 +391,10 @@ class MetricRule:
         if kind not in MECHANISMS:
             raise RuleError(kind_path, f"must be one of {', '.join(sorted(MECHANISMS))}")
         mechanism = MECHANISMS[kind].from_dict(raw, mechanism_path)
-        max_count = _count(data.get("max_count"), _child(path, "max_count"), optional=True)
+        max_count = _optional(_count, data.get("max_count"), _child(path, "max_count"))
         if max_count is not None and not isinstance(mechanism, RateCardMechanism):
             raise RuleError(_child(path, "max_count"), "applies to rate_card metrics only")
-        max_amount = _money(data.get("max_amount"), _child(path, "max_amount"), optional=True)
+        max_amount = _optional(_money, data.get("max_amount"), _child(path, "max_amount"))
         return cls(code=code, mechanism=mechanism, max_count=max_count, max_amount=max_amount)
 
     def to_dict(self) -> dict[str, Any]:
@@ -530,12 +528,10 @@ class ProgrammeRules:
             currency=currency,
             payers=payers,
             metrics=metrics,
-            participant_cap=_money(
-                data.get("participant_cap"), _child(path, "participant_cap"), optional=True
+            participant_cap=_optional(
+                _money, data.get("participant_cap"), _child(path, "participant_cap")
             ),
-            contract_cap=_money(
-                data.get("contract_cap"), _child(path, "contract_cap"), optional=True
-            ),
+            contract_cap=_optional(_money, data.get("contract_cap"), _child(path, "contract_cap")),
             indexation=indexation,
         )
 

@@ -46,8 +46,10 @@ def savings_share_claims(
 ) -> list[Claim]:
     """Price each cost avoided at the share in force when it is reached."""
     results = sorted(results, key=lambda r: (r.achieved_on, r.metric, r.id))
-    if results and repayment_target is None:
-        raise RuleError("repayment_target", "is required to price savings-share results")
+    if repayment_target is None:
+        if results:
+            raise RuleError("repayment_target", "is required to price savings-share results")
+        return []
     claims: list[Claim] = []
     paid = 0
     for result in results:
@@ -56,8 +58,9 @@ def savings_share_claims(
         before, after = mechanism.share_before_percent, mechanism.share_after_percent
         headroom = max(repayment_target - paid, 0)
         full_before = to_cents(Decimal(result.cost_avoided) * before / HUNDRED)
+        parts: list[tuple[Decimal, Decimal, int]]
         if full_before <= headroom:
-            parts = [(result.cost_avoided, before, full_before)]
+            parts = [(Decimal(result.cost_avoided), before, full_before)]
         else:
             # Cost avoided that pays the headroom exactly at the first share;
             # the remainder of this result is already a success payment.
