@@ -43,7 +43,7 @@ from payments.rules.compute import (
     PaymentLine,
     compute_outcome_payments,
 )
-from payments.rules.definitions import (
+from outcomes.mechanisms import (
     ComparisonMechanism,
     Direction,
     Indexation,

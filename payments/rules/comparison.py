@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from payments.rules.definitions import (
+from outcomes.mechanisms import (
     HUNDRED,
     Claim,
     ComparisonMechanism,

@@ -16,7 +16,7 @@ from payments.rules.comparison import (
     comparison_claims,
     target_claims,
 )
-from payments.rules.definitions import (
+from outcomes.mechanisms import (
     Claim,
     ComparisonMechanism,
     Mechanism,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from payments.rules.definitions import (
+from outcomes.mechanisms import (
     Claim,
     NotPayable,
     NotPayableReason,

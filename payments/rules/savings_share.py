@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from payments.rules.definitions import (
+from outcomes.mechanisms import (
     HUNDRED,
     Claim,
     ProgrammeRules,

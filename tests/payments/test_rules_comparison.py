@@ -26,7 +26,7 @@ from payments.rules import (
     compute_outcome_payments,
     improvement,
 )
-from payments.rules.definitions import Direction
+from outcomes.mechanisms import Direction
 
 EUR = 100
 D = Decimal
