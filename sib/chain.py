@@ -54,7 +54,11 @@ def link_hash(data: bytes, previous_hash: str) -> str:
 
 
 def chain_append(
-    *, programme: Programme, kind: str, object_id: str | int, canonical: str,
+    *,
+    programme: Programme,
+    kind: str,
+    object_id: str | int,
+    canonical: str,
     imported: bool = False,
 ) -> ChainEntry:
     """Append one record to its programme's chain; call inside the record's own transaction."""
@@ -135,25 +139,54 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
         for seq, kind, object_id, stored_previous, stored_hash in batch:
             count += 1
             if seq != expected_seq:
-                return _broken(programme_id, count, previous, seq, kind, object_id,
-                               f"sequence gap: expected {expected_seq}")
+                return _broken(
+                    programme_id,
+                    count,
+                    previous,
+                    seq,
+                    kind,
+                    object_id,
+                    f"sequence gap: expected {expected_seq}",
+                )
             expected_seq += 1
             if stored_previous != previous:
-                return _broken(programme_id, count, previous, seq, kind, object_id,
-                               "previous hash does not match the entry before")
+                return _broken(
+                    programme_id,
+                    count,
+                    previous,
+                    seq,
+                    kind,
+                    object_id,
+                    "previous hash does not match the entry before",
+                )
             text = canonical.get((kind, object_id))
             if text is None:
-                return _broken(programme_id, count, previous, seq, kind, object_id,
-                               "the chained record is missing")
+                return _broken(
+                    programme_id,
+                    count,
+                    previous,
+                    seq,
+                    kind,
+                    object_id,
+                    "the chained record is missing",
+                )
             if link_hash(entry_bytes(kind, object_id, text), previous) != stored_hash:
-                return _broken(programme_id, count, previous, seq, kind, object_id,
-                               "hash mismatch: the record or the chain entry was changed")
+                return _broken(
+                    programme_id,
+                    count,
+                    previous,
+                    seq,
+                    kind,
+                    object_id,
+                    "hash mismatch: the record or the chain entry was changed",
+                )
             previous = stored_hash
     return ChainVerification(programme_id, count, previous, None)
 
 
-def _broken(programme_id: int, count: int, head: str, seq: int, kind: str, object_id: str,
-            reason: str) -> ChainVerification:
+def _broken(
+    programme_id: int, count: int, head: str, seq: int, kind: str, object_id: str, reason: str
+) -> ChainVerification:
     return ChainVerification(programme_id, count, head, ChainBreak(seq, kind, object_id, reason))
 
 
@@ -183,4 +216,3 @@ def _load_canonical(batch: list[tuple[int, str, str, str, str]]) -> dict[tuple[s
         for object_id, text in loader.load_canonical(ids):
             out[(kind, str(object_id))] = text
     return out
-

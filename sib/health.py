@@ -4,6 +4,9 @@ from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+from sqlalchemy import text
+
+BROKER_TIMEOUT_SECONDS = 3
 
 
 def _database_ok() -> bool:
@@ -18,7 +21,15 @@ def _database_ok() -> bool:
 def _broker_ok() -> bool:
     try:
         with current_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            # kombu's SQLAlchemy transport "connects" without touching the database: only a
+            # query proves it answers. Other transports (Redis, AMQP) connected just above.
+            session = getattr(conn.default_channel, "session", None)
+            if session is not None:
+                try:
+                    session.execute(text("SELECT 1"))
+                finally:
+                    session.close()
         return True
     except Exception:
         return False
@@ -26,6 +37,7 @@ def _broker_ok() -> bool:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Report each dependency as "ok" or "unavailable"; 503 if any is unavailable."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
     return JsonResponse(

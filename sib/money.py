@@ -118,17 +118,16 @@ def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     if total < 0:
         return [-part for part in allocate(-total, ints)]
 
-    parts: list[int] = []
-    remainders: list[int] = []
-    for w in ints:
-        q, r = divmod(total * w, weight_sum)
-        parts.append(q)
-        remainders.append(r)
+    products = [total * w for w in ints]
+    parts = [p // weight_sum for p in products]
     leftover = total - sum(parts)
     if leftover:
-        # Zero weights have a zero remainder and leftover < number of
-        # positive remainders, so they can never receive a unit.
-        order = sorted(range(len(ints)), key=lambda i: (-remainders[i], i))
+        remainders = [p % weight_sum for p in products]
+        # A stable sort keeps equal remainders in index order even when
+        # reversed: larger remainder first, then earlier index. Zero weights
+        # have a zero remainder and leftover < number of positive
+        # remainders, so they never receive a unit.
+        order = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
         for i in order[:leftover]:
             parts[i] += 1
     return parts

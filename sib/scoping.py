@@ -37,7 +37,8 @@ class ProgrammeAccess:
     @property
     def investor_organisation_ids(self) -> frozenset[int]:
         return frozenset(
-            m.organisation_id for m in self.memberships
+            m.organisation_id
+            for m in self.memberships
             if m.role == "investor" and m.organisation_id is not None
         )
 
@@ -52,7 +53,10 @@ def programmes_for_user(user: User) -> QuerySet[Programme]:
 
 
 def programme_access(
-    *, user: User, programme_id: int | None = None, slug: str | None = None,
+    *,
+    user: User,
+    programme_id: int | None = None,
+    slug: str | None = None,
     action: Action = Action.PROGRAMME_VIEW,
 ) -> ProgrammeAccess:
     """Return the user's access to one programme, or raise Http404 / PermissionDenied."""

@@ -1,7 +1,6 @@
+import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-
-import pghistory
 
 
 class OrganisationKind(models.TextChoices):

@@ -77,7 +77,10 @@ class ProgrammeParty(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=20, choices=PartyRole.choices)
     payer_share = models.DecimalField(
-        max_digits=7, decimal_places=4, null=True, blank=True,
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text="Outcome payers only: percent of each outcome payment (all payers sum to 100).",
     )
 

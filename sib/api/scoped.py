@@ -1,0 +1,32 @@
+"""A base for API views on one programme's data: every one goes through sib.scoping."""
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess, programme_access
+
+
+class ProgrammeApi(APIView):
+    """Resolve `programme_id` from the URL for the user, requiring `action` (404/403)."""
+
+    action_required: Action = Action.PROGRAMME_VIEW
+
+    def access(
+        self, request: Request, programme_id: int, action: Action | None = None
+    ) -> ProgrammeAccess:
+        return programme_access(
+            user=request.user,  # type: ignore[arg-type]
+            programme_id=programme_id,
+            action=action or self.action_required,
+        )
+
+    def paginate(self, request: Request, queryset: Any, serializer_class: type) -> Any:
+        from sib.api.pagination import Pagination
+
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        data = serializer_class(page, many=True).data
+        return paginator.get_paginated_response(data)

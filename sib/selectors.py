@@ -1,0 +1,27 @@
+"""Reads for the bond itself."""
+
+from django.db.models import QuerySet
+
+from sib.chain import chain_head
+from sib.models import Membership, Organisation, Programme, ProgrammeParty, User
+from sib.scoping import programmes_for_user
+
+
+def programme_list(*, user: User) -> QuerySet[Programme]:
+    return programmes_for_user(user).order_by("name")
+
+
+def programme_parties(*, programme: Programme) -> QuerySet[ProgrammeParty]:
+    return programme.parties.select_related("organisation").order_by("role", "organisation__name")
+
+
+def programme_memberships(*, programme: Programme) -> QuerySet[Membership]:
+    return programme.memberships.select_related("user", "organisation").order_by("role", "user")
+
+
+def programme_chain_head(*, programme: Programme) -> str:
+    return chain_head(programme_id=programme.pk)
+
+
+def organisation_list() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("name")
