@@ -14,7 +14,7 @@ Two design points worth knowing before changing this file:
   would lay the whole story out two or three times instead.
 - Escaping. Paragraph text is markup to reportlab: an unescaped ``<img src>``
   in a programme name would be fetched. Every user string goes through
-  ``para``/``cell``, which escape; label templates are trusted but the values
+  ``para``, ``markup`` or ``table``, which escape; label templates are trusted but the values
   interpolated into them are escaped too. Plain ``str`` table cells and
   canvas ``drawString`` calls are not parsed, so they need no escaping.
 """
@@ -71,6 +71,9 @@ ACCENT = colors.HexColor("#0b4f6c")
 RULE = colors.HexColor("#c9d3d9")
 HEADER_FILL = colors.HexColor("#e6eef2")
 STRIPE_FILL = colors.HexColor("#f6f8f9")
+
+# Left plus right padding of a table cell (reportlab's default 6 + 6).
+_CELL_PADDING = 12.0
 
 # Bigger tables use LongTable, whose layout is linear in the number of rows.
 _LONG_TABLE_ROWS = 40
@@ -348,10 +351,6 @@ class ReportRenderer:
             f"<b>{escape(self.t(key))}</b> — {escape(typeset(text))}", self.styles["body"]
         )
 
-    def cell(self, text: str) -> Paragraph:
-        """Return a wrapping table cell showing ``text`` literally."""
-        return Paragraph(escape(typeset(text)), self.styles["cell"])
-
     def cell_lines(self, lines: Sequence[str]) -> Paragraph:
         """Return a table cell showing each of ``lines`` literally, one per line."""
         text = "<br/>".join(escape(typeset(line)) for line in lines)
@@ -384,12 +383,15 @@ class ReportRenderer:
         """Return a striped table whose header row repeats on every page.
 
         ``widths`` are fractions of the text width; ``numeric`` lists the
-        columns to right-align. ``str`` cells are drawn as-is (never parsed as
-        markup); pass ``cell(...)`` for text that must wrap. Without a header
-        the table is a plain striped list.
+        columns to right-align. A ``str`` cell that fits its column is drawn
+        as-is (never parsed as markup); a longer one becomes an escaped,
+        wrapping Paragraph. Without a header the table is a plain list.
         """
         full = self.pagesize[0] - 2 * self.margin_x
-        body = [[typeset(c) if isinstance(c, str) else c for c in row] for row in rows]
+        col_widths = [w * full for w in widths]
+        body = [
+            [self._fit(c, width) for c, width in zip(row, col_widths, strict=True)] for row in rows
+        ]
         first = 0
         if header is not None:
             first = 1
@@ -403,7 +405,7 @@ class ReportRenderer:
                 ],
             )
         cls = LongTable if len(rows) > _LONG_TABLE_ROWS else Table
-        table = cls(body, colWidths=[w * full for w in widths], repeatRows=first)
+        table = cls(body, colWidths=col_widths, repeatRows=first)
         commands: list[tuple[Any, ...]] = [
             ("FONT", (0, first), (-1, -1), FONT, 8),
             ("TEXTCOLOR", (0, first), (-1, -1), INK),
@@ -426,11 +428,21 @@ class ReportRenderer:
         table.setStyle(TableStyle(commands))
         return table
 
+    def _fit(self, value: str | Flowable, width: float) -> str | Flowable:
+        # Plain strings are several times cheaper to lay out than Paragraphs,
+        # which matters for tables of hundreds of rows; wrap only when needed.
+        if not isinstance(value, str):
+            return value
+        text = typeset(value)
+        if stringWidth(text, FONT, 8) <= width - _CELL_PADDING:
+            return text
+        return Paragraph(escape(text), self.styles["cell"])
+
     def key_values(self, pairs: Sequence[tuple[str, str]]) -> Table:
         """Return a two-column table of label and value, values right-aligned."""
         return self.table(
             [self.t("figure"), self.t("value")],
-            [[self.cell(k), v] for k, v in pairs],
+            [[k, v] for k, v in pairs],
             [0.62, 0.38],
             numeric=[1],
         )

@@ -70,7 +70,7 @@ class ManagerRenderer(PublicRenderer):
         rows: list[list[str | Flowable]] = [
             [
                 format_number(step.order, self.lang),
-                self.cell(step.label),
+                step.label,
                 self.money(step.allocated),
                 self.money(step.cap) if step.cap is not None else self.t("none_cap"),
             ]
@@ -92,8 +92,8 @@ class ManagerRenderer(PublicRenderer):
         """Return each investor's position, XIRR, MOIC and DPI."""
         rows: list[list[str | Flowable]] = [
             [
-                self.cell(m.investor),
-                self.cell(m.tranche),
+                m.investor,
+                m.tranche,
                 self.money(m.committed),
                 self.money(m.drawn),
                 self.money(m.distributed),
@@ -127,7 +127,7 @@ class ManagerRenderer(PublicRenderer):
         """Return every investor's dated drawdowns and repayments."""
         rows: list[list[str | Flowable]] = [
             [
-                self.cell(r.investor),
+                r.investor,
                 format_date(r.on, self.lang),
                 self.t("projected") if r.projected else self.t("actual"),
                 self.money(r.drawn),
@@ -161,13 +161,13 @@ class ManagerRenderer(PublicRenderer):
         for start in range(0, len(scenarios), _SCENARIOS_PER_TABLE):
             chunk = scenarios[start : start + _SCENARIOS_PER_TABLE]
             measures: list[tuple[str, list[str | Flowable]]] = [
-                (self.t("assumptions"), [self.cell(s.assumptions) for s in chunk]),
+                (self.t("assumptions"), [s.assumptions for s in chunk]),
                 (self.t("outcome_payments"), [self.money(s.outcome_payments) for s in chunk]),
                 (self.t("principal_repaid"), [self.money(s.principal_repaid) for s in chunk]),
                 (self.t("return_paid"), [self.money(s.return_paid) for s in chunk]),
                 (
                     self.t("repayment_category"),
-                    [self.cell(self.t(f"category_{s.category}")) for s in chunk],
+                    [self.t(f"category_{s.category}") for s in chunk],
                 ),
                 (self.t("moic"), [format_multiple(s.moic, self.lang) for s in chunk]),
                 (self.t("xirr"), [format_optional_percent(s.xirr, self.lang) for s in chunk]),
@@ -177,7 +177,7 @@ class ManagerRenderer(PublicRenderer):
             story.append(
                 self.table(
                     [self.t("scenario"), *(s.name for s in chunk)],
-                    [[self.cell(name), *values] for name, values in measures],
+                    [[name, *values] for name, values in measures],
                     [first, *([share] * len(chunk))],
                     numeric=list(range(1, len(chunk) + 1)),
                 )

@@ -102,12 +102,12 @@ class PublicRenderer(ReportRenderer):
             Paragraph(self.t("report_title").upper(), self.styles["cover_kicker"]),
             self.para(programme.name, "cover_title"),
             self.para(self.edition_label(), "cover_edition"),
-            self.table(None, [[self.cell(k), self.cell(v)] for k, v in facts], [0.3, 0.7]),
+            self.table(None, [[k, v] for k, v in facts], [0.3, 0.7]),
             Spacer(1, 14),
             self.subheading(self.t("parties")),
             self.table(
                 [self.t("role"), self.t("name")],
-                [[self.cell(role), self.cell_lines(names)] for role, names in self.party_lines()],
+                [[role, self.cell_lines(names)] for role, names in self.party_lines()],
                 [0.3, 0.7],
             ),
             Spacer(1, 18),
@@ -197,8 +197,8 @@ class PublicRenderer(ReportRenderer):
             rate = self.mask.rate(r.achieved, r.target, self.lang)
             rows.append(
                 [
-                    self.cell(r.cohort),
-                    self.cell(r.period),
+                    r.cohort,
+                    r.period,
                     self.t(f"status_{r.status}"),
                     self.mask.count(r.achieved, self.lang),
                     format_number(r.target, self.lang),
@@ -247,7 +247,7 @@ class PublicRenderer(ReportRenderer):
             shown = treated is not None and control is not None
             rows.append(
                 [
-                    self.cell(c.cohort),
+                    c.cohort,
                     f"{self.mask.count(c.treated_successes, self.lang)} / "
                     f"{self.mask.count(c.treated_size, self.lang)}",
                     treated or self.t("masked"),
@@ -324,9 +324,7 @@ class PublicRenderer(ReportRenderer):
             running += p.amount
             by_period[p.period] = running
             by_payer[p.payer] = by_payer.get(p.payer, 0) + p.amount
-            rows.append(
-                [self.cell(p.period), self.cell(p.payer), self.money(p.amount), self.money(running)]
-            )
+            rows.append([p.period, p.payer, self.money(p.amount), self.money(running)])
         rows.append([self.t("total"), "", self.money(running), ""])
         story: list[Flowable] = [
             self.table(
@@ -340,7 +338,7 @@ class PublicRenderer(ReportRenderer):
         ]
         payer_rows: list[list[str | Flowable]] = [
             [
-                self.cell(payer),
+                payer,
                 self.money(amount),
                 format_percent(Fraction(amount, running), self.lang) if running else "—",
             ]
@@ -399,10 +397,10 @@ class PublicRenderer(ReportRenderer):
         rows: list[list[str | Flowable]] = [
             [
                 format_date(e.on, self.lang),
-                self.cell(f"{e.metric} · {e.cohort} · {e.period}"),
-                self.cell(self.t(f"action_{e.action}")),
-                self.cell(e.actor),
-                self.cell(e.note),
+                f"{e.metric} · {e.cohort} · {e.period}",
+                self.t(f"action_{e.action}"),
+                e.actor,
+                e.note,
             ]
             for e in self.data.verification_log
         ]
