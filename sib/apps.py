@@ -8,6 +8,9 @@ class SibConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_apply_privileges, sender=self)
+        from sib import format
+
+        format.register()
 
 
 def _apply_privileges(sender, using: str = "default", **kwargs) -> None:  # type: ignore[no-untyped-def]

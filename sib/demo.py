@@ -1,12 +1,17 @@
 """The synthetic demo bond "Jardins solidaires, Marseille" (DOMAIN.md), for demos and tests."""
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 
-from sib.models import User
+from sib.models import Membership, Organisation, Programme, User
+from sib.programme_format import programme_definition_load
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - a published demo login, not a secret
+DEMO_DEFINITION = Path(__file__).parent / "demo_data" / "jardins-solidaires.json"
+DEMO_SLUG = "jardins-solidaires"
 
 
 @dataclass(frozen=True)
@@ -14,21 +19,27 @@ class DemoUser:
     username: str
     role: str
     label: str
+    organisation: str | None = None
 
 
 DEMO_USERS = (
     DemoUser("manager", "fund_manager", "Fund manager (intermediary)"),
     DemoUser("evaluator", "evaluator", "Evaluator"),
     DemoUser("lead", "lead_evaluator", "Lead evaluator"),
-    DemoUser("funder", "public_funder", "Public funder (the State)"),
-    DemoUser("investor", "investor", "Investor (the bank)"),
+    DemoUser("funder", "public_funder", "Public funder (the State)", "etat"),
+    DemoUser("investor", "investor", "Investor (the bank)", "banque-solidaire"),
     DemoUser("admin", "staff", "Staff administrator"),
 )
 
 
+def demo_definition() -> dict:
+    return json.loads(DEMO_DEFINITION.read_text(encoding="utf-8"))
+
+
 @transaction.atomic
 def demo_seed() -> dict[str, int]:
-    """Create the demo users (and, as apps add them, the programme); safe to run twice."""
+    """Create the demo users and the demo programme with their roles; safe to run twice."""
+    users: dict[str, User] = {}
     created = 0
     for demo in DEMO_USERS:
         user, was_created = User.objects.get_or_create(
@@ -39,4 +50,23 @@ def demo_seed() -> dict[str, int]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
             created += 1
-    return {"users_created": created}
+        users[demo.username] = user
+
+    programme = Programme.objects.filter(slug=DEMO_SLUG).first()
+    programmes_created = 0
+    if programme is None:
+        programme = programme_definition_load(demo_definition(), creator=users["manager"])
+        programmes_created = 1
+    for demo in DEMO_USERS:
+        if demo.role == "staff":
+            continue
+        organisation = (
+            Organisation.objects.get(slug=demo.organisation) if demo.organisation else None
+        )
+        Membership.objects.get_or_create(
+            user=users[demo.username],
+            programme=programme,
+            role=demo.role,
+            defaults={"organisation": organisation},
+        )
+    return {"users_created": created, "programmes_created": programmes_created}

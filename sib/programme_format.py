@@ -46,6 +46,8 @@ class Section:
     load: Callable[[Any, LoadContext], None]
     # Return the section's data for one programme, or None to leave it out.
     dump: Callable[[Any], Any]
+    # Load even when absent from the document (e.g. a step that applies the status).
+    always_load: bool = False
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -57,3 +59,56 @@ def section_register(section: Section) -> None:
 
 def sections() -> list[Section]:
     return sorted(_SECTIONS.values(), key=lambda s: s.order)
+
+
+def programme_definition_load(document: Any, *, creator: Any) -> Any:
+    """Validate the whole document, then create the programme and every section atomically."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    errors = _envelope_errors(document)
+    if errors:
+        raise DefinitionError(errors)
+    known = {s.name for s in sections()} | {"format", "version"}
+    errors = [(key, "unknown section") for key in document if key not in known]
+    for section in sections():
+        if section.name in document:
+            errors.extend(section.validate(document[section.name], document))
+    if errors:
+        raise DefinitionError(errors)
+    context = LoadContext(extra={"creator": creator})
+    try:
+        with transaction.atomic():
+            for section in sections():
+                if section.name in document or section.always_load:
+                    section.load(document.get(section.name), context)
+    except ValidationError as exc:
+        # A rule the services keep (shares, lifecycle...) that validation could not see alone.
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        raise DefinitionError(
+            [(path, message) for path, items in messages.items() for message in items]
+        ) from exc
+    return context.programme
+
+
+def programme_definition_dump(programme: Any) -> dict[str, Any]:
+    """Return the programme's definition document (the inverse of loading)."""
+    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    for section in sections():
+        data = section.dump(programme)
+        if data is not None:
+            document[section.name] = data
+    return document
+
+
+def _envelope_errors(document: Any) -> list[tuple[str, str]]:
+    if not isinstance(document, dict):
+        return [("", "the definition must be a JSON object")]
+    errors = []
+    if document.get("format") != FORMAT_NAME:
+        errors.append(("format", f"must be {FORMAT_NAME!r}"))
+    if document.get("version") != FORMAT_VERSION:
+        errors.append(("version", f"this system reads version {FORMAT_VERSION}"))
+    if "programme" not in document:
+        errors.append(("programme", "required"))
+    return errors
