@@ -48,7 +48,7 @@ from reports.rendering import render_report
 METRICS = 9  # + the payments chart = 10 charts
 ROWS_PER_METRIC = 60  # 540 result rows + 60 payment rows = 600 rows
 PAYMENT_ROWS = 60
-LOG_ROWS = 40
+LOG_ROWS = 90
 RUNS = 5
 
 

@@ -196,7 +196,6 @@ class ReportRenderer:
                 textColor=ACCENT,
                 spaceBefore=10,
                 spaceAfter=5,
-                keepWithNext=True,
             ),
             "caption": ParagraphStyle(
                 "caption", base, fontName=FONT_BOLD, fontSize=8.5, leading=11, spaceBefore=8
@@ -367,9 +366,12 @@ class ReportRenderer:
             pages=self._heading_pages,
         )
 
-    def subheading(self, text: str) -> Paragraph:
+    def subheading(self, text: str) -> list[Flowable]:
         """Return a second-level heading (not in the contents)."""
-        return Paragraph(escape(typeset(text)), self.styles["h2"])
+        # keepWithNext would glue the heading to a long table and push both
+        # to the next page, leaving a near-empty one; asking only for room
+        # for the heading and a few rows avoids an orphan heading as well.
+        return [CondPageBreak(90), Paragraph(escape(typeset(text)), self.styles["h2"])]
 
     def table(
         self,

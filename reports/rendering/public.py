@@ -104,7 +104,7 @@ class PublicRenderer(ReportRenderer):
             self.para(self.edition_label(), "cover_edition"),
             self.table(None, [[k, v] for k, v in facts], [0.3, 0.7]),
             Spacer(1, 14),
-            self.subheading(self.t("parties")),
+            *self.subheading(self.t("parties")),
             self.table(
                 [self.t("role"), self.t("name")],
                 [[role, self.cell_lines(names)] for role, names in self.party_lines()],
@@ -178,14 +178,14 @@ class PublicRenderer(ReportRenderer):
         ]
         if metric.unit_price is not None:
             story.append(self.labelled("unit_price", self.money(metric.unit_price)))
-        story.append(self.subheading(self.t("results")))
+        story += self.subheading(self.t("results"))
         if not metric.results:
             story.append(self.para(self.t("no_results")))
         else:
             story.append(self.results_table(metric.results))
             story.append(self.results_chart(metric.results))
         if metric.comparisons:
-            story.append(self.subheading(self.t("comparison")))
+            story += self.subheading(self.t("comparison"))
             story.append(self.comparison_table(metric.comparisons))
             story.append(self.comparison_figure(metric.comparisons))
         return story
@@ -344,7 +344,7 @@ class PublicRenderer(ReportRenderer):
             ]
             for payer, amount in by_payer.items()
         ]
-        story.append(self.subheading(self.t("total_by_payer")))
+        story += self.subheading(self.t("total_by_payer"))
         story.append(
             self.table(
                 [self.t("payer"), self.t("amount"), "%"],
@@ -390,7 +390,7 @@ class PublicRenderer(ReportRenderer):
         story: list[Flowable] = [self.para(self.t("methodology_text")), self.masking_note()]
         if self.data.methodology_note:
             story.append(self.para(self.data.methodology_note))
-        story.append(self.subheading(self.t("verification_log")))
+        story += self.subheading(self.t("verification_log"))
         if not self.data.verification_log:
             story.append(self.para(self.t("no_log")))
             return story
