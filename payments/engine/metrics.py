@@ -180,13 +180,13 @@ def schedule_metrics(schedule: RepaymentSchedule) -> dict[str, InvestorMetrics]:
     """
     drawn: dict[str, int] = {}
     returned: dict[str, int] = {}
-    for line in schedule.lines:
-        drawn[line.investor] = drawn.get(line.investor, 0) + line.drawn
+    for line in schedule.final_lines():
+        drawn[line.investor] = drawn.get(line.investor, 0) + line.drawn_to_date
         returned[line.investor] = (
             returned.get(line.investor, 0)
-            + line.principal_repaid
-            + line.return_paid
-            + line.guarantee_received
+            + line.cumulative_principal_repaid
+            + line.cumulative_return_paid
+            + line.cumulative_guarantee_received
         )
     flows = schedule.investor_flows()
     return {

@@ -9,9 +9,10 @@ the order given, then, on the end date, the guarantee calls. One
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from payments.engine.waterfall import (
@@ -29,6 +30,7 @@ __all__ = [
     "PaymentReceived",
     "RepaymentSchedule",
     "Residual",
+    "Snapshot",
     "compute_schedule",
 ]
 
@@ -70,16 +72,101 @@ class Residual(NamedTuple):
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
+class Snapshot:
+    """Running totals of one tranche after an event date, one slot per investor."""
+
+    tranche: str
+    ids: tuple[str, ...]
+    drawn: tuple[int, ...]
+    repaid: tuple[int, ...]
+    return_paid: tuple[int, ...]
+    guaranteed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RepaymentSchedule:
-    """The outcome of ``compute_schedule``: every amount an exact int of minor units."""
+    """The outcome of ``compute_schedule``: every amount an exact int of minor units.
+
+    The engine keeps columns of running totals per event date
+    (``snapshots``); ``lines`` and ``position_flows`` are built from them on
+    first use, so a caller that needs only metrics does not pay for
+    a hundred thousand line objects.
+    """
 
     end_date: date | None
     payments: tuple[PaymentReceived, ...]
-    lines: tuple[InvestorLine, ...]
     distributions: tuple[Distribution, ...]
     residuals: tuple[Residual, ...]
     guarantee_calls: tuple[GuaranteeCall, ...]
+    snapshots: tuple[tuple[date, tuple[Snapshot, ...]], ...]
+    # Every signed movement (day ordinal, amount) per (tranche, investor), in
+    # event order; ``position_flows`` nets them per date.
+    movements: dict[tuple[str, str], tuple[tuple[int, int], ...]]
+
+    @cached_property
+    def lines(self) -> tuple[InvestorLine, ...]:
+        """Return one line per investor per tranche per event date, in date order."""
+        lines: list[InvestorLine] = []
+        new = tuple.__new__  # NamedTuple's own __new__ is several times slower.
+        previous: dict[str, Snapshot] = {}
+        for on, books in self.snapshots:
+            for now in books:
+                before = previous.get(now.tranche)
+                zero = (0,) * len(now.ids)
+                d0s, r0s, x0s, g0s = (
+                    (before.drawn, before.repaid, before.return_paid, before.guaranteed)
+                    if before
+                    else (zero, zero, zero, zero)
+                )
+                tranche = now.tranche
+                for investor, d0, r0, x0, g0, d, r, x, g in zip(
+                    now.ids,
+                    d0s,
+                    r0s,
+                    x0s,
+                    g0s,
+                    now.drawn,
+                    now.repaid,
+                    now.return_paid,
+                    now.guaranteed,
+                    strict=True,
+                ):
+                    row = (on, tranche, investor, d - d0, r - r0, x - x0, g - g0)
+                    lines.append(new(InvestorLine, (*row, d - r - g, d, r, x, g)))
+                previous[tranche] = now
+        return tuple(lines)
+
+    @cached_property
+    def position_flows(self) -> dict[tuple[str, str], Flows]:
+        """Return net dated cash flows per (tranche, investor) position.
+
+        Drawdowns (and guarantee calls paid) are negative; principal, return
+        and guarantee money received are positive; one flow per date.
+        """
+        flows: dict[tuple[str, str], Flows] = {}
+        for position, movements in self.movements.items():
+            net: list[tuple[int, int]] = []
+            for day, amount in movements:
+                if net and net[-1][0] == day:
+                    net[-1] = (day, net[-1][1] + amount)
+                else:
+                    net.append((day, amount))
+            flows[position] = [(date.fromordinal(day), a) for day, a in net if a]
+        return flows
+
+    def final_lines(self) -> tuple[InvestorLine, ...]:
+        """Return the last line of every position: its totals at the end."""
+        if not self.snapshots:
+            return ()
+        on, books = self.snapshots[-1]
+        return tuple(
+            InvestorLine(on, book.tranche, investor, 0, 0, 0, 0, d - r - g, d, r, x, g)
+            for book in books
+            for investor, d, r, x, g in zip(
+                book.ids, book.drawn, book.repaid, book.return_paid, book.guaranteed, strict=True
+            )
+        )
 
     @property
     def total_received(self) -> int:
@@ -97,25 +184,25 @@ class RepaymentSchedule:
         return sum(r.amount for r in self.residuals)
 
     def investor_flows(self) -> dict[str, Flows]:
-        """Return each investor's net dated cash flows, all tranches together.
+        """Return each investor's net dated cash flows, all its tranches together.
 
         Drawdowns (and guarantee calls paid) are negative; principal, return
         and guarantee money received are positive; one flow per date.
         """
-        return self._flows_by(lambda line: line.investor)
-
-    def position_flows(self) -> dict[tuple[str, str], Flows]:
-        """Return net dated cash flows per (tranche, investor) position."""
-        return self._flows_by(lambda line: (line.tranche, line.investor))
-
-    def _flows_by(self, key: Callable[[InvestorLine], Any]) -> dict[Any, Flows]:
-        nets: dict[Any, dict[date, int]] = {}
-        for line in self.lines:
-            by_date = nets.setdefault(key(line), {})
-            net = line.principal_repaid + line.return_paid + line.guarantee_received - line.drawn
-            if net:
-                by_date[line.on] = by_date.get(line.on, 0) + net
-        return {k: sorted(v.items()) for k, v in nets.items()}
+        positions: dict[str, list[Flows]] = {}
+        for (_, investor), flows in self.position_flows.items():
+            positions.setdefault(investor, []).append(flows)
+        merged: dict[str, Flows] = {}
+        for investor, lists in positions.items():
+            if len(lists) == 1:
+                merged[investor] = list(lists[0])
+                continue
+            by_date: dict[date, int] = {}
+            for flows in lists:
+                for on, amount in flows:
+                    by_date[on] = by_date.get(on, 0) + amount
+            merged[investor] = sorted((on, a) for on, a in by_date.items() if a)
+        return merged
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return a canonical JSON-ready dict: sorted keys, int amounts, ISO dates."""
@@ -192,8 +279,7 @@ def compute_schedule(
     )
 
     books = list(state.books.values())
-    before = [_totals(book) for book in books]
-    lines: list[InvestorLine] = []
+    snapshots: list[tuple[date, tuple[Snapshot, ...]]] = []
     distributions: list[Distribution] = []
     residuals: list[Residual] = []
     calls: list[GuaranteeCall] = []
@@ -209,46 +295,29 @@ def compute_schedule(
             residuals.append(Residual(on, left))
         if on == end_date:
             calls.extend(state.call_guarantees(on))
-        for b, book in enumerate(books):
-            now = _totals(book)
-            lines.extend(_lines(on, book.tranche.id, book.ids, before[b], now))
-            before[b] = now
+        snapshots.append((on, tuple(_snapshot(book) for book in books)))
 
     return RepaymentSchedule(
         end_date=end_date,
         payments=tuple(sorted(payments, key=lambda p: p.on)),
-        lines=tuple(lines),
         distributions=tuple(distributions),
         residuals=tuple(residuals),
         guarantee_calls=tuple(calls),
+        snapshots=tuple(snapshots),
+        movements={
+            (book.tranche.id, investor): tuple(book.flows[i])
+            for book in books
+            for i, investor in enumerate(book.ids)
+        },
     )
 
 
-_Totals = tuple[list[int], list[int], list[int], list[int]]
-
-
-def _totals(book: TrancheBook) -> _Totals:
-    return (book.drawn[:], book.repaid[:], book.return_paid[:], book.guaranteed[:])
-
-
-def _lines(
-    on: date, tranche: str, ids: list[str], before: _Totals, now: _Totals
-) -> list[InvestorLine]:
-    """Return one line per investor from running totals before and after ``on``."""
-    return [
-        InvestorLine(
-            on,
-            tranche,
-            investor,
-            d - d0,
-            r - r0,
-            x - x0,
-            g - g0,
-            d - r - g,
-            d,
-            r,
-            x,
-            g,
-        )
-        for investor, d0, r0, x0, g0, d, r, x, g in zip(ids, *before, *now, strict=True)
-    ]
+def _snapshot(book: TrancheBook) -> Snapshot:
+    return Snapshot(
+        tranche=book.tranche.id,
+        ids=tuple(book.ids),
+        drawn=tuple(book.drawn),
+        repaid=tuple(book.repaid),
+        return_paid=tuple(book.return_paid),
+        guaranteed=tuple(book.guaranteed),
+    )

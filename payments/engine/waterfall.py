@@ -440,8 +440,9 @@ class TrancheBook:
     # Exact accrual under an annual-rate cap: sum of principal x days.
     accrual: list[int]
     accrued_to: list[int]
-    # Signed dated flows (ordinal, amount), kept only under an IRR cap.
-    flows: list[list[tuple[int, int]]] | None
+    # Signed flows (day ordinal, amount) per investor in event order: the
+    # IRR cap needs them, and so do metrics.
+    flows: list[list[tuple[int, int]]]
 
     @classmethod
     def open(cls, tranche: Tranche) -> TrancheBook:
@@ -456,7 +457,7 @@ class TrancheBook:
             return_paid=[0] * n,
             accrual=[0] * n,
             accrued_to=[0] * n,
-            flows=[[] for _ in range(n)] if isinstance(tranche.cap, IrrCap) else None,
+            flows=[[] for _ in range(n)],
         )
 
     def outstanding(self) -> list[int]:
@@ -475,16 +476,23 @@ class TrancheBook:
 
     def accrue_all(self, day: int) -> None:
         """Accrue every investor's interest up to ordinal ``day``."""
-        if isinstance(self.tranche.cap, AnnualRateCap):
-            for i in range(len(self.ids)):
-                self.accrue(i, day)
+        if not isinstance(self.tranche.cap, AnnualRateCap):
+            return
+        # One comprehension over the columns, not a call per investor: this
+        # runs for every payment over every investor of the tranche.
+        self.accrual = [
+            a + (d - r - g) * (day - t) if day > t else a
+            for a, d, r, g, t in zip(
+                self.accrual, self.drawn, self.repaid, self.guaranteed, self.accrued_to, strict=True
+            )
+        ]
+        self.accrued_to = [day if day > t else t for t in self.accrued_to]
 
     def draw(self, i: int, day: int, amount: int, accrual_end: int | None) -> None:
         """Record ``amount`` drawn from investor ``i`` on ordinal ``day``."""
         self.accrue(i, day if accrual_end is None else min(day, accrual_end))
         self.drawn[i] += amount
-        if self.flows is not None:
-            self.flows[i].append((day, -amount))
+        self.flows[i].append((day, -amount))
 
     def pay_out(self, column: list[int], parts: list[int], day: int) -> None:
         """Add ``parts`` to ``column`` (repaid, return or guaranteed)."""
@@ -492,8 +500,7 @@ class TrancheBook:
         for i, part in enumerate(parts):
             if part:
                 column[i] += part
-                if flows is not None:
-                    flows[i].append((day, part))
+                flows[i].append((day, part))
 
     def return_due(self, day: int, limit: int) -> list[int]:
         """Return what each investor may still receive as return at ordinal ``day``.
@@ -516,7 +523,6 @@ class TrancheBook:
                 for d, paid in zip(self.drawn, self.return_paid, strict=True)
             ]
         if isinstance(cap, IrrCap):
-            assert self.flows is not None
             outstanding = self.outstanding()
             return [
                 max(0, _irr_headroom(cap.rate, flows, day) - owed)
@@ -599,11 +605,12 @@ class WaterfallState:
                     column = book.repaid
                 parts = split_capped(left, book.drawn, due)
                 book.pay_out(column, parts, day)
+                tranche, kind = book.tranche.id, step.kind
                 for investor, part in zip(book.ids, parts, strict=True):
                     if part:
-                        out.append(
-                            Distribution(on, index, step.kind, book.tranche.id, investor, part)
-                        )
+                        # tuple.__new__ skips NamedTuple's slow keyword-aware __new__.
+                        row = (on, index, kind, tranche, investor, part)
+                        out.append(tuple.__new__(Distribution, row))
                 left -= sum(parts)
                 continue
             paid = self._pay_named_step(index, step, left)
