@@ -346,16 +346,16 @@ def validate_terms(tranches: Sequence[Tranche], steps: Sequence[Step]) -> None:
         raise InvalidTermsError("a guarantee cannot protect another guarantee")
     for index, step in enumerate(steps):
         if isinstance(step, _TRANCHE_STEPS):
-            tranche = by_id.get(step.tranche)
-            if tranche is None:
+            target = by_id.get(step.tranche)
+            if target is None:
                 raise InvalidTermsError(f"step {index}: unknown tranche {step.tranche!r}")
-            is_guarantee = tranche.kind is TrancheKind.GUARANTEE
+            is_guarantee = target.kind is TrancheKind.GUARANTEE
             if isinstance(step, Principal) and is_guarantee:
                 raise InvalidTermsError(
-                    f"step {index}: use guarantee_reimbursement for {tranche.id}"
+                    f"step {index}: use guarantee_reimbursement for {target.id}"
                 )
             if isinstance(step, GuaranteeReimbursement) and not is_guarantee:
-                raise InvalidTermsError(f"step {index}: {tranche.id} is not a guarantee")
+                raise InvalidTermsError(f"step {index}: {target.id} is not a guarantee")
         elif isinstance(step, Fees):
             _require_amount(step.amount, f"step {index} amount")
             _require_share(step.share, f"step {index} share")
