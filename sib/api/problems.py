@@ -49,12 +49,16 @@ def problem_response(
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Turn DRF's nested error structure into a list of {field, message} with dotted paths."""
+    """Turn DRF's nested errors into a list of {field, message}; paths like `lines[1].amount`."""
     if isinstance(detail, dict):
         out: list[dict[str, str]] = []
         for key, value in detail.items():
-            name = "" if key == "non_field_errors" else str(key)
-            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            if isinstance(key, int):
+                # DRF reports a nested list's errors as {index: errors}: same path as a list.
+                path = f"{prefix}[{key}]"
+            else:
+                name = "" if key == "non_field_errors" else str(key)
+                path = f"{prefix}.{name}" if prefix and name else (name or prefix)
             out.extend(flatten_errors(value, path))
         return out
     if isinstance(detail, list):
