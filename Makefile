@@ -1,25 +1,31 @@
-# make run  — set everything up and serve the app (Ctrl-C stops it)
-# make test — set everything up and run every test (lint first)
+# make run  — set everything up and serve the app (Ctrl-C stops what it started)
+# make test — set everything up, lint, then run every test
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+export PYTEST_ARGS
 
-.PHONY: run test lint setup venv db migrate demo test-only clean-var
+.PHONY: run test lint setup venv migrate demo test-only clean-var
 
 run: setup demo
 	@scripts/run.sh
 
-test: setup lint test-only
+test: venv
+	@scripts/test.sh
 
-test-only:
+# The suite alone, on whatever DATABASE_URL / CELERY_BROKER_URL name (CI's second pass).
+test-only: venv
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest ran no test: failing."; exit 1; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing." >&2; exit 1; fi; exit $$rc
 
+# Every tool runs even if an earlier one failed, so one run lists every problem.
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy sib outcomes payments reports
+	@rc=0; \
+	$(VENV)/bin/ruff check . || rc=1; \
+	$(VENV)/bin/ruff format --check . || rc=1; \
+	$(VENV)/bin/mypy sib outcomes payments reports || rc=1; \
+	exit $$rc
 
 setup: venv migrate
 

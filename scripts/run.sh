@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
+# SIB_ prefix: HOST is often already set by the shell or the container.
+HOST=${SIB_HOST:-127.0.0.1}
+PORT=${SIB_PORT:-8000}
 mkdir -p var/log
 
 worker_pid=""
