@@ -9,20 +9,27 @@ PORT=${SIB_PORT:-8000}
 mkdir -p var/log
 
 worker_pid=""
+server_pid=""
+stop_pid() {
+    if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
+}
 cleanup() {
     trap - INT TERM EXIT
     echo
     echo "Stopping..."
-    if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then
-        kill -TERM "$worker_pid" 2>/dev/null || true
-        wait "$worker_pid" 2>/dev/null || true
-    fi
+    stop_pid "$server_pid"
+    # TERM is the worker's warm shutdown: it finishes the task in hand, then exits.
+    stop_pid "$worker_pid"
     if [ -z "${DATABASE_URL:-}" ]; then
         "$PY" -m sib.database stop || true
     fi
     echo "Stopped."
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 "$PY" -m celery -A sib worker -B --loglevel=INFO --concurrency=2 \
     -s var/celerybeat-schedule >var/log/worker.log 2>&1 &
@@ -41,4 +48,20 @@ cat <<MSG
 MSG
 "$PY" manage.py seed_demo --list-users
 echo
-"$PY" manage.py runserver --insecure --noreload "$HOST:$PORT"
+
+# Both children run in the background so that this shell handles Ctrl-C at once (a
+# foreground child would delay the trap until it exits) and notices either one dying.
+"$PY" manage.py runserver --insecure --noreload "$HOST:$PORT" &
+server_pid=$!
+# Poll rather than `wait -n`, which macOS's bash 3.2 lacks; `wait` on the sleep lets the
+# trap run as soon as a signal arrives.
+while kill -0 "$worker_pid" 2>/dev/null && kill -0 "$server_pid" 2>/dev/null; do
+    sleep 1 &
+    wait $! || true
+done
+if kill -0 "$worker_pid" 2>/dev/null; then
+    echo "The web server stopped." >&2
+else
+    echo "The worker stopped; see var/log/worker.log." >&2
+fi
+exit 1
