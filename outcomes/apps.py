@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class OutcomesConfig(AppConfig):
     name = "outcomes"
+    verbose_name = "Outcomes"
+
+    def ready(self) -> None:
+        from outcomes import chain_kinds, definition
+
+        chain_kinds.register()
+        definition.register()

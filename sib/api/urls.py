@@ -1,6 +1,6 @@
 """API routes. One class per operation (HackSoft style): a list and a create are two paths."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 
 from sib import apis
@@ -30,4 +30,5 @@ urlpatterns = [
         name="membership-create",
     ),
     # Apps that build on the bond add their routes below (one include each).
+    path("", include("outcomes.urls")),
 ]

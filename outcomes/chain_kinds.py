@@ -1,0 +1,130 @@
+"""How outcome events enter the programme's hash chain (sib.chain).
+
+Chained: every decision (verified or rejected), every amendment when it is submitted,
+and every funder review. The canonical bytes carry the result as submitted, so changing
+a stored value, or a participant record behind it, breaks the chain at that entry.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+from sib.chain import ChainKind, canonical_json, chain_kind_register
+
+DECISION = "outcomes.decision"
+AMENDMENT = "outcomes.amendment"
+REVIEW = "outcomes.review"
+
+_RESULT_FIELDS = (
+    "id",
+    "programme_id",
+    "metric__code",
+    "cohort__code",
+    "period__code",
+    "stage",
+    "value",
+    "comparison_value",
+    "sample_size",
+    "comparison_sample_size",
+    "amends_id",
+    "amendment_reason",
+    "from_participants",
+    "submitted_by_id",
+    "submitted_at",
+)
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)  # Decimal: as PostgreSQL returns it, the same on append and on verify
+
+
+def _results(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    from outcomes.models import Result
+
+    rows = Result.objects.filter(id__in=list(ids)).values(*_RESULT_FIELDS)
+    return {row["id"]: {key: _text(value) for key, value in row.items()} for row in rows}
+
+
+def participant_digests(result_ids: list[int]) -> dict[int, str]:
+    """Return the SHA-256 of each result's participant records (sorted by pseudonym)."""
+    if not result_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT result_id, encode(sha256(convert_to(
+                string_agg(pseudonym || ':' || achieved_on::text, ',' ORDER BY pseudonym),
+                'UTF8')), 'hex')
+            FROM outcomes_participant_record WHERE result_id = ANY(%s) GROUP BY result_id
+            """,
+            [result_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def decision_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
+    from outcomes.models import ResultDecision
+
+    rows = list(
+        ResultDecision.objects.filter(id__in=[int(i) for i in ids]).values(
+            "id",
+            "result_id",
+            "decision",
+            "decided_by_id",
+            "comment",
+            "participants_sha256",
+            "decided_at",
+        )
+    )
+    results = _results(row["result_id"] for row in rows)
+    # A verified result's records are rehashed from the rows themselves, so editing one
+    # breaks the chain; a rejected result's rows are gone and its stored digest stands.
+    digests = participant_digests(
+        [
+            row["result_id"]
+            for row in rows
+            if row["decision"] == "verified" and results[row["result_id"]]["from_participants"]
+        ]
+    )
+    for row in rows:
+        data = {key: _text(value) for key, value in row.items()}
+        if row["result_id"] in digests:
+            data["participants_sha256"] = digests[row["result_id"]]
+        data["result"] = results.get(row["result_id"])
+        yield str(row["id"]), canonical_json(data)
+
+
+def amendment_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
+    for result_id, data in _results(int(i) for i in ids).items():
+        yield str(result_id), canonical_json(data)
+
+
+def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
+    from outcomes.models import ResultReview
+
+    rows = ResultReview.objects.filter(id__in=[int(i) for i in ids]).values(
+        "id", "result_id", "verdict", "reviewer_id", "comment", "reviewed_at"
+    )
+    for row in rows:
+        yield str(row["id"]), canonical_json({key: _text(value) for key, value in row.items()})
+
+
+def canonical_of(kind: str, object_id: int) -> str:
+    """Return the canonical JSON of one record, read back from the database."""
+    loader = {
+        DECISION: decision_canonical,
+        AMENDMENT: amendment_canonical,
+        REVIEW: review_canonical,
+    }
+    return dict(loader[kind]([str(object_id)]))[str(object_id)]
+
+
+def register() -> None:
+    chain_kind_register(ChainKind(DECISION, decision_canonical))
+    chain_kind_register(ChainKind(AMENDMENT, amendment_canonical))
+    chain_kind_register(ChainKind(REVIEW, review_canonical))

@@ -1,0 +1,254 @@
+"""The outcomes sections of the programme definition JSON: cohorts, periods, metrics.
+
+    "cohorts": [{"code": "c1", "name": "Cohort 1", "planned_size": 100,
+                 "start_date": "2026-01-05"}],
+    "periods": [{"code": "2026-h1", "name": "2026 H1", "start_date": "...", "end_date": "..."}],
+    "metrics": [{"code": "in-work-6m", "name": "...", "definition": "...",
+                 "unit": "participant_outcome", "direction": "higher_is_better",
+                 "evidence_required": "...", "target_value": "50",
+                 "mechanism": {"kind": "rate_card", "price": 300000},
+                 "max_count": 300, "max_amount": null,
+                 "cohorts": ["c1"], "periods": ["2026-h1"]}]
+
+Every error names its JSON path (`metrics[1].mechanism.tiers[0].amount`).
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from outcomes.metrics_validation import metric_mechanism_errors
+from outcomes.models import Cohort, Direction, MeasurementPeriod, Metric, Unit
+from sib.programme_format import LoadContext, Section, section_register
+
+Errors = list[tuple[str, str]]
+
+
+def _date(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _items(data: Any, name: str, errors: Errors) -> list[dict[str, Any]]:
+    if not isinstance(data, list):
+        errors.append((name, "must be a list"))
+        return []
+    items = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            errors.append((f"{name}[{index}]", "must be an object"))
+        else:
+            items.append(item)
+    return items
+
+
+def _codes(document: dict[str, Any], name: str) -> set[str]:
+    data = document.get(name)
+    if not isinstance(data, list):
+        return set()
+    return {item.get("code") for item in data if isinstance(item, dict)}
+
+
+def _common(item: dict[str, Any], path: str, seen: set[str], allowed: set[str]) -> Errors:
+    errors: Errors = []
+    for key in sorted(set(item) - allowed):
+        errors.append((f"{path}.{key}", "unknown key"))
+    code = item.get("code")
+    if not isinstance(code, str) or not code.strip() or len(code) > 40:
+        errors.append((f"{path}.code", "must be a code of 1 to 40 characters"))
+    elif code in seen:
+        errors.append((f"{path}.code", f"repeats {code!r}"))
+    else:
+        seen.add(code)
+    if not isinstance(item.get("name"), str) or not item["name"].strip():
+        errors.append((f"{path}.name", "is required"))
+    return errors
+
+
+def validate_cohorts(data: Any, document: dict[str, Any]) -> Errors:
+    errors: Errors = []
+    seen: set[str] = set()
+    for index, item in enumerate(_items(data, "cohorts", errors)):
+        path = f"cohorts[{index}]"
+        errors += _common(item, path, seen, {"code", "name", "planned_size", "start_date"})
+        size = item.get("planned_size")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            errors.append((f"{path}.planned_size", "must be a whole number"))
+        if item.get("start_date") is not None and _date(item["start_date"]) is None:
+            errors.append((f"{path}.start_date", "must be a date YYYY-MM-DD"))
+    return errors
+
+
+def validate_periods(data: Any, document: dict[str, Any]) -> Errors:
+    errors: Errors = []
+    seen: set[str] = set()
+    for index, item in enumerate(_items(data, "periods", errors)):
+        path = f"periods[{index}]"
+        errors += _common(item, path, seen, {"code", "name", "start_date", "end_date"})
+        start, end = _date(item.get("start_date")), _date(item.get("end_date"))
+        for key, value in (("start_date", start), ("end_date", end)):
+            if value is None:
+                errors.append((f"{path}.{key}", "must be a date YYYY-MM-DD"))
+        if start and end and end < start:
+            errors.append((f"{path}.end_date", "must not be before start_date"))
+    return errors
+
+
+_METRIC_KEYS = {
+    "code",
+    "name",
+    "definition",
+    "unit",
+    "direction",
+    "evidence_required",
+    "target_value",
+    "mechanism",
+    "max_count",
+    "max_amount",
+    "cohorts",
+    "periods",
+}
+
+
+def validate_metrics(data: Any, document: dict[str, Any]) -> Errors:
+    errors: Errors = []
+    seen: set[str] = set()
+    cohorts, periods = _codes(document, "cohorts"), _codes(document, "periods")
+    for index, item in enumerate(_items(data, "metrics", errors)):
+        path = f"metrics[{index}]"
+        errors += _common(item, path, seen, _METRIC_KEYS)
+        if not isinstance(item.get("definition"), str) or not item["definition"].strip():
+            errors.append((f"{path}.definition", "is required"))
+        if item.get("unit") not in Unit.values:
+            errors.append((f"{path}.unit", f"must be one of {', '.join(Unit.values)}"))
+        direction = item.get("direction", Direction.HIGHER_IS_BETTER)
+        if direction not in Direction.values:
+            errors.append((f"{path}.direction", f"must be one of {', '.join(Direction.values)}"))
+        if item.get("target_value") is not None:
+            try:
+                Decimal(str(item["target_value"]))
+            except InvalidOperation:
+                errors.append((f"{path}.target_value", "must be a decimal string"))
+        own_cohorts: list[Any] = []
+        for key, known in (("cohorts", cohorts), ("periods", periods)):
+            codes = item.get(key)
+            if not isinstance(codes, list) or not codes:
+                errors.append((f"{path}.{key}", "must list at least one code"))
+                continue
+            if key == "cohorts":
+                own_cohorts = codes
+            for position, code in enumerate(codes):
+                if code not in known:
+                    errors.append((f"{path}.{key}[{position}]", f"unknown {key[:-1]} {code!r}"))
+        errors += [
+            (f"{path}.{sub}" if sub else path, message)
+            for sub, message in metric_mechanism_errors(
+                code=str(item.get("code", "")),
+                mechanism=item.get("mechanism"),
+                max_count=item.get("max_count"),
+                max_amount=item.get("max_amount"),
+                direction=direction if direction in Direction.values else None,
+                cohort_codes=[c for c in own_cohorts if isinstance(c, str)],
+            )
+        ]
+    return errors
+
+
+def load_cohorts(data: Any, context: LoadContext) -> None:
+    for item in data:
+        Cohort.objects.create(
+            programme=context.programme,
+            code=item["code"],
+            name=item["name"],
+            planned_size=item.get("planned_size"),
+            start_date=_date(item.get("start_date")),
+        )
+
+
+def load_periods(data: Any, context: LoadContext) -> None:
+    for item in data:
+        MeasurementPeriod.objects.create(
+            programme=context.programme,
+            code=item["code"],
+            name=item["name"],
+            start_date=_date(item["start_date"]),
+            end_date=_date(item["end_date"]),
+        )
+
+
+def load_metrics(data: Any, context: LoadContext) -> None:
+    cohorts = {c.code: c for c in Cohort.objects.filter(programme=context.programme)}
+    periods = {p.code: p for p in MeasurementPeriod.objects.filter(programme=context.programme)}
+    for item in data:
+        target = item.get("target_value")
+        metric = Metric.objects.create(
+            programme=context.programme,
+            code=item["code"],
+            name=item["name"],
+            definition=item["definition"],
+            unit=item["unit"],
+            direction=item.get("direction", Direction.HIGHER_IS_BETTER),
+            evidence_required=item.get("evidence_required", ""),
+            mechanism=item["mechanism"],
+            max_count=item.get("max_count"),
+            max_amount=item.get("max_amount"),
+            target_value=None if target is None else Decimal(str(target)),
+        )
+        metric.cohorts.set([cohorts[code] for code in item["cohorts"]])
+        metric.periods.set([periods[code] for code in item["periods"]])
+
+
+def dump_cohorts(programme: Any) -> Any:
+    rows = Cohort.objects.filter(programme=programme).order_by("code")
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "planned_size": c.planned_size,
+            "start_date": c.start_date.isoformat() if c.start_date else None,
+        }
+        for c in rows
+    ] or None
+
+
+def dump_periods(programme: Any) -> Any:
+    rows = MeasurementPeriod.objects.filter(programme=programme).order_by("start_date", "code")
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "start_date": p.start_date.isoformat(),
+            "end_date": p.end_date.isoformat(),
+        }
+        for p in rows
+    ] or None
+
+
+def dump_metrics(programme: Any) -> Any:
+    rows = Metric.objects.filter(programme=programme).order_by("code")
+    return [
+        {
+            "code": m.code,
+            "name": m.name,
+            "definition": m.definition,
+            "unit": m.unit,
+            "direction": m.direction,
+            "evidence_required": m.evidence_required,
+            "target_value": None if m.target_value is None else str(m.target_value.normalize()),
+            "mechanism": m.mechanism,
+            "max_count": m.max_count,
+            "max_amount": m.max_amount,
+            "cohorts": sorted(c.code for c in m.cohorts.all()),
+            "periods": sorted(p.code for p in m.periods.all()),
+        }
+        for m in rows.prefetch_related("cohorts", "periods")
+    ] or None
+
+
+def register() -> None:
+    # After the programme and its parties (orders 0-2), before activation (80).
+    section_register(Section("cohorts", 10, validate_cohorts, load_cohorts, dump_cohorts))
+    section_register(Section("periods", 11, validate_periods, load_periods, dump_periods))
+    section_register(Section("metrics", 12, validate_metrics, load_metrics, dump_metrics))

@@ -1,0 +1,54 @@
+"""Validate a metric's payment mechanism against the rules of outcomes.mechanisms.
+
+Errors are (JSON path, message) pairs, paths relative to the metric (`mechanism.price`),
+so the programme definition loader and the API can prefix them with where the metric is.
+"""
+
+from collections.abc import Collection
+from typing import Any
+
+Errors = list[tuple[str, str]]
+
+
+def metric_mechanism_errors(
+    *,
+    code: str,
+    mechanism: Any,
+    max_count: int | None = None,
+    max_amount: int | None = None,
+    direction: str | None = None,
+    cohort_codes: Collection[str] = (),
+) -> Errors:
+    """Return every error in a metric's mechanism and caps (empty when valid)."""
+    # Imported here: the mechanisms module is the payments engine's vocabulary, loaded
+    # only when a definition is checked.
+    from outcomes.mechanisms import ComparisonMechanism, MetricRule, RuleError
+
+    try:
+        rule = MetricRule.from_dict(
+            {
+                "code": code,
+                "mechanism": mechanism,
+                "max_count": max_count,
+                "max_amount": max_amount,
+            },
+            "",
+        )
+    except RuleError as exc:
+        return [(exc.path, exc.message)]
+    errors: Errors = []
+    if isinstance(rule.mechanism, ComparisonMechanism):
+        if direction is not None and rule.mechanism.direction.value != direction:
+            errors.append(("mechanism.direction", f"must match the metric's direction {direction}"))
+        unknown = [c for c in rule.mechanism.cohorts if c not in set(cohort_codes)]
+        for index, cohort in enumerate(rule.mechanism.cohorts):
+            if cohort in unknown:
+                errors.append((f"mechanism.cohorts[{index}]", f"unknown cohort {cohort!r}"))
+    return errors
+
+
+def mechanism_normalised(*, code: str, mechanism: Any) -> dict[str, Any]:
+    """Return the mechanism as the rules engine writes it back (defaults filled in)."""
+    from outcomes.mechanisms import MetricRule
+
+    return MetricRule.from_dict({"code": code, "mechanism": mechanism}, "").mechanism.to_dict()

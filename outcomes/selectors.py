@@ -1,0 +1,94 @@
+"""Read outcome definitions and results; a result's state is derived from its events."""
+
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+
+from outcomes.models import (
+    Cohort,
+    Decision,
+    MeasurementPeriod,
+    Metric,
+    ParticipantRecord,
+    Result,
+    ResultDecision,
+    ResultReview,
+    ResultState,
+    ReviewVerdict,
+)
+from sib.models import Programme
+
+
+def _superseded() -> Exists:
+    return Exists(
+        ResultDecision.objects.filter(result__amends=OuterRef("pk"), decision=Decision.VERIFIED)
+    )
+
+
+def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
+    """Annotate `state` (submitted/verified/rejected/superseded) and `open_dispute`."""
+    return queryset.annotate(
+        superseded=_superseded(),
+        state=Case(
+            When(decision__decision=Decision.REJECTED, then=Value(ResultState.REJECTED)),
+            When(
+                decision__decision=Decision.VERIFIED,
+                superseded=True,
+                then=Value(ResultState.SUPERSEDED),
+            ),
+            When(decision__decision=Decision.VERIFIED, then=Value(ResultState.VERIFIED)),
+            default=Value(ResultState.SUBMITTED),
+        ),
+        disputed=Exists(
+            ResultReview.objects.filter(result=OuterRef("pk"), verdict=ReviewVerdict.DISPUTED)
+        ),
+    )
+
+
+def result_state(*, result: Result) -> str:
+    return results_with_state(Result.objects.filter(pk=result.pk)).values_list("state", flat=True)[
+        0
+    ]
+
+
+def result_list(
+    *, programme: Programme, verified_only: bool = False, state: str | None = None
+) -> QuerySet[Result]:
+    """Return a programme's results; public funders get verified ones only."""
+    results = results_with_state(
+        Result.objects.filter(programme=programme).select_related(
+            "metric", "cohort", "period", "decision"
+        )
+    ).order_by("id")
+    if verified_only:
+        results = results.filter(state=ResultState.VERIFIED)
+    if state:
+        results = results.filter(state=state)
+    return results
+
+
+def result_get(*, programme: Programme, result_id: int) -> Result:
+    """Return one of the programme's results (Result.DoesNotExist for another's)."""
+    return (
+        results_with_state(Result.objects.filter(programme=programme))
+        .select_related("programme", "metric", "cohort", "period")
+        .get(pk=result_id)
+    )
+
+
+def metric_list(*, programme: Programme) -> QuerySet[Metric]:
+    return Metric.objects.filter(programme=programme).prefetch_related("cohorts", "periods")
+
+
+def cohort_list(*, programme: Programme) -> QuerySet[Cohort]:
+    return Cohort.objects.filter(programme=programme)
+
+
+def period_list(*, programme: Programme) -> QuerySet[MeasurementPeriod]:
+    return MeasurementPeriod.objects.filter(programme=programme)
+
+
+def participant_record_list(*, programme: Programme) -> QuerySet[ParticipantRecord]:
+    return (
+        ParticipantRecord.objects.filter(result__programme=programme)
+        .select_related("metric", "cohort", "period")
+        .order_by("id")
+    )

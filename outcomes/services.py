@@ -1,0 +1,353 @@
+"""Write outcome definitions, results and their verification (HackSoft-style services).
+
+The database refuses what matters most on its own (see migrations/0002): these services
+check the same rules first so that a user gets a clear message, and translate the
+database's refusal when a race slips past the check.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from outcomes import chain_kinds
+from outcomes.metrics_validation import metric_mechanism_errors
+from outcomes.models import (
+    Cohort,
+    Decision,
+    Evidence,
+    MeasurementPeriod,
+    Metric,
+    ParticipantRecord,
+    Result,
+    ResultDecision,
+    ResultReview,
+    ReviewVerdict,
+    Stage,
+)
+from outcomes.selectors import result_state
+from sib.api.problems import Conflict
+from sib.chain import chain_append
+from sib.models import Membership, Programme, Role, User
+from sib.outbox import outbox_enqueue
+
+RECOMPUTE_TASK = "payments.programme_recompute"
+
+# Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
+# the name or the Content-Type the client claims.
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+_EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/zip"),  # xlsx, docx, ods, odt
+)
+
+
+def _require_open(programme: Programme) -> None:
+    if not programme.accepts_new_entries:
+        raise ValidationError(f"The programme is {programme.status}: it accepts no new results.")
+
+
+# --- Definitions ---------------------------------------------------------------------------
+
+
+def cohort_create(*, programme: Programme, code: str, name: str, **fields: Any) -> Cohort:
+    if Cohort.objects.filter(programme=programme, code=code).exists():
+        raise ValidationError({"code": f"Cohort {code!r} exists in this programme."})
+    cohort = Cohort(programme=programme, code=code, name=name, **fields)
+    cohort.full_clean()
+    cohort.save()
+    return cohort
+
+
+def period_create(
+    *, programme: Programme, code: str, name: str, start_date: Any, end_date: Any
+) -> MeasurementPeriod:
+    if MeasurementPeriod.objects.filter(programme=programme, code=code).exists():
+        raise ValidationError({"code": f"Period {code!r} exists in this programme."})
+    if end_date < start_date:
+        raise ValidationError({"end_date": "Must not be before start_date."})
+    period = MeasurementPeriod(
+        programme=programme, code=code, name=name, start_date=start_date, end_date=end_date
+    )
+    period.full_clean()
+    period.save()
+    return period
+
+
+@transaction.atomic
+def metric_create(
+    *,
+    programme: Programme,
+    code: str,
+    cohorts: list[str],
+    periods: list[str],
+    mechanism: Any,
+    **fields: Any,
+) -> Metric:
+    """Create a metric measured for the named cohorts and periods, its mechanism validated."""
+    errors: dict[str, list[str]] = {}
+    if Metric.objects.filter(programme=programme, code=code).exists():
+        errors.setdefault("code", []).append(f"Metric {code!r} exists in this programme.")
+    cohort_rows = {c.code: c for c in Cohort.objects.filter(programme=programme, code__in=cohorts)}
+    period_rows = {
+        p.code: p for p in MeasurementPeriod.objects.filter(programme=programme, code__in=periods)
+    }
+    for index, cohort in enumerate(cohorts):
+        if cohort not in cohort_rows:
+            errors.setdefault(f"cohorts[{index}]", []).append(f"Unknown cohort {cohort!r}.")
+    for index, period in enumerate(periods):
+        if period not in period_rows:
+            errors.setdefault(f"periods[{index}]", []).append(f"Unknown period {period!r}.")
+    for path, message in metric_mechanism_errors(
+        code=code,
+        mechanism=mechanism,
+        max_count=fields.get("max_count"),
+        max_amount=fields.get("max_amount"),
+        direction=fields.get("direction"),
+        cohort_codes=cohorts,
+    ):
+        errors.setdefault(path or "mechanism", []).append(message)
+    if errors:
+        raise ValidationError(errors)
+    metric = Metric(programme=programme, code=code, mechanism=mechanism, **fields)
+    metric.full_clean()
+    metric.save()
+    metric.cohorts.set(cohort_rows.values())
+    metric.periods.set(period_rows.values())
+    return metric
+
+
+# --- Results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultValues:
+    value: Decimal
+    comparison_value: Decimal | None = None
+    sample_size: int | None = None
+    comparison_sample_size: int | None = None
+    note: str = ""
+
+
+def _cell_check(
+    programme: Programme, metric: Metric, cohort: Cohort, period: MeasurementPeriod
+) -> None:
+    errors = {}
+    if metric.programme_id != programme.pk:
+        errors["metric"] = "Unknown metric."
+    if cohort.programme_id != programme.pk or not metric.cohorts.filter(pk=cohort.pk).exists():
+        errors["cohort"] = f"Metric {metric.code!r} is not measured for cohort {cohort.code!r}."
+    if period.programme_id != programme.pk or not metric.periods.filter(pk=period.pk).exists():
+        errors["period"] = f"Metric {metric.code!r} is not measured in period {period.code!r}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def result_submit(
+    *,
+    programme: Programme,
+    user: User,
+    metric: Metric,
+    cohort: Cohort,
+    period: MeasurementPeriod,
+    stage: str,
+    values: ResultValues,
+) -> Result:
+    """Record an aggregate result as submitted; it counts for nothing until verified."""
+    _require_open(programme)
+    _cell_check(programme, metric, cohort, period)
+    if stage not in Stage.values:
+        raise ValidationError({"stage": f"Must be one of {', '.join(Stage.values)}."})
+    return Result.objects.create(
+        programme=programme,
+        metric=metric,
+        cohort=cohort,
+        period=period,
+        stage=stage,
+        value=values.value,
+        comparison_value=values.comparison_value,
+        sample_size=values.sample_size,
+        comparison_sample_size=values.comparison_sample_size,
+        note=values.note,
+        submitted_by=user,
+    )
+
+
+@transaction.atomic
+def result_amend(
+    *, result: Result, user: User, reason: str, stage: str | None, values: ResultValues
+) -> Result:
+    """Submit a correction of a verified result; it supersedes it once verified itself."""
+    programme = result.programme
+    _require_open(programme)
+    if not reason.strip():
+        raise ValidationError({"reason": "An amendment needs a reason."})
+    state = result_state(result=result)
+    if state != "verified":
+        raise Conflict(f"Only a verified result can be amended; this one is {state}.")
+    amendment = Result.objects.create(
+        programme=programme,
+        metric_id=result.metric_id,
+        cohort_id=result.cohort_id,
+        period_id=result.period_id,
+        stage=stage or result.stage,
+        value=values.value,
+        comparison_value=values.comparison_value,
+        sample_size=values.sample_size,
+        comparison_sample_size=values.comparison_sample_size,
+        note=values.note,
+        amends=result,
+        amendment_reason=reason,
+        submitted_by=user,
+    )
+    chain_append(
+        programme=programme,
+        kind=chain_kinds.AMENDMENT,
+        object_id=amendment.pk,
+        canonical=chain_kinds.canonical_of(chain_kinds.AMENDMENT, amendment.pk),
+    )
+    return amendment
+
+
+def _decide(*, result: Result, user: User, decision: str, comment: str) -> ResultDecision:
+    if result.submitted_by_id == user.pk:
+        # The database refuses it too (outcomes_decision_guard); this is the clear message.
+        raise PermissionDenied("Four eyes: you cannot verify or reject your own submission.")
+    if not Membership.objects.filter(
+        user=user, programme_id=result.programme_id, role=Role.LEAD_EVALUATOR
+    ).exists():
+        raise PermissionDenied("Only a lead evaluator of the programme may verify results.")
+    digest = ""
+    if result.from_participants:
+        digest = chain_kinds.participant_digests([result.pk]).get(result.pk, "")
+    try:
+        # A savepoint, so that losing a race (the unique constraint on result) leaves the
+        # caller's transaction usable for the 409 it answers.
+        with transaction.atomic():
+            made = ResultDecision.objects.create(
+                result=result,
+                decision=decision,
+                decided_by=user,
+                comment=comment,
+                participants_sha256=digest,
+            )
+    except IntegrityError as exc:
+        if ResultDecision.objects.filter(result=result).exists() or "unique" in str(exc):
+            raise Conflict("This result has already been verified or rejected.") from exc
+        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+    chain_append(
+        programme=result.programme,
+        kind=chain_kinds.DECISION,
+        object_id=made.pk,
+        canonical=chain_kinds.canonical_of(chain_kinds.DECISION, made.pk),
+    )
+    return made
+
+
+@transaction.atomic
+def result_verify(*, result: Result, user: User, comment: str = "") -> ResultDecision:
+    """Verify another evaluator's result, chain it and have outcome payments recomputed."""
+    made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment)
+    outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": result.programme_id})
+    return made
+
+
+@transaction.atomic
+def result_reject(*, result: Result, user: User, comment: str) -> ResultDecision:
+    """Reject another evaluator's result with a reason; its participant records are dropped.
+
+    The records go so that the corrected file can be loaded (one row per participant,
+    metric and period); the rejection keeps their digest in the chain.
+    """
+    if not comment.strip():
+        raise ValidationError({"comment": "A rejection needs a reason."})
+    made = _decide(result=result, user=user, decision=Decision.REJECTED, comment=comment)
+    ParticipantRecord.objects.filter(result=result).delete()
+    return made
+
+
+@transaction.atomic
+def result_review(*, result: Result, user: User, verdict: str, comment: str) -> ResultReview:
+    """Record a public funder's acceptance or dispute of a verified result, chained."""
+    if verdict not in ReviewVerdict.values:
+        raise ValidationError({"verdict": f"Must be one of {', '.join(ReviewVerdict.values)}."})
+    if verdict == ReviewVerdict.DISPUTED and not comment.strip():
+        raise ValidationError({"comment": "A dispute needs a comment."})
+    state = result_state(result=result)
+    if state != "verified":
+        raise Conflict(f"Only a verified result can be accepted or disputed; this one is {state}.")
+    if ResultReview.objects.filter(result=result, reviewer=user).exists():
+        raise Conflict("You have already reviewed this result.")
+    try:
+        with transaction.atomic():
+            review = ResultReview.objects.create(
+                result=result, verdict=verdict, reviewer=user, comment=comment
+            )
+    except IntegrityError as exc:
+        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+    chain_append(
+        programme=result.programme,
+        kind=chain_kinds.REVIEW,
+        object_id=review.pk,
+        canonical=chain_kinds.canonical_of(chain_kinds.REVIEW, review.pk),
+    )
+    return review
+
+
+# --- Evidence ------------------------------------------------------------------------------
+
+
+def _sniff(head: bytes, name: str) -> str | None:
+    for signature, content_type in _EVIDENCE_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if name.lower().endswith(".csv"):
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return "text/csv"
+    return None
+
+
+@transaction.atomic
+def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
+    """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
+    if uploaded.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {"file": f"At most {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB per document."}
+        )
+    digest = hashlib.sha256()
+    head = b""
+    chunks = []
+    for chunk in uploaded.chunks():
+        if len(head) < 16:
+            head += chunk[:16]
+        digest.update(chunk)
+        chunks.append(chunk)
+    content_type = _sniff(head, uploaded.name or "")
+    if content_type is None:
+        raise ValidationError({"file": "Accepted documents: PDF, PNG, JPEG, office files, CSV."})
+    sha = digest.hexdigest()
+    if Evidence.objects.filter(result=result, sha256=sha).exists():
+        raise Conflict("This document is already attached to the result.")
+    path = f"evidence/{result.programme_id}/{sha}"
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(b"".join(chunks)))
+    return Evidence.objects.create(
+        result=result,
+        file=path,
+        original_name=(uploaded.name or "")[:255],
+        content_type=content_type,
+        size=uploaded.size,
+        sha256=sha,
+        uploaded_by=user,
+    )
