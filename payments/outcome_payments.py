@@ -1,0 +1,322 @@
+"""Outcome payments from verified results: map the outcomes models onto the rules engine.
+
+`verified_inputs` is THE one selector that turns outcome rows into the engine's inputs:
+only results whose derived state is *verified* (a verified amendment makes the result
+it corrects *superseded*, so it drops out), mapped by the metric's mechanism:
+
+===============  ==================================================================
+rate_card        participant-backed result: one `ParticipantOutcome` per participant
+                 record (dated by the record); otherwise an `AggregateResult` of
+                 `value` outcomes dated at the period's end
+comparison       `value` = treated, `comparison_value`, `sample_size` = treated size,
+                 `comparison_sample_size`; a *final* result is a completed cohort;
+                 dated at the period's end
+target           `value` = participants achieving; the cohort's `planned_size` is the
+                 cohort size and `sample_size` those still in it (leavers = the rest)
+savings_share    `value` = public cost avoided, minor units, dated at the period's end
+===============  ==================================================================
+
+Rule kept here (not by the engine): **a participant is paid at most once per metric over
+the whole contract.** The database allows one record per participant × metric × *period*,
+so the same person can be reported "in work at 6 months" in two periods; only the
+earliest (by date achieved, then result id, then record id) is priced, and the others are
+listed as `repeats` with the result that was paid. Counting a person twice for the same
+outcome would pay twice for one life changed.
+
+Money never leaves int minor units; the co-payer split is `sib.money.allocate` (in the
+engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+
+from outcomes.mechanisms import (
+    ComparisonMechanism,
+    Indexation,
+    MetricRule,
+    PayerShare,
+    ProgrammeRules,
+    RateCardMechanism,
+    RuleError,
+    SavingsShareMechanism,
+    TargetMechanism,
+)
+from outcomes.models import Metric, ParticipantRecord, Result, ResultState, Stage
+from outcomes.selectors import results_with_state
+from payments.rules import (
+    AggregateResult,
+    ComparisonResult,
+    OutcomePaymentPlan,
+    ParticipantOutcome,
+    SavingsResult,
+    TargetResult,
+    compute_outcome_payments,
+)
+from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+from sib.outbox import outbox_enqueue
+
+RECOMPUTE_TASK = "payments.programme_recompute"
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A participant outcome not paid because the same participant was paid for the metric."""
+
+    metric: str
+    cohort: str
+    period: str
+    result_id: int
+    paid_result_id: int
+    achieved_on: date
+
+
+@dataclass(frozen=True)
+class VerifiedInputs:
+    participant_outcomes: tuple[ParticipantOutcome, ...] = ()
+    aggregate_results: tuple[AggregateResult, ...] = ()
+    comparison_results: tuple[ComparisonResult, ...] = ()
+    target_results: tuple[TargetResult, ...] = ()
+    savings_results: tuple[SavingsResult, ...] = ()
+    repeats: tuple[Repeat, ...] = ()
+
+
+def programme_terminated_on(programme: Programme) -> date | None:
+    """Return the early-termination date, when the programme was terminated."""
+    if programme.status == ProgrammeStatus.TERMINATED:
+        return programme.termination_date
+    return None
+
+
+def payer_shares(*, programme: Programme) -> tuple[PayerShare, ...]:
+    """Return the co-payers (by organisation slug) in a fixed order: largest share first."""
+    parties = ProgrammeParty.objects.filter(
+        programme=programme, role=PartyRole.OUTCOME_PAYER
+    ).select_related("organisation")
+    shares = [
+        PayerShare(party.organisation.slug, Decimal(party.payer_share or 0).normalize())
+        for party in parties
+    ]
+    return tuple(sorted(shares, key=lambda share: (-share.share_percent, share.payer)))
+
+
+def programme_rules(*, programme: Programme) -> ProgrammeRules:
+    """Return the programme's outcome-payment rules as the engine reads them."""
+    from payments.models import PaymentTerms
+
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    metrics = tuple(
+        MetricRule.from_dict(
+            {
+                "code": metric.code,
+                "mechanism": metric.mechanism,
+                "max_count": metric.max_count,
+                "max_amount": metric.max_amount,
+            },
+            f"metrics.{metric.code}",
+        )
+        for metric in Metric.objects.filter(programme=programme).order_by("code")
+    )
+    indexation = None
+    if terms is not None and terms.indexation:
+        indexation = Indexation.from_dict(terms.indexation, "payment_terms.indexation")
+    return ProgrammeRules(
+        currency=programme.currency,
+        payers=payer_shares(programme=programme),
+        metrics=metrics,
+        participant_cap=terms.participant_cap if terms else None,
+        contract_cap=programme.contract_cap,
+        indexation=indexation,
+    )
+
+
+def _count(value: Decimal, where: str) -> int:
+    if value != value.to_integral_value():
+        raise RuleError(where, f"must be a whole number, not {value}")
+    return int(value)
+
+
+def verified_inputs(*, programme: Programme) -> VerifiedInputs:
+    """Return every verified, non-superseded result of the programme as engine inputs."""
+    results = list(
+        results_with_state(Result.objects.filter(programme=programme))
+        .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+        .select_related("metric", "cohort", "period")
+        .order_by("id")
+    )
+    participant_rows: list[tuple[date, int, int, Any, Any]] = []
+    aggregates: list[AggregateResult] = []
+    comparisons: list[ComparisonResult] = []
+    targets: list[TargetResult] = []
+    savings: list[SavingsResult] = []
+    backed = [r.pk for r in results if r.from_participants]
+    records: dict[int, list[ParticipantRecord]] = {}
+    for record in ParticipantRecord.objects.filter(result_id__in=backed).order_by("id"):
+        records.setdefault(record.result_id, []).append(record)
+    for result in results:
+        kind = result.metric.mechanism_kind
+        where = f"results[{result.pk}]"
+        place = (result.metric.code, result.cohort.code, result.period.code)
+        on = result.period.end_date
+        if kind == RateCardMechanism.kind and result.from_participants:
+            for record in records.get(result.pk, []):
+                participant_rows.append((record.achieved_on, result.pk, record.pk, record, result))
+        elif kind == RateCardMechanism.kind:
+            aggregates.append(
+                AggregateResult(str(result.pk), *place, _count(result.value, where), on)
+            )
+        elif kind == ComparisonMechanism.kind:
+            if result.comparison_value is None:
+                raise RuleError(f"{where}.comparison_value", "is required for a comparison")
+            comparisons.append(
+                ComparisonResult(
+                    id=str(result.pk),
+                    metric=place[0],
+                    cohort=place[1],
+                    period=place[2],
+                    reported_on=on,
+                    treated_value=result.value,
+                    comparison_value=result.comparison_value,
+                    treated_size=result.sample_size or 0,
+                    comparison_size=result.comparison_sample_size or 0,
+                    completed=result.stage == Stage.FINAL,
+                )
+            )
+        elif kind == TargetMechanism.kind:
+            size = result.cohort.planned_size or result.sample_size
+            if size is None:
+                raise RuleError(f"{where}.sample_size", "a target needs the cohort's size")
+            remaining = size if result.sample_size is None else result.sample_size
+            targets.append(
+                TargetResult(
+                    str(result.pk),
+                    *place,
+                    achieved_on=on,
+                    cohort_size=size,
+                    leavers=max(size - remaining, 0),
+                    achieved=_count(result.value, where),
+                )
+            )
+        elif kind == SavingsShareMechanism.kind:
+            savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
+    outcomes, repeats = _once_per_metric(participant_rows)
+    return VerifiedInputs(
+        participant_outcomes=tuple(outcomes),
+        aggregate_results=tuple(aggregates),
+        comparison_results=tuple(comparisons),
+        target_results=tuple(targets),
+        savings_results=tuple(savings),
+        repeats=tuple(repeats),
+    )
+
+
+def _once_per_metric(
+    rows: list[tuple[date, int, int, Any, Any]],
+) -> tuple[list[ParticipantOutcome], list[Repeat]]:
+    paid: dict[tuple[str, str], int] = {}
+    outcomes: list[ParticipantOutcome] = []
+    repeats: list[Repeat] = []
+    for on, result_id, record_id, record, result in sorted(rows, key=lambda row: row[:3]):
+        key = (result.metric.code, record.pseudonym)
+        place = (result.metric.code, result.cohort.code, result.period.code)
+        if key in paid:
+            repeats.append(Repeat(*place, result_id, paid[key], on))
+            continue
+        paid[key] = result_id
+        # "<result id>/<record id>": unique per outcome, and the result id is recovered
+        # from it for the payment line.
+        outcomes.append(
+            ParticipantOutcome(f"{result_id}/{record_id}", record.pseudonym, *place, on)
+        )
+    return outcomes, repeats
+
+
+def result_ids(engine_ids: tuple[str, ...]) -> list[int]:
+    """Return the result ids behind engine ids ("12" or "12/345"), sorted, once each."""
+    return sorted({int(engine_id.split("/")[0]) for engine_id in engine_ids})
+
+
+def savings_repayment_target(*, programme: Programme) -> int:
+    """Return investors' principal plus agreed return, for savings-share pricing.
+
+    The programme's `savings_repayment_target` when set; otherwise every non-guarantee
+    commitment plus its capped return over the programme's term: simple annual rate
+    (ACT/365), IRR compounded annually, or (multiple - 1) x amount; uncapped adds none.
+    Rounded to the cent, half up.
+    """
+    from payments.models import Commitment, PaymentTerms
+
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    if terms is not None and terms.savings_repayment_target is not None:
+        return terms.savings_repayment_target
+    years = Decimal((programme.end_date - programme.start_date).days) / 365
+    total = Decimal(0)
+    for commitment in Commitment.objects.filter(programme=programme).select_related("tranche"):
+        tranche = commitment.tranche
+        if tranche.kind == "guarantee":
+            continue
+        amount = Decimal(commitment.amount)
+        rate = tranche.cap_value or Decimal(0)
+        if tranche.cap_type == "annual_rate":
+            amount += amount * rate * years
+        elif tranche.cap_type == "irr":
+            amount *= (1 + rate) ** years
+        elif tranche.cap_type == "multiple":
+            amount *= rate
+        total += amount
+    return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def outcome_payments_compute(
+    *, programme: Programme, inputs: VerifiedInputs | None = None
+) -> OutcomePaymentPlan:
+    """Compute what each payer owes from the programme's verified results."""
+    rules = programme_rules(programme=programme)
+    inputs = inputs if inputs is not None else verified_inputs(programme=programme)
+    needs_target = any(
+        isinstance(metric.mechanism, SavingsShareMechanism) for metric in rules.metrics
+    )
+    return compute_outcome_payments(
+        rules=rules,
+        participant_outcomes=inputs.participant_outcomes,
+        aggregate_results=inputs.aggregate_results,
+        comparison_results=inputs.comparison_results,
+        target_results=inputs.target_results,
+        savings_results=inputs.savings_results,
+        repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
+        terminated_on=programme_terminated_on(programme),
+    )
+
+
+def outcome_payment_receive(
+    *,
+    programme: Programme,
+    payer: Any,
+    amount: int,
+    received_on: date,
+    actor: Any,
+    idempotency_key: str = "",
+) -> Any:
+    """Record an outcome payment received (Dr cash, Cr the payer's receivable); recompute.
+
+    Posting is the ledger's (`payments.services.payment_received_record`); the schedule
+    is recomputed by the worker once the posting commits (through the outbox).
+    """
+    from payments import services
+
+    with transaction.atomic():
+        tx = services.payment_received_record(
+            programme=programme,
+            payer=payer,
+            amount=amount,
+            received_on=received_on,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+        outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
+    return tx

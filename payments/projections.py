@@ -1,0 +1,182 @@
+"""Projections: the same engines run on forecast results, never posted to the ledger.
+
+A scenario is a percentage of targets (0, 50, 75, 100, 125 by default; any percentage on
+request). Forecast results are built from each metric's `target_value`, read by mechanism:
+
+=============  ===========================================================================
+rate_card      outcomes per cohort over the contract; spread evenly over the metric's
+               periods (sib.money.allocate), each dated at its period's end. Forecast
+               participants are numbered per cohort and the *same* first participants
+               achieve every metric: the conservative reading, under which the
+               per-participant cap bites as hard as it can.
+comparison     the expected improvement (a fraction, "0.10"); each cohort completes at
+               the metric's last period with its planned size on both sides
+target         the outcome rate (a fraction); default: the mechanism's target rate
+savings_share  cost avoided per cohort (minor units), spread over the periods
+=============  ===========================================================================
+
+Counts and amounts are the target x percentage, rounded half up. A metric without a
+target forecasts nothing. Payments are assumed received on the period's end date.
+Capital: the drawdowns recorded so far; a commitment with none is taken as drawn in full
+on its commitment date. Return stops, and guarantees are called, at the programme's end
+(or termination) date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from outcomes.mechanisms import (
+    ComparisonMechanism,
+    RateCardMechanism,
+    SavingsShareMechanism,
+    TargetMechanism,
+)
+from outcomes.models import Metric
+from payments.engine.schedule import PaymentReceived
+from payments.outcome_payments import VerifiedInputs, outcome_payments_compute
+from payments.rules import (
+    AggregateResult,
+    ComparisonResult,
+    ParticipantOutcome,
+    SavingsResult,
+    TargetResult,
+)
+from sib.models import Programme
+from sib.money import allocate
+
+HUNDRED = Decimal(100)
+DEFAULT_COHORT_SIZE = 100
+
+
+def _scaled(value: Decimal, percent: Decimal) -> int:
+    return int((value * percent / HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def forecast_inputs(*, programme: Programme, percent: Decimal) -> VerifiedInputs:
+    """Return forecast results at `percent` % of every metric's target."""
+    participants: list[ParticipantOutcome] = []
+    aggregates: list[AggregateResult] = []
+    comparisons: list[ComparisonResult] = []
+    targets: list[TargetResult] = []
+    savings: list[SavingsResult] = []
+    metrics = Metric.objects.filter(programme=programme).prefetch_related("cohorts", "periods")
+    for metric in metrics.order_by("code"):
+        periods = sorted(metric.periods.all(), key=lambda p: (p.end_date, p.code))
+        kind = metric.mechanism_kind
+        if not periods:
+            continue
+        for cohort in sorted(metric.cohorts.all(), key=lambda c: c.code):
+            size = cohort.planned_size or DEFAULT_COHORT_SIZE
+            target = metric.target_value
+            base = f"forecast:{metric.code}:{cohort.code}"
+            if kind == RateCardMechanism.kind and target is not None:
+                count = _scaled(Decimal(target), percent)
+                person = 0
+                for period, n in zip(periods, allocate(count, [1] * len(periods)), strict=True):
+                    for _ in range(n):
+                        person += 1
+                        participants.append(
+                            ParticipantOutcome(
+                                f"{base}:{person}",
+                                f"forecast:{cohort.code}:{person}",
+                                metric.code,
+                                cohort.code,
+                                period.code,
+                                period.end_date,
+                            )
+                        )
+            elif kind == ComparisonMechanism.kind and target is not None:
+                gain = Decimal(target) * percent / HUNDRED
+                better_low = metric.mechanism.get("direction") == "lower_is_better"
+                treated = HUNDRED * (1 - gain if better_low else 1 + gain)
+                last = periods[-1]
+                comparisons.append(
+                    ComparisonResult(
+                        id=base,
+                        metric=metric.code,
+                        cohort=cohort.code,
+                        period=last.code,
+                        reported_on=last.end_date,
+                        treated_value=max(treated, Decimal(0)),
+                        comparison_value=HUNDRED,
+                        treated_size=size,
+                        comparison_size=size,
+                        completed=True,
+                    )
+                )
+            elif kind == TargetMechanism.kind:
+                rate = Decimal(target if target is not None else metric.mechanism["target_rate"])
+                last = periods[-1]
+                targets.append(
+                    TargetResult(
+                        base,
+                        metric.code,
+                        cohort.code,
+                        last.code,
+                        achieved_on=last.end_date,
+                        cohort_size=size,
+                        leavers=0,
+                        achieved=min(_scaled(rate * size, percent), size),
+                    )
+                )
+            elif kind == SavingsShareMechanism.kind and target is not None:
+                total = _scaled(Decimal(target), percent)
+                for period, amount in zip(
+                    periods, allocate(total, [1] * len(periods)), strict=True
+                ):
+                    savings.append(
+                        SavingsResult(
+                            f"{base}:{period.code}",
+                            metric.code,
+                            cohort.code,
+                            period.code,
+                            period.end_date,
+                            amount,
+                        )
+                    )
+    return VerifiedInputs(
+        participant_outcomes=tuple(participants),
+        aggregate_results=tuple(aggregates),
+        comparison_results=tuple(comparisons),
+        target_results=tuple(targets),
+        savings_results=tuple(savings),
+    )
+
+
+def projection_document(
+    *, programme: Programme, scenario: Any, chain_head_hash: str, contract_digest: str
+) -> dict[str, Any]:
+    """Return the schedule document of a projection (marked `"projection": true`)."""
+    from outcomes.models import MeasurementPeriod
+    from payments.schedules import (
+        build_document,
+        engine_tranches,
+        plan_json,
+        projection_end_date,
+    )
+
+    inputs = forecast_inputs(programme=programme, percent=scenario.percent)
+    plan = outcome_payments_compute(programme=programme, inputs=inputs)
+    ends = dict(
+        MeasurementPeriod.objects.filter(programme=programme).values_list("code", "end_date")
+    )
+    by_date: dict[Any, int] = defaultdict(int)
+    for line in plan.lines:
+        by_date[ends[line.period]] += line.amount
+    payments = tuple(
+        PaymentReceived(on, amount) for on, amount in sorted(by_date.items()) if amount > 0
+    )
+    return build_document(
+        programme=programme,
+        scenario=scenario,
+        chain_head_hash=chain_head_hash,
+        contract_digest=contract_digest,
+        plan=plan,
+        plan_data=plan_json(plan, real_ids=False),
+        payments=payments,
+        tranches=engine_tranches(programme=programme, assume_fully_drawn=True),
+        end_date=projection_end_date(programme),
+    )
