@@ -236,7 +236,7 @@ def dump_metrics(programme: Any) -> Any:
             "unit": m.unit,
             "direction": m.direction,
             "evidence_required": m.evidence_required,
-            "target_value": None if m.target_value is None else str(m.target_value.normalize()),
+            "target_value": None if m.target_value is None else f"{m.target_value.normalize():f}",
             "mechanism": m.mechanism,
             "max_count": m.max_count,
             "max_amount": m.max_amount,

@@ -1,0 +1,110 @@
+"""Results, decisions, reviews, evidence and import batches are never changed or removed."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from outcomes import services
+from outcomes.models import (
+    Cohort,
+    Evidence,
+    ImportBatch,
+    MeasurementPeriod,
+    Metric,
+    ParticipantRecord,
+    Result,
+    ResultDecision,
+    ResultReview,
+)
+from sib.db.insert_only import InsertOnlyError
+
+pytestmark = pytest.mark.django_db
+
+INSERT_ONLY = [ImportBatch, Result, ResultDecision, ResultReview, Evidence]
+
+
+@pytest.fixture
+def rows(cast, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    programme = cast.programme
+    upload = SimpleUploadedFile(
+        "p.csv",
+        b"participant_id,metric,cohort,period,date_achieved\nP-1,in-work-6m,c1,2026-h1,2026-03-01\n",
+    )
+    cast.client(cast.evaluator).post(
+        f"/api/programmes/{programme.pk}/results/import/", {"file": upload}, format="multipart"
+    )
+    result = services.result_submit(
+        programme=programme,
+        user=cast.evaluator,
+        metric=Metric.objects.get(programme=programme, code="employment-rate"),
+        cohort=Cohort.objects.get(programme=programme, code="c1"),
+        period=MeasurementPeriod.objects.get(programme=programme, code="2026-h1"),
+        stage="final",
+        values=services.ResultValues(value=Decimal("40")),
+    )
+    services.result_verify(result=result, user=cast.lead)
+    services.result_review(result=result, user=cast.funder, verdict="accepted", comment="")
+    services.evidence_attach(
+        result=result,
+        user=cast.evaluator,
+        uploaded=SimpleUploadedFile("e.pdf", b"%PDF-1.4 x", "application/pdf"),
+    )
+    return {model: model.objects.first() for model in INSERT_ONLY}
+
+
+@pytest.mark.parametrize("model", INSERT_ONLY, ids=lambda m: m.__name__)
+def test_insert_only_rows_refuse_save_update_and_delete(rows, model):
+    row = rows[model]
+    with pytest.raises(InsertOnlyError):
+        row.save()
+    with pytest.raises(InsertOnlyError):
+        row.delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        model.objects.filter(pk=row.pk).update(id=row.pk)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        model.objects.filter(pk=row.pk).delete()
+
+
+@pytest.mark.parametrize("model", INSERT_ONLY, ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE {table} SET id = id", "DELETE FROM {table}", "TRUNCATE {table} CASCADE"],
+)
+def test_app_role_cannot_update_delete_or_truncate(rows, model, statement):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == "sib_app"
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cursor.execute(statement.format(table=model._meta.db_table))
+    assert model.objects.filter(pk=rows[model].pk).exists()
+
+
+def test_participant_records_are_never_updated_nor_deleted_while_their_result_stands(rows):
+    record = ParticipantRecord.objects.get()
+    with pytest.raises(IntegrityError, match="never updated"), transaction.atomic():
+        ParticipantRecord.objects.filter(pk=record.pk).update(achieved_on="2026-03-02")
+    with pytest.raises(IntegrityError, match="only with a rejected result"), transaction.atomic():
+        ParticipantRecord.objects.filter(pk=record.pk).delete()
+    with (
+        connection.cursor() as cursor,
+        pytest.raises(DatabaseError, match="permission denied"),
+        transaction.atomic(),
+    ):
+        cursor.execute("TRUNCATE outcomes_participant_record")
+    assert ParticipantRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_duplicate_participant_record_is_refused_by_the_unique_constraint(rows):
+    record = ParticipantRecord.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ParticipantRecord.objects.create(
+            result_id=record.result_id,
+            metric_id=record.metric_id,
+            cohort_id=record.cohort_id,
+            period_id=record.period_id,
+            pseudonym=record.pseudonym,
+            achieved_on=record.achieved_on,
+        )
