@@ -11,4 +11,5 @@ urlpatterns = [
     # The split view serves its script as a file, which the Content-Security-Policy allows.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("sib.api.urls")),
+    path("", include("sib.portal.urls")),
 ]

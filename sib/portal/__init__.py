@@ -1,0 +1,1 @@
+"""The web portal: server-rendered pages on the API's selectors, services and scoping."""

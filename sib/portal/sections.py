@@ -1,0 +1,220 @@
+"""The sections of a programme, and which right opens each one.
+
+The programme home lists the sections the user's roles allow (sib.permissions), nothing
+else. A section whose pages are not built yet has no `url_name`: the home shows it as
+"not available yet" instead of a link that leads nowhere. When an app adds its pages, it
+fills in `url_name` here (a name taking `programme_id`); the stranger test in
+tests/portal/test_scoping.py then requires it to answer 404 to a stranger.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    group: Promise
+    title: Promise
+    description: Promise
+    action: Action
+    url_name: str | None = None
+    # Not listed to whoever holds this right: another section already shows it to them.
+    covered_by: Action | None = None
+
+
+@dataclass(frozen=True)
+class SectionLink:
+    key: str
+    title: str
+    description: str
+    url: str | None  # None: not available yet
+
+
+@dataclass(frozen=True)
+class SectionGroup:
+    title: str
+    links: list[SectionLink]
+
+
+MONEY = _("Money")
+OUTCOMES = _("Outcomes")
+REPORTS = _("Reports")
+PROGRAMME = _("Programme")
+
+SECTIONS: tuple[Section, ...] = (
+    # Fund manager
+    Section(
+        "dashboard",
+        MONEY,
+        _("Dashboard"),
+        _(
+            "Capital committed and drawn, outcome payments due and received against the cap, "
+            "distributions to date, next scheduled repayments."
+        ),
+        Action.COMMITMENT_VIEW_ALL,
+    ),
+    Section(
+        "schedule",
+        MONEY,
+        _("Repayment schedule"),
+        _("The schedule per investor, as a table and a chart."),
+        Action.SCHEDULE_RUN,
+    ),
+    Section(
+        "scenarios",
+        MONEY,
+        _("Scenarios"),
+        _("Projections side by side, from 0 % to 125 % of the targets, or a chosen rate."),
+        Action.SCHEDULE_RUN,
+    ),
+    Section(
+        "investors",
+        MONEY,
+        _("Investors and tranches"),
+        _("Every investor's commitment, drawn capital and tranche."),
+        Action.COMMITMENT_VIEW_ALL,
+    ),
+    Section(
+        "drawdown",
+        MONEY,
+        _("Record a drawdown"),
+        _("Record capital drawn from the investors."),
+        Action.DRAWDOWN_RECORD,
+    ),
+    Section(
+        "payment",
+        MONEY,
+        _("Record a payment received"),
+        _("Record an outcome payment received from a payer and distribute it."),
+        Action.PAYMENT_RECORD,
+    ),
+    # Public funder
+    Section(
+        "payments-due",
+        MONEY,
+        _("Payments owed and paid"),
+        _("Outcome payments due from your organisation, and those already paid."),
+        Action.PAYMENT_VIEW,
+        covered_by=Action.COMMITMENT_VIEW_ALL,
+    ),
+    Section(
+        "returns",
+        MONEY,
+        _("Investor returns"),
+        _("Returns to investors, in aggregate (no individual positions)."),
+        Action.INVESTOR_AGGREGATE_VIEW,
+        covered_by=Action.COMMITMENT_VIEW_ALL,
+    ),
+    # Investor
+    Section(
+        "my-commitments",
+        MONEY,
+        _("My commitments and distributions"),
+        _("Your organisation's commitments, drawdowns, distributions and statements."),
+        Action.COMMITMENT_VIEW_OWN,
+    ),
+    # Outcomes
+    Section(
+        "outcomes",
+        OUTCOMES,
+        _("Outcomes achieved"),
+        _("Verified outcomes against the targets, per metric."),
+        Action.OUTCOME_VIEW,
+    ),
+    Section(
+        "submit",
+        OUTCOMES,
+        _("Submit a result"),
+        _("Enter a result for a metric, cohort and period, and attach evidence."),
+        Action.RESULT_SUBMIT,
+    ),
+    Section(
+        "import",
+        OUTCOMES,
+        _("Import participant records"),
+        _("Upload a CSV file of participant records; bad rows are listed by line and column."),
+        Action.RESULT_SUBMIT,
+    ),
+    Section(
+        "submissions",
+        OUTCOMES,
+        _("Submissions"),
+        _("Results submitted, and the state of each one."),
+        Action.RESULT_VIEW,
+    ),
+    Section(
+        "verification",
+        OUTCOMES,
+        _("Verification queue"),
+        _("Results submitted by other evaluators, to verify, reject or amend."),
+        Action.RESULT_VERIFY,
+    ),
+    Section(
+        "acceptance",
+        OUTCOMES,
+        _("Accept or dispute results"),
+        _("Accept a verified result, or dispute it with a reason."),
+        Action.RESULT_ACCEPT,
+    ),
+    # Reports
+    Section(
+        "reports-manager",
+        REPORTS,
+        _("Reports"),
+        _("Request the manager and public reports and follow their progress."),
+        Action.REPORT_REQUEST_MANAGER,
+    ),
+    Section(
+        "reports-public",
+        REPORTS,
+        _("Public reports"),
+        _("Download the public evaluation reports, and request a new one if your role allows."),
+        Action.REPORT_DOWNLOAD_PUBLIC,
+        covered_by=Action.REPORT_REQUEST_MANAGER,
+    ),
+    # The programme itself
+    Section(
+        "members",
+        PROGRAMME,
+        _("Members"),
+        _("Who has a role on this programme."),
+        Action.MEMBERSHIP_MANAGE,
+        "portal:programme-members",
+    ),
+    Section(
+        "ledger-verify",
+        PROGRAMME,
+        _("Check the ledger chain"),
+        _("Recompute the hash chain of verified results and money movements."),
+        Action.LEDGER_VERIFY,
+    ),
+)
+
+
+def _shown(section: Section, access: ProgrammeAccess) -> bool:
+    if not access.allows(section.action):
+        return False
+    return section.covered_by is None or not access.allows(section.covered_by)
+
+
+def sections_for(access: ProgrammeAccess) -> list[SectionGroup]:
+    """Return the sections the user's roles on this programme open, grouped, in order."""
+    groups: dict[str, list[SectionLink]] = {}
+    for section in SECTIONS:
+        if not _shown(section, access):
+            continue
+        url = (
+            reverse(section.url_name, kwargs={"programme_id": access.programme.pk})
+            if section.url_name
+            else None
+        )
+        link = SectionLink(section.key, str(section.title), str(section.description), url)
+        groups.setdefault(str(section.group), []).append(link)
+    return [SectionGroup(title, links) for title, links in groups.items()]

@@ -1,0 +1,71 @@
+"""Reads the portal pages need beyond sib.selectors, all scoped to the user."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sib.models import Membership, PartyRole, Programme, User
+from sib.permissions import Action
+from sib.portal.labels import PARTY_ROLE_LABELS, ROLE_LABELS, STATUS_LABELS, label
+from sib.scoping import ProgrammeAccess
+from sib.selectors import programme_list, programme_memberships, programme_parties
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    programme: Programme
+    status: str
+    roles: list[str]
+
+
+def programme_rows(*, user: User) -> list[ProgrammeRow]:
+    """Return the user's programmes, each with the user's roles on it (translated)."""
+    programmes = list(programme_list(user=user))
+    roles: dict[int, list[str]] = {}
+    memberships = Membership.objects.filter(user=user, programme__in=programmes).order_by("role")
+    for programme_id, role in memberships.values_list("programme_id", "role"):
+        roles.setdefault(programme_id, []).append(label(ROLE_LABELS, role))
+    return [
+        ProgrammeRow(p, label(STATUS_LABELS, p.status), roles.get(p.pk, [])) for p in programmes
+    ]
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    name: str
+    role: str
+    payer_share: Decimal | None
+
+
+def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
+    """Return the programme's parties as this user may see them.
+
+    Same rule as the API's party list: investors are named only to those who may see
+    every position (an investor must not learn who the other investors are).
+    """
+    parties = programme_parties(programme=access.programme)
+    if not access.allows(Action.COMMITMENT_VIEW_ALL):
+        parties = parties.exclude(role=PartyRole.INVESTOR)
+    return [
+        PartyRow(p.organisation.name, label(PARTY_ROLE_LABELS, p.role), p.payer_share)
+        for p in parties
+    ]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    username: str
+    full_name: str
+    role: str
+    organisation: str
+
+
+def programme_member_rows(*, programme: Programme) -> list[MemberRow]:
+    return [
+        MemberRow(
+            m.user.username,
+            m.user.get_full_name(),
+            label(ROLE_LABELS, m.role),
+            m.organisation.name if m.organisation else "",
+        )
+        for m in programme_memberships(programme=programme)
+    ]

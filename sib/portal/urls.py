@@ -1,0 +1,31 @@
+"""Portal routes. Account pages keep Django's names ("login", "logout"…), which settings
+and django.contrib.auth refer to; programme pages live in the "portal" namespace."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from sib.portal import views
+
+account_patterns = [
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+programme = "programmes/<int:programme_id>/"
+portal_patterns = [
+    path("", views.programme_list, name="programme-list"),
+    path(programme, views.programme_home, name="programme-home"),
+    path(f"{programme}members/", views.programme_members, name="programme-members"),
+]
+
+urlpatterns = [
+    *account_patterns,
+    path("", include((portal_patterns, "portal"))),
+]

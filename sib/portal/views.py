@@ -1,0 +1,97 @@
+"""Portal pages common to every role: the shell, the programme list and the programme home.
+
+Views only check access through sib.scoping (the same helper as the API), call selectors
+and render. A programme the user has no role on answers 404, as in the API.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sib.chain import chain_head
+from sib.models import User
+from sib.money import format_money
+from sib.permissions import Action
+from sib.portal.labels import ROLE_LABELS, STATUS_LABELS, label
+from sib.portal.sections import sections_for
+from sib.portal.selectors import programme_member_rows, programme_party_rows, programme_rows
+from sib.scoping import ProgrammeAccess, programme_access
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request behind login_required: its user is a real user."""
+
+    user: User
+
+
+def programme_context(access: ProgrammeAccess, **extra: Any) -> dict[str, Any]:
+    """Return what every programme page shows: the programme, the user's roles, the chain head."""
+    return {
+        "programme": access.programme,
+        "access": access,
+        "my_roles": [label(ROLE_LABELS, role) for role in sorted(access.roles)],
+        "chain_head": chain_head(programme_id=access.programme.pk),
+        **extra,
+    }
+
+
+@login_required
+def programme_list(request: AuthenticatedRequest) -> HttpResponse:
+    rows = programme_rows(user=request.user)
+    return render(request, "portal/programme_list.html", {"rows": rows})
+
+
+@login_required
+def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(user=request.user, programme_id=programme_id)
+    programme = access.programme
+    context = programme_context(
+        access,
+        status=label(STATUS_LABELS, programme.status),
+        contract_cap=format_money(programme.contract_cap, programme.currency, get_language()),
+        parties=programme_party_rows(access=access),
+        section_groups=sections_for(access),
+    )
+    return render(request, "portal/programme_home.html", context)
+
+
+@login_required
+def programme_members(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.MEMBERSHIP_MANAGE
+    )
+    members = programme_member_rows(programme=access.programme)
+    return render(
+        request, "portal/programme_members.html", programme_context(access, members=members)
+    )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "login"  # a URL name: resolve_url reverses it
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You are logged out."))
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    # Not Django's default template names: the admin uses those for its own pages.
+    template_name = "registration/portal_password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/portal_password_change_done.html"
