@@ -543,3 +543,125 @@ def recompute_enqueue(*, programme: Programme) -> None:
     from sib.outbox import outbox_enqueue
 
     outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
+
+
+# --- Actual distributions -----------------------------------------------------------------
+
+DISTRIBUTION = "distribution"  # ledger transaction kind of money paid out by the waterfall
+
+
+@dataclass(frozen=True)
+class PaidOut:
+    """One amount a fund manager says was paid: a waterfall step to one recipient."""
+
+    step_kind: str
+    recipient: str
+    amount: int
+    tranche: str | None = None
+
+
+def _expected_on(document: dict[str, Any], on: date) -> dict[tuple[str, str | None, str], int]:
+    expected: dict[tuple[str, str | None, str], int] = defaultdict(int)
+    for row in document["schedule"]["distributions"]:
+        if row["on"] == on.isoformat() and row["step_kind"] != "recycle":
+            expected[(row["step_kind"], row["tranche"], row["recipient"])] += row["amount"]
+    return expected
+
+
+def distribution_record(
+    *,
+    programme: Programme,
+    paid_on: date,
+    lines: list[PaidOut],
+    actor: Any,
+    idempotency_key: str = "",
+) -> Any:
+    """Post the distributions of one payment date; refuse unless they equal the schedule.
+
+    Legs: Cr programme cash for the total; Dr each investor's principal, return or
+    guarantee account (what the programme owes them goes down), Dr the provider funding
+    account of a fee or success-fee recipient. Recycled money stays in programme cash, so
+    it posts nothing. Every difference from the computed schedule is named in the refusal.
+    """
+    from payments import ledger
+    from payments.ledger import LegSpec
+    from payments.models import AccountKind, Commitment, LedgerTransaction
+    from sib.models import Organisation
+
+    with transaction.atomic():
+        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        contract = contract_version_ensure(programme=locked)
+        document, _ = actual_document(
+            programme=locked,
+            chain_head_hash=chain_head(programme_id=locked.pk),
+            contract_digest=contract.digest,
+        )
+        expected = _expected_on(document, paid_on)
+        if not expected:
+            raise ValidationError({"paid_on": f"The schedule pays nothing on {paid_on}."})
+        if LedgerTransaction.objects.filter(
+            programme=locked, kind=DISTRIBUTION, occurred_on=paid_on, reversal__isnull=True
+        ).exists():
+            raise ValidationError({"paid_on": f"The distributions of {paid_on} are recorded."})
+        given: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        for line in lines:
+            if (
+                isinstance(line.amount, bool)
+                or not isinstance(line.amount, int)
+                or line.amount <= 0
+            ):
+                raise ValidationError({"lines": "Each amount is a positive int of minor units."})
+            given[(line.step_kind, line.tranche, line.recipient)] += line.amount
+        differences = [
+            f"{kind} {tranche + '/' if tranche else ''}{recipient}: schedule "
+            f"{expected.get((kind, tranche, recipient), 0)}, recorded "
+            f"{given.get((kind, tranche, recipient), 0)}"
+            for kind, tranche, recipient in sorted(
+                set(expected) | set(given), key=lambda k: (k[0], k[1] or "", k[2])
+            )
+            if expected.get((kind, tranche, recipient), 0)
+            != given.get((kind, tranche, recipient), 0)
+        ]
+        if differences:
+            raise ValidationError(
+                {"lines": [f"Differs from the computed schedule: {d}." for d in differences]}
+            )
+        legs = [
+            LegSpec(
+                ledger.account_for(programme=locked, kind=AccountKind.PROGRAMME_CASH),
+                credit=sum(given.values()),
+            )
+        ]
+        kinds = {
+            "principal": AccountKind.INVESTOR_PRINCIPAL,
+            "return": AccountKind.INVESTOR_RETURN,
+            "guarantee_reimbursement": AccountKind.GUARANTEE,
+        }
+        for (kind, tranche, recipient), amount in sorted(
+            given.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
+        ):
+            if tranche is not None:
+                commitment = Commitment.objects.select_related("tranche", "investor").get(
+                    programme=locked, tranche__key=tranche, investor__slug=recipient
+                )
+                account = ledger.account_for(
+                    programme=locked, kind=kinds[kind], commitment=commitment
+                )
+            else:
+                account = ledger.account_for(
+                    programme=locked,
+                    kind=AccountKind.PROVIDER_FUNDING,
+                    organisation=Organisation.objects.get(slug=recipient),
+                )
+            legs.append(LegSpec(account, debit=amount))
+        tx = ledger.transaction_post(
+            programme=locked,
+            kind=DISTRIBUTION,
+            occurred_on=paid_on,
+            legs=legs,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            description=f"Waterfall distributions of {paid_on}",
+        )
+        recompute_enqueue(programme=locked)
+        return tx
