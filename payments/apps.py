@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+
+    def ready(self) -> None:
+        from payments import format, ledger
+
+        ledger.register_chain_kind()
+        format.register()

@@ -30,5 +30,6 @@ urlpatterns = [
         name="membership-create",
     ),
     # Apps that build on the bond add their routes below (one include each).
+    path("", include("payments.urls")),
     path("", include("outcomes.urls")),
 ]

@@ -1,0 +1,381 @@
+"""API for the money side: tranches, commitments, drawdowns, payments received, the ledger.
+
+Every ledger write takes an Idempotency-Key, unique per programme (sib.api.idempotency).
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments import selectors, services
+from payments.models import CapType, Commitment, LedgerTransaction, Tranche, TrancheKind
+from payments.serializers import (
+    AccountOutputSerializer,
+    CommitmentOutputSerializer,
+    DrawdownOutputSerializer,
+    TrancheOutputSerializer,
+    TransactionOutputSerializer,
+)
+from sib.api.idempotency import HEADER, idempotency_key, idempotent
+from sib.api.problems import Conflict
+from sib.api.scoped import ProgrammeApi
+from sib.chain import chain_verify
+from sib.models import Organisation
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="Client key, unique per programme: a retry with the same key and body "
+    "returns the original response; with another body, 409.",
+)
+
+
+class AlreadyReversedConflict(Conflict):
+    default_detail = "This transaction has already been reversed."
+
+
+def _ledger_write(
+    request: Request, access: ProgrammeAccess, operation: str, perform: Any
+) -> Response:
+    key = idempotency_key(request)
+    assert key is not None
+    return idempotent(
+        scope=f"programme:{access.programme.pk}",
+        key=key,
+        operation=operation,
+        body=request.data,
+        perform=lambda: perform(key),
+    )
+
+
+# --- tranches and commitments -----------------------------------------------------------
+
+
+class TrancheListApi(ProgrammeApi):
+    @extend_schema(operation_id="tranche_list", responses=TrancheOutputSerializer(many=True))
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
+        return self.paginate(
+            request,
+            selectors.tranche_list(programme_id=access.programme.pk),
+            TrancheOutputSerializer,
+        )
+
+
+class TrancheCreateApi(ProgrammeApi):
+    class InputSerializer(serializers.Serializer):
+        key = serializers.SlugField(max_length=40)
+        name = serializers.CharField(max_length=200)
+        kind = serializers.ChoiceField(choices=TrancheKind.choices)
+        priority = serializers.IntegerField(min_value=1, max_value=32767)
+        cap_type = serializers.ChoiceField(choices=CapType.choices, default=CapType.NONE)
+        cap_value = serializers.DecimalField(
+            max_digits=12, decimal_places=6, required=False, allow_null=True, default=None
+        )
+        protects = serializers.SlugField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Key of the tranche a guarantee covers.",
+        )
+        cover_limit = serializers.IntegerField(
+            min_value=1, required=False, allow_null=True, default=None
+        )
+
+    @extend_schema(
+        operation_id="tranche_create",
+        request=InputSerializer,
+        responses={201: TrancheOutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        protects_key = fields.pop("protects")
+        protects = None
+        if protects_key:
+            protects = Tranche.objects.filter(programme=access.programme, key=protects_key).first()
+            if protects is None:
+                raise serializers.ValidationError({"protects": f"No tranche {protects_key!r}."})
+        tranche = services.tranche_create(programme=access.programme, protects=protects, **fields)
+        return Response(TrancheOutputSerializer(tranche).data, status=status.HTTP_201_CREATED)
+
+
+class CommitmentListApi(ProgrammeApi):
+    @extend_schema(
+        operation_id="commitment_list",
+        responses=CommitmentOutputSerializer(many=True),
+        description="Fund managers see every commitment; an investor sees its own.",
+    )
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
+        if not access.allows(Action.COMMITMENT_VIEW_ALL):
+            access.require(Action.COMMITMENT_VIEW_OWN)
+        return self.paginate(
+            request, selectors.commitment_list(access=access), CommitmentOutputSerializer
+        )
+
+
+class CommitmentAggregateListApi(ProgrammeApi):
+    class OutputSerializer(serializers.Serializer):
+        tranche = serializers.CharField()
+        kind = serializers.CharField()
+        priority = serializers.IntegerField()
+        investors = serializers.IntegerField()
+        committed = serializers.IntegerField()
+        drawn = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="commitment_aggregate_list",
+        responses=OutputSerializer(many=True),
+        description="Per tranche totals without investor names (public funders).",
+    )
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.INVESTOR_AGGREGATE_VIEW)
+        rows = selectors.commitment_aggregates(programme_id=access.programme.pk)
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class CommitmentCreateApi(ProgrammeApi):
+    class InputSerializer(serializers.Serializer):
+        tranche = serializers.SlugField(help_text="Tranche key.")
+        investor = serializers.SlugField(help_text="Investor organisation slug.")
+        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        committed_on = serializers.DateField()
+
+    @extend_schema(
+        operation_id="commitment_create",
+        request=InputSerializer,
+        responses={201: CommitmentOutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_MANAGE)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        tranche = Tranche.objects.filter(programme=access.programme, key=values["tranche"]).first()
+        investor = Organisation.objects.filter(slug=values["investor"]).first()
+        if tranche is None:
+            raise serializers.ValidationError({"tranche": f"No tranche {values['tranche']!r}."})
+        if investor is None:
+            raise serializers.ValidationError(
+                {"investor": f"No organisation {values['investor']!r}."}
+            )
+        commitment = services.commitment_create(
+            tranche=tranche,
+            investor=investor,
+            amount=values["amount"],
+            committed_on=values["committed_on"],
+        )
+        commitment.drawn = 0  # type: ignore[attr-defined]
+        return Response(CommitmentOutputSerializer(commitment).data, status=status.HTTP_201_CREATED)
+
+
+# --- drawdowns and payments received ----------------------------------------------------
+
+
+class DrawdownListApi(ProgrammeApi):
+    @extend_schema(operation_id="drawdown_list", responses=DrawdownOutputSerializer(many=True))
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
+        if not access.allows(Action.COMMITMENT_VIEW_ALL):
+            access.require(Action.COMMITMENT_VIEW_OWN)
+        return self.paginate(
+            request, selectors.drawdown_list(access=access), DrawdownOutputSerializer
+        )
+
+
+class DrawdownCreateApi(ProgrammeApi):
+    class InputSerializer(serializers.Serializer):
+        commitment = serializers.IntegerField(help_text="Commitment id.")
+        called_on = serializers.DateField()
+        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+
+    @extend_schema(
+        operation_id="drawdown_create",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: DrawdownOutputSerializer, 200: DrawdownOutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.DRAWDOWN_RECORD)
+
+        def perform(key: str) -> tuple[int, Any]:
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            commitment = (
+                Commitment.objects.filter(programme=access.programme, pk=values["commitment"])
+                .select_related("tranche", "investor", "programme")
+                .first()
+            )
+            if commitment is None:
+                raise serializers.ValidationError({"commitment": "No such commitment here."})
+            drawdown = services.drawdown_record(
+                commitment=commitment,
+                called_on=values["called_on"],
+                amount=values["amount"],
+                actor=request.user,
+                idempotency_key=key,  # type: ignore[arg-type]
+            )
+            return status.HTTP_201_CREATED, DrawdownOutputSerializer(drawdown).data
+
+        return _ledger_write(request, access, "drawdown_create", perform)
+
+
+class PaymentReceivedCreateApi(ProgrammeApi):
+    class InputSerializer(serializers.Serializer):
+        payer = serializers.SlugField(help_text="Outcome payer organisation slug.")
+        received_on = serializers.DateField()
+        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        description = serializers.CharField(max_length=500, required=False, default="")
+
+    @extend_schema(
+        operation_id="payment_received_create",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: TransactionOutputSerializer, 200: TransactionOutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PAYMENT_RECORD)
+
+        def perform(key: str) -> tuple[int, Any]:
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            payer = Organisation.objects.filter(slug=values["payer"]).first()
+            if payer is None:
+                raise serializers.ValidationError(
+                    {"payer": f"No organisation {values['payer']!r}."}
+                )
+            tx = services.payment_received_record(
+                programme=access.programme,
+                payer=payer,
+                amount=values["amount"],
+                received_on=values["received_on"],
+                description=values["description"],
+                actor=request.user,
+                idempotency_key=key,  # type: ignore[arg-type]
+            )
+            return status.HTTP_201_CREATED, TransactionOutputSerializer(tx).data
+
+        return _ledger_write(request, access, "payment_received_create", perform)
+
+
+# --- the ledger -------------------------------------------------------------------------
+
+
+class AccountListApi(ProgrammeApi):
+    @extend_schema(operation_id="ledger_account_list", responses=AccountOutputSerializer(many=True))
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.LEDGER_VIEW)
+        return self.paginate(
+            request,
+            selectors.account_list(programme_id=access.programme.pk),
+            AccountOutputSerializer,
+        )
+
+
+class TransactionListApi(ProgrammeApi):
+    class FilterSerializer(serializers.Serializer):
+        date_from = serializers.DateField(required=False)
+        date_to = serializers.DateField(required=False)
+        account = serializers.CharField(required=False, help_text="Account code.")
+
+    @extend_schema(
+        operation_id="ledger_transaction_list",
+        parameters=[FilterSerializer],
+        responses=TransactionOutputSerializer(many=True),
+    )
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.LEDGER_VIEW)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        transactions = selectors.transaction_list(
+            programme_id=access.programme.pk,
+            date_from=values.get("date_from"),
+            date_to=values.get("date_to"),
+            account_code=values.get("account"),
+        )
+        return self.paginate(request, transactions, TransactionOutputSerializer)
+
+
+class TransactionReverseApi(ProgrammeApi):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=2000)
+        occurred_on = serializers.DateField(required=False, default=None, allow_null=True)
+
+    @extend_schema(
+        operation_id="ledger_transaction_reverse",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: TransactionOutputSerializer, 200: TransactionOutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int, transaction_id: int) -> Response:
+        access = self.access(request, programme_id, Action.LEDGER_VIEW)
+        original = LedgerTransaction.objects.filter(
+            programme=access.programme, pk=transaction_id
+        ).first()
+        if original is None:
+            from django.http import Http404
+
+            raise Http404
+        # Correcting a drawdown is recording drawdowns; anything else is recording payments.
+        kind = original.kind
+        access.require(Action.DRAWDOWN_RECORD if kind == "drawdown" else Action.PAYMENT_RECORD)
+
+        def perform(key: str) -> tuple[int, Any]:
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                tx = services.ledger_transaction_reverse(
+                    original=original,
+                    reason=data.validated_data["reason"],
+                    occurred_on=data.validated_data["occurred_on"],
+                    actor=request.user,
+                    idempotency_key=key,  # type: ignore[arg-type]
+                )
+            except services.AlreadyReversed as exc:
+                raise AlreadyReversedConflict() from exc
+            return status.HTTP_201_CREATED, TransactionOutputSerializer(tx).data
+
+        return _ledger_write(request, access, f"ledger_transaction_reverse:{original.pk}", perform)
+
+
+class LedgerVerifyApi(ProgrammeApi):
+    class OutputSerializer(serializers.Serializer):
+        class BreakSerializer(serializers.Serializer):
+            seq = serializers.IntegerField()
+            kind = serializers.CharField()
+            object_id = serializers.CharField()
+            reason = serializers.CharField()
+
+        programme_id = serializers.IntegerField()
+        ok = serializers.BooleanField()
+        entries = serializers.IntegerField()
+        head = serializers.CharField()
+        first_break = BreakSerializer(allow_null=True)
+
+    @extend_schema(operation_id="ledger_verify", responses=OutputSerializer)
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.LEDGER_VERIFY)
+        result = chain_verify(programme_id=access.programme.pk)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "programme_id": result.programme_id,
+                    "ok": result.ok,
+                    "entries": result.entries,
+                    "head": result.head,
+                    "first_break": result.first_break,
+                }
+            ).data
+        )

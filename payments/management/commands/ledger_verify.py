@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from sib.chain import chain_verify
+from sib.models import Programme
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute each programme's hash chain from the stored records; exit 1 and name the "
+        "first broken entry (seq, kind, object id, reason) if any chain is broken."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("slug", nargs="?", help="One programme (all when omitted).")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        programmes = Programme.objects.order_by("slug")
+        if options["slug"]:
+            programmes = programmes.filter(slug=options["slug"])
+            if not programmes.exists():
+                raise CommandError(f"No programme {options['slug']!r}.")
+        broken = 0
+        for programme in programmes:
+            result = chain_verify(programme_id=programme.pk)
+            if result.ok:
+                self.stdout.write(
+                    f"{programme.slug}: ok, {result.entries} entries, head {result.head}"
+                )
+                continue
+            broken += 1
+            b = result.first_break
+            assert b is not None
+            self.stdout.write(
+                f"{programme.slug}: BROKEN at seq {b.seq}, kind {b.kind}, "
+                f"object {b.object_id}: {b.reason}"
+            )
+        if broken:
+            raise CommandError(f"{broken} chain(s) broken.", returncode=1)

@@ -1,0 +1,23 @@
+"""Money records of a programme: the capital structure and the double-entry ledger.
+
+The ledger's design (accounts, transactions, legs, sign convention, insert-only, chain) is
+explained once, at the top of payments/ledger.py.
+"""
+
+from payments.models.capital import CapType, Commitment, Drawdown, Tranche, TrancheKind
+from payments.models.ledger import Account, AccountKind, LedgerTransaction, Leg, TransactionKind
+from payments.models.outcome_payments import OutcomePaymentLine  # noqa: F401
+from payments.models.schedules import ContractVersion, PaymentTerms, ScheduleVersion  # noqa: F401
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "CapType",
+    "Commitment",
+    "Drawdown",
+    "LedgerTransaction",
+    "Leg",
+    "Tranche",
+    "TrancheKind",
+    "TransactionKind",
+]

@@ -1,0 +1,148 @@
+"""Tranches, investor commitments and drawdowns, mapped 1:1 onto payments.engine.waterfall.
+
+A `Tranche` row becomes an engine `Tranche` (its `key` is the engine id, `kind` the same
+`TrancheKind`, `cap_type`/`cap_value` one of `AnnualRateCap`, `IrrCap`, `MultipleCap`,
+`protects` the guarantee's protected tranche); each `Commitment` becomes an engine
+`Investor` whose `commitment` is the amount (for a guarantor: its cover); each `Drawdown`
+not reversed becomes an engine `Drawdown`.
+"""
+
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from payments.engine.waterfall import TrancheKind as EngineTrancheKind
+from sib.db.insert_only import InsertOnlyModel
+from sib.models import Organisation, Programme
+
+
+class TrancheKind(models.TextChoices):
+    SENIOR_LOAN = EngineTrancheKind.SENIOR_LOAN.value, "Senior loan"
+    SUBORDINATED_LOAN = EngineTrancheKind.SUBORDINATED_LOAN.value, "Subordinated loan"
+    EQUITY = EngineTrancheKind.EQUITY.value, "Equity"
+    RECOVERABLE_GRANT = EngineTrancheKind.RECOVERABLE_GRANT.value, "Recoverable grant"
+    GUARANTEE = EngineTrancheKind.GUARANTEE.value, "Guarantee / first loss"
+
+
+class CapType(models.TextChoices):
+    NONE = "none", "Uncapped"
+    ANNUAL_RATE = "annual_rate", "Annual rate (simple, ACT/365)"
+    IRR = "irr", "Internal rate of return"
+    MULTIPLE = "multiple", "Multiple of capital drawn"
+
+
+@pghistory.track()
+class Tranche(models.Model):
+    """A class of capital in one programme: its rank, its return cap, for a guarantee its cover."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="tranches")
+    key = models.SlugField(max_length=40, help_text="Stable id within the programme (engine id).")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=TrancheKind.choices)
+    priority = models.PositiveSmallIntegerField(help_text="1 is repaid first.")
+    cap_type = models.CharField(max_length=12, choices=CapType.choices, default=CapType.NONE)
+    cap_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="A rate as a fraction (0.05 = 5% p.a.) or a multiple (1.5).",
+    )
+    protects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="guarantees",
+        help_text="Guarantees only: the tranche whose losses this one covers.",
+    )
+    cover_limit = models.BigIntegerField(
+        null=True, blank=True, help_text="Guarantees only: most the guarantee pays, minor units."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "payments_tranche"
+        ordering = ["programme", "priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "key"], name="tranche_key_unique"),
+            models.UniqueConstraint(
+                fields=["programme", "priority"], name="tranche_priority_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_type="none", cap_value__isnull=True)
+                | (~Q(cap_type="none") & Q(cap_value__isnull=False)),
+                name="tranche_cap_value_iff_capped",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cap_type="multiple") | Q(cap_value__gte=Decimal(1)),
+                name="tranche_multiple_at_least_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_value__isnull=True) | Q(cap_value__gte=Decimal(0)),
+                name="tranche_cap_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="guarantee", protects__isnull=False, cover_limit__gt=0)
+                | (~Q(kind="guarantee") & Q(protects__isnull=True, cover_limit__isnull=True)),
+                name="tranche_guarantee_has_cover",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+@pghistory.track()
+class Commitment(models.Model):
+    """An investor's promise of capital to one tranche; for a guarantor, the cover it gives."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="commitments")
+    investor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(help_text="Committed amount, minor units of the currency.")
+    committed_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "payments_commitment"
+        ordering = ["tranche__priority", "investor__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tranche", "investor"], name="commitment_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="commitment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.investor} in {self.tranche}: {self.amount}"
+
+
+class Drawdown(InsertOnlyModel):
+    """A dated capital call on a commitment, posted to the ledger as one transaction.
+
+    Drawn capital is the sum of drawdowns whose transaction has not been reversed.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="drawdowns")
+    called_on = models.DateField()
+    amount = models.BigIntegerField()
+    transaction = models.OneToOneField(
+        "payments.LedgerTransaction", on_delete=models.PROTECT, related_name="drawdown"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "payments_drawdown"
+        ordering = ["called_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="drawdown_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"drawdown {self.amount} on {self.called_on}"

@@ -1,0 +1,141 @@
+"""Ledger tables: accounts, transactions and their legs. See payments/ledger.py first."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from payments.models.capital import Commitment
+from sib.db.insert_only import InsertOnlyModel
+from sib.models import Organisation, Programme
+
+
+class AccountKind(models.TextChoices):
+    # Debit-normal (assets, uses of money).
+    PROGRAMME_CASH = "programme_cash", "Programme cash"
+    PAYER_RECEIVABLE = "payer_receivable", "Outcome payer receivable"
+    PROVIDER_FUNDING = "provider_funding", "Service provider funding"
+    # Credit-normal (what the programme owes, and where money comes from).
+    INVESTOR_PRINCIPAL = "investor_principal", "Investor principal"
+    INVESTOR_RETURN = "investor_return", "Investor return"
+    GUARANTEE = "guarantee", "Guarantee"
+    OUTCOME_INCOME = "outcome_income", "Outcome payments earned"
+
+
+DEBIT_NORMAL = frozenset(
+    {AccountKind.PROGRAMME_CASH, AccountKind.PAYER_RECEIVABLE, AccountKind.PROVIDER_FUNDING}
+)
+
+
+class Account(InsertOnlyModel):
+    """One account of one programme's ledger; created on first use, never changed."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=200, help_text='Stable name, e.g. "principal:senior:bank".')
+    kind = models.CharField(max_length=24, choices=AccountKind.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+    )
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "payments_account"
+        ordering = ["programme", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="account_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def debit_normal(self) -> bool:
+        return self.kind in DEBIT_NORMAL
+
+
+class TransactionKind(models.TextChoices):
+    DRAWDOWN = "drawdown", "Drawdown"
+    PAYMENT_RECEIVED = "payment_received", "Outcome payment received"
+    REVERSAL = "reversal", "Reversal"
+
+
+class LedgerTransaction(InsertOnlyModel):
+    """A balanced set of legs, dated, posted once; corrected only by a reversing transaction."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=24, choices=TransactionKind.choices)
+    occurred_on = models.DateField(help_text="Value date of the money movement.")
+    description = models.CharField(max_length=500, blank=True)
+    # Unique: a transaction is reversed at most once (the database refuses a second one).
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversal"
+    )
+    reason = models.TextField(blank=True, help_text="Why a reversal was made.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "payments_ledger_transaction"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["programme", "occurred_on"], name="ledger_tx_by_date")]
+        constraints = [
+            # A second line of defence behind the API's idempotency records: one key, one
+            # transaction per programme, whatever path the write came through.
+            models.UniqueConstraint(
+                fields=["programme", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ledger_tx_idempotency_key_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reversal", reverses__isnull=False)
+                | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                name="ledger_tx_reversal_links_original",
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | ~Q(reason=""),
+                name="ledger_tx_reversal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reverses=F("id")), name="ledger_tx_not_self_reversing"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.occurred_on}"
+
+
+class Leg(InsertOnlyModel):
+    """One side of a transaction on one account: a positive debit or a positive credit."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    debit = models.BigIntegerField(default=0)
+    credit = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "payments_leg"
+        ordering = ["id"]
+        # Verification reads a transaction's legs in id order.
+        indexes = [models.Index(fields=["transaction", "id"], name="leg_by_transaction")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                name="leg_exactly_one_side",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} Dr {self.debit} Cr {self.credit} {self.currency}"

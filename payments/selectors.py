@@ -1,0 +1,97 @@
+"""Reads for the money side of a programme, already scoped to what the reader may see."""
+
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Tranche
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess
+
+
+def tranche_list(*, programme_id: int) -> QuerySet[Tranche]:
+    return Tranche.objects.filter(programme_id=programme_id).select_related("protects")
+
+
+def _not_reversed_drawn() -> Sum:
+    return Sum(
+        "drawdowns__amount", filter=Q(drawdowns__transaction__reversal__isnull=True), default=0
+    )
+
+
+def commitment_list(*, access: ProgrammeAccess) -> QuerySet[Commitment]:
+    """Every commitment for a fund manager; only their organisation's for an investor."""
+    commitments = (
+        Commitment.objects.filter(programme=access.programme)
+        .select_related("tranche", "investor")
+        .annotate(drawn=_not_reversed_drawn())
+        .order_by("tranche__priority", "investor__name")
+    )
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return commitments
+    return commitments.filter(investor_id__in=access.investor_organisation_ids)
+
+
+def commitment_aggregates(*, programme_id: int) -> list[dict[str, object]]:
+    """Per tranche: investor count, committed and drawn totals, and no names."""
+    rows = []
+    for tranche in Tranche.objects.filter(programme_id=programme_id).order_by("priority"):
+        totals = Commitment.objects.filter(tranche=tranche).aggregate(
+            investors=Count("id"), committed=Sum("amount", default=0)
+        )
+        drawn = Drawdown.objects.filter(
+            commitment__tranche=tranche, transaction__reversal__isnull=True
+        ).aggregate(total=Sum("amount", default=0))["total"]
+        rows.append(
+            {
+                "tranche": tranche.key,
+                "kind": tranche.kind,
+                "priority": tranche.priority,
+                "investors": totals["investors"],
+                "committed": totals["committed"],
+                "drawn": drawn,
+            }
+        )
+    return rows
+
+
+def drawdown_list(*, access: ProgrammeAccess) -> QuerySet[Drawdown]:
+    drawdowns = (
+        Drawdown.objects.filter(programme=access.programme)
+        .select_related("commitment__tranche", "commitment__investor", "transaction__reversal")
+        .order_by("called_on", "id")
+    )
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return drawdowns
+    return drawdowns.filter(commitment__investor_id__in=access.investor_organisation_ids)
+
+
+def account_list(*, programme_id: int) -> QuerySet[Account]:
+    return (
+        Account.objects.filter(programme_id=programme_id)
+        .annotate(
+            total_debit=Sum("legs__debit", default=0), total_credit=Sum("legs__credit", default=0)
+        )
+        .order_by("code")
+    )
+
+
+def transaction_list(
+    *,
+    programme_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    account_code: str | None = None,
+) -> QuerySet[LedgerTransaction]:
+    transactions = LedgerTransaction.objects.filter(programme_id=programme_id)
+    if date_from:
+        transactions = transactions.filter(occurred_on__gte=date_from)
+    if date_to:
+        transactions = transactions.filter(occurred_on__lte=date_to)
+    if account_code:
+        transactions = transactions.filter(legs__account__code=account_code).distinct()
+    return (
+        transactions.prefetch_related("legs__account")
+        .select_related("reversal")
+        .order_by("occurred_on", "id")
+    )

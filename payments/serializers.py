@@ -1,0 +1,111 @@
+"""Output serializers shared by several payments APIs. Money is always int minor units."""
+
+from rest_framework import serializers
+
+from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Leg, Tranche
+
+
+class TrancheOutputSerializer(serializers.ModelSerializer):
+    protects = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = Tranche
+        fields = [
+            "id",
+            "key",
+            "name",
+            "kind",
+            "priority",
+            "cap_type",
+            "cap_value",
+            "protects",
+            "cover_limit",
+        ]
+
+
+class InvestorOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CommitmentOutputSerializer(serializers.ModelSerializer):
+    tranche = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    investor = InvestorOutputSerializer(read_only=True)
+    drawn = serializers.IntegerField(read_only=True, help_text="Drawn and not reversed.")
+
+    class Meta:
+        model = Commitment
+        fields = ["id", "tranche", "investor", "amount", "drawn", "committed_on"]
+
+
+class DrawdownOutputSerializer(serializers.ModelSerializer):
+    tranche = serializers.CharField(source="commitment.tranche.key")
+    investor = serializers.CharField(source="commitment.investor.name")
+    reversed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Drawdown
+        fields = [
+            "id",
+            "commitment",
+            "tranche",
+            "investor",
+            "called_on",
+            "amount",
+            "transaction",
+            "reversed",
+        ]
+
+    def get_reversed(self, drawdown: Drawdown) -> bool:
+        return hasattr(drawdown.transaction, "reversal")
+
+
+class LegOutputSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.code")
+
+    class Meta:
+        model = Leg
+        fields = ["id", "account", "debit", "credit", "currency"]
+
+
+class TransactionOutputSerializer(serializers.ModelSerializer):
+    legs = LegOutputSerializer(many=True, read_only=True)
+    reversed_by = serializers.SerializerMethodField()
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = LedgerTransaction
+        fields = [
+            "id",
+            "kind",
+            "occurred_on",
+            "description",
+            "reverses",
+            "reversed_by",
+            "reason",
+            "actor",
+            "created_at",
+            "legs",
+        ]
+
+    def get_reversed_by(self, tx: LedgerTransaction) -> int | None:
+        reversal = getattr(tx, "reversal", None)
+        return reversal.pk if reversal is not None else None
+
+
+class AccountOutputSerializer(serializers.ModelSerializer):
+    total_debit = serializers.IntegerField()
+    total_credit = serializers.IntegerField()
+    balance = serializers.SerializerMethodField(
+        help_text="In the account's normal direction: debit - credit for cash and receivables, "
+        "credit - debit for what is owed."
+    )
+
+    class Meta:
+        model = Account
+        fields = ["id", "code", "kind", "currency", "total_debit", "total_credit", "balance"]
+
+    def get_balance(self, account: Account) -> int:
+        debit, credit = account.total_debit, account.total_credit  # type: ignore[attr-defined]
+        return int(debit - credit if account.debit_normal else credit - debit)

@@ -1,0 +1,246 @@
+"""Writes for the money side of a programme: tranches, commitments, drawdowns, ledger entries."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from payments import ledger
+from payments.ledger import AlreadyReversed, LedgerError, LegSpec
+from payments.models import (
+    AccountKind,
+    CapType,
+    Commitment,
+    Drawdown,
+    LedgerTransaction,
+    Tranche,
+    TrancheKind,
+    TransactionKind,
+)
+from sib.models import (
+    Organisation,
+    OrganisationKind,
+    PartyRole,
+    Programme,
+    ProgrammeParty,
+    ProgrammeStatus,
+    User,
+)
+
+__all__ = ["AlreadyReversed", "LedgerError"]
+
+SETUP_STATUSES = frozenset({ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE})
+
+
+def _require_setup_open(programme: Programme) -> None:
+    if programme.status not in SETUP_STATUSES:
+        raise ValidationError(
+            {"programme": f"The programme is {programme.status}: its capital is fixed."}
+        )
+
+
+def tranche_create(
+    *,
+    programme: Programme,
+    key: str,
+    name: str,
+    kind: str,
+    priority: int,
+    cap_type: str = CapType.NONE,
+    cap_value: Decimal | None = None,
+    protects: Tranche | None = None,
+    cover_limit: int | None = None,
+) -> Tranche:
+    """Add a tranche to a draft or active programme."""
+    _require_setup_open(programme)
+    errors: dict[str, str] = {}
+    if Tranche.objects.filter(programme=programme, key=key).exists():
+        errors["key"] = f"A tranche {key!r} exists in this programme."
+    if Tranche.objects.filter(programme=programme, priority=priority).exists():
+        errors["priority"] = f"Another tranche has priority {priority}."
+    if (cap_type == CapType.NONE) != (cap_value is None):
+        errors["cap_value"] = "Give a cap value exactly when the cap type is not 'none'."
+    elif cap_value is not None and cap_value < 0:
+        errors["cap_value"] = "A cap is not negative."
+    elif cap_type == CapType.MULTIPLE and cap_value is not None and cap_value < 1:
+        errors["cap_value"] = "A multiple cap is at least 1."
+    if kind == TrancheKind.GUARANTEE:
+        if protects is None or protects.programme_id != programme.pk:
+            errors["protects"] = "A guarantee protects a tranche of the same programme."
+        elif protects.kind == TrancheKind.GUARANTEE:
+            errors["protects"] = "A guarantee cannot protect another guarantee."
+        if cover_limit is None or cover_limit <= 0:
+            errors["cover_limit"] = "A guarantee covers a positive amount (minor units)."
+    elif protects is not None or cover_limit is not None:
+        errors["protects"] = "Only a guarantee protects a tranche and has a cover limit."
+    if errors:
+        raise ValidationError(errors)
+    return Tranche.objects.create(
+        programme=programme,
+        key=key,
+        name=name,
+        kind=kind,
+        priority=priority,
+        cap_type=cap_type,
+        cap_value=cap_value,
+        protects=protects,
+        cover_limit=cover_limit,
+    )
+
+
+def commitment_create(
+    *, tranche: Tranche, investor: Organisation, amount: int, committed_on: date
+) -> Commitment:
+    """Record an investor's commitment to a tranche (for a guarantee: its cover)."""
+    programme = tranche.programme
+    _require_setup_open(programme)
+    if OrganisationKind.INVESTOR not in investor.kinds:
+        raise ValidationError({"investor": f"{investor} is not an investor organisation."})
+    if amount <= 0:
+        raise ValidationError({"amount": "A commitment is a positive amount (minor units)."})
+    with transaction.atomic():
+        if tranche.kind == TrancheKind.GUARANTEE:
+            # Lock the tranche: two guarantors committing at once must not exceed the cover.
+            locked = Tranche.objects.select_for_update().get(pk=tranche.pk)
+            covered = locked.commitments.aggregate(total=Sum("amount", default=0))["total"]
+            if covered + amount > (locked.cover_limit or 0):
+                raise ValidationError(
+                    {"amount": f"Guarantee cover is {locked.cover_limit}; {covered} is committed."}
+                )
+        if Commitment.objects.filter(tranche=tranche, investor=investor).exists():
+            raise ValidationError({"investor": f"{investor} has a commitment in this tranche."})
+        ProgrammeParty.objects.get_or_create(
+            programme=programme, organisation=investor, role=PartyRole.INVESTOR
+        )
+        return Commitment.objects.create(
+            programme=programme,
+            tranche=tranche,
+            investor=investor,
+            amount=amount,
+            committed_on=committed_on,
+        )
+
+
+def _lock_programme_open(programme: Programme) -> None:
+    # FOR SHARE: a termination or closure committing meanwhile waits for this drawdown,
+    # or this drawdown sees the new status; never a drawdown on a terminated programme.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM sib_programme WHERE id = %s FOR SHARE", [programme.pk])
+        (status,) = cursor.fetchone()
+    if status not in SETUP_STATUSES:
+        raise ValidationError({"programme": f"The programme is {status}: no new drawdowns."})
+
+
+def drawdown_record(
+    *,
+    commitment: Commitment,
+    called_on: date,
+    amount: int,
+    actor: User | None,
+    idempotency_key: str = "",
+) -> Drawdown:
+    """Call capital on a commitment and post it: Dr programme cash, Cr investor principal."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": "A drawdown is a positive int of minor units."})
+    if commitment.tranche.kind == TrancheKind.GUARANTEE:
+        raise ValidationError({"commitment": "A guarantee is called, not drawn down."})
+    programme = commitment.programme
+    with transaction.atomic():
+        _lock_programme_open(programme)
+        # Row lock on the commitment: two drawdowns read "drawn so far" at the same time,
+        # each fits alone, together they overdraw. Holding the lock until commit makes the
+        # second wait and count the first.
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        drawn = ledger.drawn_amount(commitment_id=locked.pk)
+        if drawn + amount > locked.amount:
+            raise ValidationError(
+                {
+                    "amount": f"Only {locked.amount - drawn} of the commitment {locked.amount} "
+                    f"is left to draw; {amount} was asked."
+                }
+            )
+        cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
+        principal = ledger.account_for(
+            programme=programme, kind=AccountKind.INVESTOR_PRINCIPAL, commitment=locked
+        )
+        tx = ledger.transaction_post(
+            programme=programme,
+            kind=TransactionKind.DRAWDOWN,
+            occurred_on=called_on,
+            legs=[LegSpec(cash, debit=amount), LegSpec(principal, credit=amount)],
+            actor=actor,
+            idempotency_key=idempotency_key,
+            description=f"Drawdown: {locked.investor.name}, {locked.tranche.name}",
+        )
+        return Drawdown.objects.create(
+            programme=programme,
+            commitment=locked,
+            called_on=called_on,
+            amount=amount,
+            transaction=tx,
+            created_by=actor,
+        )
+
+
+def payment_received_record(
+    *,
+    programme: Programme,
+    payer: Organisation,
+    amount: int,
+    received_on: date,
+    actor: User | None,
+    idempotency_key: str = "",
+    description: str = "",
+) -> LedgerTransaction:
+    """Record an outcome payment received from a payer: Dr programme cash, Cr its receivable.
+
+    The receivable is debited when an outcome payment falls due (outcomes, next issue); a
+    payment recorded first leaves the receivable in credit until then.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": "A payment is a positive int of minor units."})
+    if not ProgrammeParty.objects.filter(
+        programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
+    ).exists():
+        raise ValidationError({"payer": f"{payer} is not an outcome payer of this programme."})
+    with transaction.atomic():
+        cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
+        receivable = ledger.account_for(
+            programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=payer
+        )
+        return ledger.transaction_post(
+            programme=programme,
+            kind=TransactionKind.PAYMENT_RECEIVED,
+            occurred_on=received_on,
+            legs=[LegSpec(cash, debit=amount), LegSpec(receivable, credit=amount)],
+            actor=actor,
+            idempotency_key=idempotency_key,
+            description=description or f"Outcome payment received from {payer.name}",
+        )
+
+
+def ledger_transaction_reverse(
+    *,
+    original: LedgerTransaction,
+    reason: str,
+    actor: User | None,
+    occurred_on: date | None = None,
+    idempotency_key: str = "",
+) -> LedgerTransaction:
+    """Reverse a transaction once, with a reason; a reversed drawdown no longer counts as drawn."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the transaction is reversed."})
+    try:
+        return ledger.transaction_reverse(
+            original=original,
+            reason=reason,
+            actor=actor,
+            occurred_on=occurred_on,
+            idempotency_key=idempotency_key,
+        )
+    except AlreadyReversed:
+        raise
+    except LedgerError as exc:
+        raise ValidationError({"transaction": str(exc)}) from exc

@@ -1,0 +1,41 @@
+"""Routes of the money side, under /api/programmes/<id>/ (included by sib.api.urls)."""
+
+from django.urls import path
+
+from payments import apis
+
+programme = "programmes/<int:programme_id>/"
+urlpatterns = [
+    path(f"{programme}tranches/", apis.TrancheListApi.as_view(), name="tranche-list"),
+    path(f"{programme}tranches/create/", apis.TrancheCreateApi.as_view(), name="tranche-create"),
+    path(f"{programme}commitments/", apis.CommitmentListApi.as_view(), name="commitment-list"),
+    path(
+        f"{programme}commitments/aggregates/",
+        apis.CommitmentAggregateListApi.as_view(),
+        name="commitment-aggregate-list",
+    ),
+    path(
+        f"{programme}commitments/create/",
+        apis.CommitmentCreateApi.as_view(),
+        name="commitment-create",
+    ),
+    path(f"{programme}drawdowns/", apis.DrawdownListApi.as_view(), name="drawdown-list"),
+    path(f"{programme}drawdowns/create/", apis.DrawdownCreateApi.as_view(), name="drawdown-create"),
+    path(
+        f"{programme}payments-received/create/",
+        apis.PaymentReceivedCreateApi.as_view(),
+        name="payment-received-create",
+    ),
+    path(f"{programme}ledger/accounts/", apis.AccountListApi.as_view(), name="ledger-account-list"),
+    path(
+        f"{programme}ledger/transactions/",
+        apis.TransactionListApi.as_view(),
+        name="ledger-transaction-list",
+    ),
+    path(
+        f"{programme}ledger/transactions/<int:transaction_id>/reverse/",
+        apis.TransactionReverseApi.as_view(),
+        name="ledger-transaction-reverse",
+    ),
+    path(f"{programme}ledger/verify/", apis.LedgerVerifyApi.as_view(), name="ledger-verify"),
+]
