@@ -36,6 +36,11 @@ RepaymentCategory = Literal["no_repayment", "some_repayment", "principal_repaid"
 # confidential (DOMAIN: public funders see aggregated investor returns only).
 CONFIDENTIAL_ROLES: frozenset[str] = frozenset({"investor", "guarantor"})
 
+# Prefixes of the PDF keywords that name the programme and the chain head, so that a
+# report file can be checked against the ledger later (reports.services.report_verify_file).
+KEYWORD_PROGRAMME = "sib-programme:"
+KEYWORD_HEAD = "sib-chain-head:"
+
 
 @dataclass(frozen=True, slots=True)
 class Party:
@@ -256,3 +261,14 @@ class ReportData:
     def verify_command(self) -> str:
         """Return the shell command that re-checks the printed chain head."""
         return f"python manage.py ledger_verify {shlex.quote(self.programme.slug)}"
+
+    @property
+    def filename(self) -> str:
+        """Return the name the report is downloaded under."""
+        head = self.chain_head.hash[:12]
+        return f"{self.programme.slug}-{self.edition}-{self.language}-{head}.pdf"
+
+    @property
+    def verify_file_command(self) -> str:
+        """Return the shell command that checks this very file against the ledger."""
+        return f"python manage.py report_verify {shlex.quote(self.filename)}"

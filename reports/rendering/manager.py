@@ -67,6 +67,8 @@ class ManagerRenderer(PublicRenderer):
 
     def waterfall_story(self) -> list[Flowable]:
         """Return the distribution order and what each step received."""
+        if not self.manager.waterfall:
+            return [self.para(self.t("no_waterfall"))]
         rows: list[list[str | Flowable]] = [
             [
                 format_number(step.order, self.lang),
@@ -157,6 +159,8 @@ class ManagerRenderer(PublicRenderer):
     def scenarios_story(self) -> list[Flowable]:
         """Return scenario projections as columns, a few scenarios per table."""
         scenarios = self.manager.scenarios
+        if not scenarios:
+            return [self.para(self.t("no_scenarios"))]
         story: list[Flowable] = []
         for start in range(0, len(scenarios), _SCENARIOS_PER_TABLE):
             chunk = scenarios[start : start + _SCENARIOS_PER_TABLE]

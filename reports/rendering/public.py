@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from reports.document import (
     CONFIDENTIAL_ROLES,
+    KEYWORD_HEAD,
+    KEYWORD_PROGRAMME,
     CohortResult,
     ComparisonResult,
     MetricSection,
@@ -53,7 +56,7 @@ class PublicRenderer(ReportRenderer):
                 Section(
                     f"metric-{index}",
                     self.t("metric_heading").format(name=metric.name),
-                    lambda m=metric: self.metric_story(m),
+                    partial(self.metric_story, metric),
                 )
             )
         sections += [
@@ -79,7 +82,11 @@ class PublicRenderer(ReportRenderer):
             subject=self.t("metadata_subject").format(
                 edition=self.edition_label(), programme=programme.name
             ),
-            keywords=f"{self.t('metadata_keywords')}, {programme.slug}",
+            # report_verify reads the programme and the chain head back from here.
+            keywords=(
+                f"{self.t('metadata_keywords')}, {programme.slug}, "
+                f"{KEYWORD_PROGRAMME}{programme.slug}, {KEYWORD_HEAD}{self.data.chain_head.hash}"
+            ),
         )
 
     # -- cover ---------------------------------------------------------------
@@ -178,12 +185,14 @@ class PublicRenderer(ReportRenderer):
         ]
         if metric.unit_price is not None:
             story.append(self.labelled("unit_price", self.money(metric.unit_price)))
-        story += self.subheading(self.t("results"))
-        if not metric.results:
-            story.append(self.para(self.t("no_results")))
-        else:
+        if metric.results:
+            story += self.subheading(self.t("results"))
             story.append(self.results_table(metric.results))
             story.append(self.results_chart(metric.results))
+        elif not metric.comparisons:
+            # A comparison metric's results are its comparison table, below.
+            story += self.subheading(self.t("results"))
+            story.append(self.para(self.t("no_results")))
         if metric.comparisons:
             story += self.subheading(self.t("comparison"))
             story.append(self.comparison_table(metric.comparisons))
@@ -439,6 +448,8 @@ class PublicRenderer(ReportRenderer):
             self.para(format_number(head.entry_count, self.lang)),
             self.para(self.t("verify_command"), "caption"),
             self.para(self.data.verify_command, "mono"),
+            self.para(self.t("verify_file_command"), "caption"),
+            self.para(self.data.verify_file_command, "mono"),
         ]
 
 
