@@ -309,7 +309,7 @@ def results_import(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme.pk])
         # ON COMMIT DROP is not enough when the caller's transaction spans two imports.
-        cursor.execute("DROP TABLE IF EXISTS import_staging, checked, import_errors")
+        cursor.execute("DROP TABLE IF EXISTS import_staging, import_cells, checked, import_errors")
         if header.kind == "participants":
             importer: _Importer = _ParticipantImporter(programme, user, stage, errors)
         else:
@@ -531,7 +531,11 @@ class _ParticipantImporter(_Importer):
         raise ImportRejected(errors, total)
 
     def _create_results(self, batch: ImportBatch) -> list[int] | None:
-        """Create one submitted result per metric × cohort × period, valued at its count."""
+        """Create one submitted result per metric × cohort × period, valued at its count.
+
+        Return None when a cell does not resolve (unknown code, metric not a rate card,
+        cohort or period not measured): the full scan then names the rows.
+        """
         from outcomes.models import Cohort, MeasurementPeriod, Metric
 
         metrics = {
@@ -570,26 +574,54 @@ class _ParticipantImporter(_Importer):
                     submitted_at=timezone.now(),
                 )
             )
-        return [r.pk for r in Result.objects.bulk_create(results)]
+        created = Result.objects.bulk_create(results)
+        self.cell_rows = [
+            (
+                metric_code,
+                cohort_code,
+                period_code,
+                r.pk,
+                r.metric_id,
+                r.cohort_id,
+                r.period_id,
+                r.period.start_date,
+                r.period.end_date,
+            )
+            for (metric_code, cohort_code, period_code), r in zip(
+                sorted(self.cells), created, strict=True
+            )
+        ]
+        return [r.pk for r in created]
 
     def _insert_records(self, cursor: Any, batch: ImportBatch) -> int:
+        # The few cells of the file map codes to ids in a small table: the big insert is
+        # then one hash join. Statistics on the staging table keep the planner from a
+        # nested loop it would pick for a table it believes empty.
         cursor.execute(
-            """
+            "CREATE TEMP TABLE import_cells (metric text, cohort text, period text, "
+            "result_id bigint, metric_id bigint, cohort_id bigint, period_id bigint, "
+            "start_date date, end_date date) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY import_cells FROM STDIN") as copy:
+            for row in self.cell_rows:
+                copy.write_row(row)
+        cursor.execute("ANALYZE import_staging")
+        cursor.execute("ANALYZE import_cells")
+        # PostgreSQL would cast 1/3/2026 or 20260301 too: only YYYY-MM-DD passes. A date
+        # that is not a date makes the cast fail, and one outside its period or in the
+        # future drops the row: both send the file to the full scan, which names them.
+        cursor.execute(
+            r"""
             INSERT INTO outcomes_participant_record
                 (result_id, metric_id, cohort_id, period_id, pseudonym, achieved_on)
-            SELECT r.id, r.metric_id, r.cohort_id, r.period_id, s.pseudonym, s.achieved::date
+            SELECT k.result_id, k.metric_id, k.cohort_id, k.period_id, s.pseudonym,
+                   s.achieved::date
             FROM import_staging s
-            JOIN outcomes_metric m ON m.programme_id = %(programme)s AND m.code = s.metric
-            JOIN outcomes_cohort c ON c.programme_id = %(programme)s AND c.code = s.cohort
-            JOIN outcomes_period p ON p.programme_id = %(programme)s AND p.code = s.period
-            JOIN outcomes_result r ON r.batch_id = %(batch)s AND r.metric_id = m.id
-                 AND r.cohort_id = c.id AND r.period_id = p.id
-            WHERE CASE WHEN outcomes_is_iso_date(s.achieved)
-                       THEN s.achieved::date
-                            BETWEEN p.start_date AND LEAST(p.end_date, current_date)
-                       ELSE false END
-            """,
-            {**self._params(), "batch": batch.pk},
+            JOIN import_cells k ON k.metric = s.metric AND k.cohort = s.cohort
+                 AND k.period = s.period
+            WHERE s.achieved ~ '^\d{4}-\d{2}-\d{2}$'
+              AND s.achieved::date BETWEEN k.start_date AND LEAST(k.end_date, current_date)
+            """
         )
         return cursor.rowcount
 
