@@ -1,0 +1,85 @@
+"""Changing one byte of a stored ledger row, as the database owner, is caught and named."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from payments import services
+from sib.chain import chain_verify
+from tests.payments.ledger_support import make_deal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deal():
+    deal = make_deal("tamper")
+    for month in range(2, 7):
+        services.drawdown_record(
+            commitment=deal.commitment,
+            called_on=date(2026, month, 1),
+            amount=1000 + month,
+            actor=None,
+        )
+    return deal
+
+
+def _as_owner_bypassing_triggers(sql: str, params: list) -> None:
+    # What someone with the owner's password could do: drop the app role and switch off
+    # triggers for the session (session_replication_role = replica), then edit a row.
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.execute("SET session_replication_role = origin")
+            cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+
+
+def _third_transaction(deal):  # type: ignore[no-untyped-def]
+    return deal.commitment.drawdowns.order_by("id")[2].transaction
+
+
+def test_untouched_chain_verifies(deal):
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert result.ok and result.entries == 5
+    call_command("ledger_verify", deal.programme.slug)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE payments_leg SET debit = debit + 1 WHERE transaction_id = %s AND debit > 0",
+        "UPDATE payments_leg SET credit = credit - 1 WHERE transaction_id = %s AND credit > 0",
+        "UPDATE payments_ledger_transaction SET occurred_on = occurred_on + 1 WHERE id = %s",
+        "UPDATE payments_ledger_transaction SET description = description || '.' WHERE id = %s",
+        "DELETE FROM payments_leg WHERE transaction_id = %s AND debit > 0",
+        "UPDATE sib_chain_entry SET hash = overlay(hash placing "
+        "(CASE WHEN substr(hash, 1, 1) = 'a' THEN 'b' ELSE 'a' END) from 1 for 1) "
+        "WHERE object_id = %s::text",
+    ],
+    ids=["leg-debit", "leg-credit", "date", "description", "leg-deleted", "chain-hash"],
+)
+def test_one_changed_byte_is_named_by_ledger_verify(deal, sql, capsys):
+    tx = _third_transaction(deal)
+    _as_owner_bypassing_triggers(sql, [tx.pk])
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert not result.ok
+    assert result.first_break.object_id == str(tx.pk)
+    assert result.first_break.seq == 3
+    with pytest.raises(CommandError):
+        call_command("ledger_verify", deal.programme.slug)
+    out = capsys.readouterr().out
+    assert f"BROKEN at seq 3, kind ledger_transaction, object {tx.pk}" in out
+
+
+def test_a_removed_chain_entry_is_reported_as_a_gap(deal):
+    tx = _third_transaction(deal)
+    _as_owner_bypassing_triggers("DELETE FROM sib_chain_entry WHERE object_id = %s::text", [tx.pk])
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert result.first_break.seq == 4
+    assert "sequence gap" in result.first_break.reason
