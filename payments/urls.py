@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import apis
+from payments import apis, apis_schedules
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
@@ -38,4 +38,26 @@ urlpatterns = [
         name="ledger-transaction-reverse",
     ),
     path(f"{programme}ledger/verify/", apis.LedgerVerifyApi.as_view(), name="ledger-verify"),
+    # Outcome payments, schedules and statements (payments/apis_schedules.py).
+    path(
+        f"{programme}outcome-payments/",
+        apis_schedules.OutcomePaymentListApi.as_view(),
+        name="outcome-payment-list",
+    ),
+    path(f"{programme}schedule/", apis_schedules.ScheduleRetrieveApi.as_view(), name="schedule"),
+    path(
+        f"{programme}schedule/scenarios/<int:percent>/",
+        apis_schedules.ScheduleScenarioRetrieveApi.as_view(),
+        name="schedule-scenario",
+    ),
+    path(
+        f"{programme}statement/",
+        apis_schedules.InvestorStatementApi.as_view(),
+        name="investor-statement",
+    ),
+    path(
+        f"{programme}distributions/create/",
+        apis_schedules.DistributionRecordApi.as_view(),
+        name="distribution-record",
+    ),
 ]

@@ -36,6 +36,12 @@ ROWS = {
     "ledger_transaction_list": scoped(FM),
     "ledger_transaction_reverse": scoped(FM),
     "ledger_verify": scoped(FM, EV, LEAD, FUNDER),
+    # Outcome payments and schedules (payments/apis_schedules.py).
+    "outcome_payment_list": scoped(FM, FUNDER),
+    "schedule_retrieve": scoped(FM),
+    "schedule_scenario_retrieve": scoped(FM),
+    "investor_statement_retrieve": scoped(FM, INV),
+    "distribution_record": scoped(FM),
 }
 
-PARAMS = {"transaction_id": _transaction_id}
+PARAMS = {"transaction_id": _transaction_id, "percent": lambda programme: 75}

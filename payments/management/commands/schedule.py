@@ -1,0 +1,109 @@
+"""python manage.py schedule SLUG [--scenario PCT] [--json]
+
+Print (or emit as canonical JSON, docs/schedule-json.md) a programme's outcome payments by
+metric, cohort, period and payer, cap headroom, every distribution, and each investor's
+totals and metrics. Without --scenario: the actual schedule (verified results, money
+received); with it: a projection at PCT % of targets, never posted to the ledger.
+"""
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from payments.schedules import schedule_version_ensure
+from sib.models import Programme
+from sib.money import format_money
+
+
+class Command(BaseCommand):
+    help = "Print a programme's outcome payments, distributions and investor metrics."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--scenario", help="Projection at this percentage of targets.")
+        parser.add_argument("--json", action="store_true", help="Emit the canonical JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            programme = Programme.objects.get(slug=options["slug"])
+        except Programme.DoesNotExist:
+            raise CommandError(f"No programme {options['slug']!r}.") from None
+        percent = None
+        if options["scenario"] is not None:
+            try:
+                percent = Decimal(options["scenario"].rstrip("%"))
+            except InvalidOperation:
+                raise CommandError("--scenario is a percentage, e.g. 75.") from None
+        version = schedule_version_ensure(programme=programme, percent=percent)
+        if options["json"]:
+            self.stdout.write(version.content)
+            return
+        self._print(json.loads(version.content))
+
+    def _print(self, doc: dict[str, Any]) -> None:
+        currency = doc["currency"]
+
+        def money(amount: int) -> str:
+            return format_money(amount, currency, "en")
+
+        out = self.stdout.write
+        kind = f"PROJECTION at {doc['percent']} % of targets" if doc["projection"] else "actual"
+        out(f"{doc['programme']} — {kind}")
+        out(f"chain head {doc['chain_head']}  contract {doc['contract_version'][:16]}")
+        plan = doc["outcome_payments"]
+        out("\nOutcome payments (metric / cohort / period: count, amount, payers)")
+        for line in plan["lines"]:
+            payers = ", ".join(f"{p['payer']} {money(p['amount'])}" for p in line["payers"])
+            out(
+                f"  {line['metric']} / {line['cohort']} / {line['period']}: {line['count']}, "
+                f"{money(line['amount'])}  [{payers}]  results {line['result_ids']}"
+            )
+        for name in ("metric_totals", "cohort_totals", "period_totals"):
+            totals = ", ".join(f"{k} {money(v)}" for k, v in plan[name].items())
+            out(f"  by {name.split('_')[0]}: {totals}")
+        out(
+            "  by payer: "
+            + ", ".join(f"{p['payer']} {money(p['amount'])}" for p in plan["payer_totals"])
+        )
+        out(f"  total {money(plan['total'])}; not payable {money(plan['not_payable_total'])}")
+        for line in plan["not_payable"]:
+            out(
+                f"  not payable ({line['reason']}): {line['metric']} / {line['cohort']} / "
+                f"{line['period']}: {money(line['amount'])}"
+            )
+        for repeat in plan["repeats"]:
+            out(f"  not paid again: result {repeat['result_id']} ({repeat['reason']})")
+        out("\nCap headroom")
+        for cap in plan["headroom"]:
+            value = money if cap["unit"] == "amount" else str
+            out(
+                f"  {cap['cap']} {cap['metric'] or ''}: used {value(cap['used'])} of "
+                f"{value(cap['limit'])}, {value(cap['remaining'])} left"
+            )
+        schedule = doc["schedule"]
+        out("\nDistributions")
+        for row in schedule["distributions"]:
+            out(
+                f"  {row['on']} step {row['step_index']} {row['step_kind']} "
+                f"{row['tranche'] or ''} {row['recipient']}: {money(row['amount'])}"
+            )
+        for row in schedule["guarantee_calls"]:
+            out(f"  {row['on']} guarantee {row['tranche']} called {money(row['amount'])}")
+        totals = schedule["totals"]
+        out(
+            f"  received {money(totals['received'])} = distributed "
+            f"{money(totals['distributed'])} + residual {money(totals['residual'])}"
+        )
+        out("\nInvestors")
+        for inv in doc["investors"]:
+            xirr = inv["xirr"]
+            rate = xirr["value"] if xirr["status"] == "ok" else f"none ({xirr['reason']})"
+            out(
+                f"  {inv['investor']}: drawn {money(inv['drawn'])}, principal "
+                f"{money(inv['principal_repaid'])}, return {money(inv['return_paid'])}, "
+                f"guarantee {money(inv['guarantee_received'])}, outstanding "
+                f"{money(inv['outstanding_principal'])}; XIRR {rate}, MOIC "
+                f"{inv['moic']['value']}, DPI {inv['dpi']['value']}, {inv['category']}"
+            )

@@ -1,0 +1,34 @@
+"""Reads of stored schedules: the current version of a scenario, an investor's statement."""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from payments.schedules import schedule_version_ensure
+from sib.models import Programme
+
+
+def schedule_get(*, programme: Programme, percent: Decimal | None = None) -> dict[str, Any]:
+    """Return the schedule document at the current chain head (computed once, then stored)."""
+    return json.loads(schedule_version_ensure(programme=programme, percent=percent).content)
+
+
+def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]:
+    """Return one investor's part of the actual schedule: its lines, distributions, metrics."""
+    document = schedule_get(programme=programme)
+    schedule = document["schedule"]
+    return {
+        "chain_head": document["chain_head"],
+        "contract_version": document["contract_version"],
+        "currency": document["currency"],
+        "distributions": [d for d in schedule["distributions"] if d["recipient"] == investor],
+        "guarantee_calls": [
+            c
+            for c in schedule["guarantee_calls"]
+            if investor in {i for i, _ in c["paid_to"]} | {i for i, _ in c["paid_by"]}
+        ],
+        "investor": investor,
+        "lines": [line for line in schedule["lines"] if line["investor"] == investor],
+        "metrics": next((i for i in document["investors"] if i["investor"] == investor), None),
+        "programme": document["programme"],
+    }
