@@ -126,7 +126,7 @@ def test_fifty_concurrent_posts_with_one_key_make_one_transaction(live_server):
     lock = threading.Lock()
 
     def post() -> None:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 (the live server's http URL)
             url,
             data=body,
             method="POST",
