@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -114,9 +114,10 @@ def raw_copy(path: Path) -> float:
             "period text, date_achieved text)"
         )
         started = time.perf_counter()
-        with path.open("rb") as source, cursor.copy(
-            "COPY raw_copy FROM STDIN (FORMAT csv, HEADER true)"
-        ) as copy:
+        with (
+            path.open("rb") as source,
+            cursor.copy("COPY raw_copy FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
             while block := source.read(1 << 16):
                 copy.write(block)
         conn.commit()
@@ -135,8 +136,10 @@ def main() -> None:
         started = time.perf_counter()
         generate(path, args.rows)
         size = path.stat().st_size
-        print(f"generated {args.rows:,} rows ({size / 1e6:.1f} MB) in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} rows ({size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
         raw = raw_copy(path)
         programme, evaluator = setup_programme()

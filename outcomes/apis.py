@@ -5,7 +5,7 @@ a programme the user has no role on, 403 for a role without the right). Public f
 see verified results only and never participant records.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -28,8 +28,15 @@ from outcomes.models import (
 )
 from sib.api.problems import problem_response
 from sib.api.scoped import ProgrammeApi
+from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
+
+
+def _user(request: Request) -> User:
+    # Every API here requires authentication (IsAuthenticated), so this is a User.
+    return cast(User, request.user)
+
 
 # --- Definitions ---------------------------------------------------------------------------
 
@@ -47,8 +54,8 @@ class PeriodOutputSerializer(serializers.ModelSerializer):
 
 
 class MetricOutputSerializer(serializers.ModelSerializer):
-    cohorts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    periods = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    cohorts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
+    periods = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Metric
@@ -175,9 +182,9 @@ class MetricCreateApi(ProgrammeApi):
 
 
 class ResultOutputSerializer(serializers.ModelSerializer):
-    metric = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    cohort = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    period = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    metric = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    cohort = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    period = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
     state = serializers.CharField(read_only=True)
     disputed = serializers.BooleanField(read_only=True)
 
@@ -251,7 +258,7 @@ class _ResultApi(ProgrammeApi):
         except Result.DoesNotExist:
             raise Http404 from None
         # Funders see verified results only: the others do not exist for them.
-        if not access.allows(Action.RESULT_VIEW) and result.state != "verified":
+        if not access.allows(Action.RESULT_VIEW) and result.state != "verified":  # type: ignore[attr-defined]
             raise Http404
         return result
 
@@ -307,7 +314,7 @@ class ResultSubmitApi(ProgrammeApi):
         access = self.access(request, programme_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        refs = {}
+        refs: dict[str, Any] = {}
         for name, model in (("metric", Metric), ("cohort", Cohort), ("period", MeasurementPeriod)):
             try:
                 refs[name] = model.objects.get(
@@ -319,7 +326,7 @@ class ResultSubmitApi(ProgrammeApi):
                 ) from None
         result = services.result_submit(
             programme=access.programme,
-            user=request.user,
+            user=_user(request),
             stage=data.validated_data["stage"],
             values=_values(data.validated_data),
             **refs,
@@ -347,7 +354,7 @@ class ResultVerifyApi(_ResultApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decision = services.result_verify(
-            result=self.result(access, result_id), user=request.user, **data.validated_data
+            result=self.result(access, result_id), user=_user(request), **data.validated_data
         )
         return Response(DecisionOutputSerializer(decision).data, status=status.HTTP_201_CREATED)
 
@@ -368,7 +375,7 @@ class ResultRejectApi(_ResultApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decision = services.result_reject(
-            result=self.result(access, result_id), user=request.user, **data.validated_data
+            result=self.result(access, result_id), user=_user(request), **data.validated_data
         )
         return Response(DecisionOutputSerializer(decision).data, status=status.HTTP_201_CREATED)
 
@@ -393,7 +400,7 @@ class ResultAmendApi(_ResultApi):
         data.is_valid(raise_exception=True)
         amendment = services.result_amend(
             result=self.result(access, result_id),
-            user=request.user,
+            user=_user(request),
             reason=data.validated_data["reason"],
             stage=data.validated_data.get("stage"),
             values=_values(data.validated_data),
@@ -419,7 +426,7 @@ class ResultReviewApi(_ResultApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.result_review(
-            result=self.result(access, result_id), user=request.user, **data.validated_data
+            result=self.result(access, result_id), user=_user(request), **data.validated_data
         )
         return Response(ReviewOutputSerializer(review).data, status=status.HTTP_201_CREATED)
 
@@ -451,7 +458,7 @@ class EvidenceUploadApi(_ResultApi):
         data.is_valid(raise_exception=True)
         evidence = services.evidence_attach(
             result=self.result(access, result_id),
-            user=request.user,
+            user=_user(request),
             uploaded=data.validated_data["file"],
         )
         return Response(self.OutputSerializer(evidence).data, status=status.HTTP_201_CREATED)
@@ -494,7 +501,7 @@ class ResultImportApi(ProgrammeApi):
         try:
             summary = results_import(
                 programme=access.programme,
-                user=request.user,
+                user=_user(request),
                 stream=upload.file,
                 filename=upload.name or "",
                 decimal_comma=data.validated_data["decimal_comma"],
@@ -516,9 +523,9 @@ class ParticipantRecordListApi(ProgrammeApi):
     action_required = Action.PARTICIPANT_VIEW
 
     class OutputSerializer(serializers.ModelSerializer):
-        metric = serializers.SlugRelatedField(slug_field="code", read_only=True)
-        cohort = serializers.SlugRelatedField(slug_field="code", read_only=True)
-        period = serializers.SlugRelatedField(slug_field="code", read_only=True)
+        metric = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+        cohort = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+        period = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
 
         class Meta:
             model = ParticipantRecord

@@ -48,7 +48,7 @@ def _codes(document: dict[str, Any], name: str) -> set[str]:
     data = document.get(name)
     if not isinstance(data, list):
         return set()
-    return {item.get("code") for item in data if isinstance(item, dict)}
+    return {str(item.get("code")) for item in data if isinstance(item, dict)}
 
 
 def _common(item: dict[str, Any], path: str, seen: set[str], allowed: set[str]) -> Errors:
@@ -173,8 +173,8 @@ def load_periods(data: Any, context: LoadContext) -> None:
             programme=context.programme,
             code=item["code"],
             name=item["name"],
-            start_date=_date(item["start_date"]),
-            end_date=_date(item["end_date"]),
+            start_date=datetime.date.fromisoformat(item["start_date"]),
+            end_date=datetime.date.fromisoformat(item["end_date"]),
         )
 
 

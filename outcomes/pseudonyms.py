@@ -23,7 +23,7 @@ def _server_secret() -> bytes:
         if getattr(settings, "PRODUCTION", False):
             raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")
         secret = settings.SECRET_KEY
-    return secret.encode()
+    return str(secret).encode()
 
 
 def programme_key(*, programme_id: int) -> bytes:

@@ -44,9 +44,9 @@ def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
 
 
 def result_state(*, result: Result) -> str:
-    return results_with_state(Result.objects.filter(pk=result.pk)).values_list("state", flat=True)[
-        0
-    ]
+    """Return submitted, verified, rejected or superseded."""
+    row = results_with_state(Result.objects.filter(pk=result.pk)).get()
+    return str(row.state)  # type: ignore[attr-defined]
 
 
 def result_list(
@@ -59,9 +59,9 @@ def result_list(
         )
     ).order_by("id")
     if verified_only:
-        results = results.filter(state=ResultState.VERIFIED)
+        results = results.filter(state=ResultState.VERIFIED)  # type: ignore[misc]
     if state:
-        results = results.filter(state=state)
+        results = results.filter(state=state)  # type: ignore[misc]
     return results
 
 
