@@ -1,8 +1,8 @@
 """The sections of a programme, and which right opens each one.
 
 The programme home lists the sections the user's roles allow (sib.permissions), nothing
-else. A section whose pages are not built yet has no `url_name`: the home shows it as
-"not available yet" instead of a link that leads nowhere. When an app adds its pages, it
+else. A section whose pages are not built yet has no `url_name`: the home lists it apart,
+under "not available yet", instead of a link that leads nowhere. When an app adds its pages, it
 fills in `url_name` here (a name taking `programme_id`); the stranger test in
 tests/portal/test_scoping.py then requires it to answer 404 to a stranger.
 """
@@ -41,6 +41,12 @@ class SectionLink:
 class SectionGroup:
     title: str
     links: list[SectionLink]
+
+
+@dataclass(frozen=True)
+class ProgrammeSections:
+    groups: list[SectionGroup]  # sections the user can open now
+    coming: list[SectionLink]  # sections the user's roles will open, not built yet
 
 
 MONEY = _("Money")
@@ -204,17 +210,19 @@ def _shown(section: Section, access: ProgrammeAccess) -> bool:
     return section.covered_by is None or not access.allows(section.covered_by)
 
 
-def sections_for(access: ProgrammeAccess) -> list[SectionGroup]:
+def sections_for(access: ProgrammeAccess) -> ProgrammeSections:
     """Return the sections the user's roles on this programme open, grouped, in order."""
     groups: dict[str, list[SectionLink]] = {}
+    coming: list[SectionLink] = []
     for section in SECTIONS:
         if not _shown(section, access):
             continue
-        url = (
-            reverse(section.url_name, kwargs={"programme_id": access.programme.pk})
-            if section.url_name
-            else None
+        title, description = str(section.title), str(section.description)
+        if section.url_name is None:
+            coming.append(SectionLink(section.key, title, description, None))
+            continue
+        url = reverse(section.url_name, kwargs={"programme_id": access.programme.pk})
+        groups.setdefault(str(section.group), []).append(
+            SectionLink(section.key, title, description, url)
         )
-        link = SectionLink(section.key, str(section.title), str(section.description), url)
-        groups.setdefault(str(section.group), []).append(link)
-    return [SectionGroup(title, links) for title, links in groups.items()]
+    return ProgrammeSections([SectionGroup(t, links) for t, links in groups.items()], coming)

@@ -57,7 +57,7 @@ def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         status=label(STATUS_LABELS, programme.status),
         contract_cap=format_money(programme.contract_cap, programme.currency, get_language()),
         parties=programme_party_rows(access=access),
-        section_groups=sections_for(access),
+        sections=sections_for(access),
     )
     return render(request, "portal/programme_home.html", context)
 
