@@ -53,6 +53,13 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    # A browser set up in French, like most of the portal's users'. The portal follows the
+    # browser's Accept-Language; chromium's own default would be en-US.
+    return {**browser_context_args, "locale": "fr-FR"}
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     # PBKDF2 at Django's default cost takes over a second per hash on a slow machine, and
@@ -78,9 +85,15 @@ class Console:
 
     lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect_error(self, text: str) -> None:
+        """Accept console errors containing `text` (a test that asks for a 404, say)."""
+        self.expected.append(text)
 
     def assert_clean(self) -> None:
-        assert not self.errors, "console errors:\n" + "\n".join(self.errors)
+        unexpected = [e for e in self.errors if not any(t in e for t in self.expected)]
+        assert not unexpected, "console errors:\n" + "\n".join(unexpected)
 
 
 @pytest.fixture
@@ -88,12 +101,23 @@ def console() -> Console:
     return Console()
 
 
+@pytest.fixture(scope="session")
+def orm_beside_playwright() -> Iterator[None]:
+    # Playwright's sync API keeps an event loop running in this thread until the session
+    # ends, so Django refuses ORM calls (the test's own, and the database teardown) unless
+    # told that loop runs no Django code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
 @pytest.fixture
-def page(page, console: Console, request: pytest.FixtureRequest, monkeypatch):  # type: ignore[no-untyped-def]
+def page(page, console: Console, request: pytest.FixtureRequest, orm_beside_playwright):  # type: ignore[no-untyped-def]
     """Playwright's page, watched: console errors fail the test; failures leave artefacts."""
-    # Playwright's sync API runs an event loop in this thread, so Django refuses ORM calls
-    # from the test body unless told the loop is not ours to worry about.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     def on_console(message) -> None:  # type: ignore[no-untyped-def]
         line = f"[{message.type}] {message.text} ({message.location.get('url', '')})"

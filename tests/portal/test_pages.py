@@ -227,3 +227,15 @@ def test_portal_pages_carry_the_content_security_policy_and_no_inline_code(cast)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert not re.search(r"\sstyle=|<style", html), url
         assert not re.search(r"\son[a-z]+=", html), url
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [("en-GB,en;q=0.9", "en"), ("de-DE,de;q=0.9", "fr"), ("", "fr")],
+)
+def test_the_browser_language_is_followed_when_the_portal_speaks_it(
+    cast, accept_language, expected
+):
+    client = client_for(cast.users["evaluator"])
+    html = client.get("/", headers={"accept-language": accept_language}).content.decode()
+    assert f'<html lang="{expected}">' in html
