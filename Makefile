@@ -6,13 +6,20 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: run test lint setup venv migrate demo test-only clean-var
+.PHONY: run test lint setup venv migrate demo test-only clean-var browser
 
 run: setup demo
 	@scripts/run.sh
 
-test: venv
+test: venv browser
 	@scripts/test.sh
+
+# The portal's browser tests drive Debian's chromium; without it they are skipped (and say so).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] \
+		&& apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is not installed: the browser tests will be skipped."
 
 # The suite alone, on whatever DATABASE_URL / CELERY_BROKER_URL name (CI's second pass).
 test-only: venv
