@@ -23,7 +23,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class LegInline(admin.TabularInline):
     model = Leg
-    fields = ["account", "debit", "credit", "currency"]
+    fields = ("account", "debit", "credit", "currency")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -3,7 +3,7 @@
 Every ledger write takes an Idempotency-Key, unique per programme (sib.api.idempotency).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -23,7 +23,7 @@ from sib.api.idempotency import HEADER, idempotency_key, idempotent
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
 from sib.chain import chain_verify
-from sib.models import Organisation
+from sib.models import Organisation, User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -38,6 +38,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 class AlreadyReversedConflict(Conflict):
     default_detail = "This transaction has already been reversed."
+
+
+def _actor(request: Request) -> User:
+    # Every API view requires authentication, so the user is a real one here.
+    return cast(User, request.user)
 
 
 def _ledger_write(
@@ -222,8 +227,8 @@ class DrawdownCreateApi(ProgrammeApi):
                 commitment=commitment,
                 called_on=values["called_on"],
                 amount=values["amount"],
-                actor=request.user,
-                idempotency_key=key,  # type: ignore[arg-type]
+                actor=_actor(request),
+                idempotency_key=key,
             )
             return status.HTTP_201_CREATED, DrawdownOutputSerializer(drawdown).data
 
@@ -261,8 +266,8 @@ class PaymentReceivedCreateApi(ProgrammeApi):
                 amount=values["amount"],
                 received_on=values["received_on"],
                 description=values["description"],
-                actor=request.user,
-                idempotency_key=key,  # type: ignore[arg-type]
+                actor=_actor(request),
+                idempotency_key=key,
             )
             return status.HTTP_201_CREATED, TransactionOutputSerializer(tx).data
 
@@ -340,8 +345,8 @@ class TransactionReverseApi(ProgrammeApi):
                     original=original,
                     reason=data.validated_data["reason"],
                     occurred_on=data.validated_data["occurred_on"],
-                    actor=request.user,
-                    idempotency_key=key,  # type: ignore[arg-type]
+                    actor=_actor(request),
+                    idempotency_key=key,
                 )
             except services.AlreadyReversed as exc:
                 raise AlreadyReversedConflict() from exc

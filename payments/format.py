@@ -89,7 +89,7 @@ def validate_tranches(data: Any, document: dict[str, Any]) -> Errors:
         return [("tranches", "must be a list")]
     errors: Errors = []
     organisations = {
-        o.get("slug")
+        str(o.get("slug"))
         for o in document.get("organisations", [])
         if isinstance(o, dict) and "investor" in (o.get("kinds") or [])
     }

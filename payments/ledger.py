@@ -288,7 +288,7 @@ def account_balances(*, programme_id: int) -> list[tuple[Account, int, int, int]
         )
         .order_by("code")
     )
-    out = []
+    out: list[tuple[Account, int, int, int]] = []
     for account in accounts:
         debit, credit = account.total_debit, account.total_credit  # type: ignore[attr-defined]
         out.append(

@@ -6,7 +6,7 @@ from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Le
 
 
 class TrancheOutputSerializer(serializers.ModelSerializer):
-    protects = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    protects = serializers.SlugRelatedField(slug_field="key", read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Tranche
@@ -30,7 +30,7 @@ class InvestorOutputSerializer(serializers.Serializer):
 
 
 class CommitmentOutputSerializer(serializers.ModelSerializer):
-    tranche = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    tranche = serializers.SlugRelatedField(slug_field="key", read_only=True)  # type: ignore[var-annotated]
     investor = InvestorOutputSerializer(read_only=True)
     drawn = serializers.IntegerField(read_only=True, help_text="Drawn and not reversed.")
 
