@@ -70,8 +70,18 @@ def outbox_publish(*, message_id: uuid.UUID) -> bool:
 
 
 def outbox_relay(*, limit: int = 200) -> int:
-    """Publish committed messages that were never published; return how many were sent."""
+    """Publish committed messages that were never published, or published and never done.
+
+    The second kind covers a worker killed mid-task whose broker lost the unacknowledged
+    message (kill -9 with a database or Redis broker): the outbox, not the broker, is what
+    guarantees delivery. Re-publishing is safe because `OutboxTask` completes a message
+    once, in the same transaction as its effects.
+    """
     now = timezone.now()
+    stalled = now - timedelta(seconds=settings.OUTBOX_REDELIVER_AFTER)
+    OutboxMessage.objects.filter(
+        published_at__lt=stalled, completed_at__isnull=True, failed_at__isnull=True
+    ).update(published_at=None, lease_until=None)
     pending = (
         OutboxMessage.objects.filter(published_at__isnull=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))

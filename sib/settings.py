@@ -36,6 +36,11 @@ def _local_secret_key() -> str:
 SECRET_KEY = env_str("SECRET_KEY") or (None if PRODUCTION else _local_secret_key())
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when SIB_ENV=production.")
+# The key behind participant pseudonyms (outcomes.pseudonyms). Kept apart from SECRET_KEY so
+# that rotating session keys never changes a pseudonym; required in production.
+PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
+if PRODUCTION and not PSEUDONYM_KEY:
+    raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -151,6 +156,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 # How often the worker re-publishes outbox rows whose publish after commit did not happen.
 OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
+# A published message not completed after this many seconds is published again (its worker
+# died and the broker may have lost it). Longer than the hard time limit, so a slow task
+# is not doubled while it runs (a duplicate would wait on its row lock anyway).
+OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -179,7 +188,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "sib.models.memberships.Role",
         "PartyRoleEnum": "sib.models.programmes.PartyRole",
-        "OrganisationKindEnum": "sib.models.parties.OrganisationKind",
         "ProgrammeStatusEnum": "sib.models.programmes.ProgrammeStatus",
     },
 }

@@ -8,3 +8,4 @@ import os
 
 os.environ.setdefault("CELERY_QUEUE", f"sib-test-{os.getpid()}")
 os.environ.setdefault("OUTBOX_RELAY_INTERVAL", "1")
+os.environ.setdefault("OUTBOX_REDELIVER_AFTER", "5")

@@ -113,3 +113,22 @@ def test_request_id_follows_the_request_into_the_task(worker, client, django_use
         request_id_var.reset(reset)
     probe = wait_for(lambda: WorkerProbe.objects.filter(token=token).first())
     assert probe.request_id == "req-abc-123"
+
+
+def test_a_published_message_lost_with_its_worker_is_published_again(worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token = uuid.uuid4().hex
+    # As if published, then lost: the worker was killed and the broker dropped the message.
+    with mock.patch("sib.outbox.transaction.on_commit"), transaction.atomic():
+        message = outbox_enqueue(task_name="sib.probe", kwargs={"token": token})
+    OutboxMessage.objects.filter(id=message.id).update(
+        published_at=timezone.now() - timedelta(minutes=10), publish_attempts=1
+    )
+    wait_for(lambda: WorkerProbe.objects.filter(token=token).exists(), timeout=60)
+    message.refresh_from_db()
+    assert message.completed_at is not None
+    assert message.publish_attempts == 2
+    assert WorkerProbe.objects.filter(token=token).count() == 1

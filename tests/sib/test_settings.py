@@ -14,7 +14,14 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 
 # Variables a developer's shell or `make` may have set; each case starts without them.
-CLEARED = ("SIB_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DEBUG")
+CLEARED = (
+    "SIB_ENV",
+    "SECRET_KEY",
+    "PSEUDONYM_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DEBUG",
+)
 
 
 def manage(*args: str, env: dict[str, str], var_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -36,6 +43,7 @@ def production_env() -> dict[str, str]:
     return {
         "SIB_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "ledger.example.org",
         "CSRF_TRUSTED_ORIGINS": "https://ledger.example.org",
     }
@@ -60,6 +68,16 @@ def test_production_without_secret_key_fails_naming_it(tmp_path):
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_without_pseudonym_key_fails_naming_it(tmp_path):
+    env = production_env()
+    del env["PSEUDONYM_KEY"]
+
+    result = manage("check", env=env, var_dir=tmp_path)
+
+    assert result.returncode != 0
+    assert "PSEUDONYM_KEY" in result.stderr
 
 
 def test_debug_is_off_unless_asked_and_development_keeps_a_local_key(tmp_path):
