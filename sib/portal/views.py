@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from sib.chain import chain_head
+from sib.chain import GENESIS, chain_head
 from sib.models import User
 from sib.money import format_money
 from sib.permissions import Action
@@ -33,11 +33,13 @@ class AuthenticatedRequest(HttpRequest):
 
 def programme_context(access: ProgrammeAccess, **extra: Any) -> dict[str, Any]:
     """Return what every programme page shows: the programme, the user's roles, the chain head."""
+    head = chain_head(programme_id=access.programme.pk)
     return {
         "programme": access.programme,
         "access": access,
         "my_roles": [label(ROLE_LABELS, role) for role in sorted(access.roles)],
-        "chain_head": chain_head(programme_id=access.programme.pk),
+        "chain_head": head,
+        "chain_is_empty": head == GENESIS,
         **extra,
     }
 
