@@ -1,0 +1,73 @@
+from datetime import date
+from decimal import Decimal
+
+from tests.permissions.rows import ALL_ROLES, EV, FM, FUNDER, LEAD, scoped
+
+
+def _member(programme, role):  # type: ignore[no-untyped-def]
+    from sib.models import Membership, User
+
+    user, _ = User.objects.get_or_create(username=f"{programme.slug}-matrix-{role}")
+    Membership.objects.get_or_create(user=user, programme=programme, role=role)
+    return user
+
+
+def _verified_result_id(programme):  # type: ignore[no-untyped-def]
+    """A verified result, so every role that may see outcomes can reach it."""
+    from outcomes import services
+    from outcomes.models import Result
+
+    existing = Result.objects.filter(programme=programme).first()
+    if existing is not None:
+        return existing.pk
+    cohort = services.cohort_create(programme=programme, code="m", name="M", planned_size=100)
+    period = services.period_create(
+        programme=programme,
+        code="p",
+        name="P",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 6, 30),
+    )
+    metric = services.metric_create(
+        programme=programme,
+        code="m",
+        name="M",
+        definition="Matrix metric.",
+        unit="participant_outcome",
+        mechanism={"kind": "rate_card", "price": 1000},
+        cohorts=["m"],
+        periods=["p"],
+    )
+    result = services.result_submit(
+        programme=programme,
+        user=_member(programme, "evaluator"),
+        metric=metric,
+        cohort=cohort,
+        period=period,
+        stage="interim",
+        values=services.ResultValues(value=Decimal(12)),
+    )
+    services.result_verify(result=result, user=_member(programme, "lead_evaluator"))
+    return result.pk
+
+
+ROWS = {
+    "cohort_list": scoped(*ALL_ROLES),
+    "cohort_create": scoped(FM),
+    "period_list": scoped(*ALL_ROLES),
+    "period_create": scoped(FM),
+    "metric_list": scoped(*ALL_ROLES),
+    "metric_create": scoped(FM),
+    "result_list": scoped(FM, EV, LEAD, FUNDER),
+    "result_retrieve": scoped(FM, EV, LEAD, FUNDER),
+    "result_submit": scoped(EV, LEAD),
+    "results_import": scoped(EV, LEAD),
+    "result_verify": scoped(LEAD),
+    "result_reject": scoped(LEAD),
+    "result_amend": scoped(LEAD),
+    "result_review": scoped(FUNDER),
+    "result_evidence_upload": scoped(EV, LEAD),
+    "participant_record_list": scoped(EV, LEAD),
+}
+
+PARAMS = {"result_id": _verified_result_id}
