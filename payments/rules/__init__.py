@@ -28,21 +28,6 @@ happens: improvements and rates to 0.0001 half even before thresholds;
 money computed from a Decimal to the cent half up.
 """
 
-from payments.rules.comparison import (
-    ComparisonResult,
-    TargetResult,
-    attrition_adjusted_target,
-    improvement,
-    pooled_improvement,
-)
-from payments.rules.compute import (
-    CapHeadroom,
-    NotPayableLine,
-    OutcomePaymentPlan,
-    PayerAmount,
-    PaymentLine,
-    compute_outcome_payments,
-)
 from outcomes.mechanisms import (
     ComparisonMechanism,
     Direction,
@@ -58,6 +43,21 @@ from outcomes.mechanisms import (
     TargetMechanism,
     Tier,
     TierBasis,
+)
+from payments.rules.comparison import (
+    ComparisonResult,
+    TargetResult,
+    attrition_adjusted_target,
+    improvement,
+    pooled_improvement,
+)
+from payments.rules.compute import (
+    CapHeadroom,
+    NotPayableLine,
+    OutcomePaymentPlan,
+    PayerAmount,
+    PaymentLine,
+    compute_outcome_payments,
 )
 from payments.rules.rate_card import AggregateResult, ParticipantOutcome
 from payments.rules.savings_share import SavingsResult

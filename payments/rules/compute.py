@@ -10,12 +10,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from payments.rules.comparison import (
-    ComparisonResult,
-    TargetResult,
-    comparison_claims,
-    target_claims,
-)
 from outcomes.mechanisms import (
     Claim,
     ComparisonMechanism,
@@ -27,6 +21,12 @@ from outcomes.mechanisms import (
     RuleError,
     SavingsShareMechanism,
     TargetMechanism,
+)
+from payments.rules.comparison import (
+    ComparisonResult,
+    TargetResult,
+    comparison_claims,
+    target_claims,
 )
 from payments.rules.rate_card import (
     AggregateResult,

@@ -2,11 +2,21 @@
 
 from typing import Any
 
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess, programme_access
+
+
+def request_user(request: Request) -> User:
+    """Return the authenticated user (every API view requires authentication)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
 
 
 class ProgrammeApi(APIView):
@@ -18,7 +28,7 @@ class ProgrammeApi(APIView):
         self, request: Request, programme_id: int, action: Action | None = None
     ) -> ProgrammeAccess:
         return programme_access(
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             programme_id=programme_id,
             action=action or self.action_required,
         )
@@ -27,6 +37,6 @@ class ProgrammeApi(APIView):
         from sib.api.pagination import Pagination
 
         paginator = Pagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=self)
         data = serializer_class(page, many=True).data
         return paginator.get_paginated_response(data)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outcomes.mechanisms import Direction
 from payments.rules import (
     ComparisonResult,
     NotPayableReason,
@@ -26,7 +27,6 @@ from payments.rules import (
     compute_outcome_payments,
     improvement,
 )
-from outcomes.mechanisms import Direction
 
 EUR = 100
 D = Decimal
