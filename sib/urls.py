@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/", include("sib.api.urls")),
     path("", include("sib.portal.urls")),
 ]
+
+handler404 = "sib.errors.page_not_found"
+handler500 = "sib.errors.server_error"

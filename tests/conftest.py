@@ -113,3 +113,9 @@ def worker(celery_worker_process, transactional_db) -> WorkerProcess:
     if celery_worker_process.process.poll() is not None:
         celery_worker_process.start()
     return celery_worker_process
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # PBKDF2 is slow on purpose; tests create many users and need no real key stretching.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
