@@ -47,7 +47,8 @@ $(VENV)/.installed: pyproject.toml
 # Starts the embedded PostgreSQL under var/ unless DATABASE_URL names a server.
 migrate: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py compilemessages --ignore=.venv -v 0 2>/dev/null || true
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; \
+	else echo "gettext (msgfmt) is not installed: the portal shows English until it is." >&2; fi
 
 demo: migrate
 	$(PY) manage.py seed_demo
