@@ -1,10 +1,12 @@
 """The sections of a programme, and which right opens each one.
 
 The programme home lists the sections the user's roles allow (sib.permissions), nothing
-else. A section whose pages are not built yet has no `url_name`: the home lists it apart,
-under "not available yet", instead of a link that leads nowhere. When an app adds its pages, it
-fills in `url_name` here (a name taking `programme_id`); the stranger test in
-tests/portal/test_scoping.py then requires it to answer 404 to a stranger.
+else. A section whose pages are not built yet has no URL name: the home lists it apart,
+under "not available yet", instead of a link that leads nowhere. The apps built on the
+bond cannot be named here (imports flow one way: sib <- outcomes <- payments <- reports),
+so each registers its own pages from its AppConfig.ready() with `section_page_register`
+(a URL name taking `programme_id`); the stranger test in tests/portal/test_scoping.py then
+requires each to answer 404 to a stranger.
 """
 
 from dataclasses import dataclass
@@ -204,6 +206,21 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+# Section key -> URL name, filled by the apps' AppConfig.ready().
+_PAGES: dict[str, str] = {}
+
+
+def section_page_register(key: str, url_name: str) -> None:
+    """Link the section `key` to the page `url_name` (a URL name taking `programme_id`)."""
+    if key not in {section.key for section in SECTIONS}:
+        raise ValueError(f"No portal section {key!r} in sib.portal.sections.SECTIONS.")
+    _PAGES[key] = url_name
+
+
+def _url_name(section: Section) -> str | None:
+    return section.url_name or _PAGES.get(section.key)
+
+
 def _shown(section: Section, access: ProgrammeAccess) -> bool:
     if not access.allows(section.action):
         return False
@@ -218,10 +235,11 @@ def sections_for(access: ProgrammeAccess) -> ProgrammeSections:
         if not _shown(section, access):
             continue
         title, description = str(section.title), str(section.description)
-        if section.url_name is None:
+        url_name = _url_name(section)
+        if url_name is None:
             coming.append(SectionLink(section.key, title, description, None))
             continue
-        url = reverse(section.url_name, kwargs={"programme_id": access.programme.pk})
+        url = reverse(url_name, kwargs={"programme_id": access.programme.pk})
         groups.setdefault(str(section.group), []).append(
             SectionLink(section.key, title, description, url)
         )

@@ -28,4 +28,8 @@ portal_patterns = [
 urlpatterns = [
     *account_patterns,
     path("", include((portal_patterns, "portal"))),
+    # The apps built on the bond add their pages below (one include each).
+    path("", include("outcomes.portal.urls")),
+    path("", include("payments.portal.urls")),
+    path("", include("reports.portal.urls")),
 ]

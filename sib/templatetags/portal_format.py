@@ -1,0 +1,35 @@
+"""Template filters for the portal: money and rates, in the page's language."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+from sib.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(minor: int | None, currency: str) -> str:
+    """Format integer minor units: {{ amount|money:programme.currency }}."""
+    if minor is None:
+        return "—"
+    return format_money(int(minor), currency, get_language() or "fr")
+
+
+@register.filter
+def percent(fraction: str | Decimal | None, places: int = 1) -> str:
+    """Format a fraction string ("0.052113") as a percentage ("5,2 %")."""
+    if fraction in (None, ""):
+        return "—"
+    value = Decimal(str(fraction)) * 100
+    return f"{number_format(value, decimal_pos=places, use_l10n=True)}\u00a0%"
+
+
+@register.filter
+def decimal(value: str | Decimal | None, places: int = 2) -> str:
+    if value in (None, ""):
+        return "—"
+    return number_format(Decimal(str(value)), decimal_pos=places, use_l10n=True)
