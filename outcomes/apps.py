@@ -6,7 +6,8 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes"
 
     def ready(self) -> None:
-        from outcomes import chain_kinds, definition
+        from outcomes import chain_kinds, definition, portal
 
         chain_kinds.register()
         definition.register()
+        portal.register()

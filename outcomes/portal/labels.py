@@ -1,0 +1,52 @@
+"""Translated names of the outcome codes (the models keep English labels for the API)."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from outcomes.models import ResultState, ReviewVerdict, Stage
+
+STAGE_LABELS: dict[str, Promise] = {Stage.INTERIM: _("Interim"), Stage.FINAL: _("Final")}
+
+STATE_LABELS: dict[str, Promise] = {
+    ResultState.SUBMITTED: _("Submitted, awaiting verification"),
+    ResultState.VERIFIED: _("Verified"),
+    ResultState.REJECTED: _("Rejected"),
+    ResultState.SUPERSEDED: _("Superseded by an amendment"),
+}
+
+VERDICT_LABELS: dict[str, Promise] = {
+    ReviewVerdict.ACCEPTED: _("Accepted"),
+    ReviewVerdict.DISPUTED: _("Disputed"),
+}
+
+# The CSV import's rules (docs/results-csv.md), explained to the person who fixes the file.
+IMPORT_RULE_LABELS: dict[str, Promise] = {
+    "encoding": _("The file is not UTF-8: save it as “CSV UTF-8”."),
+    "empty_file": _("The file is empty."),
+    "no_rows": _("The file has a header but no rows."),
+    "separator": _("Separate the columns with a comma or a semicolon."),
+    "identifier_column": _("This column looks like a direct identifier: remove it."),
+    "missing_column": _("A required column is missing."),
+    "unknown_column": _("Unknown column."),
+    "repeated_column": _("This column appears twice."),
+    "field_count": _("This row has more or fewer values than the header."),
+    "line_too_long": _("This line is too long."),
+    "csv_syntax": _("Broken quotes on this line."),
+    "required": _("A value is needed here."),
+    "unknown_metric": _("The programme has no metric with this code."),
+    "unknown_cohort": _("The programme has no cohort with this code."),
+    "unknown_period": _("The programme has no period with this code."),
+    "cohort_not_for_metric": _("The metric is not measured for this cohort."),
+    "period_not_for_metric": _("The metric is not measured in this period."),
+    "not_rate_card": _("Participant records are only for metrics paid by rate card."),
+    "bad_date": _("Not a date: write YYYY-MM-DD."),
+    "future_date": _("This date is in the future."),
+    "outside_period": _("This date is outside the measurement period."),
+    "not_a_number": _("Not a number."),
+    "negative": _("A negative number is not allowed."),
+    "not_a_count": _("Not a whole number."),
+    "bad_stage": _("The stage is “interim” or “final”."),
+    "duplicate_in_file": _("Already listed earlier in the file."),
+    "duplicate_in_database": _("Already recorded in the ledger."),
+    "programme_closed": _("The programme takes no new results."),
+}

@@ -1,0 +1,362 @@
+"""Portal pages for results: submit, import, follow, verify or reject, amend, accept or dispute.
+
+Views parse, call one service of outcomes.services (the same as the API) and render; who may
+do what is sib.scoping's answer. A refusal the server makes (four eyes, a closed programme)
+comes from the service or the database, never from a hidden button alone.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from outcomes import selectors, services
+from outcomes.csv_import import ImportRejected, results_import
+from outcomes.models import Result, ResultState
+from outcomes.portal import forms
+from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
+from outcomes.selectors_portal import (
+    evidence_list,
+    result_list_for,
+    review_list,
+    verification_queue,
+)
+from sib.api.problems import Conflict
+from sib.permissions import Action
+from sib.portal.forms import add_service_errors
+from sib.portal.labels import label
+from sib.portal.views import AuthenticatedRequest, programme_context
+from sib.scoping import ProgrammeAccess, programme_access
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    result: Result
+    state: str
+    state_code: str
+    stage: str
+    mine: bool
+    disputed: bool
+
+
+def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
+    state = str(result.state)  # type: ignore[attr-defined]
+    return ResultRow(
+        result=result,
+        state=label(STATE_LABELS, state),
+        state_code=state,
+        stage=label(STAGE_LABELS, result.stage),
+        mine=result.submitted_by_id == access.user.pk,
+        disputed=bool(getattr(result, "disputed", False)),
+    )
+
+
+def _detail_url(programme_id: int, result_id: int) -> str:
+    return reverse(
+        "outcomes_portal:result-detail",
+        kwargs={"programme_id": programme_id, "result_id": result_id},
+    )
+
+
+@login_required
+def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.RESULT_SUBMIT
+    )
+    form = forms.ResultSubmitForm(
+        request.POST or None, request.FILES or None, programme=access.programme
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.result_submit(
+                programme=access.programme,
+                user=request.user,
+                metric=data["metric"],
+                cohort=data["cohort"],
+                period=data["period"],
+                stage=data["stage"],
+                values=form.values(),
+            )
+            if data.get("evidence"):
+                services.evidence_attach(
+                    result=result, user=request.user, uploaded=data["evidence"]
+                )
+        except ValidationError as error:
+            add_service_errors(form, error, file="evidence")
+        else:
+            messages.success(
+                request, _("Result submitted. A lead evaluator other than you will verify it.")
+            )
+            return HttpResponseRedirect(_detail_url(access.programme.pk, result.pk))
+    return render(
+        request, "outcomes/portal/result_submit.html", programme_context(access, form=form)
+    )
+
+
+@login_required
+def result_import(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.RESULT_SUBMIT
+    )
+    form = forms.ResultImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form, "errors": None, "imported": None}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            summary = results_import(
+                programme=access.programme,
+                user=request.user,
+                stream=upload.file,
+                filename=upload.name or "",
+                decimal_comma=form.cleaned_data["decimal_comma"],
+                stage=form.cleaned_data["stage"],
+            )
+        except ImportRejected as rejected:
+            context["errors"] = [
+                {
+                    "line": e.line,
+                    "column": e.column,
+                    "rule": label(IMPORT_RULE_LABELS, e.rule),
+                    "code": e.rule,
+                    "message": e.message,
+                }
+                for e in rejected.errors
+            ]
+            context["error_total"] = rejected.total
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d record imported.", "%(count)d records imported.", summary.rows)
+                % {"count": summary.rows},
+            )
+            context["imported"] = [
+                _row(r, access)
+                for r in selectors.result_list(programme=access.programme).filter(
+                    pk__in=summary.result_ids
+                )
+            ]
+            context["form"] = forms.ResultImportForm()
+    return render(
+        request, "outcomes/portal/result_import.html", programme_context(access, **context)
+    )
+
+
+def _list_page(
+    request: AuthenticatedRequest,
+    access: ProgrammeAccess,
+    results: Any,
+    *,
+    title: str,
+    intro: str,
+    empty: str,
+    filters: bool = False,
+) -> HttpResponse:
+    rows = [_row(r, access) for r in results[:500]]
+    return render(
+        request,
+        "outcomes/portal/result_list.html",
+        programme_context(
+            access,
+            rows=rows,
+            page_title=title,
+            intro=intro,
+            empty=empty,
+            filters=filters,
+            mine=request.GET.get("mine") == "1",
+            state=request.GET.get("state", ""),
+            states=[(code, label(STATE_LABELS, code)) for code in ResultState.values],
+        ),
+    )
+
+
+@login_required
+def result_list(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.RESULT_VIEW
+    )
+    state = request.GET.get("state") or None
+    if state not in ResultState.values:
+        state = None
+    results = result_list_for(access=access, state=state, mine=request.GET.get("mine") == "1")
+    return _list_page(
+        request,
+        access,
+        results,
+        title=_("Submissions"),
+        intro=_("Every result submitted on this programme, newest first, with its state."),
+        empty=_("No result matches."),
+        filters=True,
+    )
+
+
+@login_required
+def verification_queue_page(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.RESULT_VERIFY
+    )
+    return _list_page(
+        request,
+        access,
+        verification_queue(access=access),
+        title=_("Verification queue"),
+        intro=_(
+            "Results submitted by other evaluators, oldest first. Your own submissions are "
+            "not here: another lead evaluator verifies them."
+        ),
+        empty=_("Nothing is waiting for you."),
+    )
+
+
+@login_required
+def acceptance_list(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.RESULT_ACCEPT
+    )
+    return _list_page(
+        request,
+        access,
+        result_list_for(access=access, state=ResultState.VERIFIED),
+        title=_("Accept or dispute results"),
+        intro=_("Verified results of this programme. Open one to accept it or dispute it."),
+        empty=_("No verified result yet."),
+    )
+
+
+def _result(access: ProgrammeAccess, result_id: int) -> Result:
+    try:
+        result = selectors.result_get(programme=access.programme, result_id=result_id)
+    except Result.DoesNotExist:
+        raise Http404 from None
+    # As in the API: for a funder, results not verified do not exist.
+    if not access.allows(Action.RESULT_VIEW) and result.state != ResultState.VERIFIED:  # type: ignore[attr-defined]
+        raise Http404
+    return result
+
+
+_ACTIONS = {
+    "verify": (Action.RESULT_VERIFY, forms.VerifyForm),
+    "reject": (Action.RESULT_VERIFY, forms.RejectForm),
+    "amend": (Action.RESULT_AMEND, forms.AmendForm),
+    "review": (Action.RESULT_ACCEPT, forms.ReviewForm),
+    "evidence": (Action.RESULT_SUBMIT, forms.EvidenceForm),
+}
+
+
+def _perform(
+    request: AuthenticatedRequest, action: str, form: Any, result: Result
+) -> tuple[str, int]:
+    """Call the action's service; return the success message and the result to show."""
+    data = form.cleaned_data
+    user = request.user
+    if action == "verify":
+        services.result_verify(result=result, user=user, comment=data["comment"])
+        return _("Result verified. It now counts for outcome payments."), result.pk
+    if action == "reject":
+        services.result_reject(result=result, user=user, comment=data["comment"])
+        return _("Result rejected."), result.pk
+    if action == "amend":
+        amendment = services.result_amend(
+            result=result,
+            user=user,
+            reason=data["reason"],
+            stage=data["stage"],
+            values=form.values(),
+        )
+        return _("Amendment submitted; it replaces the result once verified."), amendment.pk
+    if action == "review":
+        services.result_review(
+            result=result, user=user, verdict=data["verdict"], comment=data["comment"]
+        )
+        return _("Your decision is recorded."), result.pk
+    services.evidence_attach(result=result, user=user, uploaded=data["file"])
+    return _("Document attached."), result.pk
+
+
+@login_required
+def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.OUTCOME_VIEW
+    )
+    result = _result(access, result_id)
+    state = str(result.state)  # type: ignore[attr-defined]
+    bound: dict[str, Any] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in _ACTIONS:
+            raise Http404
+        required, form_class = _ACTIONS[action]
+        access.require(required)
+        form = form_class(request.POST, request.FILES, prefix=action)
+        if form.is_valid():
+            try:
+                message, shown = _perform(request, action, form, result)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except Conflict as conflict:
+                messages.error(request, str(conflict.detail))
+                return HttpResponseRedirect(_detail_url(programme_id, result.pk))
+            except PermissionDenied:
+                raise  # four eyes: the 403 page says the role does not allow it
+            else:
+                messages.success(request, message)
+                return HttpResponseRedirect(_detail_url(programme_id, shown))
+        bound[action] = form
+
+    own = result.submitted_by_id == request.user.pk
+    reviewed = any(r.reviewer_id == request.user.pk for r in review_list(result=result))
+    allowed = {
+        "verify": access.allows(Action.RESULT_VERIFY)
+        and state == ResultState.SUBMITTED
+        and not own,
+        "amend": access.allows(Action.RESULT_AMEND) and state == ResultState.VERIFIED,
+        "review": access.allows(Action.RESULT_ACCEPT)
+        and state == ResultState.VERIFIED
+        and not reviewed,
+        "evidence": access.allows(Action.RESULT_SUBMIT)
+        and state in {ResultState.SUBMITTED, ResultState.VERIFIED},
+    }
+    initial_amend = {
+        "stage": result.stage,
+        "value": result.value,
+        "comparison_value": result.comparison_value,
+        "sample_size": result.sample_size,
+        "comparison_sample_size": result.comparison_sample_size,
+    }
+    page_forms = {
+        "verify": bound.get("verify") or forms.VerifyForm(prefix="verify"),
+        "reject": bound.get("reject") or forms.RejectForm(prefix="reject"),
+        "amend": bound.get("amend") or forms.AmendForm(prefix="amend", initial=initial_amend),
+        "review": bound.get("review") or forms.ReviewForm(prefix="review"),
+        "evidence": bound.get("evidence") or forms.EvidenceForm(prefix="evidence"),
+    }
+    decision = getattr(result, "decision", None) if state != ResultState.SUBMITTED else None
+    reviews = [
+        {"review": r, "verdict": label(VERDICT_LABELS, r.verdict)}
+        for r in review_list(result=result)
+    ]
+    return render(
+        request,
+        "outcomes/portal/result_detail.html",
+        programme_context(
+            access,
+            row=_row(result, access),
+            result=result,
+            own=own,
+            own_submitted=own
+            and state == ResultState.SUBMITTED
+            and access.allows(Action.RESULT_VERIFY),
+            allowed=allowed,
+            forms=page_forms,
+            decision=decision,
+            reviews=reviews,
+            evidence=evidence_list(result=result) if access.allows(Action.RESULT_VIEW) else [],
+        ),
+    )

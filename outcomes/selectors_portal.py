@@ -1,0 +1,40 @@
+"""Reads the outcome pages of the portal need beyond outcomes.selectors."""
+
+from django.db.models import QuerySet
+
+from outcomes.models import Evidence, Result, ResultReview, ResultState
+from outcomes.selectors import result_list
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess
+
+
+def result_list_for(
+    *, access: ProgrammeAccess, state: str | None = None, mine: bool = False
+) -> QuerySet[Result]:
+    """Return the results this user may see (funders: verified only), newest first."""
+    results = result_list(
+        programme=access.programme,
+        verified_only=not access.allows(Action.RESULT_VIEW),
+        state=state,
+    ).select_related("submitted_by")
+    if mine:
+        results = results.filter(submitted_by=access.user)
+    return results.order_by("-submitted_at", "-id")
+
+
+def verification_queue(*, access: ProgrammeAccess) -> QuerySet[Result]:
+    """Return the submitted results waiting for a lead evaluator other than their author."""
+    return (
+        result_list(programme=access.programme, state=ResultState.SUBMITTED)
+        .exclude(submitted_by=access.user)
+        .select_related("submitted_by")
+        .order_by("submitted_at", "id")
+    )
+
+
+def evidence_list(*, result: Result) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(result=result).select_related("uploaded_by").order_by("id")
+
+
+def review_list(*, result: Result) -> QuerySet[ResultReview]:
+    return ResultReview.objects.filter(result=result).select_related("reviewer").order_by("id")
