@@ -1,0 +1,10 @@
+"""The money pages of the web portal (fund managers, public funders, investors)."""
+
+
+def register() -> None:
+    """Link the programme home's money sections to these pages (from AppConfig.ready)."""
+    from payments.portal.urls import SECTION_PAGES
+    from sib.portal.sections import section_page_register
+
+    for key, url_name in SECTION_PAGES.items():
+        section_page_register(key, url_name)

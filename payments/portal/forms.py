@@ -1,0 +1,78 @@
+"""Forms that record money: parsing only; the ledger's services keep the rules."""
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from payments.models import Commitment, TrancheKind
+from payments.selectors import commitment_list
+from sib.models import Organisation, PartyRole
+from sib.portal.forms import IdempotentForm, MoneyField
+from sib.scoping import ProgrammeAccess
+from sib.selectors import programme_parties
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def format_value(self, value: Any) -> str | None:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class _CommitmentChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.investor.name} — {obj.tranche.name}"
+
+
+class DrawdownForm(IdempotentForm):
+    commitment = _CommitmentChoice(
+        label=_("Investor and tranche"), queryset=Commitment.objects.none()
+    )
+    called_on = forms.DateField(label=_("Date called"), widget=_DateInput)
+    amount = forms.Field(label=_("Amount"))
+
+    def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("called_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        currency = access.programme.currency
+        self.fields["commitment"].queryset = commitment_list(access=access).exclude(  # type: ignore[attr-defined]
+            tranche__kind=TrancheKind.GUARANTEE
+        )
+        self.fields["amount"] = MoneyField(
+            currency=currency,
+            label=_("Amount (%(currency)s)") % {"currency": currency},
+            help_text=_("For example 25 000 or 25000,50."),
+        )
+
+
+class PaymentReceivedForm(IdempotentForm):
+    payer = forms.ModelChoiceField(label=_("Outcome payer"), queryset=Organisation.objects.none())
+    received_on = forms.DateField(label=_("Date received"), widget=_DateInput)
+    amount = forms.Field(label=_("Amount"))
+
+    def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("received_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        currency = access.programme.currency
+        payers = programme_parties(programme=access.programme).filter(role=PartyRole.OUTCOME_PAYER)
+        self.fields["payer"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            pk__in=payers.values("organisation")
+        ).order_by("name")
+        self.fields["amount"] = MoneyField(
+            currency=currency,
+            label=_("Amount (%(currency)s)") % {"currency": currency},
+            help_text=_("For example 25 000 or 25000,50."),
+        )
+
+
+class ScenarioForm(forms.Form):
+    percent = forms.DecimalField(
+        label=_("Another rate (% of the targets)"),
+        min_value=0,
+        max_value=300,
+        decimal_places=2,
+        required=False,
+        localize=True,
+    )

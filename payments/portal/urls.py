@@ -1,0 +1,30 @@
+"""Portal routes of the money pages (included by sib.portal.urls)."""
+
+from django.urls import path
+
+from payments.portal import views
+
+app_name = "payments_portal"
+
+money = "programmes/<int:programme_id>/money/"
+urlpatterns = [
+    path(money, views.dashboard, name="dashboard"),
+    path(f"{money}schedule/", views.schedule, name="schedule"),
+    path(f"{money}scenarios/", views.scenarios, name="scenarios"),
+    path(f"{money}investors/", views.investors, name="investors"),
+    path(f"{money}drawdown/", views.drawdown_record, name="drawdown-record"),
+    path(f"{money}payment/", views.payment_record, name="payment-record"),
+    path(f"{money}outcome-payments/", views.outcome_payments, name="outcome-payments"),
+    path(f"{money}mine/", views.my_commitments, name="my-commitments"),
+]
+
+SECTION_PAGES = {
+    "dashboard": "payments_portal:dashboard",
+    "schedule": "payments_portal:schedule",
+    "scenarios": "payments_portal:scenarios",
+    "investors": "payments_portal:investors",
+    "drawdown": "payments_portal:drawdown-record",
+    "payment": "payments_portal:payment-record",
+    "payments-due": "payments_portal:outcome-payments",
+    "my-commitments": "payments_portal:my-commitments",
+}

@@ -1,0 +1,295 @@
+"""Portal pages for money: dashboard, schedule, scenarios, investors, recording movements.
+
+Reads come from the stored schedule documents and the ledger selectors the API uses;
+writes go through the ledger's services inside sib.api.idempotency, with the key the
+form carried since it was shown, so a double click or a reload records once.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from payments import services
+from payments.outcome_payments import outcome_payment_receive
+from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
+from payments.selectors import commitment_list, drawdown_list, tranche_list
+from payments.selectors_portal import (
+    money_overview,
+    organisation_names,
+    payments_received_by_payer,
+    scenario_documents,
+)
+from payments.selectors_schedules import investor_statement, schedule_get
+from sib.api.idempotency import idempotent
+from sib.api.problems import Conflict
+from sib.models import Role
+from sib.permissions import Action
+from sib.portal.forms import add_service_errors
+from sib.portal.views import AuthenticatedRequest, programme_context
+from sib.scoping import ProgrammeAccess, programme_access
+
+
+def _access(request: AuthenticatedRequest, programme_id: int, action: Action) -> ProgrammeAccess:
+    return programme_access(user=request.user, programme_id=programme_id, action=action)
+
+
+def _names(document: dict[str, Any]) -> dict[str, str]:
+    slugs = {i["investor"] for i in document["investors"]}
+    slugs |= {d["recipient"] for d in document["schedule"]["distributions"]}
+    slugs |= {p["payer"] for p in document["outcome_payments"]["payer_totals"]}
+    return organisation_names(slugs)
+
+
+@login_required
+def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.COMMITMENT_VIEW_ALL)
+    overview = money_overview(programme=access.programme, today=timezone.localdate())
+    names = organisation_names({d["recipient"] for d in overview.next_repayments})
+    repayments = [
+        {**d, "name": names.get(d["recipient"], d["recipient"])} for d in overview.next_repayments
+    ]
+    return render(
+        request,
+        "payments/portal/dashboard.html",
+        programme_context(access, overview=overview, repayments=repayments),
+    )
+
+
+@login_required
+def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.SCHEDULE_RUN)
+    document = schedule_get(programme=access.programme)
+    names = _names(document)
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for line in document["schedule"]["lines"]:
+        lines.setdefault(line["investor"], []).append(line)
+    investors = [
+        {
+            "metrics": m,
+            "name": names.get(m["investor"], m["investor"]),
+            "lines": lines.get(m["investor"], []),
+        }
+        for m in document["investors"]
+    ]
+    return render(
+        request,
+        "payments/portal/schedule.html",
+        programme_context(access, document=document, investors=investors, names=names),
+    )
+
+
+@login_required
+def scenarios(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.SCHEDULE_RUN)
+    form = ScenarioForm(request.GET or None)
+    extra: Decimal | None = None
+    if form.is_valid():
+        extra = form.cleaned_data.get("percent")
+    documents = scenario_documents(programme=access.programme, extra=extra)
+    names = _names(documents[0][1])
+    columns = [
+        {
+            "percent": percent,
+            "chosen": percent == extra,
+            "due": d["outcome_payments"]["total"],
+            "received": d["schedule"]["totals"]["received"],
+            "distributed": d["schedule"]["totals"]["distributed"],
+            "residual": d["schedule"]["totals"]["residual"],
+            "investors": {i["investor"]: i for i in d["investors"]},
+        }
+        for percent, d in documents
+    ]
+    investor_rows = [
+        {
+            "name": names.get(slug, slug),
+            "cells": [c["investors"].get(slug) for c in columns],
+        }
+        for slug in columns[0]["investors"]
+    ]
+    return render(
+        request,
+        "payments/portal/scenarios.html",
+        programme_context(access, form=form, columns=columns, investor_rows=investor_rows),
+    )
+
+
+@login_required
+def investors(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.COMMITMENT_VIEW_ALL)
+    return render(
+        request,
+        "payments/portal/investors.html",
+        programme_context(
+            access,
+            tranches=tranche_list(programme_id=access.programme.pk).order_by("priority"),
+            commitments=commitment_list(access=access),
+        ),
+    )
+
+
+def _record(
+    request: AuthenticatedRequest,
+    access: ProgrammeAccess,
+    form: Any,
+    operation: str,
+    body: dict[str, Any],
+    perform: Any,
+) -> HttpResponse | None:
+    """Run `perform` once for the form's key; return the redirect, or None to show errors."""
+    try:
+        response = idempotent(
+            scope=f"programme:{access.programme.pk}",
+            key=form.cleaned_data["idempotency_key"],
+            operation=operation,
+            body=body,
+            perform=perform,
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    except Conflict:
+        form.add_error(
+            None,
+            _("This form was already used for another entry. Reload the page to record a new one."),
+        )
+        return None
+    if response.status_code == 200:  # the same form posted again: recorded once
+        messages.info(request, _("This was already recorded; nothing was recorded twice."))
+    return HttpResponseRedirect(
+        reverse("payments_portal:schedule", kwargs={"programme_id": access.programme.pk})
+    )
+
+
+@login_required
+def drawdown_record(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.DRAWDOWN_RECORD)
+    form = DrawdownForm(request.POST or None, access=access)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        commitment = data["commitment"]
+
+        def perform() -> tuple[int, dict[str, Any]]:
+            drawdown = services.drawdown_record(
+                commitment=commitment,
+                called_on=data["called_on"],
+                amount=data["amount"],
+                actor=request.user,
+                idempotency_key=data["idempotency_key"],
+            )
+            messages.success(request, _("Drawdown recorded."))
+            return 201, {"drawdown": drawdown.pk}
+
+        body = {
+            "commitment": commitment.pk,
+            "called_on": data["called_on"].isoformat(),
+            "amount": data["amount"],
+        }
+        done = _record(request, access, form, "portal:drawdown_record", body, perform)
+        if done:
+            return done
+    recent = list(drawdown_list(access=access).order_by("-called_on", "-id")[:10])
+    return render(
+        request,
+        "payments/portal/drawdown_record.html",
+        programme_context(access, form=form, recent=recent),
+    )
+
+
+@login_required
+def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.PAYMENT_RECORD)
+    form = PaymentReceivedForm(request.POST or None, access=access)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def perform() -> tuple[int, dict[str, Any]]:
+            tx = outcome_payment_receive(
+                programme=access.programme,
+                payer=data["payer"],
+                amount=data["amount"],
+                received_on=data["received_on"],
+                actor=request.user,
+                idempotency_key=data["idempotency_key"],
+            )
+            messages.success(
+                request,
+                _("Payment recorded. The schedule is recomputed with it."),
+            )
+            return 201, {"transaction": tx.pk}
+
+        body = {
+            "payer": data["payer"].slug,
+            "received_on": data["received_on"].isoformat(),
+            "amount": data["amount"],
+        }
+        done = _record(request, access, form, "portal:payment_received_record", body, perform)
+        if done:
+            return done
+    received = payments_received_by_payer(programme=access.programme)
+    names = organisation_names(set(received))
+    return render(
+        request,
+        "payments/portal/payment_record.html",
+        programme_context(
+            access,
+            form=form,
+            received=[(names.get(slug, slug), total) for slug, total in received.items()],
+        ),
+    )
+
+
+@login_required
+def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.PAYMENT_VIEW)
+    document = schedule_get(programme=access.programme)
+    names = _names(document)
+    received = payments_received_by_payer(programme=access.programme)
+    payers = [
+        {
+            "name": names.get(p["payer"], p["payer"]),
+            "due": p["amount"],
+            "paid": received.get(p["payer"], 0),
+            "outstanding": p["amount"] - received.get(p["payer"], 0),
+        }
+        for p in document["outcome_payments"]["payer_totals"]
+    ]
+    return render(
+        request,
+        "payments/portal/outcome_payments.html",
+        programme_context(
+            access,
+            document=document,
+            payers=payers,
+            names=names,
+            lines=document["outcome_payments"]["lines"],
+        ),
+    )
+
+
+@login_required
+def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = _access(request, programme_id, Action.COMMITMENT_VIEW_OWN)
+    organisations = [
+        m.organisation for m in access.memberships if m.role == Role.INVESTOR and m.organisation
+    ]
+    if not organisations:
+        raise PermissionDenied("Your investor membership names no organisation.")
+    statement = investor_statement(programme=access.programme, investor=organisations[0].slug)
+    return render(
+        request,
+        "payments/portal/my_commitments.html",
+        programme_context(
+            access,
+            organisation=organisations[0],
+            commitments=commitment_list(access=access),
+            statement=statement,
+        ),
+    )
