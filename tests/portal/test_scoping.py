@@ -16,9 +16,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sib.models import Programme
 from tests.cast import Cast
+from tests.portal.objects import ready_report, verified_result
 
 # Path parameter -> a function returning a value of it that exists on the programme.
-RESOLVERS: dict[str, Callable[[Programme], Any]] = {}
+RESOLVERS: dict[str, Callable[[Programme], Any]] = {
+    "result_id": verified_result,  # verified: a public funder may see it too
+    "report_id": ready_report,
+}
 
 # Namespaces that are not the portal: the API has its own permission matrix, the admin
 # its own staff rule.
@@ -73,6 +77,11 @@ def page_url(page: Page, programme: Programme) -> str:
 def test_the_walk_finds_the_programme_pages():
     names = {p.name for p in programme_pages()}
     assert {"portal:programme-home", "portal:programme-members"} <= names
+    assert {
+        "outcomes_portal:result-detail",
+        "payments_portal:drawdown-record",
+        "reports_portal:report-download",
+    } <= names
     assert not any(name.startswith("api:") for name in names)
 
 

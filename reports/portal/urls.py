@@ -1,0 +1,27 @@
+"""Portal routes of the report pages and charts (included by sib.portal.urls)."""
+
+from django.urls import path
+
+from reports.portal import views
+
+app_name = "reports_portal"
+
+programme = "programmes/<int:programme_id>/"
+report = f"{programme}reports/<int:report_id>/"
+urlpatterns = [
+    path(f"{programme}outcomes/", views.outcomes_achieved, name="outcomes"),
+    path(f"{programme}reports/", views.report_list, name="report-list"),
+    path(report, views.report_detail, name="report-detail"),
+    path(f"{report}download/", views.report_download, name="report-download"),
+    # SVG charts the money pages show as images (the chart builders live in this app).
+    path(f"{programme}charts/payments.svg", views.chart_payments, name="chart-payments"),
+    path(f"{programme}charts/schedule.svg", views.chart_schedule, name="chart-schedule"),
+    # No login: the published public editions of a programme.
+    path("published/<slug:programme_slug>/", views.published_list, name="published-list"),
+]
+
+SECTION_PAGES = {
+    "outcomes": "reports_portal:outcomes",
+    "reports-manager": "reports_portal:report-list",
+    "reports-public": "reports_portal:report-list",
+}
