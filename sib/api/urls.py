@@ -32,4 +32,5 @@ urlpatterns = [
     # Apps that build on the bond add their routes below (one include each).
     path("", include("payments.urls")),
     path("", include("outcomes.urls")),
+    path("", include("reports.urls")),
 ]
