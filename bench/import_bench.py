@@ -8,13 +8,16 @@ Generates a participant CSV (unique ids, three cohorts, three past periods), the
    table of text columns (no index, no constraint);
 2. import: `results_import` of the same file into a fresh programme: pseudonymise,
    COPY into staging, set-based checks, INSERT into the indexed, constrained table.
-Prints rows/s for both and their ratio (goal: import >= 0.5 x raw).
+Prints rows/s for both and their ratio (goal: import >= 0.5 x raw). With --profile, also
+prints the import's phases: reading + pseudonymising + COPY to staging, then each SQL
+statement with its duration.
 
 It writes a new bench programme each run and its rows stay (they are insert-only): point
 it at a scratch database, migrated first (`manage.py migrate`).
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import sys
@@ -127,9 +130,41 @@ def raw_copy(path: Path) -> float:
     return elapsed
 
 
+class Profile:
+    """Time the import's phases: its progress calls and every SQL statement it runs."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.last = self.started
+        self.lines: list[tuple[float, str]] = []
+
+    def mark(self, what: str) -> None:
+        now = time.perf_counter()
+        self.lines.append((now - self.last, what))
+        self.last = now
+
+    def progress(self, stage: str, rows: int) -> None:
+        if stage != "reading":
+            self.mark(f"[{stage}] {rows:,} rows")
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.mark("(python between statements)")
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.mark(" ".join(str(sql).split())[:90])
+
+    def report(self) -> None:
+        print("profile (seconds):")
+        for seconds, what in self.lines:
+            if seconds >= 0.005:
+                print(f"  {seconds:7.3f}  {what}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--profile", action="store_true", help="print the import's phases")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sib-import-bench-") as tmp:
         path = Path(tmp) / "participants.csv"
@@ -144,14 +179,24 @@ def main() -> None:
         raw = raw_copy(path)
         programme, evaluator = setup_programme()
         connection.close()
+        profile = Profile() if args.profile else None
+        wrapper = connection.execute_wrapper(profile) if profile else contextlib.nullcontext()
         started = time.perf_counter()
-        with path.open("rb") as stream:
+        with path.open("rb") as stream, wrapper:
+            if profile:
+                profile.started = profile.last = started
             summary = results_import(
-                programme=programme, user=evaluator, stream=stream, filename=path.name
+                programme=programme,
+                user=evaluator,
+                stream=stream,
+                filename=path.name,
+                progress=profile.progress if profile else None,
             )
         imported = time.perf_counter() - started
         assert summary.rows == args.rows, summary
 
+    if profile:
+        profile.report()
     raw_rate, import_rate = args.rows / raw, args.rows / imported
     print(f"raw COPY (plain table)  {raw:7.2f} s  {raw_rate:12,.0f} rows/s")
     print(f"results_import          {imported:7.2f} s  {import_rate:12,.0f} rows/s")

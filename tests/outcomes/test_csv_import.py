@@ -259,3 +259,57 @@ def test_results_load_command_imports_and_refuses(cast, tmp_path: Path):
             no_progress=True,
         )
     assert "line 2 [participant_id] duplicate_in_database" in err.getvalue()
+
+
+def test_quoted_values_and_crlf_lines_load_like_plain_ones(cast):
+    # Unquoted lines take the split fast path, quoted ones csv.reader: same pseudonyms.
+    content = (
+        HEADER.replace("\n", "\r\n")
+        + "P-001,in-work-6m,c1,2026-h1,2026-03-01\r\n"
+        + '"P,002",in-work-6m,"c1",2026-h1,2026-03-02\r\n'
+        + " P-003 ,in-work-6m,c2,2026-h1, 2026-03-03 \r\n"
+    )
+    response = upload(cast, content)
+    assert response.status_code == 201, response.content
+    stored = set(ParticipantRecord.objects.values_list("pseudonym", flat=True))
+    expected = {
+        pseudonym(programme_id=cast.programme.pk, participant_id=pid)
+        for pid in ("P-001", "P,002", "P-003")
+    }
+    assert stored == expected
+
+
+def test_line_numbers_count_the_lines_of_a_quoted_multiline_value(cast):
+    content = (
+        HEADER
+        + '"P-\n001",in-work-6m,c1,2026-h1,2026-03-01\n'  # lines 2-3
+        + "\n"  # line 4, blank
+        + "P-002,in-work-6m,c1,2026-h1,2026-02-30\n"  # line 5
+        + "P-003,in-work-6m,c1\n"  # line 6
+    )
+    response = upload(cast, content)
+    assert response.status_code == 400
+    found = [(e["line"], e["rule"]) for e in response.json()["errors"]]
+    assert found == [(5, "bad_date"), (6, "field_count")]
+
+
+def test_one_pass_report_finds_every_kind_of_error_at_once(cast):
+    assert upload(cast, HEADER + GOOD).status_code == 201
+    content = (
+        HEADER
+        + GOOD  # 2: in the database
+        + "P-2,jobs,c1,2026-h1,2026-03-01\n"  # 3: unknown metric
+        + "P-3,in-work-6m,c1,2026-h1,2099-01-01\n"  # 4: future date
+        + "P-4,in-work-6m,c1,2026-h1,2026-03-01\n"  # 5
+        + "P-4,in-work-6m,c2,2026-h1,2026-03-01\n"  # 6: repeats line 5
+    )
+    body = upload(cast, content).json()
+    found = {(e["line"], e["rule"]) for e in body["errors"]}
+    assert found == {
+        (2, "duplicate_in_database"),
+        (3, "unknown_metric"),
+        (4, "future_date"),
+        (6, "duplicate_in_file"),
+    }
+    assert body["error_count"] == 4
+    assert "line 5" in next(e["message"] for e in body["errors"] if e["line"] == 6)
