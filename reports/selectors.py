@@ -403,14 +403,20 @@ class _Money:
 
 
 # Legs of the programme's ledger transactions chained at or before %(seq)s, each with the
-# kind of the movement it belongs to (a reversal counts as the kind it reverses).
+# kind of the movement it belongs to (a reversal counts as the kind it reverses). The chained
+# ids are materialised first and joined on the transaction's primary key: joining the chain's
+# text object_id to the id directly let PostgreSQL, on fresh statistics, pick a nested loop
+# over every chain entry per transaction (1.3 s for 840 transactions instead of 10 ms).
 _STATE_LEGS = """
+    WITH chained AS MATERIALIZED (
+        SELECT object_id::bigint AS id FROM sib_chain_entry
+         WHERE programme_id = %(programme_id)s AND kind = 'ledger_transaction'
+           AND seq <= %(seq)s
+    )
     SELECT l.account_id, l.debit, l.credit, t.occurred_on,
            coalesce(o.kind, t.kind) AS base_kind, t.kind = 'reversal' AS is_reversal
-      FROM payments_ledger_transaction t
-      JOIN sib_chain_entry c
-        ON c.kind = 'ledger_transaction' AND c.object_id = t.id::text
-       AND c.programme_id = %(programme_id)s AND c.seq <= %(seq)s
+      FROM chained
+      JOIN payments_ledger_transaction t ON t.id = chained.id
       LEFT JOIN payments_ledger_transaction o ON o.id = t.reverses_id
       JOIN payments_leg l ON l.transaction_id = t.id
      WHERE t.programme_id = %(programme_id)s
