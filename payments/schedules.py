@@ -19,12 +19,14 @@ money, strings for decimals): the same inputs always give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -522,9 +524,23 @@ def programme_recompute(
         contract = contract_version_ensure(programme=programme)
         head = chain_head(programme_id=programme.pk)
         scenarios = [scenario_for(None), *(scenario_for(p) for p in projections)]
-        return [
-            _store(programme=programme, scenario=s, head=head, contract=contract) for s in scenarios
-        ]
+        versions = []
+        for scenario in scenarios:
+            _test_pause()
+            versions.append(
+                _store(programme=programme, scenario=scenario, head=head, contract=contract)
+            )
+        _test_pause()
+        return versions
+
+
+def _test_pause() -> None:
+    # Test hook (SIB_TEST_RECOMPUTE_PAUSE_MS, zero outside tests): the SIGKILL test
+    # (tests/payments/test_recompute_worker.py) stretches a recompute so that its worker
+    # can be killed between any two steps, with some scenarios written and not committed.
+    # It only sleeps; what is computed and stored is the same.
+    if settings.RECOMPUTE_TEST_PAUSE_MS:
+        time.sleep(settings.RECOMPUTE_TEST_PAUSE_MS / 1000)
 
 
 def schedule_version_ensure(*, programme: Programme, percent: Decimal | None = None) -> Any:

@@ -11,6 +11,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def _set_broker_polling() -> None:
+    # kombu's SQLAlchemy transport hands every transport option to create_engine, so its
+    # polling interval (how long an idle worker waits before asking the database broker
+    # again) can only be set on the class.
+    from django.conf import settings
+    from kombu.transport import sqlalchemy
+
+    sqlalchemy.Transport.polling_interval = settings.BROKER_POLL_MS / 1000
+
+
+_set_broker_polling()
+
+
 @app.on_after_finalize.connect
 def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
@@ -27,3 +40,16 @@ def _bind_request_id(task=None, **kwargs: object) -> None:  # type: ignore[no-un
     from sib.observability import request_id_var
 
     request_id_var.set(getattr(task.request, "request_id", None) if task else None)
+
+
+@signals.worker_process_init.connect
+def _forget_inherited_broker_connections(**kwargs: object) -> None:
+    # A pool process forked after the main process opened kombu's SQLAlchemy engine (a
+    # replacement for a pool process that died) inherits its pooled connections: two
+    # processes on one PostgreSQL connection garble each other's messages
+    # (DuplicatePreparedStatement). Give the child a fresh pool; close=False leaves the
+    # parent's connections alone.
+    from kombu.transport import sqlalchemy
+
+    for engine, _session in list(sqlalchemy.Channel._engines.values()):
+        engine.dispose(close=False)

@@ -150,6 +150,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long an idle worker waits before polling the database broker again (sib.celery).
+BROKER_POLL_MS = env_int("SIB_BROKER_POLL_MS", 1000)
+# How long the worker waits for a result from a pool process that died before it raises
+# WorkerLostError and puts the message back (reject on worker lost).
+CELERY_WORKER_LOST_WAIT = env_int("CELERY_WORKER_LOST_WAIT", 10)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A message whose worker died is redelivered; after this many starts it is marked failed
 # instead of killing workers forever (see sib.outbox).
@@ -160,6 +165,9 @@ OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
 # died and the broker may have lost it). Longer than the hard time limit, so a slow task
 # is not doubled while it runs (a duplicate would wait on its row lock anyway).
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
+# Test hook, never set in production: milliseconds a recompute sleeps between its steps, so
+# the SIGKILL test can kill a worker in the middle of one (payments.schedules).
+RECOMPUTE_TEST_PAUSE_MS = env_int("SIB_TEST_RECOMPUTE_PAUSE_MS", 0)
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -31,9 +31,10 @@ def _test_database_url() -> str:
 class WorkerProcess:
     """A real `celery worker -B` in a subprocess, on the test database and this session's queue."""
 
-    def __init__(self, log_path: Path, beat_dir: Path) -> None:
+    def __init__(self, log_path: Path, beat_dir: Path, env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         self.beat_dir = beat_dir
+        self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -44,8 +45,11 @@ class WorkerProcess:
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
             "OUTBOX_RELAY_INTERVAL": str(settings.OUTBOX_RELAY_INTERVAL),
             "SIB_VAR_DIR": str(settings.VAR_DIR),
+            **self.extra_env,
         }
         log = self.log_path.open("ab")
+        # A restarted worker appends to the same log: only its own lines say it is ready.
+        offset = log.tell()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -74,13 +78,17 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited at start:\n{self.log_path.read_text()[-3000:]}")
-            if b" ready." in self.log_path.read_bytes():
+            if b" ready." in self.log_path.read_bytes()[offset:]:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker not ready:\n{self.log_path.read_text()[-3000:]}")
 
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+        if self.running():
+            assert self.process is not None
             self.process.terminate()
             try:
                 self.process.wait(20)
@@ -99,8 +107,9 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[Worker
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_bytes(b"")
     with tempfile.TemporaryDirectory(prefix="sib-worker-") as tmp:
+        # Started by the first test that asks for `worker`; a test with a worker of its own
+        # (tests/payments/test_recompute_worker.py) stops it meanwhile.
         worker = WorkerProcess(log_path, Path(tmp))
-        worker.start()
         try:
             yield worker
         finally:
@@ -110,7 +119,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[Worker
 @pytest.fixture
 def worker(celery_worker_process, transactional_db) -> WorkerProcess:
     """A real worker; the test's data is committed so the worker can see it."""
-    if celery_worker_process.process.poll() is not None:
+    if not celery_worker_process.running():
         celery_worker_process.start()
     return celery_worker_process
 
