@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from payments import selectors, services
 from payments.models import CapType, Commitment, LedgerTransaction, Tranche, TrancheKind
+from payments.outcome_payments import outcome_payment_receive
 from payments.serializers import (
     AccountOutputSerializer,
     CommitmentOutputSerializer,
@@ -260,7 +261,9 @@ class PaymentReceivedCreateApi(ProgrammeApi):
                 raise serializers.ValidationError(
                     {"payer": f"No organisation {values['payer']!r}."}
                 )
-            tx = services.payment_received_record(
+            # Through outcome_payment_receive: the posting and the schedule recompute it
+            # triggers (through the outbox) commit together.
+            tx = outcome_payment_receive(
                 programme=access.programme,
                 payer=payer,
                 amount=values["amount"],

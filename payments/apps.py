@@ -5,8 +5,10 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from payments import format, ledger, portal
+        from payments import format, ledger, portal, schedules, waterfall_format
 
         ledger.register_chain_kind()
+        schedules.register_chain_kind()
         format.register()
+        waterfall_format.register()
         portal.register()

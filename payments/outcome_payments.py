@@ -301,6 +301,7 @@ def outcome_payment_receive(
     received_on: date,
     actor: Any,
     idempotency_key: str = "",
+    description: str = "",
 ) -> Any:
     """Record an outcome payment received (Dr cash, Cr the payer's receivable); recompute.
 
@@ -317,6 +318,7 @@ def outcome_payment_receive(
             received_on=received_on,
             actor=actor,
             idempotency_key=idempotency_key,
+            description=description,
         )
         outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
     return tx

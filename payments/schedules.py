@@ -44,6 +44,7 @@ from payments.engine.waterfall import (
     Tranche,
     TrancheKind,
 )
+from payments.models import TransactionKind
 from payments.outcome_payments import (
     RECOMPUTE_TASK,
     Repeat,
@@ -563,7 +564,7 @@ def recompute_enqueue(*, programme: Programme) -> None:
 
 # --- Actual distributions -----------------------------------------------------------------
 
-DISTRIBUTION = "distribution"  # ledger transaction kind of money paid out by the waterfall
+DISTRIBUTION = TransactionKind.DISTRIBUTION  # money paid out by the waterfall
 
 
 @dataclass(frozen=True)

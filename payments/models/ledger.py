@@ -59,6 +59,7 @@ class Account(InsertOnlyModel):
 class TransactionKind(models.TextChoices):
     DRAWDOWN = "drawdown", "Drawdown"
     PAYMENT_RECEIVED = "payment_received", "Outcome payment received"
+    DISTRIBUTION = "distribution", "Waterfall distribution"
     REVERSAL = "reversal", "Reversal"
 
 

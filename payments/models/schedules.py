@@ -100,15 +100,3 @@ class ScheduleVersion(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.scenario} at {self.chain_head[:12]}"
-
-
-def _register() -> None:
-    # The schedule's chain kind and programme-definition sections, registered when the
-    # models load (app registry population), so every process — web, worker, command —
-    # knows them. TODO(ledger engineer): call this from PaymentsConfig.ready() instead.
-    from payments import schedule_registry
-
-    schedule_registry.register()
-
-
-_register()
