@@ -7,6 +7,7 @@ database's refusal when a race slips past the check.
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from outcomes import chain_kinds
 from outcomes.metrics_validation import metric_mechanism_errors
@@ -160,8 +162,12 @@ def result_submit(
     period: MeasurementPeriod,
     stage: str,
     values: ResultValues,
+    at: datetime | None = None,
 ) -> Result:
-    """Record an aggregate result as submitted; it counts for nothing until verified."""
+    """Record an aggregate result as submitted; it counts for nothing until verified.
+
+    `at` is for history brought in from elsewhere (its original time); else now.
+    """
     _require_open(programme)
     _cell_check(programme, metric, cohort, period)
     if stage not in Stage.values:
@@ -178,6 +184,7 @@ def result_submit(
         comparison_sample_size=values.comparison_sample_size,
         note=values.note,
         submitted_by=user,
+        submitted_at=at or timezone.now(),
     )
 
 
@@ -217,7 +224,9 @@ def result_amend(
     return amendment
 
 
-def _decide(*, result: Result, user: User, decision: str, comment: str) -> ResultDecision:
+def _decide(
+    *, result: Result, user: User, decision: str, comment: str, at: datetime | None = None
+) -> ResultDecision:
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
         raise PermissionDenied("Four eyes: you cannot verify or reject your own submission.")
@@ -238,6 +247,7 @@ def _decide(*, result: Result, user: User, decision: str, comment: str) -> Resul
                 decided_by=user,
                 comment=comment,
                 participants_sha256=digest,
+                decided_at=at or timezone.now(),
             )
     except IntegrityError as exc:
         if ResultDecision.objects.filter(result=result).exists() or "unique" in str(exc):
@@ -253,9 +263,11 @@ def _decide(*, result: Result, user: User, decision: str, comment: str) -> Resul
 
 
 @transaction.atomic
-def result_verify(*, result: Result, user: User, comment: str = "") -> ResultDecision:
+def result_verify(
+    *, result: Result, user: User, comment: str = "", at: datetime | None = None
+) -> ResultDecision:
     """Verify another evaluator's result, chain it and have outcome payments recomputed."""
-    made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment)
+    made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment, at=at)
     outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": result.programme_id})
     return made
 

@@ -5,10 +5,11 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from payments import format, ledger, portal, schedules, waterfall_format
+        from payments import format, history_format, ledger, portal, schedules, waterfall_format
 
         ledger.register_chain_kind()
         schedules.register_chain_kind()
         format.register()
         waterfall_format.register()
+        history_format.register()
         portal.register()

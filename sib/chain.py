@@ -14,7 +14,9 @@ no spaces, integers for money, ISO dates), UTF-8.
 import hashlib
 import json
 from binascii import hexlify
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +94,23 @@ def chain_append(
         object_id=object_id,
         previous_hash=previous,
         hash=link_hash(entry_bytes(kind, object_id, canonical), previous),
-        imported=imported,
+        imported=imported or _importing.get(),
     )
+
+
+# Set while history from another system is loaded (payments.history_format): the services
+# run as usual, and every entry they append says it was brought in, not recorded here.
+_importing: ContextVar[bool] = ContextVar("chain_importing", default=False)
+
+
+@contextmanager
+def chain_importing() -> Iterator[None]:
+    """Mark every chain entry appended inside the block as imported."""
+    token = _importing.set(True)
+    try:
+        yield
+    finally:
+        _importing.reset(token)
 
 
 _LOCK_NAMESPACE = 0x5C1B  # two-key advisory lock: (chain namespace, programme id)

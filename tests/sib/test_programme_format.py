@@ -19,6 +19,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def creator():
+    # The demo's history names the evaluator who submitted its results and the lead who
+    # verified them; they are users of the system before a definition can name them.
+    User.objects.create(username="evaluator")
+    User.objects.create(username="lead")
     return User.objects.create_superuser("root", password="pw-123456789")
 
 
@@ -32,6 +36,9 @@ def test_demo_definition_loads_and_dumps_back_to_itself(creator):
     assert {o["slug"] for o in dumped["organisations"]} == {
         o["slug"] for o in document["organisations"]
     }
+    for section in ("cohorts", "periods", "metrics", "tranches", "waterfall", "payment_terms"):
+        assert dumped[section] == document[section], section
+    assert dumped["history"] == document["history"]
 
 
 def _errors(document, creator):

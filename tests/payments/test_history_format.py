@@ -1,0 +1,117 @@
+"""The "history" section: a running bond brought in with its original dates, marked imported."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from outcomes.models import Result
+from payments.models import Drawdown, LedgerTransaction
+from sib.demo import demo_definition
+from sib.models import ChainEntry, Membership, User
+from sib.programme_format import (
+    DefinitionError,
+    programme_definition_dump,
+    programme_definition_load,
+    sections,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def creator():
+    User.objects.create(username="evaluator")
+    User.objects.create(username="lead")
+    return User.objects.create(username="manager")
+
+
+def _errors(document, creator) -> dict[str, str]:
+    with pytest.raises(DefinitionError) as error:
+        programme_definition_load(document, creator=creator)
+    return dict(error.value.errors)
+
+
+def test_history_loads_after_activation_and_before_the_final_status():
+    order = {section.name: section.order for section in sections()}
+    assert order["_activation"] < order["history"] == 90 < order["_final_status"]
+
+
+def test_history_keeps_its_dates_and_every_chain_entry_says_imported(creator):
+    programme = programme_definition_load(demo_definition(), creator=creator)
+    entries = ChainEntry.objects.filter(programme=programme).order_by("seq")
+    # Six drawdowns, two verified results, one payment received: all imported, in date order.
+    assert [(e.kind, e.imported) for e in entries] == [("ledger_transaction", True)] * 6 + [
+        ("outcomes.decision", True)
+    ] * 2 + [("ledger_transaction", True)]
+    assert sorted({d.called_on for d in Drawdown.objects.filter(programme=programme)}) == [
+        date(2026, 1, 15),
+        date(2026, 7, 1),
+    ]
+    training = Result.objects.get(programme=programme, metric__code="training")
+    assert training.submitted_at == datetime(2026, 9, 30, 9, 0, tzinfo=UTC)
+    assert training.decision.decided_at == datetime(2026, 10, 7, 14, 30, tzinfo=UTC)
+    assert (training.submitted_by.username, training.decision.decided_by.username) == (
+        "evaluator",
+        "lead",
+    )
+    assert Membership.objects.filter(
+        programme=programme, user__username="lead", role="lead_evaluator"
+    ).exists()
+    [payment] = LedgerTransaction.objects.filter(programme=programme, kind="payment_received")
+    assert payment.occurred_on == date(2026, 11, 20)
+
+
+def test_an_entry_recorded_live_is_not_marked_imported(creator):
+    from payments import services
+
+    programme = programme_definition_load(demo_definition(), creator=creator)
+    commitment = Drawdown.objects.filter(programme=programme).first().commitment
+    services.drawdown_record(
+        commitment=commitment, called_on=date(2026, 12, 1), amount=100, actor=creator
+    )
+    last = ChainEntry.objects.filter(programme=programme).order_by("-seq").first()
+    assert last.imported is False
+
+
+def test_history_errors_name_their_json_path_and_nothing_is_written(creator):
+    document = demo_definition()
+    history = document["history"]
+    history["drawdowns"][0]["investor"] = "nobody"
+    history["drawdowns"][1]["amount"] = 30_000_001  # fondation-terre committed 30 000 000
+    history["results"][0]["verified_by"] = "evaluator"
+    history["results"][1]["submitted_at"] = "2026-11-02"
+    history["payments_received"][0]["payer"] = "banque-solidaire"
+    errors = _errors(document, creator)
+    assert set(errors) >= {
+        "history.drawdowns[0].investor",
+        "history.drawdowns[1].amount",
+        "history.results[0].verified_by",
+        "history.results[1].submitted_at",
+        "history.payments_received[0].payer",
+    }
+    assert "four eyes" in errors["history.results[0].verified_by"]
+    assert not ChainEntry.objects.exists()
+
+
+def test_a_rule_only_the_services_keep_is_reported_at_its_entry(creator):
+    # The codes exist, but the metric is not measured for that cohort: validation cannot
+    # see it, the outcomes service refuses it, and the error still names the entry.
+    document = demo_definition()
+    [training] = [m for m in document["metrics"] if m["code"] == "training"]
+    training["cohorts"] = ["2027", "2028"]
+    errors = _errors(document, creator)
+    assert list(errors) == ["history.results[0]"]
+    assert not ChainEntry.objects.exists()
+
+
+def test_a_draft_programme_carries_no_history(creator):
+    document = demo_definition()
+    document["programme"]["status"] = "draft"
+    assert "history" in _errors(document, creator)
+
+
+def test_a_programme_without_history_dumps_no_history_section(creator):
+    document = demo_definition()
+    del document["history"]
+    programme = programme_definition_load(document, creator=creator)
+    assert "history" not in programme_definition_dump(programme)
