@@ -61,9 +61,9 @@ class MoneyField(forms.DecimalField):
         self.currency = currency
         kwargs.setdefault("min_value", None)
         kwargs.setdefault("decimal_places", minor_exponent(currency))
-        super().__init__(**kwargs)
-        self.localize = True
-        self.widget.is_localized = True
+        # Text, not type=number: browsers refuse "1 234,56" in a number input.
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(localize=True, **kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if isinstance(value, str):
