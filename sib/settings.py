@@ -197,6 +197,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipRoleEnum": "sib.models.memberships.Role",
         "PartyRoleEnum": "sib.models.programmes.PartyRole",
         "ProgrammeStatusEnum": "sib.models.programmes.ProgrammeStatus",
+        "TrancheKindEnum": "payments.models.capital.TrancheKind",
     },
 }
 

@@ -130,5 +130,6 @@ def test_a_published_message_lost_with_its_worker_is_published_again(worker):
     wait_for(lambda: WorkerProbe.objects.filter(token=token).exists(), timeout=60)
     message.refresh_from_db()
     assert message.completed_at is not None
-    assert message.publish_attempts == 2
+    # Published again at least once (a busy relay may try more than once); it ran once.
+    assert message.publish_attempts >= 2
     assert WorkerProbe.objects.filter(token=token).count() == 1

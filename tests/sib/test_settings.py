@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Variables a developer's shell or `make` may have set; each case starts without them.
 CLEARED = (
+    # The browser tests set this for their session; a deployment never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "SIB_ENV",
     "SECRET_KEY",
     "PSEUDONYM_KEY",
