@@ -56,7 +56,14 @@ from payments.outcome_payments import (
 )
 from payments.rules import OutcomePaymentPlan
 from payments.waterfall_format import step_to_dict, steps_from_list
-from sib.chain import ChainKind, canonical_json, chain_append, chain_head, chain_kind_register
+from sib.chain import (
+    ChainKind,
+    canonical_json,
+    chain_append,
+    chain_head,
+    chain_kind_register,
+    chain_lock,
+)
 from sib.models import Programme, ProgrammeStatus
 
 CONTRACT_CHAIN_KIND = "payments.contract_version"
@@ -519,9 +526,11 @@ def programme_recompute(
 ) -> list[Any]:
     """Compute and store the actual schedule and the default projections at the chain head."""
     with transaction.atomic():
-        # The row lock serialises recomputes of one programme: two workers would otherwise
-        # both find no version at the head and the second insert would fail.
-        programme = Programme.objects.select_for_update().get(pk=programme_id)
+        # The chain lock serialises recomputes of one programme (two workers would otherwise
+        # both find no version at the head and the second insert would fail), in the same
+        # lock order as verifications and postings (see sib.chain.chain_lock).
+        chain_lock(programme_id=programme_id)
+        programme = Programme.objects.get(pk=programme_id)
         contract = contract_version_ensure(programme=programme)
         head = chain_head(programme_id=programme.pk)
         scenarios = [scenario_for(None), *(scenario_for(p) for p in projections)]
@@ -547,7 +556,8 @@ def _test_pause() -> None:
 def schedule_version_ensure(*, programme: Programme, percent: Decimal | None = None) -> Any:
     """Return the stored version of one scenario at the current head, computing it if needed."""
     with transaction.atomic():
-        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        chain_lock(programme_id=programme.pk)
+        locked = Programme.objects.get(pk=programme.pk)
         contract = contract_version_ensure(programme=locked)
         head = chain_head(programme_id=locked.pk)
         return _store(
@@ -606,7 +616,8 @@ def distribution_record(
     from sib.models import Organisation
 
     with transaction.atomic():
-        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        chain_lock(programme_id=programme.pk)
+        locked = Programme.objects.get(pk=programme.pk)
         contract = contract_version_ensure(programme=locked)
         document, _ = actual_document(
             programme=locked,

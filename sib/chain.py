@@ -74,11 +74,10 @@ def chain_append(
         raise ValueError(f"Unknown chain kind {kind!r}.")
     if not connection.in_atomic_block:
         raise RuntimeError("chain_append must run in the transaction that writes the record.")
-    with connection.cursor() as cursor:
-        # Appends to one programme's chain are serialised: two concurrent appends would
-        # otherwise both read the same head and fork the chain. The lock is released at
-        # commit, so the next appender reads the committed head.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme.pk])
+    # Appends to one programme's chain are serialised: two concurrent appends would
+    # otherwise both read the same head and fork the chain. The lock is released at
+    # commit, so the next appender reads the committed head.
+    chain_lock(programme_id=programme.pk)
     head = (
         ChainEntry.objects.filter(programme=programme)
         .order_by("-seq")
@@ -114,6 +113,21 @@ def chain_importing() -> Iterator[None]:
 
 
 _LOCK_NAMESPACE = 0x5C1B  # two-key advisory lock: (chain namespace, programme id)
+
+
+def chain_lock(*, programme_id: int) -> None:
+    """Hold the programme's chain lock until the current transaction ends.
+
+    It is THE programme-level lock for work that appends to the chain or depends on its
+    head (verification, posting, recomputing a schedule). Taking it instead of a row lock
+    on the programme keeps one lock order everywhere: a verification holds a key-share
+    lock on the programme row (its foreign key) when it reaches the chain, so a recompute
+    that locked the row FOR UPDATE first and then the chain would deadlock with it.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("chain_lock only makes sense inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme_id])
 
 
 def chain_head(*, programme_id: int) -> str:
