@@ -6,6 +6,7 @@ comes from the service or the database, never from a hidden button alone.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -241,6 +242,13 @@ def _result(access: ProgrammeAccess, result_id: int) -> Result:
     return result
 
 
+def _plain(value: Decimal | None) -> Decimal | None:
+    """Return 42 for 42.000000 (the column's scale), keeping 0.45 as it is."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 _ACTIONS = {
     "verify": (Action.RESULT_VERIFY, forms.VerifyForm),
     "reject": (Action.RESULT_VERIFY, forms.RejectForm),
@@ -325,8 +333,8 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
     }
     initial_amend = {
         "stage": result.stage,
-        "value": result.value,
-        "comparison_value": result.comparison_value,
+        "value": _plain(result.value),
+        "comparison_value": _plain(result.comparison_value),
         "sample_size": result.sample_size,
         "comparison_sample_size": result.comparison_sample_size,
     }
