@@ -54,8 +54,14 @@ def creator():
     return User.objects.create_superuser("root", password="pw-123456789")
 
 
+def _demo_envelope() -> dict:
+    # The demo's parties alone: its own tranches, waterfall and history refer to each other.
+    keep = ("format", "version", "organisations", "programme", "parties")
+    return {key: value for key, value in demo_definition().items() if key in keep}
+
+
 def test_tranches_load_and_dump_back_to_themselves(creator):
-    document = {**demo_definition(), "tranches": DEMO_TRANCHES}
+    document = {**_demo_envelope(), "tranches": DEMO_TRANCHES}
     programme = programme_definition_load(document, creator=creator)
     assert Tranche.objects.get(programme=programme, key="first-loss").protects.key == "senior"
     assert Commitment.objects.filter(programme=programme).count() == 4
@@ -70,7 +76,7 @@ def test_tranche_errors_name_their_json_path_and_nothing_is_written(creator):
     tranches[2]["guarantee"] = {"protects": "nowhere", "cover_limit": 0}
     tranches[2]["commitments"][0]["investor"] = "etat"
     with pytest.raises(DefinitionError) as error:
-        programme_definition_load({**demo_definition(), "tranches": tranches}, creator=creator)
+        programme_definition_load({**_demo_envelope(), "tranches": tranches}, creator=creator)
     errors = dict(error.value.errors)
     assert set(errors) >= {
         "tranches[0].cap.value",
