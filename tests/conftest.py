@@ -45,6 +45,10 @@ class WorkerProcess:
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
             "OUTBOX_RELAY_INTERVAL": str(settings.OUTBOX_RELAY_INTERVAL),
             "SIB_VAR_DIR": str(settings.VAR_DIR),
+            # The database broker hands a worker one message per poll; at the default 1 s the
+            # relay, beating every second in tests, takes every turn and a re-published
+            # message waits behind it (published twice before it runs).
+            "SIB_BROKER_POLL_MS": "100",
             **self.extra_env,
         }
         log = self.log_path.open("ab")
@@ -117,11 +121,19 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[Worker
 
 
 @pytest.fixture
-def worker(celery_worker_process, transactional_db) -> WorkerProcess:
+def worker(celery_worker_process, transactional_db) -> Iterator[WorkerProcess]:
     """A real worker; the test's data is committed so the worker can see it."""
     if not celery_worker_process.running():
         celery_worker_process.start()
-    return celery_worker_process
+    yield celery_worker_process
+    # Let the worker finish what the test queued before the database is flushed: a flush
+    # truncating tables under a running task can deadlock with it.
+    from sib.models import OutboxMessage
+
+    deadline = time.monotonic() + 60
+    pending = OutboxMessage.objects.filter(completed_at__isnull=True, failed_at__isnull=True)
+    while pending.exists() and time.monotonic() < deadline and celery_worker_process.running():
+        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)
