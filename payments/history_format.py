@@ -229,7 +229,9 @@ def validate_history(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"{SECTION}.{name}", "must be a list"))
         else:
             check(items, document, errors)
-    if document.get("programme", {}).get("status") == "draft" and any(data.get(n) for n in LISTS):
+    programme = document.get("programme")
+    status = programme.get("status") if isinstance(programme, dict) else None
+    if status == "draft" and any(data.get(n) for n in LISTS):
         errors.append((SECTION, "a draft programme has no history: give an active status"))
     return errors
 

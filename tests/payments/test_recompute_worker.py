@@ -116,9 +116,7 @@ def killable_worker(celery_worker_process, transactional_db, tmp_path) -> Iterat
     log.write_bytes(b"")
     env = {
         "SIB_TEST_RECOMPUTE_PAUSE_MS": str(PAUSE_MS),
-        # The same paths, taken faster: poll the database broker every 0.1 s rather than
-        # 1 s, put a killed child's message back after 1 s rather than 10.
-        "SIB_BROKER_POLL_MS": "100",
+        # The same path, taken faster: a killed child's message goes back after 1 s, not 10.
         "CELERY_WORKER_LOST_WAIT": "1",
     }
     worker = KillableWorker(WorkerProcess(log, tmp_path, env=env))
