@@ -266,8 +266,14 @@ def _hash_check_sql(
     with ClientCursor(connection.connection) as cursor:
         # Hash joins in memory; and never a nested loop: with statistics not yet gathered
         # after a bulk load, the planner guesses one row and loops a million times.
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL enable_nestloop = off")
+        # set_config(..., true) is SET LOCAL; the old values are put back after the COPY,
+        # because SET LOCAL outlives our savepoint and would slow every later query of a
+        # caller's transaction (the deferred balance trigger became 50x slower).
+        cursor.execute(
+            "SELECT current_setting('work_mem'), current_setting('enable_nestloop'), "
+            "set_config('work_mem', '256MB', true), set_config('enable_nestloop', 'off', true)"
+        )
+        work_mem, enable_nestloop, _, _ = cursor.fetchone()
         copy_sql = cursor.mogrify(query, params)  # COPY takes no bind parameters
         sha256 = hashlib.sha256
         bad: int | None = below
@@ -280,6 +286,10 @@ def _hash_check_sql(
                         bad, missing = seq, True
                 elif hexlify(sha256(data).digest()) != stored and (bad is None or seq < bad):
                     bad, missing = seq, False
+        cursor.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('enable_nestloop', %s, true)",
+            [work_mem, enable_nestloop],
+        )
     if bad == below:
         return None, False
     return bad, missing

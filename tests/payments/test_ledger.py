@@ -210,3 +210,15 @@ def test_sql_canonical_text_equals_python_canonical_text(deal, text):
     for row in (tx, reversal):
         assert from_sql[str(row.pk)] == transaction_canonical(row, row.legs.all())
     assert chain_verify(programme_id=deal.programme.pk).ok
+
+
+def test_verifying_leaves_the_callers_planner_settings_alone(deal):
+    def settings_now() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('work_mem'), current_setting('enable_nestloop')")
+            return cursor.fetchone()
+
+    before = settings_now()
+    with transaction.atomic():
+        assert chain_verify(programme_id=deal.programme.pk).ok
+        assert settings_now() == before
