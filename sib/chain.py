@@ -273,7 +273,9 @@ def _hash_check_sql(
             "SELECT current_setting('work_mem'), current_setting('enable_nestloop'), "
             "set_config('work_mem', '256MB', true), set_config('enable_nestloop', 'off', true)"
         )
-        work_mem, enable_nestloop, _, _ = cursor.fetchone()
+        settings_row = cursor.fetchone()
+        assert settings_row is not None  # a SELECT without FROM returns one row
+        work_mem, enable_nestloop, _, _ = settings_row
         copy_sql = cursor.mogrify(query, params)  # COPY takes no bind parameters
         sha256 = hashlib.sha256
         bad: int | None = below
