@@ -49,6 +49,7 @@ from outcomes.mechanisms import (
 )
 from outcomes.models import Metric, ParticipantRecord, Result, ResultState, Stage
 from outcomes.selectors import results_with_state
+from outcomes.services import RECOMPUTE_TASK as RECOMPUTE_TASK  # one name for the task
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -60,8 +61,6 @@ from payments.rules import (
 )
 from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.outbox import outbox_enqueue
-
-RECOMPUTE_TASK = "payments.programme_recompute"
 
 
 @dataclass(frozen=True)

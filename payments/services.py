@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from outcomes.services import RECOMPUTE_TASK
 from payments import ledger
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
@@ -28,10 +29,18 @@ from sib.models import (
     ProgrammeStatus,
     User,
 )
+from sib.outbox import outbox_enqueue
 
 __all__ = ["AlreadyReversed", "LedgerError"]
 
 SETUP_STATUSES = frozenset({ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE})
+
+
+def _schedule_moved(programme: Programme) -> None:
+    # The repayment schedule depends on every drawdown and reversal (interest runs from the
+    # day capital is called): the worker recomputes it once this posting commits. A
+    # duplicate message costs one "already stored at this chain head" check.
+    outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
 
 
 def _require_setup_open(programme: Programme) -> None:
@@ -174,7 +183,7 @@ def drawdown_record(
             idempotency_key=idempotency_key,
             description=f"Drawdown: {locked.investor.name}, {locked.tranche.name}",
         )
-        return Drawdown.objects.create(
+        drawdown = Drawdown.objects.create(
             programme=programme,
             commitment=locked,
             called_on=called_on,
@@ -182,6 +191,8 @@ def drawdown_record(
             transaction=tx,
             created_by=actor,
         )
+        _schedule_moved(programme)
+        return drawdown
 
 
 def payment_received_record(
@@ -233,14 +244,17 @@ def ledger_transaction_reverse(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the transaction is reversed."})
     try:
-        return ledger.transaction_reverse(
-            original=original,
-            reason=reason,
-            actor=actor,
-            occurred_on=occurred_on,
-            idempotency_key=idempotency_key,
-        )
+        with transaction.atomic():
+            reversal = ledger.transaction_reverse(
+                original=original,
+                reason=reason,
+                actor=actor,
+                occurred_on=occurred_on,
+                idempotency_key=idempotency_key,
+            )
+            _schedule_moved(original.programme)
     except AlreadyReversed:
         raise
     except LedgerError as exc:
         raise ValidationError({"transaction": str(exc)}) from exc
+    return reversal
