@@ -1,6 +1,7 @@
 """Append N ledger transactions (2 legs each) to one programme's chain, then verify the chain.
 
     DATABASE_URL=... python bench/ledger_bench.py [--transactions 1000000] [--batch 50000]
+    DATABASE_URL=... python bench/ledger_bench.py --verify-only SLUG   # an earlier run's
 
 Rows go in through COPY as the application role, in batches of one database transaction
 each, so the deferred balance trigger checks every transaction at each commit, exactly as
@@ -144,19 +145,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
+    parser.add_argument(
+        "--verify-only",
+        metavar="SLUG",
+        help="only verify the chain of a programme an earlier run appended (ledger-bench-...)",
+    )
     args = parser.parse_args()
 
-    programme, cash_id, principal_id = _setup(args.transactions)
-    started = time.perf_counter()
-    append(programme, cash_id, principal_id, args.transactions, args.batch)
-    elapsed = time.perf_counter() - started
-    print(
-        f"appended {args.transactions} transactions ({2 * args.transactions} legs) "
-        f"in {elapsed:.1f} s: {args.transactions / elapsed:,.0f} transactions/s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE payments_ledger_transaction, payments_leg, sib_chain_entry")
-    for attempt in (1, 2):
+    if args.verify_only:
+        programme = Programme.objects.get(slug=args.verify_only)
+    else:
+        programme, cash_id, principal_id = _setup(args.transactions)
+        print(f"programme {programme.slug}")
+        started = time.perf_counter()
+        append(programme, cash_id, principal_id, args.transactions, args.batch)
+        elapsed = time.perf_counter() - started
+        print(
+            f"appended {args.transactions} transactions ({2 * args.transactions} legs) "
+            f"in {elapsed:.1f} s: {args.transactions / elapsed:,.0f} transactions/s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE payments_ledger_transaction, payments_leg, sib_chain_entry")
+    for attempt in (1, 2, 3):
         started = time.perf_counter()
         result = chain_verify(programme_id=programme.pk)
         elapsed = time.perf_counter() - started
