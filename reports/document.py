@@ -169,12 +169,32 @@ class ChainHead:
 
 @dataclass(frozen=True, slots=True)
 class WaterfallStep:
-    """One step of the distribution order and what it received to date."""
+    """One step of the distribution order and what it received to date.
+
+    ``cap`` is the step's own limit in money (a fee cap, a recycling limit); a
+    tranche's return cap is part of the label.
+    """
 
     order: int
     label: str
     allocated: int
     cap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallTotals:
+    """How the outcome payments received were shared out, and what the ledger records.
+
+    ``received`` = ``distributed`` + ``residual`` (left with, or not claimed from,
+    the payers). ``recorded`` is what distribution transactions posted to the
+    ledger; recycled money stays in the programme and is never posted.
+    """
+
+    received: int
+    distributed: int
+    residual: int
+    recorded: int
+    guarantee_called: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +226,11 @@ class InvestorMetrics:
 
 @dataclass(frozen=True, slots=True)
 class ScenarioProjection:
-    """Projected totals under one set of assumptions."""
+    """Projected totals under one set of assumptions, lenders together.
+
+    ``guarantee_paid`` is principal made good by guarantors; MOIC counts it as
+    returned, as the category does.
+    """
 
     name: str
     assumptions: str
@@ -216,6 +240,8 @@ class ScenarioProjection:
     category: RepaymentCategory
     moic: Decimal | None
     xirr: Decimal | None
+    drawn: int = 0
+    guarantee_paid: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +252,8 @@ class ManagerData:
     schedule: tuple[ScheduleRow, ...]
     investor_metrics: tuple[InvestorMetrics, ...]
     scenarios: tuple[ScenarioProjection, ...]
+    # None when the ledger state has no schedule (no contract terms chained yet).
+    waterfall_totals: WaterfallTotals | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,15 @@ from django.utils import timezone
 
 from reports import document as doc
 from reports.models import Edition, Report, ReportStatus
-from reports.rendering.formatting import format_money, format_month, format_percent
+from reports.rendering.formatting import (
+    format_money,
+    format_month,
+    format_multiple,
+    format_percent,
+)
+from reports.rendering.labels import label
 from reports.rendering.masking import DEFAULT_MASK_THRESHOLD
+from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
 from sib.chain import GENESIS
 from sib.models import ChainEntry, Programme, User
 
@@ -126,7 +133,7 @@ def report_data(
     )
     manager = None
     if edition == Edition.MANAGER:
-        manager = _manager_data(programme, state.seq, guarantor_ids)
+        manager = _manager_data(programme, state, guarantor_ids, money, language)
     return doc.ReportData(
         programme=doc.Programme(
             name=programme.name,
@@ -400,6 +407,8 @@ class _Money:
     drawn: int
     principal_outstanding: int
     return_paid: int
+    # Paid out by distribution transactions (credits to programme cash, net of reversals).
+    distributed: int = 0
 
 
 # Legs of the programme's ledger transactions chained at or before %(seq)s, each with the
@@ -436,7 +445,7 @@ def _ledger_as_of(programme: Programme, seq: int, lang: str) -> _Money:
         rows = cursor.fetchall()
     paid: dict[tuple[date, int], int] = defaultdict(int)
     receivable: dict[int, int] = defaultdict(int)
-    drawn = outstanding = return_paid = 0
+    drawn = outstanding = return_paid = distributed = 0
     for kind, org_id, base_kind, is_reversal, month, debit, credit in rows:
         debit, credit = int(debit), int(credit)
         if kind == "payer_receivable":
@@ -449,6 +458,8 @@ def _ledger_as_of(programme: Programme, seq: int, lang: str) -> _Money:
                 drawn += credit - debit
         elif kind == "investor_return":
             return_paid += (credit - debit) if is_reversal else debit
+        elif kind == "programme_cash" and base_kind == "distribution":
+            distributed += credit - debit
     names = _organisation_names({org for _, org in paid})
     payment_rows = tuple(
         doc.PaymentRow(period=format_month(month, lang), payer=names[org], amount=amount)
@@ -462,6 +473,7 @@ def _ledger_as_of(programme: Programme, seq: int, lang: str) -> _Money:
         drawn=drawn,
         principal_outstanding=outstanding,
         return_paid=return_paid,
+        distributed=distributed,
     )
 
 
@@ -514,14 +526,19 @@ def repayment_category(*, drawn: int, principal_repaid: int, return_paid: int) -
 # --- manager edition -------------------------------------------------------------------
 
 
-def _manager_data(programme: Programme, seq: int, guarantors: frozenset[int]) -> doc.ManagerData:
-    """Return each investor's position and dated movements, as of chain entry `seq`.
+def _manager_data(
+    programme: Programme, state: ChainState, guarantors: frozenset[int], money: _Money, lang: str
+) -> doc.ManagerData:
+    """Return each investor's position and dated movements, the waterfall and the scenarios.
 
-    Built from the ledger alone: the waterfall and the scenarios come from the stored
-    schedules (payments) once they exist for this chain head.
+    Positions, metrics and the dated schedule come from the ledger's postings as of the
+    state; the waterfall and the projections from the schedule documents of that state
+    (reports.selectors_schedules: stored at its chain head, else computed from it).
     """
     from payments.engine.metrics import dpi, moic, xirr
     from payments.models import Commitment
+
+    seq = state.seq
 
     commitments = list(
         Commitment.objects.filter(programme=programme)
@@ -588,8 +605,113 @@ def _manager_data(programme: Programme, seq: int, guarantors: frozenset[int]) ->
             )
         )
     schedule.sort(key=lambda row: (row.investor, row.on))
+    waterfall: tuple[doc.WaterfallStep, ...] = ()
+    totals = None
+    scenarios: tuple[doc.ScenarioProjection, ...] = ()
+    schedules = schedules_as_of(programme=programme, seq=seq, head=state.head)
+    if schedules is not None:
+        waterfall, totals = _waterfall(programme, schedules, money, lang)
+        scenarios = tuple(_scenario(s, lang) for s in schedules.projections)
     return doc.ManagerData(
-        waterfall=(), schedule=tuple(schedule), investor_metrics=tuple(metrics), scenarios=()
+        waterfall=waterfall,
+        schedule=tuple(schedule),
+        investor_metrics=tuple(metrics),
+        scenarios=scenarios,
+        waterfall_totals=totals,
+    )
+
+
+def _waterfall(
+    programme: Programme, schedules: StateSchedules, money: _Money, lang: str
+) -> tuple[tuple[doc.WaterfallStep, ...], doc.WaterfallTotals]:
+    """Return each step with what it was allocated, and how the payments were shared out."""
+    from payments.models import Tranche
+    from sib.models import Organisation
+
+    actual = schedules.actual
+    tranche_names = dict(Tranche.objects.filter(programme=programme).values_list("key", "name"))
+    recipients = {
+        str(step["recipient"]) for step in actual.steps if step.get("recipient") is not None
+    }
+    org_names = dict(
+        Organisation.objects.filter(slug__in=sorted(recipients)).values_list("slug", "name")
+    )
+    steps = []
+    for index, (step, allocated) in enumerate(zip(actual.steps, actual.by_step, strict=True)):
+        if step["kind"] == "residual_to_payer":
+            continue  # what is left is the residual row below the steps
+        text = _step_text(step, schedules.tranches, tranche_names, org_names, programme, lang)
+        cap = step.get("limit") if step["kind"] == "recycle" else step.get("cap")
+        steps.append(doc.WaterfallStep(order=index + 1, label=text, allocated=allocated, cap=cap))
+    distributed = sum(actual.by_step)
+    totals = doc.WaterfallTotals(
+        received=actual.received,
+        distributed=distributed,
+        residual=actual.residual,
+        recorded=money.distributed,
+        guarantee_called=actual.guarantee_called,
+    )
+    return tuple(steps), totals
+
+
+def _step_text(
+    step: dict[str, Any],
+    tranches: dict[str, tuple[str, str | None, Decimal | None]],
+    tranche_names: dict[str, str],
+    org_names: dict[str, str],
+    programme: Programme,
+    lang: str,
+) -> str:
+    """Return a waterfall step as printed, e.g. "Return — Senior (capped at 5% a year)"."""
+    kind = step["kind"]
+    tranche = str(step.get("tranche", ""))
+    recipient = str(step.get("recipient", ""))
+    values = {
+        "tranche": tranche_names.get(tranche, tranche),
+        "recipient": org_names.get(recipient, recipient),
+    }
+    if "share" in step:
+        values["share"] = format_percent(Decimal(step["share"]), lang)
+    if kind == "fees":
+        key = "step_fees_share" if "share" in step else "step_fees_amount"
+        if "amount" in step:
+            values["amount"] = format_money(int(step["amount"]), programme.currency, lang)
+        return label(lang, key).format(**values)
+    if kind == "return":
+        _, cap_kind, cap_value = tranches.get(tranche, ("", None, None))
+        values["cap"] = _cap_text(cap_kind, cap_value, lang)
+    return label(lang, f"step_{kind}").format(**values)
+
+
+def _cap_text(kind: str | None, value: Decimal | None, lang: str) -> str:
+    if kind is None or value is None:
+        return label(lang, "cap_none")
+    if kind == "multiple":
+        return label(lang, "cap_multiple").format(multiple=format_multiple(value, lang))
+    return label(lang, f"cap_{kind}").format(rate=format_percent(value, lang))
+
+
+def _scenario(figures: ScheduleFigures, lang: str) -> doc.ScenarioProjection:
+    """Return one projection's totals for all lenders together."""
+    from payments.engine.metrics import moic, xirr
+
+    assert figures.percent is not None
+    percent = format_percent(figures.percent / 100, lang, places=0)
+    returned = figures.principal_repaid + figures.guarantee_received
+    rate = xirr(list(figures.flows)) if figures.flows else None
+    return doc.ScenarioProjection(
+        name=percent,
+        assumptions=label(lang, "scenario_assumption").format(percent=percent),
+        outcome_payments=figures.outcome_payments or 0,
+        principal_repaid=figures.principal_repaid,
+        return_paid=figures.return_paid,
+        category=repayment_category(
+            drawn=figures.drawn, principal_repaid=returned, return_paid=figures.return_paid
+        ),
+        moic=moic(drawn=figures.drawn, returned=returned + figures.return_paid).value,
+        xirr=rate.value if rate is not None else None,
+        drawn=figures.drawn,
+        guarantee_paid=figures.guarantee_received,
     )
 
 

@@ -144,7 +144,10 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "entry_count": "Nombre d’écritures",
         "verify_command": "Commande de vérification",
         "verify_file_command": "Vérifier ce fichier contre le registre",
-        "no_waterfall": "Aucune distribution enregistrée à ce jour.",
+        "no_waterfall": (
+            "Aucun échéancier pour cet état du registre : les conditions du contrat "
+            "n’y étaient pas encore enregistrées."
+        ),
         "no_scenarios": "Aucune projection calculée pour cet état du registre.",
         "waterfall": "Cascade de distribution",
         "step": "Étape",
@@ -175,6 +178,38 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "scenario": "Scénario",
         "assumptions": "Hypothèses",
         "outcome_payments": "Paiements aux résultats",
+        "step_fees_share": "Frais — {recipient} ({share} du montant restant)",
+        "step_fees_amount": "Frais — {recipient} ({amount} par paiement)",
+        "step_principal": "Principal — {tranche}",
+        "step_return": "Rendement — {tranche} ({cap})",
+        "step_guarantee_reimbursement": "Remboursement des garants — {tranche}",
+        "step_provider_success_fee": "Prime de succès — {recipient} ({share})",
+        "step_recycle": "Réinvesti dans le programme",
+        "cap_annual_rate": "plafonné à {rate} par an",
+        "cap_irr": "TRI plafonné à {rate}",
+        "cap_multiple": "total rendu plafonné à {multiple} l’appelé",
+        "cap_none": "sans plafond",
+        "waterfall_distributed": "Distribué par la cascade",
+        "waterfall_residual": "Laissé au payeur (non réclamé)",
+        "waterfall_received": "Paiements aux résultats reçus",
+        "distributions_recorded": "Distributions enregistrées au registre",
+        "guarantee_called": "Appels de garantie",
+        "waterfall_note": (
+            "Montants que la cascade alloue sur les paiements reçus à cet état du registre, "
+            "dans l’ordre des étapes. Une distribution est enregistrée au registre quand elle "
+            "est versée ; l’argent réinvesti reste dans le programme et n’y est pas passé."
+        ),
+        "scenario_assumption": "{percent} des objectifs",
+        "projection_note": (
+            "Chaque projection applique les mêmes règles et la même cascade à des résultats "
+            "prévus : l’objectif de chaque indicateur multiplié par le pourcentage, réparti "
+            "sur ses périodes et payé à la fin de chacune. Les engagements non encore appelés "
+            "sont supposés appelés en totalité à leur date d’engagement ; le rendement "
+            "s’arrête et les garanties sont appelées à la fin du programme. Totaux de tous les "
+            "prêteurs ensemble."
+        ),
+        "capital_drawn_assumed": "Capital appelé (hypothèse)",
+        "guarantee_paid": "Payé par les garants",
         "page_of": "Page {page} / {total}",
         "ledger_footer": "Registre {hash}",
         "chart_count_axis": "Participants",
@@ -310,7 +345,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "entry_count": "Ledger entries",
         "verify_command": "Verification command",
         "verify_file_command": "Check this file against the ledger",
-        "no_waterfall": "No distribution recorded yet.",
+        "no_waterfall": (
+            "No schedule at this ledger state: the contract terms were not yet recorded in it."
+        ),
         "no_scenarios": "No projection computed for this ledger state.",
         "waterfall": "Distribution waterfall",
         "step": "Step",
@@ -341,6 +378,37 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "scenario": "Scenario",
         "assumptions": "Assumptions",
         "outcome_payments": "Outcome payments",
+        "step_fees_share": "Fees — {recipient} ({share} of what is left)",
+        "step_fees_amount": "Fees — {recipient} ({amount} per payment)",
+        "step_principal": "Principal — {tranche}",
+        "step_return": "Return — {tranche} ({cap})",
+        "step_guarantee_reimbursement": "Guarantors reimbursed — {tranche}",
+        "step_provider_success_fee": "Provider success fee — {recipient} ({share})",
+        "step_recycle": "Recycled into the programme",
+        "cap_annual_rate": "capped at {rate} a year",
+        "cap_irr": "IRR capped at {rate}",
+        "cap_multiple": "total returned capped at {multiple} drawn",
+        "cap_none": "uncapped",
+        "waterfall_distributed": "Distributed by the waterfall",
+        "waterfall_residual": "Left with the payer (not claimed)",
+        "waterfall_received": "Outcome payments received",
+        "distributions_recorded": "Distributions recorded in the ledger",
+        "guarantee_called": "Guarantee calls",
+        "waterfall_note": (
+            "What the waterfall allocates from the payments received at this ledger state, "
+            "step by step. A distribution is recorded in the ledger when it is paid out; "
+            "recycled money stays in the programme and is not posted."
+        ),
+        "scenario_assumption": "{percent} of targets",
+        "projection_note": (
+            "Each projection runs the same rules and waterfall on forecast results: every "
+            "metric's target times the percentage, spread over its periods and paid at the "
+            "end of each. Commitments not yet drawn are taken as drawn in full on their "
+            "commitment date; return stops and guarantees are called at the programme's end. "
+            "Totals of all lenders together."
+        ),
+        "capital_drawn_assumed": "Capital drawn (assumed)",
+        "guarantee_paid": "Paid by guarantors",
         "page_of": "Page {page} / {total}",
         "ledger_footer": "Ledger {hash}",
         "chart_count_axis": "Participants",

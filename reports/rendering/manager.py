@@ -66,8 +66,9 @@ class ManagerRenderer(PublicRenderer):
         return self.para(self.t("manager_masking_text"))
 
     def waterfall_story(self) -> list[Flowable]:
-        """Return the distribution order and what each step received."""
-        if not self.manager.waterfall:
+        """Return the distribution order, what each step was allocated, and the ledger's total."""
+        totals = self.manager.waterfall_totals
+        if totals is None and not self.manager.waterfall:
             return [self.para(self.t("no_waterfall"))]
         rows: list[list[str | Flowable]] = [
             [
@@ -78,9 +79,16 @@ class ManagerRenderer(PublicRenderer):
             ]
             for step in sorted(self.manager.waterfall, key=lambda s: s.order)
         ]
-        total = sum(step.allocated for step in self.manager.waterfall)
-        rows.append(["", self.t("total"), self.money(total), ""])
-        return [
+        if totals is None:
+            total = sum(step.allocated for step in self.manager.waterfall)
+            rows.append(["", self.t("total"), self.money(total), ""])
+        else:
+            rows += [
+                ["", self.t("waterfall_distributed"), self.money(totals.distributed), ""],
+                ["", self.t("waterfall_residual"), self.money(totals.residual), ""],
+                ["", self.t("waterfall_received"), self.money(totals.received), ""],
+            ]
+        story: list[Flowable] = [
             self.table(
                 [self.t("order"), self.t("step"), self.t("allocated"), self.t("cap")],
                 rows,
@@ -89,6 +97,13 @@ class ManagerRenderer(PublicRenderer):
                 bold_last=True,
             )
         ]
+        if totals is not None:
+            ledger = [(self.t("distributions_recorded"), self.money(totals.recorded))]
+            if totals.guarantee_called:
+                ledger.append((self.t("guarantee_called"), self.money(totals.guarantee_called)))
+            story += [Spacer(1, 6), self.key_values(ledger)]
+        story += [Spacer(1, 4), self.para(self.t("waterfall_note"), "small")]
+        return story
 
     def investor_metrics_story(self) -> list[Flowable]:
         """Return each investor's position, XIRR, MOIC and DPI."""
@@ -161,13 +176,24 @@ class ManagerRenderer(PublicRenderer):
         scenarios = self.manager.scenarios
         if not scenarios:
             return [self.para(self.t("no_scenarios"))]
-        story: list[Flowable] = []
-        for start in range(0, len(scenarios), _SCENARIOS_PER_TABLE):
-            chunk = scenarios[start : start + _SCENARIOS_PER_TABLE]
+        story: list[Flowable] = [self.para(self.t("projection_note"), "small")]
+        with_guarantee = any(s.guarantee_paid for s in scenarios)
+        # As few tables as the limit allows, as even as can be: 5 scenarios give 3 + 2.
+        tables = -(-len(scenarios) // _SCENARIOS_PER_TABLE)
+        size = -(-len(scenarios) // tables)
+        for start in range(0, len(scenarios), size):
+            chunk = scenarios[start : start + size]
             measures: list[tuple[str, list[str | Flowable]]] = [
                 (self.t("assumptions"), [s.assumptions for s in chunk]),
                 (self.t("outcome_payments"), [self.money(s.outcome_payments) for s in chunk]),
+                (self.t("capital_drawn_assumed"), [self.money(s.drawn) for s in chunk]),
                 (self.t("principal_repaid"), [self.money(s.principal_repaid) for s in chunk]),
+            ]
+            if with_guarantee:
+                measures.append(
+                    (self.t("guarantee_paid"), [self.money(s.guarantee_paid) for s in chunk])
+                )
+            measures += [
                 (self.t("return_paid"), [self.money(s.return_paid) for s in chunk]),
                 (
                     self.t("repayment_category"),
@@ -186,4 +212,5 @@ class ManagerRenderer(PublicRenderer):
                     numeric=list(range(1, len(chunk) + 1)),
                 )
             )
+            story.append(Spacer(1, 8))
         return story

@@ -1,0 +1,166 @@
+"""The manager edition's waterfall and scenarios: from the schedules of the report's state.
+
+The bond of conftest gets a waterfall; the worker's recompute is called in the test (no
+worker runs here), then the distributions of every payment date are recorded in the
+ledger, as a fund manager would after paying them out.
+"""
+
+import dataclasses
+import datetime
+
+import pytest
+from django.db.models import Sum
+
+from payments.models import Leg, PaymentTerms
+from payments.schedules import DEFAULT_PROJECTIONS, PaidOut, distribution_record
+from payments.schedules import programme_recompute as recompute
+from payments.selectors_schedules import schedule_get
+from reports.selectors import chain_state
+from reports.selectors_schedules import schedules_as_of
+from reports.services import report_render
+from tests.reports.conftest import GUARANTOR_NAME, INVESTOR_NAMES, Bond, make_bond
+from tests.reports.support import money, pdf_lines, pdf_text, value_after
+
+WATERFALL = [
+    {"kind": "principal", "tranche": "senior"},
+    {"kind": "return", "tranche": "senior"},
+    {"kind": "principal", "tranche": "junior"},
+    {"kind": "return", "tranche": "junior"},
+    {"kind": "guarantee_reimbursement", "tranche": "guarantee"},
+    {"kind": "residual_to_payer"},
+]
+
+
+def record_distributions(bond: Bond) -> int:
+    """Post what the schedule distributes on every payment date; return the total posted."""
+    document = schedule_get(programme=bond.programme)
+    by_date: dict[str, list[PaidOut]] = {}
+    for row in document["schedule"]["distributions"]:
+        by_date.setdefault(row["on"], []).append(
+            PaidOut(row["step_kind"], row["recipient"], row["amount"], row["tranche"])
+        )
+    for on, lines in sorted(by_date.items()):
+        distribution_record(
+            programme=bond.programme,
+            paid_on=datetime.date.fromisoformat(on),
+            lines=lines,
+            actor=bond.manager,
+        )
+    return sum(row["amount"] for row in document["schedule"]["distributions"])
+
+
+def ledger_distributions(bond: Bond) -> int:
+    """Return what distribution transactions paid out of programme cash, from the legs."""
+    legs = Leg.objects.filter(
+        transaction__programme=bond.programme,
+        transaction__kind="distribution",
+        transaction__reversal__isnull=True,
+        account__kind="programme_cash",
+    )
+    return int(legs.aggregate(total=Sum("credit"))["total"] or 0)
+
+
+@pytest.fixture
+def paid_bond(db) -> Bond:
+    bond = make_bond()
+    PaymentTerms.objects.create(programme=bond.programme, waterfall=WATERFALL)
+    recompute(programme_id=bond.programme.pk)
+    record_distributions(bond)
+    return bond
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_waterfall_totals_equal_the_ledgers_distributions(paid_bond: Bond, lang: str):
+    labels = {
+        "en": ("Distributed by the waterfall", "Distributions recorded in the ledger",
+               "Outcome payments received", "Left with the payer (not claimed)",
+               "Principal — Senior"),
+        "fr": ("Distribué par la cascade", "Distributions enregistrées au registre",
+               "Paiements aux résultats reçus", "Laissé au payeur (non réclamé)",
+               "Principal — Senior"),
+    }[lang]  # fmt: skip
+    distributed, recorded, received, residual, senior = labels
+    ledger = ledger_distributions(paid_bond)
+    assert ledger > 0
+    lines = pdf_lines(
+        report_render(programme=paid_bond.programme, edition="manager", language=lang)
+    )
+    assert value_after(lines, distributed) == money(ledger, lang)
+    assert value_after(lines, recorded) == money(ledger, lang)
+    # Everything received went to senior principal (45 M drawn, 14.07 M received).
+    assert value_after(lines, senior) == money(ledger, lang)
+    assert value_after(lines, received) == money(14_070_000, lang)
+    assert value_after(lines, residual) == money(14_070_000 - ledger, lang)
+
+
+def test_scenarios_appear_side_by_side(paid_bond: Bond):
+    text = pdf_text(report_render(programme=paid_bond.programme, edition="manager", language="en"))
+    lines = [line.strip() for line in text.splitlines()]
+    section = lines.index("Scenario projections", lines.index("Contents") + 20)
+    body = lines[section:]
+    assert "No projection computed for this ledger state." not in text
+    for percent in DEFAULT_PROJECTIONS:
+        assert f"{percent}% of targets" in body
+    assert "Capital drawn (assumed)" in body
+    # Every lender has drawn already, so a projection takes what was drawn.
+    drawn = 30_000_000 + 15_000_000 + 10_000_000 + 1_234_567
+    assert value_after(body, "Capital drawn (assumed)") == money(drawn, "en")
+
+
+def test_public_edition_never_names_an_investor_with_a_waterfall(paid_bond: Bond):
+    for lang in ("fr", "en"):
+        pdf = report_render(programme=paid_bond.programme, edition="public", language=lang)
+        text = pdf_text(pdf)
+        for name in (*INVESTOR_NAMES, GUARANTOR_NAME):
+            assert name not in text
+            assert name.encode() not in pdf
+        assert "waterfall" not in text.lower() and "cascade" not in text.lower()
+
+
+def test_stored_and_recomputed_schedules_give_the_same_pdf(paid_bond: Bond):
+    programme = paid_bond.programme
+    state = chain_state(programme=programme)
+    # The distributions moved the head after the recompute: nothing stored at it yet.
+    computed = schedules_as_of(programme=programme, seq=state.seq, head=state.head)
+    assert computed is not None and not computed.actual.stored
+    before = report_render(programme=programme, edition="manager", language="fr")
+    recompute(programme_id=programme.pk)  # stores the documents at this very head
+    assert chain_state(programme=programme) == state
+    stored = schedules_as_of(programme=programme, seq=state.seq, head=state.head)
+    assert stored is not None and stored.actual.stored
+    assert all(p.stored for p in stored.projections)
+
+    def unflagged(figures):  # type: ignore[no-untyped-def]
+        return dataclasses.replace(figures, stored=False)
+
+    assert unflagged(stored.actual) == computed.actual
+    assert [unflagged(p) for p in stored.projections] == list(computed.projections)
+    assert report_render(programme=programme, edition="manager", language="fr") == before
+
+
+def test_a_past_state_is_computed_from_that_state(paid_bond: Bond):
+    programme = paid_bond.programme
+    state = chain_state(programme=programme)
+    before = report_render(programme=programme, edition="manager", language="en")
+    # The ledger moves on: another payment received, recomputed and stored at the new head.
+    from payments import services as payments
+
+    payments.payment_received_record(
+        programme=programme, payer=paid_bond.orgs["etat"], amount=5_000_000,
+        received_on=datetime.date(2026, 12, 1), actor=paid_bond.manager,
+    )  # fmt: skip
+    recompute(programme_id=programme.pk)
+    now = report_render(programme=programme, edition="manager", language="en")
+    assert now != before
+    assert value_after(pdf_lines(now), "Outcome payments received") == money(19_070_000, "en")
+    again = report_render(
+        programme=programme, edition="manager", language="en", chain_head=state.head
+    )
+    assert again == before
+
+
+def test_a_state_before_any_contract_version_has_no_schedule(db):
+    bond = make_bond(slug="no-terms")
+    text = pdf_text(report_render(programme=bond.programme, edition="manager", language="en"))
+    assert "No schedule at this ledger state" in text.replace("\n", " ")
+    assert "No projection computed for this ledger state." in text
