@@ -202,6 +202,7 @@ SECTIONS: tuple[Section, ...] = (
         _("Check the ledger chain"),
         _("Recompute the hash chain of verified results and money movements."),
         Action.LEDGER_VERIFY,
+        "portal:ledger-verify",
     ),
 )
 

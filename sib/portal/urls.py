@@ -23,6 +23,7 @@ portal_patterns = [
     path("", views.programme_list, name="programme-list"),
     path(programme, views.programme_home, name="programme-home"),
     path(f"{programme}members/", views.programme_members, name="programme-members"),
+    path(f"{programme}ledger/verify/", views.ledger_verify, name="ledger-verify"),
 ]
 
 urlpatterns = [

@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from sib.chain import GENESIS, chain_head
+from sib.chain import GENESIS, chain_head, chain_verify
 from sib.models import User
 from sib.money import format_money
 from sib.permissions import Action
@@ -72,6 +72,19 @@ def programme_members(request: AuthenticatedRequest, programme_id: int) -> HttpR
     members = programme_member_rows(programme=access.programme)
     return render(
         request, "portal/programme_members.html", programme_context(access, members=members)
+    )
+
+
+@login_required
+def ledger_verify(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    """Recompute the programme's hash chain on request (?run=1) and show the first break."""
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.LEDGER_VERIFY
+    )
+    # A GET that only reads; it runs when asked, not on every visit of a large chain.
+    result = chain_verify(programme_id=access.programme.pk) if request.GET.get("run") else None
+    return render(
+        request, "portal/ledger_verify.html", programme_context(access, verification=result)
     )
 
 

@@ -83,3 +83,26 @@ def test_a_removed_chain_entry_is_reported_as_a_gap(deal):
     result = chain_verify(programme_id=deal.programme.pk)
     assert result.first_break.seq == 4
     assert "sequence gap" in result.first_break.reason
+
+
+def test_the_portal_check_names_the_tampered_entry(deal):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    url = reverse("portal:ledger-verify", args=[deal.programme.pk])
+    before = client.get(url).content.decode()
+    assert "data-ok=" not in before  # the page explains first; it checks when asked
+    assert 'data-ok="true"' in client.get(url, {"run": 1}).content.decode()
+
+    tx = _third_transaction(deal)
+    _as_owner_bypassing_triggers(
+        "UPDATE payments_leg SET debit = debit + 1 WHERE transaction_id = %s AND debit > 0",
+        [tx.pk],
+    )
+    html = client.get(url, {"run": 1}).content.decode()
+    assert 'data-ok="false"' in html
+    assert f"Position 3: ledger_transaction {tx.pk}" in html
+    assert "hash mismatch" in html
