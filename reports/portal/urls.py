@@ -10,6 +10,7 @@ programme = "programmes/<int:programme_id>/"
 report = f"{programme}reports/<int:report_id>/"
 urlpatterns = [
     path(f"{programme}outcomes/", views.outcomes_achieved, name="outcomes"),
+    path(f"{programme}investor-returns/", views.investor_returns, name="investor-returns"),
     path(f"{programme}reports/", views.report_list, name="report-list"),
     path(report, views.report_detail, name="report-detail"),
     path(f"{report}download/", views.report_download, name="report-download"),
@@ -22,6 +23,7 @@ urlpatterns = [
 
 SECTION_PAGES = {
     "outcomes": "reports_portal:outcomes",
+    "returns": "reports_portal:investor-returns",
     "reports-manager": "reports_portal:report-list",
     "reports-public": "reports_portal:report-list",
 }

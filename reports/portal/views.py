@@ -140,6 +140,37 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
     )
 
 
+CATEGORY_LABELS = {
+    "no_repayment": gettext_lazy("No repayment yet"),
+    "some_repayment": gettext_lazy("Partly repaid (below the capital drawn)"),
+    "principal_repaid": gettext_lazy("Capital repaid, no net return yet"),
+    "positive_return": gettext_lazy("Capital repaid with a positive return"),
+}
+
+
+@login_required
+def investor_returns(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    """Investor repayment in aggregate, exactly as the public report prints it: no names."""
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.INVESTOR_AGGREGATE_VIEW
+    )
+    state = selectors.chain_state(programme=access.programme)
+    data = selectors.report_data(
+        programme=access.programme, edition=Edition.PUBLIC, language=_lang(), state=state
+    )
+    repayment = data.investor_repayment
+    return render(
+        request,
+        "reports/portal/investor_returns.html",
+        programme_context(
+            access,
+            repayment=repayment,
+            category=label(CATEGORY_LABELS, repayment.category),
+            principal_outstanding=repayment.capital_drawn - repayment.principal_repaid,
+        ),
+    )
+
+
 def _report_rows(reports: Any) -> list[dict[str, Any]]:
     return [
         {
