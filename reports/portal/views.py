@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -140,7 +141,7 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
     )
 
 
-CATEGORY_LABELS = {
+CATEGORY_LABELS: dict[str, Promise] = {
     "no_repayment": gettext_lazy("No repayment yet"),
     "some_repayment": gettext_lazy("Partly repaid (below the capital drawn)"),
     "principal_repaid": gettext_lazy("Capital repaid, no net return yet"),
