@@ -29,6 +29,7 @@ Language = Literal["fr", "en"]
 PartyRole = Literal["payer", "investor", "guarantor", "provider", "intermediary", "evaluator"]
 ResultStatus = Literal["interim", "final"]
 ThresholdBasis = Literal["points", "relative"]
+Direction = Literal["higher_is_better", "lower_is_better"]
 VerificationAction = Literal["submitted", "verified", "rejected", "amended", "accepted", "disputed"]
 RepaymentCategory = Literal["no_repayment", "some_repayment", "principal_repaid", "positive_return"]
 
@@ -99,6 +100,11 @@ class ComparisonResult:
     basis points: of percentage points when ``threshold_basis`` is
     ``"points"`` (1000 = the treated rate must exceed the comparison rate by
     10 points), of the comparison rate when ``"relative"`` (1000 = 10 % better).
+
+    ``direction`` says which way is better. For ``"lower_is_better"`` (a
+    re-offending rate) the improvement is how far the treated rate is *below*
+    the comparison rate: 24 % treated against 30 % is a relative improvement of
+    20 %, and a 10 % threshold asks for a treated rate of at most 27 %.
     """
 
     cohort: str
@@ -108,6 +114,7 @@ class ComparisonResult:
     comparison_size: int
     threshold_bp: int
     threshold_basis: ThresholdBasis = "relative"
+    direction: Direction = "higher_is_better"
 
 
 @dataclass(frozen=True, slots=True)

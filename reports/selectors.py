@@ -304,7 +304,15 @@ def _comparison(result: Any, mechanism: dict[str, Any]) -> doc.ComparisonResult:
         comparison_size=comparison_size,
         threshold_bp=int((Decimal(str(threshold)) * 10_000).to_integral_value()),
         threshold_basis="relative",
+        direction=_direction(mechanism),
     )
+
+
+def _direction(mechanism: dict[str, Any]) -> Any:
+    # Comparison mechanisms name their direction (outcomes.definition checks it).
+    if mechanism.get("direction") == "lower_is_better":
+        return "lower_is_better"
+    return "higher_is_better"
 
 
 _MECHANISM_TEXT = {
@@ -313,6 +321,11 @@ _MECHANISM_TEXT = {
         "comparison": (
             "Comparaison avec un groupe témoin : paiement si l’amélioration relative atteint "
             "{threshold}."
+        ),
+        "comparison_lower": (
+            "Comparaison avec un groupe témoin, un taux plus bas étant meilleur : paiement si "
+            "le taux de la cohorte est inférieur à celui du groupe témoin d’au moins "
+            "{threshold} (en relatif)."
         ),
         "target": "Objectif : {amount} par cohorte atteignant un taux de {rate}.",
         "savings_share": "Partage des coûts évités : {before} puis {after}.",
@@ -323,6 +336,10 @@ _MECHANISM_TEXT = {
         "comparison": (
             "Comparison with a counterfactual group: pays when the relative improvement "
             "reaches {threshold}."
+        ),
+        "comparison_lower": (
+            "Comparison with a counterfactual group, a lower rate being better: pays when the "
+            "cohort's rate is below the comparison group's by at least {threshold} (relative)."
         ),
         "target": "Target: {amount} per cohort reaching a rate of {rate}.",
         "savings_share": "Share of costs avoided: {before}, then {after}.",
@@ -339,6 +356,8 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
             return texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
         if kind == "comparison":
             threshold = mechanism.get("cohort_threshold") or mechanism.get("pooled_threshold")
+            if _direction(mechanism) == "lower_is_better":
+                kind = "comparison_lower"
             return texts[kind].format(
                 threshold=format_percent(Decimal(str(threshold)), lang, places=1)
             )

@@ -74,12 +74,21 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "improvement": "Amélioration",
         "threshold": "Seuil",
         "required_rate": "Seuil de paiement",
+        "required_rate_lower": "Seuil de paiement (taux maximal)",
+        "lower_is_better_note": (
+            "Pour cet indicateur, un taux plus bas est meilleur : l’amélioration est l’écart "
+            "du taux de la cohorte sous celui du groupe témoin, rapporté à ce dernier ; le "
+            "seuil est atteint quand le taux de la cohorte est au plus le seuil de paiement."
+        ),
         "threshold_met": "Seuil atteint",
         "threshold_relative": "{value} (relatif)",
         "yes": "oui",
         "no": "non",
         "masked": "masqué",
         "chart_comparison_title": "Taux de réussite : cohorte traitée et groupe témoin",
+        "chart_comparison_title_lower": (
+            "Taux mesurés (plus bas = meilleur) : cohorte traitée et groupe témoin"
+        ),
         "no_results": "Aucun résultat vérifié à ce jour.",
         "payments": "Paiements aux résultats",
         "payer": "Payeur",
@@ -278,12 +287,21 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "improvement": "Improvement",
         "threshold": "Threshold",
         "required_rate": "Payment threshold",
+        "required_rate_lower": "Payment threshold (highest rate)",
+        "lower_is_better_note": (
+            "For this metric a lower rate is better: the improvement is how far the "
+            "cohort's rate is below the comparison group's, relative to it; the threshold "
+            "is met when the cohort's rate is at most the payment threshold."
+        ),
         "threshold_met": "Threshold met",
         "threshold_relative": "{value} (relative)",
         "yes": "yes",
         "no": "no",
         "masked": "masked",
         "chart_comparison_title": "Success rates: treated cohort and comparison group",
+        "chart_comparison_title_lower": (
+            "Measured rates (lower is better): treated cohort and comparison group"
+        ),
         "no_results": "No verified result yet.",
         "payments": "Outcome payments",
         "payer": "Payer",

@@ -9,6 +9,7 @@ not even on the cover.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from functools import partial
 
@@ -196,6 +197,8 @@ class PublicRenderer(ReportRenderer):
         if metric.comparisons:
             story += self.subheading(self.t("comparison"))
             story.append(self.comparison_table(metric.comparisons))
+            if _lower_is_better(metric.comparisons):
+                story += [Spacer(1, 3), self.para(self.t("lower_is_better_note"), "small")]
             story.append(self.comparison_figure(metric.comparisons))
         return story
 
@@ -263,7 +266,7 @@ class PublicRenderer(ReportRenderer):
                     control or self.t("masked"),
                     self.improvement_text(c) if shown else self.t("masked"),
                     self.threshold_text(c),
-                    self.t("yes") if _threshold_met(c) else self.t("no"),
+                    self.threshold_met_text(c),
                 ]
             )
         return self.table(
@@ -281,8 +284,24 @@ class PublicRenderer(ReportRenderer):
             numeric=[1, 2, 3, 4, 5],
         )
 
+    def threshold_met_text(self, c: ComparisonResult) -> str:
+        """Return "yes" or "no", or the masked text when it would narrow a masked count."""
+        met = _threshold_met(c)
+        if self.mask.masks(c.treated_successes):
+            # Met for some of the counts the mask hides and not for others: saying which
+            # would tell the count apart within the masked range.
+            hidden = range(1, self.mask.threshold + 1)
+            if any(_threshold_met(replace(c, treated_successes=n)) != met for n in hidden):
+                return self.t("masked")
+        return self.t("yes") if met else self.t("no")
+
     def comparison_figure(self, comparisons: Sequence[ComparisonResult]) -> Flowable:
-        """Return the chart of treated vs comparison rates with thresholds."""
+        """Return the chart of treated vs comparison rates with thresholds.
+
+        The mark is the treated rate that reaches the threshold: the least that
+        pays, or for a lower-is-better metric the most that pays.
+        """
+        lower = _lower_is_better(comparisons)
         required: list[Fraction | None] = []
         for c in comparisons:
             # The threshold mark sits at a level derived from the comparison
@@ -296,20 +315,30 @@ class PublicRenderer(ReportRenderer):
             required,
             lang=self.lang,
             mask=self.mask,
-            legend=(self.t("treated_rate"), self.t("comparison_rate"), self.t("required_rate")),
+            legend=(
+                self.t("treated_rate"),
+                self.t("comparison_rate"),
+                self.t("required_rate_lower" if lower else "required_rate"),
+            ),
             style=self.chart_style,
         )
-        return self.figure(self.t("chart_comparison_title"), drawing)
+        title = "chart_comparison_title_lower" if lower else "chart_comparison_title"
+        return self.figure(self.t(title), drawing)
 
     def improvement_text(self, c: ComparisonResult) -> str:
-        """Return the improvement in the threshold's own basis."""
+        """Return the improvement in the threshold's own basis, positive when better.
+
+        For a lower-is-better metric that is how far the treated rate is below
+        the comparison rate, as the payment rules measure it.
+        """
         treated = _rate(c.treated_successes, c.treated_size)
         control = _rate(c.comparison_successes, c.comparison_size)
+        gain = control - treated if c.direction == "lower_is_better" else treated - control
         if c.threshold_basis == "points":
-            return format_points(treated - control, self.lang)
+            return format_points(gain, self.lang)
         if control == 0:
             return "—"
-        return _signed(format_percent(treated / control - 1, self.lang))
+        return _signed(format_percent(gain / control, self.lang))
 
     def threshold_text(self, c: ComparisonResult) -> str:
         """Return the threshold, e.g. "+10 pts" or "+10 % (relative)"."""
@@ -457,17 +486,33 @@ def _rate(successes: int, size: int) -> Fraction:
     return Fraction(successes, size) if size else Fraction(0)
 
 
+def _lower_is_better(comparisons: Sequence[ComparisonResult]) -> bool:
+    # One metric has one direction; its comparisons all carry it.
+    return any(c.direction == "lower_is_better" for c in comparisons)
+
+
 def _required_rate(c: ComparisonResult) -> Fraction:
-    """Return the treated rate needed to reach the payment threshold."""
+    """Return the treated rate that reaches the payment threshold.
+
+    The least that pays, or, when lower is better, the most that pays: below the
+    comparison rate by the threshold (never below zero).
+    """
     control = _rate(c.comparison_successes, c.comparison_size)
     threshold = Fraction(c.threshold_bp, 10_000)
+    if c.direction == "lower_is_better":
+        if c.threshold_basis == "points":
+            return max(control - threshold, Fraction(0))
+        return max(control * (1 - threshold), Fraction(0))
     if c.threshold_basis == "points":
         return control + threshold
     return control * (1 + threshold)
 
 
 def _threshold_met(c: ComparisonResult) -> bool:
-    return _rate(c.treated_successes, c.treated_size) >= _required_rate(c)
+    treated = _rate(c.treated_successes, c.treated_size)
+    if c.direction == "lower_is_better":
+        return treated <= _required_rate(c)
+    return treated >= _required_rate(c)
 
 
 def _signed(text: str) -> str:
