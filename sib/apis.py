@@ -173,10 +173,7 @@ class PartyListApi(ProgrammeApi):
     @extend_schema(operation_id="programme_party_list", responses=PartyOutputSerializer(many=True))
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        parties = selectors.programme_parties(programme=access.programme)
-        if not access.allows(Action.COMMITMENT_VIEW_ALL):
-            # Investors are named only to those who may see every position.
-            parties = parties.exclude(role=PartyRole.INVESTOR)
+        parties = selectors.programme_parties_visible(access=access)
         return Response(PartyOutputSerializer(parties, many=True).data)
 
 

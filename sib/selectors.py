@@ -3,8 +3,9 @@
 from django.db.models import QuerySet
 
 from sib.chain import chain_head
-from sib.models import Membership, Organisation, Programme, ProgrammeParty, User
-from sib.scoping import programmes_for_user
+from sib.models import Membership, Organisation, PartyRole, Programme, ProgrammeParty, User
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess, programmes_for_user
 
 
 def programme_list(*, user: User) -> QuerySet[Programme]:
@@ -13,6 +14,15 @@ def programme_list(*, user: User) -> QuerySet[Programme]:
 
 def programme_parties(*, programme: Programme) -> QuerySet[ProgrammeParty]:
     return programme.parties.select_related("organisation").order_by("role", "organisation__name")
+
+
+def programme_parties_visible(*, access: ProgrammeAccess) -> QuerySet[ProgrammeParty]:
+    """Return the parties this user may see: investors are named only to those who may see
+    every position (an investor must not learn who the other investors are)."""
+    parties = programme_parties(programme=access.programme)
+    if not access.allows(Action.COMMITMENT_VIEW_ALL):
+        parties = parties.exclude(role=PartyRole.INVESTOR)
+    return parties
 
 
 def programme_memberships(*, programme: Programme) -> QuerySet[Membership]:

@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sib.models import Membership, PartyRole, Programme, User
-from sib.permissions import Action
+from sib.models import Membership, Programme, User
 from sib.portal.labels import PARTY_ROLE_LABELS, ROLE_LABELS, STATUS_LABELS, label
 from sib.scoping import ProgrammeAccess
-from sib.selectors import programme_list, programme_memberships, programme_parties
+from sib.selectors import programme_list, programme_memberships, programme_parties_visible
 
 
 @dataclass(frozen=True)
@@ -37,14 +36,8 @@ class PartyRow:
 
 
 def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
-    """Return the programme's parties as this user may see them.
-
-    Same rule as the API's party list: investors are named only to those who may see
-    every position (an investor must not learn who the other investors are).
-    """
-    parties = programme_parties(programme=access.programme)
-    if not access.allows(Action.COMMITMENT_VIEW_ALL):
-        parties = parties.exclude(role=PartyRole.INVESTOR)
+    """Return the programme's parties as this user may see them (the API's rule)."""
+    parties = programme_parties_visible(access=access)
     return [
         PartyRow(p.organisation.name, label(PARTY_ROLE_LABELS, p.role), p.payer_share)
         for p in parties
