@@ -11,17 +11,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _set_broker_polling() -> None:
+@app.on_after_configure.connect
+def _set_broker_polling(sender: Celery, **kwargs: object) -> None:
     # kombu's SQLAlchemy transport hands every transport option to create_engine, so its
     # polling interval (how long an idle worker waits before asking the database broker
-    # again) can only be set on the class.
+    # again) can only be set on the class. Done when Celery reads its configuration, before
+    # any connection, not at import: importing `sib` must not load the settings (that made
+    # `python -m sib.database stop` warn that sib.database was imported twice).
     from django.conf import settings
     from kombu.transport import sqlalchemy
 
     sqlalchemy.Transport.polling_interval = settings.BROKER_POLL_MS / 1000
-
-
-_set_broker_polling()
 
 
 @app.on_after_finalize.connect
