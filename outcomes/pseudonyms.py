@@ -12,6 +12,7 @@ pseudonym: later files would no longer match earlier ones, so rotate it only wit
 import hashlib
 import hmac
 import os
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -44,11 +45,20 @@ class Pseudonymiser:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def __call__(self, participant_id: str) -> str:
-        inner = self._inner.copy()
-        inner.update(participant_id.encode())
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self.many([participant_id])[0]
+
+    def many(self, participant_ids: Iterable[str]) -> list[str]:
+        """Return the pseudonyms of many ids, in order: one loop, no call per id."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        pseudonyms: list[str] = []
+        add = pseudonyms.append
+        for participant_id in participant_ids:
+            inner = inner_copy()
+            inner.update(participant_id.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            add(outer.hexdigest())
+        return pseudonyms
 
 
 def pseudonym(*, programme_id: int, participant_id: str) -> str:
