@@ -432,7 +432,7 @@ class PublicRenderer(ReportRenderer):
         if not self.data.verification_log:
             story.append(self.para(self.t("no_log")))
             return story
-        rows: list[list[str | Flowable]] = [
+        rows = [
             [
                 format_date(e.on, self.lang),
                 f"{e.metric} · {e.cohort} · {e.period}",
@@ -442,19 +442,9 @@ class PublicRenderer(ReportRenderer):
             ]
             for e in self.data.verification_log
         ]
-        story.append(
-            self.table(
-                [
-                    self.t("date"),
-                    self.t("result"),
-                    self.t("action"),
-                    self.t("actor"),
-                    self.t("note"),
-                ],
-                rows,
-                [0.14, 0.23, 0.14, 0.22, 0.27],
-            )
-        )
+        header = [self.t(key) for key in ("date", "result", "action", "actor", "note")]
+        widths = self.fitted_widths(header, rows, [0.14, 0.23, 0.14, 0.22, 0.27], stretch=4)
+        story.append(self.table(header, rows, widths))
         return story
 
     def masking_note(self) -> Paragraph:
