@@ -195,6 +195,31 @@ def cumulative_payments_chart(
     return drawing
 
 
+def investor_repayment_chart(
+    investors: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    *,
+    currency: str,
+    lang: str,
+    style: ChartStyle = ChartStyle(),
+) -> Drawing:
+    """Return grouped bars of money per investor, e.g. drawn, principal repaid, return paid.
+
+    ``series`` holds (legend, amounts in minor units) pairs, up to three. Bars carry no
+    figure: the schedule table beside the chart gives every amount to the cent.
+    """
+    top = _nice_ceiling(max([1, *(amount for _, amounts in series for amount in amounts)]))
+    return _grouped_bar_chart(
+        investors,
+        [(name, [BarValue(amount, "") for amount in amounts]) for name, amounts in series],
+        top=top,
+        tick_text=lambda v: format_money(int(v), currency, lang),
+        markers=None,
+        marker_legend=None,
+        style=style,
+    )
+
+
 def drawing_to_svg(drawing: Drawing) -> str:
     """Return ``drawing`` as a standalone SVG document (for the web portal)."""
     return renderSVG.drawToString(drawing)
@@ -255,7 +280,8 @@ def _grouped_bar_chart(
                 drawing.add(
                     Rect(x + 0.5, plot.y, bar_width - 1, h, fillColor=colour, strokeColor=None)
                 )
-            value_labels.append((x + bar_width / 2, plot.y + h + 2, typeset(bar.text)))
+            if bar.text:
+                value_labels.append((x + bar_width / 2, plot.y + h + 2, typeset(bar.text)))
     entries: list[tuple[str, Color, str]] = [
         (name, style.series[s % len(style.series)], "box") for s, (name, _) in enumerate(series)
     ]

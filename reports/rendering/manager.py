@@ -12,6 +12,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from reports.document import ManagerData
 from reports.rendering.base import Section
+from reports.rendering.charts import investor_repayment_chart
 from reports.rendering.formatting import (
     format_date,
     format_multiple,
@@ -141,7 +142,7 @@ class ManagerRenderer(PublicRenderer):
         ]
 
     def schedule_story(self) -> list[Flowable]:
-        """Return every investor's dated drawdowns and repayments."""
+        """Return every investor's dated drawdowns and repayments, then the totals as a chart."""
         rows: list[list[str | Flowable]] = [
             [
                 r.investor,
@@ -168,8 +169,32 @@ class ManagerRenderer(PublicRenderer):
                 rows,
                 [0.17, 0.16, 0.12, 0.14, 0.14, 0.13, 0.14],
                 numeric=[3, 4, 5, 6],
-            )
+            ),
+            *self.schedule_chart(),
         ]
+
+    def schedule_chart(self) -> list[Flowable]:
+        """Return drawn, principal repaid and return paid per investor, as grouped bars."""
+        totals: dict[str, list[int]] = {}
+        for r in self.manager.schedule:
+            row = totals.setdefault(r.investor, [0, 0, 0])
+            row[0] += r.drawn
+            row[1] += r.principal_repaid
+            row[2] += r.return_paid
+        if not totals:
+            return []
+        investors = list(totals)
+        drawing = investor_repayment_chart(
+            investors,
+            [
+                (self.t(key), [totals[name][i] for name in investors])
+                for i, key in enumerate(("drawn", "principal_repaid", "return_paid"))
+            ],
+            currency=self.data.programme.currency,
+            lang=self.lang,
+            style=self.chart_style,
+        )
+        return [Spacer(1, 8), self.figure(self.t("chart_schedule_title"), drawing)]
 
     def scenarios_story(self) -> list[Flowable]:
         """Return scenario projections as columns, a few scenarios per table."""

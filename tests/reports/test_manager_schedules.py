@@ -164,3 +164,28 @@ def test_a_state_before_any_contract_version_has_no_schedule(db):
     text = pdf_text(report_render(programme=bond.programme, edition="manager", language="en"))
     assert "No schedule at this ledger state" in text.replace("\n", " ")
     assert "No projection computed for this ledger state." in text
+
+
+def test_the_schedule_has_a_chart_per_investor(paid_bond: Bond):
+    from reportlab.graphics.shapes import Drawing, Rect
+
+    from reports.rendering import ManagerRenderer
+    from reports.selectors import report_data
+
+    data = report_data(
+        programme=paid_bond.programme,
+        edition="manager",
+        language="en",
+        state=chain_state(programme=paid_bond.programme),
+    )
+    renderer = ManagerRenderer(data)
+    figure = renderer.schedule_chart()[-1]
+    drawing = next(f for f in figure._content if isinstance(f, Drawing))  # type: ignore[attr-defined]
+    drawn = [r for r in drawing.contents if isinstance(r, Rect)
+             and r.fillColor == renderer.chart_style.series[0]]  # fmt: skip
+    # One bar per investor (three lenders), the legend's box above them.
+    assert len(drawn) == 3 + 1
+    text = pdf_text(report_render(programme=paid_bond.programme, edition="manager", language="en"))
+    assert "Per investor: drawn, principal repaid, return paid" in text
+    public = pdf_text(report_render(programme=paid_bond.programme, edition="public", language="en"))
+    assert "Per investor" not in public
