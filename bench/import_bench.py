@@ -19,7 +19,9 @@ pseudonymising + COPY to staging (the Python between statements), then each SQL
 statement with its duration.
 
 Measured on the 2-core bench VM (PostgreSQL 15, shared_buffers 128 MB, other jobs
-running), 1,000,000 rows, best of 3: see docs/results-csv.md ("Speed").
+running), 1,000,000 rows, best of 5: 127,000 rows/s against 1,905,000 for psql \\copy
+(0.07 x; the importer of commit 6202806: 94,500 rows/s, 0.05 x). Where the time goes:
+docs/results-csv.md ("Speed").
 
 It writes a new bench programme each round and its rows stay (they are insert-only):
 point it at a scratch database, migrated first (`manage.py migrate`).
