@@ -51,6 +51,7 @@ MAX_REPORTED = 1000
 MAX_LINE_CHARS = 4096
 _COPY_BATCH = 10_000
 _READ_BLOCK = 1 << 16
+_LONGEST_READ = 1 << 20  # a line without end this long is refused unread (MAX_LINE_CHARS)
 _DATE_CACHE = 4096  # distinct date texts remembered while reading a participant file
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LOCK_NAMESPACE = 0x0C5F  # (namespace, programme id): one import per programme at a time
@@ -142,15 +143,26 @@ class _Errors:
             self.kept.append(RowError(line, column, rule, message))
 
 
-class _BadEncoding(Exception):
-    def __init__(self, line: int) -> None:
+class _Unreadable(Exception):
+    """The file cannot be read on from `line`: a byte that is not UTF-8, or a line so long
+    that keeping it would mean holding the file in memory."""
+
+    def __init__(
+        self,
+        line: int,
+        rule: str = "encoding",
+        message: str = "Not UTF-8 from this line on; reading stopped.",
+    ) -> None:
         self.line = line
+        self.rule = rule
+        self.message = message
 
 
 def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
     """Yield the file decoded as strict UTF-8 (BOM dropped) in blocks of whole lines.
 
-    Every block but the last ends with a newline. The bytes are hashed on the way.
+    Every block but the last ends with a newline. The bytes are hashed on the way. A line
+    that has no end within _LONGEST_READ characters stops the reading (memory stays flat).
     Decoding here rather than through io.TextIOWrapper lets an encoding error name its
     line: the lines before it are counted, and so are the newlines before the bad byte.
     """
@@ -165,7 +177,7 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
             text = decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
             before = exc.object[: exc.start].count(b"\n") if isinstance(exc.object, bytes) else 0
-            raise _BadEncoding(lines_done + before + 1) from None
+            raise _Unreadable(lines_done + before + 1) from None
         if first:
             text = text.removeprefix("\ufeff")
             first = False
@@ -177,6 +189,12 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
         if cut:
             lines_done += text.count("\n", 0, cut)
             yield text[:cut]
+        if len(pending) > _LONGEST_READ:
+            raise _Unreadable(
+                lines_done + 1,
+                "line_too_long",
+                f"No end of line within {_LONGEST_READ:,} characters; reading stopped.",
+            )
     if pending or text:
         yield pending + text
 
@@ -240,7 +258,7 @@ class _Lines:
             self.done = True
             self._text, self._at = "", 0
             return False
-        except _BadEncoding:
+        except _Unreadable:
             self.done = True
             self._text, self._at = "", 0
             raise
@@ -304,8 +322,11 @@ class _Header:
 def _read_header(lines: _Lines, errors: _Errors) -> _Header | None:
     try:
         first = next(lines, "")
-    except _BadEncoding as exc:
-        errors.add(exc.line, "", "encoding", "The file is not UTF-8 (save it as CSV UTF-8).")
+    except _Unreadable as exc:
+        if exc.rule == "encoding":
+            errors.add(exc.line, "", "encoding", "The file is not UTF-8 (save it as CSV UTF-8).")
+        else:
+            errors.add(exc.line, "", exc.rule, exc.message)
         return None
     if not first.strip():
         errors.add(1, "", "empty_file", "The file is empty: expected a header line.")
@@ -394,8 +415,8 @@ def _rows(
             text = next(lines)
         except StopIteration:
             return
-        except _BadEncoding as exc:
-            errors.add(exc.line, "", "encoding", "Not UTF-8 from this line on; reading stopped.")
+        except _Unreadable as exc:
+            errors.add(exc.line, "", exc.rule, exc.message)
             return
         start = lines.number
         body = text[:-1] if text.endswith("\n") else text
@@ -408,10 +429,8 @@ def _rows(
             reader = csv.reader(itertools.chain([text], lines), delimiter=delimiter, strict=True)
             try:
                 row = next(reader, [])
-            except _BadEncoding as exc:
-                errors.add(
-                    exc.line, "", "encoding", "Not UTF-8 from this line on; reading stopped."
-                )
+            except _Unreadable as exc:
+                errors.add(exc.line, "", exc.rule, exc.message)
                 return
             except csv.Error as exc:
                 rule = "line_too_long" if "field larger" in str(exc) else "csv_syntax"
@@ -674,10 +693,8 @@ class _ParticipantImporter(_Importer):
             while not text.done:
                 try:
                     plain = text.plain_block()
-                except _BadEncoding as exc:
-                    self.errors.add(
-                        exc.line, "", "encoding", "Not UTF-8 from this line on; reading stopped."
-                    )
+                except _Unreadable as exc:
+                    self.errors.add(exc.line, "", exc.rule, exc.message)
                     break
                 if plain is not None:
                     first = text.number - len(plain) + 1

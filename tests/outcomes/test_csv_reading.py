@@ -168,6 +168,14 @@ def test_an_encoding_error_in_a_later_block_names_its_line(cast):
     assert [(e["line"], e["rule"]) for e in response.json()["errors"]] == [(3002, "encoding")]
 
 
+def test_a_line_without_end_stops_the_reading_without_holding_the_file(cast):
+    content = HEADER + row("P-1", date="2026-02-30") + "P-2," + "x" * 3_000_000
+    response = upload(cast, content)
+    assert response.status_code == 400
+    found = [(e["line"], e["rule"]) for e in response.json()["errors"]]
+    assert found == [(2, "bad_date"), (3, "line_too_long")]
+
+
 @pytest.mark.parametrize(
     "text",
     [
