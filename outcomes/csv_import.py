@@ -162,7 +162,8 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
     """Yield the file decoded as strict UTF-8 (BOM dropped) in blocks of whole lines.
 
     Every block but the last ends with a newline. The bytes are hashed on the way. A line
-    that has no end within _LONGEST_READ characters stops the reading (memory stays flat).
+    that has no end within _LONGEST_READ characters stops the reading (memory stays flat),
+    and so does a NUL character, which no PostgreSQL text can hold.
     Decoding here rather than through io.TextIOWrapper lets an encoding error name its
     line: the lines before it are counted, and so are the newlines before the bad byte.
     """
@@ -184,6 +185,13 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
         if not block:
             break
         text = pending + text if pending else text
+        if "\x00" in text:  # UTF-16 saved without BOM, or not text: COPY cannot take it
+            nul = text.index("\x00")
+            raise _Unreadable(
+                lines_done + text.count("\n", 0, nul) + 1,
+                "encoding",
+                "A NUL character: not a UTF-8 text file (save it as CSV UTF-8); reading stopped.",
+            )
         cut = text.rfind("\n") + 1
         pending = text[cut:]
         if cut:

@@ -168,6 +168,22 @@ def test_an_encoding_error_in_a_later_block_names_its_line(cast):
     assert [(e["line"], e["rule"]) for e in response.json()["errors"]] == [(3002, "encoding")]
 
 
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ((HEADER + row("P-1")).encode("utf-16-le"), 1),  # "Unicode text" without BOM
+        ((HEADER + row("P-1") + row("P-2", date="2026-03-01\x00")).encode(), 3),
+        ((HEADER + row("P-1") + "P-\x003,in-work-6m,c1,2026-h1,2026-03-01\n").encode(), 3),
+        ((HEADER + row("P-1") + "P-3,in-work-6m\x00,c1,2026-h1,2026-03-01\n").encode(), 3),
+    ],
+)
+def test_a_nul_character_is_refused_as_not_utf8_text(cast, content, line):
+    response = upload(cast, content)
+    assert response.status_code == 400, response.content
+    assert [(e["line"], e["rule"]) for e in response.json()["errors"]] == [(line, "encoding")]
+    assert ParticipantRecord.objects.count() == 0
+
+
 def test_a_line_without_end_stops_the_reading_without_holding_the_file(cast):
     content = HEADER + row("P-1", date="2026-02-30") + "P-2," + "x" * 3_000_000
     response = upload(cast, content)
