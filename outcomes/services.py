@@ -16,6 +16,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from outcomes import chain_kinds
 from outcomes.metrics_validation import metric_mechanism_errors
@@ -29,6 +32,7 @@ from outcomes.models import (
     Result,
     ResultDecision,
     ResultReview,
+    ResultState,
     ReviewVerdict,
     Stage,
 )
@@ -37,6 +41,7 @@ from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, Role, User
 from sib.outbox import outbox_enqueue
+from sib.services import programme_status_text
 
 RECOMPUTE_TASK = "payments.programme_recompute"
 
@@ -49,11 +54,25 @@ _EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"PK\x03\x04", "application/zip"),  # xlsx, docx, ods, odt
 )
+# A result's state as it reads inside a message ("this one is rejected"), translated.
+RESULT_STATE_TEXTS: dict[str, Promise] = {
+    ResultState.SUBMITTED: pgettext_lazy("result state in a sentence", "submitted"),
+    ResultState.VERIFIED: pgettext_lazy("result state in a sentence", "verified"),
+    ResultState.REJECTED: pgettext_lazy("result state in a sentence", "rejected"),
+    ResultState.SUPERSEDED: pgettext_lazy("result state in a sentence", "superseded"),
+}
+
+
+def _state_text(state: str) -> str:
+    return str(RESULT_STATE_TEXTS.get(state, state))
 
 
 def _require_open(programme: Programme) -> None:
     if not programme.accepts_new_entries:
-        raise ValidationError(f"The programme is {programme.status}: it accepts no new results.")
+        raise ValidationError(
+            _("The programme is %(status)s: it accepts no new results.")
+            % {"status": programme_status_text(programme.status)}
+        )
 
 
 # --- Definitions ---------------------------------------------------------------------------
@@ -61,7 +80,9 @@ def _require_open(programme: Programme) -> None:
 
 def cohort_create(*, programme: Programme, code: str, name: str, **fields: Any) -> Cohort:
     if Cohort.objects.filter(programme=programme, code=code).exists():
-        raise ValidationError({"code": f"Cohort {code!r} exists in this programme."})
+        raise ValidationError(
+            {"code": _("Cohort '%(code)s' exists in this programme.") % {"code": code}}
+        )
     cohort = Cohort(programme=programme, code=code, name=name, **fields)
     cohort.full_clean()
     cohort.save()
@@ -72,9 +93,11 @@ def period_create(
     *, programme: Programme, code: str, name: str, start_date: Any, end_date: Any
 ) -> MeasurementPeriod:
     if MeasurementPeriod.objects.filter(programme=programme, code=code).exists():
-        raise ValidationError({"code": f"Period {code!r} exists in this programme."})
+        raise ValidationError(
+            {"code": _("Period '%(code)s' exists in this programme.") % {"code": code}}
+        )
     if end_date < start_date:
-        raise ValidationError({"end_date": "Must not be before start_date."})
+        raise ValidationError({"end_date": _("Must not be before start_date.")})
     period = MeasurementPeriod(
         programme=programme, code=code, name=name, start_date=start_date, end_date=end_date
     )
@@ -96,17 +119,23 @@ def metric_create(
     """Create a metric measured for the named cohorts and periods, its mechanism validated."""
     errors: dict[str, list[str]] = {}
     if Metric.objects.filter(programme=programme, code=code).exists():
-        errors.setdefault("code", []).append(f"Metric {code!r} exists in this programme.")
+        errors.setdefault("code", []).append(
+            _("Metric '%(code)s' exists in this programme.") % {"code": code}
+        )
     cohort_rows = {c.code: c for c in Cohort.objects.filter(programme=programme, code__in=cohorts)}
     period_rows = {
         p.code: p for p in MeasurementPeriod.objects.filter(programme=programme, code__in=periods)
     }
     for index, cohort in enumerate(cohorts):
         if cohort not in cohort_rows:
-            errors.setdefault(f"cohorts[{index}]", []).append(f"Unknown cohort {cohort!r}.")
+            errors.setdefault(f"cohorts[{index}]", []).append(
+                _("Unknown cohort '%(code)s'.") % {"code": cohort}
+            )
     for index, period in enumerate(periods):
         if period not in period_rows:
-            errors.setdefault(f"periods[{index}]", []).append(f"Unknown period {period!r}.")
+            errors.setdefault(f"periods[{index}]", []).append(
+                _("Unknown period '%(code)s'.") % {"code": period}
+            )
     for path, message in metric_mechanism_errors(
         code=code,
         mechanism=mechanism,
@@ -143,11 +172,17 @@ def _cell_check(
 ) -> None:
     errors = {}
     if metric.programme_id != programme.pk:
-        errors["metric"] = "Unknown metric."
+        errors["metric"] = _("Unknown metric.")
     if cohort.programme_id != programme.pk or not metric.cohorts.filter(pk=cohort.pk).exists():
-        errors["cohort"] = f"Metric {metric.code!r} is not measured for cohort {cohort.code!r}."
+        errors["cohort"] = _("Metric '%(metric)s' is not measured for cohort '%(cohort)s'.") % {
+            "metric": metric.code,
+            "cohort": cohort.code,
+        }
     if period.programme_id != programme.pk or not metric.periods.filter(pk=period.pk).exists():
-        errors["period"] = f"Metric {metric.code!r} is not measured in period {period.code!r}."
+        errors["period"] = _("Metric '%(metric)s' is not measured in period '%(period)s'.") % {
+            "metric": metric.code,
+            "period": period.code,
+        }
     if errors:
         raise ValidationError(errors)
 
@@ -171,7 +206,9 @@ def result_submit(
     _require_open(programme)
     _cell_check(programme, metric, cohort, period)
     if stage not in Stage.values:
-        raise ValidationError({"stage": f"Must be one of {', '.join(Stage.values)}."})
+        raise ValidationError(
+            {"stage": _("Must be one of %(choices)s.") % {"choices": ", ".join(Stage.values)}}
+        )
     return Result.objects.create(
         programme=programme,
         metric=metric,
@@ -196,10 +233,13 @@ def result_amend(
     programme = result.programme
     _require_open(programme)
     if not reason.strip():
-        raise ValidationError({"reason": "An amendment needs a reason."})
+        raise ValidationError({"reason": _("An amendment needs a reason.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(f"Only a verified result can be amended; this one is {state}.")
+        raise Conflict(
+            _("Only a verified result can be amended; this one is %(state)s.")
+            % {"state": _state_text(state)}
+        )
     amendment = Result.objects.create(
         programme=programme,
         metric_id=result.metric_id,
@@ -229,11 +269,11 @@ def _decide(
 ) -> ResultDecision:
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
-        raise PermissionDenied("Four eyes: you cannot verify or reject your own submission.")
+        raise PermissionDenied(_("Four eyes: you cannot verify or reject your own submission."))
     if not Membership.objects.filter(
         user=user, programme_id=result.programme_id, role=Role.LEAD_EVALUATOR
     ).exists():
-        raise PermissionDenied("Only a lead evaluator of the programme may verify results.")
+        raise PermissionDenied(_("Only a lead evaluator of the programme may verify results."))
     digest = ""
     if result.from_participants:
         digest = chain_kinds.participant_digests([result.pk]).get(result.pk, "")
@@ -251,7 +291,7 @@ def _decide(
             )
     except IntegrityError as exc:
         if ResultDecision.objects.filter(result=result).exists() or "unique" in str(exc):
-            raise Conflict("This result has already been verified or rejected.") from exc
+            raise Conflict(_("This result has already been verified or rejected.")) from exc
         raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
     chain_append(
         programme=result.programme,
@@ -280,7 +320,7 @@ def result_reject(*, result: Result, user: User, comment: str) -> ResultDecision
     metric and period); the rejection keeps their digest in the chain.
     """
     if not comment.strip():
-        raise ValidationError({"comment": "A rejection needs a reason."})
+        raise ValidationError({"comment": _("A rejection needs a reason.")})
     made = _decide(result=result, user=user, decision=Decision.REJECTED, comment=comment)
     ParticipantRecord.objects.filter(result=result).delete()
     return made
@@ -290,14 +330,22 @@ def result_reject(*, result: Result, user: User, comment: str) -> ResultDecision
 def result_review(*, result: Result, user: User, verdict: str, comment: str) -> ResultReview:
     """Record a public funder's acceptance or dispute of a verified result, chained."""
     if verdict not in ReviewVerdict.values:
-        raise ValidationError({"verdict": f"Must be one of {', '.join(ReviewVerdict.values)}."})
+        raise ValidationError(
+            {
+                "verdict": _("Must be one of %(choices)s.")
+                % {"choices": ", ".join(ReviewVerdict.values)}
+            }
+        )
     if verdict == ReviewVerdict.DISPUTED and not comment.strip():
-        raise ValidationError({"comment": "A dispute needs a comment."})
+        raise ValidationError({"comment": _("A dispute needs a comment.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(f"Only a verified result can be accepted or disputed; this one is {state}.")
+        raise Conflict(
+            _("Only a verified result can be accepted or disputed; this one is %(state)s.")
+            % {"state": _state_text(state)}
+        )
     if ResultReview.objects.filter(result=result, reviewer=user).exists():
-        raise Conflict("You have already reviewed this result.")
+        raise Conflict(_("You have already reviewed this result."))
     try:
         with transaction.atomic():
             review = ResultReview.objects.create(
@@ -335,7 +383,10 @@ def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
     """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
     if uploaded.size > EVIDENCE_MAX_BYTES:
         raise ValidationError(
-            {"file": f"At most {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB per document."}
+            {
+                "file": _("At most %(size)s MB per document.")
+                % {"size": EVIDENCE_MAX_BYTES // (1024 * 1024)}
+            }
         )
     digest = hashlib.sha256()
     head = b""
@@ -347,10 +398,10 @@ def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
         chunks.append(chunk)
     content_type = _sniff(head, uploaded.name or "")
     if content_type is None:
-        raise ValidationError({"file": "Accepted documents: PDF, PNG, JPEG, office files, CSV."})
+        raise ValidationError({"file": _("Accepted documents: PDF, PNG, JPEG, office files, CSV.")})
     sha = digest.hexdigest()
     if Evidence.objects.filter(result=result, sha256=sha).exists():
-        raise Conflict("This document is already attached to the result.")
+        raise Conflict(_("This document is already attached to the result."))
     path = f"evidence/{result.programme_id}/{sha}"
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(b"".join(chunks)))

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from payments.engine.metrics import InvestorMetrics, schedule_metrics
 from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
@@ -294,7 +295,9 @@ def scenario_for(percent: Decimal | int | str | None) -> Scenario:
         return Scenario(ACTUAL, None)
     value = Decimal(str(percent))
     if not value.is_finite() or value < 0 or value > 1000:
-        raise ValidationError({"scenario": "A scenario is a percentage of targets, 0 to 1000."})
+        raise ValidationError(
+            {"scenario": gettext("A scenario is a percentage of targets, 0 to 1000.")}
+        )
     value = value.normalize()
     if value == value.to_integral_value():
         value = value.quantize(Decimal(1))
@@ -395,7 +398,9 @@ def build_document(
             tranches=tranches, payments=payments, steps=steps, end_date=end_date
         )
     except ValueError as exc:
-        raise ScheduleError(f"The programme's terms give no schedule: {exc}") from exc
+        raise ScheduleError(
+            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
+        ) from exc
     return {
         "chain_head": chain_head_hash,
         "contract_version": contract_digest,
@@ -613,6 +618,7 @@ def distribution_record(
     from payments import ledger
     from payments.ledger import LegSpec
     from payments.models import AccountKind, Commitment, LedgerTransaction
+    from payments.services import amount_text
     from sib.models import Organisation
 
     with transaction.atomic():
@@ -626,11 +632,19 @@ def distribution_record(
         )
         expected = _expected_on(document, paid_on)
         if not expected:
-            raise ValidationError({"paid_on": f"The schedule pays nothing on {paid_on}."})
+            raise ValidationError(
+                {"paid_on": gettext("The schedule pays nothing on %(date)s.") % {"date": paid_on}}
+            )
         if LedgerTransaction.objects.filter(
             programme=locked, kind=DISTRIBUTION, occurred_on=paid_on, reversal__isnull=True
         ).exists():
-            raise ValidationError({"paid_on": f"The distributions of {paid_on} are recorded."})
+            raise ValidationError(
+                {
+                    "paid_on": gettext("The distributions of %(date)s are recorded.")
+                    % {"date": paid_on}
+                }
+            )
+        currency = locked.currency
         given: dict[tuple[str, str | None, str], int] = defaultdict(int)
         for line in lines:
             if (
@@ -638,12 +652,20 @@ def distribution_record(
                 or not isinstance(line.amount, int)
                 or line.amount <= 0
             ):
-                raise ValidationError({"lines": "Each amount is a positive int of minor units."})
+                raise ValidationError(
+                    {"lines": gettext("Each amount is a positive int of minor units.")}
+                )
             given[(line.step_kind, line.tranche, line.recipient)] += line.amount
         differences = [
-            f"{kind} {tranche + '/' if tranche else ''}{recipient}: schedule "
-            f"{expected.get((kind, tranche, recipient), 0)}, recorded "
-            f"{given.get((kind, tranche, recipient), 0)}"
+            gettext(
+                "Differs from the computed schedule: %(line)s: schedule %(expected)s, "
+                "recorded %(given)s."
+            )
+            % {
+                "line": f"{kind} {tranche + '/' if tranche else ''}{recipient}",
+                "expected": amount_text(expected.get((kind, tranche, recipient), 0), currency),
+                "given": amount_text(given.get((kind, tranche, recipient), 0), currency),
+            }
             for kind, tranche, recipient in sorted(
                 set(expected) | set(given), key=lambda k: (k[0], k[1] or "", k[2])
             )
@@ -651,9 +673,7 @@ def distribution_record(
             != given.get((kind, tranche, recipient), 0)
         ]
         if differences:
-            raise ValidationError(
-                {"lines": [f"Differs from the computed schedule: {d}." for d in differences]}
-            )
+            raise ValidationError({"lines": differences})
         legs = [
             LegSpec(
                 ledger.account_for(programme=locked, kind=AccountKind.PROGRAMME_CASH),

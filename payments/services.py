@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from outcomes.services import RECOMPUTE_TASK
 from payments import ledger
@@ -29,11 +31,19 @@ from sib.models import (
     ProgrammeStatus,
     User,
 )
+from sib.money import format_money
 from sib.outbox import outbox_enqueue
+from sib.services import programme_status_text
 
 __all__ = ["AlreadyReversed", "LedgerError"]
 
 SETUP_STATUSES = frozenset({ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE})
+
+
+def amount_text(minor: int, currency: str) -> str:
+    """Return an amount for a message, in the active language: "5 000,00 €", "€5,000.00"."""
+    language = get_language() or "en"  # none active: the English texts
+    return format_money(minor, currency, "fr" if language.startswith("fr") else "en")
 
 
 def _schedule_moved(programme: Programme) -> None:
@@ -46,7 +56,10 @@ def _schedule_moved(programme: Programme) -> None:
 def _require_setup_open(programme: Programme) -> None:
     if programme.status not in SETUP_STATUSES:
         raise ValidationError(
-            {"programme": f"The programme is {programme.status}: its capital is fixed."}
+            {
+                "programme": _("The programme is %(status)s: its capital is fixed.")
+                % {"status": programme_status_text(programme.status)}
+            }
         )
 
 
@@ -66,24 +79,26 @@ def tranche_create(
     _require_setup_open(programme)
     errors: dict[str, str] = {}
     if Tranche.objects.filter(programme=programme, key=key).exists():
-        errors["key"] = f"A tranche {key!r} exists in this programme."
+        errors["key"] = _("A tranche '%(key)s' exists in this programme.") % {"key": key}
     if Tranche.objects.filter(programme=programme, priority=priority).exists():
-        errors["priority"] = f"Another tranche has priority {priority}."
+        errors["priority"] = _("Another tranche has priority %(priority)s.") % {
+            "priority": priority
+        }
     if (cap_type == CapType.NONE) != (cap_value is None):
-        errors["cap_value"] = "Give a cap value exactly when the cap type is not 'none'."
+        errors["cap_value"] = _("Give a cap value exactly when the cap type is not 'none'.")
     elif cap_value is not None and cap_value < 0:
-        errors["cap_value"] = "A cap is not negative."
+        errors["cap_value"] = _("A cap is not negative.")
     elif cap_type == CapType.MULTIPLE and cap_value is not None and cap_value < 1:
-        errors["cap_value"] = "A multiple cap is at least 1."
+        errors["cap_value"] = _("A multiple cap is at least 1.")
     if kind == TrancheKind.GUARANTEE:
         if protects is None or protects.programme_id != programme.pk:
-            errors["protects"] = "A guarantee protects a tranche of the same programme."
+            errors["protects"] = _("A guarantee protects a tranche of the same programme.")
         elif protects.kind == TrancheKind.GUARANTEE:
-            errors["protects"] = "A guarantee cannot protect another guarantee."
+            errors["protects"] = _("A guarantee cannot protect another guarantee.")
         if cover_limit is None or cover_limit <= 0:
-            errors["cover_limit"] = "A guarantee covers a positive amount (minor units)."
+            errors["cover_limit"] = _("A guarantee covers a positive amount (minor units).")
     elif protects is not None or cover_limit is not None:
-        errors["protects"] = "Only a guarantee protects a tranche and has a cover limit."
+        errors["protects"] = _("Only a guarantee protects a tranche and has a cover limit.")
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -106,9 +121,14 @@ def commitment_create(
     programme = tranche.programme
     _require_setup_open(programme)
     if OrganisationKind.INVESTOR not in investor.kinds:
-        raise ValidationError({"investor": f"{investor} is not an investor organisation."})
+        raise ValidationError(
+            {
+                "investor": _("%(investor)s is not an investor organisation.")
+                % {"investor": investor}
+            }
+        )
     if amount <= 0:
-        raise ValidationError({"amount": "A commitment is a positive amount (minor units)."})
+        raise ValidationError({"amount": _("A commitment is a positive amount (minor units).")})
     with transaction.atomic():
         if tranche.kind == TrancheKind.GUARANTEE:
             # Lock the tranche: two guarantors committing at once must not exceed the cover.
@@ -116,10 +136,21 @@ def commitment_create(
             covered = locked.commitments.aggregate(total=Sum("amount", default=0))["total"]
             if covered + amount > (locked.cover_limit or 0):
                 raise ValidationError(
-                    {"amount": f"Guarantee cover is {locked.cover_limit}; {covered} is committed."}
+                    {
+                        "amount": _("Guarantee cover is %(cover)s; %(committed)s is committed.")
+                        % {
+                            "cover": amount_text(locked.cover_limit or 0, programme.currency),
+                            "committed": amount_text(covered, programme.currency),
+                        }
+                    }
                 )
         if Commitment.objects.filter(tranche=tranche, investor=investor).exists():
-            raise ValidationError({"investor": f"{investor} has a commitment in this tranche."})
+            raise ValidationError(
+                {
+                    "investor": _("%(investor)s has a commitment in this tranche.")
+                    % {"investor": investor}
+                }
+            )
         ProgrammeParty.objects.get_or_create(
             programme=programme, organisation=investor, role=PartyRole.INVESTOR
         )
@@ -139,7 +170,12 @@ def _lock_programme_open(programme: Programme) -> None:
         cursor.execute("SELECT status FROM sib_programme WHERE id = %s FOR SHARE", [programme.pk])
         (status,) = cursor.fetchone()
     if status not in SETUP_STATUSES:
-        raise ValidationError({"programme": f"The programme is {status}: no new drawdowns."})
+        raise ValidationError(
+            {
+                "programme": _("The programme is %(status)s: no new drawdowns.")
+                % {"status": programme_status_text(status)}
+            }
+        )
 
 
 def drawdown_record(
@@ -152,9 +188,9 @@ def drawdown_record(
 ) -> Drawdown:
     """Call capital on a commitment and post it: Dr programme cash, Cr investor principal."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError({"amount": "A drawdown is a positive int of minor units."})
+        raise ValidationError({"amount": _("A drawdown is a positive int of minor units.")})
     if commitment.tranche.kind == TrancheKind.GUARANTEE:
-        raise ValidationError({"commitment": "A guarantee is called, not drawn down."})
+        raise ValidationError({"commitment": _("A guarantee is called, not drawn down.")})
     programme = commitment.programme
     with transaction.atomic():
         _lock_programme_open(programme)
@@ -164,10 +200,18 @@ def drawdown_record(
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
         drawn = ledger.drawn_amount(commitment_id=locked.pk)
         if drawn + amount > locked.amount:
+            currency = programme.currency
             raise ValidationError(
                 {
-                    "amount": f"Only {locked.amount - drawn} of the commitment {locked.amount} "
-                    f"is left to draw; {amount} was asked."
+                    "amount": _(
+                        "Only %(left)s of the commitment %(committed)s is left to draw; "
+                        "%(asked)s was asked."
+                    )
+                    % {
+                        "left": amount_text(locked.amount - drawn, currency),
+                        "committed": amount_text(locked.amount, currency),
+                        "asked": amount_text(amount, currency),
+                    }
                 }
             )
         cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
@@ -211,11 +255,13 @@ def payment_received_record(
     payment recorded first leaves the receivable in credit until then.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError({"amount": "A payment is a positive int of minor units."})
+        raise ValidationError({"amount": _("A payment is a positive int of minor units.")})
     if not ProgrammeParty.objects.filter(
         programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
     ).exists():
-        raise ValidationError({"payer": f"{payer} is not an outcome payer of this programme."})
+        raise ValidationError(
+            {"payer": _("%(payer)s is not an outcome payer of this programme.") % {"payer": payer}}
+        )
     with transaction.atomic():
         cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
         receivable = ledger.account_for(
@@ -242,7 +288,7 @@ def ledger_transaction_reverse(
 ) -> LedgerTransaction:
     """Reverse a transaction once, with a reason; a reversed drawdown no longer counts as drawn."""
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the transaction is reversed."})
+        raise ValidationError({"reason": _("Say why the transaction is reversed.")})
     try:
         with transaction.atomic():
             reversal = ledger.transaction_reverse(

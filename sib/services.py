@@ -6,6 +6,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from sib.models import (
     Membership,
@@ -35,13 +39,42 @@ ORGANISATION_KIND_FOR_ROLE = {
     PartyRole.INTERMEDIARY: "intermediary",
     PartyRole.INVESTOR: "investor",
 }
+# The codes as they read inside a sentence ("the programme is closed"), translated; the
+# API keeps the codes themselves in its fields.
+PROGRAMME_STATUS_TEXTS: dict[str, Promise] = {
+    ProgrammeStatus.DRAFT: pgettext_lazy("programme status in a sentence", "draft"),
+    ProgrammeStatus.ACTIVE: pgettext_lazy("programme status in a sentence", "active"),
+    ProgrammeStatus.CLOSED: pgettext_lazy("programme status in a sentence", "closed"),
+    ProgrammeStatus.TERMINATED: pgettext_lazy("programme status in a sentence", "terminated"),
+}
+ORGANISATION_KIND_TEXTS: dict[str, Promise] = {
+    "outcome_payer": pgettext_lazy("organisation kind in a sentence", "outcome payer"),
+    "service_provider": pgettext_lazy("organisation kind in a sentence", "service provider"),
+    "evaluator": pgettext_lazy("organisation kind in a sentence", "evaluator"),
+    "intermediary": pgettext_lazy("organisation kind in a sentence", "intermediary"),
+    "investor": pgettext_lazy("organisation kind in a sentence", "investor"),
+}
+ROLE_TEXTS: dict[str, Promise] = {
+    Role.FUND_MANAGER: pgettext_lazy("role in a sentence", "fund manager"),
+    Role.EVALUATOR: pgettext_lazy("role in a sentence", "evaluator"),
+    Role.LEAD_EVALUATOR: pgettext_lazy("role in a sentence", "lead evaluator"),
+    Role.PUBLIC_FUNDER: pgettext_lazy("role in a sentence", "public funder"),
+    Role.INVESTOR: pgettext_lazy("role in a sentence", "investor"),
+}
+
+
+def programme_status_text(status: str) -> str:
+    """Return a programme status as it reads in a message, in the active language."""
+    return str(PROGRAMME_STATUS_TEXTS.get(status, status))
 
 
 def organisation_create(*, name: str, slug: str, kinds: list[str]) -> Organisation:
     if not kinds:
-        raise ValidationError({"kinds": "Give at least one kind."})
+        raise ValidationError({"kinds": _("Give at least one kind.")})
     if Organisation.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"An organisation with slug {slug!r} exists."})
+        raise ValidationError(
+            {"slug": _("An organisation with slug '%(slug)s' exists.") % {"slug": slug}}
+        )
     organisation = Organisation(name=name, slug=slug, kinds=sorted(set(kinds)))
     organisation.full_clean()
     organisation.save()
@@ -53,13 +86,16 @@ def _validate_programme_fields(fields: dict[str, object]) -> None:
     currency = fields.get("currency")
     if currency is not None and currency not in CURRENCY_EXPONENTS:
         known = ", ".join(sorted(CURRENCY_EXPONENTS))
-        errors["currency"] = f"Unsupported currency {currency!r}; use one of {known}."
+        errors["currency"] = _("Unsupported currency '%(currency)s'; use one of %(known)s.") % {
+            "currency": currency,
+            "known": known,
+        }
     start, end = fields.get("start_date"), fields.get("end_date")
     if isinstance(start, date) and isinstance(end, date) and end <= start:
-        errors["end_date"] = "The end date must be after the start date."
+        errors["end_date"] = _("The end date must be after the start date.")
     cap = fields.get("contract_cap")
     if isinstance(cap, int) and cap < 0:
-        errors["contract_cap"] = "The contract cap cannot be negative."
+        errors["contract_cap"] = _("The contract cap cannot be negative.")
     if errors:
         raise ValidationError(errors)
 
@@ -70,7 +106,9 @@ def programme_create(*, creator: User, **fields: object) -> Programme:
     _validate_programme_fields(fields)
     slug = fields.get("slug")
     if Programme.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"A programme with slug {slug!r} exists."})
+        raise ValidationError(
+            {"slug": _("A programme with slug '%(slug)s' exists.") % {"slug": slug}}
+        )
     programme = Programme(**fields)
     programme.full_clean()
     programme.save()
@@ -84,12 +122,10 @@ def programme_update(*, programme: Programme, **fields: object) -> Programme:
     if programme.status != ProgrammeStatus.DRAFT:
         frozen = sorted(set(fields) - EDITABLE_WHEN_ACTIVE)
         if frozen:
-            raise ValidationError(
-                {
-                    name: f"Cannot change once the programme is {programme.status}."
-                    for name in frozen
-                }
-            )
+            message = _("Cannot change once the programme is %(status)s.") % {
+                "status": programme_status_text(programme.status)
+            }
+            raise ValidationError({name: message for name in frozen})
     _validate_programme_fields(
         {"start_date": programme.start_date, "end_date": programme.end_date, **fields}
     )
@@ -110,29 +146,35 @@ def programme_party_add(
 ) -> ProgrammeParty:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.status != ProgrammeStatus.DRAFT:
-        raise ValidationError({"programme": "Parties are fixed once the programme is active."})
+        raise ValidationError({"programme": _("Parties are fixed once the programme is active.")})
     kind = ORGANISATION_KIND_FOR_ROLE[PartyRole(role)]
     if kind not in organisation.kinds:
         raise ValidationError(
-            {"organisation": f"{organisation.name} is not registered as {kind.replace('_', ' ')}."}
+            {
+                "organisation": _("%(organisation)s is not registered as %(kind)s.")
+                % {"organisation": organisation.name, "kind": ORGANISATION_KIND_TEXTS[kind]}
+            }
         )
     if role == PartyRole.OUTCOME_PAYER:
         if payer_share is None or not (Decimal(0) < payer_share <= 100):
-            raise ValidationError({"payer_share": "An outcome payer needs a share in (0, 100]."})
+            raise ValidationError({"payer_share": _("An outcome payer needs a share in (0, 100].")})
         others = sum(
             (p.payer_share or Decimal(0))
             for p in programme.parties.filter(role=PartyRole.OUTCOME_PAYER)
         )
         if others + payer_share > 100:
             raise ValidationError(
-                {"payer_share": f"Payer shares would sum to {others + payer_share}%, above 100%."}
+                {
+                    "payer_share": _("Payer shares would sum to %(total)s%%, above 100%%.")
+                    % {"total": number_format(others + payer_share)}
+                }
             )
     elif payer_share is not None:
-        raise ValidationError({"payer_share": "Only outcome payers have a share."})
+        raise ValidationError({"payer_share": _("Only outcome payers have a share.")})
     if ProgrammeParty.objects.filter(
         programme=programme, organisation=organisation, role=role
     ).exists():
-        raise ValidationError({"organisation": "This organisation already has this role here."})
+        raise ValidationError({"organisation": _("This organisation already has this role here.")})
     return ProgrammeParty.objects.create(
         programme=programme, organisation=organisation, role=role, payer_share=payer_share
     )
@@ -149,7 +191,15 @@ def payer_shares(*, programme: Programme) -> list[ProgrammeParty]:
 def _transition(programme: Programme, target: str) -> Programme:
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
     if target not in TRANSITIONS[locked.status]:
-        raise ValidationError({"status": f"A {locked.status} programme cannot become {target}."})
+        raise ValidationError(
+            {
+                "status": _("A %(status)s programme cannot become %(target)s.")
+                % {
+                    "status": programme_status_text(locked.status),
+                    "target": programme_status_text(target),
+                }
+            }
+        )
     locked.status = target
     locked.status_changed_at = timezone.now()
     return locked
@@ -163,7 +213,10 @@ def programme_activate(*, programme: Programme) -> Programme:
     total = sum((p.payer_share or Decimal(0) for p in payers), Decimal(0))
     if not payers or total != 100:
         raise ValidationError(
-            {"parties": f"Outcome payers' shares must sum to exactly 100% (now {total}%)."}
+            {
+                "parties": _("Outcome payers' shares must sum to exactly 100%% (now %(total)s%%).")
+                % {"total": number_format(total)}
+            }
         )
     locked.save()
     return locked
@@ -180,11 +233,11 @@ def programme_close(*, programme: Programme) -> Programme:
 def programme_terminate(*, programme: Programme, termination_date: date, reason: str) -> Programme:
     """Stop the contract early: results after `termination_date` do not pay."""
     if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for the termination."})
+        raise ValidationError({"reason": _("Give the reason for the termination.")})
     locked = _transition(programme, ProgrammeStatus.TERMINATED)
     if not (locked.start_date <= termination_date <= locked.end_date):
         raise ValidationError(
-            {"termination_date": "The termination date must fall within the programme."}
+            {"termination_date": _("The termination date must fall within the programme.")}
         )
     locked.termination_date = termination_date
     locked.termination_reason = reason
@@ -197,13 +250,20 @@ def membership_add(
 ) -> Membership:
     if role == Role.INVESTOR:
         if organisation is None:
-            raise ValidationError({"organisation": "An investor member is bound to an investor."})
+            raise ValidationError(
+                {"organisation": _("An investor member is bound to an investor.")}
+            )
         if not programme.parties.filter(
             organisation=organisation, role=PartyRole.INVESTOR
         ).exists():
-            raise ValidationError({"organisation": "This organisation is not an investor here."})
+            raise ValidationError({"organisation": _("This organisation is not an investor here.")})
     if Membership.objects.filter(user=user, programme=programme, role=role).exists():
-        raise ValidationError({"role": f"{user.username} is already {role} on this programme."})
+        raise ValidationError(
+            {
+                "role": _("%(user)s is already %(role)s on this programme.")
+                % {"user": user.username, "role": ROLE_TEXTS.get(role, role)}
+            }
+        )
     return Membership.objects.create(
         user=user, programme=programme, role=role, organisation=organisation
     )

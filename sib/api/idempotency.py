@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +27,15 @@ MAX_KEY_LENGTH = 255
 
 
 class IdempotencyConflict(Conflict):
-    default_detail = "This Idempotency-Key was used with a different request."
+    default_detail = gettext_lazy("This Idempotency-Key was used with a different request.")
 
     def __init__(self, differing_fields: list[str]) -> None:
         super().__init__(
-            detail="This Idempotency-Key was used with a different request body; "
-            f"differing fields: {', '.join(differing_fields) or '(body)'}."
+            detail=_(
+                "This Idempotency-Key was used with a different request body; "
+                "differing fields: %(fields)s."
+            )
+            % {"fields": ", ".join(differing_fields) or "(body)"}
         )
         self.extra = {"differing_fields": differing_fields}
 
@@ -39,10 +44,14 @@ def idempotency_key(request: Request, *, required: bool = True) -> str | None:
     key = request.headers.get(HEADER, "").strip()
     if not key:
         if required:
-            raise exceptions.ValidationError({HEADER: ["This header is required for this write."]})
+            raise exceptions.ValidationError(
+                {HEADER: [_("This header is required for this write.")]}
+            )
         return None
     if len(key) > MAX_KEY_LENGTH:
-        raise exceptions.ValidationError({HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
+        raise exceptions.ValidationError(
+            {HEADER: [_("At most %(count)s characters.") % {"count": MAX_KEY_LENGTH}]}
+        )
     return key
 
 

@@ -5,23 +5,28 @@
  "errors": [{"field": "amount", "message": "..."}]}
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from sib.observability import current_request_id
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
+    default_detail: "StrOrPromise" = gettext_lazy("The request conflicts with the current state.")
     default_code = "conflict"
 
 
@@ -89,8 +94,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         return problem_response(
             status_code=response.status_code,
-            title="Invalid input.",
-            detail="The request has invalid fields; see errors.",
+            title=_("Invalid input."),
+            detail=_("The request has invalid fields; see errors."),
             errors=flatten_errors(exc.detail),
             instance=instance,
         )

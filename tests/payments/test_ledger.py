@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from payments import ledger, services
 from payments.ledger import LEDGER_CANONICAL_SQL, LedgerError, LegSpec, transaction_canonical
@@ -14,6 +15,14 @@ from sib.chain import chain_verify
 from tests.payments.ledger_support import make_deal
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The services' messages are translated and French is the default language; English
+    # keeps the assertions on wording readable.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -43,10 +52,13 @@ def test_drawdown_above_what_is_left_of_the_commitment_is_refused(deal):
     services.drawdown_record(
         commitment=deal.commitment, called_on=date(2026, 2, 1), amount=999_999, actor=None
     )
-    with pytest.raises(ValidationError, match="Only 1 of the commitment"):
+    with pytest.raises(ValidationError) as refused:
         services.drawdown_record(
             commitment=deal.commitment, called_on=date(2026, 3, 1), amount=2, actor=None
         )
+    assert refused.value.message_dict == {
+        "amount": ["Only €0.01 of the commitment €10,000.00 is left to draw; €0.02 was asked."]
+    }
 
 
 def test_reversed_drawdown_frees_its_amount_and_is_reversed_once(deal):

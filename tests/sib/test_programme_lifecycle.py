@@ -5,12 +5,21 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from sib import services
 from sib.models import Organisation, ProgrammeStatus, User
 from tests.cast import make_programme
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The services' messages are translated and French is the default language; English
+    # keeps the assertions on wording readable.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
