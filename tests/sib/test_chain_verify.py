@@ -1,0 +1,338 @@
+"""chain_verify names the first broken entry whatever was changed, in any kind of chain.
+
+The owner's edits below bypass triggers (session_replication_role = replica), as someone with
+the owner's password could; each must be reported at the entry it breaks, no earlier, no
+later. The chains mix ledger transactions (checked by one streamed query) with a kind that
+only has a Python loader, and hold entries whose record ids are not in chain order.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+
+from payments import ledger, services
+from payments.models import AccountKind, LedgerTransaction, TransactionKind
+from sib import chain
+from sib.chain import ChainKind, canonical_json, chain_append, chain_verify
+from sib.models import ChainEntry
+from tests.payments.ledger_support import Deal, make_deal
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "test.note"
+_notes: dict[str, str] = {}
+
+
+def _load_notes(object_ids: list[str]) -> Iterable[tuple[str, str]]:
+    return [(i, _notes[i]) for i in object_ids if i in _notes]
+
+
+@pytest.fixture(autouse=True)
+def note_kind() -> Iterator[None]:
+    # A kind without canonical SQL, checked by its loader, interleaved with the ledger.
+    chain.chain_kind_register(ChainKind(NOTE, _load_notes))
+    yield
+    chain._KINDS.pop(NOTE, None)
+    _notes.clear()
+
+
+def _note(deal: Deal, key: str) -> None:
+    _notes[key] = canonical_json({"note": key})
+    with transaction.atomic():
+        chain_append(programme=deal.programme, kind=NOTE, object_id=key, canonical=_notes[key])
+
+
+def _drawdown(deal: Deal, month: int) -> LedgerTransaction:
+    return services.drawdown_record(
+        commitment=deal.commitment, called_on=date(2026, month, 1), amount=100 * month, actor=None
+    ).transaction
+
+
+def _two_posted_in_reverse_id_order(deal: Deal) -> tuple[LedgerTransaction, LedgerTransaction]:
+    # What two concurrent postings can leave: the later id is chained first.
+    cash = ledger.account_for(programme=deal.programme, kind=AccountKind.PROGRAMME_CASH)
+    payer = ledger.account_for(
+        programme=deal.programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=deal.payer
+    )
+    with transaction.atomic():
+        first = LedgerTransaction.objects.create(
+            programme=deal.programme,
+            kind=TransactionKind.PAYMENT_RECEIVED,
+            occurred_on=date(2026, 3, 3),
+            description="first id, chained second",
+        )
+        second = LedgerTransaction.objects.create(
+            programme=deal.programme,
+            kind=TransactionKind.PAYMENT_RECEIVED,
+            occurred_on=date(2026, 3, 4),
+            description='second id, chained first: "quoted" \\ é',
+        )
+        rows = {}
+        for tx, amount in ((first, 70), (second, 80)):
+            rows[tx.pk] = [
+                tx.legs.create(account=cash, debit=amount, credit=0, currency="EUR"),
+                tx.legs.create(account=payer, debit=0, credit=amount, currency="EUR"),
+            ]
+        for tx in (second, first):
+            chain_append(
+                programme=deal.programme,
+                kind=ledger.CHAIN_KIND,
+                object_id=tx.pk,
+                canonical=ledger.transaction_canonical(tx, rows[tx.pk]),
+            )
+    return first, second
+
+
+@pytest.fixture
+def deal() -> Deal:
+    """Chain: 1 note, 2-3 drawdowns, 4 note, 5-6 two transactions in reverse id order,
+    7 drawdown, 8 note."""
+    deal = make_deal("chainv")
+    _note(deal, "n-1")
+    _drawdown(deal, 2)
+    _drawdown(deal, 3)
+    _note(deal, "n-4")
+    _two_posted_in_reverse_id_order(deal)
+    _drawdown(deal, 5)
+    _note(deal, "n-8")
+    return deal
+
+
+def _as_owner(sql: str, params: list[object]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.execute("SET session_replication_role = origin")
+            cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+
+
+def _entry(deal: Deal, seq: int) -> tuple[str, str]:
+    entry = ChainEntry.objects.get(programme=deal.programme, seq=seq)
+    return entry.kind, entry.object_id
+
+
+def _assert_broken_at(deal: Deal, seq: int, reason: str = "") -> None:
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert not result.ok
+    assert result.first_break is not None
+    assert result.first_break.seq == seq, result.first_break
+    if reason:
+        assert reason in result.first_break.reason, result.first_break
+
+
+def test_a_mixed_chain_with_ids_out_of_chain_order_verifies(deal):
+    kinds = [_entry(deal, seq)[0] for seq in range(1, 9)]
+    assert kinds == [NOTE, *[ledger.CHAIN_KIND] * 2, NOTE, *[ledger.CHAIN_KIND] * 3, NOTE]
+    assert int(_entry(deal, 5)[1]) > int(_entry(deal, 6)[1])
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert result.ok, result.first_break
+    assert result.entries == 8
+    assert result.head == ChainEntry.objects.get(programme=deal.programme, seq=8).hash
+
+
+def test_an_empty_chain_verifies():
+    deal = make_deal("chainv-empty")
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert result.ok and result.entries == 0 and result.head == chain.GENESIS
+
+
+@pytest.mark.parametrize("seq", [2, 5, 6, 7])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE payments_leg SET debit = debit + 1 WHERE transaction_id = %s AND debit > 0",
+        "UPDATE payments_ledger_transaction SET description = description || 'x' WHERE id = %s",
+        "UPDATE payments_ledger_transaction SET occurred_on = occurred_on - 1 WHERE id = %s",
+        "UPDATE payments_ledger_transaction SET actor_id = (SELECT min(id) FROM sib_user) "
+        "WHERE id = %s",
+        "DELETE FROM payments_leg WHERE id = (SELECT max(id) FROM payments_leg "
+        "WHERE transaction_id = %s)",
+        "DELETE FROM payments_leg WHERE transaction_id = %s",
+        "INSERT INTO payments_leg (transaction_id, account_id, debit, credit, currency) "
+        "SELECT transaction_id, account_id, 0, 1, currency FROM payments_leg "
+        "WHERE transaction_id = %s LIMIT 1",
+        "UPDATE payments_leg SET currency = 'EUX' WHERE transaction_id = %s AND credit > 0",
+    ],
+    ids=[
+        "leg-debit",
+        "description",
+        "date",
+        "actor",
+        "one-leg-deleted",
+        "all-legs-deleted",
+        "extra-leg",
+        "currency",
+    ],
+)
+def test_a_changed_ledger_record_is_named_at_its_entry(deal, sql, seq):
+    _kind, object_id = _entry(deal, seq)
+    _as_owner(sql, [int(object_id)])
+    _assert_broken_at(deal, seq, "hash mismatch")
+
+
+@pytest.mark.parametrize("seq", [2, 6])
+def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal, seq):
+    other = make_deal("chainv-other")
+    other_tx = _drawdown(other, 4)
+    other_cash = ledger.account_for(programme=other.programme, kind=AccountKind.PROGRAMME_CASH)
+    _, object_id = _entry(deal, seq)
+    _as_owner(
+        "UPDATE payments_leg SET account_id = %s WHERE transaction_id = %s AND debit > 0",
+        [other_cash.pk, int(object_id)],
+    )
+    _assert_broken_at(deal, seq)
+    other_seq = 1
+    _as_owner(
+        "UPDATE payments_leg SET transaction_id = %s WHERE transaction_id = %s AND credit > 0",
+        [other_tx.pk, int(object_id)],
+    )
+    _assert_broken_at(deal, seq)
+    result = chain_verify(programme_id=other.programme.pk)
+    assert result.first_break is not None and result.first_break.seq == other_seq
+
+
+def test_a_transaction_moved_to_another_programme_is_named(deal):
+    other = make_deal("chainv-moved")
+    _, object_id = _entry(deal, 5)
+    _as_owner(
+        "UPDATE payments_ledger_transaction SET programme_id = %s WHERE id = %s",
+        [other.programme.pk, int(object_id)],
+    )
+    _assert_broken_at(deal, 5)
+
+
+@pytest.mark.parametrize("seq", [1, 2, 4, 5, 6, 8])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        (
+            "hash",
+            "overlay(hash placing (CASE WHEN substr(hash, 9, 1) = 'a' THEN 'b' ELSE 'a' END) "
+            "from 9 for 1)",
+        ),
+        ("hash", "upper(hash)"),
+        (
+            "previous_hash",
+            "overlay(previous_hash placing "
+            "(CASE WHEN substr(previous_hash, 64, 1) = 'a' THEN 'b' ELSE 'a' END) from 64 for 1)",
+        ),
+        ("object_id", "'0' || object_id"),
+        ("object_id", "object_id || ' '"),
+        ("object_id", "'x' || object_id"),
+        ("object_id", "'99999999999999999999999'"),
+        ("kind", "kind || 's'"),
+    ],
+    ids=[
+        "hash",
+        "hash-uppercase",
+        "previous-hash",
+        "object-id-leading-zero",
+        "object-id-trailing-space",
+        "object-id-not-a-number",
+        "object-id-out-of-range",
+        "kind",
+    ],
+)
+def test_a_changed_chain_entry_is_named(deal, seq, column, value):
+    _as_owner(
+        f"UPDATE sib_chain_entry SET {column} = {value} WHERE programme_id = %s AND seq = %s",
+        [deal.programme.pk, seq],
+    )
+    _assert_broken_at(deal, seq)
+
+
+@pytest.mark.parametrize("a, b", [(2, 3), (4, 5), (5, 6), (7, 8)])
+def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
+    _as_owner(
+        "UPDATE sib_chain_entry SET seq = 1000 WHERE programme_id = %s AND seq = %s",
+        [deal.programme.pk, a],
+    )
+    _as_owner(
+        "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = %s",
+        [a, deal.programme.pk, b],
+    )
+    _as_owner(
+        "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = 1000",
+        [b, deal.programme.pk],
+    )
+    _assert_broken_at(deal, a, "previous hash")
+
+
+@pytest.mark.parametrize("seq, named", [(1, 2), (3, 4), (6, 7), (8, None)])
+def test_a_missing_chain_entry_is_a_gap_at_the_next(deal, seq, named):
+    _as_owner(
+        "DELETE FROM sib_chain_entry WHERE programme_id = %s AND seq = %s",
+        [deal.programme.pk, seq],
+    )
+    result = chain_verify(programme_id=deal.programme.pk)
+    if named is None:  # the last entry: the rest is a whole chain whose head moved back
+        assert result.ok and result.entries == 7
+        return
+    _assert_broken_at(deal, named, "sequence gap")
+
+
+def test_a_missing_transaction_is_named_as_missing(deal):
+    _, object_id = _entry(deal, 7)
+    _as_owner("DELETE FROM payments_leg WHERE transaction_id = %s", [int(object_id)])
+    _as_owner(
+        "DELETE FROM payments_drawdown WHERE transaction_id = %s; "
+        "DELETE FROM payments_ledger_transaction WHERE id = %s",
+        [int(object_id), int(object_id)],
+    )
+    _assert_broken_at(deal, 7, "missing")
+
+
+def test_a_changed_note_is_named_by_its_loader(deal):
+    _notes["n-4"] = canonical_json({"note": "changed"})
+    _assert_broken_at(deal, 4, "hash mismatch")
+
+
+def test_the_first_of_several_breaks_is_named(deal):
+    _, object_id = _entry(deal, 7)
+    _as_owner(
+        "UPDATE payments_ledger_transaction SET description = 'x' WHERE id = %s",
+        [int(object_id)],
+    )
+    _as_owner(
+        "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = 6",
+        [deal.programme.pk],
+    )
+    _notes["n-8"] = "{}"
+    _assert_broken_at(deal, 6)
+    _as_owner(
+        "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = 2",
+        [deal.programme.pk],
+    )
+    _assert_broken_at(deal, 2)
+
+
+def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transaction(deal):
+    def settings_now() -> tuple[str, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('DateStyle'), current_setting('work_mem'), "
+                "current_setting('enable_nestloop'), "
+                "current_setting('max_parallel_workers_per_gather')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")
+        before = settings_now()
+        assert chain_verify(programme_id=deal.programme.pk).ok  # dates written ISO all the same
+        assert settings_now() == before
+        # A non-numeric ledger object id makes the fast query fail; it is checked again
+        # without failing, and the caller's transaction goes on.
+        _as_owner(
+            "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = 3",
+            [deal.programme.pk],
+        )
+        _assert_broken_at(deal, 3)
+        assert settings_now() == before
+        assert LedgerTransaction.objects.filter(programme=deal.programme).count() == 5
