@@ -62,8 +62,8 @@ database transaction, as kind "ledger_transaction" with its canonical JSON:
      "legs":[[account_id,"EUR",debit,credit],...],   (legs in id order)
      "occurred_on":"2026-01-15","programme":1,"reason":"","reverses":null}
 
-`LEDGER_CANONICAL_SQL` rebuilds exactly the same text inside PostgreSQL, so verifying a
-million transactions is one streamed query plus hashing (sib.chain.chain_verify). Change
+`LEDGER_CANONICAL_KEYED_SQL` rebuilds exactly the same text inside PostgreSQL, so verifying
+a million transactions is one streamed query plus hashing (sib.chain.chain_verify). Change
 one byte of a stored transaction, leg or chain entry and verification names that entry.
 """
 
@@ -349,36 +349,42 @@ def _load_canonical(object_ids: list[str]) -> Iterable[tuple[str, str]]:
         yield str(tx.pk), transaction_canonical(tx, legs.get(tx.pk, []))
 
 
-# The same text as transaction_canonical, built by PostgreSQL: keys in sorted order, user
-# text through to_json (PostgreSQL and Python's json escape the same characters and leave
-# non-ASCII alone), kind and currency written as they are (choices and ISO codes need no
-# escaping), dates formatted explicitly (never through DateStyle), legs in id order.
-# concat() rather than ||: one call per row instead of one per piece, which matters at a
-# million rows. Selects (object_id, canonical) for programme %(programme_id)s.
-LEDGER_CANONICAL_SQL = """
-SELECT t.id::text AS object_id,
-       concat('{"actor":', coalesce(t.actor_id::text, 'null'),
-              ',"description":', to_json(t.description),
-              ',"id":', t.id,
-              ',"kind":"', t.kind,
-              '","legs":[', lg.legs,
-              '],"occurred_on":"', to_char(t.occurred_on, 'YYYY-MM-DD'),
-              '","programme":', t.programme_id,
-              ',"reason":', to_json(t.reason),
-              ',"reverses":', coalesce(t.reverses_id::text, 'null'),
-              '}') AS canonical
-  FROM payments_ledger_transaction t
-  LEFT JOIN (
-        SELECT l.transaction_id,
-               string_agg(concat('[', l.account_id, ',"', l.currency, '",', l.debit, ',',
-                                 l.credit, ']'), ',' ORDER BY l.id) AS legs
-          FROM payments_leg l
-          JOIN payments_ledger_transaction lt
-            ON lt.id = l.transaction_id AND lt.programme_id = %(programme_id)s
-         GROUP BY l.transaction_id
-       ) lg ON lg.transaction_id = t.id
+# The same text as transaction_canonical, built by PostgreSQL, for every transaction of
+# programme %(programme_id)s, keyed by its id: keys in sorted order, user text through to_json
+# (PostgreSQL and Python's json escape the same characters and leave non-ASCII alone), kind
+# and currency written as they are (choices and ISO codes need no escaping), dates in
+# DateStyle ISO (YYYY-MM-DD for the years Python writes; chain_verify sets it), legs in id
+# order. One pass: legs in (transaction, id) order merged with the transactions in id order
+# and aggregated as they come (PostgreSQL >= 16 sees the legs already sorted for the
+# ORDER BY), so the rows come out in id order. || rather than concat(): no output function
+# and strlen per literal, and ::text for the numbers; a transaction without legs (changed
+# by hand) has no row, and verification then asks the loader. The programme is the one
+# asked for: a transaction moved to another programme is not selected.
+LEDGER_CANONICAL_KEYED_SQL = """
+SELECT t.id AS object_key,
+       '{"actor":' || coalesce(t.actor_id::text, 'null')
+       || ',"description":' || to_json(t.description)::text
+       || ',"id":' || t.id::text
+       || ',"kind":"' || t.kind
+       || '","legs":[' || string_agg('[' || l.account_id::text || ',"' || l.currency || '",'
+                                     || l.debit::text || ',' || l.credit::text || ']',
+                                     ',' ORDER BY l.id)
+       || '],"occurred_on":"' || t.occurred_on::text
+       || '","programme":' || %(programme_id)s::text
+       || ',"reason":' || to_json(t.reason)::text
+       || ',"reverses":' || coalesce(t.reverses_id::text, 'null')
+       || '}' AS canonical
+  FROM payments_leg l
+  JOIN payments_ledger_transaction t ON t.id = l.transaction_id
  WHERE t.programme_id = %(programme_id)s
+ GROUP BY t.id
 """
+
+# The same rows with the object id as the chain stores it (text): (object_id, canonical).
+LEDGER_CANONICAL_SQL = (
+    "SELECT k.object_key::text AS object_id, k.canonical "  # noqa: S608
+    f"FROM ({LEDGER_CANONICAL_KEYED_SQL}) k"
+)
 
 
 def register_chain_kind() -> None:
@@ -386,6 +392,6 @@ def register_chain_kind() -> None:
         ChainKind(
             name=CHAIN_KIND,
             load_canonical=_load_canonical,
-            canonical_sql=LEDGER_CANONICAL_SQL,
+            canonical_sql=LEDGER_CANONICAL_KEYED_SQL,
         )
     )

@@ -20,8 +20,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
-from psycopg import ClientCursor, sql
+from psycopg.types.string import ByteaBinaryLoader
 
 from sib.models import ChainEntry, Programme
 
@@ -36,9 +37,12 @@ class ChainKind:
     name: str
     # Given object ids (as stored in the chain), yield (object_id, canonical JSON text).
     load_canonical: Callable[[list[str]], Iterable[tuple[str, str]]]
-    # Optional, for speed: one SQL query selecting (object_id text, canonical text) for every
-    # record of this kind in programme %(programme_id)s, producing exactly the text
-    # load_canonical does. Verification then streams all such kinds in one query.
+    # Optional, for speed, for kinds whose object ids are integers: one SQL query selecting
+    # (object_key bigint, canonical text) for every record of this kind in programme
+    # %(programme_id)s (the placeholder may appear more than once), producing for each the
+    # exact text load_canonical does for str(object_key). It runs with DateStyle ISO. Let it
+    # come out in object_key order (GROUP BY the primary key does): verification then merges
+    # it with the chain, which it sorts the same way, without hashing or sorting it.
     canonical_sql: str | None = None
 
 
@@ -172,26 +176,36 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
     Recomputing hash(n) from hash(n-1) for every n is the same as two checks that each
     look at one entry at a time, which lets PostgreSQL read the rows in its cheapest order:
     1. links: entries are numbered 1..n without gaps and each stores, as previous hash,
-       the stored hash of the entry before it (64 zeros for the first): one ordered pass;
+       the stored hash of the entry before it (64 zeros for the first);
     2. hashes: each stored hash is sha256(canonical bytes rebuilt from the source record ‖
        the entry's stored previous hash). Kinds with `canonical_sql` are checked by one
-       streamed query (the canonical text is built by PostgreSQL); others by their loader.
+       streamed query each (the canonical text is built by PostgreSQL, Python hashes);
+       others by their loader.
+    The first streamed query carries every entry of the programme, so Python also checks
+    the links as the entries go by; only when they do not simply follow one another (a
+    break, a gap, or too much disorder to hold) does one ordered SQL pass name the break.
     The first break reported is the lowest seq failing either check.
     """
+    sql_kinds = sorted(name for name, kind in _KINDS.items() if kind.canonical_sql)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), (SELECT hash FROM sib_chain_entry WHERE programme_id = %s "
-            "ORDER BY seq DESC LIMIT 1) FROM sib_chain_entry WHERE programme_id = %s",
-            [programme_id, programme_id],
-        )
-        count, head = cursor.fetchone()
-        breaks = [b for b in (_link_break(cursor, programme_id),) if b is not None]
-        first_bad = breaks[0].seq if breaks else None
-        sql_kinds = sorted(name for name, kind in _KINDS.items() if kind.canonical_sql)
-        bad_seq, missing = _hash_check_sql(programme_id, sql_kinds, below=first_bad)
-        if bad_seq is not None:
-            breaks.append(_entry_break(cursor, programme_id, bad_seq, missing))
-            first_bad = min(b.seq for b in breaks)
+        scan = _hash_check_sql(programme_id, sql_kinds) if sql_kinds else None
+        if scan is None or scan.head is None:
+            cursor.execute(
+                "SELECT count(*), (SELECT hash FROM sib_chain_entry WHERE programme_id = %s "
+                "ORDER BY seq DESC LIMIT 1) FROM sib_chain_entry WHERE programme_id = %s",
+                [programme_id, programme_id],
+            )
+            count, head = cursor.fetchone()
+        else:
+            count, head = scan.entries, scan.head.decode()
+        breaks = []
+        if scan is None or not scan.links_confirmed:
+            link = _link_break(cursor, programme_id)
+            if link is not None:
+                breaks.append(link)
+        if scan is not None and scan.bad_seq is not None:
+            breaks.append(_entry_break(cursor, programme_id, scan.bad_seq, scan.missing))
+        first_bad = min((b.seq for b in breaks), default=None)
         loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
         if loader_break is not None:
             breaks.append(loader_break)
@@ -235,66 +249,147 @@ def _entry_break(cursor: Any, programme_id: int, seq: int, missing: bool) -> Cha
         [programme_id, seq],
     )
     kind, object_id = cursor.fetchone()
+    if missing and kind in _KINDS and any(True for _ in _KINDS[kind].load_canonical([object_id])):
+        # The query found no canonical row, but the record is there (say, a transaction
+        # whose legs were all deleted): it was changed, not removed.
+        missing = False
     return ChainBreak(seq, kind, object_id, _MISSING if missing else _MISMATCH)
 
 
-def _hash_check_sql(
-    programme_id: int, kinds: list[str], *, below: int | None
-) -> tuple[int | None, bool]:
-    """Return (lowest seq whose hash is wrong, whether its record is missing) for SQL kinds."""
-    if not kinds:
-        return None, False
-    # The fragments are code registered by apps (ChainKind.canonical_sql), never user input.
-    sources = " UNION ALL ".join(
-        f"SELECT {sql.Literal(name).as_string()}::text AS kind, f.object_id, f.canonical "  # noqa: S608
-        f"FROM ({_KINDS[name].canonical_sql}) f"
-        for name in kinds
+@dataclass
+class _Scan:
+    """What the streamed queries found."""
+
+    links_confirmed: bool = False  # every entry followed the one before, from seq 1
+    entries: int = 0
+    head: bytes | None = None  # the stored hash of the highest seq seen
+    bad_seq: int | None = None  # lowest seq whose hash is wrong or whose record is missing
+    missing: bool = False
+
+
+# Settings for the streamed queries, put back afterwards. One core (the figure the bench
+# prints is not bought with parallel workers); sorts and merges in memory; never a nested
+# loop (with statistics not yet gathered after a bulk load, the planner guesses one row and
+# loops a million times); dates written YYYY-MM-DD whatever the caller's DateStyle; text
+# sent as UTF-8, the encoding of the canonical bytes.
+_STREAM_SETTINGS = {
+    "max_parallel_workers_per_gather": "0",
+    "work_mem": "256MB",
+    "enable_nestloop": "off",
+    "DateStyle": "ISO",
+    "client_encoding": "UTF8",
+}
+# Rows per network read: small enough that the server rarely waits for Python to drain the
+# socket, large enough to keep the per-read cost low (libpq >= 17; else one row at a time).
+_STREAM_ROWS = 200 if psycopg.pq.version() >= 170000 else 1
+# Entries held while waiting for the one before (ids out of chain order, loader kinds
+# streamed first); beyond that the links are left to the ordered SQL pass.
+_PENDING_LIMIT = 100_000
+
+
+def _hash_check_sql(programme_id: int, kinds: list[str]) -> _Scan:
+    """Check the hashes of SQL kinds, and the links of the whole chain while at it."""
+    raw = connection.connection
+    names = list(_STREAM_SETTINGS)
+    with raw.cursor() as cursor:
+        # set_config(..., true) is SET LOCAL; the old values are put back afterwards, because
+        # SET LOCAL outlives our savepoint and would slow every later query of a caller's
+        # transaction (the deferred balance trigger became 50x slower).
+        cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+        saved = cursor.fetchone()
+        assert saved is not None  # a SELECT without FROM returns one row
+        _settings_set(cursor, dict(_STREAM_SETTINGS))
+    scan = _Scan()
+    for position, kind in enumerate(kinds):
+        # The first query carries every entry of the programme, for the links.
+        every_entry = position == 0
+        try:
+            with transaction.atomic():
+                _stream_kind(raw, programme_id, _KINDS[kind], scan, every_entry, guarded=False)
+        except psycopg.errors.DataError:
+            # An object id of this kind that is not an integer (changed by hand): rolled
+            # back to before the query; again, reading such ids as no record.
+            with transaction.atomic():
+                _stream_kind(raw, programme_id, _KINDS[kind], scan, every_entry, guarded=True)
+    with raw.cursor() as cursor:
+        _settings_set(cursor, dict(zip(names, saved, strict=True)))
+    return scan
+
+
+def _settings_set(cursor: Any, settings: dict[str, str]) -> None:
+    cursor.execute(
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        [item for pair in settings.items() for item in pair],
     )
-    params = {"programme_id": programme_id, "kinds": kinds}
-    # One pass in no particular order: PostgreSQL hashes the chain entries and streams the
-    # canonical rows past them. Each row carries the exact bytes to hash, so Python only
-    # hashes and compares; rows come through COPY so the server keeps producing meanwhile.
+
+
+def _stream_kind(
+    raw: Any, programme_id: int, kind: ChainKind, scan: _Scan, every_entry: bool, guarded: bool
+) -> None:
+    """Stream one kind's entries (all entries if every_entry) with their canonical text."""
+    key = "object_id::bigint"
+    if guarded:
+        key = "CASE WHEN object_id ~ '^[0-9]{1,18}$' THEN object_id::bigint END"
+    # Entries of other kinds get key -1: they come first, in seq order, and match nothing
+    # (hashed is false for them; their loaders check them). The kind's own entries come in
+    # object_key order, merged with its canonical rows: no hash table, no sort of the
+    # canonical side; in the usual chain (ids growing with seq) also in seq order.
+    # The fragment is code registered by an app (ChainKind.canonical_sql), never user input.
     query = f"""
-        SELECT c.seq,
-               convert_to(c.kind || '|' || c.object_id || '|' || k.canonical
-                          || c.previous_hash, 'UTF8'),
-               convert_to(c.hash, 'UTF8')
-          FROM sib_chain_entry c
-          LEFT JOIN ({sources}) k ON k.kind = c.kind AND k.object_id = c.object_id
-         WHERE c.programme_id = %(programme_id)s AND c.kind = ANY(%(kinds)s)
+        SELECT c.seq, c.hashed, c.object_id, c.previous_hash, c.hash, k.canonical
+          FROM (SELECT seq, kind = %(kind)s AS hashed, object_id, previous_hash, hash,
+                       CASE WHEN kind = %(kind)s THEN {key} ELSE -1 END AS object_key
+                  FROM sib_chain_entry
+                 WHERE programme_id = %(programme_id)s
+                       {"" if every_entry else "AND kind = %(kind)s"}
+                 ORDER BY object_key, seq) c
+          LEFT JOIN ({kind.canonical_sql}) k ON k.object_key = c.object_key
     """  # noqa: S608
-    with ClientCursor(connection.connection) as cursor:
-        # Hash joins in memory; and never a nested loop: with statistics not yet gathered
-        # after a bulk load, the planner guesses one row and loops a million times.
-        # set_config(..., true) is SET LOCAL; the old values are put back after the COPY,
-        # because SET LOCAL outlives our savepoint and would slow every later query of a
-        # caller's transaction (the deferred balance trigger became 50x slower).
-        cursor.execute(
-            "SELECT current_setting('work_mem'), current_setting('enable_nestloop'), "
-            "set_config('work_mem', '256MB', true), set_config('enable_nestloop', 'off', true)"
-        )
-        settings_row = cursor.fetchone()
-        assert settings_row is not None  # a SELECT without FROM returns one row
-        work_mem, enable_nestloop, _, _ = settings_row
-        copy_sql = cursor.mogrify(query, params)  # COPY takes no bind parameters
-        sha256 = hashlib.sha256
-        bad: int | None = below
-        missing = False
-        with cursor.copy(f"COPY ({copy_sql}) TO STDOUT (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "bytea", "bytea"])
-            for seq, data, stored in copy.rows():
-                if data is None:
-                    if bad is None or seq < bad:
-                        bad, missing = seq, True
-                elif hexlify(sha256(data).digest()) != stored and (bad is None or seq < bad):
-                    bad, missing = seq, False
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true), set_config('enable_nestloop', %s, true)",
-            [work_mem, enable_nestloop],
-        )
-    if bad == below:
-        return None, False
-    return bad, missing
+    params = {"programme_id": programme_id, "kind": kind.name}
+    prefix = f"{kind.name}|".encode()
+    sha256, join = hashlib.sha256, b"".join
+    bad, missing = scan.bad_seq, scan.missing
+    # Links: `expect` is the next seq and `last` the hash it must name as previous; entries
+    # that come early wait in `pending`. Anything else leaves the links to _link_break.
+    expect, last, tracking = 1, GENESIS.encode(), every_entry
+    pending: dict[int, tuple[bytes, bytes]] = {}
+    entries, head_seq, head = 0, 0, None
+    # A cursor binding parameters on the server (Django's client-side one reads no binary).
+    with psycopg.Cursor(raw) as cursor:
+        # Text arrives as the bytes to hash (the client encoding is UTF-8), not decoded.
+        cursor.adapters.register_loader("text", ByteaBinaryLoader)
+        cursor.adapters.register_loader("varchar", ByteaBinaryLoader)
+        rows = cursor.stream(query, params, binary=True, size=_STREAM_ROWS)
+        for seq, hashed, object_id, previous, stored, canonical in rows:
+            entries += 1
+            if seq > head_seq:
+                head_seq, head = seq, stored
+            if tracking:
+                if seq == expect and previous == last:
+                    expect, last = seq + 1, stored
+                    while pending and expect in pending:
+                        waiting_previous, waiting_hash = pending.pop(expect)
+                        if waiting_previous != last:
+                            tracking = False
+                            break
+                        expect, last = expect + 1, waiting_hash
+                elif seq > expect and seq not in pending and len(pending) < _PENDING_LIMIT:
+                    pending[seq] = (previous, stored)
+                else:
+                    tracking = False
+            if not hashed or (bad is not None and seq > bad):
+                continue
+            if canonical is None:
+                bad, missing = seq, True
+            elif (
+                hexlify(sha256(join((prefix, object_id, b"|", canonical, previous))).digest())
+                != stored
+            ):
+                bad, missing = seq, False
+    scan.bad_seq, scan.missing = bad, missing
+    if every_entry:
+        scan.links_confirmed = tracking and not pending
+        scan.entries, scan.head = entries, head
 
 
 def _hash_check_loaders(
