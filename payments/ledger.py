@@ -62,7 +62,7 @@ database transaction, as kind "ledger_transaction" with its canonical JSON:
      "legs":[[account_id,"EUR",debit,credit],...],   (legs in id order)
      "occurred_on":"2026-01-15","programme":1,"reason":"","reverses":null}
 
-`LEDGER_CANONICAL_KEYED_SQL` rebuilds exactly the same text inside PostgreSQL, so verifying
+`ledger_canonical_keyed_sql` rebuilds exactly the same text inside PostgreSQL, so verifying
 a million transactions is one streamed query plus hashing (sib.chain.chain_verify). Change
 one byte of a stored transaction, leg or chain entry and verification names that entry.
 """
@@ -349,21 +349,30 @@ def _load_canonical(object_ids: list[str]) -> Iterable[tuple[str, str]]:
         yield str(tx.pk), transaction_canonical(tx, legs.get(tx.pk, []))
 
 
-# The same text as transaction_canonical, built by PostgreSQL, for every transaction of
-# programme %(programme_id)s, keyed by its id: keys in sorted order, user text through to_json
-# (PostgreSQL and Python's json escape the same characters and leave non-ASCII alone), kind
-# and currency written as they are (choices and ISO codes need no escaping), dates in
-# DateStyle ISO (YYYY-MM-DD for the years Python writes; chain_verify sets it), legs in id
-# order. One pass: legs in (transaction, id) order merged with the transactions in id order
-# and aggregated as they come (PostgreSQL >= 16 sees the legs already sorted for the
-# ORDER BY), so the rows come out in id order. || rather than concat(): no output function
-# and strlen per literal, and ::text for the numbers; a transaction without legs (changed
-# by hand) has no row, and verification then asks the loader. The programme is the one
-# asked for: a transaction moved to another programme is not selected.
-LEDGER_CANONICAL_KEYED_SQL = """
+def ledger_canonical_keyed_sql(server_version: int = 0) -> str:
+    """SQL selecting (object_key, canonical) for every transaction of %(programme_id)s.
+
+    The same text as transaction_canonical, built by PostgreSQL, keyed by the transaction
+    id: keys in sorted order, user text as JSON strings (PostgreSQL and Python's json escape
+    the same characters and leave non-ASCII alone), kind and currency written as they are
+    (choices and ISO codes need no escaping), dates in DateStyle ISO (YYYY-MM-DD for the
+    years Python writes; chain_verify sets it), legs in id order. On PostgreSQL >= 16
+    (server_version as in server_version_num), json_scalar: the escaping of to_json
+    without looking up the argument's type on every row.
+
+    One pass: legs in (transaction, id) order merged with the transactions in id order and
+    aggregated as they come (PostgreSQL >= 16 sees them already sorted for the ORDER BY),
+    so rows come out in id order. || rather than concat(): no output function and strlen
+    per literal. A transaction without legs (changed by hand) has no row; verification
+    then asks the loader. The programme is the one asked for: a transaction moved to
+    another programme is not selected.
+    """
+    to_json = "json_scalar" if server_version >= 160000 else "to_json"
+    # No input in the text but a function name of ours.
+    return f"""
 SELECT t.id AS object_key,
-       '{"actor":' || coalesce(t.actor_id::text, 'null')
-       || ',"description":' || to_json(t.description)::text
+       '{{"actor":' || coalesce(t.actor_id::text, 'null')
+       || ',"description":' || {to_json}(t.description)::text
        || ',"id":' || t.id::text
        || ',"kind":"' || t.kind
        || '","legs":[' || string_agg('[' || l.account_id::text || ',"' || l.currency || '",'
@@ -371,19 +380,20 @@ SELECT t.id AS object_key,
                                      ',' ORDER BY l.id)
        || '],"occurred_on":"' || t.occurred_on::text
        || '","programme":' || %(programme_id)s::text
-       || ',"reason":' || to_json(t.reason)::text
+       || ',"reason":' || {to_json}(t.reason)::text
        || ',"reverses":' || coalesce(t.reverses_id::text, 'null')
-       || '}' AS canonical
+       || '}}' AS canonical
   FROM payments_leg l
   JOIN payments_ledger_transaction t ON t.id = l.transaction_id
  WHERE t.programme_id = %(programme_id)s
  GROUP BY t.id
-"""
+"""  # noqa: S608
 
-# The same rows with the object id as the chain stores it (text): (object_id, canonical).
+
+# For any PostgreSQL, with the object id as the chain stores it (text): (object_id, canonical).
 LEDGER_CANONICAL_SQL = (
     "SELECT k.object_key::text AS object_id, k.canonical "  # noqa: S608
-    f"FROM ({LEDGER_CANONICAL_KEYED_SQL}) k"
+    f"FROM ({ledger_canonical_keyed_sql()}) k"
 )
 
 
@@ -392,6 +402,6 @@ def register_chain_kind() -> None:
         ChainKind(
             name=CHAIN_KIND,
             load_canonical=_load_canonical,
-            canonical_sql=LEDGER_CANONICAL_KEYED_SQL,
+            canonical_sql=ledger_canonical_keyed_sql,
         )
     )

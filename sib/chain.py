@@ -40,10 +40,11 @@ class ChainKind:
     # Optional, for speed, for kinds whose object ids are integers: one SQL query selecting
     # (object_key bigint, canonical text) for every record of this kind in programme
     # %(programme_id)s (the placeholder may appear more than once), producing for each the
-    # exact text load_canonical does for str(object_key). It runs with DateStyle ISO. Let it
+    # exact text load_canonical does for str(object_key); or a function of the server's
+    # version (server_version_num) returning that SQL. It runs with DateStyle ISO. Let it
     # come out in object_key order (GROUP BY the primary key does): verification then merges
     # it with the chain, which it sorts the same way, without hashing or sorting it.
-    canonical_sql: str | None = None
+    canonical_sql: str | Callable[[int], str] | None = None
 
 
 _KINDS: dict[str, ChainKind] = {}
@@ -327,23 +328,27 @@ def _stream_kind(
     raw: Any, programme_id: int, kind: ChainKind, scan: _Scan, every_entry: bool, guarded: bool
 ) -> None:
     """Stream one kind's entries (all entries if every_entry) with their canonical text."""
+    canonical_sql = kind.canonical_sql
+    if callable(canonical_sql):
+        canonical_sql = canonical_sql(raw.info.server_version)
     key = "object_id::bigint"
     if guarded:
         key = "CASE WHEN object_id ~ '^[0-9]{1,18}$' THEN object_id::bigint END"
-    # Entries of other kinds get key -1: they come first, in seq order, and match nothing
-    # (hashed is false for them; their loaders check them). The kind's own entries come in
+    # Entries of other kinds get key -1 and no object id: they come first, in seq order,
+    # and are not hashed here (their loaders check them). The kind's own entries come in
     # object_key order, merged with its canonical rows: no hash table, no sort of the
     # canonical side; in the usual chain (ids growing with seq) also in seq order.
     # The fragment is code registered by an app (ChainKind.canonical_sql), never user input.
     query = f"""
-        SELECT c.seq, c.hashed, c.object_id, c.previous_hash, c.hash, k.canonical
-          FROM (SELECT seq, kind = %(kind)s AS hashed, object_id, previous_hash, hash,
+        SELECT c.seq, c.object_id, c.previous_hash, c.hash, k.canonical
+          FROM (SELECT seq, CASE WHEN kind = %(kind)s THEN object_id END AS object_id,
+                       previous_hash, hash,
                        CASE WHEN kind = %(kind)s THEN {key} ELSE -1 END AS object_key
                   FROM sib_chain_entry
                  WHERE programme_id = %(programme_id)s
                        {"" if every_entry else "AND kind = %(kind)s"}
                  ORDER BY object_key, seq) c
-          LEFT JOIN ({kind.canonical_sql}) k ON k.object_key = c.object_key
+          LEFT JOIN ({canonical_sql}) k ON k.object_key = c.object_key
     """  # noqa: S608
     params = {"programme_id": programme_id, "kind": kind.name}
     prefix = f"{kind.name}|".encode()
@@ -360,7 +365,7 @@ def _stream_kind(
         cursor.adapters.register_loader("text", ByteaBinaryLoader)
         cursor.adapters.register_loader("varchar", ByteaBinaryLoader)
         rows = cursor.stream(query, params, binary=True, size=_STREAM_ROWS)
-        for seq, hashed, object_id, previous, stored, canonical in rows:
+        for seq, object_id, previous, stored, canonical in rows:
             entries += 1
             if seq > head_seq:
                 head_seq, head = seq, stored
@@ -377,8 +382,8 @@ def _stream_kind(
                     pending[seq] = (previous, stored)
                 else:
                     tracking = False
-            if not hashed or (bad is not None and seq > bad):
-                continue
+            if object_id is None or (bad is not None and seq > bad):
+                continue  # another kind's entry, or beyond a break already found
             if canonical is None:
                 bad, missing = seq, True
             elif (

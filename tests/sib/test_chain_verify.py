@@ -336,3 +336,28 @@ def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transacti
         _assert_broken_at(deal, 3)
         assert settings_now() == before
         assert LedgerTransaction.objects.filter(programme=deal.programme).count() == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['quote " backslash \\ slash /', "line\nbreak\ttab\x01\x1f\x7f", "é 中文 😀 \u2028\u2029", ""],
+)
+def test_the_ledger_sql_for_this_server_writes_what_python_writes(text):
+    deal = make_deal("chainv-text")
+    tx = services.payment_received_record(
+        programme=deal.programme,
+        payer=deal.payer,
+        amount=12_345,
+        received_on=date(2026, 2, 1),
+        actor=deal.manager,
+        description=text,
+    )
+    reversal = services.ledger_transaction_reverse(original=tx, reason=text or "r", actor=None)
+    sql = ledger.ledger_canonical_keyed_sql(connection.connection.info.server_version)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle = 'ISO'")
+        cursor.execute(sql.replace("%(programme_id)s", "%s"), [deal.programme.pk] * 2)
+        from_sql = dict(cursor.fetchall())
+    for row in (tx, reversal):
+        assert from_sql[row.pk] == ledger.transaction_canonical(row, row.legs.all())
+    assert chain_verify(programme_id=deal.programme.pk).ok
