@@ -207,9 +207,10 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
         if scan is not None and scan.bad_seq is not None:
             breaks.append(_entry_break(cursor, programme_id, scan.bad_seq, scan.missing))
         first_bad = min((b.seq for b in breaks), default=None)
-        loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
-        if loader_break is not None:
-            breaks.append(loader_break)
+        if scan is None or scan.other_entries > 0:
+            loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
+            if loader_break is not None:
+                breaks.append(loader_break)
     if not breaks:
         return ChainVerification(programme_id, count, head or GENESIS, None)
     first = min(breaks, key=lambda b: b.seq)
@@ -266,6 +267,7 @@ class _Scan:
     head: bytes | None = None  # the stored hash of the highest seq seen
     bad_seq: int | None = None  # lowest seq whose hash is wrong or whose record is missing
     missing: bool = False
+    other_entries: int = 0  # entries of kinds without canonical SQL (for their loaders)
 
 
 # Settings for the streamed queries, put back afterwards. One core (the figure the bench
@@ -358,7 +360,7 @@ def _stream_kind(
     # that come early wait in `pending`. Anything else leaves the links to _link_break.
     expect, last, tracking = 1, GENESIS.encode(), every_entry
     pending: dict[int, tuple[bytes, bytes]] = {}
-    entries, head_seq, head = 0, 0, None
+    entries, others, head_seq, head = 0, 0, 0, None
     # A cursor binding parameters on the server (Django's client-side one reads no binary).
     with psycopg.Cursor(raw) as cursor:
         # Text arrives as the bytes to hash (the client encoding is UTF-8), not decoded.
@@ -382,8 +384,11 @@ def _stream_kind(
                     pending[seq] = (previous, stored)
                 else:
                     tracking = False
-            if object_id is None or (bad is not None and seq > bad):
-                continue  # another kind's entry, or beyond a break already found
+            if object_id is None:
+                others += 1  # another kind's entry
+                continue
+            if bad is not None and seq > bad:
+                continue
             if canonical is None:
                 bad, missing = seq, True
             elif (
@@ -394,7 +399,9 @@ def _stream_kind(
     scan.bad_seq, scan.missing = bad, missing
     if every_entry:
         scan.links_confirmed = tracking and not pending
-        scan.entries, scan.head = entries, head
+        scan.entries, scan.head, scan.other_entries = entries, head, others
+    else:  # entries the first query counted as another kind's
+        scan.other_entries -= entries
 
 
 def _hash_check_loaders(
