@@ -270,13 +270,15 @@ class _Scan:
     other_entries: int = 0  # entries of kinds without canonical SQL (for their loaders)
 
 
-# Settings for the streamed queries, put back afterwards. One core (the figure the bench
-# prints is not bought with parallel workers); sorts and merges in memory; never a nested
-# loop (with statistics not yet gathered after a bulk load, the planner guesses one row and
-# loops a million times); dates written YYYY-MM-DD whatever the caller's DateStyle; text
-# sent as UTF-8, the encoding of the canonical bytes.
+# Settings for the streamed queries, put back afterwards. One core: the figure the bench
+# prints is bought neither with parallel workers nor with I/O workers reading ahead (PG 18),
+# every read is the backend's own; sorts and merges in memory; never a nested loop (with
+# statistics not yet gathered after a bulk load, the planner guesses one row and loops a
+# million times); dates written YYYY-MM-DD whatever the caller's DateStyle; text sent as
+# UTF-8, the encoding of the canonical bytes.
 _STREAM_SETTINGS = {
     "max_parallel_workers_per_gather": "0",
+    "effective_io_concurrency": "0",
     "work_mem": "256MB",
     "enable_nestloop": "off",
     "DateStyle": "ISO",
