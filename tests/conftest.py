@@ -1,3 +1,4 @@
+import contextlib
 import os
 import subprocess
 import sys
@@ -104,6 +105,37 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
 
+_SESSION_WORKERS: list["WorkerProcess"] = []
+
+
+def _drain_outbox(worker: "WorkerProcess", timeout: float = 60) -> None:
+    from sib.models import OutboxMessage
+
+    deadline = time.monotonic() + timeout
+    pending = OutboxMessage.objects.filter(completed_at__isnull=True, failed_at__isnull=True)
+    while pending.exists() and time.monotonic() < deadline and worker.running():
+        time.sleep(0.2)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    # Once started, the session's worker keeps running: a committed drawdown or payment of
+    # a test that did not ask for it is still recomputed. Let that finish before the
+    # fixtures flush the database (a TRUNCATE under a running task can deadlock with it).
+    marker = item.get_closest_marker("django_db")
+    committed = "transactional_db" in getattr(item, "fixturenames", ()) or "live_server" in getattr(
+        item, "fixturenames", ()
+    )
+    if marker is not None and marker.kwargs.get("transaction"):
+        committed = True
+    for worker in _SESSION_WORKERS if committed else ():
+        if worker.running():
+            # A test without database access has queued nothing: its query just fails.
+            with contextlib.suppress(Exception):
+                _drain_outbox(worker)
+    return (yield)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
     # The log is kept under var/ so a failing test can be read against what the worker did.
@@ -114,10 +146,12 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[Worker
         # Started by the first test that asks for `worker`; a test with a worker of its own
         # (tests/payments/test_recompute_worker.py) stops it meanwhile.
         worker = WorkerProcess(log_path, Path(tmp))
+        _SESSION_WORKERS.append(worker)
         try:
             yield worker
         finally:
             worker.stop()
+            _SESSION_WORKERS.remove(worker)
 
 
 @pytest.fixture
@@ -126,14 +160,8 @@ def worker(celery_worker_process, transactional_db) -> Iterator[WorkerProcess]:
     if not celery_worker_process.running():
         celery_worker_process.start()
     yield celery_worker_process
-    # Let the worker finish what the test queued before the database is flushed: a flush
-    # truncating tables under a running task can deadlock with it.
-    from sib.models import OutboxMessage
-
-    deadline = time.monotonic() + 60
-    pending = OutboxMessage.objects.filter(completed_at__isnull=True, failed_at__isnull=True)
-    while pending.exists() and time.monotonic() < deadline and celery_worker_process.running():
-        time.sleep(0.2)
+    # Let the worker finish what the test queued before the database is flushed.
+    _drain_outbox(celery_worker_process)
 
 
 @pytest.fixture(autouse=True)
