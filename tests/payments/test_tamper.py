@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from payments import services
 from sib.chain import chain_verify
+from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import make_deal
 
 pytestmark = pytest.mark.django_db
@@ -25,19 +25,6 @@ def deal():
             actor=None,
         )
     return deal
-
-
-def _as_owner_bypassing_triggers(sql: str, params: list) -> None:
-    # What someone with the owner's password could do: drop the app role and switch off
-    # triggers for the session (session_replication_role = replica), then edit a row.
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = origin")
-            cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
 
 
 def _third_transaction(deal):  # type: ignore[no-untyped-def]
@@ -66,7 +53,7 @@ def test_untouched_chain_verifies(deal):
 )
 def test_one_changed_byte_is_named_by_ledger_verify(deal, sql, capsys):
     tx = _third_transaction(deal)
-    _as_owner_bypassing_triggers(sql, [tx.pk])
+    as_owner_bypassing_triggers(sql, [tx.pk])
     result = chain_verify(programme_id=deal.programme.pk)
     assert not result.ok
     assert result.first_break.object_id == str(tx.pk)
@@ -79,7 +66,7 @@ def test_one_changed_byte_is_named_by_ledger_verify(deal, sql, capsys):
 
 def test_a_removed_chain_entry_is_reported_as_a_gap(deal):
     tx = _third_transaction(deal)
-    _as_owner_bypassing_triggers("DELETE FROM sib_chain_entry WHERE object_id = %s::text", [tx.pk])
+    as_owner_bypassing_triggers("DELETE FROM sib_chain_entry WHERE object_id = %s::text", [tx.pk])
     result = chain_verify(programme_id=deal.programme.pk)
     assert result.first_break.seq == 4
     assert "sequence gap" in result.first_break.reason
@@ -98,7 +85,7 @@ def test_the_portal_check_names_the_tampered_entry(deal):
     assert 'data-ok="true"' in client.get(url, {"run": 1}).content.decode()
 
     tx = _third_transaction(deal)
-    _as_owner_bypassing_triggers(
+    as_owner_bypassing_triggers(
         "UPDATE payments_leg SET debit = debit + 1 WHERE transaction_id = %s AND debit > 0",
         [tx.pk],
     )

@@ -17,6 +17,7 @@ from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from sib import chain
 from sib.chain import ChainKind, canonical_json, chain_append, chain_verify
 from sib.models import ChainEntry
+from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import Deal, make_deal
 
 pytestmark = pytest.mark.django_db
@@ -100,17 +101,6 @@ def deal() -> Deal:
     return deal
 
 
-def _as_owner(sql: str, params: list[object]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = origin")
-            cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
-
-
 def _entry(deal: Deal, seq: int) -> tuple[str, str]:
     entry = ChainEntry.objects.get(programme=deal.programme, seq=seq)
     return entry.kind, entry.object_id
@@ -171,7 +161,7 @@ def test_an_empty_chain_verifies():
 )
 def test_a_changed_ledger_record_is_named_at_its_entry(deal, sql, seq):
     _kind, object_id = _entry(deal, seq)
-    _as_owner(sql, [int(object_id)])
+    as_owner_bypassing_triggers(sql, [int(object_id)])
     _assert_broken_at(deal, seq, "hash mismatch")
 
 
@@ -181,13 +171,13 @@ def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal,
     other_tx = _drawdown(other, 4)
     other_cash = ledger.account_for(programme=other.programme, kind=AccountKind.PROGRAMME_CASH)
     _, object_id = _entry(deal, seq)
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE payments_leg SET account_id = %s WHERE transaction_id = %s AND debit > 0",
         [other_cash.pk, int(object_id)],
     )
     _assert_broken_at(deal, seq)
     other_seq = 1
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE payments_leg SET transaction_id = %s WHERE transaction_id = %s AND credit > 0",
         [other_tx.pk, int(object_id)],
     )
@@ -199,7 +189,7 @@ def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal,
 def test_a_transaction_moved_to_another_programme_is_named(deal):
     other = make_deal("chainv-moved")
     _, object_id = _entry(deal, 5)
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE payments_ledger_transaction SET programme_id = %s WHERE id = %s",
         [other.programme.pk, int(object_id)],
     )
@@ -239,7 +229,7 @@ def test_a_transaction_moved_to_another_programme_is_named(deal):
     ],
 )
 def test_a_changed_chain_entry_is_named(deal, seq, column, value):
-    _as_owner(
+    as_owner_bypassing_triggers(
         f"UPDATE sib_chain_entry SET {column} = {value} WHERE programme_id = %s AND seq = %s",
         [deal.programme.pk, seq],
     )
@@ -248,15 +238,15 @@ def test_a_changed_chain_entry_is_named(deal, seq, column, value):
 
 @pytest.mark.parametrize("a, b", [(2, 3), (4, 5), (5, 6), (7, 8)])
 def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = 1000 WHERE programme_id = %s AND seq = %s",
         [deal.programme.pk, a],
     )
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = %s",
         [a, deal.programme.pk, b],
     )
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = 1000",
         [b, deal.programme.pk],
     )
@@ -265,7 +255,7 @@ def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
 
 @pytest.mark.parametrize("seq, named", [(1, 2), (3, 4), (6, 7), (8, None)])
 def test_a_missing_chain_entry_is_a_gap_at_the_next(deal, seq, named):
-    _as_owner(
+    as_owner_bypassing_triggers(
         "DELETE FROM sib_chain_entry WHERE programme_id = %s AND seq = %s",
         [deal.programme.pk, seq],
     )
@@ -278,8 +268,10 @@ def test_a_missing_chain_entry_is_a_gap_at_the_next(deal, seq, named):
 
 def test_a_missing_transaction_is_named_as_missing(deal):
     _, object_id = _entry(deal, 7)
-    _as_owner("DELETE FROM payments_leg WHERE transaction_id = %s", [int(object_id)])
-    _as_owner(
+    as_owner_bypassing_triggers(
+        "DELETE FROM payments_leg WHERE transaction_id = %s", [int(object_id)]
+    )
+    as_owner_bypassing_triggers(
         "DELETE FROM payments_drawdown WHERE transaction_id = %s; "
         "DELETE FROM payments_ledger_transaction WHERE id = %s",
         [int(object_id), int(object_id)],
@@ -294,17 +286,17 @@ def test_a_changed_note_is_named_by_its_loader(deal):
 
 def test_the_first_of_several_breaks_is_named(deal):
     _, object_id = _entry(deal, 7)
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE payments_ledger_transaction SET description = 'x' WHERE id = %s",
         [int(object_id)],
     )
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = 6",
         [deal.programme.pk],
     )
     _notes["n-8"] = "{}"
     _assert_broken_at(deal, 6)
-    _as_owner(
+    as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = 2",
         [deal.programme.pk],
     )
@@ -329,7 +321,7 @@ def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transacti
         assert settings_now() == before
         # A non-numeric ledger object id makes the fast query fail; it is checked again
         # without failing, and the caller's transaction goes on.
-        _as_owner(
+        as_owner_bypassing_triggers(
             "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = 3",
             [deal.programme.pk],
         )
