@@ -311,8 +311,10 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             except Conflict as conflict:
                 messages.error(request, str(conflict.detail))
                 return HttpResponseRedirect(_detail_url(programme_id, result.pk))
-            except PermissionDenied:
-                raise  # four eyes: the 403 page says the role does not allow it
+            except PermissionDenied as refusal:
+                # Four eyes: the page hides the buttons, so only a stale or crafted form
+                # gets here; the 403 page then gives the service's own reason.
+                return render(request, "403.html", {"reason": str(refusal)}, status=403)
             else:
                 messages.success(request, message)
                 return HttpResponseRedirect(_detail_url(programme_id, shown))

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import Evidence, ResultDecision
+from outcomes import services as outcomes
+from outcomes.models import Evidence, Result, ResultDecision
 from payments import services as payments
 from payments.models import Commitment, Drawdown
 from sib.models import User
@@ -106,6 +107,29 @@ def test_verifying_a_result_already_verified_says_so_in_french(cast):
     assert "Ce résultat a déjà été vérifié ou rejeté." in html
     assert "already been verified" not in html
     assert ResultDecision.objects.filter(result_id=result_id).count() == 1
+
+
+def test_a_lead_evaluator_verifying_their_own_amendment_is_told_why_in_french(cast):
+    # The page offers no "verify" on one's own submission; a stale or crafted form is
+    # refused by the service, and the 403 page gives the four-eyes rule, not a role.
+    lead = cast.users["lead_evaluator"]
+    amendment = outcomes.result_amend(
+        result=Result.objects.get(pk=verified_result(cast.own)),
+        user=lead,
+        reason="Recount",
+        stage="final",
+        values=outcomes.ResultValues(value=Decimal(13)),
+    )
+    url = reverse(
+        "outcomes_portal:result-detail",
+        kwargs={"programme_id": cast.own.pk, "result_id": amendment.pk},
+    )
+    response = client_for(lead, "fr").post(url, {"action": "verify", "verify-comment": ""})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "vous ne pouvez ni vérifier ni rejeter votre propre soumission" in html
+    assert "ne donne pas accès" not in html  # not the generic "your role does not allow"
+    assert not ResultDecision.objects.filter(result=amendment).exists()
 
 
 def test_a_refused_document_is_explained_in_french_beside_the_file(cast):
