@@ -31,7 +31,7 @@ from reports.rendering.charts import (
     cumulative_payments_chart,
     drawing_to_svg,
 )
-from reports.rendering.masking import CountMask
+from reports.rendering.masking import CountMask, hidden_results
 from reports.selectors_portal import published_report_list
 from sib.models import Programme
 from sib.permissions import Action
@@ -89,28 +89,34 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
         programme=access.programme, edition=Edition.PUBLIC, language=lang, state=state
     )
     mask = CountMask(data.mask_threshold)
+    hidden = hidden_results(data.metrics, mask)
     metrics = []
     for section in data.metrics:
+        secret = [(section.code, row) in hidden for row in range(len(section.results))]
         rows = [
             {
                 "cohort": r.cohort,
                 "period": r.period,
-                "achieved": mask.count(r.achieved, lang),
+                "achieved": _("masked") if masked else mask.count(r.achieved, lang),
                 "target": r.target,
             }
-            for r in section.results
+            for r, masked in zip(section.results, secret, strict=True)
         ]
         chart = None
         if section.results:
-            latest = {r.cohort: r for r in section.results}  # the latest period per cohort
+            # The latest period per cohort, as the report's chart.
+            pairs = zip(section.results, secret, strict=True)
+            latest = {r.cohort: (r, masked) for r, masked in pairs}
             chart = _svg_data_uri(
                 achieved_vs_target_chart(
-                    [f"{r.cohort} ({r.period})" for r in latest.values()],
-                    [r.achieved for r in latest.values()],
-                    [r.target for r in latest.values()],
+                    [f"{r.cohort} ({r.period})" for r, _m in latest.values()],
+                    [r.achieved for r, _m in latest.values()],
+                    [r.target for r, _m in latest.values()],
                     lang=lang,
                     mask=mask,
                     legend=(_("Achieved"), _("Target")),
+                    hidden=[masked for _r, masked in latest.values()],
+                    hidden_text=_("masked"),
                 )
             )
         rows += [

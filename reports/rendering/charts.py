@@ -82,19 +82,30 @@ def achieved_vs_target_chart(
     lang: str,
     mask: CountMask,
     legend: tuple[str, str],
+    hidden: Sequence[bool] = (),
+    hidden_text: str = "",
     style: ChartStyle = ChartStyle(),
 ) -> Drawing:
-    """Return grouped bars of achieved counts (masked as needed) vs targets."""
+    """Return grouped bars of achieved counts (masked as needed) vs targets.
+
+    A count flagged in ``hidden`` (complementary suppression, reports.rendering.masking)
+    draws no bar, only ``hidden_text``, and does not raise the scale: its height would
+    give it back.
+    """
+    flags = list(hidden) or [False] * len(achieved)
     achieved_bars = [
-        BarValue(None, mask.masked_text(lang), mask.threshold)
+        BarValue(None, hidden_text)
+        if secret
+        else BarValue(None, mask.masked_text(lang), mask.threshold)
         if mask.masks(count)
         else BarValue(count, mask.count(count, lang))
-        for count in achieved
+        for count, secret in zip(achieved, flags, strict=True)
     ]
+    shown = [count for count, secret in zip(achieved, flags, strict=True) if not secret]
     # Targets are planned numbers, not people, so they are never masked.
     target_bars = [BarValue(t, format_number(t, lang)) for t in targets]
-    masked_room = mask.threshold if any(mask.masks(a) for a in achieved) else 0
-    top = _nice_ceiling(max([*achieved, *targets, masked_room, 1]))
+    masked_room = mask.threshold if any(mask.masks(a) for a in shown) else 0
+    top = _nice_ceiling(max([*shown, *targets, masked_room, 1]))
     return _grouped_bar_chart(
         categories,
         [(legend[0], achieved_bars), (legend[1], target_bars)],

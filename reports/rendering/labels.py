@@ -122,9 +122,13 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "masking_text": (
             "Protection des participants : dans l’édition publique, tout "
             "effectif de participants compris entre 1 et {threshold} est "
-            "affiché « {masked} », dans les tableaux comme dans les "
-            "graphiques ; les taux calculés sur un effectif masqué sont "
-            "masqués eux aussi. Aucune donnée individuelle n’est publiée."
+            "masqué, dans les tableaux comme dans les graphiques. Dans les "
+            "tableaux de résultats, d’autres effectifs de la même période le "
+            "sont aussi au besoin (secret secondaire), pour qu’aucun effectif "
+            "masqué ne puisse être retrouvé par différence avec un total "
+            "publié ; ils s’affichent tous « {hidden} », les autres « {masked} ». "
+            "Les taux calculés sur un effectif masqué sont masqués eux aussi. "
+            "Aucune donnée individuelle n’est publiée."
         ),
         "manager_masking_text": (
             "Édition gestionnaire : les effectifs sont exacts, non masqués. "
@@ -334,9 +338,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         ),
         "masking_text": (
             "Participant protection: in the public edition every participant "
-            "count from 1 to {threshold} is shown as “{masked}”, in tables "
-            "and charts alike; rates computed on a masked count are masked "
-            "too. No individual data is published."
+            "count from 1 to {threshold} is masked, in tables and charts alike. "
+            "In the results tables, other counts of the same period are masked "
+            "too where needed (secondary suppression), so that no masked count "
+            "can be worked out by subtraction from a published total; all of "
+            "them show as “{hidden}”, the others as “{masked}”. Rates computed "
+            "on a masked count are masked too. No individual data is published."
         ),
         "manager_masking_text": (
             "Manager edition: counts are exact, not masked. This document must not be circulated."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
-from functools import partial
+from functools import cached_property, partial
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
@@ -37,7 +37,7 @@ from reports.rendering.formatting import (
     format_percent,
     format_points,
 )
-from reports.rendering.masking import CountMask
+from reports.rendering.masking import CountMask, hidden_results
 
 _ROLE_ORDER = ("payer", "provider", "intermediary", "evaluator", "investor", "guarantor")
 
@@ -49,6 +49,11 @@ class PublicRenderer(ReportRenderer):
 
     def get_mask(self) -> CountMask:
         return CountMask(self.data.mask_threshold)
+
+    @cached_property
+    def hidden_results(self) -> frozenset[tuple[str, int]]:
+        """(metric code, row) of every results-table count this edition hides."""
+        return hidden_results(self.data.metrics, self.mask)
 
     def get_sections(self) -> list[Section]:
         sections = [Section("summary", self.t("summary"), self.summary_story)]
@@ -188,8 +193,8 @@ class PublicRenderer(ReportRenderer):
             story.append(self.labelled("unit_price", self.money(metric.unit_price)))
         if metric.results:
             story += self.subheading(self.t("results"))
-            story.append(self.results_table(metric.results))
-            story.append(self.results_chart(metric.results))
+            story.append(self.results_table(metric))
+            story.append(self.results_chart(metric))
         elif not metric.comparisons:
             # A comparison metric's results are its comparison table, below.
             story += self.subheading(self.t("results"))
@@ -202,17 +207,18 @@ class PublicRenderer(ReportRenderer):
             story.append(self.comparison_figure(metric.comparisons))
         return story
 
-    def results_table(self, results: Sequence[CohortResult]) -> Flowable:
+    def results_table(self, metric: MetricSection) -> Flowable:
         """Return achieved vs target per cohort and period."""
         rows = []
-        for r in results:
-            rate = self.mask.rate(r.achieved, r.target, self.lang)
+        for row, r in enumerate(metric.results):
+            hidden = (metric.code, row) in self.hidden_results
+            rate = None if hidden else self.mask.rate(r.achieved, r.target, self.lang)
             rows.append(
                 [
                     r.cohort,
                     r.period,
                     self.t(f"status_{r.status}"),
-                    self.mask.count(r.achieved, self.lang),
+                    self.t("masked") if hidden else format_number(r.achieved, self.lang),
                     format_number(r.target, self.lang),
                     rate if rate is not None else self.t("masked"),
                 ]
@@ -231,21 +237,23 @@ class PublicRenderer(ReportRenderer):
             numeric=[3, 4, 5],
         )
 
-    def results_chart(self, results: Sequence[CohortResult]) -> Flowable:
+    def results_chart(self, metric: MetricSection) -> Flowable:
         """Return the chart of the latest period of each cohort."""
         # One bar pair per cohort keeps the chart legible however many
         # periods the table lists; it shows only cells the table shows too.
-        latest: dict[str, CohortResult] = {}
-        for r in results:
-            latest[r.cohort] = r
+        latest: dict[str, tuple[int, CohortResult]] = {}
+        for row, r in enumerate(metric.results):
+            latest[r.cohort] = (row, r)
         chosen = list(latest.values())
         drawing = achieved_vs_target_chart(
-            [f"{r.cohort} ({r.period})" for r in chosen],
-            [r.achieved for r in chosen],
-            [r.target for r in chosen],
+            [f"{r.cohort} ({r.period})" for _row, r in chosen],
+            [r.achieved for _row, r in chosen],
+            [r.target for _row, r in chosen],
             lang=self.lang,
             mask=self.mask,
             legend=(self.t("achieved"), self.t("target")),
+            hidden=[(metric.code, row) in self.hidden_results for row, _r in chosen],
+            hidden_text=self.t("masked"),
             style=self.chart_style,
         )
         return self.figure(self.t("chart_achieved_title"), drawing)
@@ -453,6 +461,7 @@ class PublicRenderer(ReportRenderer):
             "masking_text",
             threshold=format_number(self.mask.threshold, self.lang),
             masked=self.mask.masked_text(self.lang),
+            hidden=self.t("masked"),
         )
 
     def ledger_story(self) -> list[Flowable]:

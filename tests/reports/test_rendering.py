@@ -292,9 +292,10 @@ def test_english_totals_are_formatted_the_english_way(rendered):
 
 def test_public_edition_masks_small_counts_in_tables(rendered):
     text = pdf_text(rendered["public", "fr"])
-    # Achieved 7 of a target of 40: the count and its rate are both hidden.
-    assert "Cohorte 2 2027-S2 intermédiaire < 11 40 masqué" in text
-    assert "Cohorte 2 2028-S2 intermédiaire < 11 30 masqué" in text
+    # Achieved 7 of a target of 40: the count and its rate are both hidden. In a results
+    # table every hidden count reads "masqué", small or companion alike.
+    assert "Cohorte 2 2027-S2 intermédiaire masqué 40 masqué" in text
+    assert "Cohorte 2 2028-S2 intermédiaire masqué 30 masqué" in text
     # Zero singles nobody out and stays visible.
     assert "Cohorte 3 2028-S1 intermédiaire 0 40 0,0 %" in text
     # The comparison row hides the treated count and every rate built on it.
@@ -310,8 +311,9 @@ def test_public_edition_masks_small_counts_in_chart_labels():
         metrics=(dataclasses.replace(data.metrics[0], results=(data.metrics[0].results[2],)),),
     )
     text = pdf_text(render_report(only_chart))
-    # One "< 11" in the table, one above the chart bar, one in the methodology.
-    assert text.count("< 11") == 3
+    # Hidden in the table and above the chart's bar, which is not drawn.
+    assert "Cohorte 2 2027-S2 intermédiaire masqué 40 masqué" in text
+    assert "Cohorte 2 (2027-S2) masqué 40" in text
     assert not re.search(r"(?<![\d/,.])7(?![\d,.])", text.split("Journal de vérification")[0])
 
 

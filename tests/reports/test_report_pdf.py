@@ -79,7 +79,7 @@ def test_masked_counts_never_appear_in_the_public_edition(bond: Bond):
     public = pdf_lines(report_render(programme=bond.programme, edition="public", language="en"))
     manager = pdf_lines(report_render(programme=bond.programme, edition="manager", language="en"))
     row = public.index("Cohorte 2")
-    assert public[row + 1 : row + 4] == ["2026 S1", "interim", "< 11"]
+    assert public[row + 1 : row + 4] == ["2026 S1", "interim", "masked"]
     # After the contents, the only lines reading "7" are page totals ("Page n / ", total).
     body = public.index("Executive summary", public.index("Contents") + 2)
     for index, line in enumerate(public[body:], start=body):
@@ -89,6 +89,24 @@ def test_masked_counts_never_appear_in_the_public_edition(bond: Bond):
     # The manager edition does show it: the check above could fail.
     row = manager.index("Cohorte 2")
     assert manager[row + 3] == str(SMALL_COUNT)
+
+
+def test_a_masked_count_cannot_be_worked_out_from_the_verified_total(bond: Bond):
+    # Cohort 1 achieved 42 and cohort 2 achieved 7 in the same period. With 42 printed
+    # beside a total of 49, the 7 would come back by subtraction: 42 is masked too.
+    public = pdf_lines(report_render(programme=bond.programme, edition="public", language="en"))
+    assert value_after(public, "Verified outcomes") == "49"
+    results = public.index("Results by cohort and period")
+    for cohort in ("Cohorte 1", "Cohorte 2"):
+        row = public.index(cohort, results)
+        assert public[row + 1 : row + 4] == ["2026 S1", "interim", "masked"]
+        assert public[row + 5] == "masked"  # the achievement rate would give it back
+    assert "42" not in public
+    assert "84.0%" not in public  # 42 / 50
+    # The notice says why a count above the threshold can read "masked".
+    assert "secondary suppression" in pdf_text(
+        report_render(programme=bond.programme, edition="public", language="en")
+    ).replace("\n", " ")
 
 
 def test_investor_names_never_appear_in_the_public_edition(bond: Bond):
