@@ -29,6 +29,8 @@ so that the corrected file can be loaded again (the rejection itself stays, chai
 
 Verification, rejection, amendment and review events are appended to the programme's
 hash chain (sib.chain) in the transaction that writes them; see outcomes.chain_kinds.
+Every fact's insert is also an event of the audit history (django-pghistory, with the
+acting user, URL and request id of its context), append-only like the facts themselves.
 """
 
 import pghistory
@@ -164,6 +166,7 @@ class Metric(models.Model):
         return str((self.mechanism or {}).get("kind", ""))
 
 
+@pghistory.track(pghistory.InsertEvent())
 class ImportBatch(InsertOnlyModel):
     """One CSV file loaded in full (a rejected file leaves no batch: all or nothing)."""
 
@@ -181,6 +184,7 @@ class ImportBatch(InsertOnlyModel):
         db_table = "outcomes_import_batch"
 
 
+@pghistory.track(pghistory.InsertEvent())
 class Result(InsertOnlyModel):
     """A submitted value for metric × cohort × period; an amendment links to what it corrects."""
 
@@ -233,6 +237,7 @@ class Result(InsertOnlyModel):
         return f"result {self.pk}"
 
 
+@pghistory.track(pghistory.InsertEvent())
 class ResultDecision(InsertOnlyModel):
     """A lead evaluator's verdict on one result: exactly one, never by the submitter."""
 
@@ -260,6 +265,7 @@ class ResultDecision(InsertOnlyModel):
         ]
 
 
+@pghistory.track(pghistory.InsertEvent())
 class ResultReview(InsertOnlyModel):
     """A public funder's acceptance or dispute of a verified result."""
 
@@ -282,6 +288,7 @@ class ResultReview(InsertOnlyModel):
         ]
 
 
+@pghistory.track(pghistory.InsertEvent())
 class Evidence(InsertOnlyModel):
     """A document backing a result, stored once under MEDIA_ROOT by its SHA-256."""
 

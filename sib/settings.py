@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "reports",
 ]
 
+# The audit history (django-pghistory events) is append-only like the facts it records: a
+# trigger on every event table refuses UPDATE and DELETE, and the app role may not (sib.db).
+PGHISTORY_APPEND_ONLY = True
+
 MIDDLEWARE = [
     "sib.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",

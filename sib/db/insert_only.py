@@ -37,10 +37,19 @@ class InsertOnlyModel(models.Model):
 
 
 def insert_only_tables() -> list[str]:
+    """Return the tables nobody may change: the facts, and the audit history's events.
+
+    django-pghistory's event tables get the same trigger from PGHISTORY_APPEND_ONLY
+    (settings); the privileges are revoked here, so an audit trail is as fixed as what it
+    records.
+    """
     from django.apps import apps
+    from pghistory.models import Event
 
     return sorted(
         model._meta.db_table
         for model in apps.get_models()
-        if getattr(model, "insert_only", False) and not model._meta.proxy
+        if (getattr(model, "insert_only", False) or issubclass(model, Event))
+        and not model._meta.proxy
+        and model._meta.managed
     )

@@ -1,4 +1,5 @@
-"""Results, decisions, reviews, evidence and import batches are never changed or removed."""
+"""Results, decisions, reviews, evidence and import batches are never changed or removed,
+nor are their events in the audit history."""
 
 from decimal import Decimal
 
@@ -108,3 +109,32 @@ def test_duplicate_participant_record_is_refused_by_the_unique_constraint(rows):
             pseudonym=record.pseudonym,
             achieved_on=record.achieved_on,
         )
+
+
+@pytest.mark.parametrize("model", INSERT_ONLY, ids=lambda m: m.__name__)
+def test_each_fact_is_an_audit_event_that_nobody_may_change(rows, model):
+    row = rows[model]
+    event = row.events.get()  # django-pghistory: one "insert" event per fact
+    assert event.pgh_label == "insert"
+    assert event.pgh_obj_id == row.pk
+    table = type(event)._meta.db_table
+    with connection.cursor() as cursor:
+        for statement in (
+            f"UPDATE {table} SET pgh_label = 'edited'",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+        ):
+            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                cursor.execute(statement)
+    # Not even the owner, whose privileges allow it: the append-only trigger refuses.
+    with (
+        pytest.raises(DatabaseError, match="Cannot update or delete rows"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("RESET ROLE")
+        cursor.execute(f"UPDATE {table} SET pgh_label = 'edited'")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")  # the failed savepoint took RESET ROLE back
+        assert cursor.fetchone()[0] == "sib_app"
+    assert type(event).objects.get(pk=event.pk).pgh_label == "insert"

@@ -47,6 +47,24 @@ def test_lead_evaluator_verifies_another_evaluators_result(cast):
     assert chain_verify(programme_id=cast.programme.pk).ok
 
 
+def test_a_verification_is_in_the_audit_history_with_who_and_which_request(cast):
+    result = submit(cast)
+    response = cast.client(cast.lead).post(
+        url(cast, result, "verify"), {}, format="json", HTTP_X_REQUEST_ID="audit-req-1"
+    )
+    assert response.status_code == 201, response.content
+    event = ResultDecision.objects.get(result=result).events.get()
+    assert (event.pgh_label, event.decision, event.decided_by_id) == (
+        "insert",
+        "verified",
+        cast.lead.pk,
+    )
+    context = event.pgh_context.metadata
+    assert context["user"] == cast.lead.pk
+    assert context["url"] == url(cast, result, "verify")
+    assert context["request_id"] == "audit-req-1"
+
+
 def test_verifying_enqueues_the_payment_recomputation(cast):
     result = submit(cast)
     cast.client(cast.lead).post(url(cast, result, "verify"), {}, format="json")
