@@ -185,6 +185,10 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "dpi": "DPI",
         "not_defined": "non défini",
         "metrics_note": (
+            "TRI, MOIC et DPI à date : seuls les flux déjà enregistrés au "
+            "registre comptent. Tant qu’il reste du capital à rembourser, le TRI "
+            "est donc négatif, comme si le reste était perdu ; les projections "
+            "par scénario montrent ce que donnerait le remboursement. "
             "« non défini » : l’indicateur n’existe pas ou ne converge pas "
             "pour ces flux ; aucune valeur approchée n’est affichée."
         ),
@@ -398,8 +402,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "dpi": "DPI",
         "not_defined": "not defined",
         "metrics_note": (
-            "“not defined”: the metric does not exist or does not converge "
-            "for these cash flows; no approximate value is printed."
+            "XIRR, MOIC and DPI to date: only the cash flows already in the "
+            "ledger count. While capital is still outstanding, XIRR is therefore "
+            "negative, as if the rest were lost; the scenario projections show "
+            "what repayment would give. “not defined”: the metric does not exist "
+            "or does not converge for these cash flows; no approximate value is "
+            "printed."
         ),
         "scenarios": "Scenario projections",
         "scenario": "Scenario",

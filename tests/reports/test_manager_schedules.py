@@ -7,6 +7,7 @@ ledger, as a fund manager would after paying them out.
 
 import dataclasses
 import datetime
+import re
 
 import pytest
 from django.db.models import Sum
@@ -189,3 +190,17 @@ def test_the_schedule_has_a_chart_per_investor(paid_bond: Bond):
     assert "Per investor: drawn, principal repaid, return paid" in text
     public = pdf_text(report_render(programme=paid_bond.programme, edition="public", language="en"))
     assert "Per investor" not in public
+
+
+def test_a_negative_xirr_mid_life_is_explained_as_to_date(paid_bond: Bond):
+    # Senior principal is partly repaid: realised flows alone give a negative XIRR, which
+    # the note beside the table explains rather than leaving it to be misread.
+    text = " ".join(
+        pdf_text(
+            report_render(programme=paid_bond.programme, edition="manager", language="en")
+        ).split()
+    )
+    table = text[text.rindex("Investor metrics") : text.index("XIRR, MOIC and DPI to date")]
+    assert re.search(r"-\d+\.\d%", table), f"no negative XIRR to explain in {table!r}"
+    assert "XIRR, MOIC and DPI to date: only the cash flows already in the ledger count." in text
+    assert "XIRR is therefore negative, as if the rest were lost" in text
