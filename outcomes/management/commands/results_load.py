@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from outcomes.csv_import import ImportRejected, results_import
 from outcomes.models import Stage
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--stage", choices=Stage.values, default=Stage.INTERIM)
         parser.add_argument("--no-progress", action="store_true")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args: Any, **options: Any) -> None:
         key = options["programme"]
         lookup = {"pk": int(key)} if key.isdigit() else {"slug": key}

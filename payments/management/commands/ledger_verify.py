@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from sib.chain import chain_verify
 from sib.models import Programme
@@ -13,6 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("slug", nargs="?", help="One programme (all when omitted).")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         programmes = Programme.objects.order_by("slug")
         if options["slug"]:

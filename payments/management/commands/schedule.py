@@ -10,7 +10,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from payments.schedules import schedule_version_ensure
 from sib.models import Programme
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--scenario", help="Projection at this percentage of targets.")
         parser.add_argument("--json", action="store_true", help="Emit the canonical JSON.")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             programme = Programme.objects.get(slug=options["slug"])
@@ -36,7 +38,10 @@ class Command(BaseCommand):
                 percent = Decimal(options["scenario"].rstrip("%"))
             except InvalidOperation:
                 raise CommandError("--scenario is a percentage, e.g. 75.") from None
-        version = schedule_version_ensure(programme=programme, percent=percent)
+        try:
+            version = schedule_version_ensure(programme=programme, percent=percent)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         if options["json"]:
             self.stdout.write(version.content)
             return

@@ -1,7 +1,7 @@
 import hashlib
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from reports.models import Edition, Language
 from reports.selectors import chain_state
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--at", metavar="CHAIN_HEAD", help="A past state of the ledger.")
         parser.add_argument("-o", "--output", required=True, help="The PDF file to write.")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             programme = Programme.objects.get(slug=options["slug"])

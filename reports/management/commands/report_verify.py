@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from reports.services import UnreadableReport, report_verify_file
 
@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("file", help="The report PDF.")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             content = Path(options["file"]).read_bytes()

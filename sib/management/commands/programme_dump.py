@@ -1,6 +1,6 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from sib.models import Programme
 from sib.programme_format import programme_definition_dump
@@ -12,6 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("slug")
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             programme = Programme.objects.get(slug=options["slug"])

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from sib.programme_format import DefinitionError, programme_definition_load
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
             "superuser).",
         )
 
+    @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             document = json.loads(options["file"].read_text(encoding="utf-8-sig"))
