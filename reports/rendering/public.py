@@ -51,7 +51,7 @@ class PublicRenderer(ReportRenderer):
         return CountMask(self.data.mask_threshold)
 
     @cached_property
-    def hidden_results(self) -> frozenset[tuple[str, int]]:
+    def masked_cells(self) -> frozenset[tuple[str, int]]:
         """(metric code, row) of every results-table count this edition hides."""
         return hidden_results(self.data.metrics, self.mask)
 
@@ -211,7 +211,7 @@ class PublicRenderer(ReportRenderer):
         """Return achieved vs target per cohort and period."""
         rows = []
         for row, r in enumerate(metric.results):
-            hidden = (metric.code, row) in self.hidden_results
+            hidden = (metric.code, row) in self.masked_cells
             rate = None if hidden else self.mask.rate(r.achieved, r.target, self.lang)
             rows.append(
                 [
@@ -252,7 +252,7 @@ class PublicRenderer(ReportRenderer):
             lang=self.lang,
             mask=self.mask,
             legend=(self.t("achieved"), self.t("target")),
-            hidden=[(metric.code, row) in self.hidden_results for row, _r in chosen],
+            hidden=[(metric.code, row) in self.masked_cells for row, _r in chosen],
             hidden_text=self.t("masked"),
             style=self.chart_style,
         )
