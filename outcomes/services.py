@@ -37,6 +37,7 @@ from outcomes.models import (
     Stage,
 )
 from outcomes.selectors import result_state
+from outcomes.signals import outcome_facts_changed
 from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, Role, User
@@ -187,6 +188,15 @@ def _cell_check(
         raise ValidationError(errors)
 
 
+def _values_check(metric: Metric, values: ResultValues) -> None:
+    # The engine cannot price a comparison without its comparison group: refused here,
+    # at submission, rather than when the verification books what it makes payers owe.
+    if metric.mechanism_kind == "comparison" and values.comparison_value is None:
+        raise ValidationError(
+            {"comparison_value": _("A comparison metric needs the comparison group's value.")}
+        )
+
+
 @transaction.atomic
 def result_submit(
     *,
@@ -205,6 +215,7 @@ def result_submit(
     """
     _require_open(programme)
     _cell_check(programme, metric, cohort, period)
+    _values_check(metric, values)
     if stage not in Stage.values:
         raise ValidationError(
             {"stage": _("Must be one of %(choices)s.") % {"choices": ", ".join(Stage.values)}}
@@ -240,6 +251,7 @@ def result_amend(
             _("Only a verified result can be amended; this one is %(state)s.")
             % {"state": _state_text(state)}
         )
+    _values_check(result.metric, values)
     amendment = Result.objects.create(
         programme=programme,
         metric_id=result.metric_id,
@@ -308,6 +320,14 @@ def result_verify(
 ) -> ResultDecision:
     """Verify another evaluator's result, chain it and have outcome payments recomputed."""
     made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment, at=at)
+    # What the result makes each payer owe is booked now, in this transaction.
+    outcome_facts_changed.send(
+        sender=Result,
+        programme=result.programme,
+        on=timezone.localdate(made.decided_at),
+        actor=user,
+        cause=f"verification of result #{result.pk}",
+    )
     outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": result.programme_id})
     return made
 
@@ -359,6 +379,15 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
         object_id=review.pk,
         canonical=chain_kinds.canonical_of(chain_kinds.REVIEW, review.pk),
     )
+    if verdict == ReviewVerdict.DISPUTED:
+        # The disputed result's amount is held apart from what is due until resolved.
+        outcome_facts_changed.send(
+            sender=ResultReview,
+            programme=result.programme,
+            on=timezone.localdate(review.reviewed_at),
+            actor=user,
+            cause=f"dispute of result #{result.pk}",
+        )
     return review
 
 

@@ -242,6 +242,12 @@ class PaymentReceivedCreateApi(ProgrammeApi):
         received_on = serializers.DateField()
         amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
         description = serializers.CharField(max_length=500, required=False, default="")
+        advance = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="The payer pays ahead: the part above what it owes (or above the "
+            "contract cap) is kept as its advance instead of being refused.",
+        )
 
     @extend_schema(
         operation_id="payment_received_create",
@@ -269,6 +275,7 @@ class PaymentReceivedCreateApi(ProgrammeApi):
                 amount=values["amount"],
                 received_on=values["received_on"],
                 description=values["description"],
+                advance=values["advance"],
                 actor=_actor(request),
                 idempotency_key=key,
             )

@@ -5,7 +5,15 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from payments import format, history_format, ledger, portal, schedules, waterfall_format
+        from payments import (
+            format,
+            history_format,
+            ledger,
+            portal,
+            receivers,
+            schedules,
+            waterfall_format,
+        )
 
         ledger.register_chain_kind()
         schedules.register_chain_kind()
@@ -13,3 +21,4 @@ class PaymentsConfig(AppConfig):
         waterfall_format.register()
         history_format.register()
         portal.register()
+        receivers.connect()

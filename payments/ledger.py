@@ -71,8 +71,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from payments.models import (
     Account,
@@ -82,6 +84,7 @@ from payments.models import (
     Leg,
     TransactionKind,
 )
+from sib import clock
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
 from sib.models import Organisation, Programme, User
 
@@ -108,21 +111,34 @@ class LegSpec:
 # --- accounts ---------------------------------------------------------------------------
 
 
+# Account code prefixes: one account per programme, per organisation, or per commitment.
+_PROGRAMME_CODES = {
+    AccountKind.PROGRAMME_CASH: "cash",
+    AccountKind.OUTCOME_INCOME: "outcome_income",
+}
+_ORGANISATION_PREFIXES = {
+    AccountKind.PAYER_RECEIVABLE: "receivable",
+    AccountKind.PAYER_DISPUTED: "disputed",
+    AccountKind.PAYER_ADVANCE: "advance",
+    AccountKind.PROVIDER_FUNDING: "provider",
+}
+_COMMITMENT_PREFIXES = {
+    AccountKind.INVESTOR_PRINCIPAL: "principal",
+    AccountKind.INVESTOR_RETURN: "return",
+    AccountKind.GUARANTEE: "guarantee",
+    AccountKind.GUARANTEE_CALLED: "guarantee_called",
+}
+
+
 def account_code(
     *, kind: str, organisation: Organisation | None = None, commitment: Commitment | None = None
 ) -> str:
-    if kind in {AccountKind.PROGRAMME_CASH, AccountKind.OUTCOME_INCOME}:
-        return "cash" if kind == AccountKind.PROGRAMME_CASH else "outcome_income"
-    if kind == AccountKind.PAYER_RECEIVABLE and organisation is not None:
-        return f"receivable:{organisation.slug}"
-    if kind == AccountKind.PROVIDER_FUNDING and organisation is not None:
-        return f"provider:{organisation.slug}"
-    if commitment is not None and kind in {
-        AccountKind.INVESTOR_PRINCIPAL,
-        AccountKind.INVESTOR_RETURN,
-        AccountKind.GUARANTEE,
-    }:
-        prefix = {"investor_principal": "principal", "investor_return": "return"}.get(kind, kind)
+    if kind in _PROGRAMME_CODES:
+        return _PROGRAMME_CODES[kind]  # type: ignore[index]
+    if kind in _ORGANISATION_PREFIXES and organisation is not None:
+        return f"{_ORGANISATION_PREFIXES[kind]}:{organisation.slug}"  # type: ignore[index]
+    if kind in _COMMITMENT_PREFIXES and commitment is not None:
+        prefix = _COMMITMENT_PREFIXES[kind]  # type: ignore[index]
         return f"{prefix}:{commitment.tranche.key}:{commitment.investor.slug}"
     raise LedgerError(f"account kind {kind} needs its organisation or commitment")
 
@@ -154,6 +170,44 @@ def account_for(
         ignore_conflicts=True,
     )
     return Account.objects.get(programme=programme, code=code)
+
+
+# --- dates ------------------------------------------------------------------------------
+
+# What may still be posted after the contract ended or was terminated: settling what was
+# earned before (dues and their restatements, payments, distributions, guarantees,
+# reversals). New capital may not be called.
+_CAPITAL_KINDS = frozenset({TransactionKind.DRAWDOWN})
+
+
+def date_check(*, programme: Programme, kind: str, on: date, field: str = "occurred_on") -> None:
+    """Refuse a ledger date outside the contract: before its start, after today, or (for
+    new capital) after its end or termination; the message is named by `field`.
+
+    The database refuses the same bounds except "after today" (payments_ledger_date_check,
+    which bounds dates to ten years past the contract's end instead): PostgreSQL's clock
+    cannot be moved, and the engine's tests post years ahead under a frozen `sib.clock`.
+    """
+    today = clock.today()
+    message = None
+    if on < programme.start_date:
+        message = _("%(date)s is before the contract starts (%(start)s).") % {
+            "date": on.isoformat(),
+            "start": programme.start_date.isoformat(),
+        }
+    elif on > today:
+        message = _("%(date)s is in the future: the ledger records what has happened.") % {
+            "date": on.isoformat()
+        }
+    elif kind in _CAPITAL_KINDS:
+        last = programme.termination_date or programme.end_date
+        if on > last:
+            message = _("%(date)s is after the contract's end (%(end)s): no new capital.") % {
+                "date": on.isoformat(),
+                "end": last.isoformat(),
+            }
+    if message is not None:
+        raise ValidationError({field: message})
 
 
 # --- posting ----------------------------------------------------------------------------
@@ -193,6 +247,7 @@ def transaction_post(
 ) -> LedgerTransaction:
     """Post one balanced transaction and append it to the programme's chain, atomically."""
     _check_legs(programme, legs)
+    date_check(programme=programme, kind=kind, on=occurred_on)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -140,11 +140,15 @@ def _count(value: Decimal, where: str) -> int:
     return int(value)
 
 
-def verified_inputs(*, programme: Programme) -> VerifiedInputs:
-    """Return every verified, non-superseded result of the programme as engine inputs."""
+def verified_inputs(*, programme: Programme, exclude: set[int] | None = None) -> VerifiedInputs:
+    """Return every verified, non-superseded result of the programme as engine inputs.
+
+    `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
+    """
     results = list(
         results_with_state(Result.objects.filter(programme=programme))
         .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+        .exclude(pk__in=exclude or ())
         .select_related("metric", "cohort", "period")
         .order_by("id")
     )
@@ -301,6 +305,7 @@ def outcome_payment_receive(
     actor: Any,
     idempotency_key: str = "",
     description: str = "",
+    advance: bool = False,
 ) -> Any:
     """Record an outcome payment received (Dr cash, Cr the payer's receivable); recompute.
 
@@ -318,6 +323,7 @@ def outcome_payment_receive(
             actor=actor,
             idempotency_key=idempotency_key,
             description=description,
+            advance=advance,
         )
         outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
     return tx

@@ -1,7 +1,7 @@
 """Reads the money pages of the portal need beyond payments.selectors: totals to show.
 
-Everything comes from the stored schedule documents (payments.selectors_schedules, the
-same the API serves) and the ledger; nothing is recomputed here.
+Money figures come from the ledger's position (payments.position); forecasts from the
+stored schedule documents (payments.selectors_schedules, the same the API serves).
 """
 
 from dataclasses import dataclass
@@ -9,9 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
-
-from payments.models import AccountKind, Leg, TransactionKind
+from payments.position import programme_position
 from payments.selectors import commitment_aggregates
 from payments.selectors_schedules import schedule_get
 from sib.models import Organisation, Programme
@@ -24,21 +22,6 @@ def organisation_names(slugs: set[str]) -> dict[str, str]:
     return dict(Organisation.objects.filter(slug__in=slugs).values_list("slug", "name"))
 
 
-def payments_received_by_payer(*, programme: Programme) -> dict[str, int]:
-    """Return payer slug -> outcome payments received and not reversed (minor units)."""
-    rows = (
-        Leg.objects.filter(
-            transaction__programme=programme,
-            transaction__kind=TransactionKind.PAYMENT_RECEIVED,
-            transaction__reversal__isnull=True,
-            account__kind=AccountKind.PAYER_RECEIVABLE,
-        )
-        .values_list("account__organisation__slug")
-        .annotate(total=Sum("credit"))
-    )
-    return {slug: total for slug, total in rows}
-
-
 @dataclass(frozen=True)
 class Overview:
     chain_head: str
@@ -47,7 +30,9 @@ class Overview:
     committed: int
     drawn: int
     outcome_payments_due: int
+    disputed: int
     received: int
+    outstanding: int
     distributed: int
     contract_cap: int
     cap_remaining: int | None
@@ -55,10 +40,14 @@ class Overview:
 
 
 def money_overview(*, programme: Programme, today: date) -> Overview:
-    """Return the fund manager's dashboard figures at the programme's current chain head."""
+    """Return the fund manager's dashboard figures at the programme's current chain head.
+
+    Money figures come from the ledger's position (payments.position), as everywhere;
+    the cap headroom and the forecast from the schedule documents.
+    """
     actual = schedule_get(programme=programme)
+    totals = programme_position(programme=programme).totals
     tranches = commitment_aggregates(programme_id=programme.pk)
-    lending = [t for t in tranches if t["kind"] != "guarantee"]
     contract_cap = next(
         (h for h in actual["outcome_payments"]["headroom"] if h["cap"] == "contract_cap"), None
     )
@@ -68,11 +57,13 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
         chain_head=actual["chain_head"],
         currency=actual["currency"],
         tranches=tranches,
-        committed=sum(int(t["committed"]) for t in lending),  # type: ignore[call-overload]
-        drawn=sum(int(t["drawn"]) for t in lending),  # type: ignore[call-overload]
-        outcome_payments_due=actual["outcome_payments"]["total"],
-        received=actual["schedule"]["totals"]["received"],
-        distributed=actual["schedule"]["totals"]["distributed"],
+        committed=totals["committed"],
+        drawn=totals["drawn"],
+        outcome_payments_due=totals["due"],
+        disputed=totals["disputed"],
+        received=totals["received"],
+        outstanding=totals["outstanding"],
+        distributed=totals["distributed"],
         contract_cap=programme.contract_cap,
         cap_remaining=contract_cap["remaining"] if contract_cap else None,
         next_repayments=upcoming[:8],

@@ -22,6 +22,8 @@ from payments.models import (
     TrancheKind,
     TransactionKind,
 )
+from payments.position import PayerPosition, programme_position
+from sib.chain import chain_lock
 from sib.models import (
     Organisation,
     OrganisationKind,
@@ -194,6 +196,19 @@ def drawdown_record(
     programme = commitment.programme
     with transaction.atomic():
         _lock_programme_open(programme)
+        ledger.date_check(
+            programme=programme, kind=TransactionKind.DRAWDOWN, on=called_on, field="called_on"
+        )
+        if called_on < commitment.committed_on:
+            raise ValidationError(
+                {
+                    "called_on": _("%(date)s is before the commitment was made (%(committed)s).")
+                    % {
+                        "date": called_on.isoformat(),
+                        "committed": commitment.committed_on.isoformat(),
+                    }
+                }
+            )
         # Row lock on the commitment: two drawdowns read "drawn so far" at the same time,
         # each fits alone, together they overdraw. Holding the lock until commit makes the
         # second wait and count the first.
@@ -248,11 +263,16 @@ def payment_received_record(
     actor: User | None,
     idempotency_key: str = "",
     description: str = "",
+    advance: bool = False,
 ) -> LedgerTransaction:
-    """Record an outcome payment received from a payer: Dr programme cash, Cr its receivable.
+    """Record an outcome payment received from a payer: it settles what the payer owes.
 
-    The receivable is debited when an outcome payment falls due (outcomes, next issue); a
-    payment recorded first leaves the receivable in credit until then.
+    Dr programme cash, Cr the payer's receivable (its oldest dues first: one running
+    balance per payer). A payment above what the payer owes now (its dues less what it
+    paid and what is in dispute), or one that would take the payments received past the
+    contract cap, is refused unless `advance` says it is one: then the part above what
+    is owed is credited to the payer's advance, a separate, visible balance that later
+    dues use up (payments.accrual.advances_apply).
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValidationError({"amount": _("A payment is a positive int of minor units.")})
@@ -262,19 +282,77 @@ def payment_received_record(
         raise ValidationError(
             {"payer": _("%(payer)s is not an outcome payer of this programme.") % {"payer": payer}}
         )
+    ledger.date_check(
+        programme=programme,
+        kind=TransactionKind.PAYMENT_RECEIVED,
+        on=received_on,
+        field="received_on",
+    )
     with transaction.atomic():
+        # The chain lock: a verification committing meanwhile changes what is owed.
+        chain_lock(programme_id=programme.pk)
+        position = programme_position(programme=programme)
+        owed = position.payer(payer.slug)
+        settles = min(amount, owed.payable)
+        if not advance:
+            _refuse_unless_advance(programme, owed, amount, position.totals["received"])
         cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
-        receivable = ledger.account_for(
-            programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=payer
-        )
-        return ledger.transaction_post(
+        legs = [LegSpec(cash, debit=amount)]
+        if settles:
+            receivable = ledger.account_for(
+                programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=payer
+            )
+            legs.append(LegSpec(receivable, credit=settles))
+        if amount > settles:
+            ahead = ledger.account_for(
+                programme=programme, kind=AccountKind.PAYER_ADVANCE, organisation=payer
+            )
+            legs.append(LegSpec(ahead, credit=amount - settles))
+        tx = ledger.transaction_post(
             programme=programme,
             kind=TransactionKind.PAYMENT_RECEIVED,
             occurred_on=received_on,
-            legs=[LegSpec(cash, debit=amount), LegSpec(receivable, credit=amount)],
+            legs=legs,
             actor=actor,
             idempotency_key=idempotency_key,
             description=description or f"Outcome payment received from {payer.name}",
+        )
+        return tx
+
+
+def _refuse_unless_advance(
+    programme: Programme, owed: PayerPosition, amount: int, received: int
+) -> None:
+    currency = programme.currency
+    if amount > owed.payable:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(payer)s owes %(owed)s now (%(disputed)s more is in dispute); "
+                    "%(amount)s is more. If it is paid ahead, record it as an advance."
+                )
+                % {
+                    "payer": owed.name,
+                    "owed": amount_text(owed.payable, currency),
+                    "disputed": amount_text(owed.disputed, currency),
+                    "amount": amount_text(amount, currency),
+                }
+            }
+        )
+    cap = programme.contract_cap
+    if cap is not None and received + amount > cap:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The contract cap is %(cap)s and %(received)s is received; %(amount)s "
+                    "would pass it. If it is paid ahead, record it as an advance."
+                )
+                % {
+                    "cap": amount_text(cap, currency),
+                    "received": amount_text(received, currency),
+                    "amount": amount_text(amount, currency),
+                }
+            }
         )
 
 

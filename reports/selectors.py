@@ -34,6 +34,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from payments.position import programme_position
 from reports import document as doc
 from reports.models import Edition, Report, ReportStatus
 from reports.rendering.formatting import (
@@ -452,47 +453,38 @@ _STATE_LEGS = """
 
 
 def _ledger_as_of(programme: Programme, seq: int, lang: str) -> _Money:
-    """Return payments by month and payer, and the capital totals, as of chain entry `seq`."""
+    """Return payments by month and payer, and the money totals, as of chain entry `seq`.
+
+    The totals are the programme's position (payments.position), the same figures every
+    page and API answer shows; only the month-by-payer breakdown is read here.
+    """
+    position = programme_position(programme=programme, seq=seq)
     query = f"""
-        SELECT a.kind, a.organisation_id, s.base_kind, s.is_reversal,
-               date_trunc('month', s.occurred_on)::date, sum(s.debit), sum(s.credit)
+        SELECT a.organisation_id, date_trunc('month', s.occurred_on)::date,
+               sum(s.credit) - sum(s.debit)
           FROM ({_STATE_LEGS}) s JOIN payments_account a ON a.id = s.account_id
-         GROUP BY 1, 2, 3, 4, 5
+         WHERE a.kind IN ('payer_receivable', 'payer_advance')
+           AND s.base_kind = 'payment_received'
+         GROUP BY 1, 2
     """  # noqa: S608 (constant text only)
     with connection.cursor() as cursor:
         cursor.execute(query, {"programme_id": programme.pk, "seq": seq})
-        rows = cursor.fetchall()
-    paid: dict[tuple[date, int], int] = defaultdict(int)
-    receivable: dict[int, int] = defaultdict(int)
-    drawn = outstanding = return_paid = distributed = 0
-    for kind, org_id, base_kind, is_reversal, month, debit, credit in rows:
-        debit, credit = int(debit), int(credit)
-        if kind == "payer_receivable":
-            receivable[org_id] += debit - credit
-            if base_kind == "payment_received":
-                paid[(month, org_id)] += credit - debit
-        elif kind == "investor_principal":
-            outstanding += credit - debit
-            if base_kind == "drawdown":
-                drawn += credit - debit
-        elif kind == "investor_return":
-            return_paid += (credit - debit) if is_reversal else debit
-        elif kind == "programme_cash" and base_kind == "distribution":
-            distributed += credit - debit
+        paid = {(month, org): int(amount) for org, month, amount in cursor.fetchall()}
     names = _organisation_names({org for _, org in paid})
     payment_rows = tuple(
         doc.PaymentRow(period=format_month(month, lang), payer=names[org], amount=amount)
         for (month, org), amount in sorted(paid.items(), key=lambda i: (i[0][0], names[i[0][1]]))
         if amount
     )
+    totals = position.totals
     return _Money(
         payment_rows=payment_rows,
-        paid_total=sum(row.amount for row in payment_rows),
-        due_total=sum(balance for balance in receivable.values() if balance > 0),
-        drawn=drawn,
-        principal_outstanding=outstanding,
-        return_paid=return_paid,
-        distributed=distributed,
+        paid_total=totals["received"],
+        due_total=totals["outstanding"],
+        drawn=totals["drawn"],
+        principal_outstanding=totals["principal_outstanding"],
+        return_paid=totals["return_paid"],
+        distributed=totals["distributed"],
     )
 
 

@@ -22,6 +22,7 @@ from sib.models import (
     User,
 )
 from sib.money import CURRENCY_EXPONENTS
+from sib.signals import programme_terms_changed
 
 # Legal lifecycle moves; anything else is refused (DOMAIN.md: early termination).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -242,6 +243,14 @@ def programme_terminate(*, programme: Programme, termination_date: date, reason:
     locked.termination_date = termination_date
     locked.termination_reason = reason
     locked.save()
+    # Results after the termination date stop paying: what each payer owes is restated.
+    programme_terms_changed.send(
+        sender=Programme,
+        programme=locked,
+        on=timezone.localdate(),
+        actor=None,
+        cause=f"termination on {termination_date.isoformat()}",
+    )
     return locked
 
 

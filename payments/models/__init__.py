@@ -5,11 +5,19 @@ explained once, at the top of payments/ledger.py.
 """
 
 from payments.models.capital import CapType, Commitment, Drawdown, Tranche, TrancheKind
-from payments.models.ledger import Account, AccountKind, LedgerTransaction, Leg, TransactionKind
+from payments.models.ledger import (
+    DEBIT_NORMAL,
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Leg,
+    TransactionKind,
+)
 from payments.models.outcome_payments import OutcomePaymentLine  # noqa: F401
 from payments.models.schedules import ContractVersion, PaymentTerms, ScheduleVersion  # noqa: F401
 
 __all__ = [
+    "DEBIT_NORMAL",
     "Account",
     "AccountKind",
     "CapType",

@@ -14,15 +14,27 @@ class AccountKind(models.TextChoices):
     PROGRAMME_CASH = "programme_cash", "Programme cash"
     PAYER_RECEIVABLE = "payer_receivable", "Outcome payer receivable"
     PROVIDER_FUNDING = "provider_funding", "Service provider funding"
+    # Outcome payments due from a payer but held while a result is disputed.
+    PAYER_DISPUTED = "payer_disputed", "Outcome payer receivable in dispute"
+    # What a guarantor was called to pay and has not paid yet.
+    GUARANTEE_CALLED = "guarantee_called", "Guarantee called, not yet paid"
     # Credit-normal (what the programme owes, and where money comes from).
     INVESTOR_PRINCIPAL = "investor_principal", "Investor principal"
     INVESTOR_RETURN = "investor_return", "Investor return"
     GUARANTEE = "guarantee", "Guarantee"
     OUTCOME_INCOME = "outcome_income", "Outcome payments earned"
+    # Money a payer paid ahead of what it owed (an explicit advance, never silent).
+    PAYER_ADVANCE = "payer_advance", "Outcome payer advance"
 
 
 DEBIT_NORMAL = frozenset(
-    {AccountKind.PROGRAMME_CASH, AccountKind.PAYER_RECEIVABLE, AccountKind.PROVIDER_FUNDING}
+    {
+        AccountKind.PROGRAMME_CASH,
+        AccountKind.PAYER_RECEIVABLE,
+        AccountKind.PROVIDER_FUNDING,
+        AccountKind.PAYER_DISPUTED,
+        AccountKind.GUARANTEE_CALLED,
+    }
 )
 
 
@@ -61,6 +73,14 @@ class TransactionKind(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", "Outcome payment received"
     DISTRIBUTION = "distribution", "Waterfall distribution"
     REVERSAL = "reversal", "Reversal"
+    # Accrual: what verified results make each payer owe, and every restatement of it.
+    OUTCOME_DUE = "outcome_due", "Outcome payment due"
+    # Due amounts moved into (or out of) dispute while a funder contests a result.
+    DISPUTE_HOLD = "dispute_hold", "Disputed amount held or released"
+    # A payer's advance applied to what it owes once that falls due.
+    ADVANCE_APPLIED = "advance_applied", "Advance applied"
+    GUARANTEE_CALL = "guarantee_call", "Guarantee call"
+    GUARANTEE_PAYMENT = "guarantee_payment", "Guarantee payment received"
 
 
 class LedgerTransaction(InsertOnlyModel):

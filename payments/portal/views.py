@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
+from payments.position import programme_position
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
     money_overview,
     organisation_names,
-    payments_received_by_payer,
     scenario_documents,
 )
 from payments.selectors_schedules import investor_statement, schedule_get
@@ -233,16 +233,11 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         done = _record(request, access, form, "portal:payment_received_record", body, perform)
         if done:
             return done
-    received = payments_received_by_payer(programme=access.programme)
-    names = organisation_names(set(received))
+    position = programme_position(programme=access.programme)
     return render(
         request,
         "payments/portal/payment_record.html",
-        programme_context(
-            access,
-            form=form,
-            received=[(names.get(slug, slug), total) for slug, total in received.items()],
-        ),
+        programme_context(access, form=form, payers=position.payers),
     )
 
 
@@ -251,23 +246,14 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     access = _access(request, programme_id, Action.PAYMENT_VIEW)
     document = schedule_get(programme=access.programme)
     names = _names(document)
-    received = payments_received_by_payer(programme=access.programme)
-    payers = [
-        {
-            "name": names.get(p["payer"], p["payer"]),
-            "due": p["amount"],
-            "paid": received.get(p["payer"], 0),
-            "outstanding": p["amount"] - received.get(p["payer"], 0),
-        }
-        for p in document["outcome_payments"]["payer_totals"]
-    ]
+    position = programme_position(programme=access.programme)
     return render(
         request,
         "payments/portal/outcome_payments.html",
         programme_context(
             access,
             document=document,
-            payers=payers,
+            position=position,
             names=names,
             lines=document["outcome_payments"]["lines"],
         ),
@@ -283,6 +269,17 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     if not organisations:
         raise PermissionDenied("Your investor membership names no organisation.")
     statement = investor_statement(programme=access.programme, investor=organisations[0].slug)
+    # Recorded figures from the ledger's position; the statement's distributions are what
+    # the waterfall proposes, shown beside them.
+    mine = [
+        i
+        for i in programme_position(programme=access.programme).investors
+        if i.investor == organisations[0].slug
+    ]
+    recorded = {
+        key: sum(getattr(i, key) for i in mine)
+        for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
+    }
     return render(
         request,
         "payments/portal/my_commitments.html",
@@ -291,5 +288,6 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             organisation=organisations[0],
             commitments=commitment_list(access=access),
             statement=statement,
+            recorded=recorded,
         ),
     )

@@ -2,12 +2,14 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
 
 from outcomes import services
-from sib.models import Membership, Programme, User
+from sib import services as sib_services
+from sib.models import Membership, Organisation, Programme, User
 
 
 @dataclass
@@ -27,16 +29,26 @@ class Cast:
 
 
 def make_programme(slug: str, manager: User) -> Programme:
-    programme = Programme.objects.create(
+    # Through the services, so that the programme is one that can exist: active, with an
+    # outcome payer sharing 100 % (verifying a result books what that payer owes).
+    programme = sib_services.programme_create(
+        creator=manager,
         name=slug,
         slug=slug,
         currency="EUR",
         start_date=datetime.date(2026, 1, 1),
         end_date=datetime.date(2030, 12, 31),
         contract_cap=150_000_000,
-        status="active",
     )
-    Membership.objects.create(user=manager, programme=programme, role="fund_manager")
+    payer, _ = Organisation.objects.get_or_create(
+        slug=f"{slug}-payer", defaults={"name": f"Payer {slug}", "kinds": ["outcome_payer"]}
+    )
+    sib_services.programme_party_add(
+        programme=programme, organisation=payer, role="outcome_payer", payer_share=Decimal(100)
+    )
+    programme = sib_services.programme_activate(programme=programme)
+    if not Membership.objects.filter(user=manager, programme=programme).exists():
+        Membership.objects.create(user=manager, programme=programme, role="fund_manager")
     c1 = services.cohort_create(programme=programme, code="c1", name="Cohort 1", planned_size=100)
     c2 = services.cohort_create(programme=programme, code="c2", name="Cohort 2", planned_size=100)
     services.period_create(

@@ -44,7 +44,12 @@ def rows(cast, settings, tmp_path):
         cohort=Cohort.objects.get(programme=programme, code="c1"),
         period=MeasurementPeriod.objects.get(programme=programme, code="2026-h1"),
         stage="final",
-        values=services.ResultValues(value=Decimal("40")),
+        values=services.ResultValues(
+            value=Decimal("40"),
+            comparison_value=Decimal("30"),
+            sample_size=100,
+            comparison_sample_size=100,
+        ),
     )
     services.result_verify(result=result, user=cast.lead)
     services.result_review(result=result, user=cast.funder, verdict="accepted", comment="")

@@ -154,6 +154,7 @@ def test_submit_via_api_then_reject_with_reason(cast):
         "period": "2026-h1",
         "stage": "interim",
         "value": "12.5",
+        "comparison_value": "10.0",
     }
     response = cast.client(cast.evaluator).post(
         f"/api/programmes/{cast.programme.pk}/results/submit/", body, format="json"
@@ -196,6 +197,8 @@ def test_amendment_supersedes_a_verified_result_once_verified_itself(cast):
         .order_by("seq")
         .values_list("kind", flat=True)
     )
+    # No ledger entry between them: this comparison stays under its threshold, so neither
+    # verification makes the payer owe anything (nothing to book).
     assert kinds == ["outcomes.decision", "outcomes.amendment", "outcomes.decision"]
     assert chain_verify(programme_id=cast.programme.pk).ok
     # A superseded result cannot be amended again: correct the amendment instead.

@@ -205,13 +205,16 @@ class Deal:
         )
         return self
 
-    def receive(self, payer: str, amount: int, on: datetime.date) -> Any:
+    def receive(self, payer: str, amount: int, on: datetime.date, *, advance: bool = False) -> Any:
+        """Record a payment received; `advance` for cash the waterfall tests receive
+        without the results that would make it due."""
         return outcome_payment_receive(
             programme=self.programme,
             payer=Organisation.objects.get(slug=payer),
             amount=amount,
             received_on=on,
             actor=self.manager,
+            advance=advance,
         )
 
     def refresh(self) -> Programme:

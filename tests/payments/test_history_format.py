@@ -39,10 +39,12 @@ def test_history_loads_after_activation_and_before_the_final_status():
 def test_history_keeps_its_dates_and_every_chain_entry_says_imported(creator):
     programme = programme_definition_load(demo_definition(), creator=creator)
     entries = ChainEntry.objects.filter(programme=programme).order_by("seq")
-    # Six drawdowns, two verified results, one payment received: all imported, in date order.
-    assert [(e.kind, e.imported) for e in entries] == [("ledger_transaction", True)] * 6 + [
-        ("outcomes.decision", True)
-    ] * 2 + [("ledger_transaction", True)]
+    # Six drawdowns, two verified results each followed by the outcome payment due it
+    # books, one payment received: all imported, in date order.
+    verified = [("outcomes.decision", True), ("ledger_transaction", True)]
+    assert [(e.kind, e.imported) for e in entries] == [("ledger_transaction", True)] * 6 + (
+        verified * 2
+    ) + [("ledger_transaction", True)]
     assert sorted({d.called_on for d in Drawdown.objects.filter(programme=programme)}) == [
         date(2026, 1, 15),
         date(2026, 7, 1),

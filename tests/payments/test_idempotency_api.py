@@ -79,7 +79,7 @@ def test_a_request_that_failed_validation_is_not_remembered():
 def test_ledger_writes_require_a_key_and_keys_are_per_programme():
     deal = make_deal("idem-scope")
     other = make_deal("idem-scope-2")
-    body = {"payer": deal.payer.slug, "received_on": "2026-03-01", "amount": 50}
+    body = {"payer": deal.payer.slug, "received_on": "2026-03-01", "amount": 50, "advance": True}
     client = _client(deal.manager)
     url = f"/api/programmes/{deal.programme.pk}/payments-received/create/"
     assert client.post(url, body, format="json").status_code == 400

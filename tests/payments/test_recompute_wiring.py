@@ -14,7 +14,7 @@ def test_payment_received_over_the_api_enqueues_one_recompute_and_a_replay_none(
     client = APIClient()
     client.force_authenticate(deal.manager)
     url = f"/api/programmes/{deal.programme.pk}/payments-received/create/"
-    body = {"payer": deal.payer.slug, "received_on": "2026-03-01", "amount": 5_000}
+    body = {"payer": deal.payer.slug, "received_on": "2026-03-01", "amount": 5_000, "advance": True}
     first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
     again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
     assert (first.status_code, again.status_code) == (201, 200)

@@ -191,7 +191,7 @@ def test_sigkilled_recomputes_leave_the_schedule_of_a_clean_run(killable_worker)
     while len(killed) < KILLS and changes < KILLS + 8:
         before = _recompute_ids()
         if changes % 2:
-            deal.receive("etat", 100_000 + changes, D(2027, 1, changes + 1))
+            deal.receive("etat", 100_000 + changes, D(2027, 1, changes + 1), advance=True)
         else:
             year = str(2027 + (changes // 2) % 4)
             cohort = ("c2", "c3")[(changes // 8) % 2]

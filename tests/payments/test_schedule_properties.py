@@ -86,7 +86,7 @@ def _build(draws, counts, received):
             drawn[i] += amount
     verified = {cell: deal.result(*cell, count) for cell, count in sorted(counts.items())}
     for payer, amount, day in received:
-        deal.receive(payer, amount, date(2026, 6, 1) + timedelta(days=day))
+        deal.receive(payer, amount, date(2026, 6, 1) + timedelta(days=day), advance=True)
     return deal, verified
 
 

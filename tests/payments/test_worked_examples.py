@@ -237,7 +237,7 @@ def small_capital_deal(slug: str) -> Deal:
 
 def test_guarantee_absorbs_a_senior_loss_after_the_junior_lost_everything():
     deal = small_capital_deal("guarantee")
-    deal.receive("etat", 6_000_000, D(2026, 12, 31))
+    deal.receive("etat", 6_000_000, D(2026, 12, 31), advance=True)
     sib_services.programme_terminate(
         programme=deal.programme, termination_date=D(2026, 12, 31), reason="payer option"
     )

@@ -201,9 +201,15 @@ def make_bond(slug: str = "jardins", name: str = "Jardins solidaires, Marseille"
         ("etat", 1_470_000, D(2026, 10, 1)),
     ):
         payments.payment_received_record(
-            programme=programme, payer=orgs[payer], amount=amount, received_on=on, actor=manager
+            advance=True,  # cash received before any due: the test is not about dues
+            programme=programme,
+            payer=orgs[payer],
+            amount=amount,
+            received_on=on,
+            actor=manager,
         )
     duplicate = payments.payment_received_record(
+        advance=True,  # cash received before any due: the test is not about dues
         programme=programme, payer=orgs["dept"], amount=630_000, received_on=D(2026, 10, 2),
         actor=manager,
     )  # fmt: skip

@@ -11,7 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from payments.ledger import account_balances
-from payments.models import Commitment, Drawdown, TrancheKind
+from payments.models import Commitment, Drawdown, Leg, TrancheKind
 from reports.rendering.formatting import typeset
 from sib.models import Programme
 from sib.money import format_money
@@ -45,6 +45,7 @@ class LedgerTotals:
 
     paid_by_payer: dict[str, int]
     paid: int
+    due: int
     drawn: int
     principal_outstanding: int
     committed: int
@@ -52,12 +53,23 @@ class LedgerTotals:
 
 def ledger_totals(programme: Programme) -> LedgerTotals:
     paid_by_payer: dict[str, int] = {}
-    outstanding = 0
+    outstanding = due = 0
+    # Outcome payments due and payments received: the payer-side legs of those
+    # transactions and of their reversals, counted from the rows, not by payments.position.
+    for leg in Leg.objects.filter(
+        transaction__programme=programme,
+        account__kind__in=("payer_receivable", "payer_advance"),
+    ).select_related("transaction__reverses", "account__organisation"):
+        kind = (leg.transaction.reverses or leg.transaction).kind
+        if kind == "outcome_due" and leg.account.kind == "payer_receivable":
+            due += leg.debit - leg.credit
+        if kind == "payment_received":
+            name = leg.account.organisation.name
+            paid_by_payer[name] = paid_by_payer.get(name, 0) + leg.credit - leg.debit
     for account, debit, credit, _balance in account_balances(programme_id=programme.pk):
         if account.kind == "payer_receivable":
-            # No outcome payment has fallen due in these tests: every credit is a payment.
             assert account.organisation is not None
-            paid_by_payer[account.organisation.name] = credit - debit
+            paid_by_payer.setdefault(account.organisation.name, 0)
         elif account.kind == "investor_principal":
             outstanding += credit - debit
     drawn = sum(
@@ -73,6 +85,7 @@ def ledger_totals(programme: Programme) -> LedgerTotals:
     return LedgerTotals(
         paid_by_payer=paid_by_payer,
         paid=sum(paid_by_payer.values()),
+        due=due,
         drawn=drawn,
         principal_outstanding=outstanding,
         committed=committed,

@@ -119,7 +119,8 @@ def test_a_new_verified_result_gives_a_new_chain_head_and_a_new_report(bond: Bon
     bond.verify("in-work-6m", "c1", "2026-h2", "31")
     second = _built(bond)
     assert second.pk != first.pk
-    assert second.chain_head != first.chain_head and second.chain_seq == first.chain_seq + 1
+    # Two entries: the verification, and the outcome payment due it books.
+    assert second.chain_head != first.chain_head and second.chain_seq == first.chain_seq + 2
     assert second.sha256 != first.sha256
 
 
@@ -139,7 +140,8 @@ def test_verify_says_the_printed_head_is_a_state_of_the_ledger(bond: Bond):
     assert body["chain_head"] == report.chain_head
     assert body["programme"] == "jardins"
     assert body["in_chain"] is True and body["chain_seq"] == report.chain_seq
-    assert body["ledger_ok"] is True and body["ledger_entries"] == report.chain_seq + 1
+    # The verification and the outcome payment due it booked.
+    assert body["ledger_ok"] is True and body["ledger_entries"] == report.chain_seq + 2
     assert body["issued_report"] == report.pk
 
 

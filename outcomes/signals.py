@@ -1,0 +1,16 @@
+"""What outcomes tells the apps above it, without importing them (imports flow one way).
+
+`outcome_facts_changed` is sent INSIDE the transaction that changed which results a
+programme has verified or disputed (a verification, a dispute, a dispute withdrawn).
+Payments books the difference in what each payer owes in that same transaction, so that
+nothing is verified that the ledger does not show as due; a receiver that fails rolls
+the verification back with it.
+
+Arguments: programme, on (the date the change takes effect), actor (a user or None),
+cause (a short English text for the ledger's description, e.g. "verification of result
+#12").
+"""
+
+from django.dispatch import Signal
+
+outcome_facts_changed = Signal()

@@ -1,0 +1,202 @@
+"""Outcome payments due: the accrual side of the ledger.
+
+What verified results make each payer owe is posted when the results change, in the
+same database transaction (outcomes.signals.outcome_facts_changed), never computed on
+the side by a page or a report:
+
+    Dr receivable:<payer>   (the payer owes more)
+        Cr outcome_income   (the programme earned it)
+
+The contract's rules (caps, co-payer shares, thresholds, termination) live in the
+engine (payments.rules); this module asks it what the verified results are worth now
+and books the DIFFERENCE from what the ledger already shows as due, per payer, as one
+`outcome_due` transaction: a first verification books the full amount, an amendment or
+a cap reached books a restatement up or down, never an edit. A restatement below what
+the payer already paid leaves its receivable in credit: the programme owes that back,
+and it is netted against the payer's next dues.
+
+Disputes hold money apart: the part of the due that a disputed result carries (what the
+plan is worth with it, less what it is worth without it) is moved to
+`disputed:<payer>` by a `dispute_hold` transaction and moved back when the dispute ends
+(an amendment that supersedes the result, or the dispute withdrawn).
+
+An advance (money a payer paid before it owed it, recorded as such) is applied to new
+dues by an `advance_applied` transaction: Dr advance:<payer>, Cr receivable:<payer>.
+
+Every amount comes from one engine run per change (two when a result is disputed), and
+the chain lock serialises the changes of one programme, so two verifications committing
+at once cannot both book the same difference.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Sum
+
+from outcomes.models import Result, ResultState
+from outcomes.selectors import results_with_state
+from payments import ledger
+from payments.ledger import LegSpec
+from payments.models import (
+    DEBIT_NORMAL,
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Leg,
+    TransactionKind,
+)
+from payments.outcome_payments import outcome_payments_compute, verified_inputs
+from sib.chain import chain_lock
+from sib.models import Organisation, Programme
+
+
+def disputed_result_ids(*, programme: Programme) -> set[int]:
+    """Return the verified, non-superseded results of the programme with an open dispute."""
+    return set(
+        results_with_state(Result.objects.filter(programme=programme))
+        .filter(state=ResultState.VERIFIED, disputed=True)  # type: ignore[misc]
+        .values_list("pk", flat=True)
+    )
+
+
+def _payer_totals(programme: Programme, exclude: set[int] | None = None) -> dict[str, int]:
+    inputs = verified_inputs(programme=programme, exclude=exclude)
+    plan = outcome_payments_compute(programme=programme, inputs=inputs)
+    return {item.payer: item.amount for item in plan.payer_totals}
+
+
+def _balances(programme: Programme, kinds: set[str]) -> dict[tuple[str, str], int]:
+    """Return (account kind, payer slug) -> balance in the account's normal direction."""
+    rows = (
+        Leg.objects.filter(account__programme=programme, account__kind__in=kinds)
+        .values_list("account__kind", "account__organisation__slug")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    out: dict[tuple[str, str], int] = {}
+    for kind, slug, debit, credit in rows:
+        normal = debit - credit
+        out[(kind, slug)] = normal if kind in DEBIT_NORMAL else -normal
+    return out
+
+
+def _booked_due(programme: Programme) -> dict[str, int]:
+    """Return payer slug -> what the ledger shows as due from it (outcome_due postings)."""
+    rows = (
+        Leg.objects.filter(
+            transaction__programme=programme,
+            transaction__kind=TransactionKind.OUTCOME_DUE,
+            account__kind=AccountKind.PAYER_RECEIVABLE,
+        )
+        .values_list("account__organisation__slug")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    )
+    return {slug: debit - credit for slug, debit, credit in rows}
+
+
+def _accounts(programme: Programme, kind: str, slugs: set[str]) -> dict[str, Account]:
+    organisations = Organisation.objects.filter(slug__in=slugs)
+    return {
+        org.slug: ledger.account_for(programme=programme, kind=kind, organisation=org)
+        for org in organisations
+    }
+
+
+def _post(
+    programme: Programme, kind: str, on: date, legs: list[LegSpec], actor: Any, text: str
+) -> LedgerTransaction | None:
+    if not legs:
+        return None
+    return ledger.transaction_post(
+        programme=programme, kind=kind, occurred_on=on, legs=legs, actor=actor, description=text
+    )
+
+
+def outcome_due_reconcile(
+    *, programme: Programme, on: date, actor: Any = None, cause: str = ""
+) -> list[LedgerTransaction]:
+    """Book what the verified results now make each payer owe, as differences.
+
+    Posts at most three transactions: the due (or its restatement), the disputed part
+    held or released, and advances applied to new dues. Returns what it posted.
+    """
+    chain_lock(programme_id=programme.pk)
+    disputed = disputed_result_ids(programme=programme)
+    target = _payer_totals(programme)
+    undisputed = _payer_totals(programme, exclude=disputed) if disputed else target
+    booked = _booked_due(programme)
+    slugs = set(target) | set(booked)
+    posted: list[LedgerTransaction] = []
+
+    # 1. The due itself: one leg per payer whose figure moved, income on the other side.
+    receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, slugs)
+    legs: list[LegSpec] = []
+    for slug in sorted(slugs):
+        delta = target.get(slug, 0) - booked.get(slug, 0)
+        if delta:
+            legs.append(LegSpec(receivable[slug], debit=max(delta, 0), credit=max(-delta, 0)))
+    if legs:
+        net = sum(leg.debit - leg.credit for leg in legs)
+        # net is 0 only when a due moved between payers: balanced without income.
+        if net:
+            income = ledger.account_for(programme=programme, kind=AccountKind.OUTCOME_INCOME)
+            legs.append(LegSpec(income, debit=max(-net, 0), credit=max(net, 0)))
+        text = ("Outcome payment restated" if booked else "Outcome payment due") + (
+            f": {cause}" if cause else ""
+        )
+        tx = _post(programme, TransactionKind.OUTCOME_DUE, on, legs, actor, text)
+        if tx is not None:
+            posted.append(tx)
+
+    # 2. The part held in dispute: (due with the disputed results) - (due without them).
+    held = _balances(programme, {AccountKind.PAYER_DISPUTED})
+    hold_slugs = slugs | {slug for _, slug in held}
+    disputed_accounts = _accounts(programme, AccountKind.PAYER_DISPUTED, hold_slugs)
+    receivable.update(_accounts(programme, AccountKind.PAYER_RECEIVABLE, hold_slugs - slugs))
+    legs = []
+    for slug in sorted(hold_slugs):
+        want = max(target.get(slug, 0) - undisputed.get(slug, 0), 0)
+        delta = want - held.get((AccountKind.PAYER_DISPUTED, slug), 0)
+        if delta > 0:
+            legs += [
+                LegSpec(disputed_accounts[slug], debit=delta),
+                LegSpec(receivable[slug], credit=delta),
+            ]
+        elif delta < 0:
+            legs += [
+                LegSpec(receivable[slug], debit=-delta),
+                LegSpec(disputed_accounts[slug], credit=-delta),
+            ]
+    text = "Disputed outcome payments held or released" + (f": {cause}" if cause else "")
+    tx = _post(programme, TransactionKind.DISPUTE_HOLD, on, legs, actor, text)
+    if tx is not None:
+        posted.append(tx)
+
+    # 3. Advances meet the dues they were paid for.
+    tx = advances_apply(programme=programme, on=on, actor=actor)
+    if tx is not None:
+        posted.append(tx)
+    return posted
+
+
+def advances_apply(
+    *, programme: Programme, on: date, actor: Any = None
+) -> LedgerTransaction | None:
+    """Apply each payer's advance to what it owes now (Dr advance, Cr receivable)."""
+    balances = _balances(programme, {AccountKind.PAYER_ADVANCE, AccountKind.PAYER_RECEIVABLE})
+    slugs = {slug for kind, slug in balances if kind == AccountKind.PAYER_ADVANCE}
+    legs: list[LegSpec] = []
+    for slug in sorted(slugs):
+        amount = min(
+            balances.get((AccountKind.PAYER_ADVANCE, slug), 0),
+            balances.get((AccountKind.PAYER_RECEIVABLE, slug), 0),
+        )
+        if amount > 0:
+            (advance,) = _accounts(programme, AccountKind.PAYER_ADVANCE, {slug}).values()
+            (owed,) = _accounts(programme, AccountKind.PAYER_RECEIVABLE, {slug}).values()
+            legs += [LegSpec(advance, debit=amount), LegSpec(owed, credit=amount)]
+    return _post(programme, TransactionKind.ADVANCE_APPLIED, on, legs, actor, "Advance applied")
+
+
+def booked_due_total(*, programme: Programme) -> int:
+    """Return Σ of what the ledger shows as due from every payer (for checks and tests)."""
+    return sum(_booked_due(programme).values())

@@ -1,0 +1,223 @@
+"""One programme's money position, read from the ledger: THE source of every money figure.
+
+Every page, API answer and report that shows what is due, disputed, received, drawn,
+repaid or distributed reads it here, so the same figure reads the same everywhere. It
+reads the ledger's legs only (no schedule, no engine), optionally as of a chain state
+(`seq`: the entries up to that sequence number), which is how a report shows the figures
+of the chain head it prints.
+
+Per payer (minor units):
+    due          what its verified results make it owe (outcome_due postings, net of
+                 restatements); includes the disputed part
+    disputed     the part of `due` held while a result is disputed
+    received     outcome payments received from it, net of reversals (advances included)
+    advance      received ahead of what it owed and not yet applied
+    outstanding  due - received; below zero the programme owes the payer a credit
+
+Per investor commitment: drawn, principal repaid, return paid (distributions), principal
+outstanding; for a guarantor: called, paid and reimbursed.
+Always true (tests/payments/test_position.py): Σ due - Σ received = Σ outstanding, and
+the trial balance of every currency is zero.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from payments.models import Commitment, TrancheKind
+from sib.models import PartyRole, Programme, ProgrammeParty
+
+# The legs of the programme's transactions (all, or those chained up to a sequence
+# number), each with the kind of the transaction it belongs to, or for a reversal the
+# kind of the transaction it reverses: a reversed payment nets out under "payments".
+_LEGS = """
+    SELECT a.kind, a.organisation_id, a.commitment_id,
+           coalesce(o.kind, t.kind) AS base_kind,
+           sum(l.debit) AS debit, sum(l.credit) AS credit
+      FROM payments_leg l
+      JOIN payments_ledger_transaction t ON t.id = l.transaction_id
+      JOIN payments_account a ON a.id = l.account_id
+      LEFT JOIN payments_ledger_transaction o ON o.id = t.reverses_id
+     WHERE t.programme_id = %(programme_id)s
+       {as_of}
+     GROUP BY 1, 2, 3, 4
+"""
+_AS_OF = """
+       AND t.id IN (SELECT object_id::bigint FROM sib_chain_entry
+                     WHERE programme_id = %(programme_id)s AND kind = 'ledger_transaction'
+                       AND seq <= %(seq)s)
+"""
+
+
+@dataclass(frozen=True)
+class PayerPosition:
+    payer: str
+    name: str
+    due: int = 0
+    disputed: int = 0
+    received: int = 0
+    advance: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.due - self.received
+
+    @property
+    def payable(self) -> int:
+        """What the payer is asked to pay now: outstanding, less what is in dispute."""
+        return max(self.outstanding - self.disputed, 0)
+
+    @property
+    def credit(self) -> int:
+        """What the programme owes back to the payer (a restatement below what it paid)."""
+        return max(-self.outstanding, 0)
+
+
+@dataclass(frozen=True)
+class InvestorPosition:
+    tranche: str
+    tranche_name: str
+    tranche_kind: str
+    investor: str
+    name: str
+    committed: int
+    drawn: int = 0
+    principal_repaid: int = 0
+    return_paid: int = 0
+    principal_outstanding: int = 0
+    guarantee_called: int = 0
+    guarantee_paid: int = 0
+    guarantee_reimbursed: int = 0
+
+    @property
+    def is_guarantee(self) -> bool:
+        return self.tranche_kind == TrancheKind.GUARANTEE
+
+
+@dataclass(frozen=True)
+class ProgrammePosition:
+    programme_id: int
+    currency: str
+    payers: tuple[PayerPosition, ...]
+    investors: tuple[InvestorPosition, ...]
+    cash: int
+    distributed: int
+    income: int
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def payer(self, slug: str) -> PayerPosition:
+        return next(p for p in self.payers if p.payer == slug)
+
+    @property
+    def lenders(self) -> tuple[InvestorPosition, ...]:
+        return tuple(i for i in self.investors if not i.is_guarantee)
+
+    @property
+    def guarantors(self) -> tuple[InvestorPosition, ...]:
+        return tuple(i for i in self.investors if i.is_guarantee)
+
+
+def _rows(programme_id: int, seq: int | None) -> list[tuple[str, int, int, str, int, int]]:
+    sql = _LEGS.format(as_of=_AS_OF if seq is not None else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"programme_id": programme_id, "seq": seq})
+        return [
+            (kind, org, commitment, base, int(debit), int(credit))
+            for kind, org, commitment, base, debit, credit in cursor.fetchall()
+        ]
+
+
+def programme_position(*, programme: Programme, seq: int | None = None) -> ProgrammePosition:
+    """Return the programme's money position now, or as of chain entry `seq`."""
+    payer_figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    commitment_figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cash = distributed = income = 0
+    for kind, org, commitment, base, debit, credit in _rows(programme.pk, seq):
+        if kind == "payer_receivable":
+            if base == "outcome_due":
+                payer_figures[org]["due"] += debit - credit
+            elif base == "payment_received":
+                payer_figures[org]["received"] += credit - debit
+        elif kind == "payer_advance":
+            payer_figures[org]["advance"] += credit - debit
+            if base == "payment_received":
+                payer_figures[org]["received"] += credit - debit
+        elif kind == "payer_disputed":
+            payer_figures[org]["disputed"] += debit - credit
+        elif kind == "investor_principal":
+            figures = commitment_figures[commitment]
+            figures["principal_outstanding"] += credit - debit
+            if base == "drawdown":
+                figures["drawn"] += credit - debit
+            elif base == "distribution":
+                figures["principal_repaid"] += debit - credit
+        elif kind == "investor_return" and base == "distribution":
+            commitment_figures[commitment]["return_paid"] += debit - credit
+        elif kind == "guarantee_called":
+            if base == "guarantee_call":
+                commitment_figures[commitment]["guarantee_called"] += debit - credit
+            elif base == "guarantee_payment":
+                commitment_figures[commitment]["guarantee_paid"] += credit - debit
+        elif kind == "guarantee" and base == "distribution":
+            commitment_figures[commitment]["guarantee_reimbursed"] += debit - credit
+        elif kind == "programme_cash":
+            cash += debit - credit
+            if base == "distribution":
+                distributed += credit - debit
+        elif kind == "outcome_income":
+            income += credit - debit
+
+    payers = tuple(
+        PayerPosition(
+            payer=party.organisation.slug,
+            name=party.organisation.name,
+            **payer_figures[party.organisation_id],
+        )
+        for party in ProgrammeParty.objects.filter(
+            programme=programme, role=PartyRole.OUTCOME_PAYER
+        )
+        .select_related("organisation")
+        .order_by("-payer_share", "organisation__slug")
+    )
+    investors = tuple(
+        InvestorPosition(
+            tranche=c.tranche.key,
+            tranche_name=c.tranche.name,
+            tranche_kind=c.tranche.kind,
+            investor=c.investor.slug,
+            name=c.investor.name,
+            committed=c.amount,
+            **commitment_figures[c.pk],
+        )
+        for c in Commitment.objects.filter(programme=programme)
+        .select_related("tranche", "investor")
+        .order_by("tranche__priority", "investor__slug")
+    )
+    lenders = [i for i in investors if not i.is_guarantee]
+    totals = {
+        "due": sum(p.due for p in payers),
+        "disputed": sum(p.disputed for p in payers),
+        "received": sum(p.received for p in payers),
+        "advance": sum(p.advance for p in payers),
+        "outstanding": sum(p.outstanding for p in payers),
+        "payable": sum(p.payable for p in payers),
+        "committed": sum(i.committed for i in lenders),
+        "drawn": sum(i.drawn for i in lenders),
+        "principal_repaid": sum(i.principal_repaid for i in lenders),
+        "return_paid": sum(i.return_paid for i in lenders),
+        "principal_outstanding": sum(i.principal_outstanding for i in lenders),
+        "guarantee_called": sum(i.guarantee_called for i in investors),
+        "guarantee_paid": sum(i.guarantee_paid for i in investors),
+        "distributed": distributed,
+    }
+    return ProgrammePosition(
+        programme_id=programme.pk,
+        currency=programme.currency,
+        payers=payers,
+        investors=investors,
+        cash=cash,
+        distributed=distributed,
+        income=income,
+        totals=totals,
+    )
