@@ -242,7 +242,13 @@ SECURE_CSP = {
 }
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours; a rate, not money
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A username and an address together: five failures lock that user out from that address
+# only, so nobody can lock out other users, nor everyone behind one proxy.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Reverse proxies in front of the service that append to X-Forwarded-For (sib.proxies);
+# 0 means REMOTE_ADDR is the client. Behind a proxy, set it, or every user shares its address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "sib.proxies.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
