@@ -5,8 +5,13 @@ locked everyone out; API tokens never expired and survived a password change;
 `seed_demo` ran under SIB_ENV=production; a one-letter PSEUDONYM_KEY passed.
 """
 
+import datetime
+
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from sib.models import User
 
@@ -73,3 +78,125 @@ def test_behind_a_trusted_proxy_the_lockout_keys_on_the_forwarded_client_address
     assert locked_out(log_in_through_proxy("alice", PASSWORD, "198.51.100.9, 192.0.2.7"))
     # Alice from home, through the same proxy, is not locked out.
     assert log_in_through_proxy("alice", PASSWORD, "198.51.100.9").status_code == 302
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def obtain(username: str = "alice", password: str = PASSWORD):
+    return APIClient().post(
+        "/api/auth/token/", {"username": username, "password": password}, format="json"
+    )
+
+
+def programmes(key: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/programmes/")
+
+
+def age(key: str, days: float) -> None:
+    Token.objects.filter(key=key).update(created=timezone.now() - datetime.timedelta(days=days))
+
+
+def test_api_token_is_issued_with_its_expiry(alice):
+    response = obtain()
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    expires = datetime.datetime.fromisoformat(body["expires_at"])
+    assert abs(expires - (timezone.now() + datetime.timedelta(days=30))).total_seconds() < 60
+    assert programmes(body["token"]).status_code == 200
+
+
+def test_api_token_expires_after_api_token_ttl_days(alice):
+    key = obtain().json()["token"]
+
+    age(key, 29.9)
+    assert programmes(key).status_code == 200
+    age(key, 30.1)
+    response = programmes(key)
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"].lower()
+
+
+@override_settings(API_TOKEN_TTL_DAYS=2)
+def test_api_token_lifetime_follows_the_setting(alice):
+    key = obtain().json()["token"]
+
+    age(key, 2.1)
+
+    assert programmes(key).status_code == 401
+
+
+def test_an_expired_token_is_replaced_when_the_user_asks_again(alice):
+    old = obtain().json()["token"]
+    age(old, 31)
+
+    new = obtain().json()["token"]
+
+    assert new != old
+    assert programmes(new).status_code == 200
+    assert not Token.objects.filter(key=old).exists()
+
+
+def test_password_change_revokes_api_tokens(alice):
+    key = obtain().json()["token"]
+
+    alice.set_password("another-long-passphrase-2")
+    alice.save()
+
+    assert programmes(key).status_code == 401
+    assert not Token.objects.filter(user=alice).exists()
+
+
+def test_password_change_in_the_portal_revokes_api_tokens(alice):
+    key = obtain().json()["token"]
+    client = Client()
+    client.force_login(alice)
+
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase-2",
+            "new_password2": "another-long-passphrase-2",
+        },
+    )
+
+    assert response.status_code == 302, response.content
+    assert programmes(key).status_code == 401
+
+
+def test_saving_a_user_without_changing_the_password_keeps_the_token(alice):
+    key = obtain().json()["token"]
+
+    alice.first_name = "Alice"
+    alice.save()
+    log_in("alice", PASSWORD)  # a login updates last_login
+
+    assert programmes(key).status_code == 200
+
+
+def test_token_revoke_endpoint_revokes_the_callers_token(alice, bob):
+    key = obtain().json()["token"]
+    bobs = obtain("bob").json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = client.post("/api/auth/token/revoke/")
+
+    assert response.status_code == 204
+    assert programmes(key).status_code == 401
+    assert programmes(bobs).status_code == 200  # nobody else's
+
+
+def test_token_revoke_endpoint_needs_an_authenticated_caller():
+    assert APIClient().post("/api/auth/token/revoke/").status_code == 401
+
+
+def test_wrong_password_gets_no_token(alice):
+    response = obtain(password="wrong")
+
+    assert response.status_code == 400
+    assert not Token.objects.exists()
