@@ -41,6 +41,22 @@ if not SECRET_KEY:
 PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
 if PRODUCTION and not PSEUDONYM_KEY:
     raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")
+# A short key can be guessed offline: from one pseudonym and its provider id for
+# PSEUDONYM_KEY, from one signed cookie for SECRET_KEY.
+MIN_KEY_BYTES = 32
+
+
+def _require_long_key(name: str, value: str) -> None:
+    if len(value.encode()) < MIN_KEY_BYTES:
+        raise ImproperlyConfigured(
+            f"{name} is shorter than {MIN_KEY_BYTES} bytes: use a random value of at least "
+            f"{MIN_KEY_BYTES} bytes when SIB_ENV=production."
+        )
+
+
+if PRODUCTION:
+    _require_long_key("SECRET_KEY", SECRET_KEY)
+    _require_long_key("PSEUDONYM_KEY", PSEUDONYM_KEY or "")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]

@@ -8,12 +8,14 @@ locked everyone out; API tokens never expired and survived a password change;
 import datetime
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sib.models import User
+from tests.sib.test_settings import manage, production_env
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +202,44 @@ def test_wrong_password_gets_no_token(alice):
 
     assert response.status_code == 400
     assert not Token.objects.exists()
+
+
+# --- The demo seed -------------------------------------------------------------------------
+
+
+@override_settings(SIB_ENV="production", PRODUCTION=True)
+def test_seed_demo_refuses_to_run_in_production():
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+
+    assert not User.objects.exists()
+
+
+# --- Production secrets --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["PSEUDONYM_KEY", "SECRET_KEY"])
+def test_production_refuses_a_key_shorter_than_32_bytes_naming_it(tmp_path, variable):
+    env = {**production_env(), variable: "x" * 31}
+
+    result = manage("check", env=env, var_dir=tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable} is shorter than 32 bytes" in result.stderr
+
+
+def test_production_counts_a_keys_length_in_bytes_and_takes_32(tmp_path):
+    env = {**production_env(), "PSEUDONYM_KEY": "é" * 16, "SECRET_KEY": "s" * 32}
+
+    result = manage("check", env=env, var_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "thirty"])
+def test_api_token_ttl_days_must_be_a_positive_whole_number(tmp_path, value):
+    result = manage("check", env={"API_TOKEN_TTL_DAYS": value}, var_dir=tmp_path)
+
+    assert result.returncode != 0
+    assert "API_TOKEN_TTL_DAYS" in result.stderr
