@@ -93,7 +93,7 @@ def obtain(username: str = "alice", password: str = PASSWORD):
 
 def programmes(key: str):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
     return client.get("/api/programmes/")
 
 
