@@ -139,6 +139,8 @@ def test_participant_id_refusal_speaks_the_users_language(cast):
 
 def test_new_programme_normalises_participant_ids(cast):
     assert cast.programme.pseudonym_rule == PseudonymRule.NORMALISED
+    detail = cast.client(cast.evaluator).get(f"/api/programmes/{cast.programme.pk}/")
+    assert detail.json()["pseudonym_rule"] == 2
     assert upload(cast, rows("PRV-77")).status_code == 201
     record = ParticipantRecord.objects.get()
     assert record.pseudonym == raw_hmac(cast.programme, "prv-77")
