@@ -243,3 +243,14 @@ def test_api_token_ttl_days_must_be_a_positive_whole_number(tmp_path, value):
 
     assert result.returncode != 0
     assert "API_TOKEN_TTL_DAYS" in result.stderr
+
+
+def test_failed_token_requests_count_towards_the_login_lockout(alice):
+    for _attempt in range(5):
+        obtain(password="wrong")
+
+    response = obtain()  # the right password, now locked out: no token
+
+    assert response.status_code == 400, response.content
+    assert not Token.objects.exists()
+    assert locked_out(log_in("alice", PASSWORD, address="127.0.0.1"))
