@@ -204,39 +204,6 @@ def test_wrong_password_gets_no_token(alice):
     assert not Token.objects.exists()
 
 
-# --- The demo seed -------------------------------------------------------------------------
-
-
-@override_settings(SIB_ENV="production", PRODUCTION=True)
-def test_seed_demo_refuses_to_run_in_production():
-    with pytest.raises(CommandError, match="production"):
-        call_command("seed_demo")
-
-    assert not User.objects.exists()
-
-
-# --- Production secrets --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("variable", ["PSEUDONYM_KEY", "SECRET_KEY"])
-def test_production_refuses_a_key_shorter_than_32_bytes_naming_it(tmp_path, variable):
-    env = {**production_env(), variable: "x" * 31}
-
-    result = manage("check", env=env, var_dir=tmp_path)
-
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert f"{variable} is shorter than 32 bytes" in result.stderr
-
-
-def test_production_counts_a_keys_length_in_bytes_and_takes_32(tmp_path):
-    env = {**production_env(), "PSEUDONYM_KEY": "é" * 16, "SECRET_KEY": "s" * 32}
-
-    result = manage("check", env=env, var_dir=tmp_path)
-
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.mark.parametrize("value", ["0", "-1", "thirty"])
 def test_api_token_ttl_days_must_be_a_positive_whole_number(tmp_path, value):
     result = manage("check", env={"API_TOKEN_TTL_DAYS": value}, var_dir=tmp_path)
@@ -254,3 +221,39 @@ def test_failed_token_requests_count_towards_the_login_lockout(alice):
     assert response.status_code == 400, response.content
     assert not Token.objects.exists()
     assert locked_out(log_in("alice", PASSWORD, address="127.0.0.1"))
+
+
+# --- The demo seed -------------------------------------------------------------------------
+
+
+@override_settings(SIB_ENV="production", PRODUCTION=True)
+def test_seed_demo_refuses_to_run_in_production():
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+
+    assert not User.objects.exists()
+
+
+# --- Production secrets --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PSEUDONYM_KEY", "x"), ("PSEUDONYM_KEY", "x" * 31), ("SECRET_KEY", "x" * 31)],
+)
+def test_production_refuses_a_key_shorter_than_32_bytes_naming_it(tmp_path, variable, value):
+    env = {**production_env(), variable: value}
+
+    result = manage("check", "--deploy", env=env, var_dir=tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable} is shorter than 32 bytes" in result.stderr
+
+
+def test_production_counts_a_keys_length_in_bytes_and_takes_32(tmp_path):
+    env = {**production_env(), "PSEUDONYM_KEY": "é" * 16, "SECRET_KEY": "s" * 32}
+
+    result = manage("check", env=env, var_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
