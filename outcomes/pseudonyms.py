@@ -12,8 +12,8 @@ What is hashed depends on the programme's `pseudonym_rule` (docs/results-csv.md)
 - rule 1 (RAW, programmes created before the rule existed): the id as the file gives it
   (the CSV reader strips the white space around a value);
 - rule 2 (NORMALISED, every new programme): the id normalised by `normalise`, so that
-  "PRV-77", "prv-77", "ＰＲＶ-77", "PRV‑77" (non-breaking hyphen) and "PRV-77" with an
-  invisible character are one participant, not five paid outcomes.
+  "PRV-77", "prv-77", "ＰＲＶ-77", "PRV‑77" (non-breaking hyphen) and "PRV-77" with a
+  zero-width space or a right-to-left override are one participant, not six paid outcomes.
 A programme keeps its rule for life once it holds participant records: the ledger keeps
 no raw id, so its pseudonyms cannot be recomputed under another rule (a database trigger
 refuses the change, outcomes migration 0006). Both rules refuse an id with a control
