@@ -8,13 +8,15 @@ Two kinds of file, told apart by their header (docs/results-csv.md):
 The pipeline, chosen so that a million rows cost as little as this schema allows:
 1. Python reads the file once, as a stream, in 64 KiB blocks: UTF-8 with or without BOM,
    `,` or `;`; it refuses identifier-like columns from the header alone, checks each
-   row's width and replaces the provider's participant id by its pseudonym (the raw id
-   never reaches the database, not even the staging table). A plain block (no quote, no
-   white space to strip, no over-long line: nearly all of them) is split on the separator
-   in one comprehension, skipping the per-line checks and strip(); any other goes line
-   by line, through csv.reader for a quoted line. Participant rows are staged as
-   (line, cell number, date, bad date text, pseudonym); the date rule (YYYY-MM-DD, a
-   real day) is applied in Python once per distinct text, so the insert compares dates.
+   row's width, applies the programme's pseudonym rule to the provider's participant id
+   (normalised, or refused naming its line: outcomes.pseudonyms) and replaces it by its
+   pseudonym (the raw id never reaches the database, not even the staging table). A
+   plain block (no quote, no white space to strip, no over-long line: nearly all of them)
+   is split on the separator in one comprehension, skipping the per-line checks and
+   strip(); any other goes line by line, through csv.reader for a quoted line.
+   Participant rows are staged as (line, cell number, date, bad date text, pseudonym);
+   the date rule (YYYY-MM-DD, a real day) is applied in Python once per distinct text,
+   so the insert compares dates.
 2. The rows are streamed with COPY into a TEMP staging table (dropped at commit), in
    blocks of about _COPY_BATCH lines; the server parses them while Python reads on.
 3. Validation is set-based SQL over the staging table: joins to metrics, cohorts and
@@ -44,7 +46,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from outcomes.models import ImportBatch, Result, Stage
-from outcomes.pseudonyms import Pseudonymiser
+from outcomes.pseudonyms import ParticipantIdRefused, Pseudonymiser
 from sib.models import Programme, User
 
 MAX_REPORTED = 1000
@@ -54,7 +56,7 @@ _READ_BLOCK = 1 << 16
 _LONGEST_READ = 1 << 20  # a line without end this long is refused unread (MAX_LINE_CHARS)
 _DATE_CACHE = 4096  # distinct date texts remembered while reading a participant file
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_LOCK_NAMESPACE = 0x0C5F  # (namespace, programme id): one import per programme at a time
+IMPORT_LOCK_NAMESPACE = 0x0C5F  # (namespace, programme id): one import per programme at a time
 
 PARTICIPANT_COLUMNS = ("participant_id", "metric", "cohort", "period", "date_achieved")
 RESULT_COLUMNS = ("metric", "cohort", "period", "stage", "value")
@@ -486,7 +488,9 @@ def results_import(
     if header is None:
         raise ImportRejected(errors.kept, errors.total)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme.pk])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, programme.pk]
+        )
         # ON COMMIT DROP is not enough when the caller's transaction spans two imports.
         cursor.execute(
             "DROP TABLE IF EXISTS import_staging, import_cells, import_results, checked, "
@@ -663,7 +667,9 @@ class _ParticipantImporter(_Importer):
     def __init__(self, programme: Programme, user: User, stage: str, errors: _Errors) -> None:
         super().__init__(programme, user, errors)
         self.stage = stage
-        self.pseudonymise = Pseudonymiser(programme_id=programme.pk)
+        # Read under the import lock, which programme_pseudonym_rule_set also takes.
+        rule = Programme.objects.values_list("pseudonym_rule", flat=True).get(pk=programme.pk)
+        self.pseudonymise = Pseudonymiser(programme_id=programme.pk, rule=rule)
         # (metric, cohort, period) codes -> [cell number, rows]: a file has a handful.
         self.cells: dict[tuple[str, str, str], list[int]] = {}
         self.dates: dict[str, str] = {}  # date text -> its staged columns (_date_columns)
@@ -690,7 +696,7 @@ class _ParticipantImporter(_Importer):
         with cursor.cursor.copy("COPY import_staging FROM STDIN") as copy:
 
             def send() -> None:
-                pseudonyms = self.pseudonymise.many(ids)
+                pseudonyms = self.pseudonymise.hash_many(ids)
                 copy.write("\n".join(map(str.__add__, heads, pseudonyms)) + "\n")
                 self.staged += len(ids)
                 heads.clear()
@@ -740,7 +746,7 @@ class _ParticipantImporter(_Importer):
             header.index[c] for c in PARTICIPANT_COLUMNS
         )
         width, cells, dates, errors = header.width, self.cells, self.dates, self.errors
-        add_head, add_id = heads.append, ids.append
+        add_head, add_id, clean = heads.append, ids.append, self.pseudonymise.clean
         for line, row in numbered:
             if len(row) != width:
                 _field_count_error(errors, line, row, header)
@@ -748,6 +754,12 @@ class _ParticipantImporter(_Importer):
             participant = row[pid_at]
             if not participant:
                 errors.add(line, "participant_id", "required", "participant_id is empty")
+                continue
+            try:
+                # The programme's rule (outcomes.pseudonyms): what is hashed, what is refused.
+                participant = clean(participant)
+            except ParticipantIdRefused as refused:
+                errors.add(line, "participant_id", refused.rule, refused.message)
                 continue
             key = (row[metric_at], row[cohort_at], row[period_at])
             cell = cells.get(key)

@@ -14,13 +14,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from outcomes import chain_kinds
+from outcomes.csv_import import IMPORT_LOCK_NAMESPACE
 from outcomes.metrics_validation import metric_mechanism_errors
 from outcomes.models import (
     Cohort,
@@ -40,7 +41,7 @@ from outcomes.selectors import result_state
 from outcomes.signals import outcome_facts_changed
 from sib.api.problems import Conflict
 from sib.chain import chain_append
-from sib.models import Membership, Programme, Role, User
+from sib.models import Membership, Programme, PseudonymRule, Role, User
 from sib.outbox import outbox_enqueue
 from sib.services import programme_status_text
 
@@ -443,3 +444,37 @@ def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
         sha256=sha,
         uploaded_by=user,
     )
+
+
+# --- Pseudonym rule ------------------------------------------------------------------------
+
+
+def programme_pseudonym_rule_set(*, programme: Programme, rule: int) -> Programme:
+    """Move a programme to another pseudonym rule, only while it holds no participant record.
+
+    Its pseudonyms cannot be recomputed (no raw id is kept), so a programme with records
+    keeps its rule; a trigger refuses the change too (migration 0006).
+    """
+    if rule not in PseudonymRule.values:
+        raise ValidationError({"rule": _("Unknown pseudonym rule %(rule)s.") % {"rule": rule}})
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The import's lock: a file being imported under the old rule commits first.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, programme.pk]
+        )
+        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        if locked.pseudonym_rule == rule:
+            return locked
+        if ParticipantRecord.objects.filter(metric__programme=locked).exists():
+            raise ValidationError(
+                {
+                    "rule": _(
+                        "The programme holds participant records pseudonymised under rule "
+                        "%(rule)s: it keeps that rule."
+                    )
+                    % {"rule": locked.pseudonym_rule}
+                }
+            )
+        locked.pseudonym_rule = rule
+        locked.save(update_fields=["pseudonym_rule"])
+        return locked

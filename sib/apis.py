@@ -41,6 +41,7 @@ class ProgrammeOutputSerializer(serializers.ModelSerializer):
             "status_changed_at",
             "termination_date",
             "termination_reason",
+            "pseudonym_rule",
             "chain_head",
         ]
 

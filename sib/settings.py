@@ -41,6 +41,22 @@ if not SECRET_KEY:
 PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
 if PRODUCTION and not PSEUDONYM_KEY:
     raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")
+# A short key can be guessed offline: from one pseudonym and its provider id for
+# PSEUDONYM_KEY, from one signed cookie for SECRET_KEY.
+MIN_KEY_BYTES = 32
+
+
+def _require_long_key(name: str, value: str) -> None:
+    if len(value.encode()) < MIN_KEY_BYTES:
+        raise ImproperlyConfigured(
+            f"{name} is shorter than {MIN_KEY_BYTES} bytes: use a random value of at least "
+            f"{MIN_KEY_BYTES} bytes when SIB_ENV=production."
+        )
+
+
+if PRODUCTION:
+    _require_long_key("SECRET_KEY", SECRET_KEY)
+    _require_long_key("PSEUDONYM_KEY", PSEUDONYM_KEY or "")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -174,10 +190,14 @@ OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMI
 RECOMPUTE_TEST_PAUSE_MS = env_int("SIB_TEST_RECOMPUTE_PAUSE_MS", 0)
 
 # --- API ----------------------------------------------------------------------------------
+# Days an API token is valid from its issue (sib.tokens); a password change revokes it.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+if API_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_TTL_DAYS={API_TOKEN_TTL_DAYS}: give 1 day or more.")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API client gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "sib.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -242,7 +262,13 @@ SECURE_CSP = {
 }
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours; a rate, not money
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A username and an address together: five failures lock that user out from that address
+# only, so nobody can lock out other users, nor everyone behind one proxy.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Reverse proxies in front of the service that append to X-Forwarded-For (sib.proxies);
+# 0 means REMOTE_ADDR is the client. Behind a proxy, set it, or every user shares its address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "sib.proxies.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -49,4 +49,8 @@ IMPORT_RULE_LABELS: dict[str, Promise] = {
     "duplicate_in_file": _("Already listed earlier in the file."),
     "duplicate_in_database": _("Already recorded in the ledger."),
     "programme_closed": _("The programme takes no new results."),
+    "control_character": _("The participant id contains a control character: remove it."),
+    "unassigned_character": _("The participant id contains a character Unicode does not define."),
+    "invisible_character": _("The participant id contains an invisible character: remove it."),
+    "empty_after_normalising": _("The participant id has nothing visible in it."),
 }

@@ -1,15 +1,16 @@
 """API routes. One class per operation (HackSoft style): a list and a create are two paths."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from sib import apis
+from sib.api import tokens
 
 app_name = "api"
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", tokens.TokenObtainApi.as_view(), name="token"),
+    path("auth/token/revoke/", tokens.TokenRevokeApi.as_view(), name="token-revoke"),
     path("organisations/", apis.OrganisationListApi.as_view(), name="organisation-list"),
     path("organisations/create/", apis.OrganisationCreateApi.as_view(), name="organisation-create"),
     path("programmes/", apis.ProgrammeListApi.as_view(), name="programme-list"),

@@ -3,7 +3,13 @@ from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerProbe
 from sib.models.parties import Organisation, OrganisationKind
-from sib.models.programmes import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+from sib.models.programmes import (
+    PartyRole,
+    Programme,
+    ProgrammeParty,
+    ProgrammeStatus,
+    PseudonymRule,
+)
 from sib.models.users import User
 
 __all__ = [
@@ -17,6 +23,7 @@ __all__ = [
     "Programme",
     "ProgrammeParty",
     "ProgrammeStatus",
+    "PseudonymRule",
     "Role",
     "User",
     "WorkerProbe",

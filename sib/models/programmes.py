@@ -14,6 +14,13 @@ class ProgrammeStatus(models.TextChoices):
     TERMINATED = "terminated", "Terminated"
 
 
+class PseudonymRule(models.IntegerChoices):
+    """How a programme turns a provider's participant id into a pseudonym (outcomes.pseudonyms)."""
+
+    RAW = 1, "Raw id, as given"
+    NORMALISED = 2, "Normalised id (NFKC, case-folded, invisible characters removed)"
+
+
 @pghistory.track()
 class Programme(models.Model):
     """The bond itself: one contract, one currency, its parties and its dates.
@@ -36,6 +43,14 @@ class Programme(models.Model):
     termination_date = models.DateField(null=True, blank=True)
     termination_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Programmes that existed before rule 2 keep rule 1 (migration 0004): their pseudonyms
+    # were computed from raw ids, which the ledger does not keep, so they cannot move.
+    pseudonym_rule = models.PositiveSmallIntegerField(
+        choices=PseudonymRule.choices,
+        default=PseudonymRule.NORMALISED,
+        db_default=PseudonymRule.NORMALISED,
+        help_text="How participant ids are turned into pseudonyms (docs/results-csv.md).",
+    )
 
     class Meta:
         db_table = "sib_programme"

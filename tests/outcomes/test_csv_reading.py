@@ -225,7 +225,7 @@ def test_date_rule_is_the_database_rule(text):
 
 
 def test_pseudonymiser_many_is_pseudonym_for_each():
-    ids = ["P-001", "", "é-ü", "P,002", "x" * 200]
+    ids = ["P-001", "é-ü", "P,002", "x" * 200]
     assert Pseudonymiser(programme_id=7).many(ids) == [
         pseudonym(programme_id=7, participant_id=i) for i in ids
     ]

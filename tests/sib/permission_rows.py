@@ -2,6 +2,7 @@ from tests.permissions.rows import ALL_ROLES, FM, scoped, unscoped
 
 ROWS = {
     "auth_token_create": unscoped("anonymous", "stranger", "staff", *ALL_ROLES),
+    "auth_token_revoke": unscoped("stranger", "staff", *ALL_ROLES),
     "organisation_list": unscoped(FM, "staff"),
     "organisation_create": unscoped(FM, "staff"),
     "programme_list": unscoped("stranger", "staff", *ALL_ROLES),

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from sib.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
 
@@ -15,5 +16,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {demo.username:<10} {demo.label}")
             self.stdout.write(f"    (password for all: {DEMO_PASSWORD})")
             return
+        if settings.PRODUCTION:
+            # The demo users share a published password, one of them is staff.
+            raise CommandError(
+                "seed_demo refuses to run when SIB_ENV=production: it creates users with a "
+                "published password."
+            )
         summary = demo_seed()
         self.stdout.write(", ".join(f"{key}: {value}" for key, value in summary.items()))
