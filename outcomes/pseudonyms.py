@@ -11,7 +11,6 @@ pseudonym: later files would no longer match earlier ones, so rotate it only wit
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def _server_secret() -> bytes:
-    secret = getattr(settings, "PSEUDONYM_KEY", None) or os.environ.get("PSEUDONYM_KEY")
+    secret = settings.PSEUDONYM_KEY  # read from the environment by settings (sib.env)
     if not secret:
         if getattr(settings, "PRODUCTION", False):
             raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")

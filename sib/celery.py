@@ -24,6 +24,17 @@ def _set_broker_polling(sender: Celery, **kwargs: object) -> None:
     sqlalchemy.Transport.polling_interval = settings.BROKER_POLL_MS / 1000
 
 
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _start_embedded_database(**kwargs: object) -> None:
+    # The worker and beat are entry points: they start the embedded PostgreSQL (a no-op
+    # when DATABASE_URL is set) before the broker or a task connects to it. Imported here:
+    # `python -m sib.database` imports `sib` first, which must not import sib.database.
+    from sib.database import ensure_started
+
+    ensure_started()
+
+
 @app.on_after_finalize.connect
 def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings

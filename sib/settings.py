@@ -117,6 +117,8 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 # The URL names the owner of the schema (migrations run as it). Everything else runs as
 # DATABASE_APP_ROLE, which has no UPDATE/DELETE/TRUNCATE on the insert-only tables.
+# Unset, it is the embedded server's URL under var/, computed, not started: entry points
+# (manage.py, sib.wsgi, the Celery worker, the test plugin) call database.ensure_started().
 DATABASE_URL = database.database_url()
 DATABASES = {
     "default": {
@@ -169,9 +171,11 @@ OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
 # died and the broker may have lost it). Longer than the hard time limit, so a slow task
 # is not doubled while it runs (a duplicate would wait on its row lock anyway).
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
-# Test hook, never set in production: milliseconds a recompute sleeps between its steps, so
-# the SIGKILL test can kill a worker in the middle of one (payments.schedules).
-RECOMPUTE_TEST_PAUSE_MS = env_int("SIB_TEST_RECOMPUTE_PAUSE_MS", 0)
+
+# --- Reports ------------------------------------------------------------------------------
+# Public editions mask participant counts from 1 to this (French practice for health data:
+# 10). Stored on each report when it is requested, so changing it never alters a report.
+REPORT_MASK_THRESHOLD = env_int("REPORT_MASK_THRESHOLD", 10, minimum=1)
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

