@@ -172,6 +172,12 @@ OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
 # is not doubled while it runs (a duplicate would wait on its row lock anyway).
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
 
+# --- Licence ------------------------------------------------------------------------------
+# The GNU AGPL (LICENSE) asks that users of the portal be offered its source (§13): the
+# footer links here. By default the server's own archive of the code it runs (sib.source);
+# a deployment that publishes its code, modifications included, may point elsewhere.
+SOURCE_URL = env_str("SOURCE_URL", "/source/")
+
 # --- Reports ------------------------------------------------------------------------------
 # Public editions mask participant counts from 1 to this (French practice for health data:
 # 10). Stored on each report when it is requested, so changing it never alters a report.
