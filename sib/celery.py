@@ -6,6 +6,8 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
+PRUNE_INTERVAL_SECONDS = 24 * 3600
+
 app = Celery("sib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -43,6 +45,13 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         float(settings.OUTBOX_RELAY_INTERVAL),
         sender.signature("sib.outbox_relay"),
         name="outbox relay",
+    )
+    # Daily: delete completed outbox messages and idempotency records past their retention
+    # (sib.upkeep). Not through the outbox: a lost run is simply done the next day.
+    sender.add_periodic_task(
+        float(PRUNE_INTERVAL_SECONDS),
+        sender.signature("sib.retention_prune"),
+        name="retention prune",
     )
 
 

@@ -170,6 +170,10 @@ OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
 # died and the broker may have lost it). Longer than the hard time limit, so a slow task
 # is not doubled while it runs (a duplicate would wait on its row lock anyway).
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
+# Retention (sib.upkeep, run daily by beat and by `manage.py prune`): completed outbox
+# messages, and the idempotency records that answer a client's retries of a write.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30, minimum=1)
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 30, minimum=1)
 
 # --- Licence ------------------------------------------------------------------------------
 # The GNU AGPL (LICENSE) asks that users of the portal be offered its source (§13): the

@@ -4,6 +4,7 @@ Each case runs `manage.py` in a subprocess, because settings are read once per p
 """
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -153,3 +154,23 @@ def test_importing_settings_without_database_url_starts_nothing_and_is_quick(tmp
     assert not pgdata.exists()
     assert not (pgdata / "postmaster.pid").exists()
     assert _processes_mentioning(str(pgdata)) == []
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    table = table[: table.index("\n## ", 1)]
+    read = set()
+    for path in [
+        *ROOT.glob("*.py"),
+        *(ROOT / "sib").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+    ]:
+        source = path.read_text()
+        read |= set(re.findall(r"env_(?:str|int|bool|list|required)\(\s*\"([A-Z_]+)\"", source))
+        read |= set(re.findall(r"environ(?:\.get)?\(\s*\"([A-Z_]+)\"", source))
+    # Set by tools for the process, not configuration.
+    read -= {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+    assert {"DATABASE_URL", "REPORT_MASK_THRESHOLD", "SOURCE_URL"} <= read
+    assert sorted(name for name in read if f"`{name}`" not in table) == []
