@@ -174,6 +174,13 @@ OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMI
 # messages, and the idempotency records that answer a client's retries of a write.
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30, minimum=1)
 IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 30, minimum=1)
+# /healthz says "degraded" when no worker ran the relay for this many seconds, or when a
+# message has waited this long without completing (a task normally takes seconds; the
+# hard time limit is CELERY_TASK_TIME_LIMIT).
+HEALTH_WORKER_SILENCE = env_int(
+    "HEALTH_WORKER_SILENCE", max(60, 3 * OUTBOX_RELAY_INTERVAL), minimum=1
+)
+HEALTH_OUTBOX_LAG = env_int("HEALTH_OUTBOX_LAG", 600, minimum=1)
 
 # --- Licence ------------------------------------------------------------------------------
 # The GNU AGPL (LICENSE) asks that users of the portal be offered its source (§13): the

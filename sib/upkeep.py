@@ -1,4 +1,7 @@
-"""Upkeep of the service itself: retention. Nothing here touches programme data.
+"""Upkeep of the service itself: the worker's heartbeat, the outbox's lag, retention.
+
+Writes (`worker_heartbeat_record`, `retention_prune`) and the reads /healthz makes
+(`worker_heartbeat_latest`, `outbox_oldest_waiting`). Nothing here touches programme data.
 
 Retention. Two tables grow with every write and hold nothing the ledger needs once their
 job is done:
@@ -21,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sib.models import IdempotencyRecord, OutboxMessage
+from sib.models import IdempotencyRecord, OutboxMessage, WorkerHeartbeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,26 @@ class Pruned:
 
     outbox_messages: int
     idempotency_records: int
+    worker_heartbeats: int
+
+
+def worker_heartbeat_record(*, hostname: str, pid: int) -> None:
+    """Record that the worker `hostname` is alive now (the outbox relay calls this)."""
+    WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults={"pid": pid, "beat_at": timezone.now()}
+    )
+
+
+def worker_heartbeat_latest() -> datetime | None:
+    """Return when any worker last beat, or None if none ever did."""
+    latest = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True)
+    return latest.first()
+
+
+def outbox_oldest_waiting() -> datetime | None:
+    """Return when the oldest message neither completed nor failed was written, if any."""
+    waiting = OutboxMessage.objects.filter(completed_at__isnull=True, failed_at__isnull=True)
+    return waiting.order_by("created_at").values_list("created_at", flat=True).first()
 
 
 def retention_prune(*, now: datetime | None = None) -> Pruned:
@@ -42,4 +65,8 @@ def retention_prune(*, now: datetime | None = None) -> Pruned:
         idempotency, _ = IdempotencyRecord.objects.filter(
             created_at__lt=idempotency_before
         ).delete()
-    return Pruned(outbox_messages=outbox, idempotency_records=idempotency)
+        # A worker gone for longer than the outbox is kept has no reason to be listed.
+        heartbeats, _ = WorkerHeartbeat.objects.filter(beat_at__lt=outbox_before).delete()
+    return Pruned(
+        outbox_messages=outbox, idempotency_records=idempotency, worker_heartbeats=heartbeats
+    )

@@ -1,7 +1,7 @@
 from sib.models.chain import ChainEntry
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
-from sib.models.outbox import OutboxMessage, WorkerProbe
+from sib.models.outbox import OutboxMessage, WorkerHeartbeat, WorkerProbe
 from sib.models.parties import Organisation, OrganisationKind
 from sib.models.programmes import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.models.users import User
@@ -19,5 +19,6 @@ __all__ = [
     "ProgrammeStatus",
     "Role",
     "User",
+    "WorkerHeartbeat",
     "WorkerProbe",
 ]

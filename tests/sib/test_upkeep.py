@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from sib.celery import app as celery_app
-from sib.models import IdempotencyRecord, OutboxMessage
-from sib.upkeep import retention_prune
+from sib.models import IdempotencyRecord, OutboxMessage, WorkerHeartbeat
+from sib.upkeep import retention_prune, worker_heartbeat_record
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,18 @@ def test_idempotency_records_older_than_their_retention_are_deleted(settings):
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]
 
 
+def test_heartbeats_of_workers_gone_longer_than_the_outbox_retention_are_deleted(settings):
+    settings.OUTBOX_RETENTION_DAYS = 30
+    worker_heartbeat_record(hostname="celery@alive", pid=1)
+    worker_heartbeat_record(hostname="celery@gone", pid=2)
+    WorkerHeartbeat.objects.filter(hostname="celery@gone").update(
+        beat_at=timezone.now() - timedelta(days=31)
+    )
+
+    assert retention_prune().worker_heartbeats == 1
+    assert list(WorkerHeartbeat.objects.values_list("hostname", flat=True)) == ["celery@alive"]
+
+
 def test_prune_command_deletes_and_says_how_many(settings):
     settings.OUTBOX_RETENTION_DAYS = 30
     settings.IDEMPOTENCY_RETENTION_DAYS = 30
@@ -76,8 +88,8 @@ def test_prune_command_deletes_and_says_how_many(settings):
 
     call_command("prune", stdout=out)
 
-    assert "Deleted 1 completed outbox messages (older than 30 days) and" in out.getvalue()
-    assert "1 idempotency records (older than 30 days)." in out.getvalue()
+    assert "Deleted 1 completed outbox messages (older than 30 days)" in out.getvalue()
+    assert "1 idempotency records (older than 30 days)" in out.getvalue()
     assert not OutboxMessage.objects.exists()
     assert not IdempotencyRecord.objects.exists()
 

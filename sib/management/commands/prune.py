@@ -17,7 +17,8 @@ class Command(BaseCommand):
         pruned = retention_prune()
         self.stdout.write(
             f"Deleted {pruned.outbox_messages} completed outbox messages "
-            f"(older than {settings.OUTBOX_RETENTION_DAYS} days) and "
+            f"(older than {settings.OUTBOX_RETENTION_DAYS} days), "
             f"{pruned.idempotency_records} idempotency records "
-            f"(older than {settings.IDEMPOTENCY_RETENTION_DAYS} days)."
+            f"(older than {settings.IDEMPOTENCY_RETENTION_DAYS} days) and "
+            f"{pruned.worker_heartbeats} stale worker heartbeats."
         )
