@@ -3,10 +3,11 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+LOCK := requirements.lock
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: run test lint setup venv migrate demo test-only clean-var browser
+.PHONY: run test lint setup venv lock migrate demo test-only clean-var browser
 
 run: setup demo
 	@scripts/run.sh
@@ -38,11 +39,23 @@ setup: venv migrate
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions, each checked against its hash, then the project itself
+# (--no-deps: everything it needs is in the lock, with the dev and quickstart extras).
+# Re-runs whenever pyproject.toml or the lock changes.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@test -x $(PY) || { p=$$(scripts/find-python.sh) && "$$p" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# After changing a dependency in pyproject.toml: resolve again for every platform and
+# Python >= 3.12, with hashes, then commit both files. uv is a tool here, not locked.
+lock:
+	@test -x $(PY) || { p=$$(scripts/find-python.sh) && "$$p" -m venv $(VENV); }
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --python-version 3.12 \
+		--extra dev --extra quickstart -o $(LOCK) pyproject.toml
 
 # Starts the embedded PostgreSQL under var/ unless DATABASE_URL names a server.
 migrate: venv

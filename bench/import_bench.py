@@ -53,6 +53,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
 import django
 
+from sib.database import ensure_started
+
+ensure_started()  # an entry point: the embedded PostgreSQL, unless DATABASE_URL is set
+
 django.setup()
 
 import psycopg  # noqa: E402

@@ -44,6 +44,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 import django
 from pypdf import PdfReader
 
+from sib.database import ensure_started
+
+ensure_started()  # an entry point: the embedded PostgreSQL, unless DATABASE_URL is set
+
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402

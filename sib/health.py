@@ -1,10 +1,26 @@
-"""GET /healthz: is the database reachable, and the broker? 200 when both are, else 503."""
+"""GET /healthz: can this server work, and is the work behind it getting done?
+
+- `database` and `broker`: "ok" or "unavailable". Either unavailable: status
+  "unavailable", HTTP 503 (take this server out of rotation).
+- `worker`: "ok" when a worker ran the outbox relay (sib.upkeep's heartbeat) within
+  HEALTH_WORKER_SILENCE seconds, else "silent".
+- `outbox`: "ok" unless a message has waited more than HEALTH_OUTBOX_LAG seconds without
+  completing ("lagging").
+Either of those: status "degraded", HTTP 200 — the web server still serves; what it
+queued waits. Monitoring reads the body. The figures behind them are in the answer too.
+"""
+
+from datetime import datetime
 
 from celery import current_app
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from sqlalchemy import text
+
+from sib.upkeep import outbox_oldest_waiting, worker_heartbeat_latest
 
 BROKER_TIMEOUT_SECONDS = 3
 
@@ -35,15 +51,36 @@ def _broker_ok() -> bool:
         return False
 
 
+def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    return None if moment is None else max(0, int((now - moment).total_seconds()))
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report each dependency as "ok" or "unavailable"; 503 if any is unavailable."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
+    """Report each check; 503 if the database or broker is unavailable."""
+    database = _database_ok()
+    checks = {
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if _broker_ok() else "unavailable",
+        "worker": "unknown",
+        "outbox": "unknown",
+    }
+    figures: dict[str, int | None] = {"worker_last_seen_seconds": None, "outbox_lag_seconds": None}
+    if database:
+        now = timezone.now()
+        silence = _seconds_since(worker_heartbeat_latest(), now)
+        lag = _seconds_since(outbox_oldest_waiting(), now) or 0
+        figures = {"worker_last_seen_seconds": silence, "outbox_lag_seconds": lag}
+        quiet = silence is None or silence > settings.HEALTH_WORKER_SILENCE
+        checks["worker"] = "silent" if quiet else "ok"
+        checks["outbox"] = "lagging" if lag > settings.HEALTH_OUTBOX_LAG else "ok"
+    if "unavailable" in (checks["database"], checks["broker"]):
+        status = "unavailable"
+    elif checks["worker"] != "ok" or checks["outbox"] != "ok":
+        status = "degraded"
+    else:
+        status = "ok"
     return JsonResponse(
-        {
-            "status": "ok" if healthy else "unavailable",
-            "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
-        },
-        status=200 if healthy else 503,
+        {"status": status, "checks": checks, **figures},
+        status=503 if status == "unavailable" else 200,
     )

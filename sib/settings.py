@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
@@ -133,6 +132,8 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 # The URL names the owner of the schema (migrations run as it). Everything else runs as
 # DATABASE_APP_ROLE, which has no UPDATE/DELETE/TRUNCATE on the insert-only tables.
+# Unset, it is the embedded server's URL under var/, computed, not started: entry points
+# (manage.py, sib.wsgi, the Celery worker, the test plugin) call database.ensure_started().
 DATABASE_URL = database.database_url()
 DATABASES = {
     "default": {
@@ -185,9 +186,28 @@ OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 5)
 # died and the broker may have lost it). Longer than the hard time limit, so a slow task
 # is not doubled while it runs (a duplicate would wait on its row lock anyway).
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", CELERY_TASK_TIME_LIMIT + 60)
-# Test hook, never set in production: milliseconds a recompute sleeps between its steps, so
-# the SIGKILL test can kill a worker in the middle of one (payments.schedules).
-RECOMPUTE_TEST_PAUSE_MS = env_int("SIB_TEST_RECOMPUTE_PAUSE_MS", 0)
+# Retention (sib.upkeep, run daily by beat and by `manage.py prune`): completed outbox
+# messages, and the idempotency records that answer a client's retries of a write.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30, minimum=1)
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 30, minimum=1)
+# /healthz says "degraded" when no worker ran the relay for this many seconds, or when a
+# message has waited this long without completing (a task normally takes seconds; the
+# hard time limit is CELERY_TASK_TIME_LIMIT).
+HEALTH_WORKER_SILENCE = env_int(
+    "HEALTH_WORKER_SILENCE", max(60, 3 * OUTBOX_RELAY_INTERVAL), minimum=1
+)
+HEALTH_OUTBOX_LAG = env_int("HEALTH_OUTBOX_LAG", 600, minimum=1)
+
+# --- Licence ------------------------------------------------------------------------------
+# The GNU AGPL (LICENSE) asks that users of the portal be offered its source (§13): the
+# footer links here. By default the server's own archive of the code it runs (sib.source);
+# a deployment that publishes its code, modifications included, may point elsewhere.
+SOURCE_URL = env_str("SOURCE_URL", "/source/")
+
+# --- Reports ------------------------------------------------------------------------------
+# Public editions mask participant counts from 1 to this (French practice for health data:
+# 10). Stored on each report when it is requested, so changing it never alters a report.
+REPORT_MASK_THRESHOLD = env_int("REPORT_MASK_THRESHOLD", 10, minimum=1)
 
 # --- API ----------------------------------------------------------------------------------
 # Days an API token is valid from its issue (sib.tokens); a password change revokes it.
@@ -202,7 +222,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "sib.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "sib.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sib.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]

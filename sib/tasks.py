@@ -1,15 +1,30 @@
 import os
+import socket
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from sib.models import WorkerProbe
 from sib.observability import current_request_id
 from sib.outbox import OutboxTask, outbox_relay
+from sib.upkeep import retention_prune, worker_heartbeat_record
 
 
-@shared_task(name="sib.outbox_relay")
-def outbox_relay_task() -> int:
+@shared_task(name="sib.outbox_relay", bind=True)
+def outbox_relay_task(self: Task) -> int:
+    # Beat sends this every OUTBOX_RELAY_INTERVAL seconds, so it doubles as the heartbeat
+    # that /healthz reads: beat, broker, worker and database all took part.
+    worker_heartbeat_record(hostname=self.request.hostname or socket.gethostname(), pid=os.getpid())
     return outbox_relay()
+
+
+@shared_task(name="sib.retention_prune")
+def retention_prune_task() -> dict[str, int]:
+    pruned = retention_prune()
+    return {
+        "outbox_messages": pruned.outbox_messages,
+        "idempotency_records": pruned.idempotency_records,
+        "worker_heartbeats": pruned.worker_heartbeats,
+    }
 
 
 @shared_task(name="sib.probe", base=OutboxTask)

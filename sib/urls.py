@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from sib.health import healthz
+from sib.source import source
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("source/", source, name="source"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, which the Content-Security-Policy allows.

@@ -49,6 +49,8 @@ class WorkerProcess:
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
             "OUTBOX_RELAY_INTERVAL": str(settings.OUTBOX_RELAY_INTERVAL),
             "SIB_VAR_DIR": str(settings.VAR_DIR),
+            # The test settings (tests/settings.py), with the hooks only tests use.
+            "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
             # The database broker hands a worker one message per poll; at the default 1 s the
             # relay, beating every second in tests, takes every turn and a re-published
             # message waits behind it (published twice before it runs).

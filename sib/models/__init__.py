@@ -1,7 +1,7 @@
 from sib.models.chain import ChainEntry
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
-from sib.models.outbox import OutboxMessage, WorkerProbe
+from sib.models.outbox import OutboxMessage, WorkerHeartbeat, WorkerProbe
 from sib.models.parties import Organisation, OrganisationKind
 from sib.models.programmes import (
     PartyRole,
@@ -26,5 +26,6 @@ __all__ = [
     "PseudonymRule",
     "Role",
     "User",
+    "WorkerHeartbeat",
     "WorkerProbe",
 ]

@@ -31,7 +31,14 @@ class OutboxMessage(models.Model):
                 fields=["created_at"],
                 name="outbox_unpublished",
                 condition=models.Q(published_at__isnull=True),
-            )
+            ),
+            # /healthz asks for the oldest message still waiting; completed rows (kept for
+            # OUTBOX_RETENTION_DAYS) must not be walked to find it.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_waiting",
+                condition=models.Q(completed_at__isnull=True, failed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -48,3 +55,21 @@ class WorkerProbe(models.Model):
 
     class Meta:
         db_table = "sib_worker_probe"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each worker last ran the outbox relay, which beat schedules every few seconds.
+
+    A recent row proves the whole path alive: beat publishes, the broker delivers, a worker
+    runs a task and writes to the database. /healthz reads it (sib.health).
+    """
+
+    hostname = models.CharField(max_length=255, primary_key=True)
+    pid = models.PositiveIntegerField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "sib_worker_heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.hostname} {self.beat_at.isoformat()}"

