@@ -239,13 +239,19 @@ class ReportVerifyApi(ProgrammeApi):
         ledger_head = serializers.CharField(allow_null=True)
         first_break = serializers.CharField()
         issued_report = serializers.IntegerField(source="issued_report.pk", allow_null=True)
+        issued = serializers.BooleanField()
+        signature_ok = serializers.BooleanField()
+        signature_problem = serializers.CharField()
+        problems = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
         operation_id="report_verify",
         request={"multipart/form-data": InputSerializer},
         responses=OutputSerializer,
-        description="Upload a report PDF: read the chain head it prints, say whether it is a "
-        "state of this programme's ledger and whether the ledger still verifies.",
+        description="Upload a report PDF: say whether it carries this ledger's signature over "
+        "every byte, whether it is byte for byte a report issued here, whether the chain head "
+        "it prints is a state of this programme's ledger and whether the ledger still "
+        "verifies. `ok` only when all hold; `problems` names each that does not.",
     )
     def post(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)

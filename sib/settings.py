@@ -42,6 +42,11 @@ PSEUDONYM_KEY = env_str("PSEUDONYM_KEY")
 if PRODUCTION and not PSEUDONYM_KEY:
     raise ImproperlyConfigured("PSEUDONYM_KEY must be set when SIB_ENV=production.")
 
+# The key and certificate (PEM files) that sign issued reports and chain checkpoints
+# (sib.signing). Development: a self-signed pair generated under var/signing/ at first use.
+SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE")
+SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )

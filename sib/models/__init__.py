@@ -1,4 +1,5 @@
 from sib.models.chain import ChainEntry
+from sib.models.checkpoints import ChainCheckpoint
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerProbe
@@ -7,6 +8,7 @@ from sib.models.programmes import PartyRole, Programme, ProgrammeParty, Programm
 from sib.models.users import User
 
 __all__ = [
+    "ChainCheckpoint",
     "ChainEntry",
     "IdempotencyRecord",
     "Membership",
