@@ -105,6 +105,7 @@ class ReportOutputSerializer(serializers.ModelSerializer):
             "failure",
             "sha256",
             "size",
+            "signed_at",
             "mask_threshold",
             "published",
             "published_at",

@@ -199,6 +199,7 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
                 pdf=pdf,
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 size=len(pdf),
+                signed_at=timezone.now(),
                 progress=100,
                 finished_at=timezone.now(),
                 updated_at=timezone.now(),
@@ -207,6 +208,38 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
         logger.exception("report %s failed to build", report_id)
         tracker.fail(report_id, f"{type(exc).__name__}: {exc}")
     return Report.objects.get(pk=report_id)
+
+
+def report_sign_unsigned() -> int:
+    """Sign the reports issued before reports were signed; return how many were signed.
+
+    Their stored bytes become the signed file (a new SHA-256): a copy downloaded before
+    no longer verifies as issued, and must be downloaded again.
+    """
+    signed = 0
+    for report_id in Report.objects.filter(
+        status=ReportStatus.READY, signed_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            report = (
+                Report.objects.with_pdf()
+                .select_for_update()
+                .select_related("programme")
+                .get(pk=report_id)
+            )
+            if report.signed_at is not None or report.pdf is None:
+                continue  # signed meanwhile by another run
+            pdf = report_sign(bytes(report.pdf))
+            checkpoint_issue(programme=report.programme, seq=report.chain_seq)
+            Report.objects.filter(pk=report_id).update(
+                pdf=pdf,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size=len(pdf),
+                signed_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            signed += 1
+    return signed
 
 
 # --- publish -------------------------------------------------------------------------------

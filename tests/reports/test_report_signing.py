@@ -202,3 +202,26 @@ def test_configured_key_and_certificate_are_used_and_must_match(tmp_path):
                 signing.signing_identity()
         finally:
             signing._identity.cache_clear()
+
+
+def test_reports_issued_before_signing_are_signed_once_by_the_upgrade_command(
+    bond: Bond, tmp_path, capsys
+):
+    report = _issued(bond)
+    unsigned = report_render(programme=bond.programme, edition="public", language="fr")
+    # As a report issued before this change was stored: unsigned, no signing time.
+    Report.objects.filter(pk=report.pk).update(
+        pdf=unsigned, sha256=hashlib.sha256(unsigned).hexdigest(), signed_at=None
+    )
+    path = tmp_path / "r.pdf"
+    path.write_bytes(unsigned)
+    assert _verify_command(path, capsys)[0] == 1
+    call_command("report_sign_issued")
+    assert "1 reports signed." in capsys.readouterr().out
+    signed = Report.objects.with_pdf().get(pk=report.pk)
+    assert signed.signed_at is not None and bytes(signed.pdf).startswith(unsigned)
+    path.write_bytes(bytes(signed.pdf))
+    code, out = _verify_command(path, capsys)
+    assert code == 0, out
+    call_command("report_sign_issued")
+    assert "0 reports signed." in capsys.readouterr().out
