@@ -4,7 +4,7 @@
 
 A public funder downloads the programme's verification bundle (the portal's "verification
 bundle" link, or GET /api/programmes/{id}/verification-bundle/) and runs this file on their
-own machine. It needs Python 3.12+, `cryptography` and `pyHanko` (for the PDF signature);
+own machine. It needs Python 3.12+ and `pip install pyhanko` (which brings `cryptography`);
 it imports nothing of the ledger and never talks to it. Step by step: docs/security.md.
 
 What it checks, each failure named:
@@ -114,6 +114,9 @@ class PdfSignatureCheck:
     problem: str
     signer_fingerprint: str | None = None
     signed_at: str | None = None
+    # A word for the problem, for callers that say it in their own words: unreadable,
+    # unsigned, several, altered, other_certificate, appended.
+    code: str = ""
 
     @property
     def ok(self) -> bool:
@@ -132,36 +135,44 @@ def pdf_signature_check(content: bytes, certificate: Any) -> PdfSignatureCheck:
     try:
         signatures = PdfFileReader(io.BytesIO(content), strict=False).embedded_signatures
     except Exception as exc:  # pyHanko raises many types on damaged files
-        return PdfSignatureCheck(f"the PDF cannot be read: {exc}")
+        return PdfSignatureCheck(f"the PDF cannot be read: {exc}", code="unreadable")
     if not signatures:
-        return PdfSignatureCheck("the report is not signed")
+        return PdfSignatureCheck("the report is not signed", code="unsigned")
     if len(signatures) > 1:
-        return PdfSignatureCheck("the report carries more than one signature")
+        return PdfSignatureCheck("the report carries more than one signature", code="several")
     trusted = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
     context = ValidationContext(trust_roots=[trusted], allow_fetching=False)
     try:
         status = validate_pdf_signature(signatures[0], context)
     except Exception as exc:
-        return PdfSignatureCheck(f"the signature cannot be checked: {exc}")
+        return PdfSignatureCheck(f"the signature cannot be checked: {exc}", code="altered")
     signer = status.signing_cert.sha256.hex() if status.signing_cert is not None else None
     at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
     if not (status.intact and status.valid):
-        problem = "the signature does not match the file: it was changed after signing"
+        code, problem = (
+            "altered",
+            "the signature does not match the file: it was changed after signing",
+        )
     elif signer != certificate_fingerprint(certificate):
-        problem = f"the report was signed by another certificate (sha256 {signer})"
+        code, problem = (
+            "other_certificate",
+            f"the report was signed by another certificate (sha256 {signer})",
+        )
     elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problem = "bytes were added to the file after it was signed"
+        code, problem = "appended", "bytes were added to the file after it was signed"
     else:
-        problem = ""
-    return PdfSignatureCheck(problem, signer, at)
+        code, problem = "", ""
+    return PdfSignatureCheck(problem, signer, at, code)
 
 
 def report_keywords(content: bytes) -> tuple[str | None, str | None]:
     """Return (chain head, programme slug) named by the report's PDF keywords."""
-    from pypdf import PdfReader
+    from pyhanko.pdf_utils.reader import PdfFileReader
 
-    metadata = PdfReader(io.BytesIO(content)).metadata
-    keywords = str(metadata.get("/Keywords", "") or "") if metadata is not None else ""
+    trailer = PdfFileReader(io.BytesIO(content), strict=False).trailer_view
+    # Indexing dereferences the Info dictionary; get() would return its reference.
+    info = trailer["/Info"] if "/Info" in trailer else {}  # noqa: SIM401
+    keywords = str(info.get("/Keywords", "") or "")
     head = slug = None
     for word in (w.strip() for w in keywords.split(",")):
         if word.startswith(KEYWORD_HEAD):
@@ -340,6 +351,9 @@ def _previous_check(
         return
     if certificate_fingerprint(old_certificate) != certificate_fingerprint(certificate):
         verdict.facts.append("the previous bundle was signed by another certificate")
+    if (previous.get("programme") or {}).get("id") != programme.get("id"):
+        verdict.problems.append("the previous bundle is of another programme")
+        return
     old = Verdict()
     seen = _checkpoints_check(
         list(previous.get("checkpoints") or []),
@@ -348,6 +362,7 @@ def _previous_check(
         _all_heads(previous),
         old,
     )
+    verdict.problems += [f"previous bundle: {problem}" for problem in old.problems]
     for checkpoint in seen:
         if checkpoint.seq >= len(states):
             verdict.problems.append(

@@ -289,6 +289,7 @@ class ReportVerification:
     issued_report: Report | None
     # Empty when the file carries the ledger's intact signature over every byte.
     signature_problem: str = ""
+    signature_code: str = ""  # sib_verify.PdfSignatureCheck.code
 
     @property
     def signature_ok(self) -> bool:
@@ -303,7 +304,7 @@ class ReportVerification:
         """Return every reason not to trust the file, in plain words (empty: trust it)."""
         problems = []
         if self.signature_problem:
-            problems.append(_("Signature: %(problem)s.") % {"problem": self.signature_problem})
+            problems.append(_signature_problem(self.signature_code, self.signature_problem))
         if not self.issued:
             problems.append(
                 _("Not issued: no report with these exact bytes (SHA-256) was issued here.")
@@ -347,6 +348,17 @@ class ReportVerification:
             f"{self.programme.slug}'s ledger, and the ledger verifies "
             f"({self.ledger_entries} entries)."
         )
+
+
+def _signature_problem(code: str, problem: str) -> str:
+    said = {
+        "unsigned": _("Signature: the report is not signed."),
+        "several": _("Signature: the report carries more than one signature."),
+        "altered": _("Signature: the file was changed after it was signed."),
+        "other_certificate": _("Signature: the report was signed by another certificate."),
+        "appended": _("Signature: bytes were added to the file after it was signed."),
+    }
+    return said.get(code) or _("Signature: %(problem)s.") % {"problem": problem}
 
 
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
@@ -403,7 +415,18 @@ def report_verify_file(*, content: bytes, programme: Programme | None = None) ->
     if programme is None:
         signature = sib_verify.pdf_signature_check(content, signing_identity().certificate)
         return ReportVerification(
-            digest, head, None, False, None, None, None, None, "", None, signature.problem
+            digest,
+            head,
+            None,
+            False,
+            None,
+            None,
+            None,
+            None,
+            "",
+            None,
+            signature.problem,
+            signature.code,
         )
     entry = None if head == GENESIS else chain_contains(programme_id=programme.pk, hash_value=head)
     in_chain = head == GENESIS or entry is not None
@@ -430,4 +453,5 @@ def report_verify_file(*, content: bytes, programme: Programme | None = None) ->
         first_break=first_break,
         issued_report=issued,
         signature_problem=signature.problem,
+        signature_code=signature.code,
     )

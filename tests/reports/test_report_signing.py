@@ -109,7 +109,9 @@ def test_a_one_line_pdf_carrying_a_copied_chain_head_is_refused(bond: Bond, tmp_
     assert "issued:       NO" in out
     body = _verify_api(bond, path.read_bytes())
     assert body["ok"] is False and body["signature_ok"] is False and body["issued"] is False
-    assert any("not signed" in problem for problem in body["problems"])
+    # The API speaks the user's language (French by default).
+    assert "Signature : le rapport n’est pas signé." in body["problems"]
+    assert body["signature_problem"] == "the report is not signed"
 
 
 def test_a_genuine_report_with_bytes_appended_is_refused(bond: Bond, tmp_path, capsys):
@@ -122,7 +124,10 @@ def test_a_genuine_report_with_bytes_appended_is_refused(bond: Bond, tmp_path, c
     assert "issued:       NO" in out
     body = _verify_api(bond, path.read_bytes())
     assert body["ok"] is False and body["issued"] is False
-    assert any("bytes were added" in problem for problem in body["problems"])
+    assert (
+        "Signature : des octets ont été ajoutés au fichier après sa signature."
+        in (body["problems"])
+    )
 
 
 def test_a_report_signed_here_but_never_issued_is_refused(bond: Bond, tmp_path, capsys):
@@ -137,7 +142,9 @@ def test_a_report_signed_here_but_never_issued_is_refused(bond: Bond, tmp_path, 
     assert "issued:       NO" in out and "FAIL: Not issued" in out
     body = _verify_api(bond, pdf)
     assert body["ok"] is False and body["signature_ok"] is True and body["issued"] is False
-    assert any("Not issued" in problem for problem in body["problems"])
+    assert body["problems"] == [
+        "Non émis : aucun rapport de ces octets exacts (SHA-256) n’a été émis ici."
+    ]
 
 
 def test_a_report_signed_by_another_key_is_refused(bond: Bond, tmp_path, capsys):
@@ -225,3 +232,10 @@ def test_reports_issued_before_signing_are_signed_once_by_the_upgrade_command(
     assert code == 0, out
     call_command("report_sign_issued")
     assert "0 reports signed." in capsys.readouterr().out
+
+
+def test_the_operator_prints_the_fingerprint_funders_pin(capsys):
+    call_command("signing_certificate")
+    out = capsys.readouterr().out
+    assert f"sha256:      {signing.signing_identity().fingerprint}" in out
+    assert "-----BEGIN CERTIFICATE-----" in out
