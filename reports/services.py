@@ -338,9 +338,12 @@ class ReportVerification:
                 f"ledger no longer verifies: {self.first_break}."
             )
         if not (self.signature_ok and self.issued):
+            reasons = [self.signature_problem] if self.signature_problem else []
+            if not self.issued:
+                reasons.append("no report with these exact bytes was issued")
             return (
                 f"The chain head is state #{self.chain_seq} of {self.programme.slug}'s ledger, "
-                f"but this file is NOT a report issued by it: {' '.join(self.problems)}"
+                f"but this file is NOT a report issued by it: {'; '.join(reasons)}."
             )
         return (
             f"This is report {self.issued_report.pk if self.issued_report else ''}, signed and "
