@@ -327,3 +327,18 @@ def test_the_portal_links_the_bundle_for_funders(bond: Bond, client):
     client.force_login(bond.investor)
     assert url not in client.get(f"/programmes/{bond.programme.pk}/reports/").content.decode()
     assert client.get(url).status_code == 403
+
+
+def test_the_bundle_is_streamed_in_batches_that_join_into_one_document(
+    bond: Bond, monkeypatch: pytest.MonkeyPatch
+):
+    from reports import bundle as bundle_module
+
+    whole = _bundle(bond)
+    monkeypatch.setattr(bundle_module, "_BATCH", 3)
+    response = bond.client(bond.funder).get(BUNDLE.format(bond.programme.pk))
+    chunks = list(response.streaming_content)
+    assert len(chunks) > len(whole["entries"]) // 3
+    batched = json.loads(b"".join(chunks))
+    assert batched["entries"] == whole["entries"]
+    assert sib_verify.bundle_verify(batched).ok
