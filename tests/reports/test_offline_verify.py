@@ -7,6 +7,7 @@ checkpoint, a rolled-back chain, a swapped, altered or unissued report, another 
 
 import base64
 import copy
+import io
 import json
 import os
 import subprocess
@@ -342,3 +343,87 @@ def test_the_bundle_is_streamed_in_batches_that_join_into_one_document(
     batched = json.loads(b"".join(chunks))
     assert batched["entries"] == whole["entries"]
     assert sib_verify.bundle_verify(batched).ok
+
+
+Tampered = tuple[dict[str, Any], bytes]
+
+
+def _edit_entry(field: str, value: Any, index: int = 2) -> Any:
+    def tamper(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+        bundle["entries"][index][field] = value
+        return bundle, pdf
+
+    return tamper
+
+
+def _flip_inside_signature(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    # A byte of the original document, inside the signed range (the first revision's info).
+    return bundle, pdf.replace(b"ReportLab", b"ReportLaX", 1)
+
+
+def _countersigned(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    directory = signing._development_pair(tmp_path / "countersigner")
+    signer = signers.SimpleSigner.load(str(directory / "key.pem"), str(directory / "cert.pem"))
+    assert signer is not None
+    meta = signers.PdfSignatureMetadata(field_name="Countersignature")
+    out = signers.PdfSigner(meta, signer).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)))
+    return bundle, out.getvalue()
+
+
+def _certificate_swapped(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    bundle["certificate"] = _stranger_identity(tmp_path).certificate_pem
+    return bundle, pdf
+
+
+def _report_unlisted(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    bundle["reports"] = []
+    return bundle, pdf
+
+
+def _listed_under_another_head(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    bundle["reports"][0]["chain_head"] = bundle["entries"][0]["hash"]
+    return bundle, pdf
+
+
+def _checkpoints_withheld(bundle: dict[str, Any], pdf: bytes, tmp_path: Path) -> Tampered:
+    bundle["checkpoints"] = []
+    return bundle, pdf
+
+
+# Further tamperings, each with the words the verifier names it by (the ones above have
+# tests of their own).
+CORPUS = {
+    "record swapped for another (object id)": (_edit_entry("object_id", "1"), "entry #3 ("),
+    "entry's kind changed": (_edit_entry("kind", "outcomes.review"), "hash mismatch"),
+    "entry's stored hash changed": (_edit_entry("hash", "e" * 64), "entry #3 ("),
+    "record left out of the bundle": (
+        _edit_entry("canonical", None),
+        "the bundle does not carry its record",
+    ),
+    "a byte of the report changed inside the signature": (
+        _flip_inside_signature,
+        "changed after signing",
+    ),
+    "report countersigned by someone else": (_countersigned, "more than one signature"),
+    "certificate swapped, checkpoints kept": (
+        _certificate_swapped,
+        "forged: the signature is not the ledger's",
+    ),
+    "report left out of the issued list": (_report_unlisted, "not those of any report issued"),
+    "report listed under another head": (
+        _listed_under_another_head,
+        "the report issued with these bytes names another chain head",
+    ),
+    "every checkpoint withheld": (_checkpoints_withheld, "no valid signed checkpoint"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORPUS))
+def test_tamper_corpus_each_kind_is_detected_and_named(issued, tmp_path, kind):
+    _, report, bundle = issued
+    tamper, words = CORPUS[kind]
+    tampered, pdf = tamper(copy.deepcopy(bundle), bytes(report.pdf), tmp_path)
+    _one_problem(_verdict(tampered, pdf), words)
