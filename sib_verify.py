@@ -212,6 +212,9 @@ def _chain_check(entries: list[dict[str, Any]], verdict: Verdict) -> list[str]:
     """Return the hashes of the chain's states (index = seq) up to the first break."""
     states = [GENESIS]
     for position, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            verdict.problems.append(f"entry at position {position} is malformed")
+            break
         seq, kind, object_id = entry.get("seq"), entry.get("kind"), entry.get("object_id")
         name = f"entry #{seq} ({kind} {object_id})"
         if seq != position:
@@ -242,7 +245,6 @@ def _checkpoints_check(
     programme: dict[str, Any],
     states: list[str],
     verdict: Verdict,
-    label: str = "checkpoint",
 ) -> list[_Checkpoint]:
     """Return the checkpoints whose signature holds and which name a state of the chain."""
     good = []
@@ -253,9 +255,9 @@ def _checkpoints_check(
             signature = base64.b64decode(item["signature"], validate=True)
             seq, head = int(data["seq"]), str(data["head"])
         except (KeyError, TypeError, ValueError):
-            verdict.problems.append(f"{label} {index}: malformed")
+            verdict.problems.append(f"checkpoint {index} in the list: malformed")
             continue
-        name = f"{label} #{seq} ({data.get('signed_at')})"
+        name = f"checkpoint #{seq} ({data.get('signed_at')})"
         if data.get("format") != CHECKPOINT_FORMAT or not signature_verify(
             certificate, payload.encode(), signature
         ):
@@ -448,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
             previous=previous,
             certificate_sha256=args.certificate_sha256,
         )
+    except ImportError as exc:
+        print(f"error: {exc.name} is missing: pip install pyhanko", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
