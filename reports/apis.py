@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports import selectors, services
+from reports.bundle import bundle_export, bundle_filename
 from reports.models import Edition, Language, Report, ReportStatus
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
@@ -53,6 +54,17 @@ def visible_editions(access: ProgrammeAccess) -> list[str]:
     if access.allows(Action.REPORT_DOWNLOAD_MANAGER):
         editions.append(Edition.MANAGER.value)
     return editions
+
+
+def bundle_response(access: ProgrammeAccess) -> StreamingHttpResponse:
+    """Return the programme's verification bundle (reports.bundle) as a JSON download."""
+    head, chunks = bundle_export(programme=access.programme, editions=visible_editions(access))
+    response = StreamingHttpResponse(chunks, content_type="application/json")
+    filename = bundle_filename(access.programme, head)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Chain-Head"] = head
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def pdf_response(report: Report, *, public: bool = False) -> HttpResponse:
@@ -93,6 +105,7 @@ class ReportOutputSerializer(serializers.ModelSerializer):
             "failure",
             "sha256",
             "size",
+            "signed_at",
             "mask_threshold",
             "published",
             "published_at",
@@ -239,13 +252,19 @@ class ReportVerifyApi(ProgrammeApi):
         ledger_head = serializers.CharField(allow_null=True)
         first_break = serializers.CharField()
         issued_report = serializers.IntegerField(source="issued_report.pk", allow_null=True)
+        issued = serializers.BooleanField()
+        signature_ok = serializers.BooleanField()
+        signature_problem = serializers.CharField()
+        problems = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(
         operation_id="report_verify",
         request={"multipart/form-data": InputSerializer},
         responses=OutputSerializer,
-        description="Upload a report PDF: read the chain head it prints, say whether it is a "
-        "state of this programme's ledger and whether the ledger still verifies.",
+        description="Upload a report PDF: say whether it carries this ledger's signature over "
+        "every byte, whether it is byte for byte a report issued here, whether the chain head "
+        "it prints is a state of this programme's ledger and whether the ledger still "
+        "verifies. `ok` only when all hold; `problems` names each that does not.",
     )
     def post(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
@@ -256,6 +275,26 @@ class ReportVerifyApi(ProgrammeApi):
             raise serializers.ValidationError({"file": "At most 50 MB."})
         result = services.report_verify_file(content=upload.read(), programme=access.programme)
         return Response(self.OutputSerializer(result).data)
+
+
+class VerificationBundleApi(ProgrammeApi):
+    # The roles that may verify the ledger: the bundle is the ledger's chain and records.
+    action_required = Action.LEDGER_VERIFY
+
+    @extend_schema(
+        operation_id="verification_bundle",
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The verification bundle (docs/security.md)."
+            )
+        },
+        description="Download the programme's verification bundle: its chain entries with the "
+        "canonical records they cover, the signed checkpoints (the current head is signed "
+        "now), the signing certificate and the issued reports' SHA-256. Check a report "
+        "against it offline with `python -m sib_verify bundle.json report.pdf`.",
+    )
+    def get(self, request: Request, programme_id: int) -> Any:
+        return bundle_response(self.access(request, programme_id))
 
 
 class _PublishedApi(APIView):

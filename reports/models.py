@@ -13,6 +13,9 @@ Life of a row: `queued` (requested, a build task is in the outbox) → `building
 claimed it; `progress` moves 0–100) → `ready` (the PDF, its SHA-256 and size are stored)
 or `failed` (with `failure`; asking again re-queues it).
 
+What is stored is the issued file: the deterministic rendering with the ledger's PAdES
+signature appended (reports.signing), `sha256` its digest, `signed_at` when it was signed.
+
 The PDF is kept in the row itself: a few hundred kilobytes, written in the same
 transaction as `ready`, so a report is never "ready" without its bytes, and web and
 worker need no shared file system. Lists never load it (`Report.objects` defers it).
@@ -77,6 +80,9 @@ class Report(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     pdf = models.BinaryField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    signed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the PDF was signed (empty: issued unsigned)."
+    )
     size = models.PositiveIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

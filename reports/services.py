@@ -22,15 +22,20 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
 from reports.models import Edition, Language, Report, ReportStatus
 from reports.rendering import render_report
 from reports.selectors import chain_state, mask_threshold_setting, report_data
+from reports.signing import report_sign
 from sib.api.problems import Conflict
 from sib.chain import GENESIS, chain_contains, chain_verify
+from sib.checkpoints import checkpoint_issue
 from sib.models import ChainEntry, Programme, User
 from sib.outbox import outbox_enqueue
+from sib.signing import signing_identity
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +167,7 @@ def report_render(
 
 
 def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Report | None:
-    """Build a queued report and store its PDF; return None when there was nothing to do.
+    """Build, sign and store a queued report; return None when there was nothing to do.
 
     Safe to run again: a report that is ready, failed or being built by someone else is
     left alone. A build that raises is recorded as failed with the reason (asking for the
@@ -184,12 +189,17 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
                 mask_threshold=report.mask_threshold,
                 tracker_step=lambda percent: tracker.progress(report_id, percent),
             )
+            # Issuing: the signature is the last step, over the deterministic rendering,
+            # and the head the report prints is published as a signed checkpoint.
+            pdf = report_sign(pdf)
+            checkpoint_issue(programme=report.programme, seq=report.chain_seq)
             tracker.progress(report_id, 95)
             Report.objects.filter(pk=report_id, status=ReportStatus.BUILDING).update(
                 status=ReportStatus.READY,
                 pdf=pdf,
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 size=len(pdf),
+                signed_at=timezone.now(),
                 progress=100,
                 finished_at=timezone.now(),
                 updated_at=timezone.now(),
@@ -198,6 +208,38 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
         logger.exception("report %s failed to build", report_id)
         tracker.fail(report_id, f"{type(exc).__name__}: {exc}")
     return Report.objects.get(pk=report_id)
+
+
+def report_sign_unsigned() -> int:
+    """Sign the reports issued before reports were signed; return how many were signed.
+
+    Their stored bytes become the signed file (a new SHA-256): a copy downloaded before
+    no longer verifies as issued, and must be downloaded again.
+    """
+    signed = 0
+    for report_id in Report.objects.filter(
+        status=ReportStatus.READY, signed_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            report = (
+                Report.objects.with_pdf()
+                .select_for_update()
+                .select_related("programme")
+                .get(pk=report_id)
+            )
+            if report.signed_at is not None or report.pdf is None:
+                continue  # signed meanwhile by another run
+            pdf = report_sign(bytes(report.pdf))
+            checkpoint_issue(programme=report.programme, seq=report.chain_seq)
+            Report.objects.filter(pk=report_id).update(
+                pdf=pdf,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size=len(pdf),
+                signed_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            signed += 1
+    return signed
 
 
 # --- publish -------------------------------------------------------------------------------
@@ -245,10 +287,41 @@ class ReportVerification:
     first_break: str
     # A report with these very bytes was issued by this system.
     issued_report: Report | None
+    # Empty when the file carries the ledger's intact signature over every byte.
+    signature_problem: str = ""
+    signature_code: str = ""  # sib_verify.PdfSignatureCheck.code
+
+    @property
+    def signature_ok(self) -> bool:
+        return not self.signature_problem
+
+    @property
+    def issued(self) -> bool:
+        return self.issued_report is not None
+
+    @property
+    def problems(self) -> list[str]:
+        """Return every reason not to trust the file, in plain words (empty: trust it)."""
+        problems = []
+        if self.signature_problem:
+            problems.append(_signature_problem(self.signature_code, self.signature_problem))
+        if not self.issued:
+            problems.append(
+                _("Not issued: no report with these exact bytes (SHA-256) was issued here.")
+            )
+        if self.programme is None:
+            problems.append(_("The report names a programme this ledger does not hold."))
+        elif not self.in_chain:
+            problems.append(_("The chain head printed in the report is not a state of the ledger."))
+        elif not self.ledger_ok:
+            problems.append(
+                _("The ledger no longer verifies: %(reason)s.") % {"reason": self.first_break}
+            )
+        return problems
 
     @property
     def ok(self) -> bool:
-        return self.in_chain and bool(self.ledger_ok)
+        return not self.problems
 
     def summary(self) -> str:
         """Return one plain sentence a payer can act on."""
@@ -264,10 +337,31 @@ class ReportVerification:
                 f"The chain head is state #{self.chain_seq} of {self.programme.slug}, but the "
                 f"ledger no longer verifies: {self.first_break}."
             )
+        if not (self.signature_ok and self.issued):
+            reasons = [self.signature_problem] if self.signature_problem else []
+            if not self.issued:
+                reasons.append("no report with these exact bytes was issued")
+            return (
+                f"The chain head is state #{self.chain_seq} of {self.programme.slug}'s ledger, "
+                f"but this file is NOT a report issued by it: {'; '.join(reasons)}."
+            )
         return (
-            f"The chain head is state #{self.chain_seq} of {self.programme.slug}'s ledger, "
-            f"and the ledger verifies ({self.ledger_entries} entries)."
+            f"This is report {self.issued_report.pk if self.issued_report else ''}, signed and "
+            f"issued by this ledger; its chain head is state #{self.chain_seq} of "
+            f"{self.programme.slug}'s ledger, and the ledger verifies "
+            f"({self.ledger_entries} entries)."
         )
+
+
+def _signature_problem(code: str, problem: str) -> str:
+    said = {
+        "unsigned": _("Signature: the report is not signed."),
+        "several": _("Signature: the report carries more than one signature."),
+        "altered": _("Signature: the file was changed after it was signed."),
+        "other_certificate": _("Signature: the report was signed by another certificate."),
+        "appended": _("Signature: bytes were added to the file after it was signed."),
+    }
+    return said.get(code) or _("Signature: %(problem)s.") % {"problem": problem}
 
 
 _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
@@ -309,7 +403,7 @@ def report_file_fields(content: bytes) -> tuple[str, str | None]:
 
 
 def report_verify_file(*, content: bytes, programme: Programme | None = None) -> ReportVerification:
-    """Check a report file against the ledger: is its chain head a state, does the ledger verify.
+    """Check a report file: signed and issued here, its head a state of a ledger that verifies.
 
     `programme` is the one the caller is entitled to (the API); when the file names another,
     or none, the head is looked up in that programme only.
@@ -322,11 +416,30 @@ def report_verify_file(*, content: bytes, programme: Programme | None = None) ->
             entry = ChainEntry.objects.filter(hash=head).select_related("programme").first()
             programme = entry.programme if entry is not None else None
     if programme is None:
-        return ReportVerification(digest, head, None, False, None, None, None, None, "", None)
+        signature = sib_verify.pdf_signature_check(content, signing_identity().certificate)
+        return ReportVerification(
+            digest,
+            head,
+            None,
+            False,
+            None,
+            None,
+            None,
+            None,
+            "",
+            None,
+            signature.problem,
+            signature.code,
+        )
     entry = None if head == GENESIS else chain_contains(programme_id=programme.pk, hash_value=head)
     in_chain = head == GENESIS or entry is not None
     result = chain_verify(programme_id=programme.pk)
-    issued = Report.objects.filter(programme=programme, sha256=digest).first()
+    # Issued: byte for byte one of the signed reports this ledger stored, for this head
+    # (a file with one byte appended, or rebuilt and never issued, is not).
+    issued = Report.objects.filter(
+        programme=programme, status=ReportStatus.READY, sha256=digest, chain_head=head
+    ).first()
+    signature = sib_verify.pdf_signature_check(content, signing_identity().certificate)
     first_break = ""
     if result.first_break is not None:
         b = result.first_break
@@ -342,4 +455,6 @@ def report_verify_file(*, content: bytes, programme: Programme | None = None) ->
         ledger_head=result.head,
         first_break=first_break,
         issued_report=issued,
+        signature_problem=signature.problem,
+        signature_code=signature.code,
     )

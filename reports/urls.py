@@ -12,6 +12,11 @@ urlpatterns = [
     path(f"{programme}reports/", apis.ReportListApi.as_view(), name="report-list"),
     path(f"{programme}reports/request/", apis.ReportRequestApi.as_view(), name="report-request"),
     path(f"{programme}reports/verify/", apis.ReportVerifyApi.as_view(), name="report-verify"),
+    path(
+        f"{programme}verification-bundle/",
+        apis.VerificationBundleApi.as_view(),
+        name="verification-bundle",
+    ),
     path(report, apis.ReportDetailApi.as_view(), name="report-detail"),
     path(f"{report}download/", apis.ReportDownloadApi.as_view(), name="report-download"),
     path(f"{report}publish/", apis.ReportPublishApi.as_view(), name="report-publish"),

@@ -54,6 +54,14 @@ def chain_kind_register(kind: ChainKind) -> None:
     _KINDS[kind.name] = kind
 
 
+def chain_canonical_texts(*, kind: str, object_ids: list[str]) -> dict[str, str]:
+    """Return the canonical text of each record of `kind`, as its registered loader builds it."""
+    loader = _KINDS.get(kind)
+    if loader is None:
+        return {}
+    return {str(object_id): text for object_id, text in loader.load_canonical(object_ids)}
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -58,6 +58,11 @@ if PRODUCTION:
     _require_long_key("SECRET_KEY", SECRET_KEY)
     _require_long_key("PSEUDONYM_KEY", PSEUDONYM_KEY or "")
 
+# The key and certificate (PEM files) that sign issued reports and chain checkpoints
+# (sib.signing). Development: a self-signed pair generated under var/signing/ at first use.
+SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE")
+SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )

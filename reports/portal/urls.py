@@ -12,6 +12,11 @@ urlpatterns = [
     path(f"{programme}outcomes/", views.outcomes_achieved, name="outcomes"),
     path(f"{programme}investor-returns/", views.investor_returns, name="investor-returns"),
     path(f"{programme}reports/", views.report_list, name="report-list"),
+    path(
+        f"{programme}verification-bundle/",
+        views.verification_bundle,
+        name="verification-bundle",
+    ),
     path(report, views.report_detail, name="report-detail"),
     path(f"{report}download/", views.report_download, name="report-download"),
     # SVG charts the money pages show as images (the chart builders live in this app).

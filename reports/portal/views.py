@@ -14,7 +14,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -23,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from payments.selectors_schedules import schedule_get
 from reports import selectors, services
-from reports.apis import can_download, pdf_response, visible_editions
+from reports.apis import bundle_response, can_download, pdf_response, visible_editions
 from reports.models import Edition, Language, Report, ReportStatus
 from reports.portal.forms import ReportRequestForm
 from reports.rendering.charts import (
@@ -238,8 +244,21 @@ def report_list(request: AuthenticatedRequest, programme_id: int) -> HttpRespons
     return render(
         request,
         "reports/portal/report_list.html",
-        programme_context(access, form=form, rows=_report_rows(_visible_reports(access)[:100])),
+        programme_context(
+            access,
+            form=form,
+            rows=_report_rows(_visible_reports(access)[:100]),
+            can_verify=access.allows(Action.LEDGER_VERIFY),
+        ),
     )
+
+
+@login_required
+def verification_bundle(request: AuthenticatedRequest, programme_id: int) -> StreamingHttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.LEDGER_VERIFY
+    )
+    return bundle_response(access)
 
 
 def _report(access: ProgrammeAccess, report_id: int, *, with_pdf: bool = False) -> Report:

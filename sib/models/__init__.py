@@ -1,4 +1,5 @@
 from sib.models.chain import ChainEntry
+from sib.models.checkpoints import ChainCheckpoint
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerHeartbeat, WorkerProbe
@@ -13,6 +14,7 @@ from sib.models.programmes import (
 from sib.models.users import User
 
 __all__ = [
+    "ChainCheckpoint",
     "ChainEntry",
     "IdempotencyRecord",
     "Membership",

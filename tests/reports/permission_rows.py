@@ -12,6 +12,7 @@ ROWS = {
     "report_download": scoped(FM, EV, LEAD, FUNDER),
     "report_publish": scoped(FM),
     "report_verify": scoped(FM, EV, LEAD, FUNDER),
+    "verification_bundle": scoped(FM, EV, LEAD, FUNDER),
     "report_published_latest": unscoped(*EVERYONE),
     "report_published_at": unscoped(*EVERYONE),
 }

@@ -146,7 +146,8 @@ def test_verify_says_the_printed_head_is_a_state_of_the_ledger(bond: Bond):
 
 
 def test_verify_refuses_a_head_that_is_not_in_the_ledger(bond: Bond):
-    pdf = bytes(_built(bond).pdf)
+    # The unsigned rendering: a signed report cannot be edited without breaking its signature.
+    pdf = services.report_render(programme=bond.programme, edition="public", language="fr")
     forged_head = "f" * 64
     # Same length, so the file stays a readable PDF; the keywords now name another state.
     forged = pdf.replace(

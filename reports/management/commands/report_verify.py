@@ -7,9 +7,10 @@ from reports.services import UnreadableReport, report_verify_file
 
 class Command(BaseCommand):
     help = (
-        "Read the chain head printed in a report PDF and check it against the ledger: is it a "
+        "Check a report PDF against the ledger: does it carry this ledger's signature over "
+        "every byte, is it byte for byte a report issued here, is the chain head it prints a "
         "state of that programme's ledger, and does the ledger still verify? Exit status 0 "
-        "when both hold, 1 otherwise."
+        "when all hold, 1 otherwise, with the reasons."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -36,9 +37,14 @@ class Command(BaseCommand):
             verdict = "yes" if result.ledger_ok else f"NO: {result.first_break}"
             lines.append(f"ledger ok:    {verdict} ({result.ledger_entries} entries)")
             lines.append(f"ledger head:  {result.ledger_head}")
+        signature = "yes" if result.signature_ok else f"NO: {result.signature_problem}"
+        lines.append(f"signature:    {signature}")
         if result.issued_report is not None:
             lines.append(f"issued:       yes, report {result.issued_report.pk}")
+        else:
+            lines.append("issued:       NO: no report with these exact bytes was issued here")
         lines.append(result.summary())
+        lines += [f"FAIL: {problem}" for problem in result.problems]
         self.stdout.write("\n".join(lines))
         if not result.ok:
             raise SystemExit(1)
