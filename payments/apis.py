@@ -394,3 +394,61 @@ class LedgerVerifyApi(ProgrammeApi):
                 }
             ).data
         )
+
+
+# --- the position ---------------------------------------------------------------------
+
+
+class PositionApi(ProgrammeApi):
+    """The programme's money position, the figures every page and report shows."""
+
+    class PayerSerializer(serializers.Serializer):
+        payer = serializers.CharField()
+        name = serializers.CharField()
+        due = serializers.IntegerField()
+        disputed = serializers.IntegerField()
+        received = serializers.IntegerField()
+        advance = serializers.IntegerField()
+        outstanding = serializers.IntegerField()
+        payable = serializers.IntegerField()
+        credit = serializers.IntegerField()
+
+    class InvestorSerializer(serializers.Serializer):
+        tranche = serializers.CharField()
+        tranche_kind = serializers.CharField()
+        investor = serializers.CharField()
+        name = serializers.CharField()
+        committed = serializers.IntegerField()
+        drawn = serializers.IntegerField()
+        principal_repaid = serializers.IntegerField()
+        return_paid = serializers.IntegerField()
+        principal_outstanding = serializers.IntegerField()
+        guarantee_called = serializers.IntegerField()
+        guarantee_paid = serializers.IntegerField()
+        guarantee_reimbursed = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        currency = serializers.CharField()
+        totals = serializers.DictField(child=serializers.IntegerField())
+        payers = serializers.ListField(child=serializers.DictField())
+        investors = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="position_retrieve",
+        responses=OutputSerializer,
+        description="Due, disputed, received, advance and outstanding per payer (minor "
+        "units); per investor commitment only for those who may see investors: every one "
+        "for fund managers, their own for an investor, none for public funders.",
+    )
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
+        position = selectors.position_get(access=access)
+        payers = position.payers if access.allows(Action.PAYMENT_VIEW) else ()
+        return Response(
+            {
+                "currency": position.currency,
+                "totals": position.totals if payers else {},
+                "payers": self.PayerSerializer(payers, many=True).data,
+                "investors": self.InvestorSerializer(position.investors, many=True).data,
+            }
+        )

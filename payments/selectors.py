@@ -1,10 +1,13 @@
 """Reads for the money side of a programme, already scoped to what the reader may see."""
 
+from dataclasses import replace
 from datetime import date
 
 from django.db.models import Count, Q, QuerySet, Sum
 
 from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Tranche
+from payments.position import ProgrammePosition, programme_position
+from sib.models import Organisation
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -95,3 +98,22 @@ def transaction_list(
         .select_related("reversal")
         .order_by("occurred_on", "id")
     )
+
+
+def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
+    """Return the programme's position with the investors the user may see.
+
+    Fund managers see every commitment; an investor its own organisation's; anyone else
+    (a public funder, an evaluator) none: they read investors in aggregate elsewhere.
+    """
+    position = programme_position(programme=access.programme)
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return position
+    own: set[str] = set()
+    if access.allows(Action.COMMITMENT_VIEW_OWN):
+        own = set(
+            Organisation.objects.filter(pk__in=access.investor_organisation_ids).values_list(
+                "slug", flat=True
+            )
+        )
+    return replace(position, investors=tuple(i for i in position.investors if i.investor in own))

@@ -38,6 +38,7 @@ urlpatterns = [
         name="ledger-transaction-reverse",
     ),
     path(f"{programme}ledger/verify/", apis.LedgerVerifyApi.as_view(), name="ledger-verify"),
+    path(f"{programme}position/", apis.PositionApi.as_view(), name="position"),
     # Outcome payments, schedules and statements (payments/apis_schedules.py).
     path(
         f"{programme}outcome-payments/",

@@ -237,7 +237,7 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     return render(
         request,
         "payments/portal/payment_record.html",
-        programme_context(access, form=form, payers=position.payers),
+        programme_context(access, form=form, position=position),
     )
 
 

@@ -36,6 +36,7 @@ ROWS = {
     "ledger_transaction_list": scoped(FM),
     "ledger_transaction_reverse": scoped(FM),
     "ledger_verify": scoped(FM, EV, LEAD, FUNDER),
+    "position_retrieve": scoped(*ALL_ROLES),
     # Outcome payments and schedules (payments/apis_schedules.py).
     "outcome_payment_list": scoped(FM, FUNDER),
     "schedule_retrieve": scoped(FM),

@@ -1,0 +1,184 @@
+"""The books add up after any history: random verifications, amendments, disputes,
+payments (some refused, some advances) and reversals on the demo bond.
+
+After every step, to the cent:
+- the trial balance of every currency is zero;
+- what the ledger shows as due from each payer is what the contract's rules make the
+  verified results worth now (a fresh engine run), and the part held in dispute is what
+  the disputed results add to it;
+- each payer's receivable, dispute and advance ACCOUNTS (read as plain balances) agree
+  with the position's figures: receivable = due - disputed - received + advance;
+- Σ due - Σ received = Σ outstanding, and received is what the payment transactions
+  brought into cash, net of reversals;
+- a refused payment writes nothing.
+At the end, the chain verifies. POSITION_EXAMPLES sets the number of histories (CI: 200).
+"""
+
+import itertools
+import os
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from outcomes import services as outcome_services
+from outcomes.models import Result
+from outcomes.selectors import results_with_state
+from payments import services
+from payments.accrual import disputed_result_ids
+from payments.ledger import account_balances, trial_balance
+from payments.models import LedgerTransaction, Leg
+from payments.outcome_payments import outcome_payments_compute, verified_inputs
+from payments.position import programme_position
+from sib.chain import chain_verify
+from sib.models import Membership, Organisation, User
+from tests.payments.schedule_support import D, jardins
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = int(os.environ.get("POSITION_EXAMPLES", "200"))
+CELLS = list(itertools.product(("training", "work-6m"), ("c1", "c2"), ("2026", "2027")))
+PAYERS = ("etat", "departement-13")
+
+step = st.one_of(
+    st.tuples(st.just("verify"), st.integers(0, len(CELLS) - 1), st.integers(0, 40)),
+    st.tuples(st.just("amend"), st.integers(0, 50), st.integers(0, 40)),
+    st.tuples(st.just("dispute"), st.integers(0, 50), st.just(0)),
+    st.tuples(
+        st.just("pay"),
+        st.integers(0, 1),
+        st.tuples(st.integers(1, 130), st.booleans()),  # percent of what is payable
+    ),
+    st.tuples(st.just("reverse"), st.integers(0, 50), st.just(0)),
+)
+
+
+@pytest.fixture
+def deal():
+    deal = jardins("prop-position")
+    deal.funder = User.objects.create(username="prop-position-funder")
+    Membership.objects.create(user=deal.funder, programme=deal.programme, role="public_funder")
+    return deal
+
+
+def _verified(deal) -> list[Result]:
+    return list(
+        results_with_state(Result.objects.filter(programme=deal.programme))
+        .filter(state="verified")
+        .order_by("id")
+    )
+
+
+def _run(deal, kind, a, b, day) -> None:
+    programme = deal.programme
+    if kind == "verify":
+        deal.result(*CELLS[a], b)
+    elif kind in {"amend", "dispute"}:
+        verified = _verified(deal)
+        if not verified:
+            return
+        result = verified[a % len(verified)]
+        if kind == "amend":
+            amendment = outcome_services.result_amend(
+                result=result,
+                user=deal.evaluator,
+                reason="recount",
+                stage=None,
+                values=outcome_services.ResultValues(value=Decimal(b)),
+            )
+            outcome_services.result_verify(result=amendment, user=deal.lead)
+        elif not result.reviews.filter(reviewer=deal.funder).exists():
+            outcome_services.result_review(
+                result=result, user=deal.funder, verdict="disputed", comment="recheck"
+            )
+    elif kind == "pay":
+        percent, advance = b
+        payer = Organisation.objects.get(slug=PAYERS[a])
+        payable = programme_position(programme=programme).payer(payer.slug).payable
+        amount = max(1, payable * percent // 100)
+        before = LedgerTransaction.objects.count()
+        try:
+            services.payment_received_record(
+                programme=programme,
+                payer=payer,
+                amount=amount,
+                received_on=D(2027, 1, 1) + (D(2027, 1, 2) - D(2027, 1, 1)) * day,
+                actor=deal.manager,
+                advance=advance,
+            )
+        except ValidationError:
+            # Refused: only a payment above what is payable, not an advance, is.
+            assert amount > payable and not advance
+            assert LedgerTransaction.objects.count() == before
+        else:
+            assert amount <= payable or advance
+    elif kind == "reverse":
+        payments = list(
+            LedgerTransaction.objects.filter(
+                programme=programme, kind="payment_received", reversal__isnull=True
+            ).order_by("id")
+        )
+        if payments:
+            services.ledger_transaction_reverse(
+                original=payments[a % len(payments)], reason="bounced", actor=deal.manager
+            )
+
+
+def _check(deal) -> None:
+    programme = deal.programme
+    for debit, credit in trial_balance(programme_id=programme.pk).values():
+        assert debit == credit
+    position = programme_position(programme=programme)
+    disputed = disputed_result_ids(programme=programme)
+    engine_all = {
+        p.payer: p.amount for p in outcome_payments_compute(programme=programme).payer_totals
+    }
+    undisputed = {
+        p.payer: p.amount
+        for p in outcome_payments_compute(
+            programme=programme, inputs=verified_inputs(programme=programme, exclude=disputed)
+        ).payer_totals
+    }
+    balances = {
+        (account.kind, account.organisation.slug): balance
+        for account, _, _, balance in account_balances(programme_id=programme.pk)
+        if account.organisation is not None
+    }
+    for payer in position.payers:
+        assert payer.due == engine_all.get(payer.payer, 0)
+        assert payer.disputed == max(
+            engine_all.get(payer.payer, 0) - undisputed.get(payer.payer, 0), 0
+        )
+        assert payer.advance >= 0 and payer.payable >= 0
+        receivable = balances.get(("payer_receivable", payer.payer), 0)
+        assert receivable == payer.due - payer.disputed - payer.received + payer.advance
+        assert balances.get(("payer_disputed", payer.payer), 0) == payer.disputed
+        assert balances.get(("payer_advance", payer.payer), 0) == payer.advance
+    cash_in = Leg.objects.filter(
+        transaction__programme=programme,
+        account__kind="programme_cash",
+        transaction__kind="payment_received",
+        transaction__reversal__isnull=True,
+    ).aggregate(total=Sum("debit", default=0))["total"]
+    assert position.totals["received"] == cash_in
+    assert position.totals["due"] - position.totals["received"] == position.totals["outstanding"]
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=st.lists(step, min_size=1, max_size=10))
+def test_the_books_add_up_after_any_history(deal, history):
+    # One deal for every example; each history runs in a savepoint rolled back after it.
+    with transaction.atomic():
+        for day, (kind, a, b) in enumerate(history):
+            _run(deal, kind, a, b, day)
+            _check(deal)
+        assert chain_verify(programme_id=deal.programme.pk).ok
+        transaction.set_rollback(True)
