@@ -94,11 +94,17 @@ def _booked_due(programme: Programme) -> dict[str, int]:
 
 
 def _accounts(programme: Programme, kind: str, slugs: set[str]) -> dict[str, Account]:
-    organisations = Organisation.objects.filter(slug__in=slugs)
-    return {
-        org.slug: ledger.account_for(programme=programme, kind=kind, organisation=org)
-        for org in organisations
+    """Return payer slug -> its account of `kind`, creating the ones not used yet."""
+    found = {
+        account.organisation.slug: account
+        for account in Account.objects.filter(
+            programme=programme, kind=kind, organisation__slug__in=slugs
+        ).select_related("organisation")
+        if account.organisation is not None
     }
+    for org in Organisation.objects.filter(slug__in=slugs - set(found)):
+        found[org.slug] = ledger.account_for(programme=programme, kind=kind, organisation=org)
+    return found
 
 
 def _post(
@@ -128,14 +134,15 @@ def outcome_due_reconcile(
     posted: list[LedgerTransaction] = []
 
     # 1. The due itself: one leg per payer whose figure moved, income on the other side.
-    receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, slugs)
-    legs: list[LegSpec] = []
-    for slug in sorted(slugs):
-        delta = target.get(slug, 0) - booked.get(slug, 0)
-        if delta:
-            legs.append(LegSpec(receivable[slug], debit=max(delta, 0), credit=max(-delta, 0)))
-    if legs:
-        net = sum(leg.debit - leg.credit for leg in legs)
+    deltas = {slug: target.get(slug, 0) - booked.get(slug, 0) for slug in sorted(slugs)}
+    deltas = {slug: delta for slug, delta in deltas.items() if delta}
+    if deltas:
+        receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, set(deltas))
+        legs = [
+            LegSpec(receivable[slug], debit=max(delta, 0), credit=max(-delta, 0))
+            for slug, delta in deltas.items()
+        ]
+        net = sum(deltas.values())
         # net is 0 only when a due moved between payers: balanced without income.
         if net:
             income = ledger.account_for(programme=programme, kind=AccountKind.OUTCOME_INCOME)
@@ -149,27 +156,26 @@ def outcome_due_reconcile(
 
     # 2. The part held in dispute: (due with the disputed results) - (due without them).
     held = _balances(programme, {AccountKind.PAYER_DISPUTED})
-    hold_slugs = slugs | {slug for _, slug in held}
-    disputed_accounts = _accounts(programme, AccountKind.PAYER_DISPUTED, hold_slugs)
-    receivable.update(_accounts(programme, AccountKind.PAYER_RECEIVABLE, hold_slugs - slugs))
-    legs = []
-    for slug in sorted(hold_slugs):
-        want = max(target.get(slug, 0) - undisputed.get(slug, 0), 0)
-        delta = want - held.get((AccountKind.PAYER_DISPUTED, slug), 0)
-        if delta > 0:
+    holds = {
+        slug: max(target.get(slug, 0) - undisputed.get(slug, 0), 0)
+        - held.get((AccountKind.PAYER_DISPUTED, slug), 0)
+        for slug in sorted(slugs | {slug for _, slug in held})
+    }
+    holds = {slug: delta for slug, delta in holds.items() if delta}
+    if holds:
+        disputed_accounts = _accounts(programme, AccountKind.PAYER_DISPUTED, set(holds))
+        receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, set(holds))
+        legs = []
+        for slug, delta in holds.items():
+            # delta > 0 holds more (Dr disputed, Cr receivable); below 0 releases.
             legs += [
-                LegSpec(disputed_accounts[slug], debit=delta),
-                LegSpec(receivable[slug], credit=delta),
+                LegSpec(disputed_accounts[slug], debit=max(delta, 0), credit=max(-delta, 0)),
+                LegSpec(receivable[slug], debit=max(-delta, 0), credit=max(delta, 0)),
             ]
-        elif delta < 0:
-            legs += [
-                LegSpec(receivable[slug], debit=-delta),
-                LegSpec(disputed_accounts[slug], credit=-delta),
-            ]
-    text = "Disputed outcome payments held or released" + (f": {cause}" if cause else "")
-    tx = _post(programme, TransactionKind.DISPUTE_HOLD, on, legs, actor, text)
-    if tx is not None:
-        posted.append(tx)
+        text = "Disputed outcome payments held or released" + (f": {cause}" if cause else "")
+        tx = _post(programme, TransactionKind.DISPUTE_HOLD, on, legs, actor, text)
+        if tx is not None:
+            posted.append(tx)
 
     # 3. Advances meet the dues they were paid for.
     tx = advances_apply(programme=programme, on=on, actor=actor)
@@ -181,19 +187,27 @@ def outcome_due_reconcile(
 def advances_apply(
     *, programme: Programme, on: date, actor: Any = None
 ) -> LedgerTransaction | None:
-    """Apply each payer's advance to what it owes now (Dr advance, Cr receivable)."""
+    """Apply each payer's advance to what it owes now (Dr advance, Cr receivable).
+
+    And the other way round: an advance below zero (the payment it came from was
+    reversed after it had been applied) goes back to what the payer owes.
+    """
     balances = _balances(programme, {AccountKind.PAYER_ADVANCE, AccountKind.PAYER_RECEIVABLE})
-    slugs = {slug for kind, slug in balances if kind == AccountKind.PAYER_ADVANCE}
     legs: list[LegSpec] = []
-    for slug in sorted(slugs):
-        amount = min(
-            balances.get((AccountKind.PAYER_ADVANCE, slug), 0),
-            balances.get((AccountKind.PAYER_RECEIVABLE, slug), 0),
-        )
-        if amount > 0:
-            (advance,) = _accounts(programme, AccountKind.PAYER_ADVANCE, {slug}).values()
+    for kind, slug in sorted(balances):
+        if kind != AccountKind.PAYER_ADVANCE:
+            continue
+        advance = balances[(kind, slug)]
+        amount = min(advance, balances.get((AccountKind.PAYER_RECEIVABLE, slug), 0))
+        if advance < 0:
+            amount = advance  # unapply: Cr advance, Dr receivable
+        if amount:
+            (ahead,) = _accounts(programme, AccountKind.PAYER_ADVANCE, {slug}).values()
             (owed,) = _accounts(programme, AccountKind.PAYER_RECEIVABLE, {slug}).values()
-            legs += [LegSpec(advance, debit=amount), LegSpec(owed, credit=amount)]
+            legs += [
+                LegSpec(ahead, debit=max(amount, 0), credit=max(-amount, 0)),
+                LegSpec(owed, debit=max(-amount, 0), credit=max(amount, 0)),
+            ]
     return _post(programme, TransactionKind.ADVANCE_APPLIED, on, legs, actor, "Advance applied")
 
 

@@ -47,7 +47,15 @@ from outcomes.mechanisms import (
     SavingsShareMechanism,
     TargetMechanism,
 )
-from outcomes.models import Metric, ParticipantRecord, Result, ResultState, Stage
+from outcomes.models import (
+    Cohort,
+    MeasurementPeriod,
+    Metric,
+    ParticipantRecord,
+    Result,
+    ResultState,
+    Stage,
+)
 from outcomes.selectors import results_with_state
 from outcomes.services import RECOMPUTE_TASK as RECOMPUTE_TASK  # one name for the task
 from payments.rules import (
@@ -140,18 +148,54 @@ def _count(value: Decimal, where: str) -> int:
     return int(value)
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A verified result as the engine's inputs need it."""
+
+    pk: int
+    metric: Metric
+    cohort: Cohort
+    period: MeasurementPeriod
+    value: Decimal
+    comparison_value: Decimal | None
+    sample_size: int | None
+    comparison_sample_size: int | None
+    stage: str
+    from_participants: bool
+
+
 def verified_inputs(*, programme: Programme, exclude: set[int] | None = None) -> VerifiedInputs:
     """Return every verified, non-superseded result of the programme as engine inputs.
 
     `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
     """
-    results = list(
-        results_with_state(Result.objects.filter(programme=programme))
-        .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
-        .exclude(pk__in=exclude or ())
-        .select_related("metric", "cohort", "period")
-        .order_by("id")
-    )
+    # Plain rows joined in Python to the programme's few metrics, cohorts and periods:
+    # building 1 000 model instances with their related objects cost more than the
+    # engine's whole run (bench/verification_bench.py), and every verification reads this.
+    metrics = {m.pk: m for m in Metric.objects.filter(programme=programme)}
+    cohorts = {c.pk: c for c in Cohort.objects.filter(programme=programme)}
+    periods = {p.pk: p for p in MeasurementPeriod.objects.filter(programme=programme)}
+    results = [
+        _Verified(pk, metrics[m], cohorts[c], periods[p], value, cv, size, cs, stage, backed)
+        for pk, m, c, p, value, cv, size, cs, stage, backed in (
+            results_with_state(Result.objects.filter(programme=programme))
+            .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+            .exclude(pk__in=exclude or ())
+            .order_by("id")
+            .values_list(
+                "pk",
+                "metric_id",
+                "cohort_id",
+                "period_id",
+                "value",
+                "comparison_value",
+                "sample_size",
+                "comparison_sample_size",
+                "stage",
+                "from_participants",
+            )
+        )
+    ]
     participant_rows: list[tuple[date, int, int, Any, Any]] = []
     aggregates: list[AggregateResult] = []
     comparisons: list[ComparisonResult] = []

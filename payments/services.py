@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from outcomes.services import RECOMPUTE_TASK
 from payments import ledger
+from payments.accrual import advances_apply
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
     AccountKind,
@@ -376,6 +377,10 @@ def ledger_transaction_reverse(
                 occurred_on=occurred_on,
                 idempotency_key=idempotency_key,
             )
+            if original.kind == TransactionKind.PAYMENT_RECEIVED:
+                # An advance this payment brought may have been applied to dues already:
+                # what it settled is owed again.
+                advances_apply(programme=original.programme, on=reversal.occurred_on, actor=actor)
             _schedule_moved(original.programme)
     except AlreadyReversed:
         raise

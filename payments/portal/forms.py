@@ -51,6 +51,12 @@ class PaymentReceivedForm(IdempotentForm):
     payer = forms.ModelChoiceField(label=_("Outcome payer"), queryset=Organisation.objects.none())
     received_on = forms.DateField(label=_("Date received"), widget=_DateInput)
     amount = forms.Field(label=_("Amount"))
+    advance = forms.BooleanField(
+        required=False,
+        label=_("The payer pays ahead: keep the part above what it owes as its advance"),
+    )
+    # Set by the confirmation page: the figures were shown and the user confirmed them.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("received_on", timezone.localdate())

@@ -207,6 +207,20 @@ def drawdown_record(request: AuthenticatedRequest, programme_id: int) -> HttpRes
 def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.PAYMENT_RECORD)
     form = PaymentReceivedForm(request.POST or None, access=access)
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["confirmed"]:
+        # Recording money is irreversible but by a reversal: show the figures first.
+        owed = programme_position(programme=access.programme).payer(form.cleaned_data["payer"].slug)
+        return render(
+            request,
+            "payments/portal/payment_confirm.html",
+            programme_context(
+                access,
+                form=form,
+                owed=owed,
+                amount=form.cleaned_data["amount"],
+                above=max(form.cleaned_data["amount"] - owed.payable, 0),
+            ),
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -218,6 +232,7 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
                 received_on=data["received_on"],
                 actor=request.user,
                 idempotency_key=data["idempotency_key"],
+                advance=data["advance"],
             )
             messages.success(
                 request,
@@ -229,6 +244,7 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             "payer": data["payer"].slug,
             "received_on": data["received_on"].isoformat(),
             "amount": data["amount"],
+            "advance": data["advance"],
         }
         done = _record(request, access, form, "portal:payment_received_record", body, perform)
         if done:

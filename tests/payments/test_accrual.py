@@ -262,3 +262,22 @@ def test_the_position_reads_the_same_figures_as_of_an_earlier_chain_state():
     then = programme_position(programme=deal.programme, seq=seq)
     now = programme_position(programme=deal.programme)
     assert (then.totals["due"], now.totals["due"]) == (800_000, 1_600_000)
+
+
+def test_reversing_a_payment_whose_advance_was_applied_makes_the_due_owed_again():
+    # Found by the position property test: pay ahead, a due uses the advance, the
+    # payment bounces. The advance must not go below zero; the payer owes the due again.
+    deal = jardins()
+    payment = services.payment_received_record(
+        programme=deal.programme,
+        payer=Organisation.objects.get(slug="etat"),
+        amount=100_000,
+        received_on=D(2027, 1, 15),
+        actor=deal.manager,
+        advance=True,
+    )
+    deal.result("training", "c1", "2026", 1)  # 560 € for the State, met by the advance
+    services.ledger_transaction_reverse(original=payment, reason="bounced", actor=deal.manager)
+    etat = programme_position(programme=deal.programme).payer("etat")
+    assert (etat.advance, etat.received, etat.payable) == (0, 0, 56_000)
+    assert_books_balance(deal)
