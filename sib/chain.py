@@ -17,13 +17,14 @@ from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from django.db import connection, transaction
 from psycopg.types.string import ByteaBinaryLoader
 
+from sib.chain_completeness import ChainBreak, chain_completeness_check
 from sib.models import ChainEntry, Programme
 
 GENESIS = "0" * 64
@@ -45,6 +46,10 @@ class ChainKind:
     # come out in object_key order (GROUP BY the primary key does): verification then merges
     # it with the chain, which it sorts the same way, without hashing or sorting it.
     canonical_sql: str | Callable[[int], str] | None = None
+    # For completeness (sib.chain_completeness): one SQL query selecting `object_id` (text,
+    # as the chain stores it) for every record of this kind in programme %(programme_id)s
+    # that must be chained. Without it, records of this kind without an entry go unseen.
+    records_sql: str | None = None
 
 
 _KINDS: dict[str, ChainKind] = {}
@@ -152,23 +157,21 @@ def chain_contains(*, programme_id: int, hash_value: str) -> ChainEntry | None:
 
 
 @dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    kind: str
-    object_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class ChainVerification:
     programme_id: int
     entries: int
     head: str
+    # The lowest entry that fails the hash or link check; failing none, the first gap.
     first_break: ChainBreak | None
+    # What is missing (sib.chain_completeness): records without an entry, entries without
+    # their record, removed last entries. A gap with seq 0 has no entry.
+    gaps: tuple[ChainBreak, ...] = ()
+    # Per kind with records_sql: (records, entries).
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None
+        return self.first_break is None and not self.gaps
 
 
 def chain_verify(*, programme_id: int) -> ChainVerification:
@@ -208,13 +211,25 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
             breaks.append(_entry_break(cursor, programme_id, scan.bad_seq, scan.missing))
         first_bad = min((b.seq for b in breaks), default=None)
         if scan is None or scan.other_entries > 0:
+            # Loaders read dates through the ORM, which parses them in DateStyle ISO only.
+            cursor.execute("SELECT current_setting('DateStyle')")
+            date_style = cursor.fetchone()[0]
+            _settings_set(cursor, {"DateStyle": "ISO"})
             loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
+            _settings_set(cursor, {"DateStyle": date_style})
             if loader_break is not None:
                 breaks.append(loader_break)
-    if not breaks:
-        return ChainVerification(programme_id, count, head or GENESIS, None)
-    first = min(breaks, key=lambda b: b.seq)
-    return ChainVerification(programme_id, count, head or GENESIS, first)
+        completeness = chain_completeness_check(
+            cursor,
+            programme_id=programme_id,
+            records_sql={name: k.records_sql for name, k in _KINDS.items() if k.records_sql},
+        )
+    first = min(breaks, key=lambda b: b.seq) if breaks else None
+    if first is None and completeness.gaps:
+        first = completeness.gaps[0]
+    return ChainVerification(
+        programme_id, count, head or GENESIS, first, completeness.gaps, completeness.counts
+    )
 
 
 _MISMATCH = "hash mismatch: the record or the chain entry was changed"

@@ -1,13 +1,15 @@
-from sib.models.chain import ChainEntry
+from sib.models.chain import ChainEntry, ChainHead
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerProbe
 from sib.models.parties import Organisation, OrganisationKind
 from sib.models.programmes import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+from sib.models.role_changes import RoleChange, RoleChangeKind
 from sib.models.users import User
 
 __all__ = [
     "ChainEntry",
+    "ChainHead",
     "IdempotencyRecord",
     "Membership",
     "Organisation",
@@ -18,6 +20,8 @@ __all__ = [
     "ProgrammeParty",
     "ProgrammeStatus",
     "Role",
+    "RoleChange",
+    "RoleChangeKind",
     "User",
     "WorkerProbe",
 ]
