@@ -6,6 +6,9 @@ programme A gives nothing on programme B.
 
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
 from sib.models import Role
 
 
@@ -142,6 +145,16 @@ INCOMPATIBLE_ROLES: frozenset[frozenset[str]] = frozenset(
     {frozenset({Role.FUND_MANAGER, other}) for other in _CHECKERS}
     | {frozenset({evaluator, Role.PUBLIC_FUNDER}) for evaluator in _CHECKERS[:2]}
 )
+
+
+# The roles as they read inside a sentence ("X is already evaluator"), translated.
+ROLE_TEXTS: dict[str, Promise] = {
+    Role.FUND_MANAGER: pgettext_lazy("role in a sentence", "fund manager"),
+    Role.EVALUATOR: pgettext_lazy("role in a sentence", "evaluator"),
+    Role.LEAD_EVALUATOR: pgettext_lazy("role in a sentence", "lead evaluator"),
+    Role.PUBLIC_FUNDER: pgettext_lazy("role in a sentence", "public funder"),
+    Role.INVESTOR: pgettext_lazy("role in a sentence", "investor"),
+}
 
 
 def role_allows(role: str, action: Action) -> bool:

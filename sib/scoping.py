@@ -10,9 +10,19 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from sib.models import Membership, Programme, Role, User
-from sib.permissions import GRANTED_BY, ROLE_FAMILY, STAFF_RIGHTS, Action, role_allows
+from sib.models import Membership, Organisation, Programme, Role, User
+from sib.permissions import (
+    GRANTED_BY,
+    ROLE_FAMILY,
+    ROLE_TEXTS,
+    SAME_ORGANISATION_AS_GRANTOR,
+    STAFF_RIGHTS,
+    Action,
+    role_allows,
+    role_granted_by,
+)
 
 
 @dataclass(frozen=True)
@@ -101,3 +111,38 @@ def grantable_users(*, grantor: User, role: str, organisation_id: int | None) ->
         else:
             people = people.filter(organisation_id=organisation_id)
     return active.filter(pk__in=people.values("user_id"))
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    """For what a grantor grants a role: any organisation (staff), or their own only."""
+
+    own_organisation_only: bool
+    organisation: Organisation | None = None
+
+
+def grant_scope(*, grantor: User, programme: Programme, role: str) -> GrantScope:
+    """Return whether and for which organisation `grantor` may grant (or revoke) `role`.
+
+    Raise PermissionDenied when their roles on the programme do not grant it
+    (permissions.GRANTED_BY). A lead evaluator grants evaluator roles for their own
+    evaluator organisation, a funder funder roles for their own payer (no organisation if
+    theirs has none): SAME_ORGANISATION_AS_GRANTOR.
+    """
+    if grantor.is_staff:
+        return GrantScope(own_organisation_only=False)
+    granting = [
+        m
+        for m in Membership.objects.filter(user=grantor, programme=programme).select_related(
+            "organisation"
+        )
+        if role_granted_by(role, frozenset({m.role}))
+    ]
+    if not granting:
+        raise PermissionDenied(
+            _("Your role on this programme does not let you grant the role of %(role)s.")
+            % {"role": ROLE_TEXTS.get(role, role)}
+        )
+    if role in SAME_ORGANISATION_AS_GRANTOR:
+        return GrantScope(own_organisation_only=True, organisation=granting[0].organisation)
+    return GrantScope(own_organisation_only=False)

@@ -24,9 +24,9 @@ from sib.models import (
     User,
 )
 from sib.money import CURRENCY_EXPONENTS
-from sib.permissions import SAME_ORGANISATION_AS_GRANTOR, role_granted_by, roles_conflicting
+from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
-from sib.scoping import grantable_users
+from sib.scoping import grant_scope, grantable_users
 
 # Legal lifecycle moves; anything else is refused (DOMAIN.md: early termination).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -58,13 +58,6 @@ ORGANISATION_KIND_TEXTS: dict[str, Promise] = {
     "evaluator": pgettext_lazy("organisation kind in a sentence", "evaluator"),
     "intermediary": pgettext_lazy("organisation kind in a sentence", "intermediary"),
     "investor": pgettext_lazy("organisation kind in a sentence", "investor"),
-}
-ROLE_TEXTS: dict[str, Promise] = {
-    Role.FUND_MANAGER: pgettext_lazy("role in a sentence", "fund manager"),
-    Role.EVALUATOR: pgettext_lazy("role in a sentence", "evaluator"),
-    Role.LEAD_EVALUATOR: pgettext_lazy("role in a sentence", "lead evaluator"),
-    Role.PUBLIC_FUNDER: pgettext_lazy("role in a sentence", "public funder"),
-    Role.INVESTOR: pgettext_lazy("role in a sentence", "investor"),
 }
 
 
@@ -260,22 +253,6 @@ PARTY_ROLE_FOR_MEMBER: dict[str, str] = {
 }
 
 
-def _grantor_organisation(*, actor: User, programme: Programme, role: str) -> Organisation | None:
-    """Return the organisation an actor grants `role` for; refuse what they do not manage."""
-    if actor.is_staff:
-        return None
-    held = Membership.objects.filter(user=actor, programme=programme)
-    granting = [m for m in held if role_granted_by(role, frozenset({m.role}))]
-    if not granting:
-        raise PermissionDenied(
-            _("Your role on this programme does not let you grant the role of %(role)s.")
-            % {"role": ROLE_TEXTS.get(role, role)}
-        )
-    if role in SAME_ORGANISATION_AS_GRANTOR:
-        return granting[0].organisation
-    return None
-
-
 def _check_organisation(
     *, programme: Programme, role: str, organisation: Organisation | None
 ) -> None:
@@ -331,11 +308,11 @@ def membership_add(
     rights, the separation of duties and the parties all the same.
     """
     if actor is not None:
-        bound = _grantor_organisation(actor=actor, programme=programme, role=role)
-        if bound is not None:
-            if organisation is not None and organisation != bound:
+        scope = grant_scope(grantor=actor, programme=programme, role=role)
+        if scope.own_organisation_only:
+            if organisation is not None and organisation != scope.organisation:
                 raise PermissionDenied(_("You grant roles for your own organisation only."))
-            organisation = bound
+            organisation = scope.organisation
     _check_organisation(programme=programme, role=role, organisation=organisation)
     if Membership.objects.filter(user=user, programme=programme, role=role).exists():
         raise ValidationError(
@@ -405,8 +382,9 @@ def membership_grant(
                 }
             )
     bound = party.organisation if party is not None else None
-    if not actor.is_staff:
-        bound = _grantor_organisation(actor=actor, programme=programme, role=role) or bound
+    scope = grant_scope(grantor=actor, programme=programme, role=role)
+    if scope.own_organisation_only:
+        bound = scope.organisation
     user = (
         grantable_users(grantor=actor, role=role, organisation_id=bound.pk if bound else None)
         .filter(username=username)
@@ -433,10 +411,8 @@ def membership_revoke(*, membership: Membership, actor: User | None) -> RoleChan
     """Take a role back: the membership goes, the revocation is chained and audited."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if actor is not None:
-        bound = _grantor_organisation(
-            actor=actor, programme=membership.programme, role=membership.role
-        )
-        if bound is not None and membership.organisation_id != bound.pk:
+        scope = grant_scope(grantor=actor, programme=membership.programme, role=membership.role)
+        if scope.own_organisation_only and membership.organisation != scope.organisation:
             raise PermissionDenied(_("You revoke roles for your own organisation only."))
     revoked = _role_change_record(membership, RoleChangeKind.REVOKE, actor)
     membership.delete()

@@ -353,3 +353,21 @@ def test_a_changed_role_change_is_named_by_the_chain(cast):
     result = chain_verify(programme_id=cast.own.pk)
     assert not result.ok
     assert (result.first_break.kind, result.first_break.object_id) == (CHAIN_KIND, str(change.pk))
+
+
+def test_a_lead_evaluator_grants_for_their_own_organisation_only(bond):
+    body = {"username": "bond-colleague", "role": "evaluator", "organisation": "bond-state"}
+    response = _grant_on(bond["a"], bond["lead"], body)
+    assert response.status_code == 403
+    assert not Membership.objects.filter(user=bond["colleague"], programme=bond["a"]).exists()
+
+
+def test_a_funder_cannot_revoke_an_evaluator(bond):
+    evaluator = Membership.objects.get(user=bond["colleague"], programme=bond["b"])
+    url = f"/api/programmes/{bond['b'].pk}/memberships/{evaluator.pk}/revoke/"
+    assert _client(bond["funder"]).post(url).status_code == 403
+    assert _client(bond["staff"]).post(url).status_code == 204
+    assert (
+        RoleChange.objects.filter(membership_id=evaluator.pk, change="revoke").get().actor
+        == (bond["staff"])
+    )
