@@ -291,3 +291,18 @@ def test_the_owner_cannot_truncate(deal, table):
         cursor.execute("SELECT current_user")  # the failed savepoint took RESET ROLE back
         assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
     assert chain_verify(programme_id=deal.programme.pk).ok
+
+
+def test_the_portal_check_lists_what_is_missing(deal):
+    from django.test import Client
+    from django.urls import reverse
+
+    tx = _owner_inserts_transaction(deal, "forged for the portal")
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    url = reverse("portal:ledger-verify", args=[deal.programme.pk])
+    html = client.get(url, {"run": 1}).content.decode()
+    assert 'data-ok="false"' in html
+    assert "What is missing" in html
+    assert f"No chain entry: ledger_transaction {tx.pk} — the record has no chain entry" in html
