@@ -9,6 +9,10 @@ chain) breaks the chain at exactly that entry, and `ledger_verify` names it.
 
 Canonical bytes: `kind|object_id|` followed by the record's canonical JSON (sorted keys,
 no spaces, integers for money, ISO dates), UTF-8.
+
+Completeness (sib.chain_completeness): a deferred trigger refuses to commit a chained
+record without its entry; a head record kept by a trigger names a removed tail; and
+verification counts each kind's records against its entries (`ChainKind.records_sql`).
 """
 
 import hashlib
