@@ -214,19 +214,29 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
         if scan is not None and scan.bad_seq is not None:
             breaks.append(_entry_break(cursor, programme_id, scan.bad_seq, scan.missing))
         first_bad = min((b.seq for b in breaks), default=None)
+        # Entries per kind, counted on the way when every entry was seen (else queried).
+        counted: dict[str, int] | None = dict(scan.kind_entries) if scan is not None else None
         if scan is None or scan.other_entries > 0:
             # Loaders read dates through the ORM, which parses them in DateStyle ISO only.
             cursor.execute("SELECT current_setting('DateStyle')")
             date_style = cursor.fetchone()[0]
             _settings_set(cursor, {"DateStyle": "ISO"})
-            loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
+            by_loader: dict[str, int] = {}
+            loader_break = _hash_check_loaders(
+                programme_id, sql_kinds, below=first_bad, counts=by_loader
+            )
             _settings_set(cursor, {"DateStyle": date_style})
             if loader_break is not None:
                 breaks.append(loader_break)
+            if counted is not None and loader_break is None and first_bad is None:
+                counted.update(by_loader)
+            else:
+                counted = None
         completeness = chain_completeness_check(
             cursor,
             programme_id=programme_id,
             records_sql={name: k.records_sql for name, k in _KINDS.items() if k.records_sql},
+            entries=counted,
         )
     first = min(breaks, key=lambda b: b.seq) if breaks else None
     if first is None and completeness.gaps:
@@ -287,6 +297,7 @@ class _Scan:
     bad_seq: int | None = None  # lowest seq whose hash is wrong or whose record is missing
     missing: bool = False
     other_entries: int = 0  # entries of kinds without canonical SQL (for their loaders)
+    kind_entries: dict[str, int] = field(default_factory=dict)  # entries per SQL kind
 
 
 # Settings for the streamed queries, put back afterwards. One core: the figure the bench
@@ -421,14 +432,19 @@ def _stream_kind(
     if every_entry:
         scan.links_confirmed = tracking and not pending
         scan.entries, scan.head, scan.other_entries = entries, head, others
+        scan.kind_entries[kind.name] = entries - others
     else:  # entries the first query counted as another kind's
         scan.other_entries -= entries
+        scan.kind_entries[kind.name] = entries
 
 
 def _hash_check_loaders(
-    programme_id: int, sql_kinds: list[str], *, below: int | None
+    programme_id: int, sql_kinds: list[str], *, below: int | None, counts: dict[str, int]
 ) -> ChainBreak | None:
-    """Check entries of kinds without SQL through their loaders, in batches, in seq order."""
+    """Check entries of kinds without SQL through their loaders, in batches, in seq order.
+
+    Count the entries of each kind in `counts` as they go (all of them unless it stops).
+    """
     last_seq = 0
     while True:
         entries = ChainEntry.objects.filter(programme_id=programme_id, seq__gt=last_seq).exclude(
@@ -445,6 +461,7 @@ def _hash_check_loaders(
             return None
         canonical = _load_canonical(batch)
         for seq, kind, object_id, stored_previous, stored_hash in batch:
+            counts[kind] = counts.get(kind, 0) + 1
             text = canonical.get((kind, object_id))
             if text is None:
                 return ChainBreak(seq, kind, object_id, _MISSING)

@@ -45,15 +45,24 @@ NO_RECORD = "the chain entry's record is gone"
 
 
 def chain_completeness_check(
-    cursor: Any, *, programme_id: int, records_sql: dict[str, str]
+    cursor: Any,
+    *,
+    programme_id: int,
+    records_sql: dict[str, str],
+    entries: dict[str, int] | None = None,
 ) -> Completeness:
-    """Compare the chain with its head record and each kind's records with its entries."""
+    """Compare the chain with its head record and each kind's records with its entries.
+
+    `entries` is the number of entries per kind when the caller counted them all (the
+    hash check does, on its way); otherwise they are counted here.
+    """
     gaps = _head_gaps(cursor, programme_id)
-    cursor.execute(
-        "SELECT kind, count(*) FROM sib_chain_entry WHERE programme_id = %s GROUP BY kind",
-        [programme_id],
-    )
-    entries = dict(cursor.fetchall())
+    if entries is None:
+        cursor.execute(
+            "SELECT kind, count(*) FROM sib_chain_entry WHERE programme_id = %s GROUP BY kind",
+            [programme_id],
+        )
+        entries = dict(cursor.fetchall())
     counts: dict[str, tuple[int, int]] = {}
     for kind, sql in sorted(records_sql.items()):
         params = {"programme_id": programme_id, "kind": kind}

@@ -306,3 +306,18 @@ def test_the_portal_check_lists_what_is_missing(deal):
     assert 'data-ok="false"' in html
     assert "What is missing" in html
     assert f"No chain entry: ledger_transaction {tx.pk} — the record has no chain entry" in html
+
+
+def test_the_counts_taken_on_the_way_are_the_counts_in_the_table(deal):
+    from sib.role_changes import CHAIN_KIND as ROLE_CHANGE
+
+    result = chain_verify(programme_id=deal.programme.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kind, count(*) FROM sib_chain_entry WHERE programme_id = %s GROUP BY kind",
+            [deal.programme.pk],
+        )
+        in_table = dict(cursor.fetchall())
+    assert result.ok
+    assert {kind: entries for kind, (_, entries) in result.counts.items() if entries} == in_table
+    assert result.counts[ROLE_CHANGE] == (1, 1) and result.counts[ledger.CHAIN_KIND] == (4, 4)
