@@ -124,7 +124,20 @@ def canonical_of(kind: str, object_id: int) -> str:
     return dict(loader[kind]([str(object_id)]))[str(object_id)]
 
 
+# Every record of each kind is chained (chain completeness, sib.chain_completeness).
+_RECORDS_OF_RESULTS = (
+    "SELECT x.id::text AS object_id FROM {table} x JOIN outcomes_result r ON r.id = x.result_id "
+    "WHERE r.programme_id = %(programme_id)s"
+)
+DECISION_RECORDS = _RECORDS_OF_RESULTS.format(table="outcomes_result_decision")
+REVIEW_RECORDS = _RECORDS_OF_RESULTS.format(table="outcomes_result_review")
+AMENDMENT_RECORDS = (
+    "SELECT id::text AS object_id FROM outcomes_result "
+    "WHERE programme_id = %(programme_id)s AND amends_id IS NOT NULL"
+)
+
+
 def register() -> None:
-    chain_kind_register(ChainKind(DECISION, decision_canonical))
-    chain_kind_register(ChainKind(AMENDMENT, amendment_canonical))
-    chain_kind_register(ChainKind(REVIEW, review_canonical))
+    chain_kind_register(ChainKind(DECISION, decision_canonical, records_sql=DECISION_RECORDS))
+    chain_kind_register(ChainKind(AMENDMENT, amendment_canonical, records_sql=AMENDMENT_RECORDS))
+    chain_kind_register(ChainKind(REVIEW, review_canonical, records_sql=REVIEW_RECORDS))

@@ -38,6 +38,7 @@ from outcomes.selectors import results_with_state
 from payments import services
 from payments.models import Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
+from sib import services as sib_services
 from sib.api.problems import Conflict
 from sib.chain import chain_importing
 from sib.models import Membership, Organisation, Programme, Role, User
@@ -251,7 +252,9 @@ def _entries(data: dict[str, Any]) -> list[tuple[date, int, int, str, dict[str, 
 
 
 def _member(user: User, programme: Programme, role: str) -> None:
-    Membership.objects.get_or_create(user=user, programme=programme, role=role)
+    # Granted by the programme definition (actor None): chained, marked imported.
+    if not Membership.objects.filter(user=user, programme=programme, role=role).exists():
+        sib_services.membership_add(programme=programme, user=user, role=role)
 
 
 def _load_result(item: dict[str, Any], programme: Programme) -> None:

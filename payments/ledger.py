@@ -458,5 +458,9 @@ def register_chain_kind() -> None:
             name=CHAIN_KIND,
             load_canonical=_load_canonical,
             canonical_sql=ledger_canonical_keyed_sql,
+            records_sql=(
+                "SELECT id::text AS object_id FROM payments_ledger_transaction "
+                "WHERE programme_id = %(programme_id)s"
+            ),
         )
     )

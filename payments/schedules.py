@@ -273,7 +273,16 @@ def _load_contract_canonical(object_ids: list[str]) -> Any:
 
 
 def register_chain_kind() -> None:
-    chain_kind_register(ChainKind(CONTRACT_CHAIN_KIND, _load_contract_canonical))
+    chain_kind_register(
+        ChainKind(
+            CONTRACT_CHAIN_KIND,
+            _load_contract_canonical,
+            records_sql=(
+                "SELECT id::text AS object_id FROM payments_contract_version "
+                "WHERE programme_id = %(programme_id)s"
+            ),
+        )
+    )
 
 
 # --- The document ---------------------------------------------------------------------------

@@ -179,7 +179,9 @@ class PartyListApi(ProgrammeApi):
 
 
 class PartyCreateApi(ProgrammeApi):
-    action_required = Action.PROGRAMME_MANAGE
+    """Appoint an organisation to a programme: staff only (or the programme definition)."""
+
+    action_required = Action.PARTY_APPOINT
 
     class InputSerializer(serializers.Serializer):
         organisation = serializers.SlugRelatedField(
@@ -227,18 +229,17 @@ class MembershipListApi(ProgrammeApi):
 
 
 class MembershipCreateApi(ProgrammeApi):
-    action_required = Action.MEMBERSHIP_MANAGE
+    """Grant a role: staff, or a member granting the roles their organisation manages."""
+
+    action_required = Action.MEMBERSHIP_GRANT
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.SlugRelatedField(
-            slug_field="username", queryset=User.objects.filter(is_active=True), source="user"
-        )
+        # Names, resolved by the service among the people the caller may reach: a
+        # relation field would answer "does not exist" for some names and not others.
+        username = serializers.CharField(max_length=150)
         role = serializers.ChoiceField(choices=Role.choices)
-        organisation = serializers.SlugRelatedField(
-            slug_field="slug",
-            queryset=Organisation.objects.all(),
-            required=False,
-            allow_null=True,
+        organisation = serializers.CharField(
+            max_length=80, required=False, allow_blank=True, allow_null=True
         )
 
     @extend_schema(
@@ -250,8 +251,33 @@ class MembershipCreateApi(ProgrammeApi):
         access = self.access(request, programme_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_add(programme=access.programme, **data.validated_data)
+        membership = services.membership_grant(
+            actor=request_user(request),
+            programme=access.programme,
+            username=data.validated_data["username"],
+            role=data.validated_data["role"],
+            organisation=data.validated_data.get("organisation") or "",
+        )
         return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipRevokeApi(ProgrammeApi):
+    """Take a role back: staff, or a member who could have granted it."""
+
+    action_required = Action.MEMBERSHIP_GRANT
+
+    @extend_schema(
+        operation_id="programme_membership_revoke",
+        request=None,
+        responses={204: None},
+    )
+    def post(self, request: Request, programme_id: int, membership_id: int) -> Response:
+        access = self.access(request, programme_id)
+        membership = selectors.programme_membership(
+            programme=access.programme, membership_id=membership_id
+        )
+        services.membership_revoke(membership=membership, actor=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganisationOutputSerializer(serializers.ModelSerializer):

@@ -8,9 +8,10 @@ class SibConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_apply_privileges, sender=self)
-        from sib import format
+        from sib import format, role_changes
 
         format.register()
+        role_changes.register_chain_kind()
 
 
 def _apply_privileges(sender, using: str = "default", **kwargs) -> None:  # type: ignore[no-untyped-def]

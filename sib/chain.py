@@ -9,6 +9,10 @@ chain) breaks the chain at exactly that entry, and `ledger_verify` names it.
 
 Canonical bytes: `kind|object_id|` followed by the record's canonical JSON (sorted keys,
 no spaces, integers for money, ISO dates), UTF-8.
+
+Completeness (sib.chain_completeness): a deferred trigger refuses to commit a chained
+record without its entry; a head record kept by a trigger names a removed tail; and
+verification counts each kind's records against its entries (`ChainKind.records_sql`).
 """
 
 import hashlib
@@ -17,13 +21,14 @@ from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from django.db import connection, transaction
 from psycopg.types.string import ByteaBinaryLoader
 
+from sib.chain_completeness import ChainBreak, chain_completeness_check
 from sib.models import ChainEntry, Programme
 
 GENESIS = "0" * 64
@@ -45,6 +50,10 @@ class ChainKind:
     # come out in object_key order (GROUP BY the primary key does): verification then merges
     # it with the chain, which it sorts the same way, without hashing or sorting it.
     canonical_sql: str | Callable[[int], str] | None = None
+    # For completeness (sib.chain_completeness): one SQL query selecting `object_id` (text,
+    # as the chain stores it) for every record of this kind in programme %(programme_id)s
+    # that must be chained. Without it, records of this kind without an entry go unseen.
+    records_sql: str | None = None
 
 
 _KINDS: dict[str, ChainKind] = {}
@@ -160,23 +169,21 @@ def chain_contains(*, programme_id: int, hash_value: str) -> ChainEntry | None:
 
 
 @dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    kind: str
-    object_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class ChainVerification:
     programme_id: int
     entries: int
     head: str
+    # The lowest entry that fails the hash or link check; failing none, the first gap.
     first_break: ChainBreak | None
+    # What is missing (sib.chain_completeness): records without an entry, entries without
+    # their record, removed last entries. A gap with seq 0 has no entry.
+    gaps: tuple[ChainBreak, ...] = ()
+    # Per kind with records_sql: (records, entries).
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.first_break is None
+        return self.first_break is None and not self.gaps
 
 
 def chain_verify(*, programme_id: int) -> ChainVerification:
@@ -215,14 +222,36 @@ def chain_verify(*, programme_id: int) -> ChainVerification:
         if scan is not None and scan.bad_seq is not None:
             breaks.append(_entry_break(cursor, programme_id, scan.bad_seq, scan.missing))
         first_bad = min((b.seq for b in breaks), default=None)
+        # Entries per kind, counted on the way when every entry was seen (else queried).
+        counted: dict[str, int] | None = dict(scan.kind_entries) if scan is not None else None
         if scan is None or scan.other_entries > 0:
-            loader_break = _hash_check_loaders(programme_id, sql_kinds, below=first_bad)
+            # Loaders read dates through the ORM, which parses them in DateStyle ISO only.
+            cursor.execute("SELECT current_setting('DateStyle')")
+            date_style = cursor.fetchone()[0]
+            _settings_set(cursor, {"DateStyle": "ISO"})
+            by_loader: dict[str, int] = {}
+            loader_break = _hash_check_loaders(
+                programme_id, sql_kinds, below=first_bad, counts=by_loader
+            )
+            _settings_set(cursor, {"DateStyle": date_style})
             if loader_break is not None:
                 breaks.append(loader_break)
-    if not breaks:
-        return ChainVerification(programme_id, count, head or GENESIS, None)
-    first = min(breaks, key=lambda b: b.seq)
-    return ChainVerification(programme_id, count, head or GENESIS, first)
+            if counted is not None and loader_break is None and first_bad is None:
+                counted.update(by_loader)
+            else:
+                counted = None
+        completeness = chain_completeness_check(
+            cursor,
+            programme_id=programme_id,
+            records_sql={name: k.records_sql for name, k in _KINDS.items() if k.records_sql},
+            entries=counted,
+        )
+    first = min(breaks, key=lambda b: b.seq) if breaks else None
+    if first is None and completeness.gaps:
+        first = completeness.gaps[0]
+    return ChainVerification(
+        programme_id, count, head or GENESIS, first, completeness.gaps, completeness.counts
+    )
 
 
 _MISMATCH = "hash mismatch: the record or the chain entry was changed"
@@ -276,6 +305,7 @@ class _Scan:
     bad_seq: int | None = None  # lowest seq whose hash is wrong or whose record is missing
     missing: bool = False
     other_entries: int = 0  # entries of kinds without canonical SQL (for their loaders)
+    kind_entries: dict[str, int] = field(default_factory=dict)  # entries per SQL kind
 
 
 # Settings for the streamed queries, put back afterwards. One core: the figure the bench
@@ -410,14 +440,19 @@ def _stream_kind(
     if every_entry:
         scan.links_confirmed = tracking and not pending
         scan.entries, scan.head, scan.other_entries = entries, head, others
+        scan.kind_entries[kind.name] = entries - others
     else:  # entries the first query counted as another kind's
         scan.other_entries -= entries
+        scan.kind_entries[kind.name] = entries
 
 
 def _hash_check_loaders(
-    programme_id: int, sql_kinds: list[str], *, below: int | None
+    programme_id: int, sql_kinds: list[str], *, below: int | None, counts: dict[str, int]
 ) -> ChainBreak | None:
-    """Check entries of kinds without SQL through their loaders, in batches, in seq order."""
+    """Check entries of kinds without SQL through their loaders, in batches, in seq order.
+
+    Count the entries of each kind in `counts` as they go (all of them unless it stops).
+    """
     last_seq = 0
     while True:
         entries = ChainEntry.objects.filter(programme_id=programme_id, seq__gt=last_seq).exclude(
@@ -434,6 +469,7 @@ def _hash_check_loaders(
             return None
         canonical = _load_canonical(batch)
         for seq, kind, object_id, stored_previous, stored_hash in batch:
+            counts[kind] = counts.get(kind, 0) + 1
             text = canonical.get((kind, object_id))
             if text is None:
                 return ChainBreak(seq, kind, object_id, _MISSING)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from sib import services
 from sib.models import Membership, Organisation, Programme, User
 from sib.programme_format import programme_definition_load
 
@@ -63,10 +64,14 @@ def demo_seed() -> dict[str, int]:
         organisation = (
             Organisation.objects.get(slug=demo.organisation) if demo.organisation else None
         )
-        Membership.objects.get_or_create(
-            user=users[demo.username],
-            programme=programme,
-            role=demo.role,
-            defaults={"organisation": organisation},
-        )
+        if not Membership.objects.filter(
+            user=users[demo.username], programme=programme, role=demo.role
+        ).exists():
+            # Granted by the seed itself (actor None), chained like any grant.
+            services.membership_add(
+                programme=programme,
+                user=users[demo.username],
+                role=demo.role,
+                organisation=organisation,
+            )
     return {"users_created": created, "programmes_created": programmes_created}

@@ -10,9 +10,19 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from sib.models import Membership, Programme, User
-from sib.permissions import Action, role_allows
+from sib.models import Membership, Organisation, Programme, Role, User
+from sib.permissions import (
+    GRANTED_BY,
+    ROLE_FAMILY,
+    ROLE_TEXTS,
+    SAME_ORGANISATION_AS_GRANTOR,
+    STAFF_RIGHTS,
+    Action,
+    role_allows,
+    role_granted_by,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,68 @@ def programme_access(
     if not memberships and not user.is_staff:
         raise Http404
     access = ProgrammeAccess(programme=programme, user=user, memberships=memberships)
-    if user.is_staff and action == Action.PROGRAMME_VIEW:
+    if user.is_staff and action in STAFF_RIGHTS:
         return access
     access.require(action)
     return access
+
+
+def grantable_users(*, grantor: User, role: str, organisation_id: int | None) -> QuerySet[User]:
+    """Return the users `grantor` may grant `role` to, bound to `organisation_id`.
+
+    Each organisation manages its own people: staff reach every active user; anyone else
+    reaches the people already holding a role of the same family (for the same
+    organisation, when the role is bound to one) on a programme where they hold a role
+    that grants it. A newcomer's first role is granted by staff. Everyone else does not
+    exist for the grantor: the API answers the same for them as for a name nobody has.
+    """
+    active = User.objects.filter(is_active=True)
+    if grantor.is_staff:
+        return active
+    managed = Membership.objects.filter(
+        user=grantor, role__in=GRANTED_BY.get(role, frozenset())
+    ).values("programme_id")
+    people = Membership.objects.filter(
+        programme_id__in=managed, role__in=ROLE_FAMILY.get(role, frozenset())
+    )
+    if role != Role.FUND_MANAGER:
+        if organisation_id is None:
+            people = people.filter(organisation__isnull=True)
+        else:
+            people = people.filter(organisation_id=organisation_id)
+    return active.filter(pk__in=people.values("user_id"))
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    """For what a grantor grants a role: any organisation (staff), or their own only."""
+
+    own_organisation_only: bool
+    organisation: Organisation | None = None
+
+
+def grant_scope(*, grantor: User, programme: Programme, role: str) -> GrantScope:
+    """Return whether and for which organisation `grantor` may grant (or revoke) `role`.
+
+    Raise PermissionDenied when their roles on the programme do not grant it
+    (permissions.GRANTED_BY). A lead evaluator grants evaluator roles for their own
+    evaluator organisation, a funder funder roles for their own payer (no organisation if
+    theirs has none): SAME_ORGANISATION_AS_GRANTOR.
+    """
+    if grantor.is_staff:
+        return GrantScope(own_organisation_only=False)
+    granting = [
+        m
+        for m in Membership.objects.filter(user=grantor, programme=programme).select_related(
+            "organisation"
+        )
+        if role_granted_by(role, frozenset({m.role}))
+    ]
+    if not granting:
+        raise PermissionDenied(
+            _("Your role on this programme does not let you grant the role of %(role)s.")
+            % {"role": ROLE_TEXTS.get(role, role)}
+        )
+    if role in SAME_ORGANISATION_AS_GRANTOR:
+        return GrantScope(own_organisation_only=True, organisation=granting[0].organisation)
+    return GrantScope(own_organisation_only=False)

@@ -1,6 +1,7 @@
 """Reads for the bond itself."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from sib.chain import chain_head
 from sib.models import Membership, Organisation, PartyRole, Programme, ProgrammeParty, User
@@ -35,3 +36,15 @@ def programme_chain_head(*, programme: Programme) -> str:
 
 def organisation_list() -> QuerySet[Organisation]:
     return Organisation.objects.order_by("name")
+
+
+def programme_membership(*, programme: Programme, membership_id: int) -> Membership:
+    """Return one membership of the programme, or raise Http404 (another's is not found)."""
+    membership = (
+        programme.memberships.select_related("user", "organisation", "programme")
+        .filter(pk=membership_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership

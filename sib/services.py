@@ -3,8 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import Promise
@@ -19,9 +19,14 @@ from sib.models import (
     ProgrammeParty,
     ProgrammeStatus,
     Role,
+    RoleChange,
+    RoleChangeKind,
     User,
 )
 from sib.money import CURRENCY_EXPONENTS
+from sib.permissions import ROLE_TEXTS, roles_conflicting
+from sib.role_changes import role_change_chain
+from sib.scoping import grant_scope, grantable_users
 from sib.signals import programme_terms_changed
 
 # Legal lifecycle moves; anything else is refused (DOMAIN.md: early termination).
@@ -54,13 +59,6 @@ ORGANISATION_KIND_TEXTS: dict[str, Promise] = {
     "evaluator": pgettext_lazy("organisation kind in a sentence", "evaluator"),
     "intermediary": pgettext_lazy("organisation kind in a sentence", "intermediary"),
     "investor": pgettext_lazy("organisation kind in a sentence", "investor"),
-}
-ROLE_TEXTS: dict[str, Promise] = {
-    Role.FUND_MANAGER: pgettext_lazy("role in a sentence", "fund manager"),
-    Role.EVALUATOR: pgettext_lazy("role in a sentence", "evaluator"),
-    Role.LEAD_EVALUATOR: pgettext_lazy("role in a sentence", "lead evaluator"),
-    Role.PUBLIC_FUNDER: pgettext_lazy("role in a sentence", "public funder"),
-    Role.INVESTOR: pgettext_lazy("role in a sentence", "investor"),
 }
 
 
@@ -113,7 +111,7 @@ def programme_create(*, creator: User, **fields: object) -> Programme:
     programme = Programme(**fields)
     programme.full_clean()
     programme.save()
-    Membership.objects.create(user=creator, programme=programme, role=Role.FUND_MANAGER)
+    membership_add(programme=programme, user=creator, role=Role.FUND_MANAGER)
     return programme
 
 
@@ -254,18 +252,77 @@ def programme_terminate(*, programme: Programme, termination_date: date, reason:
     return locked
 
 
-def membership_add(
-    *, programme: Programme, user: User, role: str, organisation: Organisation | None = None
-) -> Membership:
-    if role == Role.INVESTOR:
-        if organisation is None:
-            raise ValidationError(
-                {"organisation": _("An investor member is bound to an investor.")}
+# The party an organisation bound to a membership must be on the programme, per role.
+PARTY_ROLE_FOR_MEMBER: dict[str, str] = {
+    Role.INVESTOR: PartyRole.INVESTOR,
+    Role.PUBLIC_FUNDER: PartyRole.OUTCOME_PAYER,
+    Role.EVALUATOR: PartyRole.EVALUATOR,
+    Role.LEAD_EVALUATOR: PartyRole.EVALUATOR,
+    Role.FUND_MANAGER: PartyRole.INTERMEDIARY,
+}
+
+
+def _check_organisation(
+    *, programme: Programme, role: str, organisation: Organisation | None
+) -> None:
+    if role == Role.INVESTOR and organisation is None:
+        raise ValidationError({"organisation": _("An investor member is bound to an investor.")})
+    if organisation is None:
+        return
+    party_role = PARTY_ROLE_FOR_MEMBER.get(role)
+    if (
+        party_role is None
+        or not programme.parties.filter(organisation=organisation, role=party_role).exists()
+    ):
+        raise ValidationError(
+            {
+                "organisation": _(
+                    "This organisation is not a party of this programme for the role of %(role)s."
+                )
+                % {"role": ROLE_TEXTS.get(role, role)}
+            }
+        )
+
+
+def _separation_of_duties_error(user: User, role: str, held: list[str]) -> ValidationError:
+    return ValidationError(
+        {
+            "role": _(
+                "Separation of duties: %(user)s is %(held)s on this programme and cannot also "
+                "be %(role)s."
             )
-        if not programme.parties.filter(
-            organisation=organisation, role=PartyRole.INVESTOR
-        ).exists():
-            raise ValidationError({"organisation": _("This organisation is not an investor here.")})
+            % {
+                "user": user.username,
+                "held": ", ".join(str(ROLE_TEXTS.get(r, r)) for r in held),
+                "role": ROLE_TEXTS.get(role, role),
+            }
+        }
+    )
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    programme: Programme,
+    user: User,
+    role: str,
+    organisation: Organisation | None = None,
+    actor: User | None = None,
+) -> Membership:
+    """Grant `role` on `programme` to `user`, chained and in the audit history.
+
+    `actor` is who grants it: staff, or a member whose role grants it (permissions.
+    GRANTED_BY), whose own organisation goes with evaluator and funder roles. None is the
+    programme definition or the system (seed data, a programme's creator): no check of
+    rights, the separation of duties and the parties all the same.
+    """
+    if actor is not None:
+        scope = grant_scope(grantor=actor, programme=programme, role=role)
+        if scope.own_organisation_only:
+            if organisation is not None and organisation != scope.organisation:
+                raise PermissionDenied(_("You grant roles for your own organisation only."))
+            organisation = scope.organisation
+    _check_organisation(programme=programme, role=role, organisation=organisation)
     if Membership.objects.filter(user=user, programme=programme, role=role).exists():
         raise ValidationError(
             {
@@ -273,6 +330,99 @@ def membership_add(
                 % {"user": user.username, "role": ROLE_TEXTS.get(role, role)}
             }
         )
-    return Membership.objects.create(
-        user=user, programme=programme, role=role, organisation=organisation
+    held = frozenset(
+        Membership.objects.filter(user=user, programme=programme).values_list("role", flat=True)
     )
+    conflicting = roles_conflicting(role, held)
+    if conflicting:
+        raise _separation_of_duties_error(user, role, conflicting)
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                user=user, programme=programme, role=role, organisation=organisation
+            )
+    except IntegrityError as exc:
+        # A concurrent grant won the race; the database's trigger refused this one.
+        if "separation of duties" not in str(exc):
+            raise
+        held = frozenset(
+            Membership.objects.filter(user=user, programme=programme).values_list("role", flat=True)
+        )
+        raise _separation_of_duties_error(user, role, roles_conflicting(role, held)) from exc
+    _role_change_record(membership, RoleChangeKind.GRANT, actor)
+    return membership
+
+
+def _role_change_record(membership: Membership, change: str, actor: User | None) -> RoleChange:
+    recorded = RoleChange.objects.create(
+        programme=membership.programme,
+        user=membership.user,
+        role=membership.role,
+        organisation=membership.organisation,
+        change=change,
+        membership_id=membership.pk,
+        actor=actor,
+    )
+    role_change_chain(change=recorded)
+    return recorded
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: User, programme: Programme, username: str, role: str, organisation: str = ""
+) -> Membership:
+    """Grant a role by name, as the API does: to a user the actor may reach, nobody else.
+
+    A user who does not exist and one the actor may not reach get the same answer, so the
+    API tells nobody which usernames exist.
+    """
+    party = None
+    if organisation:
+        party = (
+            ProgrammeParty.objects.filter(programme=programme, organisation__slug=organisation)
+            .select_related("organisation")
+            .first()
+        )
+        if party is None:
+            raise ValidationError(
+                {
+                    "organisation": _("No organisation %(slug)s among this programme's parties.")
+                    % {"slug": organisation}
+                }
+            )
+    bound = party.organisation if party is not None else None
+    scope = grant_scope(grantor=actor, programme=programme, role=role)
+    if scope.own_organisation_only:
+        bound = scope.organisation
+    user = (
+        grantable_users(grantor=actor, role=role, organisation_id=bound.pk if bound else None)
+        .filter(username=username)
+        .first()
+    )
+    if user is None:
+        raise ValidationError(
+            {
+                "username": _("No user %(username)s that you may add to this programme.")
+                % {"username": username}
+            }
+        )
+    return membership_add(
+        programme=programme,
+        user=user,
+        role=role,
+        organisation=party.organisation if party is not None else None,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, actor: User | None) -> RoleChange:
+    """Take a role back: the membership goes, the revocation is chained and audited."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if actor is not None:
+        scope = grant_scope(grantor=actor, programme=membership.programme, role=membership.role)
+        if scope.own_organisation_only and membership.organisation != scope.organisation:
+            raise PermissionDenied(_("You revoke roles for your own organisation only."))
+    revoked = _role_change_record(membership, RoleChangeKind.REVOKE, actor)
+    membership.delete()
+    return revoked

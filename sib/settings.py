@@ -93,6 +93,9 @@ INSTALLED_APPS = [
 # The audit history (django-pghistory events) is append-only like the facts it records: a
 # trigger on every event table refuses UPDATE and DELETE, and the app role may not (sib.db).
 PGHISTORY_APPEND_ONLY = True
+# sib.db.privileges makes _pgh_attach_context() run as the owner after every migrate (the
+# app role may not write who did what itself); pghistory must not replace it afterwards.
+PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
 
 MIDDLEWARE = [
     "sib.observability.RequestIdMiddleware",

@@ -30,6 +30,11 @@ urlpatterns = [
         apis.MembershipCreateApi.as_view(),
         name="membership-create",
     ),
+    path(
+        f"{programme}memberships/<int:membership_id>/revoke/",
+        apis.MembershipRevokeApi.as_view(),
+        name="membership-revoke",
+    ),
     # Apps that build on the bond add their routes below (one include each).
     path("", include("payments.urls")),
     path("", include("outcomes.urls")),

@@ -4,6 +4,22 @@ from django.db import connections
 
 from sib.db.insert_only import insert_only_tables
 
+# Who did what (django-pghistory's context rows): the app role only reads them. Events
+# reach it through _pgh_attach_context(), which runs as the owner (SECURITY DEFINER, below).
+HISTORY_CONTEXT_TABLE = "pghistory_context"
+
+
+def app_read_only_tables() -> list[str]:
+    """Return the tables the application role may only read (kept by triggers)."""
+    from django.apps import apps
+
+    tables = [
+        model._meta.db_table
+        for model in apps.get_models()
+        if getattr(model, "app_role_read_only", False)
+    ]
+    return sorted([*tables, HISTORY_CONTEXT_TABLE])
+
 
 def database_privileges_apply(*, using: str = "default") -> None:
     connection = connections[using]
@@ -27,3 +43,10 @@ def database_privileges_apply(*, using: str = "default") -> None:
         cursor.execute(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
         for table in insert_only_tables():
             cursor.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "{role}"')
+        for table in app_read_only_tables():
+            cursor.execute(f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON "{table}" FROM "{role}"')
+        # pghistory installs it plain (PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE is off, so it
+        # is not replaced after this); as the owner it upserts the context row for the app.
+        cursor.execute(
+            "ALTER FUNCTION _pgh_attach_context() SECURITY DEFINER SET search_path = public"
+        )

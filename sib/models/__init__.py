@@ -1,4 +1,4 @@
-from sib.models.chain import ChainEntry
+from sib.models.chain import ChainEntry, ChainHead
 from sib.models.checkpoints import ChainCheckpoint
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
@@ -11,11 +11,13 @@ from sib.models.programmes import (
     ProgrammeStatus,
     PseudonymRule,
 )
+from sib.models.role_changes import RoleChange, RoleChangeKind
 from sib.models.users import User
 
 __all__ = [
     "ChainCheckpoint",
     "ChainEntry",
+    "ChainHead",
     "IdempotencyRecord",
     "Membership",
     "Organisation",
@@ -27,6 +29,8 @@ __all__ = [
     "ProgrammeStatus",
     "PseudonymRule",
     "Role",
+    "RoleChange",
+    "RoleChangeKind",
     "User",
     "WorkerHeartbeat",
     "WorkerProbe",

@@ -33,3 +33,31 @@ class ChainEntry(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.programme_id}#{self.seq} {self.kind}:{self.object_id}"
+
+
+class ChainHead(models.Model):
+    """The last entry of a programme's chain, kept by a trigger on every append.
+
+    Written only by the database (trigger `sib_chain_entry_head_advance`, migration 0004),
+    never by the application role, which may only read it. The trigger also refuses an
+    entry that does not follow the head (its seq is not head + 1 or its previous hash is not
+    the head's hash). chain_verify compares the chain with it: removing the last entries
+    with their records leaves a whole, shorter chain that only the head record contradicts.
+    Someone with the owner's password can forge this row too; a signed checkpoint held by
+    someone else is what settles that (docs/operations.md).
+    """
+
+    app_role_read_only = True
+
+    programme = models.OneToOneField(
+        Programme, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "sib_chain_head"
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}#{self.seq}"

@@ -15,7 +15,8 @@ class Role(models.TextChoices):
     INVESTOR = "investor", "Investor"
 
 
-@pghistory.track()
+# Insert, update and delete: a revocation deletes the row, and the audit history keeps it.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(models.Model):
     """A user's role on one programme. A role on programme A gives nothing on programme B."""
 

@@ -109,7 +109,8 @@ def test_only_lead_evaluators_may_verify(cast, who):
 
 
 def test_evaluator_of_programme_a_cannot_see_or_touch_programme_b(cast):
-    other = make_programme("other-bond", cast.stranger)
+    # Its fund manager is someone else: nobody manages and verifies one programme.
+    other = make_programme("other-bond", User.objects.create(username="other-manager"))
     Membership.objects.create(user=cast.stranger, programme=other, role="lead_evaluator")
     outsider = User.objects.create(username="outsider-evaluator")
     Membership.objects.create(user=outsider, programme=other, role="evaluator")

@@ -39,12 +39,16 @@ def test_history_loads_after_activation_and_before_the_final_status():
 def test_history_keeps_its_dates_and_every_chain_entry_says_imported(creator):
     programme = programme_definition_load(demo_definition(), creator=creator)
     entries = ChainEntry.objects.filter(programme=programme).order_by("seq")
-    # Six drawdowns, two verified results each followed by the outcome payment due it
-    # books, one payment received: all imported, in date order.
+    # The creator's grant (made here), then the history: six drawdowns, two verified
+    # results (with the grants of their evaluators' roles) each followed by the outcome
+    # payment due it books, one payment received: all imported, in date order.
+    assert (entries[0].kind, entries[0].imported) == ("sib.role_change", False)
+    history = [(e.kind, e.imported) for e in entries[1:] if e.kind != "sib.role_change"]
     verified = [("outcomes.decision", True), ("ledger_transaction", True)]
-    assert [(e.kind, e.imported) for e in entries] == [("ledger_transaction", True)] * 6 + (
-        verified * 2
-    ) + [("ledger_transaction", True)]
+    assert history == [("ledger_transaction", True)] * 6 + verified * 2 + [
+        ("ledger_transaction", True)
+    ]
+    assert all(e.imported for e in entries[1:])
     assert sorted({d.called_on for d in Drawdown.objects.filter(programme=programme)}) == [
         date(2026, 1, 15),
         date(2026, 7, 1),

@@ -33,7 +33,7 @@ def _third_transaction(deal):  # type: ignore[no-untyped-def]
 
 def test_untouched_chain_verifies(deal):
     result = chain_verify(programme_id=deal.programme.pk)
-    assert result.ok and result.entries == 5
+    assert result.ok and result.entries == 6  # the creator's grant, then five drawdowns
     call_command("ledger_verify", deal.programme.slug)
 
 
@@ -57,18 +57,18 @@ def test_one_changed_byte_is_named_by_ledger_verify(deal, sql, capsys):
     result = chain_verify(programme_id=deal.programme.pk)
     assert not result.ok
     assert result.first_break.object_id == str(tx.pk)
-    assert result.first_break.seq == 3
+    assert result.first_break.seq == 4
     with pytest.raises(CommandError):
         call_command("ledger_verify", deal.programme.slug)
     out = capsys.readouterr().out
-    assert f"BROKEN at seq 3, kind ledger_transaction, object {tx.pk}" in out
+    assert f"BROKEN at seq 4, kind ledger_transaction, object {tx.pk}" in out
 
 
 def test_a_removed_chain_entry_is_reported_as_a_gap(deal):
     tx = _third_transaction(deal)
     as_owner_bypassing_triggers("DELETE FROM sib_chain_entry WHERE object_id = %s::text", [tx.pk])
     result = chain_verify(programme_id=deal.programme.pk)
-    assert result.first_break.seq == 4
+    assert result.first_break.seq == 5
     assert "sequence gap" in result.first_break.reason
 
 
@@ -91,5 +91,5 @@ def test_the_portal_check_names_the_tampered_entry(deal):
     )
     html = client.get(url, {"run": 1}).content.decode()
     assert 'data-ok="false"' in html
-    assert f"Position 3: ledger_transaction {tx.pk}" in html
+    assert f"Position 4: ledger_transaction {tx.pk}" in html
     assert "hash mismatch" in html

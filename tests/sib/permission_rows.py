@@ -1,4 +1,4 @@
-from tests.permissions.rows import ALL_ROLES, FM, scoped, unscoped
+from tests.permissions.rows import ALL_ROLES, FM, FUNDER, LEAD, scoped, unscoped
 
 ROWS = {
     "auth_token_create": unscoped("anonymous", "stranger", "staff", *ALL_ROLES),
@@ -13,9 +13,31 @@ ROWS = {
     "programme_close": scoped(FM),
     "programme_terminate": scoped(FM),
     "programme_party_list": scoped(*ALL_ROLES),
-    "programme_party_create": scoped(FM),
-    "programme_membership_list": scoped(FM),
-    "programme_membership_create": scoped(FM),
+    # Organisations are appointed by staff (or the programme definition), not taken.
+    "programme_party_create": scoped("staff"),
+    "programme_membership_list": scoped(FM, "staff"),
+    # Each grants the roles their organisation manages (the service says which).
+    "programme_membership_create": scoped(FM, LEAD, FUNDER, "staff"),
+    # The membership revoked is an investor's: the fund managers' people, and staff's.
+    "programme_membership_revoke": scoped(FM, "staff"),
 }
 
-PARAMS = {"programme_id": lambda programme: programme.pk}
+
+def _investor_membership_id(programme):  # type: ignore[no-untyped-def]
+    from sib import services
+    from sib.models import Membership, Organisation, User
+
+    existing = Membership.objects.filter(programme=programme, role="investor").first()
+    if existing is not None:
+        return existing.pk
+    user, _ = User.objects.get_or_create(username=f"{programme.slug}-matrix-investor")
+    organisation = Organisation.objects.get(slug=f"{programme.slug}-investor")
+    return services.membership_add(
+        programme=programme, user=user, role="investor", organisation=organisation
+    ).pk
+
+
+PARAMS = {
+    "programme_id": lambda programme: programme.pk,
+    "membership_id": _investor_membership_id,
+}

@@ -16,7 +16,8 @@ from payments import ledger, services
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from sib import chain
 from sib.chain import ChainKind, canonical_json, chain_append, chain_verify
-from sib.models import ChainEntry
+from sib.models import ChainEntry, Programme
+from sib.role_changes import CHAIN_KIND as ROLE_CHANGE
 from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import Deal, make_deal
 
@@ -88,8 +89,8 @@ def _two_posted_in_reverse_id_order(deal: Deal) -> tuple[LedgerTransaction, Ledg
 
 @pytest.fixture
 def deal() -> Deal:
-    """Chain: 1 note, 2-3 drawdowns, 4 note, 5-6 two transactions in reverse id order,
-    7 drawdown, 8 note."""
+    """Chain: 1 the creator's fund-manager grant, 2 note, 3-4 drawdowns, 5 note, 6-7 two
+    transactions in reverse id order, 8 drawdown, 9 note."""
     deal = make_deal("chainv")
     _note(deal, "n-1")
     _drawdown(deal, 2)
@@ -116,22 +117,37 @@ def _assert_broken_at(deal: Deal, seq: int, reason: str = "") -> None:
 
 
 def test_a_mixed_chain_with_ids_out_of_chain_order_verifies(deal):
-    kinds = [_entry(deal, seq)[0] for seq in range(1, 9)]
-    assert kinds == [NOTE, *[ledger.CHAIN_KIND] * 2, NOTE, *[ledger.CHAIN_KIND] * 3, NOTE]
-    assert int(_entry(deal, 5)[1]) > int(_entry(deal, 6)[1])
+    kinds = [_entry(deal, seq)[0] for seq in range(1, 10)]
+    assert kinds == [
+        ROLE_CHANGE,
+        NOTE,
+        *[ledger.CHAIN_KIND] * 2,
+        NOTE,
+        *[ledger.CHAIN_KIND] * 3,
+        NOTE,
+    ]
+    assert int(_entry(deal, 6)[1]) > int(_entry(deal, 7)[1])
     result = chain_verify(programme_id=deal.programme.pk)
     assert result.ok, result.first_break
-    assert result.entries == 8
-    assert result.head == ChainEntry.objects.get(programme=deal.programme, seq=8).hash
+    assert result.entries == 9
+    assert result.head == ChainEntry.objects.get(programme=deal.programme, seq=9).hash
 
 
 def test_an_empty_chain_verifies():
-    deal = make_deal("chainv-empty")
-    result = chain_verify(programme_id=deal.programme.pk)
+    # Made without a creator (programme_create grants one a role: a chain entry).
+    programme = Programme.objects.create(
+        name="Empty",
+        slug="chainv-empty",
+        currency="EUR",
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1),
+        contract_cap=0,
+    )
+    result = chain_verify(programme_id=programme.pk)
     assert result.ok and result.entries == 0 and result.head == chain.GENESIS
 
 
-@pytest.mark.parametrize("seq", [2, 5, 6, 7])
+@pytest.mark.parametrize("seq", [3, 6, 7, 8])
 @pytest.mark.parametrize(
     "sql",
     [
@@ -165,7 +181,7 @@ def test_a_changed_ledger_record_is_named_at_its_entry(deal, sql, seq):
     _assert_broken_at(deal, seq, "hash mismatch")
 
 
-@pytest.mark.parametrize("seq", [2, 6])
+@pytest.mark.parametrize("seq", [3, 7])
 def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal, seq):
     other = make_deal("chainv-other")
     other_tx = _drawdown(other, 4)
@@ -176,7 +192,7 @@ def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal,
         [other_cash.pk, int(object_id)],
     )
     _assert_broken_at(deal, seq)
-    other_seq = 1
+    other_seq = 2  # after the other programme's creator's grant
     as_owner_bypassing_triggers(
         "UPDATE payments_leg SET transaction_id = %s WHERE transaction_id = %s AND credit > 0",
         [other_tx.pk, int(object_id)],
@@ -188,15 +204,15 @@ def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal,
 
 def test_a_transaction_moved_to_another_programme_is_named(deal):
     other = make_deal("chainv-moved")
-    _, object_id = _entry(deal, 5)
+    _, object_id = _entry(deal, 6)
     as_owner_bypassing_triggers(
         "UPDATE payments_ledger_transaction SET programme_id = %s WHERE id = %s",
         [other.programme.pk, int(object_id)],
     )
-    _assert_broken_at(deal, 5)
+    _assert_broken_at(deal, 6)
 
 
-@pytest.mark.parametrize("seq", [1, 2, 4, 5, 6, 8])
+@pytest.mark.parametrize("seq", [1, 2, 3, 5, 6, 7, 9])
 @pytest.mark.parametrize(
     "column, value",
     [
@@ -236,7 +252,7 @@ def test_a_changed_chain_entry_is_named(deal, seq, column, value):
     _assert_broken_at(deal, seq)
 
 
-@pytest.mark.parametrize("a, b", [(2, 3), (4, 5), (5, 6), (7, 8)])
+@pytest.mark.parametrize("a, b", [(1, 2), (3, 4), (5, 6), (6, 7), (8, 9)])
 def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
     as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = 1000 WHERE programme_id = %s AND seq = %s",
@@ -253,21 +269,27 @@ def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
     _assert_broken_at(deal, a, "previous hash")
 
 
-@pytest.mark.parametrize("seq, named", [(1, 2), (3, 4), (6, 7), (8, None)])
+@pytest.mark.parametrize("seq, named", [(1, 2), (2, 3), (4, 5), (7, 8)])
 def test_a_missing_chain_entry_is_a_gap_at_the_next(deal, seq, named):
     as_owner_bypassing_triggers(
         "DELETE FROM sib_chain_entry WHERE programme_id = %s AND seq = %s",
         [deal.programme.pk, seq],
     )
-    result = chain_verify(programme_id=deal.programme.pk)
-    if named is None:  # the last entry: the rest is a whole chain whose head moved back
-        assert result.ok and result.entries == 7
-        return
     _assert_broken_at(deal, named, "sequence gap")
 
 
+def test_a_missing_last_entry_is_named_by_the_head_record(deal):
+    # The rest is a whole chain whose head moved back; only the head record says otherwise.
+    as_owner_bypassing_triggers(
+        "DELETE FROM sib_chain_entry WHERE programme_id = %s AND seq = 9", [deal.programme.pk]
+    )
+    result = chain_verify(programme_id=deal.programme.pk)
+    assert result.entries == 8
+    _assert_broken_at(deal, 9, "the last entries were removed")
+
+
 def test_a_missing_transaction_is_named_as_missing(deal):
-    _, object_id = _entry(deal, 7)
+    _, object_id = _entry(deal, 8)
     as_owner_bypassing_triggers(
         "DELETE FROM payments_leg WHERE transaction_id = %s", [int(object_id)]
     )
@@ -276,31 +298,31 @@ def test_a_missing_transaction_is_named_as_missing(deal):
         "DELETE FROM payments_ledger_transaction WHERE id = %s",
         [int(object_id), int(object_id)],
     )
-    _assert_broken_at(deal, 7, "missing")
+    _assert_broken_at(deal, 8, "missing")
 
 
 def test_a_changed_note_is_named_by_its_loader(deal):
     _notes["n-4"] = canonical_json({"note": "changed"})
-    _assert_broken_at(deal, 4, "hash mismatch")
+    _assert_broken_at(deal, 5, "hash mismatch")
 
 
 def test_the_first_of_several_breaks_is_named(deal):
-    _, object_id = _entry(deal, 7)
+    _, object_id = _entry(deal, 8)
     as_owner_bypassing_triggers(
         "UPDATE payments_ledger_transaction SET description = 'x' WHERE id = %s",
         [int(object_id)],
     )
     as_owner_bypassing_triggers(
-        "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = 6",
+        "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = 7",
         [deal.programme.pk],
     )
     _notes["n-8"] = "{}"
-    _assert_broken_at(deal, 6)
+    _assert_broken_at(deal, 7)
     as_owner_bypassing_triggers(
-        "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = 2",
+        "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = 3",
         [deal.programme.pk],
     )
-    _assert_broken_at(deal, 2)
+    _assert_broken_at(deal, 3)
 
 
 def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transaction(deal):
@@ -322,10 +344,10 @@ def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transacti
         # A non-numeric ledger object id makes the fast query fail; it is checked again
         # without failing, and the caller's transaction goes on.
         as_owner_bypassing_triggers(
-            "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = 3",
+            "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = 4",
             [deal.programme.pk],
         )
-        _assert_broken_at(deal, 3)
+        _assert_broken_at(deal, 4)
         assert settings_now() == before
         assert LedgerTransaction.objects.filter(programme=deal.programme).count() == 5
 

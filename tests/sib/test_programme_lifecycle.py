@@ -158,7 +158,7 @@ def test_investor_member_is_bound_to_an_investor_of_the_programme(manager):
     with pytest.raises(ValidationError, match="bound to an investor"):
         services.membership_add(programme=programme, user=user, role="investor")
     outsider = Organisation.objects.create(slug="o", name="O", kinds=["investor"])
-    with pytest.raises(ValidationError, match="not an investor here"):
+    with pytest.raises(ValidationError, match="not a party of this programme"):
         services.membership_add(
             programme=programme, user=user, role="investor", organisation=outsider
         )
