@@ -40,10 +40,7 @@ from outcomes.selectors import result_state
 from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, Role, User
-from sib.outbox import outbox_enqueue
 from sib.services import programme_status_text
-
-RECOMPUTE_TASK = "payments.programme_recompute"
 
 # Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
 # the name or the Content-Type the client claims.
@@ -308,7 +305,6 @@ def result_verify(
 ) -> ResultDecision:
     """Verify another evaluator's result, chain it and have outcome payments recomputed."""
     made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment, at=at)
-    outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": result.programme_id})
     return made
 
 

@@ -5,10 +5,23 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from payments import format, history_format, ledger, portal, schedules, waterfall_format
+        from payments import (
+            contract,
+            format,
+            history_format,
+            ledger,
+            portal,
+            schedules,
+            waterfall_format,
+        )
+        from sib.chain import chain_moved_register
 
         ledger.register_chain_kind()
-        schedules.register_chain_kind()
+        contract.register_chain_kind()
+        # Every change of terms chains a contract version; every chain move queues the
+        # schedule recompute (payments.contract, payments.schedules).
+        contract.connect()
+        chain_moved_register(schedules.recompute_on_chain_move)
         format.register()
         waterfall_format.register()
         history_format.register()

@@ -47,9 +47,8 @@ from outcomes.mechanisms import (
     SavingsShareMechanism,
     TargetMechanism,
 )
-from outcomes.models import Metric, ParticipantRecord, Result, ResultState, Stage
+from outcomes.models import Decision, Metric, ParticipantRecord, Result, ResultState, Stage
 from outcomes.selectors import results_with_state
-from outcomes.services import RECOMPUTE_TASK as RECOMPUTE_TASK  # one name for the task
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -59,8 +58,10 @@ from payments.rules import (
     TargetResult,
     compute_outcome_payments,
 )
-from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
-from sib.outbox import outbox_enqueue
+from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+
+# The worker's schedule recompute (payments.tasks), queued when the chain moves.
+RECOMPUTE_TASK = "payments.programme_recompute"
 
 
 @dataclass(frozen=True)
@@ -134,20 +135,44 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
     )
 
 
+def _verified_as_of(programme: Programme, seq: int) -> list[Result]:
+    from outcomes.chain_kinds import DECISION
+
+    decisions = ChainEntry.objects.filter(programme=programme, kind=DECISION, seq__lte=seq)
+    verified = list(
+        Result.objects.filter(
+            programme=programme,
+            decision__decision=Decision.VERIFIED,
+            decision__id__in=[int(i) for i in decisions.values_list("object_id", flat=True)],
+        )
+        .select_related("metric", "cohort", "period")
+        .order_by("id")
+    )
+    superseded = {result.amends_id for result in verified if result.amends_id is not None}
+    return [result for result in verified if result.pk not in superseded]
+
+
 def _count(value: Decimal, where: str) -> int:
     if value != value.to_integral_value():
         raise RuleError(where, f"must be a whole number, not {value}")
     return int(value)
 
 
-def verified_inputs(*, programme: Programme) -> VerifiedInputs:
-    """Return every verified, non-superseded result of the programme as engine inputs."""
-    results = list(
-        results_with_state(Result.objects.filter(programme=programme))
-        .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
-        .select_related("metric", "cohort", "period")
-        .order_by("id")
-    )
+def verified_inputs(*, programme: Programme, seq: int | None = None) -> VerifiedInputs:
+    """Return every verified, non-superseded result of the programme as engine inputs.
+
+    With `seq`, as of the chain state ending at that entry: results whose verification is
+    chained at or before it, less those an amendment verified at or before it supersedes.
+    """
+    if seq is None:
+        results = list(
+            results_with_state(Result.objects.filter(programme=programme))
+            .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+            .select_related("metric", "cohort", "period")
+            .order_by("id")
+        )
+    else:
+        results = _verified_as_of(programme, seq)
     participant_rows: list[tuple[date, int, int, Any, Any]] = []
     aggregates: list[AggregateResult] = []
     comparisons: list[ComparisonResult] = []
@@ -302,15 +327,15 @@ def outcome_payment_receive(
     idempotency_key: str = "",
     description: str = "",
 ) -> Any:
-    """Record an outcome payment received (Dr cash, Cr the payer's receivable); recompute.
+    """Record an outcome payment received (Dr cash, Cr the payer's receivable).
 
-    Posting is the ledger's (`payments.services.payment_received_record`); the schedule
-    is recomputed by the worker once the posting commits (through the outbox).
+    Posting is the ledger's (`payments.services.payment_received_record`); the posting
+    moves the chain, which queues the schedule recompute (payments.schedules).
     """
     from payments import services
 
     with transaction.atomic():
-        tx = services.payment_received_record(
+        return services.payment_received_record(
             programme=programme,
             payer=payer,
             amount=amount,
@@ -319,5 +344,3 @@ def outcome_payment_receive(
             idempotency_key=idempotency_key,
             description=description,
         )
-        outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
-    return tx

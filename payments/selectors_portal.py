@@ -1,7 +1,7 @@
 """Reads the money pages of the portal need beyond payments.selectors: totals to show.
 
-Everything comes from the stored schedule documents (payments.selectors_schedules, the
-same the API serves) and the ledger; nothing is recomputed here.
+Everything comes from the schedule documents (payments.schedule_builder, the same the
+API serves) and the ledger; nothing is written here.
 """
 
 from dataclasses import dataclass
@@ -12,11 +12,9 @@ from typing import Any
 from django.db.models import Sum
 
 from payments.models import AccountKind, Leg, TransactionKind
+from payments.schedule_builder import DEFAULT_PROJECTIONS, schedule_document
 from payments.selectors import commitment_aggregates
-from payments.selectors_schedules import schedule_get
 from sib.models import Organisation, Programme
-
-DEFAULT_SCENARIOS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
 
 
 def organisation_names(slugs: set[str]) -> dict[str, str]:
@@ -56,13 +54,13 @@ class Overview:
 
 def money_overview(*, programme: Programme, today: date) -> Overview:
     """Return the fund manager's dashboard figures at the programme's current chain head."""
-    actual = schedule_get(programme=programme)
+    actual = schedule_document(programme=programme)
     tranches = commitment_aggregates(programme_id=programme.pk)
     lending = [t for t in tranches if t["kind"] != "guarantee"]
     contract_cap = next(
         (h for h in actual["outcome_payments"]["headroom"] if h["cap"] == "contract_cap"), None
     )
-    forecast = schedule_get(programme=programme, percent=Decimal(100))
+    forecast = schedule_document(programme=programme, percent=Decimal(100))
     upcoming = [d for d in forecast["schedule"]["distributions"] if d["on"] > today.isoformat()]
     return Overview(
         chain_head=actual["chain_head"],
@@ -83,5 +81,5 @@ def scenario_documents(
     *, programme: Programme, extra: Decimal | None = None
 ) -> list[tuple[Decimal, dict[str, Any]]]:
     """Return the projection documents of the default scenarios (and `extra`), in order."""
-    percents = sorted({*DEFAULT_SCENARIOS, *([extra] if extra is not None else [])})
-    return [(p, schedule_get(programme=programme, percent=p)) for p in percents]
+    percents = sorted({*DEFAULT_PROJECTIONS, *([extra] if extra is not None else [])})
+    return [(p, schedule_document(programme=programme, percent=p)) for p in percents]

@@ -54,6 +54,18 @@ def chain_kind_register(kind: ChainKind) -> None:
     _KINDS[kind.name] = kind
 
 
+# Called with the programme after every append, inside the appending transaction: whatever
+# depends on the chain head (payments: the schedule recompute, through the outbox) is
+# queued here, once, rather than by every service that appends.
+_MOVED: list[Callable[[Programme], None]] = []
+
+
+def chain_moved_register(callback: Callable[[Programme], None]) -> None:
+    """Have `callback(programme)` called in the transaction of every chain append."""
+    if callback not in _MOVED:
+        _MOVED.append(callback)
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -91,7 +103,7 @@ def chain_append(
     )
     seq, previous = (head[0] + 1, head[1]) if head else (1, GENESIS)
     object_id = str(object_id)
-    return ChainEntry.objects.create(
+    entry = ChainEntry.objects.create(
         programme=programme,
         seq=seq,
         kind=kind,
@@ -100,6 +112,9 @@ def chain_append(
         hash=link_hash(entry_bytes(kind, object_id, canonical), previous),
         imported=imported or _importing.get(),
     )
+    for callback in _MOVED:
+        callback(programme)
+    return entry
 
 
 # Set while history from another system is loaded (payments.history_format): the services

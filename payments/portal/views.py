@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
+from payments.schedule_builder import schedule_document
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
     money_overview,
@@ -27,7 +28,7 @@ from payments.selectors_portal import (
     payments_received_by_payer,
     scenario_documents,
 )
-from payments.selectors_schedules import investor_statement, schedule_get
+from payments.selectors_schedules import investor_statement
 from sib.api.idempotency import idempotent
 from sib.api.problems import Conflict
 from sib.models import Role
@@ -66,7 +67,7 @@ def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
 @login_required
 def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.SCHEDULE_RUN)
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     names = _names(document)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
@@ -249,7 +250,7 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
 @login_required
 def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.PAYMENT_VIEW)
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     names = _names(document)
     received = payments_received_by_payer(programme=access.programme)
     payers = [
