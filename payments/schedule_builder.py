@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -360,19 +361,34 @@ def schedule_document(
     The stored document when the recompute stored one at that state; otherwise computed,
     and not stored. Raises NoTermsAtState for a state before the first contract version.
     """
-    scenario = scenario_for(percent)
+    return schedule_documents(programme=programme, at=at, percents=(percent,))[0]
+
+
+def schedule_documents(
+    *, programme: Programme, at: int | None = None, percents: Sequence[Decimal | None]
+) -> list[dict[str, Any]]:
+    """Return the documents of several scenarios of one state, in order (as above).
+
+    The state is resolved and read once for all of them.
+    """
+    scenarios = [scenario_for(percent) for percent in percents]
     seq, head = chain_point(programme=programme, at=at)
-    stored = (
-        ScheduleVersion.objects.filter(programme=programme, chain_head=head, scenario=scenario.name)
-        .values_list("content", flat=True)
-        .first()
+    stored = dict(
+        ScheduleVersion.objects.filter(
+            programme=programme, chain_head=head, scenario__in=[s.name for s in scenarios]
+        ).values_list("scenario", "content")
     )
-    if stored is not None:
-        document: dict[str, Any] = json.loads(stored)
-        return document
-    # Every input is read as of `seq`: a head that moves meanwhile changes nothing here.
-    state = _state_at(programme, seq, head, current=at is None)
-    return schedule_compute(state, scenario)[0]
+    state: ScheduleState | None = None
+    documents = []
+    for scenario in scenarios:
+        if scenario.name in stored:
+            documents.append(json.loads(stored[scenario.name]))
+            continue
+        if state is None:
+            # Every input is read as of `seq`: a head that moves meanwhile changes nothing.
+            state = _state_at(programme, seq, head, current=at is None)
+        documents.append(schedule_compute(state, scenario)[0])
+    return documents
 
 
 def document_bytes(document: dict[str, Any]) -> str:

@@ -12,7 +12,11 @@ from typing import Any
 from django.db.models import Sum
 
 from payments.models import AccountKind, Leg, TransactionKind
-from payments.schedule_builder import DEFAULT_PROJECTIONS, schedule_document
+from payments.schedule_builder import (
+    DEFAULT_PROJECTIONS,
+    schedule_document,
+    schedule_documents,
+)
 from payments.selectors import commitment_aggregates
 from sib.models import Organisation, Programme
 
@@ -82,4 +86,5 @@ def scenario_documents(
 ) -> list[tuple[Decimal, dict[str, Any]]]:
     """Return the projection documents of the default scenarios (and `extra`), in order."""
     percents = sorted({*DEFAULT_PROJECTIONS, *([extra] if extra is not None else [])})
-    return [(p, schedule_document(programme=programme, percent=p)) for p in percents]
+    documents = schedule_documents(programme=programme, percents=percents)
+    return list(zip(percents, documents, strict=True))

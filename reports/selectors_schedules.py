@@ -1,6 +1,6 @@
 """The repayment schedules of one chain state, for the manager edition's waterfall and scenarios.
 
-The documents are payments' own (`payments.schedule_builder.schedule_document`, the one
+The documents are payments' own (`payments.schedule_builder.schedule_documents`, the one
 builder every reader calls), at the report's state: the actual schedule and the default
 projections (`DEFAULT_PROJECTIONS`). The builder serves those the worker stored at that
 head, and computes the others from the state alone (the contract version chained last at
@@ -21,7 +21,7 @@ from typing import Any
 
 from payments.contract import contract_terms, contract_version_at
 from payments.engine.waterfall import TrancheKind
-from payments.schedule_builder import DEFAULT_PROJECTIONS, schedule_document
+from payments.schedule_builder import DEFAULT_PROJECTIONS, schedule_documents
 from sib.models import Programme
 
 
@@ -74,10 +74,10 @@ def schedules_as_of(
     if contract is None:
         return None
     tranches = _tranche_terms(contract_terms(contract))
-    figures = [
-        _figures(schedule_document(programme=programme, at=seq, percent=percent), tranches)
-        for percent in (None, *DEFAULT_PROJECTIONS)
-    ]
+    documents = schedule_documents(
+        programme=programme, at=seq, percents=(None, *DEFAULT_PROJECTIONS)
+    )
+    figures = [_figures(document, tranches) for document in documents]
     return StateSchedules(actual=figures[0], projections=tuple(figures[1:]), tranches=tranches)
 
 

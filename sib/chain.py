@@ -143,10 +143,15 @@ def chain_lock(*, programme_id: int) -> None:
     on the programme keeps one lock order everywhere: a verification holds a key-share
     lock on the programme row (its foreign key) when it reaches the chain, so a recompute
     that locked the row FOR UPDATE first and then the chain would deadlock with it.
+
+    For the same reason the lock itself comes after a KEY SHARE lock on the programme row:
+    a status change holds the row FOR UPDATE when it chains the new terms, so a recompute
+    taking the chain first and then the row (its rows' foreign key) would deadlock with it.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("chain_lock only makes sense inside a transaction.")
     with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sib_programme WHERE id = %s FOR KEY SHARE", [programme_id])
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme_id])
 
 
