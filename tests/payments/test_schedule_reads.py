@@ -192,3 +192,58 @@ def test_a_computed_custom_scenario_equals_what_storing_it_would_have_given(deal
     assert document["scenario"] == "projection-62.5"
     assert document["projection"] is True
     assert not ScheduleVersion.objects.filter(scenario="projection-62.5").exists()
+
+
+def test_a_past_state_computes_the_document_the_recompute_stored_then():
+    from outcomes import services as outcome_services
+    from payments.schedule_builder import (
+        document_bytes,
+        scenario_for,
+        schedule_compute,
+        schedule_state,
+    )
+
+    deal = jardins("past-state")
+    deal.draw("senior", "banque-solidaire", D(2026, 1, 15), 60_000_000)
+    first = deal.result("training", "c1", "2026", 30)
+    deal.receive("etat", 2_000_000, D(2026, 12, 1))
+    stored = programme_recompute(programme_id=deal.programme.pk)
+    seq = ChainEntry.objects.filter(programme=deal.programme).order_by("-seq").first().seq
+    # Everything moves on: an amendment verified, money reversed, the contract terminated.
+    amendment = outcome_services.result_amend(
+        result=first,
+        user=deal.evaluator,
+        reason="recount",
+        stage=None,
+        values=outcome_services.ResultValues(value=Decimal(12)),
+    )
+    outcome_services.result_verify(result=amendment, user=deal.lead)
+    deal.draw("junior", "fonds-impact", D(2026, 2, 1), 5_000_000)
+    sib_services.programme_terminate(
+        programme=deal.refresh(), termination_date=D(2027, 1, 31), reason="Payer option"
+    )
+    for version in stored:
+        scenario = scenario_for(json.loads(version.content)["percent"])
+        then = schedule_state(programme=deal.programme, at=seq)
+        assert document_bytes(schedule_compute(then, scenario)[0]) == version.content
+        now = schedule_state(programme=deal.programme)
+        assert document_bytes(schedule_compute(now, scenario)[0]) != version.content
+
+
+def test_projections_and_schedules_import_each_other_at_module_level_only():
+    import ast
+    import pathlib
+
+    modules = ("projections", "schedule_builder", "schedules", "contract")
+    for name in modules:
+        tree = ast.parse(pathlib.Path(f"payments/{name}.py").read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    assert node.module.removeprefix("payments.") not in modules, (name, node.module)
+    # The lower module knows nothing above it.
+    projections = ast.parse(pathlib.Path("payments/projections.py").read_text())
+    imported = {n.module for n in ast.walk(projections) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.startswith("payments.schedule")}
