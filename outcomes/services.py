@@ -42,10 +42,7 @@ from outcomes.signals import outcome_facts_changed
 from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, PseudonymRule, Role, User
-from sib.outbox import outbox_enqueue
 from sib.services import programme_status_text
-
-RECOMPUTE_TASK = "payments.programme_recompute"
 
 # Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
 # the name or the Content-Type the client claims.
@@ -329,7 +326,6 @@ def result_verify(
         actor=user,
         cause=f"verification of result #{result.pk}",
     )
-    outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": result.programme_id})
     return made
 
 

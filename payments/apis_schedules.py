@@ -17,8 +17,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from payments.schedule_builder import schedule_document
 from payments.schedules import PaidOut, distribution_record
-from payments.selectors_schedules import investor_statement, schedule_get
+from payments.selectors_schedules import investor_statement
 from sib.api.scoped import ProgrammeApi
 from sib.models import Role
 from sib.permissions import Action
@@ -34,7 +35,7 @@ class OutcomePaymentListApi(ProgrammeApi):
         "and payer, with what is not payable and the cap headroom (docs/schedule-json.md).",
     )
     def get(self, request: Request, programme_id: int) -> Response:
-        document = schedule_get(programme=self.access(request, programme_id).programme)
+        document = schedule_document(programme=self.access(request, programme_id).programme)
         return Response(
             {
                 "chain_head": document["chain_head"],
@@ -50,7 +51,7 @@ class ScheduleRetrieveApi(ProgrammeApi):
 
     @extend_schema(operation_id="schedule_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, programme_id: int) -> Response:
-        return Response(schedule_get(programme=self.access(request, programme_id).programme))
+        return Response(schedule_document(programme=self.access(request, programme_id).programme))
 
 
 class ScheduleScenarioRetrieveApi(ProgrammeApi):
@@ -63,7 +64,7 @@ class ScheduleScenarioRetrieveApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int, percent: int) -> Response:
         programme = self.access(request, programme_id).programme
-        return Response(schedule_get(programme=programme, percent=Decimal(percent)))
+        return Response(schedule_document(programme=programme, percent=Decimal(percent)))
 
 
 class InvestorStatementApi(ProgrammeApi):

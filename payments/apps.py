@@ -6,6 +6,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments import (
+            contract,
             format,
             history_format,
             ledger,
@@ -14,9 +15,14 @@ class PaymentsConfig(AppConfig):
             schedules,
             waterfall_format,
         )
+        from sib.chain import chain_moved_register
 
         ledger.register_chain_kind()
-        schedules.register_chain_kind()
+        contract.register_chain_kind()
+        # Every change of terms chains a contract version; every chain move queues the
+        # schedule recompute (payments.contract, payments.schedules).
+        contract.connect()
+        chain_moved_register(schedules.recompute_on_chain_move)
         format.register()
         waterfall_format.register()
         history_format.register()

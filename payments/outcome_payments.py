@@ -49,6 +49,7 @@ from outcomes.mechanisms import (
 )
 from outcomes.models import (
     Cohort,
+    Decision,
     MeasurementPeriod,
     Metric,
     ParticipantRecord,
@@ -57,7 +58,6 @@ from outcomes.models import (
     Stage,
 )
 from outcomes.selectors import results_with_state
-from outcomes.services import RECOMPUTE_TASK as RECOMPUTE_TASK  # one name for the task
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -67,8 +67,10 @@ from payments.rules import (
     TargetResult,
     compute_outcome_payments,
 )
-from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
-from sib.outbox import outbox_enqueue
+from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+
+# The worker's schedule recompute (payments.tasks), queued when the chain moves.
+RECOMPUTE_TASK = "payments.programme_recompute"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,23 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
     )
 
 
+def _verified_as_of(programme: Programme, seq: int) -> list[Result]:
+    from outcomes.chain_kinds import DECISION
+
+    decisions = ChainEntry.objects.filter(programme=programme, kind=DECISION, seq__lte=seq)
+    verified = list(
+        Result.objects.filter(
+            programme=programme,
+            decision__decision=Decision.VERIFIED,
+            decision__id__in=[int(i) for i in decisions.values_list("object_id", flat=True)],
+        )
+        .select_related("metric", "cohort", "period")
+        .order_by("id")
+    )
+    superseded = {result.amends_id for result in verified if result.amends_id is not None}
+    return [result for result in verified if result.pk not in superseded]
+
+
 def _count(value: Decimal, where: str) -> int:
     if value != value.to_integral_value():
         raise RuleError(where, f"must be a whole number, not {value}")
@@ -164,23 +183,19 @@ class _Verified:
     from_participants: bool
 
 
-def verified_inputs(*, programme: Programme, exclude: set[int] | None = None) -> VerifiedInputs:
-    """Return every verified, non-superseded result of the programme as engine inputs.
-
-    `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
-    """
+def _verified_now(programme: Programme, exclude: set[int]) -> list[_Verified]:
     # Plain rows joined in Python to the programme's few metrics, cohorts and periods:
     # building 1 000 model instances with their related objects cost more than the
     # engine's whole run (bench/verification_bench.py), and every verification reads this.
     metrics = {m.pk: m for m in Metric.objects.filter(programme=programme)}
     cohorts = {c.pk: c for c in Cohort.objects.filter(programme=programme)}
     periods = {p.pk: p for p in MeasurementPeriod.objects.filter(programme=programme)}
-    results = [
+    return [
         _Verified(pk, metrics[m], cohorts[c], periods[p], value, cv, size, cs, stage, backed)
         for pk, m, c, p, value, cv, size, cs, stage, backed in (
             results_with_state(Result.objects.filter(programme=programme))
             .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
-            .exclude(pk__in=exclude or ())
+            .exclude(pk__in=exclude)
             .order_by("id")
             .values_list(
                 "pk",
@@ -196,6 +211,22 @@ def verified_inputs(*, programme: Programme, exclude: set[int] | None = None) ->
             )
         )
     ]
+
+
+def verified_inputs(
+    *, programme: Programme, exclude: set[int] | None = None, seq: int | None = None
+) -> VerifiedInputs:
+    """Return every verified, non-superseded result of the programme as engine inputs.
+
+    `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
+    With `seq`, as of the chain state ending at that entry: results whose verification is
+    chained at or before it, less those an amendment verified at or before it supersedes.
+    """
+    results: list[Any]
+    if seq is None:
+        results = _verified_now(programme, exclude or set())
+    else:
+        results = [r for r in _verified_as_of(programme, seq) if r.pk not in (exclude or ())]
     participant_rows: list[tuple[date, int, int, Any, Any]] = []
     aggregates: list[AggregateResult] = []
     comparisons: list[ComparisonResult] = []
@@ -351,15 +382,15 @@ def outcome_payment_receive(
     description: str = "",
     advance: bool = False,
 ) -> Any:
-    """Record an outcome payment received (Dr cash, Cr the payer's receivable); recompute.
+    """Record an outcome payment received (Dr cash, Cr the payer's receivable).
 
-    Posting is the ledger's (`payments.services.payment_received_record`); the schedule
-    is recomputed by the worker once the posting commits (through the outbox).
+    Posting is the ledger's (`payments.services.payment_received_record`); the posting
+    moves the chain, which queues the schedule recompute (payments.schedules).
     """
     from payments import services
 
     with transaction.atomic():
-        tx = services.payment_received_record(
+        return services.payment_received_record(
             programme=programme,
             payer=payer,
             amount=amount,
@@ -369,5 +400,3 @@ def outcome_payment_receive(
             description=description,
             advance=advance,
         )
-        outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
-    return tx

@@ -19,14 +19,13 @@ Counts and amounts are the target x percentage, rounded half up. A metric withou
 target forecasts nothing. Payments are assumed received on the period's end date.
 Capital: the drawdowns recorded so far; a commitment with none is taken as drawn in full
 on its commitment date. Return stops, and guarantees are called, at the programme's end
-(or termination) date.
+(or termination) date. The document itself is built by payments.schedule_builder, like
+every other scenario's.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from outcomes.mechanisms import (
     ComparisonMechanism,
@@ -35,8 +34,7 @@ from outcomes.mechanisms import (
     TargetMechanism,
 )
 from outcomes.models import Metric
-from payments.engine.schedule import PaymentReceived
-from payments.outcome_payments import VerifiedInputs, outcome_payments_compute
+from payments.outcome_payments import VerifiedInputs
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -143,40 +141,4 @@ def forecast_inputs(*, programme: Programme, percent: Decimal) -> VerifiedInputs
         comparison_results=tuple(comparisons),
         target_results=tuple(targets),
         savings_results=tuple(savings),
-    )
-
-
-def projection_document(
-    *, programme: Programme, scenario: Any, chain_head_hash: str, contract_digest: str
-) -> dict[str, Any]:
-    """Return the schedule document of a projection (marked `"projection": true`)."""
-    from outcomes.models import MeasurementPeriod
-    from payments.schedules import (
-        build_document,
-        engine_tranches,
-        plan_json,
-        projection_end_date,
-    )
-
-    inputs = forecast_inputs(programme=programme, percent=scenario.percent)
-    plan = outcome_payments_compute(programme=programme, inputs=inputs)
-    ends = dict(
-        MeasurementPeriod.objects.filter(programme=programme).values_list("code", "end_date")
-    )
-    by_date: dict[Any, int] = defaultdict(int)
-    for line in plan.lines:
-        by_date[ends[line.period]] += line.amount
-    payments = tuple(
-        PaymentReceived(on, amount) for on, amount in sorted(by_date.items()) if amount > 0
-    )
-    return build_document(
-        programme=programme,
-        scenario=scenario,
-        chain_head_hash=chain_head_hash,
-        contract_digest=contract_digest,
-        plan=plan,
-        plan_data=plan_json(plan, real_ids=False),
-        payments=payments,
-        tranches=engine_tranches(programme=programme, assume_fully_drawn=True),
-        end_date=projection_end_date(programme),
     )

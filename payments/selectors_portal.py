@@ -1,7 +1,8 @@
 """Reads the money pages of the portal need beyond payments.selectors: totals to show.
 
 Money figures come from the ledger's position (payments.position); forecasts from the
-stored schedule documents (payments.selectors_schedules, the same the API serves).
+schedule documents (payments.schedule_builder, the same the API serves). Nothing is
+written here.
 """
 
 from dataclasses import dataclass
@@ -10,11 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from payments.position import programme_position
+from payments.schedule_builder import (
+    DEFAULT_PROJECTIONS,
+    schedule_document,
+    schedule_documents,
+)
 from payments.selectors import commitment_aggregates
-from payments.selectors_schedules import schedule_get
 from sib.models import Organisation, Programme
-
-DEFAULT_SCENARIOS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
 
 
 def organisation_names(slugs: set[str]) -> dict[str, str]:
@@ -45,13 +48,13 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
     Money figures come from the ledger's position (payments.position), as everywhere;
     the cap headroom and the forecast from the schedule documents.
     """
-    actual = schedule_get(programme=programme)
+    actual = schedule_document(programme=programme)
     totals = programme_position(programme=programme).totals
     tranches = commitment_aggregates(programme_id=programme.pk)
     contract_cap = next(
         (h for h in actual["outcome_payments"]["headroom"] if h["cap"] == "contract_cap"), None
     )
-    forecast = schedule_get(programme=programme, percent=Decimal(100))
+    forecast = schedule_document(programme=programme, percent=Decimal(100))
     upcoming = [d for d in forecast["schedule"]["distributions"] if d["on"] > today.isoformat()]
     return Overview(
         chain_head=actual["chain_head"],
@@ -74,5 +77,6 @@ def scenario_documents(
     *, programme: Programme, extra: Decimal | None = None
 ) -> list[tuple[Decimal, dict[str, Any]]]:
     """Return the projection documents of the default scenarios (and `extra`), in order."""
-    percents = sorted({*DEFAULT_SCENARIOS, *([extra] if extra is not None else [])})
-    return [(p, schedule_get(programme=programme, percent=p)) for p in percents]
+    percents = sorted({*DEFAULT_PROJECTIONS, *([extra] if extra is not None else [])})
+    documents = schedule_documents(programme=programme, percents=percents)
+    return list(zip(percents, documents, strict=True))

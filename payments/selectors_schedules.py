@@ -1,21 +1,14 @@
-"""Reads of stored schedules: the current version of a scenario, an investor's statement."""
+"""Reads of schedules beyond the document itself: an investor's statement."""
 
-import json
-from decimal import Decimal
 from typing import Any
 
-from payments.schedules import schedule_version_ensure
+from payments.schedule_builder import schedule_document
 from sib.models import Programme
-
-
-def schedule_get(*, programme: Programme, percent: Decimal | None = None) -> dict[str, Any]:
-    """Return the schedule document at the current chain head (computed once, then stored)."""
-    return json.loads(schedule_version_ensure(programme=programme, percent=percent).content)
 
 
 def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]:
     """Return one investor's part of the actual schedule: its lines, distributions, metrics."""
-    document = schedule_get(programme=programme)
+    document = schedule_document(programme=programme)
     schedule = document["schedule"]
     return {
         "chain_head": document["chain_head"],

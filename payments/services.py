@@ -9,7 +9,6 @@ from django.db.models import Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from outcomes.services import RECOMPUTE_TASK
 from payments import ledger
 from payments.accrual import advances_apply
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
@@ -35,7 +34,6 @@ from sib.models import (
     User,
 )
 from sib.money import format_money
-from sib.outbox import outbox_enqueue
 from sib.services import programme_status_text
 
 __all__ = ["AlreadyReversed", "LedgerError"]
@@ -47,13 +45,6 @@ def amount_text(minor: int, currency: str) -> str:
     """Return an amount for a message, in the active language: "5 000,00 €", "€5,000.00"."""
     language = get_language() or "en"  # none active: the English texts
     return format_money(minor, currency, "fr" if language.startswith("fr") else "en")
-
-
-def _schedule_moved(programme: Programme) -> None:
-    # The repayment schedule depends on every drawdown and reversal (interest runs from the
-    # day capital is called): the worker recomputes it once this posting commits. A
-    # duplicate message costs one "already stored at this chain head" check.
-    outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
 
 
 def _require_setup_open(programme: Programme) -> None:
@@ -251,7 +242,6 @@ def drawdown_record(
             transaction=tx,
             created_by=actor,
         )
-        _schedule_moved(programme)
         return drawdown
 
 
@@ -381,7 +371,6 @@ def ledger_transaction_reverse(
                 # An advance this payment brought may have been applied to dues already:
                 # what it settled is owed again.
                 advances_apply(programme=original.programme, on=reversal.occurred_on, actor=actor)
-            _schedule_moved(original.programme)
     except AlreadyReversed:
         raise
     except LedgerError as exc:

@@ -10,7 +10,7 @@ from sib.outbox import OutboxTask
 def programme_recompute(*, programme_id: int) -> None:
     """Recompute outcome payments and schedules at the programme's chain head.
 
-    Published through the outbox after each verification or payment received; OutboxTask
+    Published through the outbox when the programme's chain moves; OutboxTask
     makes a redelivered message a no-op, and the service itself is idempotent per chain
     head, so even a plain duplicate changes nothing.
     """

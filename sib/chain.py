@@ -71,6 +71,18 @@ def chain_canonical_texts(*, kind: str, object_ids: list[str]) -> dict[str, str]
     return {str(object_id): text for object_id, text in loader.load_canonical(object_ids)}
 
 
+# Called with the programme after every append, inside the appending transaction: whatever
+# depends on the chain head (payments: the schedule recompute, through the outbox) is
+# queued here, once, rather than by every service that appends.
+_MOVED: list[Callable[[Programme], None]] = []
+
+
+def chain_moved_register(callback: Callable[[Programme], None]) -> None:
+    """Have `callback(programme)` called in the transaction of every chain append."""
+    if callback not in _MOVED:
+        _MOVED.append(callback)
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -108,7 +120,7 @@ def chain_append(
     )
     seq, previous = (head[0] + 1, head[1]) if head else (1, GENESIS)
     object_id = str(object_id)
-    return ChainEntry.objects.create(
+    entry = ChainEntry.objects.create(
         programme=programme,
         seq=seq,
         kind=kind,
@@ -117,6 +129,9 @@ def chain_append(
         hash=link_hash(entry_bytes(kind, object_id, canonical), previous),
         imported=imported or _importing.get(),
     )
+    for callback in _MOVED:
+        callback(programme)
+    return entry
 
 
 # Set while history from another system is loaded (payments.history_format): the services
@@ -145,10 +160,15 @@ def chain_lock(*, programme_id: int) -> None:
     on the programme keeps one lock order everywhere: a verification holds a key-share
     lock on the programme row (its foreign key) when it reaches the chain, so a recompute
     that locked the row FOR UPDATE first and then the chain would deadlock with it.
+
+    For the same reason the lock itself comes after a KEY SHARE lock on the programme row:
+    a status change holds the row FOR UPDATE when it chains the new terms, so a recompute
+    taking the chain first and then the row (its rows' foreign key) would deadlock with it.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("chain_lock only makes sense inside a transaction.")
     with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sib_programme WHERE id = %s FOR KEY SHARE", [programme_id])
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme_id])
 
 

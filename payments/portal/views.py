@@ -21,13 +21,14 @@ from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
+from payments.schedule_builder import schedule_document
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
     money_overview,
     organisation_names,
     scenario_documents,
 )
-from payments.selectors_schedules import investor_statement, schedule_get
+from payments.selectors_schedules import investor_statement
 from sib.api.idempotency import idempotent
 from sib.api.problems import Conflict
 from sib.models import Role
@@ -66,7 +67,7 @@ def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
 @login_required
 def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.SCHEDULE_RUN)
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     names = _names(document)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
@@ -260,7 +261,7 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
 @login_required
 def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.PAYMENT_VIEW)
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     names = _names(document)
     position = programme_position(programme=access.programme)
     return render(

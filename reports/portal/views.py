@@ -27,7 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from payments.selectors_schedules import schedule_get
+from payments.schedule_builder import schedule_document
 from reports import selectors, services
 from reports.apis import bundle_response, can_download, pdf_response, visible_editions
 from reports.models import Edition, Language, Report, ReportStatus
@@ -325,7 +325,7 @@ def chart_payments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.PAYMENT_VIEW
     )
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     by_day: dict[str, int] = {}
     for payment in document["schedule"]["payments"]:
         by_day[payment["on"]] = by_day.get(payment["on"], 0) + payment["amount"]
@@ -350,7 +350,7 @@ def chart_schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.SCHEDULE_RUN
     )
-    document = schedule_get(programme=access.programme)
+    document = schedule_document(programme=access.programme)
     by_day: dict[str, int] = {}
     for row in document["schedule"]["distributions"]:
         if row["tranche"] is not None:  # to investors only, not fees or the provider

@@ -34,7 +34,13 @@ from django.conf import settings
 
 from payments.models import ContractVersion, OutcomePaymentLine, ScheduleVersion
 from payments.outcome_payments import RECOMPUTE_TASK
-from payments.schedules import DEFAULT_PROJECTIONS, document_bytes, document_for, scenario_for
+from payments.schedule_builder import (
+    DEFAULT_PROJECTIONS,
+    document_bytes,
+    scenario_for,
+    schedule_compute,
+    schedule_state,
+)
 from sib.chain import chain_head
 from sib.models import OutboxMessage, WorkerProbe
 from sib.outbox import outbox_enqueue
@@ -147,12 +153,8 @@ def _run_length(message_id: uuid.UUID, *, started_count: int) -> float:
     return time.monotonic() - started
 
 
-def _clean(programme, head: str, scenario, digest: str) -> str:
-    return document_bytes(
-        document_for(
-            programme=programme, scenario=scenario, chain_head_hash=head, contract_digest=digest
-        )
-    )
+def _clean(programme, scenario) -> str:
+    return document_bytes(schedule_compute(schedule_state(programme=programme), scenario)[0])
 
 
 def test_sigkilled_recomputes_leave_the_schedule_of_a_clean_run(killable_worker):
@@ -238,7 +240,7 @@ def test_sigkilled_recomputes_leave_the_schedule_of_a_clean_run(killable_worker)
     assert len(digests) == len(set(digests))
     for scenario in SCENARIOS:
         stored = versions.get(chain_head=head, scenario=scenario.name)
-        assert stored.content == _clean(programme, head, scenario, stored.contract_version.digest)
+        assert stored.content == _clean(programme, scenario)
     for version in versions.filter(scenario="actual"):
         document = json.loads(version.content)
         expected = [

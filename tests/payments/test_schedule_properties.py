@@ -2,8 +2,8 @@
 
 tests/payments/test_schedule.py and the rules tests check the same laws on the engine
 alone; these go through what the worker runs (verified results and ledger postings read
-back by `verified_inputs`, `engine_tranches` and `payments_received`, then
-`schedule_version_ensure`), on the demo deal of DOMAIN.md with random drawdowns, verified
+back by `payments.schedule_builder` as of the chain head, then stored by
+`programme_recompute`), on the demo deal of DOMAIN.md with random drawdowns, verified
 aggregate counts and payments received:
 
 - Σ distributions + Σ residual = Σ outcome payments received, to the cent;
@@ -12,7 +12,8 @@ aggregate counts and payments received:
 - no junior money while senior principal is outstanding (the deal's order is senior
   principal, senior return, junior principal, junior return);
 - the stored document is what a fresh computation of the same rows gives, byte for byte,
-  and asking again stores nothing new;
+  its terms are the programme's current ones (chained by the services), and asking again
+  stores nothing new;
 - lowering a verified count (a verified amendment) never raises any outcome payment line.
   True for rate cards, which the demo uses. Known exception, by the deal's own rule and
   pinned in tests/payments/test_rules_comparison.py: under "early payment at the cohort
@@ -30,14 +31,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outcomes import services as outcome_services
+from payments.contract import contract_definition
 from payments.models import ScheduleVersion
-from payments.schedules import (
+from payments.schedule_builder import (
     document_bytes,
-    document_for,
     scenario_for,
-    schedule_version_ensure,
+    schedule_compute,
+    schedule_state,
 )
-from sib.chain import chain_head
+from payments.schedules import programme_recompute
+from sib.chain import canonical_json, chain_head
 from tests.payments.schedule_support import jardins
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +94,7 @@ def _build(draws, counts, received):
 
 
 def _stored(programme):
-    version = schedule_version_ensure(programme=programme)
+    version = programme_recompute(programme_id=programme.pk, projections=())[0]
     return version, json.loads(version.content)
 
 
@@ -108,13 +111,9 @@ def test_stored_schedule_keeps_the_laws_of_the_waterfall_and_recomputes_identica
     # The stored bytes are a fresh computation of the same rows; asking again adds nothing.
     head = chain_head(programme_id=programme.pk)
     assert version.chain_head == head
-    digest = version.contract_version.digest
-    fresh = document_for(
-        programme=programme,
-        scenario=scenario_for(None),
-        chain_head_hash=head,
-        contract_digest=digest,
-    )
+    terms = canonical_json(contract_definition(programme=programme))
+    assert version.contract_version.definition == terms
+    fresh, _ = schedule_compute(schedule_state(programme=programme), scenario_for(None))
     assert version.content == document_bytes(fresh)
     assert _stored(programme)[0].pk == version.pk
     assert ScheduleVersion.objects.filter(programme=programme).count() == 1

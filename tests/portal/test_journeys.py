@@ -18,7 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from payments.models import Drawdown, LedgerTransaction
-from payments.selectors_schedules import schedule_get
 from reports.services import report_file_fields
 from sib.models import User
 from tests.portal.conftest import PASSWORD
@@ -73,10 +72,6 @@ def bond(worker) -> Iterator[Bond]:  # type: ignore[no-untyped-def]
     for user in User.objects.filter(username__startswith="portal-bond-"):
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
-    # The first schedule run chains the contract's terms (payments.schedules); done here,
-    # as on any programme past its first run, so that the worker's recompute after a
-    # verification does not move the chain head under a report being requested.
-    schedule_get(programme=bond.programme)
     yield bond
     _worker_idle()
 

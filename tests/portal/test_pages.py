@@ -147,7 +147,8 @@ def test_an_investor_is_not_shown_the_other_investors(cast):
 def test_every_programme_page_shows_the_chain_head_in_its_footer(cast):
     client = client_for(cast.users["fund_manager"])
     expected = chain_head(programme_id=cast.own.pk)
-    assert expected != GENESIS  # a fresh programme: its chain holds the roles granted
+    # A fresh programme: its chain holds the terms it was set up with and the roles granted.
+    assert expected != GENESIS
     for url in (home(cast.own), reverse("portal:programme-members", args=[cast.own.pk])):
         html = client.get(url).content.decode()
         footer = html.split('<footer class="site-footer">', 1)[1]

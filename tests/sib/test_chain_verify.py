@@ -16,7 +16,7 @@ from payments import ledger, services
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from sib import chain
 from sib.chain import ChainKind, canonical_json, chain_append, chain_verify
-from sib.models import ChainEntry, Programme
+from sib.models import ChainEntry
 from sib.role_changes import CHAIN_KIND as ROLE_CHANGE
 from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import Deal, make_deal
@@ -87,11 +87,21 @@ def _two_posted_in_reverse_id_order(deal: Deal) -> tuple[LedgerTransaction, Ledg
     return first, second
 
 
+# Setting the deal up chains its contract versions (payments.contract) first: the seqs
+# the tests name count from the entry after them.
+_base: dict[int, int] = {}
+
+
+def _at(deal: Deal, seq: int) -> int:
+    return _base[deal.programme.pk] + seq
+
+
 @pytest.fixture
 def deal() -> Deal:
-    """Chain: 1 the creator's fund-manager grant, 2 note, 3-4 drawdowns, 5 note, 6-7 two
-    transactions in reverse id order, 8 drawdown, 9 note."""
+    """Chain, after the set-up (contract versions, the creator's grant): 1 note, 2-3
+    drawdowns, 4 note, 5-6 two transactions in reverse id order, 7 drawdown, 8 note."""
     deal = make_deal("chainv")
+    _base[deal.programme.pk] = ChainEntry.objects.filter(programme=deal.programme).count()
     _note(deal, "n-1")
     _drawdown(deal, 2)
     _drawdown(deal, 3)
@@ -103,7 +113,7 @@ def deal() -> Deal:
 
 
 def _entry(deal: Deal, seq: int) -> tuple[str, str]:
-    entry = ChainEntry.objects.get(programme=deal.programme, seq=seq)
+    entry = ChainEntry.objects.get(programme=deal.programme, seq=_at(deal, seq))
     return entry.kind, entry.object_id
 
 
@@ -111,7 +121,7 @@ def _assert_broken_at(deal: Deal, seq: int, reason: str = "") -> None:
     result = chain_verify(programme_id=deal.programme.pk)
     assert not result.ok
     assert result.first_break is not None
-    assert result.first_break.seq == seq, result.first_break
+    assert result.first_break.seq == _at(deal, seq), result.first_break
     if reason:
         assert reason in result.first_break.reason, result.first_break
 
@@ -129,22 +139,16 @@ def test_a_mixed_chain_with_ids_out_of_chain_order_verifies(deal):
     assert int(_entry(deal, 6)[1]) > int(_entry(deal, 7)[1])
     result = chain_verify(programme_id=deal.programme.pk)
     assert result.ok, result.first_break
-    assert result.entries == 9
-    assert result.head == ChainEntry.objects.get(programme=deal.programme, seq=9).hash
+    assert result.entries == _at(deal, 8)
+    assert result.head == ChainEntry.objects.get(programme=deal.programme, seq=_at(deal, 8)).hash
 
 
-def test_an_empty_chain_verifies():
-    # Made without a creator (programme_create grants one a role: a chain entry).
-    programme = Programme.objects.create(
-        name="Empty",
-        slug="chainv-empty",
-        currency="EUR",
-        start_date=date(2026, 1, 1),
-        end_date=date(2027, 1, 1),
-        contract_cap=0,
-    )
-    result = chain_verify(programme_id=programme.pk)
-    assert result.ok and result.entries == 0 and result.head == chain.GENESIS
+def test_a_chain_of_the_set_up_only_verifies():
+    deal = make_deal("chainv-empty")
+    result = chain_verify(programme_id=deal.programme.pk)
+    kinds = set(ChainEntry.objects.filter(programme=deal.programme).values_list("kind", flat=True))
+    assert kinds == {"payments.contract_version", "sib.role_change"}
+    assert result.ok and result.entries == len(ChainEntry.objects.filter(programme=deal.programme))
 
 
 @pytest.mark.parametrize("seq", [3, 6, 7, 8])
@@ -192,7 +196,8 @@ def test_a_leg_moved_to_another_programmes_account_or_transaction_is_named(deal,
         [other_cash.pk, int(object_id)],
     )
     _assert_broken_at(deal, seq)
-    other_seq = 2  # after the other programme's creator's grant
+    # The other deal's drawdown comes after its own set-up's contract versions.
+    other_seq = ChainEntry.objects.get(programme=other.programme, kind=ledger.CHAIN_KIND).seq
     as_owner_bypassing_triggers(
         "UPDATE payments_leg SET transaction_id = %s WHERE transaction_id = %s AND credit > 0",
         [other_tx.pk, int(object_id)],
@@ -247,7 +252,7 @@ def test_a_transaction_moved_to_another_programme_is_named(deal):
 def test_a_changed_chain_entry_is_named(deal, seq, column, value):
     as_owner_bypassing_triggers(
         f"UPDATE sib_chain_entry SET {column} = {value} WHERE programme_id = %s AND seq = %s",
-        [deal.programme.pk, seq],
+        [deal.programme.pk, _at(deal, seq)],
     )
     _assert_broken_at(deal, seq)
 
@@ -256,15 +261,15 @@ def test_a_changed_chain_entry_is_named(deal, seq, column, value):
 def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
     as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = 1000 WHERE programme_id = %s AND seq = %s",
-        [deal.programme.pk, a],
+        [deal.programme.pk, _at(deal, a)],
     )
     as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = %s",
-        [a, deal.programme.pk, b],
+        [_at(deal, a), deal.programme.pk, _at(deal, b)],
     )
     as_owner_bypassing_triggers(
         "UPDATE sib_chain_entry SET seq = %s WHERE programme_id = %s AND seq = 1000",
-        [b, deal.programme.pk],
+        [_at(deal, b), deal.programme.pk],
     )
     _assert_broken_at(deal, a, "previous hash")
 
@@ -273,7 +278,7 @@ def test_two_swapped_chain_entries_are_named_at_the_first(deal, a, b):
 def test_a_missing_chain_entry_is_a_gap_at_the_next(deal, seq, named):
     as_owner_bypassing_triggers(
         "DELETE FROM sib_chain_entry WHERE programme_id = %s AND seq = %s",
-        [deal.programme.pk, seq],
+        [deal.programme.pk, _at(deal, seq)],
     )
     _assert_broken_at(deal, named, "sequence gap")
 
@@ -313,14 +318,14 @@ def test_the_first_of_several_breaks_is_named(deal):
         [int(object_id)],
     )
     as_owner_bypassing_triggers(
-        "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = 7",
-        [deal.programme.pk],
+        "UPDATE sib_chain_entry SET object_id = 'y' WHERE programme_id = %s AND seq = %s",
+        [deal.programme.pk, _at(deal, 6)],
     )
     _notes["n-8"] = "{}"
     _assert_broken_at(deal, 7)
     as_owner_bypassing_triggers(
-        "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = 3",
-        [deal.programme.pk],
+        "UPDATE sib_chain_entry SET previous_hash = hash WHERE programme_id = %s AND seq = %s",
+        [deal.programme.pk, _at(deal, 2)],
     )
     _assert_broken_at(deal, 3)
 
@@ -344,8 +349,8 @@ def test_verifying_in_a_callers_transaction_keeps_its_settings_and_its_transacti
         # A non-numeric ledger object id makes the fast query fail; it is checked again
         # without failing, and the caller's transaction goes on.
         as_owner_bypassing_triggers(
-            "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = 4",
-            [deal.programme.pk],
+            "UPDATE sib_chain_entry SET object_id = 'x' WHERE programme_id = %s AND seq = %s",
+            [deal.programme.pk, _at(deal, 3)],
         )
         _assert_broken_at(deal, 4)
         assert settings_now() == before

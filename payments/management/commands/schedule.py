@@ -6,14 +6,13 @@ totals and metrics. Without --scenario: the actual schedule (verified results, m
 received); with it: a projection at PCT % of targets, never posted to the ledger.
 """
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
-from payments.schedules import schedule_version_ensure
+from payments.schedule_builder import document_bytes, schedule_document
 from sib.models import Programme
 from sib.money import format_money
 
@@ -39,13 +38,13 @@ class Command(BaseCommand):
             except InvalidOperation:
                 raise CommandError("--scenario is a percentage, e.g. 75.") from None
         try:
-            version = schedule_version_ensure(programme=programme, percent=percent)
+            document = schedule_document(programme=programme, percent=percent)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         if options["json"]:
-            self.stdout.write(version.content)
+            self.stdout.write(document_bytes(document))
             return
-        self._print(json.loads(version.content))
+        self._print(document)
 
     def _print(self, doc: dict[str, Any]) -> None:
         currency = doc["currency"]

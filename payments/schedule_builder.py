@@ -1,0 +1,470 @@
+"""The schedule document: one builder, for any state of the chain, that every reader calls.
+
+`schedule_document(programme=..., at=None, percent=None)` returns the document of one
+scenario — "actual", or a projection at `percent` % of targets — at one state of the
+programme's chain: the current head, or the state ending at chain entry `at`. The worker's
+recompute, the API, the portal, the `schedule` command and the reports all call it, so a
+figure is computed one way only. Nothing here writes.
+
+The inputs of a state (`ScheduleState`):
+
+- the terms: the contract version chained last at or before the state (payments.contract;
+  whatever changes the terms chains a new version in its own transaction);
+- the money: drawdowns and outcome payments received whose ledger transactions are chained
+  at or before the state, less those whose reversal is;
+- the actual scenario's results: those whose verification is chained at or before the
+  state, less those an amendment verified at or before it supersedes;
+- a projection's forecast: the metrics' targets and cohorts, and the commitments' dates
+  (for capital not yet drawn), as they are now (payments.projections).
+
+`ScheduleVersion` rows are a cache of the default scenarios (actual and
+DEFAULT_PROJECTIONS) at a chain head, written by the worker's recompute
+(payments.schedules.programme_recompute). A read takes the stored row when its state has
+one and otherwise computes the same document, storing nothing: a custom percentage is
+always computed. The document is canonical JSON (sorted keys, no spaces, ints for money,
+strings for decimals): the same state always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+
+from outcomes.mechanisms import PayerShare, ProgrammeRules, SavingsShareMechanism
+from outcomes.models import MeasurementPeriod
+from payments.contract import (
+    contract_definition,
+    contract_terms,
+    contract_version_at,
+    engine_cap,
+)
+from payments.engine.metrics import InvestorMetrics, schedule_metrics
+from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
+from payments.engine.waterfall import Drawdown, Investor, Tranche, TrancheKind
+from payments.models import (
+    AccountKind,
+    Commitment,
+    LedgerTransaction,
+    Leg,
+    ScheduleVersion,
+)
+from payments.models import Drawdown as DrawdownRow
+from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
+from payments.projections import forecast_inputs
+from payments.rules import OutcomePaymentPlan, compute_outcome_payments
+from payments.waterfall_format import step_to_dict, steps_from_list
+from sib.chain import GENESIS, canonical_json
+from sib.models import ChainEntry, Programme
+
+SCHEDULE_FORMAT = "sib-schedule"
+SCHEDULE_FORMAT_VERSION = 1
+ACTUAL = "actual"
+DEFAULT_PROJECTIONS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
+LEDGER_CHAIN_KIND = "ledger_transaction"
+
+
+class ScheduleError(ValidationError):
+    """The programme's terms or records cannot give a schedule (named in the message)."""
+
+
+class NoTermsAtState(ScheduleError):
+    """The state is older than the programme's first chained contract version."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    percent: Decimal | None
+
+    @property
+    def is_projection(self) -> bool:
+        return self.percent is not None
+
+
+def scenario_for(percent: Decimal | int | str | None) -> Scenario:
+    """Return "actual" for None, else "projection-<pct>" (pct normalised: 75, 62.5)."""
+    if percent is None:
+        return Scenario(ACTUAL, None)
+    value = Decimal(str(percent))
+    if not value.is_finite() or value < 0 or value > 1000:
+        raise ValidationError(
+            {"scenario": gettext("A scenario is a percentage of targets, 0 to 1000.")}
+        )
+    value = value.normalize()
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return Scenario(f"projection-{value}", value)
+
+
+def default_scenarios() -> list[Scenario]:
+    """Return the scenarios the recompute stores: actual, then the default projections."""
+    return [scenario_for(None), *(scenario_for(p) for p in DEFAULT_PROJECTIONS)]
+
+
+# --- The state --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """Everything a schedule depends on at one state of the programme's chain."""
+
+    programme: Programme
+    seq: int
+    head: str
+    # The contract version in force (None only for a programme whose terms were never
+    # chained, from before the services chained them: its current terms are used).
+    contract: Any
+    terms: dict[str, Any]
+    digest: str
+    # (tranche key, investor slug) -> drawdowns standing at the state, in (date, id) order.
+    drawdowns: dict[tuple[str, str], list[Drawdown]]
+    payments: tuple[PaymentReceived, ...]
+
+
+def chain_point(*, programme: Programme, at: int | None = None) -> tuple[int, str]:
+    """Return (seq, hash) of the state ending at entry `at`, or of the head (0: no entry)."""
+    entries = ChainEntry.objects.filter(programme=programme)
+    if at is None:
+        point = entries.order_by("-seq").values_list("seq", "hash").first()
+    elif at == 0:
+        point = None
+    else:
+        point = entries.filter(seq=at).values_list("seq", "hash").get()
+    return point if point is not None else (0, GENESIS)
+
+
+def schedule_state(*, programme: Programme, at: int | None = None) -> ScheduleState:
+    """Return the inputs of the schedule at chain entry `at` (None: the current head)."""
+    seq, head = chain_point(programme=programme, at=at)
+    return _state_at(programme, seq, head, current=at is None)
+
+
+def _state_at(programme: Programme, seq: int, head: str, *, current: bool) -> ScheduleState:
+    contract = contract_version_at(programme=programme, seq=seq)
+    if contract is not None:
+        terms, digest = contract_terms(contract), contract.digest
+    elif current:
+        terms = contract_definition(programme=programme)
+        digest = hashlib.sha256(canonical_json(terms).encode()).hexdigest()
+    else:
+        raise NoTermsAtState(gettext("No contract terms were chained at this ledger state."))
+    drawdowns, payments = _money_as_of(programme, seq)
+    return ScheduleState(programme, seq, head, contract, terms, digest, drawdowns, payments)
+
+
+def _money_as_of(
+    programme: Programme, seq: int
+) -> tuple[dict[tuple[str, str], list[Drawdown]], tuple[PaymentReceived, ...]]:
+    """Return the drawdowns and payments received standing at chain entry `seq`."""
+    chained = {
+        int(object_id)
+        for object_id in ChainEntry.objects.filter(
+            programme=programme, kind=LEDGER_CHAIN_KIND, seq__lte=seq
+        ).values_list("object_id", flat=True)
+    }
+    reversed_ids = {
+        original
+        for tx_id, original in LedgerTransaction.objects.filter(
+            programme=programme, kind="reversal"
+        ).values_list("id", "reverses_id")
+        if tx_id in chained
+    }
+
+    def standing(tx_id: int) -> bool:
+        return tx_id in chained and tx_id not in reversed_ids
+
+    drawdowns: dict[tuple[str, str], list[Drawdown]] = defaultdict(list)
+    rows = (
+        DrawdownRow.objects.filter(programme=programme)
+        .order_by("called_on", "id")
+        .values_list(
+            "commitment__tranche__key", "commitment__investor__slug", "called_on", "amount",
+            "transaction_id",
+        )
+    )  # fmt: skip
+    for tranche, investor, called_on, amount, tx_id in rows:
+        if standing(tx_id):
+            drawdowns[(tranche, investor)].append(Drawdown(called_on, amount))
+    cash: dict[int, int] = defaultdict(int)
+    for tx_id, debit in Leg.objects.filter(
+        transaction__programme=programme,
+        transaction__kind="payment_received",
+        account__kind=AccountKind.PROGRAMME_CASH,
+    ).values_list("transaction_id", "debit"):
+        cash[tx_id] += debit
+    received = LedgerTransaction.objects.filter(programme=programme, kind="payment_received")
+    payments = tuple(
+        PaymentReceived(on, cash[tx_id])
+        for tx_id, on in received.order_by("occurred_on", "id").values_list("id", "occurred_on")
+        if standing(tx_id)
+    )
+    return dict(drawdowns), payments
+
+
+# --- From the terms to the engines ------------------------------------------------------
+
+
+def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranche, ...]:
+    """Return the engine tranches of the terms with the state's drawdowns.
+
+    With `assume_fully_drawn` (projections), a lender with no drawdown yet is taken as
+    drawn in full on its commitment date.
+    """
+    committed_on: dict[tuple[str, str], date] = {}
+    if assume_fully_drawn:
+        committed_on = {
+            (tranche, investor): on
+            for tranche, investor, on in Commitment.objects.filter(
+                programme=state.programme
+            ).values_list("tranche__key", "investor__slug", "committed_on")
+        }
+    tranches = []
+    for item in state.terms["tranches"]:
+        kind = TrancheKind(item["kind"])
+        investors = []
+        for investor, amount in item["commitments"]:
+            drawn = tuple(state.drawdowns.get((item["id"], investor), ()))
+            if assume_fully_drawn and not drawn and kind is not TrancheKind.GUARANTEE:
+                drawn = (Drawdown(committed_on[(item["id"], investor)], amount),)
+            investors.append(Investor(investor, drawn, amount))
+        cap = item["cap"]
+        tranches.append(
+            Tranche(
+                id=item["id"],
+                kind=kind,
+                investors=tuple(investors),
+                cap=engine_cap(cap[0], Decimal(cap[1])) if cap else None,
+                protects=item["protects"],
+            )
+        )
+    return tuple(tranches)
+
+
+def _dates(terms: dict[str, Any]) -> tuple[date | None, date, date | None]:
+    """Return (actual end, projection end, termination date) of the terms.
+
+    Return stops and guarantees are called at termination or closure only; projections
+    run to the programme's end (or termination) date.
+    """
+    programme = terms["programme"]
+    end = date.fromisoformat(programme["end_date"])
+    termination = programme["termination_date"]
+    terminated_on = None
+    if programme["status"] == "terminated" and termination:
+        terminated_on = date.fromisoformat(termination)
+    if programme["status"] == "terminated":
+        actual_end: date | None = terminated_on
+    elif programme["status"] == "closed":
+        actual_end = end
+    else:
+        actual_end = None
+    return actual_end, terminated_on or end, terminated_on
+
+
+def _rules(terms: dict[str, Any]) -> ProgrammeRules:
+    data = terms["rules"]
+    # The payers' split is checked by activation, not here: a draft's terms may not make
+    # 100 % yet and still give its (so far empty) schedule. from_dict checks the rest.
+    payers = tuple(PayerShare(p["payer"], Decimal(p["share_percent"])) for p in data["payers"])
+    whole = [{"payer": "-", "share_percent": "100"}]
+    return replace(ProgrammeRules.from_dict({**data, "payers": whole}, "rules"), payers=payers)
+
+
+def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
+    rules = _rules(terms)
+    needs_target = any(isinstance(m.mechanism, SavingsShareMechanism) for m in rules.metrics)
+    return compute_outcome_payments(
+        rules=rules,
+        participant_outcomes=inputs.participant_outcomes,
+        aggregate_results=inputs.aggregate_results,
+        comparison_results=inputs.comparison_results,
+        target_results=inputs.target_results,
+        savings_results=inputs.savings_results,
+        repayment_target=terms["savings_repayment_target"] if needs_target else None,
+        terminated_on=_dates(terms)[2],
+    )
+
+
+# --- The document -----------------------------------------------------------------------
+
+
+def schedule_compute(
+    state: ScheduleState, scenario: Scenario
+) -> tuple[dict[str, Any], OutcomePaymentPlan]:
+    """Compute one scenario's document at a state, with its outcome payment plan."""
+    programme = state.programme
+    actual_end, projection_end, _ = _dates(state.terms)
+    if scenario.percent is None:
+        inputs = verified_inputs(programme=programme, seq=state.seq)
+        plan = _plan(state.terms, inputs)
+        plan_data = plan_json(plan, inputs.repeats)
+        payments = state.payments
+        tranches = _tranches(state, assume_fully_drawn=False)
+        end_date = actual_end
+    else:
+        plan = _plan(state.terms, forecast_inputs(programme=programme, percent=scenario.percent))
+        plan_data = plan_json(plan, real_ids=False)
+        # Forecast payments are received on their period's end date.
+        ends = dict(
+            MeasurementPeriod.objects.filter(programme=programme).values_list("code", "end_date")
+        )
+        by_date: dict[date, int] = defaultdict(int)
+        for line in plan.lines:
+            by_date[ends[line.period]] += line.amount
+        payments = tuple(
+            PaymentReceived(on, amount) for on, amount in sorted(by_date.items()) if amount > 0
+        )
+        tranches = _tranches(state, assume_fully_drawn=True)
+        end_date = projection_end
+    steps = steps_from_list(state.terms["waterfall"])
+    try:
+        schedule = compute_schedule(
+            tranches=tranches, payments=payments, steps=steps, end_date=end_date
+        )
+    except ValueError as exc:
+        raise ScheduleError(
+            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
+        ) from exc
+    document = {
+        "chain_head": state.head,
+        "contract_version": state.digest,
+        "currency": programme.currency,
+        "end_date": end_date.isoformat() if end_date else None,
+        "format": SCHEDULE_FORMAT,
+        "investors": investors_json(schedule),
+        "outcome_payments": plan_data,
+        "percent": None if scenario.percent is None else str(scenario.percent),
+        "programme": programme.slug,
+        "projection": scenario.is_projection,
+        "scenario": scenario.name,
+        "schedule": schedule.to_json_dict(),
+        "version": SCHEDULE_FORMAT_VERSION,
+        "waterfall": [step_to_dict(step) for step in steps],
+    }
+    return document, plan
+
+
+def schedule_document(
+    *, programme: Programme, at: int | None = None, percent: Decimal | None = None
+) -> dict[str, Any]:
+    """Return the schedule document of one scenario at chain entry `at` (None: the head).
+
+    The stored document when the recompute stored one at that state; otherwise computed,
+    and not stored. Raises NoTermsAtState for a state before the first contract version.
+    """
+    return schedule_documents(programme=programme, at=at, percents=(percent,))[0]
+
+
+def schedule_documents(
+    *, programme: Programme, at: int | None = None, percents: Sequence[Decimal | None]
+) -> list[dict[str, Any]]:
+    """Return the documents of several scenarios of one state, in order (as above).
+
+    The state is resolved and read once for all of them.
+    """
+    scenarios = [scenario_for(percent) for percent in percents]
+    seq, head = chain_point(programme=programme, at=at)
+    stored = dict(
+        ScheduleVersion.objects.filter(
+            programme=programme, chain_head=head, scenario__in=[s.name for s in scenarios]
+        ).values_list("scenario", "content")
+    )
+    state: ScheduleState | None = None
+    documents = []
+    for scenario in scenarios:
+        if scenario.name in stored:
+            documents.append(json.loads(stored[scenario.name]))
+            continue
+        if state is None:
+            # Every input is read as of `seq`: a head that moves meanwhile changes nothing.
+            state = _state_at(programme, seq, head, current=at is None)
+        documents.append(schedule_compute(state, scenario)[0])
+    return documents
+
+
+def document_bytes(document: dict[str, Any]) -> str:
+    return canonical_json(document)
+
+
+def plan_json(
+    plan: OutcomePaymentPlan, repeats: tuple[Repeat, ...] = (), *, real_ids: bool = True
+) -> dict[str, Any]:
+    """Return the outcome payments part of the document (result ids as ints when real)."""
+    data = plan.to_json_dict()
+    for line in (*data["lines"], *data["not_payable"]):
+        line["result_ids"] = (
+            result_ids(tuple(line["result_ids"])) if real_ids else line["result_ids"]
+        )
+    totals: dict[str, dict[str, int]] = {"cohort": {}, "period": {}}
+    for line in plan.lines:
+        for key in ("cohort", "period"):
+            name = getattr(line, key)
+            totals[key][name] = totals[key].get(name, 0) + line.amount
+    data["cohort_totals"] = dict(sorted(totals["cohort"].items()))
+    data["period_totals"] = dict(sorted(totals["period"].items()))
+    data["repeats"] = [
+        {
+            "achieved_on": r.achieved_on.isoformat(),
+            "cohort": r.cohort,
+            "metric": r.metric,
+            "paid_result_id": r.paid_result_id,
+            "period": r.period,
+            "reason": "participant_already_paid_for_metric",
+            "result_id": r.result_id,
+        }
+        for r in repeats
+    ]
+    return data
+
+
+def investors_json(schedule: RepaymentSchedule) -> list[dict[str, Any]]:
+    """Return each investor's totals and metrics, all its tranches together, by id."""
+    totals: dict[str, dict[str, int]] = {}
+    for line in schedule.final_lines():
+        row = totals.setdefault(
+            line.investor,
+            {
+                "drawn": 0,
+                "guarantee_received": 0,
+                "outstanding_principal": 0,
+                "principal_repaid": 0,
+                "return_paid": 0,
+            },
+        )
+        row["drawn"] += line.drawn_to_date
+        row["principal_repaid"] += line.cumulative_principal_repaid
+        row["return_paid"] += line.cumulative_return_paid
+        row["guarantee_received"] += line.cumulative_guarantee_received
+        row["outstanding_principal"] += line.outstanding_principal
+    metrics = schedule_metrics(schedule)
+    return [
+        {"investor": investor, **totals[investor], **_metrics_json(metrics[investor])}
+        for investor in sorted(totals)
+    ]
+
+
+def _metrics_json(m: InvestorMetrics) -> dict[str, Any]:
+    return {
+        "category": m.category.value if m.category else None,
+        "dpi": {"reason": m.dpi.reason, "value": _dec(m.dpi.value)},
+        "moic": {"reason": m.moic.reason, "value": _dec(m.moic.value)},
+        "returned": m.returned,
+        "xirr": {
+            "reason": m.xirr.reason,
+            "status": m.xirr.status.value,
+            "value": _dec(m.xirr.value),
+        },
+    }
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
