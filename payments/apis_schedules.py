@@ -17,7 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payments.schedules import PaidOut, distribution_record
+from payments.distributions import PaidOut, distribution_record
 from payments.selectors_schedules import investor_statement, schedule_get
 from sib.api.scoped import ProgrammeApi
 from sib.models import Role

@@ -13,7 +13,8 @@ import pytest
 from django.db.models import Sum
 
 from payments.models import Leg, PaymentTerms
-from payments.schedules import DEFAULT_PROJECTIONS, PaidOut, distribution_record
+from payments.distributions import PaidOut, distribution_record
+from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
 from payments.selectors_schedules import schedule_get
 from reports.selectors import chain_state
