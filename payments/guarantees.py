@@ -15,6 +15,7 @@ reimbursed by the waterfall) are read by payments.position.programme_position.
 """
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +27,7 @@ from payments.models import AccountKind, Commitment, LedgerTransaction, TrancheK
 from payments.position import InvestorPosition, programme_position
 from payments.services import amount_text
 from sib.chain import chain_lock
-from sib.models import User
+from sib.models import Programme, User
 
 
 def _positive(amount: int) -> None:
@@ -172,3 +173,28 @@ def guarantee_payment_record(
             idempotency_key=idempotency_key,
             description=f"Guarantee paid: {commitment.investor.name}, {commitment.tranche.name}",
         )
+
+
+def guarantee_movements(*, programme: Programme, kind: str) -> list[dict[str, Any]]:
+    """Return the guarantee calls or payments (`kind`) not reversed, in date order, as the
+    programme definition's history writes them (payments.history_format)."""
+    rows = []
+    for tx in (
+        LedgerTransaction.objects.filter(programme=programme, kind=kind, reversal__isnull=True)
+        .prefetch_related("legs__account__commitment__tranche", "legs__account__organisation")
+        .order_by("occurred_on", "id")
+    ):
+        # Both kinds have one leg on guarantee_called:<tranche>:<guarantor>.
+        [leg] = [leg for leg in tx.legs.all() if leg.account.kind == "guarantee_called"]
+        commitment = leg.account.commitment
+        assert commitment is not None
+        row = {
+            "amount": leg.debit or leg.credit,
+            "investor": commitment.investor.slug,
+            "on": tx.occurred_on.isoformat(),
+            "tranche": commitment.tranche.key,
+        }
+        if kind == TransactionKind.GUARANTEE_CALL:
+            row["reason"] = tx.reason
+        rows.append(row)
+    return rows
