@@ -83,7 +83,7 @@ def test_the_distribution_pages_are_in_french():
     page = client.get(
         url("distribution-record", deal, paid_on=PAID_ON.isoformat())
     ).content.decode()
-    assert "Enregistrer les distributions" in page
+    assert "Enregistrer des distributions" in page and "Vérifier les distributions" in page
 
 
 def test_an_investor_cannot_open_the_distribution_pages():
