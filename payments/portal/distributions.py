@@ -174,9 +174,8 @@ def distribution_record_page(
         on = date.fromisoformat(paid_on)
     except ValueError:
         raise Http404 from None
+    # A date the schedule pays nothing on shows an empty page that says so.
     proposal = distribution_proposal(programme=programme, paid_on=on)
-    if not proposal:
-        raise Http404
     form = DistributionForm(request.POST or None, programme=programme, rows=_rows(proposal))
     template = "payments/portal/distribution_record.html"
     context: dict[str, Any] = {"form": form, "paid_on": on}
