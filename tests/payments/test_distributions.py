@@ -168,3 +168,27 @@ def test_an_undistributed_payment_date_shows_its_whole_proposal_as_the_differenc
         line for line in distributions_compared(programme=deal.programme) if line.on == PAID_ON
     ]
     assert {(x.step_kind, x.tranche, x.recipient): -x.difference for x in compared} == proposal
+
+
+def test_fees_to_a_programme_party_are_recorded_and_compared_under_their_step():
+    from sib.models import ProgrammeParty
+    from tests.payments.schedule_support import SENIOR_JUNIOR, org
+
+    deal = jardins("fees")
+    ProgrammeParty.objects.create(
+        programme=deal.programme,
+        organisation=org("impact-partenaires", "intermediary"),
+        role="intermediary",
+    )
+    fees = {"kind": "fees", "recipient": "impact-partenaires", "share": "0.02"}
+    deal.terms([fees, *SENIOR_JUNIOR], participant_cap=550_000)
+    deal.draw("senior", "banque-solidaire", D(2026, 1, 15), 20_000_000)
+    deal.receive("etat", 3_000_000, PAID_ON, advance=True)
+    lines = proposed_lines(deal)
+    assert ("fees", None, "impact-partenaires") in {line.key for line in lines}
+    distribution_record(programme=deal.programme, paid_on=PAID_ON, lines=lines, actor=None)
+    compared = distributions_compared(programme=deal.programme)
+    assert ("fees", None, "impact-partenaires") in {
+        (x.step_kind, x.tranche, x.recipient) for x in compared
+    }
+    assert all(x.difference == 0 for x in compared)
