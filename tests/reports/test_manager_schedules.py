@@ -12,8 +12,8 @@ import re
 import pytest
 from django.db.models import Sum
 
-from payments.models import Leg, PaymentTerms
 from payments.distributions import PaidOut, distribution_record
+from payments.models import Leg, PaymentTerms
 from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
 from payments.selectors_schedules import schedule_get
