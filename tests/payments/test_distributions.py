@@ -3,6 +3,7 @@ fund manager with a reason, compared until the difference is zero."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from payments.distributions import PaidOut, distribution_proposal, distribution_record
 from payments.ledger import trial_balance
@@ -12,6 +13,14 @@ from payments.services import ledger_transaction_reverse
 from tests.payments.schedule_support import D, jardins
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The refusals are read in English here (the default language is French).
+    with translation.override("en"):
+        yield
+
 
 PAID_ON = D(2027, 3, 31)
 
