@@ -1,24 +1,21 @@
-"""API for outcome payments, schedules, scenarios, investor statements and distributions.
+"""API for outcome payments, schedules, scenarios and investor statements.
 
 One class per operation; every one resolves its programme through sib.scoping. Public
 funders see outcome payments (what they owe) but no investor position; an investor sees
 only the statement of its own organisation.
 """
 
-from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments.schedule_builder import schedule_document
-from payments.schedules import PaidOut, distribution_record
 from payments.selectors_schedules import investor_statement
 from sib.api.scoped import ProgrammeApi
 from sib.models import Role
@@ -96,41 +93,3 @@ class InvestorStatementApi(ProgrammeApi):
         else:
             raise PermissionDenied("Your role on this programme does not allow statements.")
         return Response(investor_statement(programme=access.programme, investor=slug))
-
-
-class DistributionRecordApi(ProgrammeApi):
-    action_required = Action.PAYMENT_RECORD
-
-    class InputSerializer(serializers.Serializer):
-        class LineSerializer(serializers.Serializer):
-            step_kind = serializers.CharField()
-            recipient = serializers.CharField()
-            tranche = serializers.CharField(required=False, allow_null=True, default=None)
-            amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
-
-        paid_on = serializers.DateField()
-        lines = LineSerializer(many=True)
-
-    @extend_schema(
-        operation_id="distribution_record",
-        request=InputSerializer,
-        responses={201: OpenApiTypes.OBJECT},
-        description="Post the waterfall distributions of one date; refused (naming every "
-        "difference) unless they equal the computed schedule.",
-    )
-    def post(self, request: Request, programme_id: int) -> Response:
-        access = self.access(request, programme_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values: dict[str, Any] = data.validated_data
-        paid_on: date = values["paid_on"]
-        tx = distribution_record(
-            programme=access.programme,
-            paid_on=paid_on,
-            lines=[PaidOut(**line) for line in values["lines"]],
-            actor=request.user,  # type: ignore[arg-type]
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-        )
-        return Response(
-            {"transaction": tx.pk, "paid_on": paid_on.isoformat()}, status=status.HTTP_201_CREATED
-        )

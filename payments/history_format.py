@@ -8,7 +8,12 @@
                    "sample_size": null, "comparison_sample_size": null, "note": "",
                    "submitted_by": "evaluator", "submitted_at": "2026-07-01T09:00:00+00:00",
                    "verified_by": "lead", "verified_at": "2026-07-08T14:30:00+00:00"}],
-      "payments_received": [{"on": "2026-09-30", "payer": "etat", "amount": 2296000}]
+      "payments_received": [{"on": "2026-09-30", "payer": "etat", "amount": 2296000}],
+      "guarantee_calls": [{"on": "2030-12-31", "tranche": "guarantee",
+                           "investor": "fondation-garantie", "amount": 7200000,
+                           "reason": "senior tranche ended short"}],
+      "guarantee_payments": [{"on": "2031-02-15", "tranche": "guarantee",
+                              "investor": "fondation-garantie", "amount": 6000000}]
     }
 
 It loads after activation (order 90; "_activation" is 80) and before a final status (95),
@@ -20,8 +25,9 @@ usernames; they are given the evaluator and lead evaluator roles on the programm
 
 Dumped: drawdowns not reversed, verified aggregate results that are not superseded (a
 verified amendment appears in place of the result it corrects, with the amendment's
-submitter), payments received not reversed. Participant-backed results are not part of
-this format (their records come through the results CSV import). Amounts are int minor
+submitter), payments received, guarantee calls and guarantee payments not reversed.
+Participant-backed results are not part of this format (their records come through the
+results CSV import). Amounts are int minor
 units; result values are decimal strings, normalised ("41", not "41.000000").
 """
 
@@ -36,6 +42,11 @@ from outcomes import services as outcome_services
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result, ResultState, Stage
 from outcomes.selectors import results_with_state
 from payments import services
+from payments.guarantees import (
+    guarantee_call_record,
+    guarantee_movements,
+    guarantee_payment_record,
+)
 from payments.models import Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
 from sib import services as sib_services
@@ -46,9 +57,12 @@ from sib.programme_format import LoadContext, Section, section_register
 
 Errors = list[tuple[str, str]]
 SECTION = "history"
-LISTS = ("drawdowns", "results", "payments_received")
+# In this order on one day: a guarantee is called before it is paid.
+LISTS = ("drawdowns", "results", "payments_received", "guarantee_calls", "guarantee_payments")
 DRAWDOWN_FIELDS = {"on", "tranche", "investor", "amount"}
 PAYMENT_FIELDS = {"on", "payer", "amount"}
+GUARANTEE_CALL_FIELDS = {"on", "tranche", "investor", "amount", "reason"}
+GUARANTEE_PAYMENT_FIELDS = {"on", "tranche", "investor", "amount"}
 RESULT_FIELDS = {
     "metric",
     "cohort",
@@ -110,11 +124,14 @@ def _codes(document: dict[str, Any], name: str) -> set[str]:
     )
 
 
-def _commitments(document: dict[str, Any]) -> dict[tuple[str, str], int]:
-    """Return (tranche key, investor) -> committed amount, for tranches that can be drawn."""
+def _commitments(
+    document: dict[str, Any], *, guarantees: bool = False
+) -> dict[tuple[str, str], int]:
+    """Return (tranche key, investor) -> committed amount, for tranches that can be drawn
+    (or, with `guarantees`, for guarantee tranches: the cover)."""
     found: dict[tuple[str, str], int] = {}
     for tranche in document.get("tranches") or []:
-        if not isinstance(tranche, dict) or tranche.get("kind") == "guarantee":
+        if not isinstance(tranche, dict) or (tranche.get("kind") == "guarantee") != guarantees:
             continue
         for commitment in tranche.get("commitments") or []:
             if isinstance(commitment, dict) and isinstance(commitment.get("amount"), int):
@@ -214,6 +231,52 @@ def _validate_payments(items: list[Any], document: dict[str, Any], errors: Error
         _amount(item.get("amount"), f"{path}.amount", errors)
 
 
+def _validate_guarantees(
+    name: str, items: list[Any], document: dict[str, Any], errors: Errors
+) -> dict[tuple[str, str], int]:
+    """Check calls or payments of guarantees; return their totals per guarantor."""
+    covers = _commitments(document, guarantees=True)
+    calls = name == "guarantee_calls"
+    totals: dict[tuple[str, str], int] = {}
+    for i, item in enumerate(items):
+        path = f"{SECTION}.{name}[{i}]"
+        if not isinstance(item, dict):
+            errors.append((path, "must be an object"))
+            continue
+        _unknown(item, GUARANTEE_CALL_FIELDS if calls else GUARANTEE_PAYMENT_FIELDS, path, errors)
+        if _date(item.get("on")) is None:
+            errors.append((f"{path}.on", "must be a date written YYYY-MM-DD"))
+        _amount(item.get("amount"), f"{path}.amount", errors)
+        if calls and (not isinstance(item.get("reason"), str) or not item["reason"].strip()):
+            errors.append((f"{path}.reason", "say why the guarantee is called"))
+        key = (str(item.get("tranche")), str(item.get("investor")))
+        if key not in covers:
+            errors.append((f"{path}.investor", f"no guarantee of {key[1]!r} in tranche {key[0]!r}"))
+        elif isinstance(item.get("amount"), int):
+            totals[key] = totals.get(key, 0) + item["amount"]
+            if calls and totals[key] > covers[key]:
+                errors.append((f"{path}.amount", f"calls {totals[key]} of a {covers[key]} cover"))
+    return totals
+
+
+def _validate_guarantee_lists(
+    data: dict[str, Any], document: dict[str, Any], errors: Errors
+) -> None:
+    lists = {name: data.get(name, []) for name in ("guarantee_calls", "guarantee_payments")}
+    totals = {}
+    for name, items in lists.items():
+        if not isinstance(items, list):
+            errors.append((f"{SECTION}.{name}", "must be a list"))
+            return
+        totals[name] = _validate_guarantees(name, items, document, errors)
+    for key, paid in totals["guarantee_payments"].items():
+        called = totals["guarantee_calls"].get(key, 0)
+        if paid > called:
+            errors.append(
+                (f"{SECTION}.guarantee_payments", f"{key[1]} pays {paid} of {called} called")
+            )
+
+
 def validate_history(data: Any, document: dict[str, Any]) -> Errors:
     if not isinstance(data, dict):
         return [(SECTION, "must be an object with drawdowns, results, payments_received")]
@@ -230,6 +293,7 @@ def validate_history(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"{SECTION}.{name}", "must be a list"))
         else:
             check(items, document, errors)
+    _validate_guarantee_lists(data, document, errors)
     programme = document.get("programme")
     status = programme.get("status") if isinstance(programme, dict) else None
     if status == "draft" and any(data.get(n) for n in LISTS):
@@ -284,6 +348,26 @@ def _load_result(item: dict[str, Any], programme: Programme) -> None:
     )
 
 
+def _load_guarantee(
+    name: str, item: dict[str, Any], on: date, programme: Programme, actor: User | None
+) -> None:
+    commitment = Commitment.objects.select_related("tranche", "investor", "programme").get(
+        programme=programme, tranche__key=item["tranche"], investor__slug=item["investor"]
+    )
+    if name == "guarantee_calls":
+        guarantee_call_record(
+            commitment=commitment,
+            amount=item["amount"],
+            called_on=on,
+            actor=actor,
+            reason=item["reason"],
+        )
+    else:
+        guarantee_payment_record(
+            commitment=commitment, amount=item["amount"], received_on=on, actor=actor
+        )
+
+
 def load_history(data: Any, context: LoadContext) -> None:
     programme = context.programme
     actor = context.extra.get("creator")
@@ -304,6 +388,8 @@ def load_history(data: Any, context: LoadContext) -> None:
                     )
                 elif name == "results":
                     _load_result(item, programme)
+                elif name in ("guarantee_calls", "guarantee_payments"):
+                    _load_guarantee(name, item, on, programme, actor)
                 else:
                     outcome_payment_receive(
                         programme=programme,
@@ -380,9 +466,19 @@ def dump_history(programme: Programme) -> dict[str, Any] | None:
         payments.append(
             {"amount": receivable.credit, "on": tx.occurred_on.isoformat(), "payer": payer.slug}
         )
-    if not (drawdowns or results or payments):
+    calls = guarantee_movements(programme=programme, kind=TransactionKind.GUARANTEE_CALL)
+    paid = guarantee_movements(programme=programme, kind=TransactionKind.GUARANTEE_PAYMENT)
+    if not (drawdowns or results or payments or calls or paid):
         return None
-    return {"drawdowns": drawdowns, "payments_received": payments, "results": results}
+    history: dict[str, Any] = {
+        "drawdowns": drawdowns,
+        "payments_received": payments,
+        "results": results,
+    }
+    # Only when there are any: a definition dumped before guarantees existed stays the same.
+    if calls or paid:
+        history.update(guarantee_calls=calls, guarantee_payments=paid)
+    return history
 
 
 def register() -> None:

@@ -18,14 +18,18 @@ Per investor commitment: drawn, principal repaid, return paid (distributions), p
 outstanding; for a guarantor: called, paid and reimbursed.
 Always true (tests/payments/test_position.py): Σ due - Σ received = Σ outstanding, and
 the trial balance of every currency is zero.
+distributions_compared: per payment date and waterfall line, what the schedule proposes
+against what the ledger records (the one place that reads the schedule document).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import connection
 
-from payments.models import Commitment, TrancheKind
+from payments.models import Commitment, Leg, TrancheKind, TransactionKind
+from payments.schedule_builder import schedule_document
 from sib.models import PartyRole, Programme, ProgrammeParty
 
 # The legs of the programme's transactions (all, or those chained up to a sequence
@@ -43,6 +47,9 @@ _LEGS = """
        {as_of}
      GROUP BY 1, 2, 3, 4
 """
+# (step kind, tranche key or None, recipient slug): one line of a distribution.
+Key = tuple[str, str | None, str]
+
 _AS_OF = """
        AND t.id IN (SELECT object_id::bigint FROM sib_chain_entry
                      WHERE programme_id = %(programme_id)s AND kind = 'ledger_transaction'
@@ -221,3 +228,91 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
         income=income,
         totals=totals,
     )
+
+
+# --- distributions: proposed by the schedule, recorded in the ledger ----------------------
+
+# The account kind a distribution leg pays down -> the waterfall step it records.
+_STEP_OF_ACCOUNT = {
+    "investor_principal": "principal",
+    "investor_return": "return",
+    "guarantee": "guarantee_reimbursement",
+}
+
+
+@dataclass(frozen=True)
+class DistributionLine:
+    on: date
+    step_kind: str
+    tranche: str | None
+    recipient: str
+    proposed: int
+    recorded: int
+
+    @property
+    def difference(self) -> int:
+        return self.recorded - self.proposed
+
+
+def _recorded_distributions(programme: Programme) -> dict[date, dict[Key, int]]:
+    recorded: dict[date, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
+    legs = (
+        Leg.objects.filter(
+            transaction__programme=programme,
+            transaction__kind=TransactionKind.DISTRIBUTION,
+            transaction__reversal__isnull=True,
+            debit__gt=0,
+        )
+        .select_related("transaction", "account__commitment__tranche", "account__organisation")
+        .order_by("transaction__occurred_on", "id")
+    )
+    for leg in legs:
+        account = leg.account
+        on = leg.transaction.occurred_on
+        if account.commitment is not None:
+            key: Key = (
+                _STEP_OF_ACCOUNT.get(account.kind, account.kind),
+                account.commitment.tranche.key,
+                account.organisation.slug if account.organisation else "",
+            )
+        else:
+            # A fee and a success fee both pay the recipient's funding account, so the
+            # leg does not say which step it was: _assign_recipient_steps decides.
+            key = ("", None, account.organisation.slug if account.organisation else "")
+        recorded[on][key] += leg.debit
+    return recorded
+
+
+def _assign_recipient_steps(proposed: dict[Key, int], recorded: dict[Key, int]) -> None:
+    """Give the recorded payouts to named recipients (no tranche) the proposal's steps:
+    each proposed step up to its amount, the rest to the last one ("fees" if none)."""
+    for key in [k for k in recorded if k[0] == ""]:
+        amount = recorded.pop(key)
+        steps = sorted(k[0] for k in proposed if k[1] is None and k[2] == key[2])
+        for i, step in enumerate(steps or ["fees"]):
+            part = (
+                amount
+                if i == len(steps or ["fees"]) - 1
+                else min(amount, proposed[(step, None, key[2])])
+            )
+            recorded[(step, None, key[2])] = recorded.get((step, None, key[2]), 0) + part
+            amount -= part
+
+
+def distributions_compared(*, programme: Programme) -> list[DistributionLine]:
+    """Return, per payment date and (step, tranche, recipient), what the actual schedule
+    proposes (payments.schedule_builder.schedule_document), what the ledger records, and
+    the difference. A date with nothing recorded shows its whole proposal as missing."""
+    from payments.distributions import key_order, proposals  # it imports this module
+    proposed = proposals(schedule_document(programme=programme))
+    recorded = _recorded_distributions(programme)
+    lines = []
+    for on in sorted(set(proposed) | set(recorded)):
+        wanted = proposed.get(on, {})
+        paid = dict(recorded.get(on, {}))
+        _assign_recipient_steps(wanted, paid)
+        for key in sorted(set(wanted) | set(paid), key=key_order):
+            lines.append(
+                DistributionLine(on, *key, proposed=wanted.get(key, 0), recorded=paid.get(key, 0))
+            )
+    return lines

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import apis, apis_schedules
+from payments import apis, apis_distributions, apis_schedules
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
@@ -58,7 +58,22 @@ urlpatterns = [
     ),
     path(
         f"{programme}distributions/create/",
-        apis_schedules.DistributionRecordApi.as_view(),
+        apis_distributions.DistributionRecordApi.as_view(),
         name="distribution-record",
+    ),
+    path(
+        f"{programme}distributions/",
+        apis_distributions.DistributionComparedApi.as_view(),
+        name="distribution-compared-list",
+    ),
+    path(
+        f"{programme}guarantee-calls/create/",
+        apis_distributions.GuaranteeCallCreateApi.as_view(),
+        name="guarantee-call-create",
+    ),
+    path(
+        f"{programme}guarantee-payments/create/",
+        apis_distributions.GuaranteePaymentCreateApi.as_view(),
+        name="guarantee-payment-create",
     ),
 ]

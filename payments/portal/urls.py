@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.portal import views
+from payments.portal import distributions, movements, views
 
 app_name = "payments_portal"
 
@@ -16,6 +16,24 @@ urlpatterns = [
     path(f"{money}payment/", views.payment_record, name="payment-record"),
     path(f"{money}outcome-payments/", views.outcome_payments, name="outcome-payments"),
     path(f"{money}mine/", views.my_commitments, name="my-commitments"),
+    path(f"{money}distributions/", distributions.distributions, name="distributions"),
+    path(
+        f"{money}distributions/<str:paid_on>/record/",
+        distributions.distribution_record_page,
+        name="distribution-record",
+    ),
+    path(f"{money}guarantees/", movements.guarantees, name="guarantees"),
+    path(
+        f"{money}guarantees/<str:what>/",
+        movements.guarantee_record,
+        name="guarantee-record",
+    ),
+    path(f"{money}movements/", movements.movements, name="movements"),
+    path(
+        f"{money}movements/<int:transaction_id>/reverse/",
+        movements.transaction_reverse,
+        name="transaction-reverse",
+    ),
 ]
 
 SECTION_PAGES = {
@@ -27,4 +45,7 @@ SECTION_PAGES = {
     "payment": "payments_portal:payment-record",
     "payments-due": "payments_portal:outcome-payments",
     "my-commitments": "payments_portal:my-commitments",
+    "distributions": "payments_portal:distributions",
+    "guarantees": "payments_portal:guarantees",
+    "movements": "payments_portal:movements",
 }

@@ -103,6 +103,27 @@ SECTIONS: tuple[Section, ...] = (
         _("Record an outcome payment received from a payer and distribute it."),
         Action.PAYMENT_RECORD,
     ),
+    Section(
+        "distributions",
+        MONEY,
+        _("Distributions"),
+        _("What the schedule proposes to distribute, what was paid, and the difference."),
+        Action.PAYMENT_RECORD,
+    ),
+    Section(
+        "guarantees",
+        MONEY,
+        _("Guarantees"),
+        _("Guarantee calls and what the guarantors paid."),
+        Action.PAYMENT_RECORD,
+    ),
+    Section(
+        "movements",
+        MONEY,
+        _("Money movements"),
+        _("Drawdowns, payments, distributions and guarantees recorded; reverse one in error."),
+        Action.PAYMENT_RECORD,
+    ),
     # Public funder
     Section(
         "payments-due",

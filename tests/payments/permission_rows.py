@@ -43,6 +43,9 @@ ROWS = {
     "schedule_scenario_retrieve": scoped(FM),
     "investor_statement_retrieve": scoped(FM, INV),
     "distribution_record": scoped(FM),
+    "distribution_compared_list": scoped(FM),
+    "guarantee_call_create": scoped(FM),
+    "guarantee_payment_create": scoped(FM),
 }
 
 PARAMS = {"transaction_id": _transaction_id, "percent": lambda programme: 75}

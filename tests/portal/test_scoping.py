@@ -16,12 +16,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sib.models import Programme
 from tests.cast import Cast
+from tests.payments.permission_rows import _transaction_id
 from tests.portal.objects import ready_report, verified_result
 
 # Path parameter -> a function returning a value of it that exists on the programme.
 RESOLVERS: dict[str, Callable[[Programme], Any]] = {
     "result_id": verified_result,  # verified: a public funder may see it too
     "report_id": ready_report,
+    "paid_on": lambda programme: "2027-03-31",
+    "what": lambda programme: "call",
+    "transaction_id": _transaction_id,  # a drawdown: the fund manager may reverse it
 }
 
 # Namespaces that are not the portal: the API has its own permission matrix, the admin

@@ -11,9 +11,10 @@ import re
 import pytest
 from django.db.models import Sum
 
+from payments.distributions import PaidOut, distribution_record
 from payments.models import Leg, PaymentTerms, ScheduleVersion
 from payments.schedule_builder import schedule_document
-from payments.schedules import DEFAULT_PROJECTIONS, PaidOut, distribution_record
+from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
 from reports.selectors import chain_state
 from reports.selectors_schedules import schedules_as_of
