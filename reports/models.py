@@ -162,6 +162,6 @@ class Report(models.Model):
     def filename(self) -> str:
         """Return the download name: slug, edition, language and the head's first 12 digits."""
         edition = self.edition
-        if self.payer_id is not None:
+        if self.payer is not None:
             edition = f"notice-{self.payer.slug}"
         return f"{self.programme.slug}-{edition}-{self.language}-{self.chain_head[:12]}.pdf"

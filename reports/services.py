@@ -70,9 +70,12 @@ def report_request(
         raise ValidationError({"language": f"Must be one of {', '.join(Language.values)}."})
     if (edition == Edition.PAYER_NOTICE) != (payer is not None):
         raise ValidationError({"payer": _("A payment notice, and only a notice, names a payer.")})
-    if payer is not None and not ProgrammeParty.objects.filter(
-        programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
-    ).exists():
+    if (
+        payer is not None
+        and not ProgrammeParty.objects.filter(
+            programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
+        ).exists()
+    ):
         raise ValidationError({"payer": _("This organisation is not an outcome payer here.")})
     state = chain_state(programme=programme)
     with transaction.atomic():

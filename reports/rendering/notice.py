@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, NextPageTemplate, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, Paragraph, Spacer
 
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME, NoticeData
 from reports.rendering.base import _CELL_PADDING, _CELL_SIZE, FONT_BOLD, Metadata, ReportRenderer
@@ -163,7 +163,9 @@ class NoticeRenderer(ReportRenderer):
         story.append(self.table(header, rows, widths, numeric=[3, 4, 5], bold_last=True))
         return story
 
-    def natural_widths(self, header: list[str], rows: list[list[Any]], *, stretch: int) -> list[float]:
+    def natural_widths(
+        self, header: list[str], rows: list[list[Any]], *, stretch: int
+    ) -> list[float]:
         """Return column widths (fractions) fitting each column's longest line unwrapped.
 
         A header may wrap between words; column ``stretch`` takes what is left.
@@ -206,17 +208,22 @@ class NoticeRenderer(ReportRenderer):
 
     def ledger_story(self) -> list[Flowable]:
         head = self.data.chain_head
+        # Kept on one page: a hash whose label is on the page before is easy to misread.
         return [
-            *self.subheading(self.t("notice_ledger")),
-            self.para(self.t("notice_ledger_text"), "small"),
-            self.para(self.t("chain_head"), "caption"),
-            self.para(head.hash, "mono"),
-            self.para(self.t("entry_count"), "caption"),
-            self.para(format_number(head.entry_count, self.lang)),
-            self.para(self.t("verify_command"), "caption"),
-            self.para(self.data.verify_command, "mono"),
-            self.para(self.t("verify_file_command"), "caption"),
-            self.para(self.data.verify_file_command, "mono"),
+            KeepTogether(
+                [
+                    self.para(self.t("notice_ledger"), "h2"),
+                    self.para(self.t("notice_ledger_text"), "small"),
+                    self.para(self.t("chain_head"), "caption"),
+                    self.para(head.hash, "mono"),
+                    self.para(self.t("entry_count"), "caption"),
+                    self.para(format_number(head.entry_count, self.lang)),
+                    self.para(self.t("verify_command"), "caption"),
+                    self.para(self.data.verify_command, "mono"),
+                    self.para(self.t("verify_file_command"), "caption"),
+                    self.para(self.data.verify_file_command, "mono"),
+                ]
+            )
         ]
 
 
