@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -349,7 +350,7 @@ class _NoticeApi(ProgrammeApi):
         if not (
             access.allows(Action.PAYMENT_NOTICE_ANY) or access.allows(Action.PAYMENT_NOTICE_OWN)
         ):
-            raise PermissionDenied("Your role on this programme gives no payment notice.")
+            raise PermissionDenied(gettext("Your role on this programme gives no payment notice."))
         return access
 
 
@@ -390,7 +391,7 @@ class NoticeRequestApi(_NoticeApi):
             .first()
         )
         if payer is None:
-            raise PermissionDenied("You may not ask for this payer's notice.")
+            raise PermissionDenied(gettext("You may not ask for this payer's notice."))
         report, queued = services.report_request(
             programme=access.programme,
             edition=Edition.PAYER_NOTICE,
@@ -417,7 +418,7 @@ class NoticeDownloadApi(_NoticeApi):
         if notice.edition != Edition.PAYER_NOTICE:
             raise Http404
         if not can_download(access, notice):
-            raise PermissionDenied("This notice is addressed to another payer.")
+            raise PermissionDenied(gettext("This notice is addressed to another payer."))
         if notice.status != ReportStatus.READY:
             raise Conflict(f"The notice is {notice.status}, not ready yet.")
         return pdf_response(notice)

@@ -263,7 +263,7 @@ def notice_request(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     access = programme_access(user=request.user, programme_id=programme_id)
     payer = notice_payers(access=access).filter(slug=request.POST.get("payer", "")).first()
     if payer is None:
-        raise PermissionDenied("You may not ask for this payer's notice.")
+        raise PermissionDenied(_("You may not ask for this payer's notice."))
     language = request.POST.get("language", _lang())
     report, queued = services.report_request(
         programme=access.programme,

@@ -5,6 +5,7 @@ Here the State is also owed for two more results, disputes one of them and pays 
 the other, so its notice has settled, partly settled, disputed and outstanding dues.
 """
 
+import datetime
 import hashlib
 
 import pytest
@@ -14,14 +15,17 @@ from django.utils import timezone
 from outcomes import services as outcomes
 from payments import services as payments
 from payments.position import programme_position
+from reports import document as doc
 from reports.models import Report, ReportStatus
 from reports.notices import NoticeStale, notice_data
+from reports.rendering import render_report
+from reports.rendering.notice_labels import NOTICE_LABELS
 from reports.selectors import chain_state
 from reports.services import report_build, report_render, report_request, report_verify_file
 from sib.models import Membership, User
 from sib.outbox import OutboxMessage
 from tests.reports.conftest import Bond, make_bond
-from tests.reports.support import money, pdf_lines, pdf_text, value_after
+from tests.reports.support import first_page_ink, money, pdf_lines, pdf_text, value_after
 
 DISPUTE_REASON = "Deux participants comptés deux fois selon nos fichiers"
 
@@ -339,3 +343,72 @@ def test_the_funders_payments_page_offers_its_own_payers_notice_and_requests_it(
         {"payer": "notices-dept", "language": "fr"},
     )
     assert refused.status_code == 403
+
+
+# --- the document --------------------------------------------------------------------------
+
+
+def _plain_data(**changes):  # type: ignore[no-untyped-def]
+    line = doc.NoticeLine(
+        metric='<img src="http://example.invalid/x.png"/> Emploi',
+        cohort="C1",
+        period="2026 S1",
+        stages=("interim",),
+        verified_on=datetime.date(2026, 7, 1),
+        result_ids=(3,),
+        count=4,
+        amount=1_200_000,
+        settled=1_200_000,
+    )
+    values = {
+        "programme": doc.Programme(
+            name="Bond <b>x</b>",
+            slug="bond",
+            period_start=datetime.date(2026, 1, 1),
+            period_end=datetime.date(2030, 12, 31),
+            currency="EUR",
+            parties=(),
+        ),
+        "payer": "Payeur & associés",
+        "payer_slug": "payeur",
+        "payer_share_bp": 3333,
+        "language": "fr",
+        "report_date": datetime.date(2026, 12, 1),
+        "lines": (line,),
+        "payments": (doc.NoticePayment(on=datetime.date(2026, 8, 1), amount=1_200_000),),
+        "figures": doc.NoticeFigures(1_200_000, 0, 1_200_000, 0, 0, 0, 0),
+        "chain_head": doc.ChainHead(hash="e" * 64, entry_count=9),
+    }
+    return doc.NoticeData(**{**values, **changes})
+
+
+def test_both_languages_have_the_same_notice_wording():
+    assert NOTICE_LABELS["fr"].keys() == NOTICE_LABELS["en"].keys()
+
+
+def test_notice_data_refuses_lines_that_do_not_add_up_to_the_due():
+    with pytest.raises(ValueError, match="do not add up"):
+        _plain_data(figures=doc.NoticeFigures(1_200_001, 0, 0, 0, 0, 1_200_001, 1_200_001))
+
+
+def test_the_same_notice_data_gives_the_same_bytes_and_markup_prints_literally(monkeypatch):
+    fetched: list[str] = []
+    monkeypatch.setattr("urllib.request.urlopen", lambda *a, **k: fetched.append(a[0]))
+    pdf = render_report(_plain_data())
+    assert pdf == render_report(_plain_data())
+    text = " ".join(pdf_text(pdf).split())  # a long cell wraps at spaces
+    assert '<img src="http://example.invalid/x.png"/> Emploi' in text
+    assert "Bond <b>x</b>" in text
+    assert "Payeur & associés" in text and "33,33 %" in text
+    assert fetched == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_first_page_of_a_notice_is_not_blank(disputed_bond: Bond, lang: str):
+    pdf = report_render(
+        programme=disputed_bond.programme,
+        edition="payer_notice",
+        language=lang,
+        payer=disputed_bond.orgs["etat"],
+    )
+    assert first_page_ink(pdf) > 0.01
