@@ -63,7 +63,13 @@ def visible_editions(access: ProgrammeAccess) -> list[str]:
 
 def bundle_response(access: ProgrammeAccess) -> StreamingHttpResponse:
     """Return the programme's verification bundle (reports.bundle) as a JSON download."""
-    head, chunks = bundle_export(programme=access.programme, editions=visible_editions(access))
+    head, chunks = bundle_export(
+        programme=access.programme,
+        editions=visible_editions(access),
+        notice_payer_ids=selectors_notices.notice_payers(access=access).values_list(
+            "pk", flat=True
+        ),
+    )
     response = StreamingHttpResponse(chunks, content_type="application/json")
     filename = bundle_filename(access.programme, head)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

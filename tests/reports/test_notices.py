@@ -7,11 +7,14 @@ the other, so its notice has settled, partly settled, disputed and outstanding d
 
 import datetime
 import hashlib
+import json
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import sib_verify
 from outcomes import services as outcomes
 from payments import services as payments
 from payments.position import programme_position
@@ -228,6 +231,19 @@ def test_a_notice_is_queued_through_the_outbox_built_signed_and_verifiable(dispu
     assert [n["id"] for n in listed] == [body["id"]]
 
 
+def test_a_funders_bundle_lists_its_notice_only_and_verifies_it_offline(disputed_bond: Bond):
+    bond = disputed_bond
+    etat, dept = _issued(bond, "etat"), _issued(bond, "dept")
+    response = bond.client(bond.funder).get(
+        f"/api/programmes/{bond.programme.pk}/verification-bundle/"
+    )
+    bundle = json.loads(b"".join(response.streaming_content))
+    listed = {r["sha256"] for r in bundle["reports"]}
+    assert etat.sha256 in listed and dept.sha256 not in listed
+    verdict = sib_verify.bundle_verify(bundle, report=bytes(etat.pdf))
+    assert verdict.ok, verdict.problems
+
+
 def test_the_same_state_payer_and_language_is_one_notice_and_payers_do_not_collide(
     disputed_bond: Bond,
 ):
@@ -338,6 +354,11 @@ def test_the_funders_payments_page_offers_its_own_payers_notice_and_requests_it(
     assert response.status_code == 302
     notice = Report.objects.get(edition="payer_notice", payer=bond.orgs["etat"])
     assert response["Location"].endswith(f"/reports/{notice.pk}/")
+    detail = client.get(response["Location"])
+    assert detail.status_code == 200
+    assert "Avis de paiement" in detail.content.decode() or "Payment notice" in (
+        detail.content.decode()
+    )
     refused = client.post(
         f"/programmes/{bond.programme.pk}/notices/request/",
         {"payer": "notices-dept", "language": "fr"},
@@ -412,3 +433,14 @@ def test_the_first_page_of_a_notice_is_not_blank(disputed_bond: Bond, lang: str)
         payer=disputed_bond.orgs["etat"],
     )
     assert first_page_ink(pdf) > 0.01
+
+
+def test_the_report_command_rebuilds_a_notice_and_needs_its_payer(disputed_bond: Bond, tmp_path):
+    out = tmp_path / "notice.pdf"
+    slug = disputed_bond.programme.slug
+    call_command(
+        "report", slug, "--edition", "payer_notice", "--payer", "notices-etat", "-o", str(out)
+    )
+    assert "Avis de paiement aux résultats" in pdf_text(out.read_bytes())
+    with pytest.raises(CommandError, match="--payer"):
+        call_command("report", slug, "--edition", "payer_notice", "-o", str(out))
