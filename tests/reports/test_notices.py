@@ -197,6 +197,33 @@ def test_a_notice_whose_results_changed_after_its_state_refuses_to_build(dispute
         )
 
 
+def test_a_notice_built_after_its_results_changed_fails_and_asking_again_gives_a_new_one(
+    disputed_bond: Bond,
+):
+    bond = disputed_bond
+    asked, queued = report_request(
+        programme=bond.programme,
+        edition="payer_notice",
+        language="fr",
+        user=None,
+        payer=bond.orgs["etat"],
+    )
+    assert queued
+    bond.verify("in-work-6m", "c1", "2026-h2", "1")  # before the worker gets to it
+    built = report_build(report_id=asked.pk)
+    assert built is not None and built.status == ReportStatus.FAILED
+    assert "ask for the notice again" in built.failure
+    again, queued = report_request(
+        programme=bond.programme,
+        edition="payer_notice",
+        language="fr",
+        user=None,
+        payer=bond.orgs["etat"],
+    )
+    assert queued and again.pk != asked.pk
+    assert report_build(report_id=again.pk).status == ReportStatus.READY  # type: ignore[union-attr]
+
+
 # --- issuing -------------------------------------------------------------------------------
 
 
