@@ -471,3 +471,10 @@ def test_the_report_command_rebuilds_a_notice_and_needs_its_payer(disputed_bond:
     assert "Avis de paiement aux résultats" in pdf_text(out.read_bytes())
     with pytest.raises(CommandError, match="--payer"):
         call_command("report", slug, "--edition", "payer_notice", "-o", str(out))
+    past = chain_state(programme=disputed_bond.programme).head
+    disputed_bond.verify("in-work-6m", "c1", "2026-h2", "1")
+    with pytest.raises(CommandError, match="ask for the notice again"):
+        call_command(
+            "report", slug, "--edition", "payer_notice", "--payer", "notices-etat",
+            "--at", past, "-o", str(out),
+        )  # fmt: skip

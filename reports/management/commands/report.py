@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from reports.models import Edition, Language
+from reports.notices import NoticeStale
 from reports.selectors import chain_state
 from reports.services import report_render
 from sib.models import ChainEntry, Organisation, Programme
@@ -40,13 +41,16 @@ class Command(BaseCommand):
             payer = Organisation.objects.filter(slug=options["payer"] or "").first()
             if payer is None:
                 raise CommandError("A payment notice needs --payer, an outcome payer's slug.")
-        pdf = report_render(
-            programme=programme,
-            edition=options["edition"],
-            language=options["lang"],
-            chain_head=state.head,
-            payer=payer,
-        )
+        try:
+            pdf = report_render(
+                programme=programme,
+                edition=options["edition"],
+                language=options["lang"],
+                chain_head=state.head,
+                payer=payer,
+            )
+        except NoticeStale as stale:
+            raise CommandError(str(stale)) from None
         Path(options["output"]).write_bytes(pdf)
         self.stdout.write(
             f"{options['output']}: {len(pdf)} bytes, sha256 {hashlib.sha256(pdf).hexdigest()}\n"
