@@ -118,7 +118,10 @@ def notice_data(
             disputed=position.disputed,
             received=position.received,
             advance=position.advance,
-            credit=position.credit,
+            # The position's credit counts an advance not yet applied as owed back; the
+            # notice prints the advance on its own line, so only what is owed beyond it
+            # (a restatement below what was paid) is a credit here.
+            credit=max(position.credit - position.advance, 0),
             outstanding=position.outstanding,
             payable=position.payable,
         ),

@@ -264,9 +264,10 @@ def test_a_funders_bundle_lists_its_notice_only_and_verifies_it_offline(disputed
     response = bond.client(bond.funder).get(
         f"/api/programmes/{bond.programme.pk}/verification-bundle/"
     )
-    bundle = json.loads(b"".join(response.streaming_content))
+    bundle = json.loads(b"".join(response.streaming_content))  # type: ignore[attr-defined]
     listed = {r["sha256"] for r in bundle["reports"]}
     assert etat.sha256 in listed and dept.sha256 not in listed
+    assert etat.pdf is not None
     verdict = sib_verify.bundle_verify(bundle, report=bytes(etat.pdf))
     assert verdict.ok, verdict.problems
 
@@ -478,3 +479,24 @@ def test_the_report_command_rebuilds_a_notice_and_needs_its_payer(disputed_bond:
             "report", slug, "--edition", "payer_notice", "--payer", "notices-etat",
             "--at", past, "-o", str(out),
         )  # fmt: skip
+
+
+def test_an_advance_is_printed_with_the_positions_figure(disputed_bond: Bond):
+    bond = disputed_bond
+    payments.payment_received_record(
+        programme=bond.programme,
+        payer=bond.orgs["dept"],
+        amount=5_000_000,  # more than the département owes: recorded as an advance
+        received_on=timezone.localdate(),
+        actor=bond.manager,
+        advance=True,
+    )
+    position = programme_position(programme=bond.programme).payer(bond.orgs["dept"].slug)
+    assert position.advance > 0
+    data = _data(bond, "dept", "en")
+    assert sum(line.amount for line in data.lines) == position.due
+    lines = pdf_lines(render_report(data))
+    assert value_after(lines, "Advance received, not yet applied") == money(position.advance, "en")
+    assert value_after(lines, "Outstanding") == money(position.outstanding, "en")
+    # The advance is not also printed as a credit owed back to the payer.
+    assert "Credit owed to the payer" not in lines
