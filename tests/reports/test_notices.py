@@ -8,6 +8,7 @@ the other, so its notice has settled, partly settled, disputed and outstanding d
 import datetime
 import hashlib
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 import sib_verify
 from outcomes import services as outcomes
+from outcomes.models import Result
 from payments import services as payments
 from payments.position import programme_position
 from reports import document as doc
@@ -500,3 +502,33 @@ def test_an_advance_is_printed_with_the_positions_figure(disputed_bond: Bond):
     assert value_after(lines, "Outstanding") == money(position.outstanding, "en")
     # The advance is not also printed as a credit owed back to the payer.
     assert "Credit owed to the payer" not in lines
+
+
+def test_a_restatement_below_what_was_paid_is_printed_as_a_credit(db):
+    bond = make_bond(slug="credit")
+    first = Result.objects.get(
+        programme=bond.programme, metric__code="in-work-6m", cohort__code="c1", amends=None
+    )
+    amendment = outcomes.result_amend(
+        result=first,
+        user=bond.evaluator,
+        reason="Douze sorties comptées à tort",
+        stage=None,
+        values=outcomes.ResultValues(value=Decimal(30)),
+    )
+    outcomes.result_verify(result=amendment, user=bond.lead)
+    position = programme_position(programme=bond.programme).payer(bond.orgs["etat"].slug)
+    assert position.credit == 2_520_000 and position.advance == 0  # 12 x 3 000 € x 70 %
+    data = notice_data(
+        programme=bond.programme,
+        payer=bond.orgs["etat"],
+        language="fr",
+        state=chain_state(programme=bond.programme),
+    )
+    assert sum(line.amount for line in data.lines) == position.due
+    assert amendment.pk in data.lines[0].result_ids + data.lines[1].result_ids
+    assert first.pk not in {i for line in data.lines for i in line.result_ids}
+    lines = pdf_lines(render_report(data))
+    assert value_after(lines, "Crédit dû au payeur") == money(2_520_000, "fr")
+    assert value_after(lines, "Reste dû") == money(-2_520_000, "fr")
+    assert "Douze sorties comptées à tort" not in pdf_text(render_report(data))
