@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -21,9 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from reports import notices as selectors_notices
 from reports import selectors, services
 from reports.bundle import bundle_export, bundle_filename
-from reports.models import Edition, Language, Report, ReportStatus
+from reports.models import REPORT_EDITIONS, Edition, Language, Report, ReportStatus
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
 from sib.permissions import Action
@@ -37,6 +39,9 @@ _PDF_RESPONSE = {
 
 def can_download(access: ProgrammeAccess, report: Report) -> bool:
     """Return whether the user's roles on the programme let them download `report`."""
+    if report.edition == Edition.PAYER_NOTICE:
+        payers = selectors_notices.notice_payers(access=access)
+        return payers.filter(pk=report.payer_id or 0).exists()
     if report.edition == Edition.MANAGER:
         return access.allows(Action.REPORT_DOWNLOAD_MANAGER)
     return (
@@ -58,7 +63,13 @@ def visible_editions(access: ProgrammeAccess) -> list[str]:
 
 def bundle_response(access: ProgrammeAccess) -> StreamingHttpResponse:
     """Return the programme's verification bundle (reports.bundle) as a JSON download."""
-    head, chunks = bundle_export(programme=access.programme, editions=visible_editions(access))
+    head, chunks = bundle_export(
+        programme=access.programme,
+        editions=visible_editions(access),
+        notice_payer_ids=selectors_notices.notice_payers(access=access).values_list(
+            "pk", flat=True
+        ),
+    )
     response = StreamingHttpResponse(chunks, content_type="application/json")
     filename = bundle_filename(access.programme, head)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -87,6 +98,9 @@ def pdf_response(report: Report, *, public: bool = False) -> HttpResponse:
 
 
 class ReportOutputSerializer(serializers.ModelSerializer):
+    payer: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     download_url = serializers.SerializerMethodField()
     published_url = serializers.SerializerMethodField()
     requested_at = serializers.DateTimeField(source="created_at")
@@ -107,6 +121,7 @@ class ReportOutputSerializer(serializers.ModelSerializer):
             "size",
             "signed_at",
             "mask_threshold",
+            "payer",
             "published",
             "published_at",
             "requested_at",
@@ -173,7 +188,10 @@ class ReportRequestApi(ProgrammeApi):
     action_required = Action.REPORT_REQUEST_PUBLIC
 
     class InputSerializer(serializers.Serializer):
-        edition = serializers.ChoiceField(choices=Edition.choices, default=Edition.PUBLIC)
+        # A payment notice is asked for per payer (`NoticeRequestApi`).
+        edition = serializers.ChoiceField(
+            choices=[(e.value, e.label) for e in REPORT_EDITIONS], default=Edition.PUBLIC
+        )
         language = serializers.ChoiceField(choices=Language.choices, default=Language.FR)
 
     @extend_schema(
@@ -325,3 +343,88 @@ class PublishedReportAtApi(_PublishedApi):
         # One chain head, one document, forever.
         response["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
+
+
+# --- payment notices -----------------------------------------------------------------------
+
+
+class _NoticeApi(ProgrammeApi):
+    """Fund managers: every payer's notice; a public funder: its own payer's only."""
+
+    def notice_access(self, request: Request, programme_id: int) -> ProgrammeAccess:
+        access = self.access(request, programme_id)
+        if not (
+            access.allows(Action.PAYMENT_NOTICE_ANY) or access.allows(Action.PAYMENT_NOTICE_OWN)
+        ):
+            raise PermissionDenied(gettext("Your role on this programme gives no payment notice."))
+        return access
+
+
+class NoticeListApi(_NoticeApi):
+    @extend_schema(operation_id="notice_list", responses=ReportOutputSerializer(many=True))
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.notice_access(request, programme_id)
+        notices = selectors_notices.notice_list(
+            programme=access.programme, payers=selectors_notices.notice_payers(access=access)
+        )
+        return self.paginate(request, notices, ReportOutputSerializer)
+
+
+class NoticeRequestApi(_NoticeApi):
+    class InputSerializer(serializers.Serializer):
+        payer = serializers.SlugField(help_text="The outcome payer's organisation slug.")
+        language = serializers.ChoiceField(choices=Language.choices, default=Language.FR)
+
+    @extend_schema(
+        operation_id="notice_request",
+        request=InputSerializer,
+        responses={
+            202: OpenApiResponse(ReportOutputSerializer, description="A build was queued."),
+            200: OpenApiResponse(ReportOutputSerializer, description="This state exists."),
+        },
+        description="Ask for a payer's outcome payment notice at the programme's current "
+        "ledger state: the verified results behind what it owes, what it paid, what is "
+        "disputed and outstanding, and the chain head. Built once per state, payer and "
+        "language; poll `report_retrieve` until `status` is `ready`, then download it.",
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.notice_access(request, programme_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payer = (
+            selectors_notices.notice_payers(access=access)
+            .filter(slug=data.validated_data["payer"])
+            .first()
+        )
+        if payer is None:
+            raise PermissionDenied(gettext("You may not ask for this payer's notice."))
+        report, queued = services.report_request(
+            programme=access.programme,
+            edition=Edition.PAYER_NOTICE,
+            language=data.validated_data["language"],
+            user=request.user,  # type: ignore[arg-type]
+            payer=payer,
+        )
+        return Response(
+            ReportOutputSerializer(report).data,
+            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,
+        )
+
+
+class NoticeDownloadApi(_NoticeApi):
+    @extend_schema(operation_id="notice_download", responses=_PDF_RESPONSE)
+    def get(self, request: Request, programme_id: int, notice_id: int) -> Any:
+        access = self.notice_access(request, programme_id)
+        try:
+            notice = selectors.report_get(
+                programme=access.programme, report_id=notice_id, with_pdf=True
+            )
+        except Report.DoesNotExist:
+            raise Http404 from None
+        if notice.edition != Edition.PAYER_NOTICE:
+            raise Http404
+        if not can_download(access, notice):
+            raise PermissionDenied(gettext("This notice is addressed to another payer."))
+        if notice.status != ReportStatus.READY:
+            raise Conflict(f"The notice is {notice.status}, not ready yet.")
+        return pdf_response(notice)

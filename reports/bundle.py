@@ -6,8 +6,9 @@ One JSON document (format `sib-verification-bundle/1`, checked by sib_verify):
 - `certificate`: the ledger's signing certificate (PEM), and its SHA-256 fingerprint;
 - `checkpoints`: every signed checkpoint up to that state (`payload` is the signed text,
   `signature` base64);
-- `reports`: the issued reports of the editions the requester may see (SHA-256, chain
-  head and seq, edition, language, issue time);
+- `reports`: the issued reports of the editions the requester may see, and the payment
+  notices to the payers it may see (SHA-256, chain head and seq, edition, language,
+  issue time);
 - `entries`: the chain, in order: seq, kind, object_id, previous_hash, hash, imported, and
   `canonical`, the record's canonical text (sib.chain), from which each hash recomputes.
 The canonical records carry amounts and internal ids (of users, organisations,
@@ -16,13 +17,14 @@ accounts), never names or participant rows: what the chain already commits to.
 Streamed, so a long chain never sits in memory: entries are read and written in batches.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 import sib_verify
-from reports.models import Report, ReportStatus
+from reports.models import Edition, Report, ReportStatus
 from sib.chain import chain_canonical_texts
 from sib.checkpoints import checkpoint_issue, checkpoint_list
 from sib.models import ChainEntry, Programme
@@ -35,7 +37,9 @@ def bundle_filename(programme: Programme, head: str) -> str:
     return f"{programme.slug}-verification-{head[:12]}.json"
 
 
-def bundle_export(*, programme: Programme, editions: list[str]) -> tuple[str, Iterator[bytes]]:
+def bundle_export(
+    *, programme: Programme, editions: list[str], notice_payer_ids: Iterable[int] = ()
+) -> tuple[str, Iterator[bytes]]:
     """Publish the programme's head as a signed checkpoint; return it and the bundle's bytes.
 
     The checkpoint is written before the first byte is sent (exporting publishes the head);
@@ -43,20 +47,17 @@ def bundle_export(*, programme: Programme, editions: list[str]) -> tuple[str, It
     change (the chain and the records it covers are insert-only).
     """
     checkpoint = checkpoint_issue(programme=programme)
-    return checkpoint.head, _bundle_chunks(programme, checkpoint.seq, checkpoint.head, editions)
+    issued = Q(edition__in=editions) | Q(
+        edition=Edition.PAYER_NOTICE, payer_id__in=list(notice_payer_ids)
+    )
+    return checkpoint.head, _bundle_chunks(programme, checkpoint.seq, checkpoint.head, issued)
 
 
-def _bundle_chunks(
-    programme: Programme, seq: int, head: str, editions: list[str]
-) -> Iterator[bytes]:
+def _bundle_chunks(programme: Programme, seq: int, head: str, issued: Q) -> Iterator[bytes]:
     identity = signing_identity()
     reports = (
-        Report.objects.filter(
-            programme=programme,
-            status=ReportStatus.READY,
-            edition__in=editions,
-            chain_seq__lte=seq,
-        )
+        Report.objects.filter(issued, programme=programme, status=ReportStatus.READY)
+        .filter(chain_seq__lte=seq)
         .order_by("chain_seq", "id")
         .values("sha256", "chain_head", "chain_seq", "edition", "language", "finished_at")
     )

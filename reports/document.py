@@ -307,3 +307,85 @@ class ReportData:
     def verify_file_command(self) -> str:
         """Return the shell command that checks this very file against the ledger."""
         return f"python manage.py report_verify {shlex.quote(self.filename)}"
+
+
+# --- payment notices (reports.notices) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeLine:
+    """One line of the engine's plan behind what the payer owes: its share of it.
+
+    ``settled`` is the part of ``amount`` covered by the payer's payments, dues settled
+    oldest first (by ``verified_on``); a disputed line is held, never settled.
+    """
+
+    metric: str
+    cohort: str
+    period: str
+    stages: tuple[str, ...]
+    verified_on: date
+    result_ids: tuple[int, ...]
+    count: int
+    amount: int
+    disputed: bool = False
+    settled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NoticePayment:
+    """A payment received from the payer (a reversal is negative), dated."""
+
+    on: date
+    amount: int
+    reversal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFigures:
+    """The payer's position (payments.position.PayerPosition), as printed."""
+
+    due: int
+    disputed: int
+    received: int
+    advance: int
+    credit: int
+    outstanding: int
+    payable: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeData:
+    """Everything one payer's outcome payment notice prints, in one language."""
+
+    programme: Programme
+    payer: str
+    payer_slug: str
+    # The payer's share of each outcome payment, in basis points (7000 = 70 %).
+    payer_share_bp: int
+    language: Language
+    report_date: date
+    lines: tuple[NoticeLine, ...]
+    payments: tuple[NoticePayment, ...]
+    figures: NoticeFigures
+    chain_head: ChainHead
+    edition: Literal["payer_notice"] = "payer_notice"
+
+    def __post_init__(self) -> None:
+        # The notice's promise: its lines add up to the position's due, to the cent.
+        if sum(line.amount for line in self.lines) != self.figures.due:
+            raise ValueError("the notice's lines do not add up to the payer's due")
+
+    @property
+    def verify_command(self) -> str:
+        return f"python manage.py ledger_verify {shlex.quote(self.programme.slug)}"
+
+    @property
+    def filename(self) -> str:
+        """Return the name the notice is downloaded under (as reports.models.Report)."""
+        head = self.chain_head.hash[:12]
+        return f"{self.programme.slug}-notice-{self.payer_slug}-{self.language}-{head}.pdf"
+
+    @property
+    def verify_file_command(self) -> str:
+        return f"python manage.py report_verify {shlex.quote(self.filename)}"

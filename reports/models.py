@@ -22,18 +22,29 @@ worker need no shared file system. Lists never load it (`Report.objects` defers 
 
 A public edition may be `published`: then anyone, without logging in, can download it at
 a stable URL (the latest published state, or this exact hash).
+
+A payment notice (edition `payer_notice`, reports.notices) is the same kind of issued
+document for ONE outcome payer (`payer`, set for this edition only): what its verified
+results make it owe, what it paid, what is disputed and outstanding. It shares the whole
+life above (request through the outbox, build, signature, verification), so it is unique
+per (programme, edition, language, chain_head, payer); it is never published.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from sib.models import Programme
+from sib.models import Organisation, Programme
 
 
 class Edition(models.TextChoices):
     PUBLIC = "public", "Public"
     MANAGER = "manager", "Fund manager"
+    PAYER_NOTICE = "payer_notice", "Outcome payment notice"
+
+
+# The editions of the evaluation report proper (a notice is asked for per payer).
+REPORT_EDITIONS = (Edition.PUBLIC, Edition.MANAGER)
 
 
 class Language(models.TextChoices):
@@ -66,7 +77,15 @@ class Report(models.Model):
     """One edition and language of a programme's evaluation report at one ledger state."""
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="reports")
-    edition = models.CharField(max_length=10, choices=Edition.choices)
+    edition = models.CharField(max_length=20, choices=Edition.choices)
+    payer = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Payment notices only: the outcome payer the notice is addressed to.",
+    )
     language = models.CharField(max_length=2, choices=Language.choices)
     chain_head = models.CharField(max_length=64, help_text="Hash of the last chain entry covered.")
     chain_seq = models.PositiveBigIntegerField(help_text="Number of chain entries covered.")
@@ -103,9 +122,17 @@ class Report(models.Model):
         db_table = "reports_report"
         ordering = ["-created_at", "-id"]
         constraints = [
+            # payer is NULL for both report editions: NULLs compare equal here, so a
+            # report state is still built once.
             models.UniqueConstraint(
-                fields=["programme", "edition", "language", "chain_head"],
+                fields=["programme", "edition", "language", "chain_head", "payer"],
                 name="report_once_per_state",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(edition="payer_notice", payer__isnull=False)
+                | (~Q(edition="payer_notice") & Q(payer__isnull=True)),
+                name="report_payer_only_on_notices",
             ),
             models.CheckConstraint(
                 condition=Q(progress__lte=100), name="report_progress_at_most_100"
@@ -134,4 +161,7 @@ class Report(models.Model):
     @property
     def filename(self) -> str:
         """Return the download name: slug, edition, language and the head's first 12 digits."""
-        return f"{self.programme.slug}-{self.edition}-{self.language}-{self.chain_head[:12]}.pdf"
+        edition = self.edition
+        if self.payer is not None:
+            edition = f"notice-{self.payer.slug}"
+        return f"{self.programme.slug}-{edition}-{self.language}-{self.chain_head[:12]}.pdf"

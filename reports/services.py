@@ -27,13 +27,14 @@ from django.utils.translation import gettext as _
 import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
 from reports.models import Edition, Language, Report, ReportStatus
+from reports.notices import notice_data
 from reports.rendering import render_report
 from reports.selectors import chain_state, mask_threshold_setting, report_data
 from reports.signing import report_sign
 from sib.api.problems import Conflict
 from sib.chain import GENESIS, chain_contains, chain_verify
 from sib.checkpoints import checkpoint_issue
-from sib.models import ChainEntry, Programme, User
+from sib.models import ChainEntry, Organisation, PartyRole, Programme, ProgrammeParty, User
 from sib.outbox import outbox_enqueue
 from sib.signing import signing_identity
 
@@ -50,17 +51,32 @@ BUILD_LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 
 
 def report_request(
-    *, programme: Programme, edition: str, language: str, user: User | None
+    *,
+    programme: Programme,
+    edition: str,
+    language: str,
+    user: User | None,
+    payer: Organisation | None = None,
 ) -> tuple[Report, bool]:
     """Return the report of the programme's current state, queueing a build if needed.
 
     The boolean says whether a build was queued by this call (a new state, or a state
-    whose previous build failed or died).
+    whose previous build failed or died). A payment notice (edition `payer_notice`)
+    names the outcome `payer` it is addressed to; the report editions name none.
     """
     if edition not in Edition.values:
         raise ValidationError({"edition": f"Must be one of {', '.join(Edition.values)}."})
     if language not in Language.values:
         raise ValidationError({"language": f"Must be one of {', '.join(Language.values)}."})
+    if (edition == Edition.PAYER_NOTICE) != (payer is not None):
+        raise ValidationError({"payer": _("A payment notice, and only a notice, names a payer.")})
+    if (
+        payer is not None
+        and not ProgrammeParty.objects.filter(
+            programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
+        ).exists()
+    ):
+        raise ValidationError({"payer": _("This organisation is not an outcome payer here.")})
     state = chain_state(programme=programme)
     with transaction.atomic():
         # get_or_create retries the read when a concurrent request inserted the same state
@@ -70,6 +86,7 @@ def report_request(
             edition=edition,
             language=language,
             chain_head=state.head,
+            payer=payer,
             defaults={
                 "chain_seq": state.seq,
                 "mask_threshold": mask_threshold_setting(),
@@ -151,9 +168,15 @@ def report_render(
     chain_head: str | None = None,
     mask_threshold: int | None = None,
     tracker_step: Any = None,
+    payer: Organisation | None = None,
 ) -> bytes:
     """Return the PDF of the programme as of `chain_head` (default: now), without storing it."""
     state = chain_state(programme=programme, head=chain_head)
+    if edition == Edition.PAYER_NOTICE:
+        if payer is None:
+            raise ValueError("a payment notice needs its payer")
+        notice = notice_data(programme=programme, payer=payer, language=language, state=state)
+        return render_report(notice)
     data = report_data(
         programme=programme,
         edition=edition,
@@ -176,7 +199,7 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
     tracker = tracker or BuildTracker()
     if not tracker.claim(report_id):
         return None
-    report = Report.objects.select_related("programme").get(pk=report_id)
+    report = Report.objects.select_related("programme", "payer").get(pk=report_id)
     try:
         # A savepoint: a failed build leaves the caller's transaction usable.
         with transaction.atomic():
@@ -188,6 +211,7 @@ def report_build(*, report_id: int, tracker: BuildTracker | None = None) -> Repo
                 chain_head=report.chain_head,
                 mask_threshold=report.mask_threshold,
                 tracker_step=lambda percent: tracker.progress(report_id, percent),
+                payer=report.payer,
             )
             # Issuing: the signature is the last step, over the deterministic rendering,
             # and the head the report prints is published as a signed checkpoint.

@@ -17,6 +17,13 @@ urlpatterns = [
         apis.VerificationBundleApi.as_view(),
         name="verification-bundle",
     ),
+    path(f"{programme}notices/", apis.NoticeListApi.as_view(), name="notice-list"),
+    path(f"{programme}notices/request/", apis.NoticeRequestApi.as_view(), name="notice-request"),
+    path(
+        f"{programme}notices/<int:notice_id>/download/",
+        apis.NoticeDownloadApi.as_view(),
+        name="notice-download",
+    ),
     path(report, apis.ReportDetailApi.as_view(), name="report-detail"),
     path(f"{report}download/", apis.ReportDownloadApi.as_view(), name="report-download"),
     path(f"{report}publish/", apis.ReportPublishApi.as_view(), name="report-publish"),

@@ -39,6 +39,8 @@ class Action(StrEnum):
     REPORT_DOWNLOAD_PUBLIC = "report.download_public"
     REPORT_DOWNLOAD_MANAGER = "report.download_manager"
     REPORT_PUBLISH = "report.publish"
+    PAYMENT_NOTICE_ANY = "payment_notice.any"  # every payer's outcome payment notice
+    PAYMENT_NOTICE_OWN = "payment_notice.own"  # the notice of the payer one's membership names
 
 
 A = Action
@@ -64,6 +66,7 @@ ROLE_RIGHTS: dict[str, frozenset[Action]] = {
             A.REPORT_DOWNLOAD_PUBLIC,
             A.REPORT_DOWNLOAD_MANAGER,
             A.REPORT_PUBLISH,
+            A.PAYMENT_NOTICE_ANY,
         }
     ),
     Role.EVALUATOR: frozenset(
@@ -102,6 +105,7 @@ ROLE_RIGHTS: dict[str, frozenset[Action]] = {
             A.LEDGER_VERIFY,
             A.REPORT_REQUEST_PUBLIC,
             A.REPORT_DOWNLOAD_PUBLIC,
+            A.PAYMENT_NOTICE_OWN,
         }
     ),
     Role.INVESTOR: frozenset({A.PROGRAMME_VIEW, A.COMMITMENT_VIEW_OWN}),

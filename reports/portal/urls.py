@@ -17,6 +17,7 @@ urlpatterns = [
         views.verification_bundle,
         name="verification-bundle",
     ),
+    path(f"{programme}notices/request/", views.notice_request, name="notice-request"),
     path(report, views.report_detail, name="report-detail"),
     path(f"{report}download/", views.report_download, name="report-download"),
     # SVG charts the money pages show as images (the chart builders live in this app).

@@ -31,6 +31,7 @@ from payments.schedule_builder import schedule_document
 from reports import selectors, services
 from reports.apis import bundle_response, can_download, pdf_response, visible_editions
 from reports.models import Edition, Language, Report, ReportStatus
+from reports.notices import notice_payers
 from reports.portal.forms import ReportRequestForm
 from reports.rendering.charts import (
     achieved_vs_target_chart,
@@ -54,6 +55,7 @@ STATUS_LABELS = {
 EDITION_LABELS = {
     Edition.PUBLIC: gettext_lazy("Public"),
     Edition.MANAGER: gettext_lazy("Fund manager"),
+    Edition.PAYER_NOTICE: gettext_lazy("Payment notice"),
 }
 
 
@@ -250,6 +252,35 @@ def report_list(request: AuthenticatedRequest, programme_id: int) -> HttpRespons
             rows=_report_rows(_visible_reports(access)[:100]),
             can_verify=access.allows(Action.LEDGER_VERIFY),
         ),
+    )
+
+
+@login_required
+def notice_request(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    """Ask for a payer's payment notice (the form of `{% notice_links %}`); follow it."""
+    if request.method != "POST":
+        raise Http404
+    access = programme_access(user=request.user, programme_id=programme_id)
+    payer = notice_payers(access=access).filter(slug=request.POST.get("payer", "")).first()
+    if payer is None:
+        raise PermissionDenied(_("You may not ask for this payer's notice."))
+    language = request.POST.get("language", _lang())
+    report, queued = services.report_request(
+        programme=access.programme,
+        edition=Edition.PAYER_NOTICE,
+        language=language if language in Language.values else _lang(),
+        user=request.user,
+        payer=payer,
+    )
+    messages.success(
+        request,
+        _("The notice is being built.") if queued else _("This notice already exists."),
+    )
+    return HttpResponseRedirect(
+        reverse(
+            "reports_portal:report-detail",
+            kwargs={"programme_id": programme_id, "report_id": report.pk},
+        )
     )
 
 

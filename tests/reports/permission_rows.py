@@ -15,6 +15,10 @@ ROWS = {
     "verification_bundle": scoped(FM, EV, LEAD, FUNDER),
     "report_published_latest": unscoped(*EVERYONE),
     "report_published_at": unscoped(*EVERYONE),
+    # Payment notices: fund managers (any payer), the payer's own public funders.
+    "notice_list": scoped(FM, FUNDER),
+    "notice_request": scoped(FM, FUNDER),
+    "notice_download": scoped(FM, FUNDER),
 }
 
 
@@ -41,9 +45,35 @@ def ready_report(programme, *, published: bool) -> Report:  # type: ignore[no-un
     return report
 
 
+def ready_notice(programme) -> Report:  # type: ignore[no-untyped-def]
+    """Return a ready notice to the programme's payer (the one the cast's funder names)."""
+    from sib.models import ProgrammeParty
+
+    payer = ProgrammeParty.objects.get(programme=programme, role="outcome_payer").organisation
+    pdf = b"%PDF-1.4 notice stand-in"
+    report, _ = Report.objects.get_or_create(
+        programme=programme,
+        edition="payer_notice",
+        language="fr",
+        chain_head="c" * 64,
+        payer=payer,
+        defaults={
+            "chain_seq": 1,
+            "mask_threshold": 10,
+            "status": "ready",
+            "progress": 100,
+            "pdf": pdf,
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "size": len(pdf),
+        },
+    )
+    return report
+
+
 PARAMS = {
     "report_id": lambda programme: ready_report(programme, published=False).pk,
     "programme_slug": lambda programme: ready_report(programme, published=True).programme.slug,
     "language": lambda programme: "fr",
     "chain_head": lambda programme: ready_report(programme, published=True).chain_head,
+    "notice_id": lambda programme: ready_notice(programme).pk,
 }
