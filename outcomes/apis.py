@@ -26,8 +26,10 @@ from outcomes.models import (
     Stage,
     Unit,
 )
+from sib.api.fields import CountField, MoneyField, TextField
 from sib.api.problems import problem_response
 from sib.api.scoped import ProgrammeApi
+from sib.bounds import MAX_CODE_CHARS
 from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
@@ -90,7 +92,7 @@ class CohortCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=40)
         name = serializers.CharField(max_length=200)
-        planned_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        planned_size = CountField(required=False, allow_null=True)
         start_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
@@ -150,20 +152,28 @@ class MetricCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=40)
         name = serializers.CharField(max_length=200)
-        definition = serializers.CharField()
+        definition = TextField()
         unit = serializers.ChoiceField(choices=Unit.choices)
         direction = serializers.ChoiceField(
             choices=Direction.choices, default=Direction.HIGHER_IS_BETTER
         )
-        evidence_required = serializers.CharField(required=False, allow_blank=True, default="")
+        evidence_required = TextField(required=False, allow_blank=True, default="")
         mechanism = serializers.JSONField(help_text="See outcomes.mechanisms: kind and its rule.")
-        max_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-        max_amount = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        max_count = CountField(required=False, allow_null=True)
+        max_amount = MoneyField(required=False, allow_null=True)
         target_value = serializers.DecimalField(
             max_digits=20, decimal_places=6, required=False, allow_null=True
         )
-        cohorts = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-        periods = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+        cohorts = serializers.ListField(
+            child=serializers.CharField(max_length=MAX_CODE_CHARS),
+            allow_empty=False,
+            max_length=1000,
+        )
+        periods = serializers.ListField(
+            child=serializers.CharField(max_length=MAX_CODE_CHARS),
+            allow_empty=False,
+            max_length=1000,
+        )
 
     @extend_schema(
         operation_id="metric_create",
@@ -234,9 +244,9 @@ class _ResultValuesSerializer(serializers.Serializer):
     comparison_value = serializers.DecimalField(
         max_digits=20, decimal_places=6, min_value=0, required=False, allow_null=True
     )
-    sample_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    comparison_sample_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    sample_size = CountField(required=False, allow_null=True)
+    comparison_sample_size = CountField(required=False, allow_null=True)
+    note = TextField(required=False, allow_blank=True, default="")
 
 
 def _values(data: dict[str, Any]) -> services.ResultValues:
@@ -298,9 +308,9 @@ class ResultSubmitApi(ProgrammeApi):
     action_required = Action.RESULT_SUBMIT
 
     class InputSerializer(_ResultValuesSerializer):
-        metric = serializers.CharField()
-        cohort = serializers.CharField()
-        period = serializers.CharField()
+        metric = serializers.CharField(max_length=MAX_CODE_CHARS)
+        cohort = serializers.CharField(max_length=MAX_CODE_CHARS)
+        period = serializers.CharField(max_length=MAX_CODE_CHARS)
         stage = serializers.ChoiceField(choices=Stage.choices)
 
     @extend_schema(
@@ -341,7 +351,7 @@ class ResultVerifyApi(_ResultApi):
     action_required = Action.RESULT_VERIFY
 
     class InputSerializer(serializers.Serializer):
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="result_verify",
@@ -363,7 +373,7 @@ class ResultRejectApi(_ResultApi):
     action_required = Action.RESULT_VERIFY
 
     class InputSerializer(serializers.Serializer):
-        comment = serializers.CharField()
+        comment = TextField()
 
     @extend_schema(
         operation_id="result_reject",
@@ -384,7 +394,7 @@ class ResultAmendApi(_ResultApi):
     action_required = Action.RESULT_AMEND
 
     class InputSerializer(_ResultValuesSerializer):
-        reason = serializers.CharField()
+        reason = TextField()
         stage = serializers.ChoiceField(choices=Stage.choices, required=False)
 
     @extend_schema(
@@ -413,7 +423,7 @@ class ResultReviewApi(_ResultApi):
 
     class InputSerializer(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=ReviewVerdict.choices)
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="result_review",

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from payments.schedules import PaidOut, distribution_record
 from payments.selectors_schedules import investor_statement, schedule_get
+from sib.api.fields import MoneyField
 from sib.api.scoped import ProgrammeApi
 from sib.models import Role
 from sib.permissions import Action
@@ -105,7 +106,7 @@ class DistributionRecordApi(ProgrammeApi):
             step_kind = serializers.CharField()
             recipient = serializers.CharField()
             tranche = serializers.CharField(required=False, allow_null=True, default=None)
-            amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
+            amount = MoneyField(min_value=1)
 
         paid_on = serializers.DateField()
         lines = LineSerializer(many=True)

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "sib.body_limits.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -182,12 +183,24 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "sib.api.pagination.Pagination",
+    # Bounded JSON (size, depth, control characters, integers): sib.api.parsers.
+    "DEFAULT_PARSER_CLASSES": [
+        "sib.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "sib.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sib.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
+# Largest request body by kind, in bytes (sib.body_limits): a CSV import, an evidence file,
+# anything else (JSON, forms). Over it: 413 before the body is read.
+SIB_MAX_BODY_BYTES = env_int("SIB_MAX_BODY_BYTES", 1024 * 1024)
+SIB_MAX_IMPORT_BYTES = env_int("SIB_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
+SIB_MAX_EVIDENCE_BYTES = env_int("SIB_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SIB_MAX_BODY_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social impact bond outcomes ledger API",
     "DESCRIPTION": "Programmes, verified outcomes, outcome payments, waterfalls and reports.",

@@ -1,0 +1,61 @@
+"""Request bodies capped by kind before anything reads them (README, "Configuration").
+
+A CSV import, an evidence file and every other body (JSON, a form) each have their own
+limit, read from the settings. A request whose Content-Length is over its limit is
+answered 413 at once, as problem details under /api/ and as a page in the portal: nothing
+is parsed, stored or even read. (Django reads a WSGI body only up to its Content-Length,
+so a body cannot be longer than it says; the JSON parser checks again all the same.)
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+# URL names (API and portal) whose bodies are files of one kind.
+IMPORT_URLS = frozenset({"api:results-import", "outcomes_portal:result-import"})
+EVIDENCE_URLS = frozenset({"api:result-evidence-upload", "outcomes_portal:result-detail"})
+
+
+def body_limit(request: HttpRequest) -> int:
+    """Return the largest body, in bytes, that this request's URL accepts."""
+    try:
+        name = resolve(request.path_info).view_name
+    except Resolver404:
+        name = ""
+    if name in IMPORT_URLS:
+        return int(settings.SIB_MAX_IMPORT_BYTES)
+    if name in EVIDENCE_URLS:
+        return int(settings.SIB_MAX_EVIDENCE_BYTES)
+    return int(settings.SIB_MAX_BODY_BYTES)
+
+
+def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
+    from sib.errors import problem
+
+    message = _("The request body is larger than %(limit)s bytes, the limit for this request.") % {
+        "limit": f"{limit:,}"
+    }
+    if request.path.startswith("/api/"):
+        return problem(request, 413, _("The request body is too large."), message)
+    body = render_to_string("413.html", {"message": message}, request=request)
+    return HttpResponse(body, status=413)
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > 0:
+            limit = body_limit(request)
+            if length > limit:
+                return too_large_response(request, limit)
+        return self.get_response(request)
