@@ -43,6 +43,7 @@ from typing import IO, Any
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from outcomes.csv_checks import count_checks, number_checks
 from outcomes.models import ImportBatch, Result, Stage
 from outcomes.pseudonyms import Pseudonymiser
 from sib.models import Programme, User
@@ -185,6 +186,11 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
         if not block:
             break
         text = pending + text if pending else text
+        held = ""
+        if "\r" in text:
+            if text.endswith("\r"):
+                text, held = text[:-1], "\r"  # its LF may open the next read
+            text = _bare_cr_to_lf(text)
         if "\x00" in text:  # UTF-16 saved without BOM, or not text: COPY cannot take it
             nul = text.index("\x00")
             raise _Unreadable(
@@ -193,7 +199,7 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
                 "A NUL character: not a UTF-8 text file (save it as CSV UTF-8); reading stopped.",
             )
         cut = text.rfind("\n") + 1
-        pending = text[cut:]
+        pending = text[cut:] + held
         if cut:
             lines_done += text.count("\n", 0, cut)
             yield text[:cut]
@@ -204,7 +210,19 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
                 f"No end of line within {_LONGEST_READ:,} characters; reading stopped.",
             )
     if pending or text:
-        yield pending + text
+        yield _bare_cr_to_lf(pending + text)
+
+
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _bare_cr_to_lf(text: str) -> str:
+    """Read a lone carriage return as a line end, as csv and universal newlines do.
+
+    Files saved by old Mac software end their lines in CR alone; a stray CR in the
+    header did the same damage. Both used to reach csv.reader as one huge line (a 500).
+    """
+    return _BARE_CR.sub("\n", text) if "\r" in text else text
 
 
 # ASCII characters that str.strip() removes, but not the newline; and the same for any text.
@@ -345,9 +363,12 @@ def _read_header(lines: _Lines, errors: _Errors) -> _Header | None:
         )
         return None
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    names = [
-        n.strip().strip('"').strip().lower() for n in next(csv.reader([first], delimiter=delimiter))
-    ]
+    try:
+        cells = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        errors.add(1, "", "csv_syntax", f"The header is not valid CSV: {exc}.")
+        return None
+    names = [n.strip().strip('"').strip().lower() for n in cells]
     if len(names) == 1:
         errors.add(
             1,
@@ -1014,37 +1035,17 @@ class _ResultImporter(_Importer):
                 "format('stage %%L: use interim or final', stage)",
             ),
             ("value = ''", "value", "required", "'value is empty'"),
-            (
-                "value <> '' AND number IS NULL",
-                "value",
-                "not_a_number",
-                f"format('%%L is not a number{hint}', value)",
-            ),
+            *number_checks("value", hint),
             ("number < 0", "value", "negative", "format('%%s is negative', number)"),
-            (
-                "comparison_value <> '' AND comparison IS NULL",
-                "comparison_value",
-                "not_a_number",
-                f"format('%%L is not a number{hint}', comparison_value)",
-            ),
+            *number_checks("comparison_value", hint),
             (
                 "comparison < 0",
                 "comparison_value",
                 "negative",
                 "format('%%s is negative', comparison)",
             ),
-            (
-                "sample_size <> '' AND NOT outcomes_is_count(sample_size)",
-                "sample_size",
-                "not_a_count",
-                "format('%%L is not a whole number of participants', sample_size)",
-            ),
-            (
-                "comparison_sample_size <> '' AND NOT outcomes_is_count(comparison_sample_size)",
-                "comparison_sample_size",
-                "not_a_count",
-                "format('%%L is not a whole number of participants', comparison_sample_size)",
-            ),
+            *count_checks("sample_size"),
+            *count_checks("comparison_sample_size"),
             (
                 "line <> first_line",
                 "metric",

@@ -1,0 +1,63 @@
+"""SQL checks of the numbers in an aggregate results file, with the bounds of sib.bounds.
+
+Each check is (condition on the staged row, column, rule, message expression), as the
+importer's other checks (outcomes.csv_import). A value the database function
+outcomes_is_decimal / outcomes_is_count refuses gets the reason, not just "not a number":
+"1e20" is written with an exponent, 2**70 participants is too many.
+"""
+
+from sib.bounds import MAX_COUNT, MAX_DECIMAL_INTEGER_DIGITS, MAX_DECIMAL_PLACES
+
+Check = tuple[str, str, str, str]
+
+_DIGITS = f"at most {MAX_DECIMAL_INTEGER_DIGITS} digits before the decimal point and "
+_DIGITS += f"{MAX_DECIMAL_PLACES} after"
+
+
+def number_checks(column: str, hint: str) -> list[Check]:
+    """Checks of a decimal column (value, comparison_value); `hint` ends the last message."""
+    parsed = "number" if column == "value" else "comparison"
+    refused = f"{column} <> '' AND {parsed} IS NULL"
+    exponent = rf"{column} ~ '^[+-]?\d+(\.\d*)?[eE][+-]?\d+$'"
+    plain = rf"{column} ~ '^[+-]?\d+(\.\d+)?$'"
+    return [
+        (
+            f"{refused} AND {exponent}",
+            column,
+            "not_a_number",
+            f"format('%%L is written with an exponent: write the number in full, {_DIGITS}', "
+            f"{column})",
+        ),
+        (
+            f"{refused} AND {plain}",
+            column,
+            "out_of_bounds",
+            f"format('%%L is out of bounds: {_DIGITS}', {column})",
+        ),
+        (
+            f"{refused} AND NOT {exponent} AND NOT {plain}",
+            column,
+            "not_a_number",
+            f"format('%%L is not a number{hint}', {column})",
+        ),
+    ]
+
+
+def count_checks(column: str) -> list[Check]:
+    """Checks of a count column (sample_size, comparison_sample_size)."""
+    refused = f"{column} <> '' AND NOT outcomes_is_count({column})"
+    digits = rf"{column} ~ '^\+?\d+$'"
+    return [
+        (
+            f"{refused} AND {digits}",
+            column,
+            "out_of_bounds",
+            f"format('%%L is too many: at most {MAX_COUNT:,} participants', {column})",
+        ),
+        (
+            f"{refused} AND NOT {digits}",
+            column,
+            "not_a_count",
+            f"format('%%L is not a whole number of participants', {column})",
+        ),
+    ]
