@@ -187,3 +187,140 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
         elif bracket in ("]", "}"):
             depth -= 1
     return False
+
+
+# --- The programme definition (docs/programme-format.md) -----------------------------------
+# Fields by name, wherever they appear in the document: a string field is a string (or
+# null) no longer than its column; a count or money field is within its bound; a decimal
+# string is written in full and fits its column. Each section's validator then checks
+# what the field means; it can rely on these types and sizes.
+SMALLINT_MAX = 32_767
+USERNAME_CHARS = 150
+DEFINITION_TEXT_FIELDS: dict[str, int] = {
+    "name": MAX_NAME_CHARS,
+    "slug": MAX_SLUG_CHARS,
+    "organisation": MAX_SLUG_CHARS,
+    "investor": MAX_SLUG_CHARS,
+    "payer": MAX_SLUG_CHARS,
+    "recipient": MAX_SLUG_CHARS,
+    "code": MAX_CODE_CHARS,
+    "key": MAX_CODE_CHARS,
+    "metric": MAX_CODE_CHARS,
+    "cohort": MAX_CODE_CHARS,
+    "period": MAX_CODE_CHARS,
+    "tranche": MAX_CODE_CHARS,
+    "protects": MAX_CODE_CHARS,
+    "user": USERNAME_CHARS,
+    "submitted_by": USERNAME_CHARS,
+    "verified_by": USERNAME_CHARS,
+    "format": 40,
+    "currency": 3,
+    "role": 30,
+    "kind": 30,
+    "type": 30,
+    "unit": 30,
+    "direction": 20,
+    "status": 12,
+    "stage": 10,
+    "on": 10,
+    "start_date": 10,
+    "end_date": 10,
+    "committed_on": 10,
+    "termination_date": 10,
+    "submitted_at": 40,
+    "verified_at": 40,
+    "description": MAX_TEXT_CHARS,
+    "definition": MAX_TEXT_CHARS,
+    "evidence_required": MAX_TEXT_CHARS,
+    "target_population": MAX_TEXT_CHARS,
+    "termination_reason": MAX_TEXT_CHARS,
+    "note": MAX_TEXT_CHARS,
+}
+# Lists of codes inside a section (a metric's cohorts, an organisation's kinds); the
+# top-level "cohorts" and "periods" sections are lists of objects.
+DEFINITION_CODE_LISTS: dict[str, int] = {"kinds": 30, "cohorts": MAX_CODE_CHARS, "periods": 40}
+DEFINITION_COUNT_FIELDS: dict[str, int] = {
+    "planned_size": MAX_COUNT,
+    "sample_size": MAX_COUNT,
+    "comparison_sample_size": MAX_COUNT,
+    "max_count": MAX_COUNT,
+    "priority": SMALLINT_MAX,
+}
+DEFINITION_MONEY_FIELDS = frozenset(
+    {
+        "amount",
+        "price",
+        "price_per_point",
+        "contract_cap",
+        "cover_limit",
+        "max_amount",
+        "participant_cap",
+        "savings_repayment_target",
+    }
+)
+# Decimal strings stored in numeric(20, 6) columns; other decimal strings (rates, shares,
+# thresholds) are held to the same integer digits with room for finer fractions.
+DEFINITION_RESULT_DECIMALS = frozenset({"value", "comparison_value", "target_value"})
+RATE_DECIMAL_PLACES = 12
+
+
+def _definition_field_error(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if key in DEFINITION_TEXT_FIELDS:
+        if not isinstance(value, str):
+            return _("Must be a string.")
+        if len(value) > DEFINITION_TEXT_FIELDS[key]:
+            return _("Too long: at most %(count)s characters.") % {
+                "count": grouped(DEFINITION_TEXT_FIELDS[key])
+            }
+    elif key in DEFINITION_COUNT_FIELDS:
+        return integer_error(value, maximum=DEFINITION_COUNT_FIELDS[key])
+    elif key in DEFINITION_MONEY_FIELDS and isinstance(value, int):
+        return money_error(value)
+    elif key in DEFINITION_RESULT_DECIMALS and isinstance(value, str):
+        return decimal_text_error(value)
+    elif isinstance(value, str) and _looks_numeric(value):
+        return decimal_text_error(value, places=RATE_DECIMAL_PLACES)
+    return None
+
+
+def _looks_numeric(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*[+-]?(\d|\.\d)[\d.]*([eE][+-]?\d+)?\s*", text))
+
+
+def _code_list_error(value: Any, longest: int) -> str | None:
+    if not isinstance(value, list):
+        return _("Must be a list of codes.")
+    for index, code in enumerate(value):
+        if not isinstance(code, str) or len(code) > longest:
+            return _("Item %(index)s: must be a code of at most %(count)s characters.") % {
+                "index": index,
+                "count": longest,
+            }
+    return None
+
+
+def definition_errors(document: Any) -> list[tuple[str, str]]:
+    """Return (JSON path, message) for every value of a definition outside its bounds."""
+    errors = document_errors(document)
+    if errors:
+        return errors
+    _definition_walk(document, "", errors)
+    return errors
+
+
+def _definition_walk(value: Any, path: str, errors: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            problem = _definition_field_error(str(key), item)
+            if problem is None and path and key in DEFINITION_CODE_LISTS:
+                problem = _code_list_error(item, DEFINITION_CODE_LISTS[key])
+            if problem:
+                errors.append((child, problem))
+            else:
+                _definition_walk(item, child, errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _definition_walk(item, f"{path}[{index}]", errors)
