@@ -22,6 +22,7 @@ from outcomes.models import (
     Metric,
     ParticipantRecord,
     Result,
+    ResultState,
     ReviewVerdict,
     Stage,
     Unit,
@@ -247,6 +248,11 @@ class _ResultValuesSerializer(serializers.Serializer):
     sample_size = CountField(required=False, allow_null=True)
     comparison_sample_size = CountField(required=False, allow_null=True)
     note = TextField(required=False, allow_blank=True, default="")
+    over_planned_size = serializers.BooleanField(
+        default=False,
+        help_text="Declare a count above 1.5 times the cohort's planned size; the note says "
+        "why (docs/results-csv.md, Plausibility).",
+    )
 
 
 def _values(data: dict[str, Any]) -> services.ResultValues:
@@ -256,6 +262,7 @@ def _values(data: dict[str, Any]) -> services.ResultValues:
         sample_size=data.get("sample_size"),
         comparison_sample_size=data.get("comparison_sample_size"),
         note=data.get("note", ""),
+        over_planned_size=data.get("over_planned_size", False),
     )
 
 
@@ -279,18 +286,25 @@ class _ResultApi(ProgrammeApi):
 class ResultListApi(ProgrammeApi):
     action_required = Action.OUTCOME_VIEW
 
+    class FilterSerializer(serializers.Serializer):
+        # An unknown state is a 400, not an empty list that reads as "nothing submitted".
+        state = serializers.ChoiceField(choices=ResultState.choices, required=False)
+
     @extend_schema(
         operation_id="result_list",
+        parameters=[FilterSerializer],
         responses=ResultOutputSerializer(many=True),
         description="Evaluators and fund managers see every state; public funders see "
         "verified results only. Filter with ?state=submitted|verified|rejected|superseded.",
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         results = selectors.result_list(
             programme=access.programme,
             verified_only=not access.allows(Action.RESULT_VIEW),
-            state=request.query_params.get("state") or None,
+            state=filters.validated_data.get("state") or None,
         )
         return self.paginate(request, results, ResultOutputSerializer)
 

@@ -27,6 +27,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from sib.bounds import MAX_COUNT, MAX_MONEY, decimal_text_error
+
 RATE_QUANTUM = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
@@ -97,6 +99,8 @@ def _money(value: Any, path: str) -> int:
         raise RuleError(path, "must be an integer amount of minor units (cents)")
     if value < 0:
         raise RuleError(path, "must not be negative")
+    if value > MAX_MONEY:
+        raise RuleError(path, f"must be at most {MAX_MONEY:,} minor units (cents)")
     return value
 
 
@@ -105,6 +109,8 @@ def _count(value: Any, path: str) -> int:
         raise RuleError(path, "must be an integer")
     if value < 0:
         raise RuleError(path, "must not be negative")
+    if value > MAX_COUNT:
+        raise RuleError(path, f"must be at most {MAX_COUNT:,}")
     return value
 
 
@@ -113,6 +119,8 @@ def _decimal(value: Any, path: str) -> Decimal:
         raise RuleError(path, 'must be a decimal string such as "0.10", not a float')
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise RuleError(path, "must be a decimal string")
+    if isinstance(value, str) and (problem := decimal_text_error(value, places=12)):
+        raise RuleError(path, problem)
     try:
         number = Decimal(value)
     except InvalidOperation:

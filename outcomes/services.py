@@ -36,6 +36,7 @@ from outcomes.models import (
     ReviewVerdict,
     Stage,
 )
+from outcomes.plausibility import require_plausible
 from outcomes.selectors import result_state
 from sib.api.problems import Conflict
 from sib.chain import chain_append
@@ -165,6 +166,19 @@ class ResultValues:
     sample_size: int | None = None
     comparison_sample_size: int | None = None
     note: str = ""
+    # The submitter declares a count above the cohort's planned size (outcomes.plausibility).
+    over_planned_size: bool = False
+
+
+def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> None:
+    require_plausible(
+        metric=metric,
+        cohort=cohort,
+        value=values.value,
+        sample_size=values.sample_size,
+        note=values.note,
+        over_planned_size=values.over_planned_size,
+    )
 
 
 def _cell_check(
@@ -205,6 +219,7 @@ def result_submit(
     """
     _require_open(programme)
     _cell_check(programme, metric, cohort, period)
+    _require_plausible(metric, cohort, values)
     if stage not in Stage.values:
         raise ValidationError(
             {"stage": _("Must be one of %(choices)s.") % {"choices": ", ".join(Stage.values)}}
@@ -240,6 +255,7 @@ def result_amend(
             _("Only a verified result can be amended; this one is %(state)s.")
             % {"state": _state_text(state)}
         )
+    _require_plausible(result.metric, result.cohort, values)
     amendment = Result.objects.create(
         programme=programme,
         metric_id=result.metric_id,

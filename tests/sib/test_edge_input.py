@@ -270,3 +270,82 @@ def test_a_body_larger_than_its_content_length_says_is_still_refused(deal, setti
     request = APIRequestFactory().post("/", {"a": "x" * 50}, format="json")
     with pytest.raises(PayloadTooLarge):
         JSONParser().parse(request, "application/json", {"request": request})
+
+
+# --- the outcomes API ---------------------------------------------------------------------
+
+
+def _metric(deal: Deal, mechanism: dict, code: str = "m1") -> dict:  # type: ignore[type-arg]
+    return {
+        "code": code,
+        "name": "Metric",
+        "definition": "A definition.",
+        "unit": "participant_outcome",
+        "mechanism": mechanism,
+        "cohorts": ["c1"],
+        "periods": ["p1"],
+    }
+
+
+@pytest.fixture
+def cells(deal):
+    from outcomes import services as outcome_services
+
+    outcome_services.cohort_create(programme=deal.programme, code="c1", name="C1", planned_size=100)
+    outcome_services.period_create(
+        programme=deal.programme,
+        code="p1",
+        name="P1",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+    )
+    return deal
+
+
+def test_a_metric_price_of_2_to_the_70_is_refused(cells):
+    response = _client(cells).post(
+        _url(cells, "metrics/create/"),
+        _metric(cells, {"kind": "rate_card", "price": 2**70}),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert _fields(response) == {"mechanism.price"}
+
+
+def test_a_metric_price_just_over_the_money_bound_is_refused_by_the_rules(cells):
+    response = _client(cells).post(
+        _url(cells, "metrics/create/"),
+        _metric(cells, {"kind": "rate_card", "price": 10**15 + 1}),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert _fields(response) == {"mechanism.price"}
+
+
+def test_a_threshold_written_1e30_is_refused(cells):
+    from outcomes.metrics_validation import metric_mechanism_errors
+
+    errors = metric_mechanism_errors(
+        code="m",
+        mechanism={
+            "kind": "comparison",
+            "direction": "higher_is_better",
+            "cohorts": ["c1"],
+            "cohort_threshold": "1e30",
+            "pooled_threshold": "0.075",
+            "price_per_point": 100,
+        },
+        cohort_codes=["c1"],
+    )
+    assert [path for path, _ in errors] == ["mechanism.cohort_threshold"]
+    assert "exponent" in errors[0][1]
+
+
+def test_a_planned_size_of_2_to_the_40_is_refused(cells):
+    response = _client(cells).post(
+        _url(cells, "cohorts/create/"),
+        {"code": "c9", "name": "C9", "planned_size": 2**40},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert _fields(response) == {"planned_size"}
