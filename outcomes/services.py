@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -48,7 +49,6 @@ RECOMPUTE_TASK = "payments.programme_recompute"
 
 # Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
 # the name or the Content-Type the client claims.
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 _EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -397,12 +397,10 @@ def _sniff(head: bytes, name: str) -> str | None:
 @transaction.atomic
 def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
     """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
-    if uploaded.size > EVIDENCE_MAX_BYTES:
+    limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.body_limits)
+    if uploaded.size > limit:
         raise ValidationError(
-            {
-                "file": _("At most %(size)s MB per document.")
-                % {"size": EVIDENCE_MAX_BYTES // (1024 * 1024)}
-            }
+            {"file": _("At most %(size)s MB per document.") % {"size": limit // (1024 * 1024)}}
         )
     digest = hashlib.sha256()
     head = b""

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 
 # URL names (API and portal) whose bodies are files of one kind.
 IMPORT_URLS = frozenset({"api:results-import", "outcomes_portal:result-import"})
-EVIDENCE_URLS = frozenset({"api:result-evidence-upload", "outcomes_portal:result-detail"})
+EVIDENCE_URLS = frozenset(
+    {
+        "api:result-evidence-upload",
+        "outcomes_portal:result-detail",
+        "outcomes_portal:result-submit",  # a result with its evidence
+    }
+)
 
 
 def body_limit(request: HttpRequest) -> int:
