@@ -503,6 +503,10 @@ class ResultImportApi(ProgrammeApi):
             default=Stage.INTERIM,
             help_text="Stage of the results a participant file creates.",
         )
+        over_planned_size = serializers.BooleanField(
+            default=False,
+            help_text="Declare counts above 1.5 times their cohort's planned size.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         kind = serializers.CharField()
@@ -530,6 +534,7 @@ class ResultImportApi(ProgrammeApi):
                 filename=upload.name or "",
                 decimal_comma=data.validated_data["decimal_comma"],
                 stage=data.validated_data["stage"],
+                over_planned_size=data.validated_data["over_planned_size"],
             )
         except ImportRejected as exc:
             return problem_response(

@@ -6,6 +6,7 @@ outcomes_is_decimal / outcomes_is_count refuses gets the reason, not just "not a
 "1e20" is written with an exponent, 2**70 participants is too many.
 """
 
+from outcomes.plausibility import PLANNED_SIZE_FACTOR
 from sib.bounds import MAX_COUNT, MAX_DECIMAL_INTEGER_DIGITS, MAX_DECIMAL_PLACES
 
 Check = tuple[str, str, str, str]
@@ -61,3 +62,44 @@ def count_checks(column: str) -> list[Check]:
             f"format('%%L is not a whole number of participants', {column})",
         ),
     ]
+
+
+def plausibility_checks() -> list[Check]:
+    """The rules of outcomes.plausibility over an aggregate file (`%(over)s`: declared)."""
+    limit = f"floor(planned_size * {PLANNED_SIZE_FACTOR})"
+    above = (
+        f"format('%%s is more than {PLANNED_SIZE_FACTOR} times the %%s participants planned "
+        "for cohort %%L; if it is right, declare it on import (over_planned_size)', "
+    )
+    return [
+        (
+            "unit = 'participant_outcome' AND number <> trunc(number)",
+            "value",
+            "not_a_count",
+            "format('metric %%L counts participants: %%s is not a whole number', metric, number)",
+        ),
+        (
+            f"NOT %(over)s AND unit = 'participant_outcome' AND number = trunc(number) "
+            f"AND number > {limit}",
+            "value",
+            "implausible_count",
+            above + "number, planned_size, cohort)",
+        ),
+        (
+            f"NOT %(over)s AND outcomes_is_count(sample_size) AND sample_size::bigint > {limit}",
+            "sample_size",
+            "implausible_count",
+            above + "sample_size, planned_size, cohort)",
+        ),
+    ]
+
+
+def implausible_cell_message(
+    *, metric: str, cohort: str, period: str, rows: int, limit: int
+) -> str:
+    """The refusal of a participant file with more records in one cell than is plausible."""
+    return (
+        f"{rows:,} participant records for metric {metric!r}, cohort {cohort!r}, period "
+        f"{period!r}: more than {PLANNED_SIZE_FACTOR} times the cohort's planned size "
+        f"allows ({limit:,}); if it is right, declare it on import (over_planned_size)"
+    )

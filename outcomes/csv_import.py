@@ -43,8 +43,14 @@ from typing import IO, Any
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from outcomes.csv_checks import count_checks, number_checks
-from outcomes.models import ImportBatch, Result, Stage
+from outcomes.csv_checks import (
+    count_checks,
+    implausible_cell_message,
+    number_checks,
+    plausibility_checks,
+)
+from outcomes.models import Cohort, ImportBatch, Result, Stage
+from outcomes.plausibility import plausible_limit
 from outcomes.pseudonyms import Pseudonymiser
 from sib.models import Programme, User
 
@@ -486,8 +492,13 @@ def results_import(
     decimal_comma: bool = False,
     stage: str = Stage.INTERIM,
     progress: Progress | None = None,
+    over_planned_size: bool = False,
 ) -> ImportSummary:
-    """Load a CSV of results or participant records, all or nothing (ImportRejected)."""
+    """Load a CSV of results or participant records, all or nothing (ImportRejected).
+
+    `over_planned_size` declares counts above the plausible size of their cohort
+    (outcomes.plausibility); without it they are refused.
+    """
     if not programme.accepts_new_entries:
         raise ImportRejected(
             [
@@ -517,7 +528,9 @@ def results_import(
             importer: _Importer = _ParticipantImporter(programme, user, stage, errors)
         else:
             importer = _ResultImporter(programme, user, decimal_comma, errors)
+        importer.over_planned_size = over_planned_size
         importer.stage_rows(cursor, text, header, progress)
+        importer.check_counts()
         if progress:
             progress("validating", importer.staged)
         if importer.staged == 0 and errors.total == 0:
@@ -546,6 +559,7 @@ class _Refused(Exception):
 
 class _Importer:
     staging_columns: tuple[str, ...] = ()
+    over_planned_size = False
 
     def __init__(self, programme: Programme, user: User, errors: _Errors) -> None:
         self.programme = programme
@@ -620,7 +634,10 @@ class _Importer:
         return [RowError(*row) for row in cursor.fetchall()], total
 
     def _params(self) -> dict[str, Any]:
-        return {"programme": self.programme.pk}
+        return {"programme": self.programme.pk, "over": self.over_planned_size}
+
+    def check_counts(self) -> None:
+        """Record counts the cohorts make implausible (outcomes.plausibility)."""
 
     def _checked_table(self, cursor: Any) -> None:
         raise NotImplementedError
@@ -781,6 +798,27 @@ class _ParticipantImporter(_Importer):
                 columns = self._date_columns(achieved)
             add_head(f"{line}\t{cell[0]}\t{columns}\t")
             add_id(participant)
+
+    def check_counts(self) -> None:
+        if self.over_planned_size or not self.cells:
+            return
+        limits = {
+            cohort.code: plausible_limit(cohort)
+            for cohort in Cohort.objects.filter(
+                programme=self.programme, code__in={cohort for _m, cohort, _p in self.cells}
+            )
+        }
+        for (metric, cohort, period), (_cell, rows) in sorted(self.cells.items()):
+            limit = limits.get(cohort)
+            if limit is not None and rows > limit:
+                self.errors.add(
+                    0,
+                    "cohort",
+                    "implausible_count",
+                    implausible_cell_message(
+                        metric=metric, cohort=cohort, period=period, rows=rows, limit=limit
+                    ),
+                )
 
     def _date_columns(self, text: str) -> str:
         """Return the staged (on_date, achieved) of a date text: the date, or the bad text.
@@ -1003,6 +1041,7 @@ class _ResultImporter(_Importer):
             f"""
             CREATE TEMP TABLE checked ON COMMIT DROP AS
             SELECT s.*, m.id AS metric_id, c.id AS cohort_id, p.id AS period_id,
+                   m.unit, c.planned_size,
                    mc.metric_id IS NOT NULL AS cohort_ok, mp.metric_id IS NOT NULL AS period_ok,
                    CASE WHEN outcomes_is_decimal(s.value) THEN s.value::numeric END AS number,
                    CASE WHEN outcomes_is_decimal(s.comparison_value)
@@ -1046,6 +1085,7 @@ class _ResultImporter(_Importer):
             ),
             *count_checks("sample_size"),
             *count_checks("comparison_sample_size"),
+            *plausibility_checks(),
             (
                 "line <> first_line",
                 "metric",

@@ -92,6 +92,10 @@ class ResultImportForm(forms.Form):
         choices=STAGE_CHOICES,
         initial=Stage.INTERIM,
     )
+    over_planned_size = forms.BooleanField(
+        label=_("Some counts are above 1.5 times their cohort's planned size, and that is right"),
+        required=False,
+    )
 
 
 class EvidenceForm(forms.Form):

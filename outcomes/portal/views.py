@@ -119,6 +119,7 @@ def result_import(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
                 filename=upload.name or "",
                 decimal_comma=form.cleaned_data["decimal_comma"],
                 stage=form.cleaned_data["stage"],
+                over_planned_size=form.cleaned_data["over_planned_size"],
             )
         except ImportRejected as rejected:
             context["errors"] = [

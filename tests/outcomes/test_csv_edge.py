@@ -35,6 +35,7 @@ def test_a_cr_only_file_reports_errors_at_their_real_lines(cast):
     assert _rules(upload(cast, content)) == [(3, "date_achieved", "bad_date")]
 
 
+@pytest.mark.usefixtures("unplanned_cohorts")
 def test_a_cr_only_file_over_several_blocks_loads(cast):
     rows = [f"P-{i:06d},in-work-6m,c1,2026-h1,2026-03-01\r" for i in range(4000)]
     content = HEADER.replace("\n", "\r") + "".join(rows)
@@ -44,6 +45,7 @@ def test_a_cr_only_file_over_several_blocks_loads(cast):
     assert ParticipantRecord.objects.count() == 4000
 
 
+@pytest.mark.usefixtures("unplanned_cohorts")
 def test_a_crlf_cut_between_two_reads_is_one_line_end(cast):
     header = HEADER.replace("\n", "\r\n")
     filler = []

@@ -91,3 +91,47 @@ def test_a_known_state_filter_still_filters(cast):
     )
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+# --- the CSV import --------------------------------------------------------------------------
+
+AGGREGATE = "metric,cohort,period,stage,value,sample_size\n"
+
+
+def _import(cast, content: str, **fields):  # type: ignore[no-untyped-def]
+    from tests.outcomes.test_csv_import import upload
+
+    return upload(cast, content, **fields)
+
+
+def _rules(response) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 400, response.content[:500]
+    return [(e["line"], e["column"], e["rule"]) for e in response.json()["errors"]]
+
+
+def test_an_aggregate_file_with_a_fractional_count_is_refused(cast):
+    response = _import(cast, AGGREGATE + "in-work-6m,c1,2026-h1,final,2.5,\n")
+    assert _rules(response) == [(2, "value", "not_a_count")]
+
+
+def test_an_aggregate_file_with_an_implausible_count_is_refused_unless_declared(cast):
+    content = (
+        AGGREGATE + "in-work-6m,c1,2026-h1,final,151,\nemployment-rate,c1,2026-h1,final,3,999\n"
+    )
+    assert _rules(_import(cast, content)) == [
+        (2, "value", "implausible_count"),
+        (3, "sample_size", "implausible_count"),
+    ]
+    assert _import(cast, content, over_planned_size=True).status_code == 201
+
+
+def test_a_participant_file_far_larger_than_its_cohort_is_refused_unless_declared(cast):
+    from tests.outcomes.test_csv_import import HEADER
+
+    rows = "".join(f"P-{i:04d},in-work-6m,c1,2026-h1,2026-03-01\n" for i in range(151))
+    response = _import(cast, HEADER + rows)
+    [error] = response.json()["errors"]
+    assert (error["column"], error["rule"]) == ("cohort", "implausible_count")
+    assert "151 participant records" in error["message"]
+    assert not Result.objects.exists()
+    assert _import(cast, HEADER + rows, over_planned_size=True).status_code == 201
