@@ -41,6 +41,7 @@ def result_plausibility_errors(
     """Return {field: message} for what cannot be right in a result's values."""
     errors: dict[str, Any] = {}
     counts: dict[str, Decimal | int] = {}
+    value = Decimal(value)  # callers inside the project may pass an int
     if metric.unit == Unit.PARTICIPANT_OUTCOME:
         if value != value.to_integral_value():
             errors["value"] = _(

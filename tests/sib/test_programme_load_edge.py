@@ -45,7 +45,10 @@ def _write(tmp_path: Path, document: object) -> Path:
 
 
 def _errors(document, creator) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    with pytest.raises(DefinitionError) as error:
+    from django.utils import translation
+
+    # English, as programme_load answers (its messages are not translated).
+    with translation.override("en"), pytest.raises(DefinitionError) as error:
         programme_definition_load(document, creator=creator)
     return dict(error.value.errors)
 
