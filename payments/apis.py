@@ -306,6 +306,15 @@ class TransactionListApi(ProgrammeApi):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
+        account = values.get("account")
+        if (
+            account
+            and not selectors.account_list(programme_id=access.programme.pk)
+            .filter(code=account)
+            .exists()
+        ):
+            # An unknown account is a mistake to report, not an empty ledger.
+            raise serializers.ValidationError({"account": f"No account {account!r} here."})
         transactions = selectors.transaction_list(
             programme_id=access.programme.pk,
             date_from=values.get("date_from"),

@@ -21,7 +21,7 @@ from payments.schedules import PaidOut, distribution_record
 from payments.selectors_schedules import investor_statement, schedule_get
 from sib.api.fields import MoneyField
 from sib.api.scoped import ProgrammeApi
-from sib.models import Role
+from sib.models import PartyRole, Role
 from sib.permissions import Action
 
 
@@ -81,6 +81,13 @@ class InvestorStatementApi(ProgrammeApi):
             slug = request.query_params.get("investor", "")
             if not slug:
                 raise serializers.ValidationError({"investor": "Name the investor (its slug)."})
+            if not access.programme.parties.filter(
+                organisation__slug=slug, role=PartyRole.INVESTOR
+            ).exists():
+                # An unknown investor is a mistake to report, not an empty statement.
+                raise serializers.ValidationError(
+                    {"investor": f"{slug!r} is not an investor of this programme."}
+                )
         elif access.allows(Action.COMMITMENT_VIEW_OWN):
             organisations = [
                 m.organisation

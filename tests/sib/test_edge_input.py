@@ -349,3 +349,29 @@ def test_a_planned_size_of_2_to_the_40_is_refused(cells):
     )
     assert response.status_code == 400
     assert _fields(response) == {"planned_size"}
+
+
+# --- filters with unknown values ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("account=bogus", "account"), ("date_from=bogus", "date_from")],
+)
+def test_a_ledger_filter_with_an_unknown_value_is_a_400(deal, query, field):
+    response = _client(deal).get(_url(deal, f"ledger/transactions/?{query}"))
+    assert response.status_code == 400
+    assert _fields(response) == {field}
+
+
+def test_a_known_account_filter_still_filters(deal):
+    _drawdown(deal)
+    response = _client(deal).get(_url(deal, "ledger/transactions/?account=cash"))
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 1
+
+
+def test_a_statement_for_an_unknown_investor_is_a_400_not_an_empty_statement(deal):
+    response = _client(deal).get(_url(deal, "statement/?investor=bogus"))
+    assert response.status_code == 400
+    assert _fields(response) == {"investor"}
