@@ -39,7 +39,7 @@ class RequestIdMiddleware:
         # logs a 4xx/5xx response ("Not Found: /api/...") after the middleware chain, and
         # the development server writes its access line after that. Resetting here left
         # those lines, most of the log, without a request id.
-        response._resource_closers.append(partial(_forget_request_id, token))
+        response._resource_closers.append(partial(_forget_request_id, token))  # type: ignore[attr-defined]
         return response
 
 

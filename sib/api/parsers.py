@@ -14,6 +14,7 @@ on to a bigint column. Here, in order, before anything else sees the body:
 """
 
 import codecs
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -43,13 +44,13 @@ class JSONParser(parsers.JSONParser):
         self,
         stream: IO[bytes] | None,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         limit = settings.SIB_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
             raise too_large(limit)
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(raw, encoding)
         except (UnicodeDecodeError, LookupError) as exc:
