@@ -9,6 +9,7 @@ published public edition is also served without login (`PublishedReport*Api`).
 import base64
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -252,8 +253,9 @@ class ReportVerifyApi(ProgrammeApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        if upload.size > 50 * 1024 * 1024:
-            raise serializers.ValidationError({"file": "At most 50 MB."})
+        limit = settings.SIB_MAX_REPORT_BYTES  # also the request's cap (sib.body_limits)
+        if upload.size > limit:
+            raise serializers.ValidationError({"file": f"At most {limit:,} bytes."})
         result = services.report_verify_file(content=upload.read(), programme=access.programme)
         return Response(self.OutputSerializer(result).data)
 

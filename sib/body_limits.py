@@ -1,10 +1,11 @@
 """Request bodies capped by kind before anything reads them (README, "Configuration").
 
-A CSV import, an evidence file and every other body (JSON, a form) each have their own
-limit, read from the settings. A request whose Content-Length is over its limit is
-answered 413 at once, as problem details under /api/ and as a page in the portal: nothing
-is parsed, stored or even read. (Django reads a WSGI body only up to its Content-Length,
-so a body cannot be longer than it says; the JSON parser checks again all the same.)
+A CSV import, an evidence file, a report PDF to verify and every other body (JSON, a
+form) each have their own limit, read from the settings. A request whose Content-Length
+is over its limit is answered 413 at once, as problem details under /api/ and as a page
+in the portal: nothing is parsed, stored or even read. (Django reads a WSGI body only up
+to its Content-Length, so a body cannot be longer than it says; the JSON parser checks
+again all the same.)
 """
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 # URL names (API and portal) whose bodies are files of one kind.
@@ -26,6 +28,9 @@ EVIDENCE_URLS = frozenset(
 )
 
 
+REPORT_URLS = frozenset({"api:report-verify"})
+
+
 def body_limit(request: HttpRequest) -> int:
     """Return the largest body, in bytes, that this request's URL accepts."""
     try:
@@ -36,6 +41,8 @@ def body_limit(request: HttpRequest) -> int:
         return int(settings.SIB_MAX_IMPORT_BYTES)
     if name in EVIDENCE_URLS:
         return int(settings.SIB_MAX_EVIDENCE_BYTES)
+    if name in REPORT_URLS:
+        return int(settings.SIB_MAX_REPORT_BYTES)
     return int(settings.SIB_MAX_BODY_BYTES)
 
 
@@ -43,7 +50,7 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
     from sib.errors import problem
 
     message = _("The request body is larger than %(limit)s bytes, the limit for this request.") % {
-        "limit": f"{limit:,}"
+        "limit": number_format(limit, force_grouping=True)
     }
     if request.path.startswith("/api/"):
         return problem(request, 413, _("The request body is too large."), message)

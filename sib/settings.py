@@ -196,10 +196,11 @@ REST_FRAMEWORK = {
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
 # Largest request body by kind, in bytes (sib.body_limits): a CSV import, an evidence file,
-# anything else (JSON, forms). Over it: 413 before the body is read.
+# a report PDF to verify, anything else (JSON, forms). Over it: 413 before the body is read.
 SIB_MAX_BODY_BYTES = env_int("SIB_MAX_BODY_BYTES", 1024 * 1024)
 SIB_MAX_IMPORT_BYTES = env_int("SIB_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
 SIB_MAX_EVIDENCE_BYTES = env_int("SIB_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024)
+SIB_MAX_REPORT_BYTES = env_int("SIB_MAX_REPORT_BYTES", 50 * 1024 * 1024)  # a PDF to verify
 DATA_UPLOAD_MAX_MEMORY_SIZE = SIB_MAX_BODY_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social impact bond outcomes ledger API",

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, parsers, status
@@ -35,7 +36,7 @@ class PayloadTooLarge(exceptions.APIException):
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         _("The request body is larger than %(limit)s bytes, the limit for this request.")
-        % {"limit": f"{limit:,}"}
+        % {"limit": number_format(limit, force_grouping=True)}
     )
 
 

@@ -19,6 +19,7 @@ def _import(client, cast: Cast, content: bytes):  # type: ignore[no-untyped-def]
         f"/api/programmes/{cast.programme.pk}/results/import/",
         {"file": SimpleUploadedFile("r.csv", content, "text/csv")},
         format="multipart",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
 
@@ -81,8 +82,9 @@ def test_a_form_over_djangos_own_limit_is_a_413_not_an_html_400(cast, settings):
 
 def test_the_caps_are_chosen_by_url(settings, rf):
     settings.SIB_MAX_BODY_BYTES, settings.SIB_MAX_IMPORT_BYTES = 1, 2
-    settings.SIB_MAX_EVIDENCE_BYTES = 3
+    settings.SIB_MAX_EVIDENCE_BYTES, settings.SIB_MAX_REPORT_BYTES = 3, 4
     assert body_limit(rf.post("/api/programmes/1/results/import/")) == 2
+    assert body_limit(rf.post("/api/programmes/1/reports/verify/")) == 4
     assert body_limit(rf.post("/programmes/1/results/import/")) == 2
     assert body_limit(rf.post("/api/programmes/1/results/7/evidence/")) == 3
     assert body_limit(rf.post("/api/programmes/1/drawdowns/create/")) == 1
