@@ -397,7 +397,7 @@ def _sniff(head: bytes, name: str) -> str | None:
 @transaction.atomic
 def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
     """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
-    limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.body_limits)
+    limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.request_limits)
     if uploaded.size > limit:
         raise ValidationError(
             {"file": _("At most %(size)s MB per document.") % {"size": limit // (1024 * 1024)}}

@@ -253,7 +253,7 @@ class ReportVerifyApi(ProgrammeApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        limit = settings.SIB_MAX_REPORT_BYTES  # also the request's cap (sib.body_limits)
+        limit = settings.SIB_MAX_REPORT_BYTES  # also the request's cap (sib.request_limits)
         if upload.size > limit:
             raise serializers.ValidationError({"file": f"At most {limit:,} bytes."})
         result = services.report_verify_file(content=upload.read(), programme=access.programme)

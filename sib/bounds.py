@@ -60,6 +60,11 @@ def control_character_error(text: str) -> str | None:
     }
 
 
+def control_character_safe(text: str) -> str:
+    """Return `text` with its control characters shown as "?" (to name a bad key)."""
+    return _CONTROL.sub("?", text)
+
+
 def integer_error(value: Any, *, maximum: int, minimum: int = 0, unit: str = "") -> str | None:
     """Return why `value` is not a whole number in [minimum, maximum], or None.
 

@@ -8,26 +8,31 @@ from django.views import defaults
 from sib.observability import current_request_id
 
 
-def problem(request: HttpRequest, status: int, title: str, detail: str = "") -> JsonResponse:
-    return JsonResponse(
-        {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail or title,
-            "instance": request.path,
-            "request_id": current_request_id(),
-        },
-        status=status,
-        content_type="application/problem+json",
-    )
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+) -> JsonResponse:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": request.path,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        body["errors"] = errors
+    return JsonResponse(body, status=status, content_type="application/problem+json")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     # Django's own refusals of a request (SuspiciousOperation): a form body over
     # DATA_UPLOAD_MAX_MEMORY_SIZE is a body too large, not a bad one.
     if isinstance(exception, RequestDataTooBig):
-        from sib.body_limits import body_limit, too_large_response
+        from sib.request_limits import body_limit, too_large_response
 
         return too_large_response(request, body_limit(request))
     if request.path.startswith("/api/"):

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "sib.body_limits.BodySizeLimitMiddleware",
+    "sib.request_limits.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
-# Largest request body by kind, in bytes (sib.body_limits): a CSV import, an evidence file,
+# Largest request body by kind, in bytes (sib.request_limits): a CSV import, an evidence file,
 # a report PDF to verify, anything else (JSON, forms). Over it: 413 before the body is read.
 SIB_MAX_BODY_BYTES = env_int("SIB_MAX_BODY_BYTES", 1024 * 1024)
 SIB_MAX_IMPORT_BYTES = env_int("SIB_MAX_IMPORT_BYTES", 100 * 1024 * 1024)

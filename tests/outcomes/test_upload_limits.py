@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from outcomes.models import ImportBatch
-from sib.body_limits import body_limit
+from sib.request_limits import body_limit
 from tests.outcomes.conftest import Cast
 from tests.outcomes.test_csv_import import GOOD, HEADER
 

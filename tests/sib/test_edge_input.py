@@ -375,3 +375,40 @@ def test_a_statement_for_an_unknown_investor_is_a_400_not_an_empty_statement(dea
     response = _client(deal).get(_url(deal, "statement/?investor=bogus"))
     assert response.status_code == 400
     assert _fields(response) == {"investor"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["statement/?investor=%00", "ledger/transactions/?account=a%00b", "results/?state=%01"],
+)
+def test_a_control_character_in_a_query_is_a_400_problem(deal, query):
+    response = _client(deal).get(_url(deal, query))
+    assert response.status_code == 400
+    assert len(_fields(response)) == 1
+
+
+def test_a_control_character_in_a_query_key_is_named_safely(deal):
+    response = _client(deal).get(_url(deal, "results/?st%00ate=x"))
+    assert _fields(response) == {"st?ate"}
+
+
+def test_a_control_character_in_a_portal_query_is_a_400_page(deal):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(deal.manager)
+    response = client.get(f"/programmes/{deal.programme.pk}/?x=%00")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_idempotency_key_with_a_control_character_is_a_400(deal):
+    response = _client(deal).post(
+        _url(deal, "drawdowns/create/"),
+        {"commitment": deal.commitment.pk, "called_on": "2026-02-01", "amount": 5},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k\x00",
+    )
+    assert response.status_code == 400
+    assert _fields(response) == {"Idempotency-Key"}
+    assert not IdempotencyRecord.objects.exists()

@@ -6,6 +6,10 @@ is over its limit is answered 413 at once, as problem details under /api/ and as
 in the portal: nothing is parsed, stored or even read. (Django reads a WSGI body only up
 to its Content-Length, so a body cannot be longer than it says; the JSON parser checks
 again all the same.)
+
+A query string with a NUL or another control character is refused the same way (400):
+PostgreSQL cannot compare a NUL, so `?investor=%00` used to end in a 500 wherever a
+filter reached a query.
 """
 
 from collections.abc import Callable
@@ -16,6 +20,8 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from sib.bounds import control_character_error, control_character_safe
 
 # URL names (API and portal) whose bodies are files of one kind.
 IMPORT_URLS = frozenset({"api:results-import", "outcomes_portal:result-import"})
@@ -58,7 +64,19 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
     return HttpResponse(body, status=413)
 
 
-class BodySizeLimitMiddleware:
+def query_string_errors(request: HttpRequest) -> list[dict[str, str]]:
+    """Return {field, message} for every query parameter holding a control character."""
+    errors = []
+    for key, values in request.GET.lists():
+        for text in (key, *values):
+            problem = control_character_error(text)
+            if problem:
+                errors.append({"field": control_character_safe(key), "message": problem})
+                break
+    return errors
+
+
+class RequestLimitsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -71,4 +89,12 @@ class BodySizeLimitMiddleware:
             limit = body_limit(request)
             if length > limit:
                 return too_large_response(request, limit)
+        errors = query_string_errors(request)
+        if errors:
+            from sib.errors import bad_request, problem
+
+            if not request.path.startswith("/api/"):
+                return bad_request(request, ValueError("control character in the query"))
+            detail = _("The query has invalid fields; see errors.")
+            return problem(request, 400, _("Invalid input."), detail, errors)
         return self.get_response(request)
