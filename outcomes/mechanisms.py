@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sib.bounds import MAX_COUNT, MAX_MONEY, decimal_text_error
+from sib.bounds import MAX_COUNT, MAX_DECIMAL_INTEGER_DIGITS, MAX_MONEY, RATE_DECIMAL_PLACES
 
 RATE_QUANTUM = Decimal("0.0001")
 HUNDRED = Decimal(100)
@@ -119,14 +119,20 @@ def _decimal(value: Any, path: str) -> Decimal:
         raise RuleError(path, 'must be a decimal string such as "0.10", not a float')
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise RuleError(path, "must be a decimal string")
-    if isinstance(value, str) and (problem := decimal_text_error(value, places=12)):
-        raise RuleError(path, problem)
     try:
         number = Decimal(value)
     except InvalidOperation:
         raise RuleError(path, f"is not a decimal number: {value!r}") from None
     if not number.is_finite():
         raise RuleError(path, "must be finite")
+    # Rules write their decimals back normalised ("7E+1" for 70), so an exponent is taken;
+    # a size no rate or share has is not ("1e30").
+    if number.adjusted() >= MAX_DECIMAL_INTEGER_DIGITS:
+        raise RuleError(
+            path, f"is too large: at most {MAX_DECIMAL_INTEGER_DIGITS} digits before the point"
+        )
+    if number.as_tuple().exponent < -RATE_DECIMAL_PLACES:  # type: ignore[operator]
+        raise RuleError(path, f"has more than {RATE_DECIMAL_PLACES} decimal places")
     return number
 
 

@@ -294,7 +294,7 @@ class TransactionListApi(ProgrammeApi):
     class FilterSerializer(serializers.Serializer):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
-        account = serializers.CharField(required=False, help_text="Account code.")
+        account = serializers.CharField(max_length=200, required=False, help_text="Account code.")
 
     @extend_schema(
         operation_id="ledger_transaction_list",

@@ -110,13 +110,15 @@ class DistributionRecordApi(ProgrammeApi):
 
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
-            step_kind = serializers.CharField()
-            recipient = serializers.CharField()
-            tranche = serializers.CharField(required=False, allow_null=True, default=None)
+            step_kind = serializers.CharField(max_length=40)
+            recipient = serializers.CharField(max_length=80)
+            tranche = serializers.CharField(
+                max_length=40, required=False, allow_null=True, default=None
+            )
             amount = MoneyField(min_value=1)
 
         paid_on = serializers.DateField()
-        lines = LineSerializer(many=True)
+        lines = LineSerializer(many=True, max_length=1000)
 
     @extend_schema(
         operation_id="distribution_record",
