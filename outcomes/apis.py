@@ -30,6 +30,7 @@ from outcomes.models import (
 from sib.api.fields import CountField, MoneyField, TextField
 from sib.api.problems import problem_response
 from sib.api.scoped import ProgrammeApi
+from sib.api.throttling import ScopedThrottle
 from sib.bounds import MAX_CODE_CHARS
 from sib.models import User
 from sib.permissions import Action
@@ -363,6 +364,8 @@ class ResultSubmitApi(ProgrammeApi):
 
 class ResultVerifyApi(_ResultApi):
     action_required = Action.RESULT_VERIFY
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "verify"
 
     class InputSerializer(serializers.Serializer):
         comment = TextField(required=False, allow_blank=True, default="")
@@ -490,6 +493,8 @@ class EvidenceUploadApi(_ResultApi):
 
 class ResultImportApi(ProgrammeApi):
     action_required = Action.RESULT_SUBMIT
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "imports"
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from payments.schedules import PaidOut, distribution_record
 from payments.selectors_schedules import investor_statement, schedule_get
 from sib.api.fields import MoneyField
 from sib.api.scoped import ProgrammeApi
+from sib.api.throttling import ScopedThrottle
 from sib.models import PartyRole, Role
 from sib.permissions import Action
 
@@ -56,6 +57,8 @@ class ScheduleRetrieveApi(ProgrammeApi):
 
 class ScheduleScenarioRetrieveApi(ProgrammeApi):
     action_required = Action.SCHEDULE_RUN
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "scenarios"
 
     @extend_schema(
         operation_id="schedule_scenario_retrieve",
@@ -118,7 +121,7 @@ class DistributionRecordApi(ProgrammeApi):
             amount = MoneyField(min_value=1)
 
         paid_on = serializers.DateField()
-        lines = LineSerializer(many=True, max_length=1000)
+        lines = LineSerializer(many=True, max_length=1000)  # type: ignore[call-arg]
 
     @extend_schema(
         operation_id="distribution_record",

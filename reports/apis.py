@@ -26,6 +26,7 @@ from reports import selectors, services
 from reports.models import Edition, Language, Report, ReportStatus
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
+from sib.api.throttling import ScopedThrottle
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -159,6 +160,8 @@ class ReportListApi(ProgrammeApi):
 class ReportRequestApi(ProgrammeApi):
     # Both rights holders (fund managers, public funders) hold the public one.
     action_required = Action.REPORT_REQUEST_PUBLIC
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "reports"
 
     class InputSerializer(serializers.Serializer):
         edition = serializers.ChoiceField(choices=Edition.choices, default=Edition.PUBLIC)

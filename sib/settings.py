@@ -201,6 +201,13 @@ SIB_MAX_BODY_BYTES = env_int("SIB_MAX_BODY_BYTES", 1024 * 1024)
 SIB_MAX_IMPORT_BYTES = env_int("SIB_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
 SIB_MAX_EVIDENCE_BYTES = env_int("SIB_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024)
 SIB_MAX_REPORT_BYTES = env_int("SIB_MAX_REPORT_BYTES", 50 * 1024 * 1024)  # a PDF to verify
+# Requests per user and scope (sib.api.throttling), "<count>/<second|minute|hour|day>".
+SIB_THROTTLE_RATES = {
+    "reports": env_str("SIB_THROTTLE_REPORTS", "60/hour"),
+    "imports": env_str("SIB_THROTTLE_IMPORTS", "60/hour"),
+    "scenarios": env_str("SIB_THROTTLE_SCENARIOS", "300/hour"),
+    "verify": env_str("SIB_THROTTLE_VERIFY", "600/hour"),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = SIB_MAX_BODY_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social impact bond outcomes ledger API",
