@@ -396,7 +396,21 @@ def _sniff(head: bytes, name: str) -> str | None:
 
 @transaction.atomic
 def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
-    """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
+    """Store a document for a result under MEDIA_ROOT, named by its SHA-256.
+
+    Evidence supports a submission: its submitter attaches it while the result awaits
+    its decision. Once verified or rejected, the decision stands on what was there.
+    """
+    if result.submitted_by_id != user.pk:
+        raise PermissionDenied(
+            _("Only the evaluator who submitted a result attaches its evidence.")
+        )
+    state = result_state(result=result)
+    if state != ResultState.SUBMITTED:
+        raise Conflict(
+            _("Evidence goes with a result awaiting its decision; this one is %(state)s.")
+            % {"state": _state_text(state)}
+        )
     limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.request_limits)
     if uploaded.size > limit:
         raise ValidationError(

@@ -331,8 +331,9 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "review": access.allows(Action.RESULT_ACCEPT)
         and state == ResultState.VERIFIED
         and not reviewed,
-        "evidence": access.allows(Action.RESULT_SUBMIT)
-        and state in {ResultState.SUBMITTED, ResultState.VERIFIED},
+        # Evidence supports a submission awaiting its decision, from its submitter
+        # (services.evidence_attach keeps the same rule).
+        "evidence": access.allows(Action.RESULT_SUBMIT) and state == ResultState.SUBMITTED and own,
     }
     initial_amend = {
         "stage": result.stage,
