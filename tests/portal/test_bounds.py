@@ -62,7 +62,5 @@ def test_a_count_above_the_planned_size_can_be_declared_on_the_portal(cast):
     assert _submit(cast, value="151").status_code == 200
     assert Result.objects.count() == 1
     response = _submit(cast, value="151", over_planned_size="on", note="A second intake.")
-    import re
-
-    assert response.status_code == 302, re.findall(r"errorlist[^<]*<li>([^<]*)", response.content.decode())
+    assert response.status_code == 302
     assert Result.objects.count() == 2
