@@ -22,12 +22,16 @@ from outcomes.models import (
     Metric,
     ParticipantRecord,
     Result,
+    ResultState,
     ReviewVerdict,
     Stage,
     Unit,
 )
+from sib.api.fields import CountField, MoneyField, TextField
 from sib.api.problems import problem_response
 from sib.api.scoped import ProgrammeApi
+from sib.api.throttling import ScopedThrottle
+from sib.bounds import MAX_CODE_CHARS
 from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
@@ -90,7 +94,7 @@ class CohortCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=40)
         name = serializers.CharField(max_length=200)
-        planned_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        planned_size = CountField(required=False, allow_null=True)
         start_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
@@ -150,20 +154,28 @@ class MetricCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=40)
         name = serializers.CharField(max_length=200)
-        definition = serializers.CharField()
+        definition = TextField()
         unit = serializers.ChoiceField(choices=Unit.choices)
         direction = serializers.ChoiceField(
             choices=Direction.choices, default=Direction.HIGHER_IS_BETTER
         )
-        evidence_required = serializers.CharField(required=False, allow_blank=True, default="")
+        evidence_required = TextField(required=False, allow_blank=True, default="")
         mechanism = serializers.JSONField(help_text="See outcomes.mechanisms: kind and its rule.")
-        max_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-        max_amount = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        max_count = CountField(required=False, allow_null=True)
+        max_amount = MoneyField(required=False, allow_null=True)
         target_value = serializers.DecimalField(
             max_digits=20, decimal_places=6, required=False, allow_null=True
         )
-        cohorts = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-        periods = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+        cohorts = serializers.ListField(
+            child=serializers.CharField(max_length=MAX_CODE_CHARS),
+            allow_empty=False,
+            max_length=1000,
+        )
+        periods = serializers.ListField(
+            child=serializers.CharField(max_length=MAX_CODE_CHARS),
+            allow_empty=False,
+            max_length=1000,
+        )
 
     @extend_schema(
         operation_id="metric_create",
@@ -234,9 +246,14 @@ class _ResultValuesSerializer(serializers.Serializer):
     comparison_value = serializers.DecimalField(
         max_digits=20, decimal_places=6, min_value=0, required=False, allow_null=True
     )
-    sample_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    comparison_sample_size = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    sample_size = CountField(required=False, allow_null=True)
+    comparison_sample_size = CountField(required=False, allow_null=True)
+    note = TextField(required=False, allow_blank=True, default="")
+    over_planned_size = serializers.BooleanField(
+        default=False,
+        help_text="Declare a count above 1.5 times the cohort's planned size; the note says "
+        "why (docs/results-csv.md, Plausibility).",
+    )
 
 
 def _values(data: dict[str, Any]) -> services.ResultValues:
@@ -246,6 +263,7 @@ def _values(data: dict[str, Any]) -> services.ResultValues:
         sample_size=data.get("sample_size"),
         comparison_sample_size=data.get("comparison_sample_size"),
         note=data.get("note", ""),
+        over_planned_size=data.get("over_planned_size", False),
     )
 
 
@@ -269,18 +287,25 @@ class _ResultApi(ProgrammeApi):
 class ResultListApi(ProgrammeApi):
     action_required = Action.OUTCOME_VIEW
 
+    class FilterSerializer(serializers.Serializer):
+        # An unknown state is a 400, not an empty list that reads as "nothing submitted".
+        state = serializers.ChoiceField(choices=ResultState.choices, required=False)
+
     @extend_schema(
         operation_id="result_list",
+        parameters=[FilterSerializer],
         responses=ResultOutputSerializer(many=True),
         description="Evaluators and fund managers see every state; public funders see "
         "verified results only. Filter with ?state=submitted|verified|rejected|superseded.",
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         results = selectors.result_list(
             programme=access.programme,
             verified_only=not access.allows(Action.RESULT_VIEW),
-            state=request.query_params.get("state") or None,
+            state=filters.validated_data.get("state") or None,
         )
         return self.paginate(request, results, ResultOutputSerializer)
 
@@ -298,9 +323,9 @@ class ResultSubmitApi(ProgrammeApi):
     action_required = Action.RESULT_SUBMIT
 
     class InputSerializer(_ResultValuesSerializer):
-        metric = serializers.CharField()
-        cohort = serializers.CharField()
-        period = serializers.CharField()
+        metric = serializers.CharField(max_length=MAX_CODE_CHARS)
+        cohort = serializers.CharField(max_length=MAX_CODE_CHARS)
+        period = serializers.CharField(max_length=MAX_CODE_CHARS)
         stage = serializers.ChoiceField(choices=Stage.choices)
 
     @extend_schema(
@@ -339,9 +364,11 @@ class ResultSubmitApi(ProgrammeApi):
 
 class ResultVerifyApi(_ResultApi):
     action_required = Action.RESULT_VERIFY
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "verify"
 
     class InputSerializer(serializers.Serializer):
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="result_verify",
@@ -363,7 +390,7 @@ class ResultRejectApi(_ResultApi):
     action_required = Action.RESULT_VERIFY
 
     class InputSerializer(serializers.Serializer):
-        comment = serializers.CharField()
+        comment = TextField()
 
     @extend_schema(
         operation_id="result_reject",
@@ -384,7 +411,7 @@ class ResultAmendApi(_ResultApi):
     action_required = Action.RESULT_AMEND
 
     class InputSerializer(_ResultValuesSerializer):
-        reason = serializers.CharField()
+        reason = TextField()
         stage = serializers.ChoiceField(choices=Stage.choices, required=False)
 
     @extend_schema(
@@ -413,7 +440,7 @@ class ResultReviewApi(_ResultApi):
 
     class InputSerializer(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=ReviewVerdict.choices)
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="result_review",
@@ -466,6 +493,8 @@ class EvidenceUploadApi(_ResultApi):
 
 class ResultImportApi(ProgrammeApi):
     action_required = Action.RESULT_SUBMIT
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "imports"
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
@@ -478,6 +507,10 @@ class ResultImportApi(ProgrammeApi):
             choices=Stage.choices,
             default=Stage.INTERIM,
             help_text="Stage of the results a participant file creates.",
+        )
+        over_planned_size = serializers.BooleanField(
+            default=False,
+            help_text="Declare counts above 1.5 times their cohort's planned size.",
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -506,6 +539,7 @@ class ResultImportApi(ProgrammeApi):
                 filename=upload.name or "",
                 decimal_comma=data.validated_data["decimal_comma"],
                 stage=data.validated_data["stage"],
+                over_planned_size=data.validated_data["over_planned_size"],
             )
         except ImportRejected as exc:
             return problem_response(

@@ -45,7 +45,14 @@ from typing import IO, Any
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from outcomes.models import ImportBatch, Result, Stage
+from outcomes.csv_checks import (
+    count_checks,
+    implausible_cell_message,
+    number_checks,
+    plausibility_checks,
+)
+from outcomes.models import Cohort, ImportBatch, Result, Stage
+from outcomes.plausibility import plausible_limit
 from outcomes.pseudonyms import ParticipantIdRefused, Pseudonymiser
 from sib.models import Programme, User
 
@@ -187,6 +194,11 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
         if not block:
             break
         text = pending + text if pending else text
+        held = ""
+        if "\r" in text:
+            if text.endswith("\r"):
+                text, held = text[:-1], "\r"  # its LF may open the next read
+            text = _bare_cr_to_lf(text)
         if "\x00" in text:  # UTF-16 saved without BOM, or not text: COPY cannot take it
             nul = text.index("\x00")
             raise _Unreadable(
@@ -195,7 +207,7 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
                 "A NUL character: not a UTF-8 text file (save it as CSV UTF-8); reading stopped.",
             )
         cut = text.rfind("\n") + 1
-        pending = text[cut:]
+        pending = text[cut:] + held
         if cut:
             lines_done += text.count("\n", 0, cut)
             yield text[:cut]
@@ -206,7 +218,19 @@ def _decoded_blocks(raw: IO[bytes], digest: Any) -> Iterator[str]:
                 f"No end of line within {_LONGEST_READ:,} characters; reading stopped.",
             )
     if pending or text:
-        yield pending + text
+        yield _bare_cr_to_lf(pending + text)
+
+
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _bare_cr_to_lf(text: str) -> str:
+    """Read a lone carriage return as a line end, as csv and universal newlines do.
+
+    Files saved by old Mac software end their lines in CR alone; a stray CR in the
+    header did the same damage. Both used to reach csv.reader as one huge line (a 500).
+    """
+    return _BARE_CR.sub("\n", text) if "\r" in text else text
 
 
 # ASCII characters that str.strip() removes, but not the newline; and the same for any text.
@@ -347,9 +371,12 @@ def _read_header(lines: _Lines, errors: _Errors) -> _Header | None:
         )
         return None
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    names = [
-        n.strip().strip('"').strip().lower() for n in next(csv.reader([first], delimiter=delimiter))
-    ]
+    try:
+        cells = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        errors.add(1, "", "csv_syntax", f"The header is not valid CSV: {exc}.")
+        return None
+    names = [n.strip().strip('"').strip().lower() for n in cells]
     if len(names) == 1:
         errors.add(
             1,
@@ -467,8 +494,13 @@ def results_import(
     decimal_comma: bool = False,
     stage: str = Stage.INTERIM,
     progress: Progress | None = None,
+    over_planned_size: bool = False,
 ) -> ImportSummary:
-    """Load a CSV of results or participant records, all or nothing (ImportRejected)."""
+    """Load a CSV of results or participant records, all or nothing (ImportRejected).
+
+    `over_planned_size` declares counts above the plausible size of their cohort
+    (outcomes.plausibility); without it they are refused.
+    """
     if not programme.accepts_new_entries:
         raise ImportRejected(
             [
@@ -500,7 +532,9 @@ def results_import(
             importer: _Importer = _ParticipantImporter(programme, user, stage, errors)
         else:
             importer = _ResultImporter(programme, user, decimal_comma, errors)
+        importer.over_planned_size = over_planned_size
         importer.stage_rows(cursor, text, header, progress)
+        importer.check_counts()
         if progress:
             progress("validating", importer.staged)
         if importer.staged == 0 and errors.total == 0:
@@ -529,6 +563,7 @@ class _Refused(Exception):
 
 class _Importer:
     staging_columns: tuple[str, ...] = ()
+    over_planned_size = False
 
     def __init__(self, programme: Programme, user: User, errors: _Errors) -> None:
         self.programme = programme
@@ -603,7 +638,10 @@ class _Importer:
         return [RowError(*row) for row in cursor.fetchall()], total
 
     def _params(self) -> dict[str, Any]:
-        return {"programme": self.programme.pk}
+        return {"programme": self.programme.pk, "over": self.over_planned_size}
+
+    def check_counts(self) -> None:
+        """Record counts the cohorts make implausible (outcomes.plausibility)."""
 
     def _checked_table(self, cursor: Any) -> None:
         raise NotImplementedError
@@ -772,6 +810,27 @@ class _ParticipantImporter(_Importer):
                 columns = self._date_columns(achieved)
             add_head(f"{line}\t{cell[0]}\t{columns}\t")
             add_id(participant)
+
+    def check_counts(self) -> None:
+        if self.over_planned_size or not self.cells:
+            return
+        limits = {
+            cohort.code: plausible_limit(cohort)
+            for cohort in Cohort.objects.filter(
+                programme=self.programme, code__in={cohort for _m, cohort, _p in self.cells}
+            )
+        }
+        for (metric, cohort, period), (_cell, rows) in sorted(self.cells.items()):
+            limit = limits.get(cohort)
+            if limit is not None and rows > limit:
+                self.errors.add(
+                    0,
+                    "cohort",
+                    "implausible_count",
+                    implausible_cell_message(
+                        metric=metric, cohort=cohort, period=period, rows=rows, limit=limit
+                    ),
+                )
 
     def _date_columns(self, text: str) -> str:
         """Return the staged (on_date, achieved) of a date text: the date, or the bad text.
@@ -994,6 +1053,7 @@ class _ResultImporter(_Importer):
             f"""
             CREATE TEMP TABLE checked ON COMMIT DROP AS
             SELECT s.*, m.id AS metric_id, c.id AS cohort_id, p.id AS period_id,
+                   m.unit, c.planned_size,
                    mc.metric_id IS NOT NULL AS cohort_ok, mp.metric_id IS NOT NULL AS period_ok,
                    CASE WHEN outcomes_is_decimal(s.value) THEN s.value::numeric END AS number,
                    CASE WHEN outcomes_is_decimal(s.comparison_value)
@@ -1026,37 +1086,18 @@ class _ResultImporter(_Importer):
                 "format('stage %%L: use interim or final', stage)",
             ),
             ("value = ''", "value", "required", "'value is empty'"),
-            (
-                "value <> '' AND number IS NULL",
-                "value",
-                "not_a_number",
-                f"format('%%L is not a number{hint}', value)",
-            ),
+            *number_checks("value", hint),
             ("number < 0", "value", "negative", "format('%%s is negative', number)"),
-            (
-                "comparison_value <> '' AND comparison IS NULL",
-                "comparison_value",
-                "not_a_number",
-                f"format('%%L is not a number{hint}', comparison_value)",
-            ),
+            *number_checks("comparison_value", hint),
             (
                 "comparison < 0",
                 "comparison_value",
                 "negative",
                 "format('%%s is negative', comparison)",
             ),
-            (
-                "sample_size <> '' AND NOT outcomes_is_count(sample_size)",
-                "sample_size",
-                "not_a_count",
-                "format('%%L is not a whole number of participants', sample_size)",
-            ),
-            (
-                "comparison_sample_size <> '' AND NOT outcomes_is_count(comparison_sample_size)",
-                "comparison_sample_size",
-                "not_a_count",
-                "format('%%L is not a whole number of participants', comparison_sample_size)",
-            ),
+            *count_checks("sample_size"),
+            *count_checks("comparison_sample_size"),
+            *plausibility_checks(),
             (
                 "line <> first_line",
                 "metric",

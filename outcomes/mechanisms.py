@@ -27,6 +27,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from sib.bounds import MAX_COUNT, MAX_DECIMAL_INTEGER_DIGITS, MAX_MONEY, RATE_DECIMAL_PLACES
+
 RATE_QUANTUM = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
@@ -97,6 +99,8 @@ def _money(value: Any, path: str) -> int:
         raise RuleError(path, "must be an integer amount of minor units (cents)")
     if value < 0:
         raise RuleError(path, "must not be negative")
+    if value > MAX_MONEY:
+        raise RuleError(path, f"must be at most {MAX_MONEY:,} minor units (cents)")
     return value
 
 
@@ -105,6 +109,8 @@ def _count(value: Any, path: str) -> int:
         raise RuleError(path, "must be an integer")
     if value < 0:
         raise RuleError(path, "must not be negative")
+    if value > MAX_COUNT:
+        raise RuleError(path, f"must be at most {MAX_COUNT:,}")
     return value
 
 
@@ -119,6 +125,14 @@ def _decimal(value: Any, path: str) -> Decimal:
         raise RuleError(path, f"is not a decimal number: {value!r}") from None
     if not number.is_finite():
         raise RuleError(path, "must be finite")
+    # Rules write their decimals back normalised ("7E+1" for 70), so an exponent is taken;
+    # a size no rate or share has is not ("1e30").
+    if number.adjusted() >= MAX_DECIMAL_INTEGER_DIGITS:
+        raise RuleError(
+            path, f"is too large: at most {MAX_DECIMAL_INTEGER_DIGITS} digits before the point"
+        )
+    if number.as_tuple().exponent < -RATE_DECIMAL_PLACES:  # type: ignore[operator]
+        raise RuleError(path, f"has more than {RATE_DECIMAL_PLACES} decimal places")
     return number
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -37,6 +38,7 @@ from outcomes.models import (
     ReviewVerdict,
     Stage,
 )
+from outcomes.plausibility import require_plausible
 from outcomes.selectors import result_state
 from outcomes.signals import outcome_facts_changed
 from sib.api.problems import Conflict
@@ -46,7 +48,6 @@ from sib.services import programme_status_text
 
 # Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
 # the name or the Content-Type the client claims.
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 _EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -164,6 +165,19 @@ class ResultValues:
     sample_size: int | None = None
     comparison_sample_size: int | None = None
     note: str = ""
+    # The submitter declares a count above the cohort's planned size (outcomes.plausibility).
+    over_planned_size: bool = False
+
+
+def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> None:
+    require_plausible(
+        metric=metric,
+        cohort=cohort,
+        value=values.value,
+        sample_size=values.sample_size,
+        note=values.note,
+        over_planned_size=values.over_planned_size,
+    )
 
 
 def _cell_check(
@@ -214,6 +228,7 @@ def result_submit(
     _require_open(programme)
     _cell_check(programme, metric, cohort, period)
     _values_check(metric, values)
+    _require_plausible(metric, cohort, values)
     if stage not in Stage.values:
         raise ValidationError(
             {"stage": _("Must be one of %(choices)s.") % {"choices": ", ".join(Stage.values)}}
@@ -250,6 +265,7 @@ def result_amend(
             % {"state": _state_text(state)}
         )
     _values_check(result.metric, values)
+    _require_plausible(result.metric, result.cohort, values)
     amendment = Result.objects.create(
         programme=programme,
         metric_id=result.metric_id,
@@ -406,13 +422,25 @@ def _sniff(head: bytes, name: str) -> str | None:
 
 @transaction.atomic
 def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
-    """Store a document for a result under MEDIA_ROOT, named by its SHA-256."""
-    if uploaded.size > EVIDENCE_MAX_BYTES:
+    """Store a document for a result under MEDIA_ROOT, named by its SHA-256.
+
+    Evidence supports a submission: its submitter attaches it while the result awaits
+    its decision. Once verified or rejected, the decision stands on what was there.
+    """
+    if result.submitted_by_id != user.pk:
+        raise PermissionDenied(
+            _("Only the evaluator who submitted a result attaches its evidence.")
+        )
+    state = result_state(result=result)
+    if state != ResultState.SUBMITTED:
+        raise Conflict(
+            _("Evidence goes with a result awaiting its decision; this one is %(state)s.")
+            % {"state": _state_text(state)}
+        )
+    limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.request_limits)
+    if uploaded.size > limit:
         raise ValidationError(
-            {
-                "file": _("At most %(size)s MB per document.")
-                % {"size": EVIDENCE_MAX_BYTES // (1024 * 1024)}
-            }
+            {"file": _("At most %(size)s MB per document.") % {"size": limit // (1024 * 1024)}}
         )
     digest = hashlib.sha256()
     head = b""

@@ -20,6 +20,7 @@ from payments.serializers import (
     TrancheOutputSerializer,
     TransactionOutputSerializer,
 )
+from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
@@ -90,9 +91,7 @@ class TrancheCreateApi(ProgrammeApi):
             default=None,
             help_text="Key of the tranche a guarantee covers.",
         )
-        cover_limit = serializers.IntegerField(
-            min_value=1, required=False, allow_null=True, default=None
-        )
+        cover_limit = MoneyField(min_value=1, required=False, allow_null=True, default=None)
 
     @extend_schema(
         operation_id="tranche_create",
@@ -153,7 +152,7 @@ class CommitmentCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         tranche = serializers.SlugField(help_text="Tranche key.")
         investor = serializers.SlugField(help_text="Investor organisation slug.")
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        amount = MoneyField(min_value=1)
         committed_on = serializers.DateField()
 
     @extend_schema(
@@ -202,7 +201,7 @@ class DrawdownCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         commitment = serializers.IntegerField(help_text="Commitment id.")
         called_on = serializers.DateField()
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        amount = MoneyField(min_value=1)
 
     @extend_schema(
         operation_id="drawdown_create",
@@ -240,7 +239,7 @@ class PaymentReceivedCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         payer = serializers.SlugField(help_text="Outcome payer organisation slug.")
         received_on = serializers.DateField()
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        amount = MoneyField(min_value=1)
         description = serializers.CharField(max_length=500, required=False, default="")
         advance = serializers.BooleanField(
             required=False,
@@ -302,7 +301,7 @@ class TransactionListApi(ProgrammeApi):
     class FilterSerializer(serializers.Serializer):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
-        account = serializers.CharField(required=False, help_text="Account code.")
+        account = serializers.CharField(max_length=200, required=False, help_text="Account code.")
 
     @extend_schema(
         operation_id="ledger_transaction_list",
@@ -314,6 +313,15 @@ class TransactionListApi(ProgrammeApi):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
+        account = values.get("account")
+        if (
+            account
+            and not selectors.account_list(programme_id=access.programme.pk)
+            .filter(code=account)
+            .exists()
+        ):
+            # An unknown account is a mistake to report, not an empty ledger.
+            raise serializers.ValidationError({"account": f"No account {account!r} here."})
         transactions = selectors.transaction_list(
             programme_id=access.programme.pk,
             date_from=values.get("date_from"),

@@ -15,6 +15,7 @@ from payments.guarantees import guarantee_call_record, guarantee_payment_record
 from payments.models import Commitment
 from payments.position import distributions_compared
 from payments.serializers import TransactionOutputSerializer
+from sib.api.fields import MoneyField
 from sib.api.scoped import ProgrammeApi
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
@@ -28,7 +29,7 @@ class DistributionRecordApi(ProgrammeApi):
             step_kind = serializers.CharField()
             recipient = serializers.CharField()
             tranche = serializers.CharField(required=False, allow_null=True, default=None)
-            amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
+            amount = MoneyField(min_value=1, help_text="Minor units.")
 
         paid_on = serializers.DateField()
         lines = LineSerializer(many=True)
@@ -109,7 +110,7 @@ class GuaranteeCallCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         commitment = serializers.IntegerField(help_text="The guarantee commitment's id.")
         called_on = serializers.DateField()
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        amount = MoneyField(min_value=1, help_text="Minor units (cents).")
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(
@@ -145,7 +146,7 @@ class GuaranteePaymentCreateApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         commitment = serializers.IntegerField(help_text="The guarantee commitment's id.")
         received_on = serializers.DateField()
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        amount = MoneyField(min_value=1, help_text="Minor units (cents).")
 
     @extend_schema(
         operation_id="guarantee_payment_create",

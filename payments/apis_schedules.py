@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from payments.schedule_builder import schedule_document
 from payments.selectors_schedules import investor_statement
 from sib.api.scoped import ProgrammeApi
-from sib.models import Role
+from sib.api.throttling import ScopedThrottle
+from sib.models import PartyRole, Role
 from sib.permissions import Action
 
 
@@ -53,6 +54,8 @@ class ScheduleRetrieveApi(ProgrammeApi):
 
 class ScheduleScenarioRetrieveApi(ProgrammeApi):
     action_required = Action.SCHEDULE_RUN
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "scenarios"
 
     @extend_schema(
         operation_id="schedule_scenario_retrieve",
@@ -78,6 +81,13 @@ class InvestorStatementApi(ProgrammeApi):
             slug = request.query_params.get("investor", "")
             if not slug:
                 raise serializers.ValidationError({"investor": "Name the investor (its slug)."})
+            if not access.programme.parties.filter(
+                organisation__slug=slug, role=PartyRole.INVESTOR
+            ).exists():
+                # An unknown investor is a mistake to report, not an empty statement.
+                raise serializers.ValidationError(
+                    {"investor": f"{slug!r} is not an investor of this programme."}
+                )
         elif access.allows(Action.COMMITMENT_VIEW_OWN):
             organisations = [
                 m.organisation

@@ -49,10 +49,9 @@ from payments.guarantees import (
 )
 from payments.models import Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
-from sib import services as sib_services
 from sib.api.problems import Conflict
 from sib.chain import chain_importing
-from sib.models import Membership, Organisation, Programme, Role, User
+from sib.models import Organisation, Programme, Role, User
 from sib.programme_format import LoadContext, Section, section_register
 
 Errors = list[tuple[str, str]]
@@ -77,6 +76,18 @@ RESULT_FIELDS = {
     "submitted_at",
     "verified_by",
     "verified_at",
+}
+
+# Who may have submitted and verified a result brought in: members of the programme
+# declared in the document's "memberships" section, never granted by the history itself.
+ROLES_NEEDED = {
+    "submitted_by": {Role.EVALUATOR, Role.LEAD_EVALUATOR},
+    "verified_by": {Role.LEAD_EVALUATOR},
+}
+ROLE_NEEDED = {
+    "submitted_by": "%r is not an evaluator of the programme: list them under memberships",
+    "verified_by": "%r is not a lead evaluator of the programme: list them under memberships "
+    "with role lead_evaluator",
 }
 
 
@@ -180,6 +191,14 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
         for field in ("submitted_by", "verified_by")
     }
     users = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    roles = {
+        field: {
+            m.get("user")
+            for m in document.get("memberships") or []
+            if isinstance(m, dict) and m.get("role") in wanted
+        }
+        for field, wanted in ROLES_NEEDED.items()
+    }
     for i, item in enumerate(items):
         path = f"{SECTION}.results[{i}]"
         if not isinstance(item, dict):
@@ -206,6 +225,8 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
         for field in ("submitted_by", "verified_by"):
             if item.get(field) not in users:
                 errors.append((f"{path}.{field}", f"no user {item.get(field)!r}"))
+            elif item.get(field) not in roles[field]:
+                errors.append((f"{path}.{field}", ROLE_NEEDED[field] % item.get(field)))
         if item.get("submitted_by") == item.get("verified_by"):
             errors.append((f"{path}.verified_by", "four eyes: not the evaluator who submitted it"))
         submitted, verified = _moment(item.get("submitted_at")), _moment(item.get("verified_at"))
@@ -315,17 +336,9 @@ def _entries(data: dict[str, Any]) -> list[tuple[date, int, int, str, dict[str, 
     return sorted(rows, key=lambda row: row[:3])
 
 
-def _member(user: User, programme: Programme, role: str) -> None:
-    # Granted by the programme definition (actor None): chained, marked imported.
-    if not Membership.objects.filter(user=user, programme=programme, role=role).exists():
-        sib_services.membership_add(programme=programme, user=user, role=role)
-
-
 def _load_result(item: dict[str, Any], programme: Programme) -> None:
     submitter = User.objects.get(username=item["submitted_by"])
     verifier = User.objects.get(username=item["verified_by"])
-    _member(submitter, programme, Role.EVALUATOR)
-    _member(verifier, programme, Role.LEAD_EVALUATOR)
     comparison = item.get("comparison_value")
     result = outcome_services.result_submit(
         programme=programme,

@@ -304,6 +304,7 @@ def distributions_compared(*, programme: Programme) -> list[DistributionLine]:
     proposes (payments.schedule_builder.schedule_document), what the ledger records, and
     the difference. A date with nothing recorded shows its whole proposal as missing."""
     from payments.distributions import key_order, proposals  # it imports this module
+
     proposed = proposals(schedule_document(programme=programme))
     recorded = _recorded_distributions(programme)
     lines = []

@@ -33,19 +33,14 @@ import logging
 import threading
 import time
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils.translation import gettext
 
-from payments.contract import CONTRACT_CHAIN_KIND, contract_version_record
-from payments.models import OutcomePaymentLine, ScheduleVersion, TransactionKind
+from payments.contract import CONTRACT_CHAIN_KIND
+from payments.models import OutcomePaymentLine, ScheduleVersion
 from payments.outcome_payments import RECOMPUTE_TASK, result_ids
 from payments.rules import OutcomePaymentPlan
 from payments.schedule_builder import (
@@ -60,7 +55,7 @@ from payments.schedule_builder import (
     schedule_document,
     schedule_state,
 )
-from sib.chain import chain_head, chain_lock
+from sib.chain import chain_lock
 from sib.models import OutboxMessage, Programme
 from sib.outbox import outbox_enqueue
 
@@ -195,4 +190,3 @@ def recompute_on_chain_move(programme: Programme) -> None:
 def recompute_enqueue(*, programme: Programme) -> None:
     """Queue the recompute now (normally done by the chain move itself: then a no-op)."""
     recompute_on_chain_move(programme)
-

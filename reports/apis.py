@@ -9,6 +9,7 @@ published public edition is also served without login (`PublishedReport*Api`).
 import base64
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -28,6 +29,7 @@ from reports.bundle import bundle_export, bundle_filename
 from reports.models import REPORT_EDITIONS, Edition, Language, Report, ReportStatus
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
+from sib.api.throttling import ScopedThrottle
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -186,6 +188,8 @@ class ReportListApi(ProgrammeApi):
 class ReportRequestApi(ProgrammeApi):
     # Both rights holders (fund managers, public funders) hold the public one.
     action_required = Action.REPORT_REQUEST_PUBLIC
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "reports"
 
     class InputSerializer(serializers.Serializer):
         # A payment notice is asked for per payer (`NoticeRequestApi`).
@@ -289,8 +293,9 @@ class ReportVerifyApi(ProgrammeApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        if upload.size > 50 * 1024 * 1024:
-            raise serializers.ValidationError({"file": "At most 50 MB."})
+        limit = settings.SIB_MAX_REPORT_BYTES  # also the request's cap (sib.request_limits)
+        if upload.size > limit:
+            raise serializers.ValidationError({"file": f"At most {limit:,} bytes."})
         result = services.report_verify_file(content=upload.read(), programme=access.programme)
         return Response(self.OutputSerializer(result).data)
 

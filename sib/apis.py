@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sib import selectors, services
+from sib.api.fields import MoneyField, TextField
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.models import (
     Membership,
@@ -61,12 +62,12 @@ class ProgrammeCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         slug = serializers.SlugField(max_length=80)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        description = TextField(required=False, allow_blank=True, default="")
         currency = serializers.CharField(max_length=3)
         start_date = serializers.DateField()
         end_date = serializers.DateField()
-        target_population = serializers.CharField(required=False, allow_blank=True, default="")
-        contract_cap = serializers.IntegerField(min_value=0, help_text="Minor units (cents).")
+        target_population = TextField(required=False, allow_blank=True, default="")
+        contract_cap = MoneyField()
 
     @extend_schema(
         operation_id="programme_create",
@@ -95,12 +96,12 @@ class ProgrammeUpdateApi(ProgrammeApi):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200, required=False)
-        description = serializers.CharField(required=False, allow_blank=True)
-        target_population = serializers.CharField(required=False, allow_blank=True)
+        description = TextField(required=False, allow_blank=True)
+        target_population = TextField(required=False, allow_blank=True)
         currency = serializers.CharField(max_length=3, required=False)
         start_date = serializers.DateField(required=False)
         end_date = serializers.DateField(required=False)
-        contract_cap = serializers.IntegerField(min_value=0, required=False)
+        contract_cap = MoneyField(required=False)
 
     @extend_schema(
         operation_id="programme_update",
@@ -144,7 +145,7 @@ class ProgrammeTerminateApi(ProgrammeApi):
 
     class InputSerializer(serializers.Serializer):
         termination_date = serializers.DateField()
-        reason = serializers.CharField()
+        reason = TextField()
 
     @extend_schema(
         operation_id="programme_terminate",

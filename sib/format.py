@@ -5,7 +5,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sib import services
-from sib.models import Organisation, OrganisationKind, PartyRole, Programme, ProgrammeStatus
+from sib.models import (
+    Membership,
+    Organisation,
+    OrganisationKind,
+    PartyRole,
+    Programme,
+    ProgrammeStatus,
+    Role,
+    User,
+)
 from sib.money import CURRENCY_EXPONENTS
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -142,6 +151,74 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
     return errors
 
 
+def validate_memberships(data: Any, document: dict[str, Any]) -> Errors:
+    if not isinstance(data, list):
+        return [("memberships", "must be a list")]
+    errors: Errors = []
+    items = [item for item in data if isinstance(item, dict)]
+    names = {item.get("user") for item in items if isinstance(item.get("user"), str)}
+    users = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    parties = {
+        (p.get("organisation"), p.get("role"))
+        for p in document.get("parties") or []
+        if isinstance(p, dict)
+    }
+    seen: set[tuple[Any, Any]] = set()
+    for i, item in enumerate(data):
+        path = f"memberships[{i}]"
+        if not isinstance(item, dict):
+            errors.append((path, "must be an object"))
+            continue
+        for key in sorted(set(item) - {"user", "role", "organisation"}):
+            errors.append((f"{path}.{key}", "unknown field"))
+        if item.get("user") not in users:
+            errors.append((f"{path}.user", f"no user {item.get('user')!r}"))
+        role = item.get("role")
+        if role not in Role.values:
+            errors.append((f"{path}.role", f"one of {', '.join(Role.values)}"))
+        elif (item.get("user"), role) in seen:
+            errors.append((path, f"{item.get('user')!r} is listed twice as {role}"))
+        seen.add((item.get("user"), role))
+        organisation = item.get("organisation")
+        if role == Role.INVESTOR and (organisation, PartyRole.INVESTOR) not in parties:
+            errors.append((f"{path}.organisation", "an investor member names an investor party"))
+        elif organisation is not None and organisation not in {o for o, _ in parties}:
+            errors.append((f"{path}.organisation", f"{organisation!r} is not a party"))
+    return errors
+
+
+def load_memberships(data: list[dict[str, Any]], context: LoadContext) -> None:
+    programme = context.programme
+    for item in data:
+        user = User.objects.get(username=item["user"])
+        if Membership.objects.filter(user=user, programme=programme, role=item["role"]).exists():
+            continue  # the loading manager, made fund manager with the programme
+        slug = item.get("organisation")
+        services.membership_add(
+            programme=programme,
+            user=user,
+            role=item["role"],
+            organisation=Organisation.objects.get(slug=slug) if slug else None,
+        )
+
+
+def dump_memberships(programme: Programme) -> list[dict[str, Any]] | None:
+    # The fund manager is whoever loads the document (programme_load --manager).
+    rows = (
+        Membership.objects.filter(programme=programme)
+        .exclude(role=Role.FUND_MANAGER)
+        .select_related("user", "organisation")
+        .order_by("role", "user__username")
+    )
+    out = []
+    for membership in rows:
+        item: dict[str, Any] = {"user": membership.user.username, "role": membership.role}
+        if membership.organisation is not None:
+            item["organisation"] = membership.organisation.slug
+        out.append(item)
+    return out or None
+
+
 def load_organisations(data: list[dict[str, Any]], context: LoadContext) -> None:
     for item in data:
         organisation = Organisation.objects.filter(slug=item["slug"]).first()
@@ -252,6 +329,9 @@ def register() -> None:
     )
     section_register(Section("programme", 1, validate_programme, load_programme, dump_programme))
     section_register(Section("parties", 2, validate_parties, load_parties, dump_parties))
+    section_register(
+        Section("memberships", 3, validate_memberships, load_memberships, dump_memberships)
+    )
     section_register(
         Section("_activation", 80, _no_errors, load_activation, _nothing, always_load=True)
     )

@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -32,12 +33,22 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        # Keep the id until the response is closed, not just until this returns: Django
+        # logs a 4xx/5xx response ("Not Found: /api/...") after the middleware chain, and
+        # the development server writes its access line after that. Resetting here left
+        # those lines, most of the log, without a request id.
+        response._resource_closers.append(partial(_forget_request_id, token))  # type: ignore[attr-defined]
         return response
+
+
+def _forget_request_id(token: contextvars.Token[str | None]) -> None:
+    try:
+        request_id_var.reset(token)
+    except (RuntimeError, ValueError):
+        # Closed in another context (an ASGI server) or twice: just clear it.
+        request_id_var.set(None)
 
 
 class HistoryContextMiddleware(HistoryMiddleware):
@@ -49,7 +60,11 @@ class HistoryContextMiddleware(HistoryMiddleware):
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id()
+        request_id = current_request_id()
+        if request_id is None:
+            # A record about a request Django passes along (django.request) carries it.
+            request_id = getattr(getattr(record, "request", None), "request_id", None)
+        record.request_id = request_id
         return True
 
 

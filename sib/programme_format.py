@@ -64,16 +64,31 @@ def sections() -> list[Section]:
 def programme_definition_load(document: Any, *, creator: Any) -> Any:
     """Validate the whole document, then create the programme and every section atomically."""
     from django.core.exceptions import ValidationError
-    from django.db import transaction
+    from django.db import DataError, transaction
 
-    errors = _envelope_errors(document)
+    from sib.bounds import definition_errors
+
+    # Types and bounds first (sib.bounds): no validator below sees a NUL, a 2**70 or a
+    # list where a code belongs, and nothing reaches a column it does not fit.
+    errors = definition_errors(document) or _envelope_errors(document)
     if errors:
         raise DefinitionError(errors)
     known = {s.name for s in sections()} | {"format", "version"}
     errors = [(key, "unknown section") for key in document if key not in known]
+    unchecked: list[tuple[str, Exception]] = []
     for section in sections():
         if section.name in document:
-            errors.extend(section.validate(document[section.name], document))
+            try:
+                errors.extend(section.validate(document[section.name], document))
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+                # A validator reads other sections too (a tranche's investor among the
+                # organisations); malformed there, they are reported by their own validator.
+                unchecked.append((section.name, exc))
+    if unchecked and not errors:
+        raise unchecked[0][1]  # a bug in a validator, not in the document
+    errors.extend(
+        (name, "not fully checked: correct the other errors first") for name, _ in unchecked
+    )
     if errors:
         raise DefinitionError(errors)
     context = LoadContext(extra={"creator": creator})
@@ -88,6 +103,10 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
         raise DefinitionError(
             [(path, message) for path, items in messages.items() for message in items]
         ) from exc
+    except DataError as exc:
+        # A value the bounds let through but its column does not hold: still a listed error.
+        first_line = str(exc).split("\n")[0]
+        raise DefinitionError([("", f"the database refused a value: {first_line}")]) from exc
     return context.programme
 
 

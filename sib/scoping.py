@@ -42,7 +42,7 @@ class ProgrammeAccess:
 
     def require(self, action: Action) -> None:
         if not self.allows(action):
-            raise PermissionDenied(f"Your role on this programme does not allow {action}.")
+            raise PermissionDenied(refusal_text(action, self.roles))
 
     @property
     def investor_organisation_ids(self) -> frozenset[int]:
@@ -51,6 +51,26 @@ class ProgrammeAccess:
             for m in self.memberships
             if m.role == "investor" and m.organisation_id is not None
         )
+
+
+def refusal_text(action: Action, roles: frozenset[str]) -> str:
+    """Say why a role was refused: the roles held and the roles the action takes."""
+    from sib.services import ROLE_TEXTS
+
+    def names(codes: list[str]) -> str:
+        return ", ".join(str(ROLE_TEXTS.get(code, code)) for code in codes)
+
+    allowed = [role for role in Role.values if role_allows(role, action)]
+    held = sorted(roles)
+    if not allowed:
+        return _("No role on a programme allows this.")
+    if not held:
+        return _("Roles on the programme that may do this: %(allowed)s.") % {
+            "allowed": names(allowed)
+        }
+    return _(
+        "Your role on this programme (%(held)s) does not allow this. Roles that may: %(allowed)s."
+    ) % {"held": names(held), "allowed": names(allowed)}
 
 
 def programmes_for_user(user: User) -> QuerySet[Programme]:

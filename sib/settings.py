@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "sib.request_limits.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -230,11 +231,31 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "sib.api.pagination.Pagination",
+    # Bounded JSON (size, depth, control characters, integers): sib.api.parsers.
+    "DEFAULT_PARSER_CLASSES": [
+        "sib.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "sib.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sib.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
+# Largest request body by kind, in bytes (sib.request_limits): a CSV import, an evidence file,
+# a report PDF to verify, anything else (JSON, forms). Over it: 413 before the body is read.
+SIB_MAX_BODY_BYTES = env_int("SIB_MAX_BODY_BYTES", 1024 * 1024)
+SIB_MAX_IMPORT_BYTES = env_int("SIB_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
+SIB_MAX_EVIDENCE_BYTES = env_int("SIB_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024)
+SIB_MAX_REPORT_BYTES = env_int("SIB_MAX_REPORT_BYTES", 50 * 1024 * 1024)  # a PDF to verify
+# Requests per user and scope (sib.api.throttling), "<count>/<second|minute|hour|day>".
+SIB_THROTTLE_RATES = {
+    "reports": env_str("SIB_THROTTLE_REPORTS", "60/hour"),
+    "imports": env_str("SIB_THROTTLE_IMPORTS", "60/hour"),
+    "scenarios": env_str("SIB_THROTTLE_SCENARIOS", "300/hour"),
+    "verify": env_str("SIB_THROTTLE_VERIFY", "600/hour"),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = SIB_MAX_BODY_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social impact bond outcomes ledger API",
     "DESCRIPTION": "Programmes, verified outcomes, outcome payments, waterfalls and reports.",

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("sib.portal.urls")),
 ]
 
+handler400 = "sib.errors.bad_request"
 handler404 = "sib.errors.page_not_found"
 handler500 = "sib.errors.server_error"

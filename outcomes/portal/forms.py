@@ -9,6 +9,7 @@ from outcomes.models import Cohort, MeasurementPeriod, Metric, ReviewVerdict, St
 from outcomes.portal.labels import STAGE_LABELS, VERDICT_LABELS
 from outcomes.selectors import cohort_list, metric_list, period_list
 from outcomes.services import ResultValues
+from sib.bounds import MAX_COUNT, MAX_TEXT_CHARS
 from sib.models import Programme
 
 STAGE_CHOICES = [(code, STAGE_LABELS[code]) for code in Stage.values]
@@ -36,12 +37,22 @@ class ResultValuesForm(forms.Form):
         required=False,
         localize=True,
     )
-    sample_size = forms.IntegerField(label=_("Sample size"), min_value=0, required=False)
+    sample_size = forms.IntegerField(
+        label=_("Sample size"), min_value=0, max_value=MAX_COUNT, required=False
+    )
     comparison_sample_size = forms.IntegerField(
-        label=_("Comparison sample size"), min_value=0, required=False
+        label=_("Comparison sample size"), min_value=0, max_value=MAX_COUNT, required=False
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"),
+        required=False,
+        max_length=MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    over_planned_size = forms.BooleanField(
+        label=_("The count is above 1.5 times the cohort's planned size, and that is right"),
+        help_text=_("Say why in the note."),
+        required=False,
     )
 
     def values(self) -> ResultValues:
@@ -52,6 +63,7 @@ class ResultValuesForm(forms.Form):
             sample_size=data.get("sample_size"),
             comparison_sample_size=data.get("comparison_sample_size"),
             note=data.get("note") or "",
+            over_planned_size=bool(data.get("over_planned_size")),
         )
 
 
@@ -92,6 +104,10 @@ class ResultImportForm(forms.Form):
         choices=STAGE_CHOICES,
         initial=Stage.INTERIM,
     )
+    over_planned_size = forms.BooleanField(
+        label=_("Some counts are above 1.5 times their cohort's planned size, and that is right"),
+        required=False,
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -101,12 +117,16 @@ class EvidenceForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    comment = forms.CharField(label=_("Comment (optional)"), required=False)
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=MAX_TEXT_CHARS
+    )
 
 
 class RejectForm(forms.Form):
     comment = forms.CharField(
-        label=_("Reason for rejecting"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason for rejecting"),
+        max_length=MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -114,7 +134,9 @@ class AmendForm(ResultValuesForm):
     field_order = ["reason", "stage"]
 
     reason = forms.CharField(
-        label=_("Reason for the amendment"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason for the amendment"),
+        max_length=MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     stage = forms.ChoiceField(label=_("Stage"), choices=STAGE_CHOICES)
 
@@ -128,5 +150,6 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (needed to dispute)"),
         required=False,
+        max_length=MAX_TEXT_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

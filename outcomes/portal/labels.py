@@ -45,6 +45,8 @@ IMPORT_RULE_LABELS: dict[str, Promise] = {
     "not_a_number": _("Not a number."),
     "negative": _("A negative number is not allowed."),
     "not_a_count": _("Not a whole number."),
+    "out_of_bounds": _("Too large, or too many decimal places."),
+    "implausible_count": _("More than the cohort's planned size allows: declare it if right."),
     "bad_stage": _("The stage is “interim” or “final”."),
     "duplicate_in_file": _("Already listed earlier in the file."),
     "duplicate_in_database": _("Already recorded in the ledger."),

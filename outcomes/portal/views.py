@@ -119,6 +119,7 @@ def result_import(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
                 filename=upload.name or "",
                 decimal_comma=form.cleaned_data["decimal_comma"],
                 stage=form.cleaned_data["stage"],
+                over_planned_size=form.cleaned_data["over_planned_size"],
             )
         except ImportRejected as rejected:
             context["errors"] = [
@@ -330,8 +331,9 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "review": access.allows(Action.RESULT_ACCEPT)
         and state == ResultState.VERIFIED
         and not reviewed,
-        "evidence": access.allows(Action.RESULT_SUBMIT)
-        and state in {ResultState.SUBMITTED, ResultState.VERIFIED},
+        # Evidence supports a submission awaiting its decision, from its submitter
+        # (services.evidence_attach keeps the same rule).
+        "evidence": access.allows(Action.RESULT_SUBMIT) and state == ResultState.SUBMITTED and own,
     }
     initial_amend = {
         "stage": result.stage,

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sib.api.problems import Conflict
+from sib.bounds import control_character_error
 from sib.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -52,6 +53,9 @@ def idempotency_key(request: Request, *, required: bool = True) -> str | None:
         raise exceptions.ValidationError(
             {HEADER: [_("At most %(count)s characters.") % {"count": MAX_KEY_LENGTH}]}
         )
+    problem = control_character_error(key)
+    if problem:
+        raise exceptions.ValidationError({HEADER: [problem]})
     return key
 
 

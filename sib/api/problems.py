@@ -85,7 +85,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Keep the rule that refused (four eyes, the role it takes): a bare "permission
+        # denied" leaves the user guessing.
+        exc = exceptions.PermissionDenied(str(exc) if exc.args and str(exc) else None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from sib.bounds import money_error
 from sib.money import MoneyError, minor_exponent, to_minor
 
 
@@ -78,10 +79,14 @@ class MoneyField(forms.DecimalField):
         if amount <= 0:
             raise ValidationError(self.error_messages["positive"], code="positive")
         try:
-            return to_minor(amount, self.currency)
+            minor = to_minor(amount, self.currency)
         except MoneyError:
             raise ValidationError(
                 self.error_messages["precision"],
                 code="precision",
                 params={"places": minor_exponent(self.currency)},
             ) from None
+        problem = money_error(minor, minimum=1)
+        if problem:  # the API's bound (sib.bounds): no amount beyond 10^15 minor units
+            raise ValidationError(problem, code="max_value")
+        return minor

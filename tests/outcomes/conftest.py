@@ -111,3 +111,16 @@ def cast(db) -> Cast:
     ):
         Membership.objects.create(user=users[name], programme=programme, role=role)
     return Cast(programme=programme, **users)
+
+
+@pytest.fixture
+def unplanned_cohorts(cast: Cast) -> Cast:
+    """The cast's cohorts without a planned size, so that no count is implausible.
+
+    For tests of reading big synthetic files: thousands of records in a cohort planned
+    at 100 are refused otherwise (outcomes.plausibility).
+    """
+    from outcomes.models import Cohort
+
+    Cohort.objects.filter(programme=cast.programme).update(planned_size=None)
+    return cast

@@ -163,6 +163,7 @@ def test_duplicate_in_database_names_every_repeated_row(cast):
     assert ParticipantRecord.objects.count() == 1
 
 
+@pytest.mark.usefixtures("unplanned_cohorts")
 def test_report_keeps_the_first_thousand_errors_and_counts_all(cast):
     rows = "".join(f"P-{i},in-work-6m,c1,2026-h1,not-a-date\n" for i in range(1500))
     body = upload(cast, HEADER + rows).json()

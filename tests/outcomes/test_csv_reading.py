@@ -15,7 +15,7 @@ from outcomes.models import ParticipantRecord, Result
 from outcomes.pseudonyms import Pseudonymiser, pseudonym
 from tests.outcomes.test_csv_import import HEADER, upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unplanned_cohorts")]
 
 
 def row(pid: str, date: str = "2026-03-01", cohort: str = "c1", period: str = "2026-h1") -> str:

@@ -51,13 +51,14 @@ def rows(cast, settings, tmp_path):
             comparison_sample_size=100,
         ),
     )
-    services.result_verify(result=result, user=cast.lead)
-    services.result_review(result=result, user=cast.funder, verdict="accepted", comment="")
+    # Evidence goes with the submission, before its decision.
     services.evidence_attach(
         result=result,
         user=cast.evaluator,
         uploaded=SimpleUploadedFile("e.pdf", b"%PDF-1.4 x", "application/pdf"),
     )
+    services.result_verify(result=result, user=cast.lead)
+    services.result_review(result=result, user=cast.funder, verdict="accepted", comment="")
     return {model: model.objects.first() for model in INSERT_ONLY}
 
 

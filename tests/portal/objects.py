@@ -36,6 +36,17 @@ def verified_result(programme: Programme) -> int:
     return result.pk
 
 
+def submitted_result(programme: Programme) -> int:
+    """Return a result of the programme submitted by its evaluator and not yet decided."""
+    verified = Result.objects.get(pk=verified_result(programme))
+    result = outcomes.result_submit(
+        programme=programme, user=verified.submitted_by, metric=verified.metric,
+        cohort=verified.cohort, period=verified.period, stage="final",
+        values=outcomes.ResultValues(value=Decimal(14)),
+    )  # fmt: skip
+    return result.pk
+
+
 def ready_report(programme: Programme) -> int:
     """Return a ready (unpublished) public report row of the programme, made once."""
     report, _ = Report.objects.get_or_create(

@@ -16,7 +16,7 @@ from payments import services as payments
 from payments.models import Commitment, Drawdown
 from sib.models import User
 from tests.cast import Cast
-from tests.portal.objects import verified_result
+from tests.portal.objects import submitted_result, verified_result
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_a_lead_evaluator_verifying_their_own_amendment_is_told_why_in_french(ca
 
 
 def test_a_refused_document_is_explained_in_french_beside_the_file(cast):
-    result_id = verified_result(cast.own)
+    result_id = submitted_result(cast.own)
     url = reverse(
         "outcomes_portal:result-detail",
         kwargs={"programme_id": cast.own.pk, "result_id": result_id},

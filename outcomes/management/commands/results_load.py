@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--decimal-comma", action="store_true", help="Values like 12,5.")
         parser.add_argument("--stage", choices=Stage.values, default=Stage.INTERIM)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--over-planned-size",
+            action="store_true",
+            help="Declare counts above 1.5 times their cohort's planned size.",
+        )
 
     @no_translations  # English throughout, the service messages included
     def handle(self, *args: Any, **options: Any) -> None:
@@ -52,6 +57,7 @@ class Command(BaseCommand):
                     decimal_comma=options["decimal_comma"],
                     stage=options["stage"],
                     progress=bar,
+                    over_planned_size=options["over_planned_size"],
                 )
             except ImportRejected as exc:
                 if bar:

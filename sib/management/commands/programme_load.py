@@ -1,9 +1,11 @@
 import json
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
+from sib.bounds import MAX_JSON_DEPTH, json_depth_exceeds
 from sib.programme_format import DefinitionError, programme_definition_load
 
 
@@ -21,14 +23,7 @@ class Command(BaseCommand):
 
     @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        try:
-            document = json.loads(options["file"].read_text(encoding="utf-8-sig"))
-        except OSError as exc:
-            raise CommandError(f"Cannot read {options['file']}: {exc}") from exc
-        except json.JSONDecodeError as exc:
-            raise CommandError(
-                f"{options['file']} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from exc
+        document = _read(options["file"])
         creator = _creator(options["manager"])
         try:
             programme = programme_definition_load(document, creator=creator)
@@ -36,6 +31,33 @@ class Command(BaseCommand):
             lines = [f"  {path or '(document)'}: {message}" for path, message in exc.errors]
             raise CommandError("Invalid programme definition:\n" + "\n".join(lines)) from exc
         self.stdout.write(f"Loaded programme {programme.slug} ({programme.status}).")
+
+
+def _read(path: Path) -> Any:
+    """Return the file's JSON document, or raise a CommandError saying what is wrong."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc}") from exc
+    # JSON text is UTF-8, -16 or -32 (RFC 8259 and json.loads tell them apart by their
+    # first bytes); a BOM is allowed.
+    encoding = json.detect_encoding(raw)
+    try:
+        text = raw.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8."
+        ) from exc
+    # json.loads recurses once per level: 100,000 nested brackets end in RecursionError.
+    if json_depth_exceeds(text):
+        deeper = f"nested deeper than {MAX_JSON_DEPTH} levels"
+        raise CommandError(f"Invalid programme definition:\n  (document): {deeper}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f"{path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
 
 
 def _creator(username: str | None):  # type: ignore[no-untyped-def]

@@ -1,0 +1,92 @@
+"""Plausibility of a submitted result: counts that cannot be right are refused at the door.
+
+A verified count decides a payment, so one that cannot be true is refused when it is
+submitted, not discovered when the money is due (docs/results-csv.md, "Plausibility"):
+
+- a metric counted per participant (unit participant_outcome) counts whole people: 2.5
+  is refused;
+- a count of participants (that value, or a sample size) above the cohort's planned size
+  times PLANNED_SIZE_FACTOR is refused unless the submitter declares it
+  (`over_planned_size`): cohorts over-recruit, but not tenfold by accident.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from outcomes.models import Cohort, Metric, Unit
+
+# A cohort may end up larger than planned (late joiners, a second intake); half as many
+# again is taken as plausible, more must be declared.
+PLANNED_SIZE_FACTOR = Decimal("1.5")
+
+
+def plausible_limit(cohort: Cohort) -> int | None:
+    """Return the largest count taken without a declaration, or None for no limit."""
+    if cohort.planned_size is None:
+        return None
+    return int(cohort.planned_size * PLANNED_SIZE_FACTOR)
+
+
+def result_plausibility_errors(
+    *,
+    metric: Metric,
+    cohort: Cohort,
+    value: Decimal,
+    sample_size: int | None,
+    over_planned_size: bool = False,
+) -> dict[str, Any]:
+    """Return {field: message} for what cannot be right in a result's values."""
+    errors: dict[str, Any] = {}
+    counts: dict[str, Decimal | int] = {}
+    value = Decimal(value)  # callers inside the project may pass an int
+    if metric.unit == Unit.PARTICIPANT_OUTCOME:
+        if value != value.to_integral_value():
+            errors["value"] = _(
+                "Metric '%(metric)s' counts participants: %(value)s is not a whole number."
+            ) % {"metric": metric.code, "value": value.normalize()}
+        else:
+            counts["value"] = value
+    if sample_size is not None:
+        counts["sample_size"] = sample_size
+    limit = plausible_limit(cohort)
+    if limit is None or over_planned_size:
+        return errors
+    for field, count in counts.items():
+        if count > limit:
+            errors[field] = _(
+                "%(count)s is more than %(factor)s times the %(planned)s participants planned "
+                "for cohort '%(cohort)s'; if it is right, declare it (over_planned_size) and "
+                "say why in the note."
+            ) % {
+                "count": f"{int(count):,}",
+                "factor": PLANNED_SIZE_FACTOR,
+                "planned": cohort.planned_size,
+                "cohort": cohort.code,
+            }
+    return errors
+
+
+def require_plausible(
+    *,
+    metric: Metric,
+    cohort: Cohort,
+    value: Decimal,
+    sample_size: int | None,
+    note: str,
+    over_planned_size: bool,
+) -> None:
+    """Raise ValidationError naming each implausible field of a result being submitted."""
+    errors = result_plausibility_errors(
+        metric=metric,
+        cohort=cohort,
+        value=value,
+        sample_size=sample_size,
+        over_planned_size=over_planned_size,
+    )
+    if over_planned_size and not note.strip():
+        errors["note"] = _("Say in the note why the count is above the planned size.")
+    if errors:
+        raise ValidationError(errors)
