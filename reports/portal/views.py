@@ -18,6 +18,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotAllowed,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
@@ -258,9 +259,10 @@ def report_list(request: AuthenticatedRequest, programme_id: int) -> HttpRespons
 @login_required
 def notice_request(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     """Ask for a payer's payment notice (the form of `{% notice_links %}`); follow it."""
-    if request.method != "POST":
-        raise Http404
+    # The programme first: a stranger learns nothing (404), a member is told to post.
     access = programme_access(user=request.user, programme_id=programme_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     payer = notice_payers(access=access).filter(slug=request.POST.get("payer", "")).first()
     if payer is None:
         raise PermissionDenied(_("You may not ask for this payer's notice."))

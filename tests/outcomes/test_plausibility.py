@@ -30,7 +30,7 @@ def test_a_fractional_count_on_a_per_participant_metric_is_refused(cast):
 
 
 def test_a_fractional_value_on_a_rate_metric_is_taken(cast):
-    response = _submit(cast, metric="employment-rate", value="12.5")
+    response = _submit(cast, metric="employment-rate", value="12.5", comparison_value="10")
     assert response.status_code == 201, response.content
 
 
@@ -54,7 +54,11 @@ def test_a_declaration_without_a_reason_in_the_note_is_refused(cast):
 
 
 def test_a_sample_size_above_the_planned_size_is_refused(cast):
-    errors = _errors(_submit(cast, metric="employment-rate", value="12.5", sample_size=1000))
+    errors = _errors(
+        _submit(
+            cast, metric="employment-rate", value="12.5", comparison_value="10", sample_size=1000
+        )
+    )
     assert "sample_size" in errors
 
 

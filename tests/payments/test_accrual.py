@@ -25,6 +25,13 @@ from tests.payments.schedule_support import D, jardins
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    # The refusals are read in English here (the default language is French).
+    with translation.override("en"):
+        yield
+
+
 def due(deal, payer: str) -> int:
     return programme_position(programme=deal.programme).payer(payer).due
 
@@ -188,11 +195,10 @@ def test_a_termination_restates_what_results_after_it_would_have_paid():
     assert_books_balance(deal)
 
 
-def test_a_fractional_count_on_a_per_outcome_metric_is_refused_at_verification():
+def test_a_fractional_count_on_a_per_participant_metric_is_refused_before_anything_is_booked():
     deal = jardins()
-    result = deal.result("training", "c1", "2026", "2.5", verify=False)
     with pytest.raises(ValidationError) as refused:
-        outcome_services.result_verify(result=result, user=deal.lead)
+        deal.result("training", "c1", "2026", "2.5", verify=False)
     assert "whole number" in str(refused.value)
     assert not LedgerTransaction.objects.filter(kind=TransactionKind.OUTCOME_DUE).exists()
 

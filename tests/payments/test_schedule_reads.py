@@ -206,7 +206,7 @@ def test_a_past_state_computes_the_document_the_recompute_stored_then():
     deal = jardins("past-state")
     deal.draw("senior", "banque-solidaire", D(2026, 1, 15), 60_000_000)
     first = deal.result("training", "c1", "2026", 30)
-    deal.receive("etat", 2_000_000, D(2026, 12, 1))
+    deal.receive("etat", 2_000_000, D(2026, 12, 1), advance=True)
     stored = programme_recompute(programme_id=deal.programme.pk)
     seq = ChainEntry.objects.filter(programme=deal.programme).order_by("-seq").first().seq
     # Everything moves on: an amendment verified, money reversed, the contract terminated.

@@ -110,7 +110,8 @@ def test_every_member_gets_a_page_or_a_clear_refusal_never_an_error(cast: Cast):
         client.force_login(user)
         for page in programme_pages():
             response = client.get(page_url(page, cast.own))
-            assert response.status_code in {200, 403}, f"{role} on {page.name}"
+            # 405: a form's target answers a GET by naming the method it takes.
+            assert response.status_code in {200, 403, 405}, f"{role} on {page.name}"
 
 
 @pytest.mark.django_db

@@ -95,7 +95,8 @@ def test_a_genuine_bundle_and_report_verify(issued):
     verdict = _verdict(bundle, bytes(report.pdf))
     assert verdict.ok, verdict.problems
     assert f"report chain head: state #{report.chain_seq}, signed" in verdict.facts
-    assert bundle["head"]["seq"] == report.chain_seq + 1 == len(bundle["entries"])
+    # The fixture verifies one more result after the report: its decision and its due.
+    assert bundle["head"]["seq"] == report.chain_seq + 2 == len(bundle["entries"])
     assert [r["sha256"] for r in bundle["reports"]] == [report.sha256]
     assert bundle["certificate_sha256"] == signing.signing_identity().fingerprint
 

@@ -45,12 +45,15 @@ def test_a_past_state_can_be_checkpointed_but_not_one_the_chain_never_had():
         checkpoint_issue(programme=bond.programme, seq=10_000)
 
 
-def test_an_empty_chain_is_checkpointed_as_the_genesis_state():
+def test_a_fresh_programme_is_checkpointed_at_its_set_up_state():
+    # A programme's chain is never empty: its terms and its creator's grant are chained
+    # as it is created.
     creator = User.objects.create_user("draft-manager")
     programme = make_programme("draft", creator, activate=False)
-    assert not ChainEntry.objects.filter(programme=programme).exists()
+    entries = ChainEntry.objects.filter(programme=programme)
     checkpoint = checkpoint_issue(programme=programme)
-    assert (checkpoint.seq, checkpoint.head) == (0, GENESIS)
+    assert checkpoint.seq == entries.count() > 0
+    assert checkpoint.head == entries.order_by("-seq").first().hash != GENESIS
 
 
 @pytest.mark.parametrize(
