@@ -7,6 +7,11 @@ the broker never takes a test's message, and the test worker never takes the dev
 
 import os
 
+# Before importing anything of sib: its package sets DJANGO_SETTINGS_MODULE to the
+# production settings when unset (sib.celery), and pytest-django prefers the environment
+# to pyproject's setting. The tests and the workers they start run the test settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
 from sib.database import ensure_started
 
 ensure_started()

@@ -159,8 +159,10 @@ def _clean(programme, scenario) -> str:
 
 def test_sigkilled_recomputes_leave_the_schedule_of_a_clean_run(killable_worker):
     rng = random.Random(20261128)
-    deal = jardins("killed")
+    # The set-up's own recomputes (one per change of terms) are waited for too: one still
+    # queued would otherwise run at a later head and store its schedule first.
     before_draws = _recompute_ids()
+    deal = jardins("killed")
     for tranche, investor, amount in (
         ("senior", "banque-solidaire", 60_000_000),
         ("senior", "fondation-terre", 30_000_000),
