@@ -6,7 +6,6 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -32,23 +31,22 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = request_id_var.set(request_id)
+        request_id_var.set(request_id)
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         # Keep the id until the response is closed, not just until this returns: Django
         # logs a 4xx/5xx response ("Not Found: /api/...") after the middleware chain, and
         # the development server writes its access line after that. Resetting here left
         # those lines, most of the log, without a request id.
-        response._resource_closers.append(partial(_forget_request_id, token))  # type: ignore[attr-defined]
+        response._resource_closers.append(_forget_request_id)  # type: ignore[attr-defined]
         return response
 
 
-def _forget_request_id(token: contextvars.Token[str | None]) -> None:
-    try:
-        request_id_var.reset(token)
-    except (RuntimeError, ValueError):
-        # Closed in another context (an ASGI server) or twice: just clear it.
-        request_id_var.set(None)
+def _forget_request_id() -> None:
+    # Cleared, not reset to what was there before: requests do not nest in a thread, and a
+    # response never closed (a streamed download abandoned by its client) must not leave
+    # its id to the next request's lines.
+    request_id_var.set(None)
 
 
 class HistoryContextMiddleware(HistoryMiddleware):

@@ -31,6 +31,7 @@ TEXT = {
     "fr": {
         "record_drawdown": "Enregistrer l’appel de fonds",
         "record_payment": "Enregistrer le paiement",
+        "confirm_payment": "Confirmer et enregistrer",
         "upload": "Déposer et vérifier",
         "verify": "Vérifier ce résultat",
         "request": "Demander le rapport",
@@ -41,6 +42,7 @@ TEXT = {
     "en": {
         "record_drawdown": "Record the drawdown",
         "record_payment": "Record the payment",
+        "confirm_payment": "Confirm and record",
         "upload": "Upload and check",
         "verify": "Verify this result",
         "request": "Request the report",
@@ -115,6 +117,12 @@ def test_fund_manager_records_a_drawdown_and_a_payment_and_the_schedule_moves(
     page.locator("input[name=amount]").fill("5000")
     key = page.locator("input[name=idempotency_key]").input_value()
     page.get_by_role("button", name=text["record_payment"]).click()
+    # The figures come first; the payment is recorded once confirmed (as an advance for
+    # any part above what the State owes now).
+    expect(page.locator("[data-confirm]")).to_be_visible()
+    if page.locator("input[name=advance]").count():
+        page.locator("input[name=advance]").check()
+    page.get_by_role("button", name=text["confirm_payment"]).click()
     expect(page).to_have_url(re.compile(r"/money/schedule/$"))
     expect(page.locator("[data-figure=received]")).not_to_have_text(received_before)
     assert LedgerTransaction.objects.filter(idempotency_key=key).count() == 1

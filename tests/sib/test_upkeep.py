@@ -76,7 +76,9 @@ def test_heartbeats_of_workers_gone_longer_than_the_outbox_retention_are_deleted
     )
 
     assert retention_prune().worker_heartbeats == 1
-    assert list(WorkerHeartbeat.objects.values_list("hostname", flat=True)) == ["celery@alive"]
+    # Only this test's rows: a real worker of the session may have beaten meanwhile.
+    mine = WorkerHeartbeat.objects.filter(hostname__in=["celery@alive", "celery@gone"])
+    assert list(mine.values_list("hostname", flat=True)) == ["celery@alive"]
 
 
 def test_prune_command_deletes_and_says_how_many(settings):
