@@ -209,8 +209,3 @@ def advances_apply(
                 LegSpec(owed, debit=max(-amount, 0), credit=max(amount, 0)),
             ]
     return _post(programme, TransactionKind.ADVANCE_APPLIED, on, legs, actor, "Advance applied")
-
-
-def booked_due_total(*, programme: Programme) -> int:
-    """Return Σ of what the ledger shows as due from every payer (for checks and tests)."""
-    return sum(_booked_due(programme).values())

@@ -185,8 +185,3 @@ def recompute_on_chain_move(programme: Programme) -> None:
         return
     message = outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
     current[1][programme.pk] = message.id
-
-
-def recompute_enqueue(*, programme: Programme) -> None:
-    """Queue the recompute now (normally done by the chain move itself: then a no-op)."""
-    recompute_on_chain_move(programme)
