@@ -213,6 +213,32 @@ HEALTH_OUTBOX_LAG = env_int("HEALTH_OUTBOX_LAG", 600, minimum=1)
 # a deployment that publishes its code, modifications included, may point elsewhere.
 SOURCE_URL = env_str("SOURCE_URL", "/source/")
 
+# --- E-mail -------------------------------------------------------------------------------
+# Password-reset links. Development prints each message on the server's console; production
+# sends through an SMTP relay (EMAIL_HOST...). Any Django e-mail backend may be named.
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+_CONSOLE = "django.core.mail.backends.console.EmailBackend"
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND", _SMTP if PRODUCTION else _CONSOLE)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25, minimum=1),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+            }
+            if _EMAIL_BACKEND == _SMTP
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# A reset link is valid this many seconds (Django's default is three days; one is enough).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600, minimum=60)
+
 # --- Reports ------------------------------------------------------------------------------
 # Public editions mask participant counts from 1 to this (French practice for health data:
 # 10). Stored on each report when it is requested, so changing it never alters a report.

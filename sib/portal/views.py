@@ -108,5 +108,28 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password_change_done")
 
 
+# Password reset by e-mail: Django's views (a token in the link, valid
+# PASSWORD_RESET_TIMEOUT seconds, spent once the password changes). The form answers the
+# same whether or not the address is known, so it tells nobody who has an account.
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/portal_password_reset_form.html"
+    email_template_name = "registration/portal_password_reset_email.txt"
+    subject_template_name = "registration/portal_password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/portal_password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/portal_password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/portal_password_reset_complete.html"
+
+
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "registration/portal_password_change_done.html"
