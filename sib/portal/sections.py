@@ -218,6 +218,14 @@ SECTIONS: tuple[Section, ...] = (
         "portal:programme-members",
     ),
     Section(
+        "member-invite",
+        PROGRAMME,
+        _("Invite someone"),
+        _("Give a newcomer an account and a role you may grant; they choose their password."),
+        Action.MEMBERSHIP_GRANT,
+        "portal:member-invite",
+    ),
+    Section(
         "ledger-verify",
         PROGRAMME,
         _("Check the ledger chain"),

@@ -4,7 +4,7 @@ and django.contrib.auth refer to; programme pages live in the "portal" namespace
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from sib.portal import views
+from sib.portal import invitations, views
 
 account_patterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
@@ -39,6 +39,7 @@ portal_patterns = [
     path("", views.programme_list, name="programme-list"),
     path(programme, views.programme_home, name="programme-home"),
     path(f"{programme}members/", views.programme_members, name="programme-members"),
+    path(f"{programme}members/invite/", invitations.member_invite, name="member-invite"),
     path(f"{programme}ledger/verify/", views.ledger_verify, name="ledger-verify"),
 ]
 
