@@ -328,11 +328,25 @@ def _decide(
     return made
 
 
+def _require_evidence(result: Result) -> None:
+    # The metric's terms say what backs a result; verifying on nothing would pay on trust.
+    what = result.metric.evidence_required.strip()
+    if what and not Evidence.objects.filter(result=result).exists():
+        raise Conflict(
+            _(
+                "This metric asks for evidence (%(what)s) and none is attached: its "
+                "evaluator attaches it first, or the result is rejected."
+            )
+            % {"what": what}
+        )
+
+
 @transaction.atomic
 def result_verify(
     *, result: Result, user: User, comment: str = "", at: datetime | None = None
 ) -> ResultDecision:
     """Verify another evaluator's result, chain it and have outcome payments recomputed."""
+    _require_evidence(result)
     made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment, at=at)
     # What the result makes each payer owe is booked now, in this transaction.
     outcome_facts_changed.send(

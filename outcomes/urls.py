@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outcomes import apis
+from outcomes import apis, apis_evidence
 
 programme = "programmes/<int:programme_id>/"
 result = f"{programme}results/<int:result_id>/"
@@ -23,6 +23,11 @@ urlpatterns = [
     path(f"{result}amend/", apis.ResultAmendApi.as_view(), name="result-amend"),
     path(f"{result}review/", apis.ResultReviewApi.as_view(), name="result-review"),
     path(f"{result}evidence/", apis.EvidenceUploadApi.as_view(), name="result-evidence-upload"),
+    path(
+        f"{result}evidence/<int:evidence_id>/",
+        apis_evidence.EvidenceDownloadApi.as_view(),
+        name="result-evidence-download",
+    ),
     path(
         f"{programme}participants/",
         apis.ParticipantRecordListApi.as_view(),

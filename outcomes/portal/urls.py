@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outcomes.portal import views
+from outcomes.portal import evidence, views
 
 app_name = "outcomes_portal"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path(f"{programme}results/queue/", views.verification_queue_page, name="verification-queue"),
     path(f"{programme}results/verified/", views.acceptance_list, name="acceptance-list"),
     path(f"{programme}results/<int:result_id>/", views.result_detail, name="result-detail"),
+    path(
+        f"{programme}results/<int:result_id>/evidence/<int:evidence_id>/",
+        evidence.evidence_download,
+        name="evidence-download",
+    ),
 ]
 
 # Sections of the programme home these pages open (sib.portal.sections).
