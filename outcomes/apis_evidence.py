@@ -1,6 +1,6 @@
 """API: download a result's evidence document (who may: see outcomes.evidence_files)."""
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -30,7 +30,7 @@ class EvidenceDownloadApi(ProgrammeApi):
     )
     def get(
         self, request: Request, programme_id: int, result_id: int, evidence_id: int
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         access = self.access(request, programme_id)
         try:
             evidence = evidence_get(

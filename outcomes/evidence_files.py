@@ -35,7 +35,7 @@ def evidence_intact(*, evidence: Evidence) -> bool:
     """
     digest = hashlib.sha256()
     try:
-        with default_storage.open(evidence.file.name, "rb") as handle:
+        with default_storage.open(str(evidence.file.name), "rb") as handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:
@@ -44,4 +44,4 @@ def evidence_intact(*, evidence: Evidence) -> bool:
 
 
 def evidence_open(*, evidence: Evidence) -> IO[bytes]:
-    return default_storage.open(evidence.file.name, "rb")
+    return default_storage.open(str(evidence.file.name), "rb")

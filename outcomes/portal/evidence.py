@@ -4,7 +4,7 @@ from the API): streamed as an attachment with its type and its SHA-256."""
 import base64
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ def altered_message() -> str:
 @login_required
 def evidence_download(
     request: AuthenticatedRequest, programme_id: int, result_id: int, evidence_id: int
-) -> HttpResponse:
+) -> HttpResponseBase:
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.RESULT_VIEW
     )
