@@ -23,7 +23,7 @@ from sib.models import (
     RoleChangeKind,
     User,
 )
-from sib.money import CURRENCY_EXPONENTS
+from sib.money import CURRENCIES_IN_USE
 from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
 from sib.scoping import grant_scope, grantable_users
@@ -83,12 +83,10 @@ def organisation_create(*, name: str, slug: str, kinds: list[str]) -> Organisati
 def _validate_programme_fields(fields: dict[str, object]) -> None:
     errors: dict[str, str] = {}
     currency = fields.get("currency")
-    if currency is not None and currency not in CURRENCY_EXPONENTS:
-        known = ", ".join(sorted(CURRENCY_EXPONENTS))
-        errors["currency"] = _("Unsupported currency '%(currency)s'; use one of %(known)s.") % {
-            "currency": currency,
-            "known": known,
-        }
+    if currency is not None and currency not in CURRENCIES_IN_USE:
+        errors["currency"] = _(
+            "'%(currency)s' is not a currency in use: give its ISO 4217 code, such as EUR."
+        ) % {"currency": currency}
     start, end = fields.get("start_date"), fields.get("end_date")
     if isinstance(start, date) and isinstance(end, date) and end <= start:
         errors["end_date"] = _("The end date must be after the start date.")
