@@ -145,8 +145,17 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
                 value = Decimal(str(share)) if isinstance(share, str) else None
             except InvalidOperation:
                 value = None
-            if value is None or not (0 < value <= 100):
+            if value is None or not value.is_finite() or not (0 < value <= 100):
                 errors.append((f"{path}.payer_share", 'a percentage string in (0, 100], e.g. "70"'))
+            elif services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
+                errors.append(
+                    (
+                        f"{path}.payer_share",
+                        f"the share of {slug!r} ({share}) has more than "
+                        f"{services.PAYER_SHARE_PLACES} decimal places, the precision the "
+                        "ledger keeps",
+                    )
+                )
             else:
                 total += value
         elif share is not None:

@@ -155,6 +155,21 @@ def programme_party_add(
     if role == PartyRole.OUTCOME_PAYER:
         if payer_share is None or not (Decimal(0) < payer_share <= 100):
             raise ValidationError({"payer_share": _("An outcome payer needs a share in (0, 100].")})
+        if payer_share_places(payer_share) > PAYER_SHARE_PLACES:
+            # The column would round it: shares that sum to 100 here would not there.
+            raise ValidationError(
+                {
+                    "payer_share": _(
+                        "%(organisation)s's share %(share)s%% has more than %(places)s "
+                        "decimal places, the precision the ledger keeps."
+                    )
+                    % {
+                        "organisation": organisation.name,
+                        "share": payer_share,
+                        "places": PAYER_SHARE_PLACES,
+                    }
+                }
+            )
         others = sum(
             (p.payer_share or Decimal(0))
             for p in programme.parties.filter(role=PartyRole.OUTCOME_PAYER)
@@ -175,6 +190,16 @@ def programme_party_add(
     return ProgrammeParty.objects.create(
         programme=programme, organisation=organisation, role=role, payer_share=payer_share
     )
+
+
+# The decimal places of ProgrammeParty.payer_share: a finer share is refused, not rounded.
+PAYER_SHARE_PLACES = 4
+
+
+def payer_share_places(share: Decimal) -> int:
+    """Return how many decimal places `share` needs ("70.50" needs 1)."""
+    exponent = share.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def payer_shares(*, programme: Programme) -> list[ProgrammeParty]:
