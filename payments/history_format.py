@@ -113,20 +113,31 @@ def _load_guarantee(
         )
 
 
+def _payer(payers: dict[str, Organisation], slug: str) -> Organisation:
+    if slug not in payers:
+        payers[slug] = Organisation.objects.get(slug=slug)
+    return payers[slug]
+
+
 def load_history(data: Any, context: LoadContext) -> None:
     programme = context.programme
     actor = context.extra.get("creator")
+    # Looked up once per load, not once per entry (a thousand entries name a few
+    # commitments and payers); the services re-read and lock what they change.
+    commitments = {
+        (c.tranche.key, c.investor.slug): c
+        for c in Commitment.objects.filter(programme=programme).select_related(
+            "tranche", "investor", "programme"
+        )
+    }
+    payers: dict[str, Organisation] = {}
     with chain_importing():
         for on, _, i, name, item in _entries(data):
             path = f"{SECTION}.{name}[{i}]"
             try:
                 if name == "drawdowns":
                     services.drawdown_record(
-                        commitment=Commitment.objects.get(
-                            programme=programme,
-                            tranche__key=item["tranche"],
-                            investor__slug=item["investor"],
-                        ),
+                        commitment=commitments[(item["tranche"], item["investor"])],
                         called_on=on,
                         amount=item["amount"],
                         actor=actor,
@@ -138,7 +149,7 @@ def load_history(data: Any, context: LoadContext) -> None:
                 else:
                     outcome_payment_receive(
                         programme=programme,
-                        payer=Organisation.objects.get(slug=item["payer"]),
+                        payer=_payer(payers, item["payer"]),
                         amount=item["amount"],
                         received_on=on,
                         actor=actor,
