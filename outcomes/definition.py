@@ -78,6 +78,9 @@ def validate_cohorts(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"{path}.planned_size", "must be a whole number"))
         if item.get("start_date") is not None and _date(item["start_date"]) is None:
             errors.append((f"{path}.start_date", "must be a date YYYY-MM-DD"))
+        errors += _outside_contract(
+            document, path, (("start_date", _date(item.get("start_date"))),)
+        )
     return errors
 
 
@@ -93,6 +96,35 @@ def validate_periods(data: Any, document: dict[str, Any]) -> Errors:
                 errors.append((f"{path}.{key}", "must be a date YYYY-MM-DD"))
         if start and end and end < start:
             errors.append((f"{path}.end_date", "must not be before start_date"))
+        errors += _outside_contract(document, path, (("start_date", start), ("end_date", end)))
+    return errors
+
+
+def _contract_dates(document: dict[str, Any]) -> tuple[datetime.date, datetime.date] | None:
+    programme = document.get("programme")
+    if not isinstance(programme, dict):
+        return None
+    start, end = _date(programme.get("start_date")), _date(programme.get("end_date"))
+    return (start, end) if start and end else None
+
+
+def _outside_contract(
+    document: dict[str, Any], path: str, dates: tuple[tuple[str, datetime.date | None], ...]
+) -> Errors:
+    """Refuse a date outside the contract's (a period 1990-2050 in a 2026-2030 deal)."""
+    contract = _contract_dates(document)
+    if contract is None:
+        return []  # the programme's own validator reports its dates
+    errors: Errors = []
+    for key, value in dates:
+        if value is not None and not contract[0] <= value <= contract[1]:
+            errors.append(
+                (
+                    f"{path}.{key}",
+                    f"{value} is outside the contract ({contract[0]} to {contract[1]}): "
+                    "a period or cohort lies within the programme's start_date and end_date",
+                )
+            )
     return errors
 
 

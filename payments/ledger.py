@@ -154,6 +154,10 @@ def account_for(
     if commitment is not None:
         organisation = commitment.investor
     code = account_code(kind=kind, organisation=organisation, commitment=commitment)
+    try:
+        return Account.objects.get(programme=programme, code=code)  # every posting but the first
+    except Account.DoesNotExist:
+        pass
     # ON CONFLICT DO NOTHING: two first postings racing to create the account both succeed
     # and both read the one row (a plain get_or_create could raise on the loser).
     Account.objects.bulk_create(

@@ -15,7 +15,7 @@ from sib.models import (
     Role,
     User,
 )
-from sib.money import CURRENCY_EXPONENTS
+from sib.money import CURRENCIES_IN_USE
 from sib.programme_format import LoadContext, Section, section_register
 
 Errors = list[tuple[str, str]]
@@ -90,8 +90,14 @@ def validate_programme(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"programme.{key}", "required"))
     if "slug" in data and Programme.objects.filter(slug=data["slug"]).exists():
         errors.append(("programme.slug", f"a programme {data['slug']!r} already exists"))
-    if "currency" in data and data["currency"] not in CURRENCY_EXPONENTS:
-        errors.append(("programme.currency", f"unsupported currency {data['currency']!r}"))
+    if "currency" in data and data["currency"] not in CURRENCIES_IN_USE:
+        errors.append(
+            (
+                "programme.currency",
+                f"{data['currency']!r} is not a currency in use: give its ISO 4217 code, "
+                "such as EUR",
+            )
+        )
     start = (
         _date(data["start_date"], "programme.start_date", errors) if "start_date" in data else None
     )
@@ -139,8 +145,17 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
                 value = Decimal(str(share)) if isinstance(share, str) else None
             except InvalidOperation:
                 value = None
-            if value is None or not (0 < value <= 100):
+            if value is None or not value.is_finite() or not (0 < value <= 100):
                 errors.append((f"{path}.payer_share", 'a percentage string in (0, 100], e.g. "70"'))
+            elif services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
+                errors.append(
+                    (
+                        f"{path}.payer_share",
+                        f"the share of {slug!r} ({share}) has more than "
+                        f"{services.PAYER_SHARE_PLACES} decimal places, the precision the "
+                        "ledger keeps",
+                    )
+                )
             else:
                 total += value
         elif share is not None:

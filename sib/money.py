@@ -1,7 +1,7 @@
 """Money as integer minor units: the one allocator and the one formatter.
 
 Every amount in the project is a Python ``int`` counting minor units (cents
-for EUR, yen for JPY). ``Decimal`` appears only at the edges: parsing user
+for EUR, yen for JPY, fils for BHD). ``Decimal`` appears only at the edges: parsing user
 input (``to_minor``), showing a value (``from_minor``, ``format_money``) and
 weights or rates. ``float`` is refused everywhere, because a binary fraction
 cannot hold 0.10 € exactly.
@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from math import lcm
 
 __all__ = [
+    "CURRENCIES_IN_USE",
     "CURRENCY_EXPONENTS",
     "MoneyError",
     "SubMinorUnitError",
@@ -29,17 +30,56 @@ __all__ = [
     "to_minor",
 ]
 
-# ISO 4217 minor-unit exponents of the currencies the ledger accepts. Kept
-# small on purpose: adding a currency is a decision, not a lookup.
-CURRENCY_EXPONENTS: dict[str, int] = {
-    "EUR": 2,
-    "USD": 2,
-    "GBP": 2,
-    "CHF": 2,
-    "JPY": 0,
-}
+# ISO 4217 codes that have no minor unit ("N.A." in the standard): precious metals, bond
+# market units, the SDR, SUCRE, ADB unit, the test code and "no currency". An amount in
+# them cannot be counted in integer minor units, so no programme is kept in them.
+_NO_MINOR_UNIT = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
+)
 
-_SYMBOLS: dict[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
+
+def _currency_exponents() -> dict[str, int]:
+    """Return every ISO 4217 currency Babel knows, past or present, with its exponent.
+
+    Babel carries the Unicode CLDR currency data, kept current with ISO 4217 by its
+    releases: a new currency or a changed minor unit arrives with an upgrade, not an edit.
+    Withdrawn currencies stay here, so that a programme kept in one still reads.
+    """
+    from babel.numbers import get_currency_precision, list_currencies
+
+    return {
+        code: get_currency_precision(code)
+        for code in sorted(list_currencies())
+        if len(code) == 3 and code.isalpha() and code.isupper() and code not in _NO_MINOR_UNIT
+    }
+
+
+def _currencies_in_use() -> frozenset[str]:
+    """Return the currencies legal tender somewhere today (CLDR's territory currencies).
+
+    A new programme is kept in one of these: not a withdrawn currency (FRF), nor a fund
+    code that is no money (CLF, the Chilean unit of account, is indexed, not paid).
+    """
+    from babel.core import get_global
+
+    return frozenset(
+        code
+        for spans in get_global("territory_currencies").values()
+        for code, _start, end, tender in spans
+        if end is None and tender and code in CURRENCY_EXPONENTS
+    )
+
+
+# ISO 4217 minor-unit exponents of every currency the ledger can read (EUR 2, JPY 0,
+# KRW 0, CLP 0, BHD 3...), from Babel's copy of the CLDR data.
+CURRENCY_EXPONENTS: dict[str, int] = _currency_exponents()
+# The currencies a new programme may be kept in.
+CURRENCIES_IN_USE: frozenset[str] = _currencies_in_use()
+
+# Symbols for the currencies whose sign no reader mistakes; every other currency is
+# written with its ISO code ("1 234,50 DKK"), which no reader mistakes either ("$" alone
+# would not say whose dollar).
+_SYMBOLS: dict[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 NARROW_NO_BREAK_SPACE = "\u202f"
 NO_BREAK_SPACE = "\u00a0"
@@ -188,7 +228,7 @@ def format_money(minor: int, currency: str, lang: str) -> str:
     """
     _require_int(minor, "minor")
     exponent = minor_exponent(currency)
-    symbol = _SYMBOLS[currency]
+    symbol = _SYMBOLS.get(currency, currency)
     language = lang.replace("_", "-").split("-", 1)[0].lower()
     sign = "-" if minor < 0 else ""
     whole, fraction = divmod(abs(minor), 10**exponent)

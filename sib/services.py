@@ -23,7 +23,7 @@ from sib.models import (
     RoleChangeKind,
     User,
 )
-from sib.money import CURRENCY_EXPONENTS
+from sib.money import CURRENCIES_IN_USE
 from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
 from sib.scoping import grant_scope, grantable_users
@@ -83,12 +83,10 @@ def organisation_create(*, name: str, slug: str, kinds: list[str]) -> Organisati
 def _validate_programme_fields(fields: dict[str, object]) -> None:
     errors: dict[str, str] = {}
     currency = fields.get("currency")
-    if currency is not None and currency not in CURRENCY_EXPONENTS:
-        known = ", ".join(sorted(CURRENCY_EXPONENTS))
-        errors["currency"] = _("Unsupported currency '%(currency)s'; use one of %(known)s.") % {
-            "currency": currency,
-            "known": known,
-        }
+    if currency is not None and currency not in CURRENCIES_IN_USE:
+        errors["currency"] = _(
+            "'%(currency)s' is not a currency in use: give its ISO 4217 code, such as EUR."
+        ) % {"currency": currency}
     start, end = fields.get("start_date"), fields.get("end_date")
     if isinstance(start, date) and isinstance(end, date) and end <= start:
         errors["end_date"] = _("The end date must be after the start date.")
@@ -157,6 +155,21 @@ def programme_party_add(
     if role == PartyRole.OUTCOME_PAYER:
         if payer_share is None or not (Decimal(0) < payer_share <= 100):
             raise ValidationError({"payer_share": _("An outcome payer needs a share in (0, 100].")})
+        if payer_share_places(payer_share) > PAYER_SHARE_PLACES:
+            # The column would round it: shares that sum to 100 here would not there.
+            raise ValidationError(
+                {
+                    "payer_share": _(
+                        "%(organisation)s's share %(share)s%% has more than %(places)s "
+                        "decimal places, the precision the ledger keeps."
+                    )
+                    % {
+                        "organisation": organisation.name,
+                        "share": payer_share,
+                        "places": PAYER_SHARE_PLACES,
+                    }
+                }
+            )
         others = sum(
             (p.payer_share or Decimal(0))
             for p in programme.parties.filter(role=PartyRole.OUTCOME_PAYER)
@@ -177,6 +190,16 @@ def programme_party_add(
     return ProgrammeParty.objects.create(
         programme=programme, organisation=organisation, role=role, payer_share=payer_share
     )
+
+
+# The decimal places of ProgrammeParty.payer_share: a finer share is refused, not rounded.
+PAYER_SHARE_PLACES = 4
+
+
+def payer_share_places(share: Decimal) -> int:
+    """Return how many decimal places `share` needs ("70.50" needs 1)."""
+    exponent = share.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def payer_shares(*, programme: Programme) -> list[ProgrammeParty]:

@@ -83,7 +83,7 @@ def test_programme_load_command_reports_every_error(tmp_path, creator):
     document = demo_definition()
     document["programme"]["currency"] = "FRF"
     path.write_text(json.dumps(document))
-    with pytest.raises(CommandError, match=r"programme\.currency: unsupported currency 'FRF'"):
+    with pytest.raises(CommandError, match=r"programme\.currency: 'FRF' is not a currency in use"):
         call_command("programme_load", str(path))
 
 

@@ -1,0 +1,111 @@
+"""Bench `programme_load` of a running bond: milliseconds per history entry.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/sib_bench \\
+        .venv/bin/python bench/programme_load_bench.py [--entries 1000] [--repeat 3]
+
+Loads the demo programme (sib.demo) twice per round, each under a new slug: once with no
+history, once with --entries history entries (drawdowns spread over the contract's days,
+interleaved with outcome payments of the payers, every fifth a payment flagged as an
+advance so that no due is needed). The difference divided by the entries is the cost of
+one entry: its validation, its service call, its ledger posting and its chain link. Prints
+each round, with the SQL statements per entry (a count the machine's load does not
+change, unlike the milliseconds), and the best (the goal of issue 15: at most 3 ms per
+entry; about 17 ms when it was filed).
+
+Measured (2026-12-03, 2 cores shared, load average ~10): 24.4 SQL statements per entry,
+29.0 before the load looked up commitments and payers once and `account_for` read first;
+80-120 ms per entry, a statement costing 3-6 ms at that load. Each entry is its own
+service call (programme lock, position, posting, chain link): 3 ms per entry needs a
+batched path through the services, not more caching here.
+
+The programmes stay (the ledger is insert-only): point it at a scratch database, migrated
+first (`manage.py migrate`).
+"""
+
+import argparse
+import copy
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
+
+import django
+
+from sib.database import ensure_started
+
+ensure_started()  # an entry point: the embedded PostgreSQL, unless DATABASE_URL is set
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from sib.demo import demo_definition  # noqa: E402
+from sib.models import User  # noqa: E402
+from sib.programme_format import programme_definition_load  # noqa: E402
+
+
+def _document(entries: int, stamp: str) -> dict:  # type: ignore[type-arg]
+    document = copy.deepcopy(demo_definition())
+    document["programme"]["slug"] = f"load-bench-{stamp}-{entries}"
+    [senior] = [t for t in document["tranches"] if t["key"] == "senior"]
+    for commitment in senior["commitments"]:
+        commitment["amount"] = 10**9  # room for every drawdown below
+    history = document["history"]
+    history["results"] = []
+    drawdowns, payments = [], []
+    first = date(2026, 1, 2)
+    for i in range(entries):
+        on = (first + timedelta(days=i % 300)).isoformat()
+        if i % 5 == 4:
+            payer = "etat" if i % 2 else "departement-13"
+            payments.append({"on": on, "payer": payer, "amount": 100, "advance": True})
+        else:
+            drawdowns.append(
+                {"on": on, "tranche": "senior", "investor": "banque-solidaire", "amount": 1_000}
+            )
+    history["drawdowns"] = drawdowns
+    history["payments_received"] = payments
+    return document
+
+
+def _load(entries: int, stamp: str, creator: User) -> tuple[float, int]:
+    """Return the seconds and the SQL statements the load took."""
+    document = _document(entries, stamp)
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        programme_definition_load(document, creator=creator)
+        seconds = time.perf_counter() - started
+    return seconds, len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for name in ("evaluator", "lead"):
+        User.objects.get_or_create(username=name)
+    creator, _ = User.objects.get_or_create(username="bench-manager")
+    per_entry = []
+    for round_ in range(1, args.repeat + 1):
+        stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+        empty, empty_sql = _load(0, stamp, creator)
+        full, full_sql = _load(args.entries, stamp, creator)
+        ms = (full - empty) * 1_000 / args.entries
+        per_entry.append(ms)
+        print(
+            f"round {round_}: no history {empty * 1_000:.0f} ms, {args.entries} entries "
+            f"{full * 1_000:.0f} ms: {ms:.2f} ms and "
+            f"{(full_sql - empty_sql) / args.entries:.1f} SQL statements per entry"
+        )
+    print(f"best: {min(per_entry):.2f} ms per entry (goal: at most 3)")
+
+
+if __name__ == "__main__":
+    main()
