@@ -22,9 +22,9 @@ from tests.reports.support import pdf_lines, value_after
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def journey():
-    deal = jardins("same-figures")
+def same_figures_journey(slug: str = "same-figures"):  # type: ignore[no-untyped-def]
+    """Verify, amend, dispute, pay, pay ahead: a history that reaches every figure."""
+    deal = jardins(slug)
     deal.draw("senior", "banque-solidaire", D(2026, 2, 1), 30_000_000)
     first = deal.result("training", "c1", "2026", 40)
     deal.result("work-6m", "c1", "2026", 12)
@@ -64,6 +64,11 @@ def journey():
         organisation=Organisation.objects.get(slug="banque-solidaire"),
     )
     return deal
+
+
+@pytest.fixture
+def journey():  # type: ignore[no-untyped-def]
+    return same_figures_journey()
 
 
 def _html(user, name, programme) -> str:
