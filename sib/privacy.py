@@ -5,7 +5,8 @@ serializer that decides what a funder, an investor or the public sees asks this 
 so the rule lives in one place:
 
 - **Contract parties** (a role on the programme, signed in) see exact participant counts,
-  within their role's rights (sib.permissions).
+  within their role's rights (sib.permissions); investors, who have no right to results,
+  read outcomes only as published.
 - **Published outputs** (the public edition of the report, which may be published and then
   read by anyone, and the portal pages that preview it) mask counts from 1 to
   ``REPORT_MASK_THRESHOLD`` (reports.rendering.masking), print no text typed by a user
@@ -39,9 +40,14 @@ class Audience(StrEnum):
     PUBLISHED = "published"
 
 
+# Investors have no right to results (sib.permissions): they read outcomes only in the
+# published edition, so they are held to what is published.
+_HELD_TO_PUBLISHED = frozenset({Audience.PUBLISHED, Audience.INVESTOR})
+
+
 def sees_exact_counts(audience: Audience) -> bool:
     """Return whether `audience` sees participant counts unmasked (contract parties do)."""
-    return audience is not Audience.PUBLISHED
+    return audience not in _HELD_TO_PUBLISHED
 
 
 def sees_user_text(audience: Audience) -> bool:
@@ -50,7 +56,7 @@ def sees_user_text(audience: Audience) -> bool:
     Published outputs never carry them: a comment may name a person ("Jean Dupont a
     appelé") or give a masked count back ("Ces 4 personnes…").
     """
-    return audience is not Audience.PUBLISHED
+    return audience not in _HELD_TO_PUBLISHED
 
 
 def edition_audience(edition: str) -> Audience:

@@ -215,3 +215,15 @@ def test_contract_parties_see_the_exact_small_count_and_the_public_edition_masks
     public = pdf_lines(report_render(programme=bond.programme, edition="public", language="en"))
     row = public.index("Cohorte 2")
     assert public[row + 3] == "masked"
+
+
+def test_every_log_action_has_a_role_and_both_languages_their_words():
+    from typing import get_args
+
+    from reports.document import VerificationAction
+    from reports.rendering.log import ACTION_ROLES, LOG_LABELS
+
+    assert set(ACTION_ROLES) == set(get_args(VerificationAction))
+    assert LOG_LABELS["fr"].keys() == LOG_LABELS["en"].keys()
+    for role in ACTION_ROLES.values():
+        assert f"log_role_{role}" in LOG_LABELS["fr"]
