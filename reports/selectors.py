@@ -47,6 +47,7 @@ from reports.rendering.labels import label
 from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
 from sib.chain import GENESIS
 from sib.models import ChainEntry, Programme, User
+from sib.privacy import edition_audience, log_for
 
 # Chain kinds this module reads (registered by outcomes.chain_kinds and payments.ledger).
 DECISION = "outcomes.decision"
@@ -150,7 +151,7 @@ def report_data(
         metrics=outcomes.sections,
         payments=money.payment_rows,
         investor_repayment=investors,
-        verification_log=outcomes.log,
+        verification_log=log_for(edition_audience(edition), outcomes.log),
         chain_head=doc.ChainHead(hash=state.head, entry_count=state.seq),
         manager=manager,
         mask_threshold=threshold,

@@ -19,6 +19,7 @@ from reports.rendering.formatting import (
     format_number,
     format_optional_percent,
 )
+from reports.rendering.log import LOG_LABELS, Rows, manager_log
 from reports.rendering.masking import NO_MASK, CountMask
 from reports.rendering.public import PublicRenderer
 
@@ -65,6 +66,13 @@ class ManagerRenderer(PublicRenderer):
 
     def masking_note(self) -> Paragraph:
         return self.para(self.t("manager_masking_text"))
+
+    def log_rows(self) -> Rows:
+        # Fund managers see who took each step and why (sib.privacy: a contract party).
+        return manager_log(self.data.verification_log, self.lang, self.t)
+
+    def log_note(self) -> str:
+        return LOG_LABELS[self.lang]["log_manager_note"]
 
     def waterfall_story(self) -> list[Flowable]:
         """Return the distribution order, what each step was allocated, and the ledger's total."""

@@ -37,6 +37,7 @@ from reports.rendering.formatting import (
     format_percent,
     format_points,
 )
+from reports.rendering.log import LOG_LABELS, Rows, public_log
 from reports.rendering.masking import CountMask, hidden_results
 
 _ROLE_ORDER = ("payer", "provider", "intermediary", "evaluator", "investor", "guarantor")
@@ -437,23 +438,22 @@ class PublicRenderer(ReportRenderer):
         if self.data.methodology_note:
             story.append(self.para(self.data.methodology_note))
         story += self.subheading(self.t("verification_log"))
+        story.append(self.para(self.log_note(), "small"))
         if not self.data.verification_log:
             story.append(self.para(self.t("no_log")))
             return story
-        rows = [
-            [
-                format_date(e.on, self.lang),
-                f"{e.metric} · {e.cohort} · {e.period}",
-                self.t(f"action_{e.action}"),
-                e.actor,
-                e.note,
-            ]
-            for e in self.data.verification_log
-        ]
-        header = [self.t(key) for key in ("date", "result", "action", "actor", "note")]
-        widths = self.fitted_widths(header, rows, [0.14, 0.23, 0.14, 0.22, 0.27], stretch=4)
+        header, rows, widths, stretch = self.log_rows()
+        widths = self.fitted_widths(header, rows, widths, stretch=stretch)
         story.append(self.table(header, rows, widths))
         return story
+
+    def log_rows(self) -> Rows:
+        """Return the verification log as published: dates, actions and roles, no names."""
+        return public_log(self.data.verification_log, self.lang, self.t)
+
+    def log_note(self) -> str:
+        """Return what the log under this edition's heading leaves out."""
+        return LOG_LABELS[self.lang]["log_public_note"]
 
     def masking_note(self) -> Paragraph:
         """Return the paragraph explaining how counts are masked."""

@@ -350,7 +350,8 @@ def test_markup_in_user_text_renders_literally_and_fetches_nothing(monkeypatch):
         raise AssertionError("the renderer tried to open an external resource")
 
     monkeypatch.setattr("urllib.request.urlopen", no_fetch)
-    data = demo_data(name=MARKUP)
+    # The manager edition: the public one prints no log note (user text) at all.
+    data = demo_data(name=MARKUP, edition="manager")
     data = dataclasses.replace(
         data,
         metrics=(dataclasses.replace(data.metrics[0], definition=MARKUP),),

@@ -53,7 +53,8 @@ def test_markup_in_a_wrapping_cell_prints_literally():
         '<img src="http://example.invalid/x.png"> & <b>not bold</b> <font color=red>x</font> '
         "une note assez longue pour passer à la ligne dans sa colonne, plusieurs fois même."
     )
-    data = demo_data(language="en")
+    # Only the manager edition prints notes (the public one prints no user text).
+    data = demo_data(edition="manager", language="en")
     entry = VerificationEntry(
         date(2027, 5, 1), "Entrée", "Cohorte 1", "2026-S2", "amended", "Lead <i>", note
     )
