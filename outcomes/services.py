@@ -343,10 +343,20 @@ def _require_evidence(result: Result) -> None:
 
 @transaction.atomic
 def result_verify(
-    *, result: Result, user: User, comment: str = "", at: datetime | None = None
+    *,
+    result: Result,
+    user: User,
+    comment: str = "",
+    at: datetime | None = None,
+    from_history: bool = False,
 ) -> ResultDecision:
-    """Verify another evaluator's result, chain it and have outcome payments recomputed."""
-    _require_evidence(result)
+    """Verify another evaluator's result, chain it and have outcome payments recomputed.
+
+    `from_history`: a verification made before the ledger kept the programme, loaded from
+    its history (payments.history_format); its evidence was checked where it was made.
+    """
+    if not from_history:
+        _require_evidence(result)
     made = _decide(result=result, user=user, decision=Decision.VERIFIED, comment=comment, at=at)
     # What the result makes each payer owe is booked now, in this transaction.
     outcome_facts_changed.send(

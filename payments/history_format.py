@@ -89,7 +89,10 @@ def _load_result(item: dict[str, Any], programme: Programme) -> None:
         at=datetime.fromisoformat(item["submitted_at"]),
     )
     outcome_services.result_verify(
-        result=result, user=verifier, at=datetime.fromisoformat(item["verified_at"])
+        result=result,
+        user=verifier,
+        at=datetime.fromisoformat(item["verified_at"]),
+        from_history=True,
     )
 
 

@@ -196,9 +196,9 @@ def programme_party_add(
 PAYER_SHARE_PLACES = 4
 
 
-def payer_share_places(share: Decimal) -> int:
-    """Return how many decimal places `share` needs ("70.50" needs 1)."""
-    exponent = share.normalize().as_tuple().exponent
+def payer_share_places(share: Decimal | int) -> int:
+    """Return how many decimal places `share` needs ("70.50" needs 1; 70 none)."""
+    exponent = Decimal(share).normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
