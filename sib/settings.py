@@ -144,9 +144,18 @@ TEMPLATES = [
 # Unset, it is the embedded server's URL under var/, computed, not started: entry points
 # (manage.py, sib.wsgi, the Celery worker, the test plugin) call database.ensure_started().
 DATABASE_URL = database.database_url()
+# Production keeps each connection for a minute (a new one per request costs more than a
+# simple read), checked before reuse so a restarted server or a pooler's closed connection
+# costs one retry, not an error. Development and tests open one per request.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60 if PRODUCTION else 0, minimum=0)
+DATABASE_CONN_HEALTH_CHECKS = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
 DATABASES = {
     "default": {
-        **dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)),
+        **dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=DATABASE_CONN_MAX_AGE,
+            conn_health_checks=DATABASE_CONN_HEALTH_CHECKS,
+        ),
         "ENGINE": "sib.db",
         "APP_ROLE": env_str("DATABASE_APP_ROLE", "sib_app"),
     }
