@@ -134,12 +134,13 @@ RAW_COLUMNS = "participant_id text, metric text, cohort text, period text, date_
 def _owner_params() -> dict[str, str]:
     """Connection parameters of the schema owner (DATABASE_URL), as libpq keywords."""
     db = settings.DATABASES["default"]
+    owner = {**db, **{key: value for key, value in db["OWNER"].items() if value}}
     params = {
         "dbname": db["NAME"],
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-        "host": db["HOST"],
-        "port": str(db["PORT"] or ""),
+        "user": owner["USER"],
+        "password": owner["PASSWORD"],
+        "host": owner["HOST"],
+        "port": str(owner["PORT"] or ""),
     }
     return {k: v for k, v in params.items() if v}
 

@@ -28,6 +28,7 @@ from outcomes.models import (
     Unit,
 )
 from sib.api.fields import CountField, MoneyField, TextField
+from sib.api.pagination import AppendOnlyCursorPagination
 from sib.api.problems import problem_response
 from sib.api.scoped import ProgrammeApi
 from sib.api.throttling import ScopedThrottle
@@ -286,6 +287,7 @@ class _ResultApi(ProgrammeApi):
 
 class ResultListApi(ProgrammeApi):
     action_required = Action.OUTCOME_VIEW
+    pagination_class = AppendOnlyCursorPagination  # insert-only: keyset pages, no COUNT(*)
 
     class FilterSerializer(serializers.Serializer):
         # An unknown state is a 400, not an empty list that reads as "nothing submitted".
@@ -554,6 +556,7 @@ class ResultImportApi(ProgrammeApi):
 
 
 class ParticipantRecordListApi(ProgrammeApi):
+    pagination_class = AppendOnlyCursorPagination  # millions of rows: keyset, no COUNT(*)
     action_required = Action.PARTICIPANT_VIEW
 
     class OutputSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from payments.serializers import (
 )
 from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
+from sib.api.pagination import AppendOnlyCursorPagination
 from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
 from sib.chain import chain_verify
@@ -298,6 +299,9 @@ class AccountListApi(ProgrammeApi):
 
 
 class TransactionListApi(ProgrammeApi):
+    # The ledger only grows: a cursor pages it in insertion order, with no COUNT(*).
+    pagination_class = AppendOnlyCursorPagination
+
     class FilterSerializer(serializers.Serializer):
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)

@@ -95,7 +95,7 @@ def transaction_list(
         transactions = transactions.filter(legs__account__code=account_code).distinct()
     return (
         transactions.prefetch_related("legs__account")
-        .select_related("reversal")
+        .select_related("reversal", "actor")
         .order_by("occurred_on", "id")
     )
 

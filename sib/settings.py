@@ -139,16 +139,36 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------
-# The URL names the owner of the schema (migrations run as it). Everything else runs as
-# DATABASE_APP_ROLE, which has no UPDATE/DELETE/TRUNCATE on the insert-only tables.
-# Unset, it is the embedded server's URL under var/, computed, not started: entry points
-# (manage.py, sib.wsgi, the Celery worker, the test plugin) call database.ensure_started().
+# DATABASE_URL names the owner of the schema: only migrations and the test suite's set-up
+# connect as it (sib.db.base.owner_mode). Everything else logs in as the application's own
+# role (DATABASE_APP_URL; by default DATABASE_URL's server and database as DATABASE_APP_ROLE,
+# with DATABASE_APP_PASSWORD), which has no UPDATE/DELETE/TRUNCATE on the insert-only tables
+# and holds no session state, so PgBouncer in transaction mode can pool it.
+# Unset, DATABASE_URL is the embedded server's URL under var/, computed, not started: entry
+# points (manage.py, sib.wsgi, the Celery worker, the test plugin) call ensure_started().
 DATABASE_URL = database.database_url()
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "sib_app") or "sib_app"
+DATABASE_APP_URL = env_str("DATABASE_APP_URL") or database.app_url(
+    DATABASE_URL, role=DATABASE_APP_ROLE, password=env_str("DATABASE_APP_PASSWORD")
+)
+_OWNER = dj_database_url.parse(DATABASE_URL)
+# Production keeps each connection for a minute (a new one per request costs more than a
+# simple read), checked before reuse so a restarted server or a pooler's closed connection
+# costs one retry, not an error. Development and tests open one per request.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60 if PRODUCTION else 0, minimum=0)
+DATABASE_CONN_HEALTH_CHECKS = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
 DATABASES = {
     "default": {
-        **dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)),
+        **dj_database_url.parse(
+            DATABASE_APP_URL,
+            conn_max_age=DATABASE_CONN_MAX_AGE,
+            conn_health_checks=DATABASE_CONN_HEALTH_CHECKS,
+        ),
         "ENGINE": "sib.db",
-        "APP_ROLE": env_str("DATABASE_APP_ROLE", "sib_app"),
+        # The role privileges are granted to (sib.db.privileges): the one the app logs in as.
+        "APP_ROLE": dj_database_url.parse(DATABASE_APP_URL)["USER"],
+        # Who migrate connects as, on the same database (the test database in tests).
+        "OWNER": {key: _OWNER.get(key) for key in ("USER", "PASSWORD", "HOST", "PORT")},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,9 +22,11 @@ def _test_database_url() -> str:
     from django.db import connection
 
     db = connection.settings_dict
-    auth = quote(db["USER"] or "postgres")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
+    # The owner's URL, as DATABASE_URL is: the worker logs in as the app role itself.
+    owner = db["OWNER"]
+    auth = quote(owner["USER"] or "postgres")
+    if owner.get("PASSWORD"):
+        auth += ":" + quote(owner["PASSWORD"])
     host = db.get("HOST") or db.get("OPTIONS", {}).get("host", "")
     if host.startswith("/"):
         return f"postgresql://{auth}@/{db['NAME']}?host={quote(host)}"
@@ -139,6 +141,24 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
             with contextlib.suppress(Exception):
                 _drain_outbox(worker)
     return (yield)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    """Let the suite's app role become the owner by name (`SET ROLE`), as tests/owner.py does.
+
+    The tamper tests play someone holding the owner's password against rows their own
+    transaction wrote, so the owner must act in the app's session. The role is the suite's
+    own (tests/settings.py), never a deployment's; it is NOINHERIT, so until a test says
+    `SET ROLE` it has exactly the application's privileges.
+    """
+    from django.db import connection
+
+    from sib.db.base import owner_mode
+
+    with django_db_blocker.unblock(), owner_mode(), connection.cursor() as cursor:
+        owner, role = connection.settings_dict["OWNER"]["USER"], connection.settings_dict["USER"]
+        cursor.execute(f'GRANT "{owner}" TO "{role}"')
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ def as_owner_bypassing_triggers(sql: str, params: list[object]) -> None:
         # edit comes after the commit it tampers with, not inside it.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute("SET session_replication_role = replica")
         try:
             cursor.execute(sql, params)
         finally:
             cursor.execute("SET session_replication_role = origin")
-            cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+            cursor.execute("RESET ROLE")

@@ -3,9 +3,11 @@
 from typing import Any
 
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from sib.api.pagination import Pagination
 from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess, programme_access
@@ -23,6 +25,8 @@ class ProgrammeApi(APIView):
     """Resolve `programme_id` from the URL for the user, requiring `action` (404/403)."""
 
     action_required: Action = Action.PROGRAMME_VIEW
+    # Append-only lists page by cursor (sib.api.pagination.AppendOnlyCursorPagination).
+    pagination_class: type[BasePagination] = Pagination
 
     def access(
         self, request: Request, programme_id: int, action: Action | None = None
@@ -34,9 +38,7 @@ class ProgrammeApi(APIView):
         )
 
     def paginate(self, request: Request, queryset: Any, serializer_class: type) -> Any:
-        from sib.api.pagination import Pagination
-
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=self)
         data = serializer_class(page, many=True).data
         return paginator.get_paginated_response(data)

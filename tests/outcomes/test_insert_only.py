@@ -83,7 +83,7 @@ def test_insert_only_rows_refuse_save_update_and_delete(rows, model):
 def test_app_role_cannot_update_delete_or_truncate(rows, model, statement):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
-        assert cursor.fetchone()[0] == "sib_app"
+        assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             cursor.execute(statement.format(table=model._meta.db_table))
     assert model.objects.filter(pk=rows[model].pk).exists()
@@ -138,9 +138,9 @@ def test_each_fact_is_an_audit_event_that_nobody_may_change(rows, model):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute(f"UPDATE {table} SET pgh_label = 'edited'")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")  # the failed savepoint took RESET ROLE back
-        assert cursor.fetchone()[0] == "sib_app"
+        cursor.execute("SELECT current_user")  # the failed savepoint took SET ROLE back
+        assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
     assert type(event).objects.get(pk=event.pk).pgh_label == "insert"

@@ -83,7 +83,7 @@ def test_evaluator_cannot_verify_own_submission_even_writing_to_the_database(cas
     result = submit(cast, user=cast.lead)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
-        assert cursor.fetchone()[0] == "sib_app"
+        assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
         with pytest.raises(IntegrityError, match="four eyes"), transaction.atomic():
             cursor.execute(
                 "INSERT INTO outcomes_result_decision "
@@ -273,11 +273,11 @@ def test_changing_a_verified_participant_record_breaks_the_chain(cast):
     assert chain_verify(programme_id=cast.programme.pk).ok
     with connection.cursor() as cursor:
         # Tamper as the schema owner with triggers off: what the chain is there to catch.
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("UPDATE outcomes_participant_record SET achieved_on = '2026-03-02'")
         cursor.execute("SET session_replication_role = DEFAULT")
-        cursor.execute("SET ROLE sib_app")
+        cursor.execute("RESET ROLE")
     check = chain_verify(programme_id=cast.programme.pk)
     assert not check.ok
     assert check.first_break.kind == "outcomes.decision"

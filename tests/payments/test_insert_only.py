@@ -67,8 +67,8 @@ def test_orm_save_update_and_delete_are_refused_and_change_nothing(rows, model):
 def test_the_trigger_refuses_even_the_owner(rows):
     before = _snapshot(Leg)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute("UPDATE payments_leg SET debit = debit")
     with connection.cursor() as cursor:
-        cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+        cursor.execute("RESET ROLE")
     assert _snapshot(Leg) == before

@@ -233,10 +233,10 @@ def test_the_owner_cannot_write_the_head_record_with_triggers_on(deal):
     head = ChainHead.objects.get(programme=deal.programme)
     for sql in ("UPDATE sib_chain_head SET seq = seq - 1", "DELETE FROM sib_chain_head"):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+            cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
             cursor.execute(sql)
     with connection.cursor() as cursor:
-        cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+        cursor.execute("RESET ROLE")
     head.refresh_from_db()
     assert head.seq == _last_entry(deal).seq and head.hash == _last_entry(deal).hash
 
@@ -285,10 +285,10 @@ def test_every_insert_only_table_has_a_truncate_trigger():
 def test_the_owner_cannot_truncate(deal, table):
     refused = pytest.raises(DatabaseError, match="TRUNCATE")
     with refused, transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute(f'TRUNCATE "{table}" CASCADE')
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")  # the failed savepoint took RESET ROLE back
+        cursor.execute("SELECT current_user")  # the failed savepoint took SET ROLE back
         assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
     assert chain_verify(programme_id=deal.programme.pk).ok
 

@@ -67,10 +67,10 @@ def test_the_app_role_cannot_write_the_history_context(context, statement):
 )
 def test_not_even_the_owner_rewrites_who_did_what(context, statement):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute(statement.format(id=context.pk))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")  # the failed savepoint took RESET ROLE back
+        cursor.execute("SELECT current_user")  # the failed savepoint took SET ROLE back
         assert cursor.fetchone()[0] == connection.settings_dict["APP_ROLE"]
     assert Context.objects.get(pk=context.pk).metadata == context.metadata
 
@@ -78,10 +78,10 @@ def test_not_even_the_owner_rewrites_who_did_what(context, statement):
 def test_what_was_missing_may_still_be_added(context):
     # pghistory adds details as they become known (the user, once the API authenticates).
     with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute(
             "UPDATE pghistory_context SET metadata = metadata || '{\"extra\": 1}' WHERE id = %s",
             [context.pk],
         )
-        cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+        cursor.execute("RESET ROLE")
     assert Context.objects.get(pk=context.pk).metadata == {**context.metadata, "extra": 1}

@@ -174,3 +174,27 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme_table():
 
     assert {"DATABASE_URL", "REPORT_MASK_THRESHOLD", "SOURCE_URL"} <= read
     assert sorted(name for name in read if f"`{name}`" not in table) == []
+
+
+def _database_settings(env: dict[str, str], var_dir: Path) -> tuple[str, str]:
+    script = (
+        "from django.conf import settings\n"
+        "db = settings.DATABASES['default']\n"
+        "print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'])\n"
+    )
+    result = manage("shell", "-c", script, env=env, var_dir=var_dir)
+    assert result.returncode == 0, result.stderr
+    # Production logs JSON lines to stdout too; the answer is the last line.
+    max_age, health_checks = result.stdout.splitlines()[-1].split()
+    return max_age, health_checks
+
+
+def test_production_keeps_connections_and_checks_them_before_reuse(tmp_path):
+    assert _database_settings(production_env(), tmp_path) == ("60", "True")
+
+
+def test_development_opens_a_connection_per_request_unless_asked(tmp_path):
+    assert _database_settings({}, tmp_path) == ("0", "True")
+    assert _database_settings(
+        {"DATABASE_CONN_MAX_AGE": "5", "DATABASE_CONN_HEALTH_CHECKS": "0"}, tmp_path
+    ) == ("5", "False")
