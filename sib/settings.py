@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "sib.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "sib.api.problems.exception_handler",
+    "EXCEPTION_HANDLER": "sib.api.browsable.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
