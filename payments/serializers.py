@@ -6,7 +6,7 @@ from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Le
 
 
 class TrancheOutputSerializer(serializers.ModelSerializer):
-    protects = serializers.SlugRelatedField(slug_field="key", read_only=True)  # type: ignore[var-annotated]
+    protects = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Tranche

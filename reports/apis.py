@@ -100,8 +100,9 @@ def pdf_response(report: Report, *, public: bool = False) -> HttpResponse:
 
 
 class ReportOutputSerializer(serializers.ModelSerializer):
+    # Null unless the report is a payer's notice.
     payer: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     download_url = serializers.SerializerMethodField()
     published_url = serializers.SerializerMethodField()

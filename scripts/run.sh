@@ -7,6 +7,8 @@ PY=.venv/bin/python
 HOST=${SIB_HOST:-127.0.0.1}
 PORT=${SIB_PORT:-8000}
 mkdir -p var/log
+# As a deployment does (docs/operations.md, "Static files"); quick once collected.
+"$PY" manage.py collectstatic --noinput -v 0
 
 worker_pid=""
 server_pid=""

@@ -208,8 +208,9 @@ class PartyCreateApi(ProgrammeApi):
 
 class MembershipOutputSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
+    # A membership without an organisation (an evaluator's) answers null.
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -100,6 +100,8 @@ PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
 MIDDLEWARE = [
     "sib.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /static/ straight from the WSGI app (after the HTTPS redirect, before sessions).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sib.locale.LanguageMiddleware",  # the portal in French, the API in English by default
@@ -284,7 +286,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "sib.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "sib.api.problems.exception_handler",
+    "EXCEPTION_HANDLER": "sib.api.browsable.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
@@ -328,7 +330,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `manage.py collectstatic` gathers the files here; WhiteNoise serves them (README, "Deploy").
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
+# Production serves the collected files compressed (gzip, brotli) under content-hashed names,
+# cached for a year; development and tests read the apps' own files, nothing to collect.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Development and tests: WhiteNoise finds each file in its app when asked (no collectstatic
+# needed, no warning about an empty STATIC_ROOT); production reads STATIC_ROOT once.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
 # --- Security -----------------------------------------------------------------------------

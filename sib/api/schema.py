@@ -1,13 +1,56 @@
+"""The OpenAPI schema as the API answers: paginated lists, and every error as a problem."""
+
 from typing import Any
 
 from drf_spectacular import openapi
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from sib.api.pagination import Pagination
+from sib.api.problems import PROBLEM_CONTENT_TYPE
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Path of the field, e.g. `lines[1].amount`.")
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, as sib.api.problems writes them."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    request_id = serializers.CharField(allow_null=True)
+    # The metaclass moves declared fields off the class: Serializer.errors stays intact.
+    errors = ProblemFieldErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+
+
+def _paginates(view: Any, method: str) -> bool:
+    """Whether the view's handler answers through a paginator (sib.api.scoped.paginate)."""
+    handler = getattr(view, method.lower(), None)
+    code = getattr(handler, "__code__", None)
+    return code is not None and "paginate" in code.co_names
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Name serializers nested in an API class after it (`ProgrammeCreateInputRequest`).
+    """Name nested serializers after their API class; wrap paginated lists; document errors.
 
-    One API class per operation means many nested `InputSerializer`s; without this they
-    would collide as one schema component.
+    One API class per operation means many nested `InputSerializer`s; without the name
+    prefix they would collide as one schema component (`ProgrammeCreateInputRequest`).
+
+    API views are plain APIViews that call `paginate()` (sib.api.scoped): a list whose
+    handler does so is described as `{count, next, previous, results}` with `page` and
+    `page_size` parameters, read from the code so the schema cannot drift from it.
+
+    Every operation documents the problem responses it can give (`Problem`,
+    `application/problem+json`): 400 (bad query or body), 401 where credentials are read,
+    403 unless it is open to anyone, 404 where it names an object or a page, 409/413/415
+    for writes, 429 where a throttle applies.
     """
 
     def _get_serializer_name(
@@ -19,3 +62,39 @@ class AutoSchema(openapi.AutoSchema):
         if outer:
             return outer.rsplit(".", 1)[-1].removesuffix("Api") + name
         return name
+
+    def _get_paginator(self) -> Any:
+        if _paginates(self.view, self.method):
+            return Pagination()
+        return super()._get_paginator()
+
+    def _open_to_anyone(self) -> bool:
+        return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400"]
+        if self.view.get_authenticators():
+            codes.append("401")  # credentials sent and refused, even where none are needed
+        if not self._open_to_anyone():
+            codes.append("403")
+        if "{" in self.path or _paginates(self.view, self.method):
+            codes.append("404")
+        if self.method in UNSAFE_METHODS:
+            if not self._open_to_anyone():
+                codes.append("409")
+            codes += ["413", "415"]
+        if getattr(self.view, "throttle_classes", None) and getattr(
+            self.view, "throttle_scope", None
+        ):
+            codes.append("429")
+        return codes
+
+    def _get_response_bodies(self, direction: Any = "response") -> Any:
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code in responses:
+                continue
+            responses[code] = self._get_response_for_code(
+                ProblemSerializer, code, media_types=[PROBLEM_CONTENT_TYPE], direction=direction
+            )
+        return responses

@@ -3,12 +3,13 @@
 from django.urls import include, path
 
 from sib import apis
-from sib.api import tokens
+from sib.api import root, tokens
 
 app_name = "api"
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
+    path("", root.ApiRootApi.as_view(), name="root"),
     path("auth/token/", tokens.TokenObtainApi.as_view(), name="token"),
     path("auth/token/revoke/", tokens.TokenRevokeApi.as_view(), name="token-revoke"),
     path("organisations/", apis.OrganisationListApi.as_view(), name="organisation-list"),

@@ -1,6 +1,8 @@
 from tests.permissions.rows import ALL_ROLES, FM, FUNDER, LEAD, scoped, unscoped
 
 ROWS = {
+    # Names routes, not data: open to anyone.
+    "api_root": unscoped("anonymous", "stranger", "staff", *ALL_ROLES),
     "auth_token_create": unscoped("anonymous", "stranger", "staff", *ALL_ROLES),
     "auth_token_revoke": unscoped("stranger", "staff", *ALL_ROLES),
     "organisation_list": unscoped(FM, "staff"),

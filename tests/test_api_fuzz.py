@@ -1,0 +1,196 @@
+"""Every API operation fuzzed against its OpenAPI schema (schemathesis), as every role.
+
+In-process: schemathesis calls the WSGI application, on the test database holding the
+demo programme and its six users (sib.demo). Each operation gets SIB_FUZZ_API_CASES
+generated cases (default 100, derandomized: the same cases each run); each case is sent
+as one of the six roles, chosen from the case itself, so the cases of one operation are
+spread over every role. Path ids point, most of the time, at objects of the demo
+programme, so that cases reach the code behind the lookups rather than a 404.
+
+All of schemathesis' checks run on every response: no 5xx; status codes, content types,
+headers and bodies as documented; valid input not refused as invalid; authentication not
+ignored. The cases are schema-valid ones (schemathesis' positive mode); schema-invalid
+cases (negative mode) are not generated yet. The test prints a line per operation and a
+summary, and fails on any failure, listing each with the request that caused it.
+"""
+
+import logging
+import time
+import zlib
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis.config import SchemathesisConfig
+
+from outcomes.models import Result
+from payments.models.ledger import LedgerTransaction
+from reports.models import Report
+from sib.chain import chain_head
+from sib.demo import DEMO_SLUG, DEMO_USERS, demo_seed
+from sib.env import env_int
+from sib.models import Membership, Programme, User
+from sib.services import membership_add
+from sib.tokens import token_issue
+from tests.cast import make_programme
+
+pytestmark = pytest.mark.django_db
+
+CASES = env_int("SIB_FUZZ_API_CASES", 100, minimum=1)
+# Every check on. A schema-valid request may still break a rule the schema cannot state
+# (a cohort code the programme does not have, a date outside it, a sum over a cap): that is
+# a 400 naming the field, so 400 counts among the answers valid data may get.
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
+            }
+        }
+    }
+)
+
+
+def _pick(case_key: int, values: list[Any], fallback: Any) -> Any:
+    return values[case_key % len(values)] if values else fallback
+
+
+class Fuzz:
+    def __init__(self) -> None:
+        demo_seed()
+        self.programme = Programme.objects.get(slug=DEMO_SLUG)
+        self.tokens: dict[str, str] = {}
+        for demo in DEMO_USERS:
+            self.refresh(demo.role)
+        self.roles = sorted(self.tokens)
+        manager = User.objects.get(username="manager")
+        # What the fuzz may end for good without ending the run's usefulness: a programme to
+        # close and terminate, and memberships to revoke other than the six roles' own.
+        self.spare = make_programme("fuzz-spare", manager)
+        for number in range(3):
+            user = User.objects.create_user(f"fuzz-evaluator-{number}")
+            membership_add(programme=self.programme, user=user, role="evaluator")
+
+    def refresh(self, role: str) -> None:
+        username = next(demo.username for demo in DEMO_USERS if demo.role == role)
+        self.tokens[role] = token_issue(user=User.objects.get(username=username)).key
+
+    def ids(self) -> dict[str, list[Any]]:
+        programme = self.programme
+        return {
+            "result_id": list(
+                Result.objects.filter(programme=programme).values_list("pk", flat=True)
+            ),
+            "report_id": list(
+                Report.objects.filter(programme=programme).values_list("pk", flat=True)
+            ),
+            "notice_id": list(
+                Report.objects.filter(programme=programme).values_list("pk", flat=True)
+            ),
+            "transaction_id": list(
+                LedgerTransaction.objects.filter(programme=programme).values_list("pk", flat=True)
+            ),
+            "membership_id": list(
+                Membership.objects.filter(
+                    programme=programme, user__username__startswith="fuzz-"
+                ).values_list("pk", flat=True)
+            ),
+            "programme_slug": [programme.slug],
+            "language": ["fr", "en"],
+            "chain_head": [chain_head(programme_id=programme.pk)],
+        }
+
+    def prepare(self, case: Any, ids: dict[str, list[Any]]) -> str:
+        """Aim the case at the demo programme (4 cases in 5) and pick its role."""
+        key = zlib.crc32(repr((case.path_parameters, case.query, case.body)).encode())
+        parameters = case.path_parameters or {}
+        if key % 5:
+            if "programme_id" in parameters:
+                ending = case.operation.path.endswith(("/close/", "/terminate/"))
+                parameters["programme_id"] = (self.spare if ending else self.programme).pk
+            for name, values in ids.items():
+                if name in parameters and values:
+                    parameters[name] = _pick(key // 5, values, parameters[name])
+        return self.roles[key % len(self.roles)]
+
+
+def fuzz_operation(fuzz: Fuzz, operation: Any) -> tuple[int, str | None]:
+    """Run CASES cases of one operation; return how many ran and the failure, if any."""
+    ids = fuzz.ids()
+    count = 0
+
+    @hypothesis_settings(
+        max_examples=CASES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        # No shrinking: the first failing case is reported as it is, in bounded time.
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        nonlocal count
+        count += 1
+        role = fuzz.prepare(case, ids)
+        try:
+            case.call_and_validate(headers={"Authorization": f"Token {fuzz.tokens[role]}"})
+        finally:
+            if operation.path == "/api/auth/token/revoke/":
+                fuzz.refresh(role)  # a revoked token would leave the rest of the run at 401
+
+    try:
+        run()
+    except (Exception, BaseExceptionGroup) as exc:  # every check's failure is reported
+        return count, str(exc)
+    return count, None
+
+
+# The whole run's bound (pyproject's default per test is 300 s); see README "Configuration".
+@pytest.mark.timeout(1800)
+def test_every_operation_as_every_role_holds_to_the_schema(capsys):
+    fuzz = Fuzz()
+    raw = SchemaGenerator().get_schema(request=None, public=True)
+    schema = schemathesis.openapi.from_dict(raw, config=CONFIG)
+    schema.app = get_wsgi_application()
+    # Thousands of refusals (4xx) would flood the log; a 5xx still logs and fails a check.
+    quiet = {name: logging.getLogger(name) for name in ("django.request", "axes")}
+    levels = {name: logger.level for name, logger in quiet.items()}
+    for logger in quiet.values():
+        logger.setLevel(logging.ERROR)
+    # As Django's test client does: a request's end must not close the test's connection
+    # (its transaction holds the demo data).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    rows: list[tuple[str, int, int]] = []
+    failures: list[str] = []
+    started = time.monotonic()
+    try:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            label = f"{operation.method.upper()} {operation.path}"
+            count, failure = fuzz_operation(fuzz, operation)
+            rows.append((label, count, int(failure is not None)))
+            with capsys.disabled():  # in CI's output, pass or fail
+                print(f"schemathesis: {label}  {count} cases  {int(failure is not None)} failed")
+            if failure is not None:
+                failures.append(f"{label}: {failure}")
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+        for name, logger in quiet.items():
+            logger.setLevel(levels[name])
+    seconds = time.monotonic() - started
+    with capsys.disabled():
+        print(
+            f"schemathesis summary: {len(rows)} operations x up to {CASES} cases "
+            f"({sum(c for _, c, _ in rows)} cases, as {', '.join(fuzz.roles)}), "
+            f"{len(failures)} failures, {seconds:.0f} s"
+        )
+    assert not failures, "\n\n".join(failures)
