@@ -184,6 +184,7 @@ class FaultRun:
 
     def op_verify(self) -> None:
         if not self.to_verify:
+            self.operation = "payment"
             return self.op_payment()
         result_id = self.to_verify.pop(0)
         sent = self.post(f"results/{result_id}/verify/", {"comment": "fault run"}, self.lead)
@@ -226,6 +227,7 @@ class FaultRun:
 
     def op_reversal(self) -> None:
         if not self.payments:
+            self.operation = "drawdown"
             return self.op_drawdown()
         transaction_id = self.rng.choice(self.payments)
         self.post(
@@ -234,6 +236,7 @@ class FaultRun:
 
     def op_replay(self) -> None:
         if not self.sent:
+            self.operation = "payment"
             return self.op_payment()
         original = self.rng.choice(self.sent)
         again = self.post(original.path, original.body, original.token, key=original.key)
