@@ -5,10 +5,12 @@
  "errors": [{"field": "amount", "message": "..."}]}
 """
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +24,34 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+# SQLSTATEs of a failure that is over once the transaction is tried again: serialization
+# failure, deadlock, and the server ending the connection (shutdown, crash, terminated).
+TRANSIENT_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03"}
+
+
+class DatabaseBusy(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail: "StrOrPromise" = gettext_lazy(
+        "The database could not complete this request now; nothing was written. "
+        "Send it again (with the same Idempotency-Key)."
+    )
+    default_code = "database_busy"
+    # Seconds, sent as Retry-After (DRF's handler reads `wait`).
+    wait = 1
+
+
+def _transient(exc: Exception) -> bool:
+    """Return whether a database error is one a retry of the whole request gets past."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection was closed under the request
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    # No SQLSTATE: the connection itself broke (the server went away mid-query).
+    return sqlstate is None or sqlstate in TRANSIENT_SQLSTATES or sqlstate.startswith("08")
 
 
 class Conflict(exceptions.APIException):
@@ -82,6 +112,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    if _transient(exc):
+        # The request's transaction rolled back whole (a serialization failure, a deadlock,
+        # a dropped connection): the client may retry, and no 500 hides a transient cause.
+        logger.warning("transient database failure: %s", exc)
+        exc = DatabaseBusy()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
