@@ -37,4 +37,8 @@ def evidence_list(*, result: Result) -> QuerySet[Evidence]:
 
 
 def review_list(*, result: Result) -> QuerySet[ResultReview]:
-    return ResultReview.objects.filter(result=result).select_related("reviewer").order_by("id")
+    return (
+        ResultReview.objects.filter(result=result)
+        .select_related("reviewer", "withdrawal", "withdrawal__withdrawn_by")
+        .order_by("id")
+    )

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from outcomes import selectors, services
 from outcomes.csv_import import ImportRejected, results_import
+from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
 from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
@@ -350,8 +351,24 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "evidence": bound.get("evidence") or forms.EvidenceForm(prefix="evidence"),
     }
     decision = getattr(result, "decision", None) if state != ResultState.SUBMITTED else None
+    # The withdrawal's page shows the payers' figures, so it lives with the money pages.
+    withdraw_url = ""
+    if access.allows(Action.RESULT_ACCEPT) and state == ResultState.VERIFIED:
+        dispute = dispute_to_withdraw(result=result, user=request.user)
+        if (
+            dispute is not None
+            and not hasattr(dispute, "withdrawal")
+            and may_withdraw(review=dispute, user=request.user)
+        ):
+            withdraw_url = reverse(
+                "payments_portal:dispute-withdraw", args=[programme_id, result.pk]
+            )
     reviews = [
-        {"review": r, "verdict": label(VERDICT_LABELS, r.verdict)}
+        {
+            "review": r,
+            "verdict": label(VERDICT_LABELS, r.verdict),
+            "withdrawal": getattr(r, "withdrawal", None),
+        }
         for r in review_list(result=result)
     ]
     return render(
@@ -369,6 +386,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             forms=page_forms,
             decision=decision,
             reviews=reviews,
+            withdraw_url=withdraw_url,
             evidence=evidence_list(result=result) if access.allows(Action.RESULT_VIEW) else [],
         ),
     )
