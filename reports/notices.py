@@ -118,10 +118,7 @@ def notice_data(
             disputed=position.disputed,
             received=position.received,
             advance=position.advance,
-            # The position's credit counts an advance not yet applied as owed back; the
-            # notice prints the advance on its own line, so only what is owed beyond it
-            # (a restatement below what was paid) is a credit here.
-            credit=max(position.credit - position.advance, 0),
+            credit=position.credit,  # an advance is printed on its own line
             outstanding=position.outstanding,
             payable=position.payable,
         ),
