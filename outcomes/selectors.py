@@ -65,7 +65,7 @@ def open_disputes(*, programme: Programme) -> list[ResultReview]:
             withdrawal__isnull=True,
         )
         .annotate(payer_id=Subquery(payer))
-        .select_related("result", "result__metric", "result__cohort", "result__period")
+        .select_related("reviewer", "result", "result__metric", "result__cohort", "result__period")
         .order_by("reviewed_at", "id")
     )
 

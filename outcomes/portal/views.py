@@ -25,6 +25,7 @@ from outcomes.models import Result, ResultState
 from outcomes.portal import forms
 from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
 from outcomes.selectors_portal import (
+    awaiting_decision,
     evidence_list,
     result_list_for,
     review_list,
@@ -56,7 +57,8 @@ def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
         state_code=state,
         stage=label(STAGE_LABELS, result.stage),
         mine=result.submitted_by_id == access.user.pk,
-        disputed=bool(getattr(result, "disputed", False)),
+        # An open dispute: on a superseded result, the amendment resolved it.
+        disputed=bool(getattr(result, "disputed", False)) and state == ResultState.VERIFIED,
     )
 
 
@@ -226,10 +228,13 @@ def acceptance_list(request: AuthenticatedRequest, programme_id: int) -> HttpRes
     return _list_page(
         request,
         access,
-        result_list_for(access=access, state=ResultState.VERIFIED),
-        title=_("Accept or dispute results"),
-        intro=_("Verified results of this programme. Open one to accept it or dispute it."),
-        empty=_("No verified result yet."),
+        awaiting_decision(access=access),
+        title=_("Results awaiting your decision"),
+        intro=_(
+            "Verified results you have neither accepted nor disputed yet. Open one to accept "
+            "it or dispute it."
+        ),
+        empty=_("No result awaits your decision."),
     )
 
 
