@@ -36,8 +36,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from outcomes.models import Result, ResultState
-from outcomes.selectors import open_disputes, results_with_state
+from outcomes.selectors import open_disputes
 from payments import ledger
 from payments.ledger import LegSpec
 from payments.models import (
@@ -51,15 +50,6 @@ from payments.models import (
 from payments.outcome_payments import outcome_payments_compute, verified_inputs
 from sib.chain import chain_lock
 from sib.models import Organisation, Programme
-
-
-def disputed_result_ids(*, programme: Programme) -> set[int]:
-    """Return the verified, non-superseded results of the programme with an open dispute."""
-    return set(
-        results_with_state(Result.objects.filter(programme=programme))
-        .filter(state=ResultState.VERIFIED, disputed=True)  # type: ignore[misc]
-        .values_list("pk", flat=True)
-    )
 
 
 def disputed_results_by_payer(
