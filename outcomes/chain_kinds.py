@@ -1,8 +1,9 @@
 """How outcome events enter the programme's hash chain (sib.chain).
 
 Chained: every decision (verified or rejected), every amendment when it is submitted,
-and every funder review. The canonical bytes carry the result as submitted, so changing
-a stored value, or a participant record behind it, breaks the chain at that entry.
+every funder review and every dispute withdrawn. The canonical bytes carry the result
+as submitted, so changing a stored value, or a participant record behind it, breaks the
+chain at that entry.
 """
 
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from sib.chain import ChainKind, canonical_json, chain_kind_register
 DECISION = "outcomes.decision"
 AMENDMENT = "outcomes.amendment"
 REVIEW = "outcomes.review"
+WITHDRAWAL = "outcomes.dispute_withdrawal"
 
 _RESULT_FIELDS = (
     "id",
@@ -114,12 +116,25 @@ def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
         yield str(row["id"]), canonical_json({key: _text(value) for key, value in row.items()})
 
 
+def withdrawal_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
+    from outcomes.models import DisputeWithdrawal
+
+    rows = DisputeWithdrawal.objects.filter(id__in=[int(i) for i in ids]).values(
+        "id", "review_id", "review__result_id", "withdrawn_by_id", "reason", "withdrawn_at"
+    )
+    for row in rows:
+        data = {key: _text(value) for key, value in row.items()}
+        data["result_id"] = data.pop("review__result_id")
+        yield str(row["id"]), canonical_json(data)
+
+
 def canonical_of(kind: str, object_id: int) -> str:
     """Return the canonical JSON of one record, read back from the database."""
     loader = {
         DECISION: decision_canonical,
         AMENDMENT: amendment_canonical,
         REVIEW: review_canonical,
+        WITHDRAWAL: withdrawal_canonical,
     }
     return dict(loader[kind]([str(object_id)]))[str(object_id)]
 
@@ -131,6 +146,11 @@ _RECORDS_OF_RESULTS = (
 )
 DECISION_RECORDS = _RECORDS_OF_RESULTS.format(table="outcomes_result_decision")
 REVIEW_RECORDS = _RECORDS_OF_RESULTS.format(table="outcomes_result_review")
+WITHDRAWAL_RECORDS = (
+    "SELECT w.id::text AS object_id FROM outcomes_dispute_withdrawal w "
+    "JOIN outcomes_result_review v ON v.id = w.review_id "
+    "JOIN outcomes_result r ON r.id = v.result_id WHERE r.programme_id = %(programme_id)s"
+)
 AMENDMENT_RECORDS = (
     "SELECT id::text AS object_id FROM outcomes_result "
     "WHERE programme_id = %(programme_id)s AND amends_id IS NOT NULL"
@@ -141,3 +161,4 @@ def register() -> None:
     chain_kind_register(ChainKind(DECISION, decision_canonical, records_sql=DECISION_RECORDS))
     chain_kind_register(ChainKind(AMENDMENT, amendment_canonical, records_sql=AMENDMENT_RECORDS))
     chain_kind_register(ChainKind(REVIEW, review_canonical, records_sql=REVIEW_RECORDS))
+    chain_kind_register(ChainKind(WITHDRAWAL, withdrawal_canonical, records_sql=WITHDRAWAL_RECORDS))

@@ -18,7 +18,9 @@ cohorts and periods it is measured for.
   submitter. A result's state is derived: no decision → submitted; else the decision;
   a verified result with a verified amendment → superseded.
 - `ResultReview`: a public funder accepts or disputes a verified result, with a comment.
-  A dispute stays open until an amendment of the result is verified.
+  A dispute stays open until an amendment of the result is verified, or until it is
+  withdrawn (`DisputeWithdrawal`, by the funder who raised it or a funder of the same
+  payer). A funder bound to a payer disputes that payer's share only (payments.accrual).
 - `Evidence`: a document attached to a result, kept under MEDIA_ROOT by its SHA-256.
 - `ImportBatch`: one CSV file loaded (who, when, its SHA-256, how many rows).
 
@@ -285,6 +287,29 @@ class ResultReview(InsertOnlyModel):
                 condition=Q(verdict="accepted") | ~Q(comment=""),
                 name="review_dispute_has_comment",
             ),
+        ]
+
+
+@pghistory.track(pghistory.InsertEvent())
+class DisputeWithdrawal(InsertOnlyModel):
+    """A dispute withdrawn by a public funder: the result's amount is due again.
+
+    At most one per dispute (the one-to-one key: a second withdrawal is refused), and a
+    trigger refuses it unless the review is a dispute and the withdrawer is a public
+    funder of the programme who raised it or is bound to the same payer (migration 0008).
+    """
+
+    review = models.OneToOneField(ResultReview, on_delete=models.PROTECT, related_name="withdrawal")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "outcomes_dispute_withdrawal"
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="withdrawal_has_reason")
         ]
 
 

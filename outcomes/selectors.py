@@ -1,6 +1,6 @@
 """Read outcome definitions and results; a result's state is derived from its events."""
 
-from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
 
 from outcomes.models import (
     Cohort,
@@ -14,7 +14,7 @@ from outcomes.models import (
     ResultState,
     ReviewVerdict,
 )
-from sib.models import Programme
+from sib.models import Membership, Programme, Role
 
 
 def _superseded() -> Exists:
@@ -24,7 +24,8 @@ def _superseded() -> Exists:
 
 
 def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
-    """Annotate `state` (submitted/verified/rejected/superseded) and `open_dispute`."""
+    """Annotate `state` (submitted/verified/rejected/superseded) and `disputed` (a dispute
+    not withdrawn; on a verified result, it is open)."""
     return queryset.annotate(
         superseded=_superseded(),
         state=Case(
@@ -38,8 +39,34 @@ def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
             default=Value(ResultState.SUBMITTED),
         ),
         disputed=Exists(
-            ResultReview.objects.filter(result=OuterRef("pk"), verdict=ReviewVerdict.DISPUTED)
+            ResultReview.objects.filter(
+                result=OuterRef("pk"), verdict=ReviewVerdict.DISPUTED, withdrawal__isnull=True
+            )
         ),
+    )
+
+
+def open_disputes(*, programme: Programme) -> list[ResultReview]:
+    """Return the open disputes of the programme: on verified results, not withdrawn.
+
+    Each carries `payer_id`: the payer its funder is bound to (Membership.organisation),
+    None for a funder bound to no payer, whose dispute holds every payer's share.
+    """
+    verified = results_with_state(Result.objects.filter(programme=programme)).filter(
+        state=ResultState.VERIFIED  # type: ignore[misc]
+    )
+    payer = Membership.objects.filter(
+        user=OuterRef("reviewer"), programme=programme, role=Role.PUBLIC_FUNDER
+    ).values("organisation")[:1]
+    return list(
+        ResultReview.objects.filter(
+            result__in=verified.values("pk"),
+            verdict=ReviewVerdict.DISPUTED,
+            withdrawal__isnull=True,
+        )
+        .annotate(payer_id=Subquery(payer))
+        .select_related("reviewer", "result", "result__metric", "result__cohort", "result__period")
+        .order_by("reviewed_at", "id")
     )
 
 

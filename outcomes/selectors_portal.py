@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from outcomes.models import Evidence, Result, ResultReview, ResultState
-from outcomes.selectors import result_list
+from outcomes.selectors import open_disputes, result_list
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -37,4 +37,31 @@ def evidence_list(*, result: Result) -> QuerySet[Evidence]:
 
 
 def review_list(*, result: Result) -> QuerySet[ResultReview]:
-    return ResultReview.objects.filter(result=result).select_related("reviewer").order_by("id")
+    return (
+        ResultReview.objects.filter(result=result)
+        .select_related("reviewer", "withdrawal", "withdrawal__withdrawn_by")
+        .order_by("id")
+    )
+
+
+def awaiting_decision(*, access: ProgrammeAccess) -> QuerySet[Result]:
+    """Return the verified results this funder has neither accepted nor disputed, oldest
+    first: its queue."""
+    return (
+        result_list(programme=access.programme, state=ResultState.VERIFIED)
+        .exclude(reviews__reviewer=access.user)
+        .select_related("submitted_by")
+        .order_by("decision__decided_at", "id")
+    )
+
+
+def open_dispute_list(*, access: ProgrammeAccess) -> list[ResultReview]:
+    """Return the programme's open disputes (verified results, not withdrawn), each with
+    `payer`: the organisation its funder disputes for, None for every payer."""
+    from sib.models import Organisation
+
+    disputes = open_disputes(programme=access.programme)
+    payers = Organisation.objects.in_bulk({d.payer_id for d in disputes if d.payer_id})  # type: ignore[attr-defined]
+    for dispute in disputes:
+        dispute.payer = payers.get(dispute.payer_id)  # type: ignore[attr-defined]
+    return disputes

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outcomes import apis, apis_evidence
+from outcomes import apis, apis_disputes, apis_evidence
 
 programme = "programmes/<int:programme_id>/"
 result = f"{programme}results/<int:result_id>/"
@@ -22,6 +22,11 @@ urlpatterns = [
     path(f"{result}reject/", apis.ResultRejectApi.as_view(), name="result-reject"),
     path(f"{result}amend/", apis.ResultAmendApi.as_view(), name="result-amend"),
     path(f"{result}review/", apis.ResultReviewApi.as_view(), name="result-review"),
+    path(
+        f"{result}dispute/withdraw/",
+        apis_disputes.DisputeWithdrawApi.as_view(),
+        name="result-dispute-withdraw",
+    ),
     path(f"{result}evidence/", apis.EvidenceUploadApi.as_view(), name="result-evidence-upload"),
     path(
         f"{result}evidence/<int:evidence_id>/",

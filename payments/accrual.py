@@ -18,12 +18,15 @@ and it is netted against the payer's next dues.
 Disputes hold money apart: the part of the due that a disputed result carries (what the
 plan is worth with it, less what it is worth without it) is moved to
 `disputed:<payer>` by a `dispute_hold` transaction and moved back when the dispute ends
-(an amendment that supersedes the result, or the dispute withdrawn).
+(an amendment that supersedes the result, or the dispute withdrawn). Each payer disputes
+its own share: a dispute raised by a funder bound to payer B holds B's share only, the
+co-payers still owe theirs; a funder bound to no payer holds every payer's share.
 
 An advance (money a payer paid before it owed it, recorded as such) is applied to new
 dues by an `advance_applied` transaction: Dr advance:<payer>, Cr receivable:<payer>.
 
-Every amount comes from one engine run per change (two when a result is disputed), and
+Every amount comes from one engine run per change (one more per distinct set of results
+held for a payer while disputes are open), and
 the chain lock serialises the changes of one programme, so two verifications committing
 at once cannot both book the same difference.
 """
@@ -33,8 +36,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from outcomes.models import Result, ResultState
-from outcomes.selectors import results_with_state
+from outcomes.selectors import open_disputes
 from payments import ledger
 from payments.ledger import LegSpec
 from payments.models import (
@@ -50,13 +52,65 @@ from sib.chain import chain_lock
 from sib.models import Organisation, Programme
 
 
-def disputed_result_ids(*, programme: Programme) -> set[int]:
-    """Return the verified, non-superseded results of the programme with an open dispute."""
-    return set(
-        results_with_state(Result.objects.filter(programme=programme))
-        .filter(state=ResultState.VERIFIED, disputed=True)  # type: ignore[misc]
-        .values_list("pk", flat=True)
+def disputed_results_by_payer(
+    *, programme: Programme, payers: set[str], leave_out: int | None = None
+) -> dict[str, set[int]]:
+    """Return payer slug -> the results whose amount is held from it: those disputed by a
+    funder bound to it, or by a funder bound to no payer (then held from every payer).
+
+    `leave_out`: a dispute (review id) counted as ended, to preview its withdrawal.
+    """
+    disputes = [d for d in open_disputes(programme=programme) if d.pk != leave_out]
+    bound = {d.payer_id for d in disputes if d.payer_id is not None}  # type: ignore[attr-defined]
+    slug_of = dict(Organisation.objects.filter(pk__in=bound).values_list("pk", "slug"))
+    held: dict[str, set[int]] = {slug: set() for slug in payers}
+    for dispute in disputes:
+        payer_id = dispute.payer_id  # type: ignore[attr-defined]
+        for slug in payers if payer_id is None else {slug_of[payer_id]}:
+            held.setdefault(slug, set()).add(dispute.result_id)
+    return held
+
+
+def payer_undisputed_totals(
+    *,
+    programme: Programme,
+    target: dict[str, int],
+    payers: set[str],
+    leave_out: int | None = None,
+) -> dict[str, int]:
+    """Return payer slug -> what it owes leaving out the results it disputes.
+
+    One engine run per distinct set of held results: with one payer disputing, the
+    others keep the full plan (`target`) and cost nothing more.
+    """
+    runs: dict[frozenset[int], dict[str, int]] = {frozenset(): target}
+    out = {}
+    held = disputed_results_by_payer(programme=programme, payers=payers, leave_out=leave_out)
+    for slug, results in held.items():
+        key = frozenset(results)
+        if key not in runs:
+            runs[key] = _payer_totals(programme, exclude=set(key))
+        out[slug] = runs[key].get(slug, 0)
+    return out
+
+
+def dispute_release_preview(*, programme: Programme, review_id: int) -> dict[str, int]:
+    """Return payer slug -> what withdrawing the dispute `review_id` would release from
+    `disputed:<payer>` back to what it owes (payers it leaves unchanged are left out).
+
+    A read: the same engine runs as the booking, nothing posted.
+    """
+    target = _payer_totals(programme)
+    payers = set(target)
+    now = payer_undisputed_totals(programme=programme, target=target, payers=payers)
+    after = payer_undisputed_totals(
+        programme=programme, target=target, payers=payers, leave_out=review_id
     )
+    released = {
+        slug: max(target[slug] - now.get(slug, 0), 0) - max(target[slug] - after.get(slug, 0), 0)
+        for slug in sorted(payers)
+    }
+    return {slug: amount for slug, amount in released.items() if amount}
 
 
 def _payer_totals(programme: Programme, exclude: set[int] | None = None) -> dict[str, int]:
@@ -126,11 +180,10 @@ def outcome_due_reconcile(
     held or released, and advances applied to new dues. Returns what it posted.
     """
     chain_lock(programme_id=programme.pk)
-    disputed = disputed_result_ids(programme=programme)
     target = _payer_totals(programme)
-    undisputed = _payer_totals(programme, exclude=disputed) if disputed else target
     booked = _booked_due(programme)
     slugs = set(target) | set(booked)
+    undisputed = payer_undisputed_totals(programme=programme, target=target, payers=slugs)
     posted: list[LedgerTransaction] = []
 
     # 1. The due itself: one leg per payer whose figure moved, income on the other side.

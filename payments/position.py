@@ -12,7 +12,9 @@ Per payer (minor units):
     disputed     the part of `due` held while a result is disputed
     received     outcome payments received from it, net of reversals (advances included)
     advance      received ahead of what it owed and not yet applied
-    outstanding  due - received; below zero the programme owes the payer a credit
+    outstanding  due - received; below zero, the payer's advance plus its credit
+    credit       what the programme owes back after a restatement below what was paid:
+                 received - advance - due, never below zero (an advance is not a credit)
 
 Per investor commitment: drawn, principal repaid, return paid (distributions), principal
 outstanding; for a guarantor: called, paid and reimbursed.
@@ -77,8 +79,10 @@ class PayerPosition:
 
     @property
     def credit(self) -> int:
-        """What the programme owes back to the payer (a restatement below what it paid)."""
-        return max(-self.outstanding, 0)
+        """What the programme owes back to the payer: what it paid towards its dues beyond
+        them (a restatement below what it paid). Money paid ahead of any due is its
+        advance, shown as such and not counted here again."""
+        return max(self.received - self.advance - self.due, 0)
 
 
 @dataclass(frozen=True)

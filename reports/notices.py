@@ -30,7 +30,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
-from payments.accrual import disputed_result_ids
+from payments.accrual import disputed_results_by_payer
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
 from payments.position import programme_position
 from reports import document as doc
@@ -118,10 +118,7 @@ def notice_data(
             disputed=position.disputed,
             received=position.received,
             advance=position.advance,
-            # The position's credit counts an advance not yet applied as owed back; the
-            # notice prints the advance on its own line, so only what is owed beyond it
-            # (a restatement below what was paid) is a credit here.
-            credit=max(position.credit - position.advance, 0),
+            credit=position.credit,  # an advance is printed on its own line
             outstanding=position.outstanding,
             payable=position.payable,
         ),
@@ -134,7 +131,9 @@ def _lines(programme: Programme, slug: str, *, received: int) -> tuple[doc.Notic
     plan = outcome_payments_compute(
         programme=programme, inputs=verified_inputs(programme=programme)
     )
-    disputed = disputed_result_ids(programme=programme)
+    # Each payer disputes its own share: a line is held on this payer's notice only when
+    # a dispute holds it from this payer (payments.accrual).
+    disputed = disputed_results_by_payer(programme=programme, payers={slug})[slug]
     shares = [
         (line, ids, sum(p.amount for p in line.payers if p.payer == slug))
         for line in plan.lines

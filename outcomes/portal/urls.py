@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outcomes.portal import evidence, views
+from outcomes.portal import disputes, evidence, views
 
 app_name = "outcomes_portal"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{programme}results/import/", views.result_import, name="result-import"),
     path(f"{programme}results/queue/", views.verification_queue_page, name="verification-queue"),
     path(f"{programme}results/verified/", views.acceptance_list, name="acceptance-list"),
+    path(f"{programme}results/disputes/", disputes.open_disputes_page, name="open-disputes"),
     path(f"{programme}results/<int:result_id>/", views.result_detail, name="result-detail"),
     path(
         f"{programme}results/<int:result_id>/evidence/<int:evidence_id>/",
@@ -28,4 +29,5 @@ SECTION_PAGES = {
     "submissions": "outcomes_portal:result-list",
     "verification": "outcomes_portal:verification-queue",
     "acceptance": "outcomes_portal:acceptance-list",
+    "disputes": "outcomes_portal:open-disputes",
 }

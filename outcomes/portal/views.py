@@ -20,10 +20,12 @@ from django.utils.translation import ngettext
 
 from outcomes import selectors, services
 from outcomes.csv_import import ImportRejected, results_import
+from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
 from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
 from outcomes.selectors_portal import (
+    awaiting_decision,
     evidence_list,
     result_list_for,
     review_list,
@@ -55,7 +57,8 @@ def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
         state_code=state,
         stage=label(STAGE_LABELS, result.stage),
         mine=result.submitted_by_id == access.user.pk,
-        disputed=bool(getattr(result, "disputed", False)),
+        # An open dispute: on a superseded result, the amendment resolved it.
+        disputed=bool(getattr(result, "disputed", False)) and state == ResultState.VERIFIED,
     )
 
 
@@ -225,10 +228,13 @@ def acceptance_list(request: AuthenticatedRequest, programme_id: int) -> HttpRes
     return _list_page(
         request,
         access,
-        result_list_for(access=access, state=ResultState.VERIFIED),
-        title=_("Accept or dispute results"),
-        intro=_("Verified results of this programme. Open one to accept it or dispute it."),
-        empty=_("No verified result yet."),
+        awaiting_decision(access=access),
+        title=_("Results awaiting your decision"),
+        intro=_(
+            "Verified results you have neither accepted nor disputed yet. Open one to accept "
+            "it or dispute it."
+        ),
+        empty=_("No result awaits your decision."),
     )
 
 
@@ -350,8 +356,24 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "evidence": bound.get("evidence") or forms.EvidenceForm(prefix="evidence"),
     }
     decision = getattr(result, "decision", None) if state != ResultState.SUBMITTED else None
+    # The withdrawal's page shows the payers' figures, so it lives with the money pages.
+    withdraw_url = ""
+    if access.allows(Action.RESULT_ACCEPT) and state == ResultState.VERIFIED:
+        dispute = dispute_to_withdraw(result=result, user=request.user)
+        if (
+            dispute is not None
+            and not hasattr(dispute, "withdrawal")
+            and may_withdraw(review=dispute, user=request.user)
+        ):
+            withdraw_url = reverse(
+                "payments_portal:dispute-withdraw", args=[programme_id, result.pk]
+            )
     reviews = [
-        {"review": r, "verdict": label(VERDICT_LABELS, r.verdict)}
+        {
+            "review": r,
+            "verdict": label(VERDICT_LABELS, r.verdict),
+            "withdrawal": getattr(r, "withdrawal", None),
+        }
         for r in review_list(result=result)
     ]
     return render(
@@ -369,6 +391,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             forms=page_forms,
             decision=decision,
             reviews=reviews,
+            withdraw_url=withdraw_url,
             evidence=evidence_list(result=result) if access.allows(Action.RESULT_VIEW) else [],
         ),
     )

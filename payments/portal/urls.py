@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.portal import distributions, movements, views
+from payments.portal import disputes, distributions, movements, views
 
 app_name = "payments_portal"
 
@@ -29,6 +29,11 @@ urlpatterns = [
         name="guarantee-record",
     ),
     path(f"{money}movements/", movements.movements, name="movements"),
+    path(
+        f"{money}disputes/<int:result_id>/withdraw/",
+        disputes.dispute_withdraw_page,
+        name="dispute-withdraw",
+    ),
     path(
         f"{money}movements/<int:transaction_id>/reverse/",
         movements.transaction_reverse,

@@ -189,8 +189,15 @@ SECTIONS: tuple[Section, ...] = (
         "acceptance",
         OUTCOMES,
         _("Accept or dispute results"),
-        _("Accept a verified result, or dispute it with a reason."),
+        _("Verified results awaiting your decision: accept one, or dispute it with a reason."),
         Action.RESULT_ACCEPT,
+    ),
+    Section(
+        "disputes",
+        OUTCOMES,
+        _("Open disputes"),
+        _("Verified results a funder disputes, the payer whose share is held, and why."),
+        Action.RESULT_VIEW,
     ),
     # Reports
     Section(

@@ -66,6 +66,7 @@ ROWS = {
     "result_reject": scoped(LEAD),
     "result_amend": scoped(LEAD),
     "result_review": scoped(FUNDER),
+    "result_dispute_withdraw": scoped(FUNDER),
     "result_evidence_upload": scoped(EV, LEAD),
     "participant_record_list": scoped(EV, LEAD),
 }

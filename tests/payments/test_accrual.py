@@ -154,12 +154,8 @@ def test_a_payment_recorded_as_an_advance_is_kept_apart_then_meets_the_next_due(
         advance=True,
     )
     etat = programme_position(programme=deal.programme).payer("etat")
-    assert (etat.received, etat.advance, etat.payable, etat.credit) == (
-        1_000_000,
-        440_000,
-        0,
-        440_000,
-    )
+    # Paid ahead: an advance, not also a credit owed back.
+    assert (etat.received, etat.advance, etat.payable, etat.credit) == (1_000_000, 440_000, 0, 0)
 
     deal.result("training", "c2", "2026", 10)  # 5 600 € more: the advance pays 4 400 €
     etat = programme_position(programme=deal.programme).payer("etat")

@@ -1,11 +1,13 @@
-"""The books add up after any history: random verifications, amendments, disputes,
-payments (some refused, some advances) and reversals on the demo bond.
+"""The books add up after any history: random verifications, amendments, disputes (by
+funders bound to one payer or to none), withdrawals of disputes, payments (some refused,
+some advances) and reversals on the demo bond.
 
 After every step, to the cent:
 - the trial balance of every currency is zero;
 - what the ledger shows as due from each payer is what the contract's rules make the
   verified results worth now (a fresh engine run), and the part held in dispute is what
-  the disputed results add to it;
+  the results disputed for that payer add to it (each payer disputes its own share; a
+  funder bound to no payer disputes for all);
 - each payer's receivable, dispute and advance ACCOUNTS (read as plain balances) agree
   with the position's figures: receivable = due - disputed - received + advance;
 - Σ due - Σ received = Σ outstanding, and received is what the payment transactions
@@ -26,10 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outcomes import services as outcome_services
-from outcomes.models import Result
+from outcomes.disputes import dispute_withdraw
+from outcomes.models import Result, ResultReview
 from outcomes.selectors import results_with_state
 from payments import services
-from payments.accrual import disputed_result_ids
 from payments.ledger import account_balances, trial_balance
 from payments.models import LedgerTransaction, Leg
 from payments.outcome_payments import outcome_payments_compute, verified_inputs
@@ -47,7 +49,8 @@ PAYERS = ("etat", "departement-13")
 step = st.one_of(
     st.tuples(st.just("verify"), st.integers(0, len(CELLS) - 1), st.integers(0, 40)),
     st.tuples(st.just("amend"), st.integers(0, 50), st.integers(0, 40)),
-    st.tuples(st.just("dispute"), st.integers(0, 50), st.just(0)),
+    st.tuples(st.just("dispute"), st.integers(0, 50), st.integers(0, 2)),  # which funder
+    st.tuples(st.just("withdraw"), st.integers(0, 50), st.just(0)),
     st.tuples(
         st.just("pay"),
         st.integers(0, 1),
@@ -60,9 +63,31 @@ step = st.one_of(
 @pytest.fixture
 def deal():
     deal = jardins("prop-position")
-    deal.funder = User.objects.create(username="prop-position-funder")
-    Membership.objects.create(user=deal.funder, programme=deal.programme, role="public_funder")
+    # A funder bound to no payer (disputes for all), and one bound to each payer.
+    deal.funders = []
+    for payer in (None, *PAYERS):
+        funder = User.objects.create(username=f"prop-position-funder-{payer or 'all'}")
+        Membership.objects.create(
+            user=funder,
+            programme=deal.programme,
+            role="public_funder",
+            organisation=Organisation.objects.get(slug=payer) if payer else None,
+        )
+        deal.funders.append(funder)
     return deal
+
+
+def _open_disputes(deal) -> list[ResultReview]:
+    verified = {r.pk for r in _verified(deal)}
+    return [
+        review
+        for review in ResultReview.objects.filter(
+            result__programme=deal.programme, verdict="disputed", withdrawal__isnull=True
+        )
+        .select_related("reviewer")
+        .order_by("id")
+        if review.result_id in verified
+    ]
 
 
 def _verified(deal) -> list[Result]:
@@ -91,10 +116,15 @@ def _run(deal, kind, a, b, day) -> None:
                 values=outcome_services.ResultValues(value=Decimal(b)),
             )
             outcome_services.result_verify(result=amendment, user=deal.lead)
-        elif not result.reviews.filter(reviewer=deal.funder).exists():
+        elif not result.reviews.filter(reviewer=deal.funders[b]).exists():
             outcome_services.result_review(
-                result=result, user=deal.funder, verdict="disputed", comment="recheck"
+                result=result, user=deal.funders[b], verdict="disputed", comment="recheck"
             )
+    elif kind == "withdraw":
+        open_ = _open_disputes(deal)
+        if open_:
+            review = open_[a % len(open_)]
+            dispute_withdraw(review=review, user=review.reviewer, reason="recount agreed")
     elif kind == "pay":
         percent, advance = b
         payer = Organisation.objects.get(slug=PAYERS[a])
@@ -133,15 +163,26 @@ def _check(deal) -> None:
     for debit, credit in trial_balance(programme_id=programme.pk).values():
         assert debit == credit
     position = programme_position(programme=programme)
-    disputed = disputed_result_ids(programme=programme)
     engine_all = {
         p.payer: p.amount for p in outcome_payments_compute(programme=programme).payer_totals
     }
+    # Per payer: the engine without the results disputed for it (read from the reviews and
+    # the funders' memberships here, not through the accrual's own helper).
+    held: dict[str, set[int]] = {payer: set() for payer in PAYERS}
+    for review in _open_disputes(deal):
+        bound = Membership.objects.get(
+            user=review.reviewer, programme=programme, role="public_funder"
+        ).organisation
+        for payer in PAYERS if bound is None else (bound.slug,):
+            held[payer].add(review.result_id)
     undisputed = {
-        p.payer: p.amount
-        for p in outcome_payments_compute(
-            programme=programme, inputs=verified_inputs(programme=programme, exclude=disputed)
-        ).payer_totals
+        payer: {
+            p.payer: p.amount
+            for p in outcome_payments_compute(
+                programme=programme, inputs=verified_inputs(programme=programme, exclude=ids)
+            ).payer_totals
+        }.get(payer, 0)
+        for payer, ids in held.items()
     }
     balances = {
         (account.kind, account.organisation.slug): balance

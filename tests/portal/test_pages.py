@@ -83,6 +83,7 @@ def test_language_switch_sets_the_language_and_returns_to_the_page(cast):
                 "movements",
                 "outcomes",
                 "submissions",
+                "disputes",
                 "reports-manager",
                 "members",
                 "member-invite",
@@ -91,7 +92,15 @@ def test_language_switch_sets_the_language_and_returns_to_the_page(cast):
         ),
         (
             "evaluator",
-            {"outcomes", "submit", "import", "submissions", "reports-public", "ledger-verify"},
+            {
+                "outcomes",
+                "submit",
+                "import",
+                "submissions",
+                "disputes",
+                "reports-public",
+                "ledger-verify",
+            },
         ),
         (
             "lead_evaluator",
@@ -101,6 +110,7 @@ def test_language_switch_sets_the_language_and_returns_to_the_page(cast):
                 "import",
                 "submissions",
                 "verification",
+                "disputes",
                 "reports-public",
                 "member-invite",
                 "ledger-verify",

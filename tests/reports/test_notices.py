@@ -115,6 +115,14 @@ def test_the_lines_add_up_to_the_positions_due_for_the_payer_to_the_cent(
     )
 
 
+def test_a_line_is_held_on_the_notice_of_the_payer_that_disputes_it_only(disputed_bond: Bond):
+    # The State's funder disputes: its share is held; the département still owes its own.
+    etat, dept = _data(disputed_bond, "etat"), _data(disputed_bond, "dept")
+    assert [line.disputed for line in etat.lines].count(True) == 1
+    assert not any(line.disputed for line in dept.lines)
+    assert (etat.figures.disputed, dept.figures.disputed) == (1_890_000, 0)
+
+
 def test_the_states_notice_has_the_expected_dues_settled_oldest_first(disputed_bond: Bond):
     data = _data(disputed_bond, "etat")
     assert [(line.amount, line.settled, line.disputed) for line in data.lines] == [

@@ -1,0 +1,130 @@
+"""Disputes: a public funder withdraws the dispute it raised (services, one transaction each).
+
+A dispute (`ResultReview` with verdict "disputed", outcomes.services.result_review) holds
+its payer's share of the result apart from what is due (payments.accrual). It ends when an
+amendment of the result is verified, or when it is withdrawn here: by the funder who
+raised it, or by another funder bound to the same payer. The withdrawal is a fact of its
+own (`DisputeWithdrawal`: insert-only, chained), and the accrual books the release in the
+same transaction, so the amount is due again the moment the withdrawal commits.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from outcomes import chain_kinds
+from outcomes.models import (
+    DisputeWithdrawal,
+    Result,
+    ResultReview,
+    ResultState,
+    ReviewVerdict,
+)
+from outcomes.selectors import result_state
+from outcomes.signals import outcome_facts_changed
+from sib.api.problems import Conflict
+from sib.chain import chain_append
+from sib.models import Membership, Role, User
+
+
+def _funder_payer(user_id: int, programme_id: int) -> tuple[bool, int | None]:
+    """Return (is a public funder of the programme, the payer it is bound to or None)."""
+    membership = Membership.objects.filter(
+        user_id=user_id, programme_id=programme_id, role=Role.PUBLIC_FUNDER
+    ).first()
+    return membership is not None, membership.organisation_id if membership else None
+
+
+def may_withdraw(*, review: ResultReview, user: User) -> bool:
+    """Whether `user` may withdraw the dispute: its author, or a funder of the same payer."""
+    programme_id = review.result.programme_id
+    is_funder, payer = _funder_payer(user.pk, programme_id)
+    if not is_funder:
+        return False
+    if review.reviewer_id == user.pk:
+        return True
+    _, author_payer = _funder_payer(review.reviewer_id, programme_id)
+    return payer is not None and payer == author_payer
+
+
+def dispute_to_withdraw(*, result: Result, user: User) -> ResultReview | None:
+    """Return the dispute of `result` that `user` would withdraw, or None if not disputed.
+
+    Their own dispute first; else an open dispute of a funder of the same payer; else
+    one they may withdraw but already withdrawn (the service answers 409); else any
+    dispute (the service refuses it: 403).
+    """
+    disputes = list(
+        ResultReview.objects.filter(result=result, verdict=ReviewVerdict.DISPUTED)
+        .annotate(withdrawn=Exists(DisputeWithdrawal.objects.filter(review=OuterRef("pk"))))
+        .select_related("result")
+        .order_by("id")
+    )
+
+    def rank(review: ResultReview) -> tuple[int, int]:
+        if review.reviewer_id == user.pk:
+            return (0, 0)
+        if may_withdraw(review=review, user=user):
+            return (1, int(review.withdrawn))  # type: ignore[attr-defined]
+        return (2, 0)
+
+    return min(disputes, key=rank, default=None)
+
+
+@transaction.atomic
+def dispute_withdraw(*, review: ResultReview, user: User, reason: str) -> DisputeWithdrawal:
+    """Withdraw a funder's dispute of a verified result; its amount becomes due again.
+
+    Refused: no reason (400); a user who is not the funder who raised it nor a funder of
+    the same payer (403); a review that is not a dispute, a dispute already withdrawn or
+    already resolved by a verified amendment (409). The database keeps the first two
+    rules as well (migration 0008) and the one-withdrawal rule by a unique key.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": _("Withdrawing a dispute needs a reason.")})
+    result = review.result
+    if not may_withdraw(review=review, user=user):
+        raise PermissionDenied(
+            _(
+                "Only the funder who raised this dispute, or a funder of the same payer, "
+                "may withdraw it."
+            )
+        )
+    if review.verdict != ReviewVerdict.DISPUTED:
+        raise Conflict(
+            _("This review is an acceptance, not a dispute: there is nothing to withdraw.")
+        )
+    if DisputeWithdrawal.objects.filter(review=review).exists():
+        raise Conflict(_("This dispute has already been withdrawn."))
+    if result_state(result=result) != ResultState.VERIFIED:
+        raise Conflict(
+            _("This dispute is already resolved: an amendment of the result was verified.")
+        )
+    try:
+        # A savepoint: losing a race to a second withdrawal (the one-to-one key) leaves the
+        # caller's transaction usable for the 409 it answers.
+        with transaction.atomic():
+            withdrawal = DisputeWithdrawal.objects.create(
+                review=review, withdrawn_by=user, reason=reason
+            )
+    except IntegrityError as exc:
+        if DisputeWithdrawal.objects.filter(review=review).exists() or "unique" in str(exc):
+            raise Conflict(_("This dispute has already been withdrawn.")) from exc
+        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+    chain_append(
+        programme=result.programme,
+        kind=chain_kinds.WITHDRAWAL,
+        object_id=withdrawal.pk,
+        canonical=chain_kinds.canonical_of(chain_kinds.WITHDRAWAL, withdrawal.pk),
+    )
+    # The held share goes back to what the payer owes, booked in this transaction.
+    outcome_facts_changed.send(
+        sender=DisputeWithdrawal,
+        programme=result.programme,
+        on=timezone.localdate(withdrawal.withdrawn_at),
+        actor=user,
+        cause=f"dispute of result #{result.pk} withdrawn",
+    )
+    return withdrawal
