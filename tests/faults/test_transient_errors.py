@@ -20,7 +20,7 @@ def _fail_ledger_inserts(code: str, times: int) -> None:
     # Rolled back with the test's transaction. A sequence counts the attempts: it does not
     # roll back with the failed request.
     with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+        cursor.execute(f'SET ROLE "{connection.settings_dict["OWNER"]["USER"]}"')
         cursor.execute("CREATE SEQUENCE fault_attempts")
         cursor.execute(
             f"""
@@ -38,7 +38,7 @@ def _fail_ledger_inserts(code: str, times: int) -> None:
             "CREATE TRIGGER fault_raise BEFORE INSERT ON payments_ledger_transaction "
             "FOR EACH ROW EXECUTE FUNCTION fault_raise()"
         )
-        cursor.execute(f'SET ROLE "{connection.settings_dict["APP_ROLE"]}"')
+        cursor.execute("RESET ROLE")  # back to the application's own login role
 
 
 @pytest.mark.django_db
