@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from outcomes import chain_kinds
+from outcomes import chain_kinds, refusals
 from outcomes.csv_import import IMPORT_LOCK_NAMESPACE
 from outcomes.metrics_validation import metric_mechanism_errors
 from outcomes.models import (
@@ -41,7 +41,6 @@ from outcomes.models import (
 from outcomes.plausibility import require_plausible
 from outcomes.selectors import result_state
 from outcomes.signals import outcome_facts_changed
-from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, PseudonymRule, Role, User
 from sib.services import programme_status_text
@@ -260,10 +259,7 @@ def result_amend(
         raise ValidationError({"reason": _("An amendment needs a reason.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(
-            _("Only a verified result can be amended; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
+        raise refusals.amend_needs_verified(_state_text(state))
     _values_check(result.metric, values)
     _require_plausible(result.metric, result.cohort, values)
     amendment = Result.objects.create(
@@ -295,11 +291,11 @@ def _decide(
 ) -> ResultDecision:
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
-        raise PermissionDenied(_("Four eyes: you cannot verify or reject your own submission."))
+        raise refusals.four_eyes()
     if not Membership.objects.filter(
         user=user, programme_id=result.programme_id, role=Role.LEAD_EVALUATOR
     ).exists():
-        raise PermissionDenied(_("Only a lead evaluator of the programme may verify results."))
+        raise refusals.decided_by_lead_evaluator()
     digest = ""
     if result.from_participants:
         digest = chain_kinds.participant_digests([result.pk]).get(result.pk, "")
@@ -316,9 +312,9 @@ def _decide(
                 decided_at=at or timezone.now(),
             )
     except IntegrityError as exc:
-        if ResultDecision.objects.filter(result=result).exists() or "unique" in str(exc):
-            raise Conflict(_("This result has already been verified or rejected.")) from exc
-        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+        if ResultDecision.objects.filter(result=result).exists():
+            raise refusals.already_decided() from exc
+        raise refusals.refusal_conflict(exc, unique=refusals.already_decided()) from exc
     chain_append(
         programme=result.programme,
         kind=chain_kinds.DECISION,
@@ -373,19 +369,16 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
         raise ValidationError({"comment": _("A dispute needs a comment.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(
-            _("Only a verified result can be accepted or disputed; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
+        raise refusals.review_needs_verified(_state_text(state))
     if ResultReview.objects.filter(result=result, reviewer=user).exists():
-        raise Conflict(_("You have already reviewed this result."))
+        raise refusals.already_reviewed()
     try:
         with transaction.atomic():
             review = ResultReview.objects.create(
                 result=result, verdict=verdict, reviewer=user, comment=comment
             )
     except IntegrityError as exc:
-        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+        raise refusals.refusal_conflict(exc, unique=refusals.already_reviewed()) from exc
     chain_append(
         programme=result.programme,
         kind=chain_kinds.REVIEW,
@@ -428,15 +421,10 @@ def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
     its decision. Once verified or rejected, the decision stands on what was there.
     """
     if result.submitted_by_id != user.pk:
-        raise PermissionDenied(
-            _("Only the evaluator who submitted a result attaches its evidence.")
-        )
+        raise refusals.evidence_by_submitter()
     state = result_state(result=result)
     if state != ResultState.SUBMITTED:
-        raise Conflict(
-            _("Evidence goes with a result awaiting its decision; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
+        raise refusals.evidence_needs_submitted(_state_text(state))
     limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.request_limits)
     if uploaded.size > limit:
         raise ValidationError(
@@ -455,7 +443,7 @@ def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
         raise ValidationError({"file": _("Accepted documents: PDF, PNG, JPEG, office files, CSV.")})
     sha = digest.hexdigest()
     if Evidence.objects.filter(result=result, sha256=sha).exists():
-        raise Conflict(_("This document is already attached to the result."))
+        raise refusals.evidence_already_attached()
     path = f"evidence/{result.programme_id}/{sha}"
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(b"".join(chunks)))

@@ -29,7 +29,7 @@ from outcomes.selectors_portal import (
     review_list,
     verification_queue,
 )
-from sib.api.problems import Conflict
+from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
 from sib.portal.labels import label
@@ -310,7 +310,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             except ValidationError as error:
                 add_service_errors(form, error)
             except Conflict as conflict:
-                messages.error(request, str(conflict.detail))
+                messages.error(request, str(conflict))
                 return HttpResponseRedirect(_detail_url(programme_id, result.pk))
             except PermissionDenied as refusal:
                 # Four eyes: the page hides the buttons, so only a stale or crafted form
