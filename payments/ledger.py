@@ -86,6 +86,7 @@ from payments.models import (
 )
 from sib import clock
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
+from sib.db.refusals import UNIQUE_VIOLATION, database_rule
 from sib.models import Organisation, Programme, User
 
 CHAIN_KIND = "ledger_transaction"
@@ -262,7 +263,10 @@ def transaction_post(
                     idempotency_key=idempotency_key,
                 )
         except IntegrityError as exc:
-            if reverses is not None and "reverses" in str(exc):
+            if reverses is not None and database_rule(exc) == (
+                "payments_ledger_transaction_reverses_id_key",  # `reverses` is one-to-one
+                UNIQUE_VIOLATION,
+            ):
                 raise AlreadyReversed(f"transaction {reverses.pk} is already reversed") from exc
             raise
         rows = Leg.objects.bulk_create(
