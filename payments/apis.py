@@ -24,7 +24,7 @@ from payments.serializers import (
 from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
 from sib.api.scoped import ProgrammeApi
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.exceptions import Conflict
 from sib.models import Organisation, User
 from sib.permissions import Action

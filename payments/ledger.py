@@ -63,7 +63,7 @@ database transaction, as kind "ledger_transaction" with its canonical JSON:
      "occurred_on":"2026-01-15","programme":1,"reason":"","reverses":null}
 
 `ledger_canonical_keyed_sql` rebuilds exactly the same text inside PostgreSQL, so verifying
-a million transactions is one streamed query plus hashing (sib.chain.chain_verify). Change
+a million transactions is one streamed query plus hashing (`sib.chain_verification`). Change
 one byte of a stored transaction, leg or chain entry and verification names that entry.
 """
 

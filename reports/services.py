@@ -32,7 +32,8 @@ from reports.notices import notice_data
 from reports.rendering import render_report
 from reports.selectors import chain_state, mask_threshold_setting, report_data
 from reports.signing import report_sign
-from sib.chain import GENESIS, chain_contains, chain_verify
+from sib.chain import GENESIS, chain_contains
+from sib.chain_verification import chain_verify
 from sib.checkpoints import checkpoint_issue
 from sib.exceptions import Conflict
 from sib.models import ChainEntry, Organisation, PartyRole, Programme, ProgrammeParty, User
