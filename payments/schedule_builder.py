@@ -49,7 +49,7 @@ from payments.contract import (
 )
 from payments.engine.metrics import InvestorMetrics, schedule_metrics
 from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
-from payments.engine.waterfall import Drawdown, Investor, Tranche, TrancheKind
+from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.models import (
     AccountKind,
     Commitment,

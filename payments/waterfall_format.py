@@ -23,7 +23,7 @@ integer minor units. Every error names its JSON path (`waterfall[3].tranche`).
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from payments.engine.waterfall import (
+from payments.engine.terms import (
     Fees,
     GuaranteeReimbursement,
     Principal,
