@@ -38,12 +38,8 @@ from django.db import transaction
 
 from outcomes.mechanisms import (
     ComparisonMechanism,
-    Indexation,
     MetricRule,
-    PayerShare,
-    ProgrammeRules,
     RateCardMechanism,
-    RuleError,
     SavingsShareMechanism,
     TargetMechanism,
 )
@@ -57,6 +53,7 @@ from outcomes.models import (
     ResultState,
     Stage,
 )
+from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
 from payments.rules import (
     AggregateResult,
@@ -67,6 +64,7 @@ from payments.rules import (
     TargetResult,
     compute_outcome_payments,
 )
+from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
