@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from outcomes import selectors, services
-from outcomes.csv_import import MAX_REPORTED, ImportRejected, results_import
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import MAX_REPORTED, ImportRejected
 from outcomes.models import (
     Cohort,
     Direction,

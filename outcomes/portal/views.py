@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from outcomes import selectors, services
-from outcomes.csv_import import ImportRejected, results_import
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import ImportRejected
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
 from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
