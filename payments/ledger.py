@@ -80,6 +80,7 @@ from payments.models import (
     Account,
     AccountKind,
     Commitment,
+    Drawdown,
     LedgerTransaction,
     Leg,
     TransactionKind,
@@ -368,8 +369,6 @@ def trial_balance(*, programme_id: int) -> dict[str, tuple[int, int]]:
 
 def drawn_amount(*, commitment_id: int) -> int:
     """Return the capital drawn on a commitment: its drawdowns not reversed."""
-    from payments.models import Drawdown
-
     total = Drawdown.objects.filter(
         Q(commitment_id=commitment_id) & Q(transaction__reversal__isnull=True)
     ).aggregate(total=Sum("amount", default=0))["total"]
