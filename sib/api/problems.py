@@ -8,7 +8,7 @@ A service's refusal (`sib.exceptions.ApplicationError`) adds the rule's `code`:
 {"status": 409, "code": "result_not_verified", "detail": "Only a verified result...", ...}
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from sib.exceptions import ApplicationError
 from sib.observability import current_request_id
@@ -30,8 +31,9 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 # The title of a service's refusal, by status: the kind of problem, its detail the rule.
 _TITLES: dict[int, "StrOrPromise"] = {
     status.HTTP_400_BAD_REQUEST: gettext_lazy("Invalid input."),
-    status.HTTP_403_FORBIDDEN: exceptions.PermissionDenied.default_detail,
-    status.HTTP_404_NOT_FOUND: exceptions.NotFound.default_detail,
+    # DRF's own titles (and their translations), as before for a 403 or a 404.
+    status.HTTP_403_FORBIDDEN: cast("StrOrPromise", exceptions.PermissionDenied.default_detail),
+    status.HTTP_404_NOT_FOUND: cast("StrOrPromise", exceptions.NotFound.default_detail),
     status.HTTP_409_CONFLICT: gettext_lazy("The request conflicts with the current state."),
 }
 
@@ -99,6 +101,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     instance = request.get_full_path() if request is not None else ""
     if isinstance(exc, ApplicationError):
+        set_rollback()  # as DRF's handler does: a refused request writes nothing
         return application_problem(exc, instance=instance)
     if isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError; the API reports it like a serializer's.
