@@ -54,7 +54,8 @@ from django.utils import timezone  # noqa: E402
 
 from payments import ledger, services  # noqa: E402
 from payments.models import AccountKind, TrancheKind  # noqa: E402
-from sib.chain import GENESIS, canonical_json, chain_verify, entry_bytes, link_hash  # noqa: E402
+from sib.chain import GENESIS, canonical_json, entry_bytes, link_hash  # noqa: E402
+from sib.chain_verification import chain_verify  # noqa: E402
 from sib.models import Organisation, Programme  # noqa: E402
 
 

@@ -24,7 +24,7 @@ from payments.engine.schedule import (
     RepaymentSchedule,
     compute_schedule,
 )
-from payments.engine.waterfall import (
+from payments.engine.terms import (
     AnnualRateCap,
     Drawdown,
     Fees,

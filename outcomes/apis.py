@@ -13,8 +13,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from outcomes import selectors, services
-from outcomes.csv_import import MAX_REPORTED, ImportRejected, results_import
+from outcomes import evidence, selectors, services
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import MAX_REPORTED, ImportRejected
 from outcomes.models import (
     Cohort,
     Direction,
@@ -485,12 +486,12 @@ class EvidenceUploadApi(_ResultApi):
         access = self.access(request, programme_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        evidence = services.evidence_attach(
+        attached = evidence.evidence_attach(
             result=self.result(access, result_id),
             user=_user(request),
             uploaded=data.validated_data["file"],
         )
-        return Response(self.OutputSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(attached).data, status=status.HTTP_201_CREATED)
 
 
 class ResultImportApi(ProgrammeApi):

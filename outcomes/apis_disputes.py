@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from outcomes.apis import _ResultApi, _user
 from outcomes.disputes import dispute_to_withdraw, dispute_withdraw
 from sib.api.fields import TextField
-from sib.api.problems import Conflict
+from sib.exceptions import Conflict
 from sib.permissions import Action
 
 
@@ -44,7 +44,7 @@ class DisputeWithdrawApi(_ResultApi):
         user = _user(request)
         review = dispute_to_withdraw(result=self.result(access, result_id), user=user)
         if review is None:
-            raise Conflict(_("This result is not disputed."))
+            raise Conflict(_("This result is not disputed."), code="not_disputed")
         withdrawal = dispute_withdraw(
             review=review, user=user, reason=data.validated_data["reason"]
         )

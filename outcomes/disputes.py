@@ -24,8 +24,9 @@ from outcomes.models import (
 )
 from outcomes.selectors import result_state
 from outcomes.signals import outcome_facts_changed
-from sib.api.problems import Conflict
 from sib.chain import chain_append
+from sib.db.refusals import database_rule
+from sib.exceptions import Conflict
 from sib.models import Membership, Role, User
 
 
@@ -94,13 +95,15 @@ def dispute_withdraw(*, review: ResultReview, user: User, reason: str) -> Disput
         )
     if review.verdict != ReviewVerdict.DISPUTED:
         raise Conflict(
-            _("This review is an acceptance, not a dispute: there is nothing to withdraw.")
+            _("This review is an acceptance, not a dispute: there is nothing to withdraw."),
+            code="not_a_dispute",
         )
     if DisputeWithdrawal.objects.filter(review=review).exists():
-        raise Conflict(_("This dispute has already been withdrawn."))
+        raise Conflict(_("This dispute has already been withdrawn."), code="already_withdrawn")
     if result_state(result=result) != ResultState.VERIFIED:
         raise Conflict(
-            _("This dispute is already resolved: an amendment of the result was verified.")
+            _("This dispute is already resolved: an amendment of the result was verified."),
+            code="dispute_resolved",
         )
     try:
         # A savepoint: losing a race to a second withdrawal (the one-to-one key) leaves the
@@ -110,9 +113,17 @@ def dispute_withdraw(*, review: ResultReview, user: User, reason: str) -> Disput
                 review=review, withdrawn_by=user, reason=reason
             )
     except IntegrityError as exc:
-        if DisputeWithdrawal.objects.filter(review=review).exists() or "unique" in str(exc):
-            raise Conflict(_("This dispute has already been withdrawn.")) from exc
-        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+        if DisputeWithdrawal.objects.filter(review=review).exists():
+            raise Conflict(
+                _("This dispute has already been withdrawn."), code="already_withdrawn"
+            ) from exc
+        # The guard trigger's rule (a path that skipped the checks above): named, not parsed.
+        rule, _sqlstate = database_rule(exc)
+        raise Conflict(
+            _("The database refused the withdrawal by its rule %(rule)s."),
+            code=rule or "dispute_withdrawal_refused",
+            params={"rule": rule or "?"},
+        ) from exc
     chain_append(
         programme=result.programme,
         kind=chain_kinds.WITHDRAWAL,

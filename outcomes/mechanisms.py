@@ -1,10 +1,12 @@
 """Describe how each metric of a programme pays, as frozen data.
 
-These dataclasses are exactly what the programme JSON definition carries:
-``ProgrammeRules.from_dict(data)`` validates a parsed JSON document and
-``to_dict()`` gives it back. Money is an ``int`` of minor units (cents);
-rates, thresholds and shares are ``Decimal`` written as JSON *strings*
-(``"0.075"``) so that no float ever enters the ledger.
+These dataclasses are exactly what the programme JSON definition carries for a
+metric: ``MetricRule.from_dict(data, path)`` validates it (the readers, and
+``RuleError`` naming the JSON path, are outcomes.rule_json) and ``to_dict()`` gives
+it back; the programme's payers, caps and indexation are payments.rules.programme.
+Money is an ``int`` of minor units (cents); rates, thresholds and shares are
+``Decimal`` written as JSON *strings* (``"0.075"``) so that no float ever enters the
+ledger.
 
 Conventions, chosen once for the whole engine:
 
@@ -20,26 +22,17 @@ Conventions, chosen once for the whole engine:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from sib.bounds import MAX_COUNT, MAX_DECIMAL_INTEGER_DIGITS, MAX_MONEY, RATE_DECIMAL_PLACES
+from outcomes import rule_json as js
+from outcomes.rule_json import RuleError
 
 RATE_QUANTUM = Decimal("0.0001")
 HUNDRED = Decimal(100)
-
-
-class RuleError(ValueError):
-    """A rule definition or an input that breaks a payment rule."""
-
-    def __init__(self, path: str, message: str) -> None:
-        self.path = path
-        self.message = message
-        super().__init__(f"{path}: {message}" if path else message)
 
 
 class Direction(StrEnum):
@@ -62,102 +55,6 @@ def quantise_rate(rate: Decimal) -> Decimal:
     return rate.quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-# --- JSON readers: each names the JSON path of what it rejects -------------
-
-
-def _child(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise RuleError(path, "must be an object")
-    return value
-
-
-def _list(value: Any, path: str) -> Sequence[Any]:
-    if not isinstance(value, list | tuple):
-        raise RuleError(path, "must be a list")
-    return value
-
-
-def _only_keys(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
-    # Unknown keys are most often typos of an optional cap; rejecting them
-    # stops a misspelt "contract_cap" from silently meaning "no cap".
-    for key in sorted(set(data) - allowed):
-        raise RuleError(_child(path, key), "unknown key")
-
-
-def _required(data: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in data:
-        raise RuleError(_child(path, key), "is required")
-    return data[key]
-
-
-def _money(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleError(path, "must be an integer amount of minor units (cents)")
-    if value < 0:
-        raise RuleError(path, "must not be negative")
-    if value > MAX_MONEY:
-        raise RuleError(path, f"must be at most {MAX_MONEY:,} minor units (cents)")
-    return value
-
-
-def _count(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleError(path, "must be an integer")
-    if value < 0:
-        raise RuleError(path, "must not be negative")
-    if value > MAX_COUNT:
-        raise RuleError(path, f"must be at most {MAX_COUNT:,}")
-    return value
-
-
-def _decimal(value: Any, path: str) -> Decimal:
-    if isinstance(value, float):
-        raise RuleError(path, 'must be a decimal string such as "0.10", not a float')
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise RuleError(path, "must be a decimal string")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise RuleError(path, f"is not a decimal number: {value!r}") from None
-    if not number.is_finite():
-        raise RuleError(path, "must be finite")
-    # Rules write their decimals back normalised ("7E+1" for 70), so an exponent is taken;
-    # a size no rate or share has is not ("1e30").
-    if number.adjusted() >= MAX_DECIMAL_INTEGER_DIGITS:
-        raise RuleError(
-            path, f"is too large: at most {MAX_DECIMAL_INTEGER_DIGITS} digits before the point"
-        )
-    if number.as_tuple().exponent < -RATE_DECIMAL_PLACES:  # type: ignore[operator]
-        raise RuleError(path, f"has more than {RATE_DECIMAL_PLACES} decimal places")
-    return number
-
-
-def _optional[V](read: Callable[[Any, str], V], value: Any, path: str) -> V | None:
-    return None if value is None else read(value, path)
-
-
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(path, "must be a non-empty string")
-    return value
-
-
-def _enum[E: StrEnum](kind: type[E], value: Any, path: str) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise RuleError(path, f"must be one of {allowed}") from None
-
-
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 # --- Mechanisms -------------------------------------------------------------
 
 
@@ -171,9 +68,9 @@ class RateCardMechanism:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> RateCardMechanism:
-        data = _mapping(data, path)
-        _only_keys(data, {"kind", "price"}, path)
-        return cls(price=_money(_required(data, "price", path), _child(path, "price")))
+        data = js.mapping(data, path)
+        js.only_keys(data, {"kind", "price"}, path)
+        return cls(price=js.money(js.required(data, "price", path), js.child(path, "price")))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "price": self.price}
@@ -189,19 +86,23 @@ class Tier:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> Tier:
-        data = _mapping(data, path)
-        _only_keys(data, {"min_improvement", "max_improvement", "amount"}, path)
-        low = _decimal(_required(data, "min_improvement", path), _child(path, "min_improvement"))
-        high = _optional(_decimal, data.get("max_improvement"), _child(path, "max_improvement"))
+        data = js.mapping(data, path)
+        js.only_keys(data, {"min_improvement", "max_improvement", "amount"}, path)
+        low = js.decimal(
+            js.required(data, "min_improvement", path), js.child(path, "min_improvement")
+        )
+        high = js.optional(
+            js.decimal, data.get("max_improvement"), js.child(path, "max_improvement")
+        )
         if high is not None and low >= high:
-            raise RuleError(_child(path, "min_improvement"), "must be below max_improvement")
-        amount = _money(_required(data, "amount", path), _child(path, "amount"))
+            raise RuleError(js.child(path, "min_improvement"), "must be below max_improvement")
+        amount = js.money(js.required(data, "amount", path), js.child(path, "amount"))
         return cls(min_improvement=low, max_improvement=high, amount=amount)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "min_improvement": str(self.min_improvement),
-            "max_improvement": _dec(self.max_improvement),
+            "max_improvement": js.dec(self.max_improvement),
             "amount": self.amount,
         }
 
@@ -233,7 +134,7 @@ class ComparisonMechanism:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> ComparisonMechanism:
-        data = _mapping(data, path)
+        data = js.mapping(data, path)
         allowed = {
             "kind",
             "direction",
@@ -244,12 +145,14 @@ class ComparisonMechanism:
             "tiers",
             "tier_basis",
         }
-        _only_keys(data, allowed, path)
-        direction = _enum(Direction, _required(data, "direction", path), _child(path, "direction"))
-        cohorts_path = _child(path, "cohorts")
+        js.only_keys(data, allowed, path)
+        direction = js.enum(
+            Direction, js.required(data, "direction", path), js.child(path, "direction")
+        )
+        cohorts_path = js.child(path, "cohorts")
         cohorts = tuple(
-            _text(code, f"{cohorts_path}[{i}]")
-            for i, code in enumerate(_list(_required(data, "cohorts", path), cohorts_path))
+            js.text(code, f"{cohorts_path}[{i}]")
+            for i, code in enumerate(js.sequence(js.required(data, "cohorts", path), cohorts_path))
         )
         if not cohorts:
             raise RuleError(cohorts_path, "must name at least one cohort")
@@ -257,23 +160,27 @@ class ComparisonMechanism:
             raise RuleError(cohorts_path, "must not repeat a cohort")
         thresholds = {}
         for key in ("cohort_threshold", "pooled_threshold"):
-            value = _optional(_decimal, data.get(key), _child(path, key))
+            value = js.optional(js.decimal, data.get(key), js.child(path, key))
             if value is not None and value < 0:
-                raise RuleError(_child(path, key), "must not be negative")
+                raise RuleError(js.child(path, key), "must not be negative")
             thresholds[key] = value
         if thresholds["cohort_threshold"] is None and thresholds["pooled_threshold"] is None:
             raise RuleError(path, "needs a cohort_threshold, a pooled_threshold or both")
-        price = _optional(_money, data.get("price_per_point"), _child(path, "price_per_point"))
-        tiers_path = _child(path, "tiers")
+        price = js.optional(
+            js.money, data.get("price_per_point"), js.child(path, "price_per_point")
+        )
+        tiers_path = js.child(path, "tiers")
         tiers = tuple(
             Tier.from_dict(tier, f"{tiers_path}[{i}]")
-            for i, tier in enumerate(_list(data.get("tiers") or [], tiers_path))
+            for i, tier in enumerate(js.sequence(data.get("tiers") or [], tiers_path))
         )
         if (price is None) == (not tiers):
             raise RuleError(path, "needs exactly one of price_per_point or tiers")
         _check_tiers(tiers, tiers_path)
-        basis = _enum(
-            TierBasis, data.get("tier_basis", TierBasis.PER_PARTICIPANT), _child(path, "tier_basis")
+        basis = js.enum(
+            TierBasis,
+            data.get("tier_basis", TierBasis.PER_PARTICIPANT),
+            js.child(path, "tier_basis"),
         )
         return cls(
             direction=direction,
@@ -290,8 +197,8 @@ class ComparisonMechanism:
             "kind": self.kind,
             "direction": self.direction.value,
             "cohorts": list(self.cohorts),
-            "cohort_threshold": _dec(self.cohort_threshold),
-            "pooled_threshold": _dec(self.pooled_threshold),
+            "cohort_threshold": js.dec(self.cohort_threshold),
+            "pooled_threshold": js.dec(self.pooled_threshold),
             "price_per_point": self.price_per_point,
             "tiers": [tier.to_dict() for tier in self.tiers],
             "tier_basis": self.tier_basis.value,
@@ -307,10 +214,10 @@ def _check_tiers(tiers: Sequence[Tier], path: str) -> None:
         here = f"{path}[{i}]"
         if before.max_improvement is None or tier.min_improvement < before.max_improvement:
             raise RuleError(
-                _child(here, "min_improvement"), f"overlaps tiers[{i - 1}]; list bands in order"
+                js.child(here, "min_improvement"), f"overlaps tiers[{i - 1}]; list bands in order"
             )
         if tier.amount < before.amount:
-            raise RuleError(_child(here, "amount"), f"must not be below tiers[{i - 1}].amount")
+            raise RuleError(js.child(here, "amount"), f"must not be below tiers[{i - 1}].amount")
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,13 +231,13 @@ class TargetMechanism:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> TargetMechanism:
-        data = _mapping(data, path)
-        _only_keys(data, {"kind", "target_rate", "amount"}, path)
-        rate_path = _child(path, "target_rate")
-        rate = _decimal(_required(data, "target_rate", path), rate_path)
+        data = js.mapping(data, path)
+        js.only_keys(data, {"kind", "target_rate", "amount"}, path)
+        rate_path = js.child(path, "target_rate")
+        rate = js.decimal(js.required(data, "target_rate", path), rate_path)
         if not 0 < rate <= 1:
             raise RuleError(rate_path, "must be above 0 and at most 1")
-        amount = _money(_required(data, "amount", path), _child(path, "amount"))
+        amount = js.money(js.required(data, "amount", path), js.child(path, "amount"))
         return cls(target_rate=rate, amount=amount)
 
     def to_dict(self) -> dict[str, Any]:
@@ -348,16 +255,16 @@ class SavingsShareMechanism:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> SavingsShareMechanism:
-        data = _mapping(data, path)
-        _only_keys(data, {"kind", "share_before_percent", "share_after_percent"}, path)
+        data = js.mapping(data, path)
+        js.only_keys(data, {"kind", "share_before_percent", "share_after_percent"}, path)
         shares = {}
         for key in ("share_before_percent", "share_after_percent"):
-            share = _decimal(_required(data, key, path), _child(path, key))
+            share = js.decimal(js.required(data, key, path), js.child(path, key))
             if not 0 <= share <= HUNDRED:
-                raise RuleError(_child(path, key), "must be between 0 and 100")
+                raise RuleError(js.child(path, key), "must be between 0 and 100")
             shares[key] = share
         if shares["share_before_percent"] == 0:
-            raise RuleError(_child(path, "share_before_percent"), "must be above 0")
+            raise RuleError(js.child(path, "share_before_percent"), "must be above 0")
         return cls(**shares)
 
     def to_dict(self) -> dict[str, Any]:
@@ -381,7 +288,7 @@ MECHANISMS: dict[str, type[Mechanism]] = {
 }
 
 
-# --- Metric, payers, indexation, programme ---------------------------------
+# --- Metric ----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,20 +302,20 @@ class MetricRule:
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> MetricRule:
-        data = _mapping(data, path)
-        _only_keys(data, {"code", "mechanism", "max_count", "max_amount"}, path)
-        code = _text(_required(data, "code", path), _child(path, "code"))
-        mechanism_path = _child(path, "mechanism")
-        raw = _mapping(_required(data, "mechanism", path), mechanism_path)
-        kind_path = _child(mechanism_path, "kind")
+        data = js.mapping(data, path)
+        js.only_keys(data, {"code", "mechanism", "max_count", "max_amount"}, path)
+        code = js.text(js.required(data, "code", path), js.child(path, "code"))
+        mechanism_path = js.child(path, "mechanism")
+        raw = js.mapping(js.required(data, "mechanism", path), mechanism_path)
+        kind_path = js.child(mechanism_path, "kind")
         kind = raw.get("kind")
         if kind not in MECHANISMS:
             raise RuleError(kind_path, f"must be one of {', '.join(sorted(MECHANISMS))}")
         mechanism = MECHANISMS[kind].from_dict(raw, mechanism_path)
-        max_count = _optional(_count, data.get("max_count"), _child(path, "max_count"))
+        max_count = js.optional(js.count, data.get("max_count"), js.child(path, "max_count"))
         if max_count is not None and not isinstance(mechanism, RateCardMechanism):
-            raise RuleError(_child(path, "max_count"), "applies to rate_card metrics only")
-        max_amount = _optional(_money, data.get("max_amount"), _child(path, "max_amount"))
+            raise RuleError(js.child(path, "max_count"), "applies to rate_card metrics only")
+        max_amount = js.optional(js.money, data.get("max_amount"), js.child(path, "max_amount"))
         return cls(code=code, mechanism=mechanism, max_count=max_count, max_amount=max_amount)
 
     def to_dict(self) -> dict[str, Any]:
@@ -418,217 +325,3 @@ class MetricRule:
             "max_count": self.max_count,
             "max_amount": self.max_amount,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class PayerShare:
-    """A co-payer and the percentage of every outcome payment it owes."""
-
-    payer: str
-    share_percent: Decimal
-
-    @classmethod
-    def from_dict(cls, data: Any, path: str) -> PayerShare:
-        data = _mapping(data, path)
-        _only_keys(data, {"payer", "share_percent"}, path)
-        payer = _text(_required(data, "payer", path), _child(path, "payer"))
-        share_path = _child(path, "share_percent")
-        share = _decimal(_required(data, "share_percent", path), share_path)
-        if not 0 < share <= HUNDRED:
-            raise RuleError(share_path, "must be above 0 and at most 100")
-        return cls(payer=payer, share_percent=share)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"payer": self.payer, "share_percent": str(self.share_percent)}
-
-
-@dataclass(frozen=True, slots=True)
-class IndexFactor:
-    """The contracted price multiplier for outcomes dated in ``year``."""
-
-    year: int
-    factor: Decimal
-
-    @classmethod
-    def from_dict(cls, data: Any, path: str) -> IndexFactor:
-        data = _mapping(data, path)
-        _only_keys(data, {"year", "factor"}, path)
-        year = _count(_required(data, "year", path), _child(path, "year"))
-        factor = _decimal(_required(data, "factor", path), _child(path, "factor"))
-        if factor <= 0:
-            raise RuleError(_child(path, "factor"), "must be above 0")
-        return cls(year=year, factor=factor)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"year": self.year, "factor": str(self.factor)}
-
-
-@dataclass(frozen=True, slots=True)
-class Indexation:
-    """A yearly index table applied to contracted prices by the outcome's date.
-
-    An outcome dated in year Y uses the factor of the latest listed year at or
-    before Y; before the first listed year the contracted price applies as is.
-    The indexed price is rounded to the cent, half up (``to_cents``).
-    """
-
-    factors: tuple[IndexFactor, ...]
-
-    @classmethod
-    def from_dict(cls, data: Any, path: str) -> Indexation:
-        data = _mapping(data, path)
-        _only_keys(data, {"factors"}, path)
-        factors_path = _child(path, "factors")
-        factors = tuple(
-            IndexFactor.from_dict(item, f"{factors_path}[{i}]")
-            for i, item in enumerate(_list(_required(data, "factors", path), factors_path))
-        )
-        for i in range(1, len(factors)):
-            if factors[i].year <= factors[i - 1].year:
-                raise RuleError(
-                    f"{factors_path}[{i}].year", "years must be listed in increasing order"
-                )
-        return cls(factors=factors)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"factors": [factor.to_dict() for factor in self.factors]}
-
-    def price_on(self, price: int, on: date) -> int:
-        """Return the contracted price indexed for an outcome dated ``on``."""
-        factor = Decimal(1)
-        for entry in self.factors:
-            if entry.year <= on.year:
-                factor = entry.factor
-        return to_cents(price * factor)
-
-
-@dataclass(frozen=True, slots=True)
-class ProgrammeRules:
-    """Every payment rule of one programme: metrics, caps, payers, indexation."""
-
-    currency: str
-    payers: tuple[PayerShare, ...]
-    metrics: tuple[MetricRule, ...]
-    participant_cap: int | None = None
-    contract_cap: int | None = None
-    indexation: Indexation | None = None
-
-    @classmethod
-    def from_dict(cls, data: Any, path: str = "") -> ProgrammeRules:
-        data = _mapping(data, path or "$")
-        allowed = {"currency", "payers", "metrics", "participant_cap", "contract_cap", "indexation"}
-        _only_keys(data, allowed, path)
-        currency = _text(_required(data, "currency", path), _child(path, "currency"))
-        payers_path = _child(path, "payers")
-        payers = tuple(
-            PayerShare.from_dict(item, f"{payers_path}[{i}]")
-            for i, item in enumerate(_list(_required(data, "payers", path), payers_path))
-        )
-        _check_payers(payers, payers_path)
-        metrics_path = _child(path, "metrics")
-        metrics = tuple(
-            MetricRule.from_dict(item, f"{metrics_path}[{i}]")
-            for i, item in enumerate(_list(_required(data, "metrics", path), metrics_path))
-        )
-        seen: set[str] = set()
-        for i, metric in enumerate(metrics):
-            if metric.code in seen:
-                raise RuleError(f"{metrics_path}[{i}].code", f"repeats metric {metric.code!r}")
-            seen.add(metric.code)
-        indexation = None
-        if data.get("indexation") is not None:
-            indexation = Indexation.from_dict(data["indexation"], _child(path, "indexation"))
-        return cls(
-            currency=currency,
-            payers=payers,
-            metrics=metrics,
-            participant_cap=_optional(
-                _money, data.get("participant_cap"), _child(path, "participant_cap")
-            ),
-            contract_cap=_optional(_money, data.get("contract_cap"), _child(path, "contract_cap")),
-            indexation=indexation,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "payers": [payer.to_dict() for payer in self.payers],
-            "metrics": [metric.to_dict() for metric in self.metrics],
-            "participant_cap": self.participant_cap,
-            "contract_cap": self.contract_cap,
-            "indexation": None if self.indexation is None else self.indexation.to_dict(),
-        }
-
-    def metric(self, code: str) -> MetricRule:
-        """Return the rule of the metric ``code``."""
-        for metric in self.metrics:
-            if metric.code == code:
-                return metric
-        raise RuleError("metric", f"unknown metric {code!r}")
-
-    def price_on(self, price: int, on: date) -> int:
-        """Return ``price`` indexed for an outcome dated ``on`` (unchanged without indexation)."""
-        return price if self.indexation is None else self.indexation.price_on(price, on)
-
-
-def _check_payers(payers: Sequence[PayerShare], path: str) -> None:
-    if not payers:
-        raise RuleError(path, "must name at least one payer")
-    codes = [payer.payer for payer in payers]
-    if len(set(codes)) != len(codes):
-        raise RuleError(path, "must not repeat a payer")
-    total = sum((payer.share_percent for payer in payers), Decimal(0))
-    # Exactly 100: a split that summed to 99.99 would leave a cent nobody owes.
-    if total != HUNDRED:
-        raise RuleError(path, f"share_percent must sum to exactly 100, not {total}")
-
-
-# --- Priced claims, shared by every mechanism -------------------------------
-
-
-class NotPayableReason(StrEnum):
-    PARTICIPANT_CAP = "participant_cap"
-    METRIC_COUNT_CAP = "metric_count_cap"
-    METRIC_AMOUNT_CAP = "metric_amount_cap"
-    CONTRACT_CAP = "contract_cap"
-    AFTER_TERMINATION = "after_termination"
-    BELOW_THRESHOLD = "below_threshold"
-    BELOW_TARGET = "below_target"
-    COHORT_NOT_COMPLETED = "cohort_not_completed"
-    AWAITING_POOLED_RESULT = "awaiting_pooled_result"
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """An amount a mechanism priced for some verified results, before or after caps.
-
-    ``unit_price`` is the (indexed) price used: per outcome for a rate card,
-    per percentage point per participant or the tier amount for a comparison,
-    the amount per cohort for a target. ``participant`` is the pseudonym and
-    only serves the per-participant cap; it never reaches the output.
-    """
-
-    metric: str
-    cohort: str
-    period: str
-    on: date
-    result_ids: tuple[str, ...]
-    count: int
-    amount: int
-    unit_price: int | None = None
-    improvement: Decimal | None = None
-    share_percent: Decimal | None = None
-    participant: str | None = None
-
-    @property
-    def order(self) -> tuple[date, str, tuple[str, ...]]:
-        """Return the deal's processing order: by date, then metric code, then result id."""
-        return (self.on, self.metric, self.result_ids)
-
-
-@dataclass(frozen=True, slots=True)
-class NotPayable:
-    """A claim, or the part of one, that is not payable, and why."""
-
-    claim: Claim
-    reason: NotPayableReason

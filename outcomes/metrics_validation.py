@@ -7,6 +7,9 @@ so the programme definition loader and the API can prefix them with where the me
 from collections.abc import Collection
 from typing import Any
 
+from outcomes.mechanisms import ComparisonMechanism, MetricRule
+from outcomes.rule_json import RuleError
+
 Errors = list[tuple[str, str]]
 
 
@@ -20,10 +23,6 @@ def metric_mechanism_errors(
     cohort_codes: Collection[str] = (),
 ) -> Errors:
     """Return every error in a metric's mechanism and caps (empty when valid)."""
-    # Imported here: the mechanisms module is the payments engine's vocabulary, loaded
-    # only when a definition is checked.
-    from outcomes.mechanisms import ComparisonMechanism, MetricRule, RuleError
-
     try:
         rule = MetricRule.from_dict(
             {
@@ -49,6 +48,4 @@ def metric_mechanism_errors(
 
 def mechanism_normalised(*, code: str, mechanism: Any) -> dict[str, Any]:
     """Return the mechanism as the rules engine writes it back (defaults filled in)."""
-    from outcomes.mechanisms import MetricRule
-
     return MetricRule.from_dict({"code": code, "mechanism": mechanism}, "").mechanism.to_dict()

@@ -5,23 +5,19 @@ check the same rules first so that a user gets a clear message, and translate th
 database's refusal when a race slips past the check.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from outcomes import chain_kinds
+from outcomes import chain_kinds, refusals
 from outcomes.csv_import import IMPORT_LOCK_NAMESPACE
 from outcomes.metrics_validation import metric_mechanism_errors
 from outcomes.models import (
@@ -41,19 +37,10 @@ from outcomes.models import (
 from outcomes.plausibility import require_plausible
 from outcomes.selectors import result_state
 from outcomes.signals import outcome_facts_changed
-from sib.api.problems import Conflict
 from sib.chain import chain_append
 from sib.models import Membership, Programme, PseudonymRule, Role, User
 from sib.services import programme_status_text
 
-# Evidence: PDFs, images and office/CSV files, recognised by their first bytes, not by
-# the name or the Content-Type the client claims.
-_EVIDENCE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"PK\x03\x04", "application/zip"),  # xlsx, docx, ods, odt
-)
 # A result's state as it reads inside a message ("this one is rejected"), translated.
 RESULT_STATE_TEXTS: dict[str, Promise] = {
     ResultState.SUBMITTED: pgettext_lazy("result state in a sentence", "submitted"),
@@ -63,7 +50,7 @@ RESULT_STATE_TEXTS: dict[str, Promise] = {
 }
 
 
-def _state_text(state: str) -> str:
+def state_text(state: str) -> str:
     return str(RESULT_STATE_TEXTS.get(state, state))
 
 
@@ -260,10 +247,7 @@ def result_amend(
         raise ValidationError({"reason": _("An amendment needs a reason.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(
-            _("Only a verified result can be amended; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
+        raise refusals.amend_needs_verified(state_text(state))
     _values_check(result.metric, values)
     _require_plausible(result.metric, result.cohort, values)
     amendment = Result.objects.create(
@@ -295,11 +279,11 @@ def _decide(
 ) -> ResultDecision:
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
-        raise PermissionDenied(_("Four eyes: you cannot verify or reject your own submission."))
+        raise refusals.four_eyes()
     if not Membership.objects.filter(
         user=user, programme_id=result.programme_id, role=Role.LEAD_EVALUATOR
     ).exists():
-        raise PermissionDenied(_("Only a lead evaluator of the programme may verify results."))
+        raise refusals.decided_by_lead_evaluator()
     digest = ""
     if result.from_participants:
         digest = chain_kinds.participant_digests([result.pk]).get(result.pk, "")
@@ -316,9 +300,9 @@ def _decide(
                 decided_at=at or timezone.now(),
             )
     except IntegrityError as exc:
-        if ResultDecision.objects.filter(result=result).exists() or "unique" in str(exc):
-            raise Conflict(_("This result has already been verified or rejected.")) from exc
-        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+        if ResultDecision.objects.filter(result=result).exists():
+            raise refusals.already_decided() from exc
+        raise refusals.refusal_conflict(exc, unique=refusals.already_decided()) from exc
     chain_append(
         programme=result.programme,
         kind=chain_kinds.DECISION,
@@ -329,16 +313,9 @@ def _decide(
 
 
 def _require_evidence(result: Result) -> None:
-    # The metric's terms say what backs a result; verifying on nothing would pay on trust.
     what = result.metric.evidence_required.strip()
     if what and not Evidence.objects.filter(result=result).exists():
-        raise Conflict(
-            _(
-                "This metric asks for evidence (%(what)s) and none is attached: its "
-                "evaluator attaches it first, or the result is rejected."
-            )
-            % {"what": what}
-        )
+        raise refusals.evidence_missing(what)
 
 
 @transaction.atomic
@@ -397,19 +374,16 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
         raise ValidationError({"comment": _("A dispute needs a comment.")})
     state = result_state(result=result)
     if state != "verified":
-        raise Conflict(
-            _("Only a verified result can be accepted or disputed; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
+        raise refusals.review_needs_verified(state_text(state))
     if ResultReview.objects.filter(result=result, reviewer=user).exists():
-        raise Conflict(_("You have already reviewed this result."))
+        raise refusals.already_reviewed()
     try:
         with transaction.atomic():
             review = ResultReview.objects.create(
                 result=result, verdict=verdict, reviewer=user, comment=comment
             )
     except IntegrityError as exc:
-        raise Conflict(str(exc).split("\n")[0].removeprefix("outcomes: ")) from exc
+        raise refusals.refusal_conflict(exc, unique=refusals.already_reviewed()) from exc
     chain_append(
         programme=result.programme,
         kind=chain_kinds.REVIEW,
@@ -426,72 +400,6 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
             cause=f"dispute of result #{result.pk}",
         )
     return review
-
-
-# --- Evidence ------------------------------------------------------------------------------
-
-
-def _sniff(head: bytes, name: str) -> str | None:
-    for signature, content_type in _EVIDENCE_SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    if name.lower().endswith(".csv"):
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return "text/csv"
-    return None
-
-
-@transaction.atomic
-def evidence_attach(*, result: Result, user: User, uploaded: Any) -> Evidence:
-    """Store a document for a result under MEDIA_ROOT, named by its SHA-256.
-
-    Evidence supports a submission: its submitter attaches it while the result awaits
-    its decision. Once verified or rejected, the decision stands on what was there.
-    """
-    if result.submitted_by_id != user.pk:
-        raise PermissionDenied(
-            _("Only the evaluator who submitted a result attaches its evidence.")
-        )
-    state = result_state(result=result)
-    if state != ResultState.SUBMITTED:
-        raise Conflict(
-            _("Evidence goes with a result awaiting its decision; this one is %(state)s.")
-            % {"state": _state_text(state)}
-        )
-    limit = settings.SIB_MAX_EVIDENCE_BYTES  # also the request's cap (sib.request_limits)
-    if uploaded.size > limit:
-        raise ValidationError(
-            {"file": _("At most %(size)s MB per document.") % {"size": limit // (1024 * 1024)}}
-        )
-    digest = hashlib.sha256()
-    head = b""
-    chunks = []
-    for chunk in uploaded.chunks():
-        if len(head) < 16:
-            head += chunk[:16]
-        digest.update(chunk)
-        chunks.append(chunk)
-    content_type = _sniff(head, uploaded.name or "")
-    if content_type is None:
-        raise ValidationError({"file": _("Accepted documents: PDF, PNG, JPEG, office files, CSV.")})
-    sha = digest.hexdigest()
-    if Evidence.objects.filter(result=result, sha256=sha).exists():
-        raise Conflict(_("This document is already attached to the result."))
-    path = f"evidence/{result.programme_id}/{sha}"
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(b"".join(chunks)))
-    return Evidence.objects.create(
-        result=result,
-        file=path,
-        original_name=(uploaded.name or "")[:255],
-        content_type=content_type,
-        size=uploaded.size,
-        sha256=sha,
-        uploaded_by=user,
-    )
 
 
 # --- Pseudonym rule ------------------------------------------------------------------------

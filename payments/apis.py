@@ -5,6 +5,7 @@ Every ledger write takes an Idempotency-Key, unique per programme (sib.api.idemp
 
 from typing import Any, cast
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -23,9 +24,9 @@ from payments.serializers import (
 from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
 from sib.api.pagination import AppendOnlyCursorPagination
-from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
+from sib.exceptions import Conflict
 from sib.models import Organisation, User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
@@ -39,8 +40,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-class AlreadyReversedConflict(Conflict):
-    default_detail = "This transaction has already been reversed."
+def _already_reversed() -> Conflict:
+    return Conflict(
+        gettext_lazy("This transaction has already been reversed."), code="already_reversed"
+    )
 
 
 def _actor(request: Request) -> User:
@@ -371,7 +374,7 @@ class TransactionReverseApi(ProgrammeApi):
                     idempotency_key=key,
                 )
             except services.AlreadyReversed as exc:
-                raise AlreadyReversedConflict() from exc
+                raise _already_reversed() from exc
             return status.HTTP_201_CREATED, TransactionOutputSerializer(tx).data
 
         return _ledger_write(request, access, f"ledger_transaction_reverse:{original.pk}", perform)

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from outcomes.models import Metric
-from payments.engine.waterfall import AnnualRateCap, IrrCap, MultipleCap, ReturnCap
+from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap, ReturnCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
 from payments.outcome_payments import programme_rules, savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list

@@ -49,8 +49,8 @@ from payments.guarantees import (
 from payments.history_checks import LISTS, SECTION, parse_moment, validate_history
 from payments.models import AccountKind, Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
-from sib.api.problems import Conflict
 from sib.chain import chain_importing
+from sib.exceptions import ApplicationError
 from sib.models import Organisation, Programme, User
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -160,7 +160,7 @@ def load_history(data: Any, context: LoadContext) -> None:
                     )
             except ValidationError as exc:
                 raise ValidationError({path: exc.messages}) from exc
-            except (PermissionDenied, Conflict) as exc:
+            except (PermissionDenied, ApplicationError) as exc:
                 raise ValidationError({path: [str(exc)]}) from exc
 
 

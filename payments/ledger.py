@@ -63,7 +63,7 @@ database transaction, as kind "ledger_transaction" with its canonical JSON:
      "occurred_on":"2026-01-15","programme":1,"reason":"","reverses":null}
 
 `ledger_canonical_keyed_sql` rebuilds exactly the same text inside PostgreSQL, so verifying
-a million transactions is one streamed query plus hashing (sib.chain.chain_verify). Change
+a million transactions is one streamed query plus hashing (`sib.chain_verification`). Change
 one byte of a stored transaction, leg or chain entry and verification names that entry.
 """
 
@@ -80,12 +80,14 @@ from payments.models import (
     Account,
     AccountKind,
     Commitment,
+    Drawdown,
     LedgerTransaction,
     Leg,
     TransactionKind,
 )
 from sib import clock
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
+from sib.db.refusals import UNIQUE_VIOLATION, database_rule
 from sib.models import Organisation, Programme, User
 
 CHAIN_KIND = "ledger_transaction"
@@ -266,7 +268,10 @@ def transaction_post(
                     idempotency_key=idempotency_key,
                 )
         except IntegrityError as exc:
-            if reverses is not None and "reverses" in str(exc):
+            if reverses is not None and database_rule(exc) == (
+                "payments_ledger_transaction_reverses_id_key",  # `reverses` is one-to-one
+                UNIQUE_VIOLATION,
+            ):
                 raise AlreadyReversed(f"transaction {reverses.pk} is already reversed") from exc
             raise
         rows = Leg.objects.bulk_create(
@@ -368,8 +373,6 @@ def trial_balance(*, programme_id: int) -> dict[str, tuple[int, int]]:
 
 def drawn_amount(*, commitment_id: int) -> int:
     """Return the capital drawn on a commitment: its drawdowns not reversed."""
-    from payments.models import Drawdown
-
     total = Drawdown.objects.filter(
         Q(commitment_id=commitment_id) & Q(transaction__reversal__isnull=True)
     ).aggregate(total=Sum("amount", default=0))["total"]

@@ -36,14 +36,11 @@ from typing import Any
 
 from django.db import transaction
 
+from outcomes.chain_kinds import DECISION
 from outcomes.mechanisms import (
     ComparisonMechanism,
-    Indexation,
     MetricRule,
-    PayerShare,
-    ProgrammeRules,
     RateCardMechanism,
-    RuleError,
     SavingsShareMechanism,
     TargetMechanism,
 )
@@ -57,7 +54,9 @@ from outcomes.models import (
     ResultState,
     Stage,
 )
+from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
+from payments.models import Commitment, PaymentTerms
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -67,6 +66,7 @@ from payments.rules import (
     TargetResult,
     compute_outcome_payments,
 )
+from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
@@ -116,8 +116,6 @@ def payer_shares(*, programme: Programme) -> tuple[PayerShare, ...]:
 
 def programme_rules(*, programme: Programme) -> ProgrammeRules:
     """Return the programme's outcome-payment rules as the engine reads them."""
-    from payments.models import PaymentTerms
-
     terms = PaymentTerms.objects.filter(programme=programme).first()
     metrics = tuple(
         MetricRule.from_dict(
@@ -145,8 +143,6 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
 
 
 def _verified_as_of(programme: Programme, seq: int) -> list[Result]:
-    from outcomes.chain_kinds import DECISION
-
     decisions = ChainEntry.objects.filter(programme=programme, kind=DECISION, seq__lte=seq)
     verified = list(
         Result.objects.filter(
@@ -327,8 +323,6 @@ def savings_repayment_target(*, programme: Programme) -> int:
     (ACT/365), IRR compounded annually, or (multiple - 1) x amount; uncapped adds none.
     Rounded to the cent, half up.
     """
-    from payments.models import Commitment, PaymentTerms
-
     terms = PaymentTerms.objects.filter(programme=programme).first()
     if terms is not None and terms.savings_repayment_target is not None:
         return terms.savings_repayment_target
@@ -387,6 +381,7 @@ def outcome_payment_receive(
     Posting is the ledger's (`payments.services.payment_received_record`); the posting
     moves the chain, which queues the schedule recompute (payments.schedules).
     """
+    # Imported here: payments.services imports the accrual, which imports this module.
     from payments import services
 
     with transaction.atomic():

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from outcomes.mechanisms import RuleError
+from outcomes.rule_json import RuleError
 from outcomes.signals import outcome_facts_changed
 from payments.accrual import outcome_due_reconcile
 from sib.models import Programme

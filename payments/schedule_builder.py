@@ -39,7 +39,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from outcomes.mechanisms import PayerShare, ProgrammeRules, SavingsShareMechanism
+from outcomes.mechanisms import SavingsShareMechanism
 from outcomes.models import MeasurementPeriod
 from payments.contract import (
     contract_definition,
@@ -49,7 +49,7 @@ from payments.contract import (
 )
 from payments.engine.metrics import InvestorMetrics, schedule_metrics
 from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
-from payments.engine.waterfall import Drawdown, Investor, Tranche, TrancheKind
+from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.models import (
     AccountKind,
     Commitment,
@@ -61,6 +61,7 @@ from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
+from payments.rules.programme import PayerShare, ProgrammeRules
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme

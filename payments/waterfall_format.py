@@ -23,7 +23,8 @@ integer minor units. Every error names its JSON path (`waterfall[3].tranche`).
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from payments.engine.waterfall import (
+from outcomes.rule_json import RuleError
+from payments.engine.terms import (
     Fees,
     GuaranteeReimbursement,
     Principal,
@@ -33,6 +34,7 @@ from payments.engine.waterfall import (
     Return,
     Step,
 )
+from payments.rules.programme import Indexation
 from sib.programme_format import LoadContext, Section, section_register
 
 Errors = list[tuple[str, str]]
@@ -194,8 +196,6 @@ def validate_waterfall(data: Any, document: dict[str, Any]) -> Errors:
 
 
 def validate_payment_terms(data: Any, document: dict[str, Any]) -> Errors:
-    from outcomes.mechanisms import Indexation, RuleError
-
     if not isinstance(data, dict):
         return [("payment_terms", "must be an object")]
     errors: Errors = [

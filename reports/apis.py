@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -27,9 +27,9 @@ from reports import notices as selectors_notices
 from reports import selectors, services
 from reports.bundle import bundle_export, bundle_filename
 from reports.models import REPORT_EDITIONS, Edition, Language, Report, ReportStatus
-from sib.api.problems import Conflict
 from sib.api.scoped import ProgrammeApi
 from sib.api.throttling import ScopedThrottle
+from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -241,7 +241,11 @@ class ReportDownloadApi(_ReportApi):
     def get(self, request: Request, programme_id: int, report_id: int) -> Any:
         _, report = self.report(request, programme_id, report_id, with_pdf=True)
         if report.status != ReportStatus.READY:
-            raise Conflict(f"The report is {report.status}, not ready yet.")
+            raise Conflict(
+                gettext_lazy("The report is %(status)s, not ready yet."),
+                code="report_not_ready",
+                params={"status": report.status},
+            )
         return pdf_response(report)
 
 
@@ -432,5 +436,9 @@ class NoticeDownloadApi(_NoticeApi):
         if not can_download(access, notice):
             raise PermissionDenied(gettext("This notice is addressed to another payer."))
         if notice.status != ReportStatus.READY:
-            raise Conflict(f"The notice is {notice.status}, not ready yet.")
+            raise Conflict(
+                gettext_lazy("The notice is %(status)s, not ready yet."),
+                code="notice_not_ready",
+                params={"status": notice.status},
+            )
         return pdf_response(notice)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from payments.contract import contract_terms, contract_version_at
-from payments.engine.waterfall import TrancheKind
+from payments.engine.terms import TrancheKind
 from payments.schedule_builder import DEFAULT_PROJECTIONS, schedule_documents
 from sib.models import Programme
 

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
@@ -31,9 +32,10 @@ from reports.notices import notice_data
 from reports.rendering import render_report
 from reports.selectors import chain_state, mask_threshold_setting, report_data
 from reports.signing import report_sign
-from sib.api.problems import Conflict
-from sib.chain import GENESIS, chain_contains, chain_verify
+from sib.chain import GENESIS, chain_contains
+from sib.chain_verification import chain_verify
 from sib.checkpoints import checkpoint_issue
+from sib.exceptions import Conflict
 from sib.models import ChainEntry, Organisation, PartyRole, Programme, ProgrammeParty, User
 from sib.outbox import outbox_enqueue
 from sib.signing import signing_identity
@@ -274,7 +276,11 @@ def report_publish(*, report: Report, user: User) -> Report:
     if report.edition != Edition.PUBLIC:
         raise ValidationError({"edition": "Only the public edition can be published."})
     if report.status != ReportStatus.READY:
-        raise Conflict(f"Only a ready report can be published; this one is {report.status}.")
+        raise Conflict(
+            gettext_lazy("Only a ready report can be published; this one is %(status)s."),
+            code="publish_needs_ready",
+            params={"status": report.status},
+        )
     if not report.published:
         # Conditional, so two managers publishing at once record one publication.
         Report.objects.filter(pk=report.pk, published=False).update(

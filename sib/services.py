@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from sib.db.refusals import database_rule
 from sib.models import (
     Membership,
     Organisation,
@@ -366,7 +367,7 @@ def membership_add(
             )
     except IntegrityError as exc:
         # A concurrent grant won the race; the database's trigger refused this one.
-        if "separation of duties" not in str(exc):
+        if database_rule(exc)[0] != "membership_separation_of_duties":
             raise
         held = frozenset(
             Membership.objects.filter(user=user, programme=programme).values_list("role", flat=True)

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from outcomes import selectors, services
-from outcomes.csv_import import ImportRejected, results_import
+from outcomes import evidence, selectors, services
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import ImportRejected
 from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
@@ -31,7 +32,7 @@ from outcomes.selectors_portal import (
     review_list,
     verification_queue,
 )
-from sib.api.problems import Conflict
+from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
 from sib.portal.labels import label
@@ -90,7 +91,7 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
                 values=form.values(),
             )
             if data.get("evidence"):
-                services.evidence_attach(
+                evidence.evidence_attach(
                     result=result, user=request.user, uploaded=data["evidence"]
                 )
         except ValidationError as error:
@@ -291,7 +292,7 @@ def _perform(
             result=result, user=user, verdict=data["verdict"], comment=data["comment"]
         )
         return _("Your decision is recorded."), result.pk
-    services.evidence_attach(result=result, user=user, uploaded=data["file"])
+    evidence.evidence_attach(result=result, user=user, uploaded=data["file"])
     return _("Document attached."), result.pk
 
 
@@ -316,7 +317,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             except ValidationError as error:
                 add_service_errors(form, error)
             except Conflict as conflict:
-                messages.error(request, str(conflict.detail))
+                messages.error(request, str(conflict))
                 return HttpResponseRedirect(_detail_url(programme_id, result.pk))
             except PermissionDenied as refusal:
                 # Four eyes: the page hides the buttons, so only a stale or crafted form
@@ -338,7 +339,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         and state == ResultState.VERIFIED
         and not reviewed,
         # Evidence supports a submission awaiting its decision, from its submitter
-        # (services.evidence_attach keeps the same rule).
+        # (outcomes.evidence.evidence_attach keeps the same rule).
         "evidence": access.allows(Action.RESULT_SUBMIT) and state == ResultState.SUBMITTED and own,
     }
     initial_amend = {

@@ -15,15 +15,8 @@ from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from payments.engine.waterfall import (
-    Distribution,
-    GuaranteeCall,
-    InvalidTermsError,
-    Step,
-    Tranche,
-    TrancheBook,
-    WaterfallState,
-)
+from payments.engine.terms import Distribution, GuaranteeCall, InvalidTermsError, Step, Tranche
+from payments.engine.waterfall import TrancheBook, WaterfallState
 
 __all__ = [
     "InvestorLine",

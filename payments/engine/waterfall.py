@@ -5,7 +5,7 @@ Design overview
 
 Terms are data
 --------------
-A deal is described by two pieces of data, never by code:
+A deal is described by two pieces of data, never by code (payments.engine.terms):
 
 * ``Tranche`` rows: an id, a ``TrancheKind``, the investors in it (each with
   dated ``Drawdown``s), an optional return cap (``AnnualRateCap``,
@@ -79,300 +79,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from enum import StrEnum
-from typing import ClassVar, NamedTuple
 
+from payments.engine.terms import (
+    TRANCHE_STEPS,
+    AnnualRateCap,
+    Distribution,
+    Drawdown,
+    Fees,
+    GuaranteeCall,
+    InvalidTermsError,
+    IrrCap,
+    MultipleCap,
+    ProviderSuccessFee,
+    Recycle,
+    ResidualToPayer,
+    Return,
+    Step,
+    Tranche,
+    TrancheKind,
+    require_amount,
+    validate_terms,
+)
 from sib.money import allocate
 
-__all__ = [
-    "AnnualRateCap",
-    "Distribution",
-    "Drawdown",
-    "Fees",
-    "GuaranteeCall",
-    "GuaranteeReimbursement",
-    "InvalidTermsError",
-    "Investor",
-    "IrrCap",
-    "MultipleCap",
-    "Principal",
-    "ProviderSuccessFee",
-    "Recycle",
-    "ResidualToPayer",
-    "Return",
-    "ReturnCap",
-    "Step",
-    "Tranche",
-    "TrancheBook",
-    "TrancheKind",
-    "WaterfallError",
-    "WaterfallState",
-    "split_capped",
-    "validate_terms",
-]
-
 DAYS_PER_YEAR = 365
-
-
-class WaterfallError(ValueError):
-    """Base class of waterfall errors."""
-
-
-class InvalidTermsError(WaterfallError):
-    """The tranches, steps or payments do not describe a valid deal."""
-
-
-class TrancheKind(StrEnum):
-    SENIOR_LOAN = "senior_loan"
-    SUBORDINATED_LOAN = "subordinated_loan"
-    EQUITY = "equity"
-    RECOVERABLE_GRANT = "recoverable_grant"
-    GUARANTEE = "guarantee"
-
-
-@dataclass(frozen=True, slots=True)
-class Drawdown:
-    on: date
-    amount: int
-
-
-@dataclass(frozen=True, slots=True)
-class Investor:
-    """An investor's position in one tranche.
-
-    ``commitment`` is informative for lenders; for a guarantor it is the
-    cover it gives.
-    """
-
-    id: str
-    drawdowns: tuple[Drawdown, ...] = ()
-    commitment: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AnnualRateCap:
-    """Return capped at simple interest ``rate`` p.a. (ACT/365) on outstanding principal."""
-
-    rate: Decimal
-    kind: ClassVar[str] = "annual_rate"
-
-
-@dataclass(frozen=True, slots=True)
-class IrrCap:
-    """Return capped so that the investor's XIRR never exceeds ``rate``."""
-
-    rate: Decimal
-    kind: ClassVar[str] = "irr"
-
-
-@dataclass(frozen=True, slots=True)
-class MultipleCap:
-    """Total returned (principal and return) capped at ``multiple`` x drawn."""
-
-    multiple: Decimal
-    kind: ClassVar[str] = "multiple"
-
-
-ReturnCap = AnnualRateCap | IrrCap | MultipleCap
-
-
-@dataclass(frozen=True, slots=True)
-class Tranche:
-    """A class of capital; ``cap`` None means its return is uncapped."""
-
-    id: str
-    kind: TrancheKind
-    investors: tuple[Investor, ...]
-    cap: ReturnCap | None = None
-    protects: str | None = None
-
-    @property
-    def cover(self) -> int:
-        """Return the total cover of a guarantee tranche."""
-        return sum(investor.commitment for investor in self.investors)
-
-
-@dataclass(frozen=True, slots=True)
-class Fees:
-    """Pay ``recipient`` a fixed ``amount`` per payment or a ``share`` of what reaches the step.
-
-    ``cap`` limits the total paid by this step over the whole schedule. An
-    unpaid fixed fee is not carried to the next payment.
-    """
-
-    recipient: str
-    amount: int = 0
-    share: Decimal = Decimal(0)
-    cap: int | None = None
-    kind: ClassVar[str] = "fees"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Repay the outstanding drawn principal of ``tranche``."""
-
-    tranche: str
-    kind: ClassVar[str] = "principal"
-
-
-@dataclass(frozen=True, slots=True)
-class Return:
-    """Pay the return of ``tranche`` up to its cap."""
-
-    tranche: str
-    kind: ClassVar[str] = "return"
-
-
-@dataclass(frozen=True, slots=True)
-class GuaranteeReimbursement:
-    """Repay the guarantors of ``tranche`` what they paid out on calls."""
-
-    tranche: str
-    kind: ClassVar[str] = "guarantee_reimbursement"
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderSuccessFee:
-    """Pay the provider a ``share`` of what reaches the step, optionally capped in total."""
-
-    share: Decimal
-    recipient: str = "provider"
-    cap: int | None = None
-    kind: ClassVar[str] = "provider_success_fee"
-
-
-@dataclass(frozen=True, slots=True)
-class Recycle:
-    """Put money back into the programme, up to ``limit`` in total."""
-
-    limit: int
-    recipient: str = "programme"
-    kind: ClassVar[str] = "recycle"
-
-
-@dataclass(frozen=True, slots=True)
-class ResidualToPayer:
-    """Leave everything still unallocated with the payer."""
-
-    kind: ClassVar[str] = "residual_to_payer"
-
-
-Step = (
-    Fees
-    | Principal
-    | Return
-    | GuaranteeReimbursement
-    | ProviderSuccessFee
-    | Recycle
-    | ResidualToPayer
-)
-
-_TRANCHE_STEPS = (Principal, Return, GuaranteeReimbursement)
-
-
-class Distribution(NamedTuple):
-    """Money paid out by one step of the waterfall to one recipient.
-
-    ``tranche`` is None for fees, success fees and recycling; then
-    ``recipient`` is the named recipient rather than an investor id.
-    """
-
-    on: date
-    step_index: int
-    step_kind: str
-    tranche: str | None
-    recipient: str
-    amount: int
-
-
-class GuaranteeCall(NamedTuple):
-    """Money paid by guarantors to the investors of the tranche they protect."""
-
-    on: date
-    tranche: str
-    protects: str
-    shortfall: int
-    amount: int
-    paid_by: tuple[tuple[str, int], ...]
-    paid_to: tuple[tuple[str, int], ...]
-
-
-def _require_amount(value: object, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidTermsError(f"{what} must be a non-negative int of minor units, got {value!r}")
-
-
-def _require_share(value: object, what: str) -> None:
-    if not isinstance(value, Decimal) or not Decimal(0) <= value <= Decimal(1):
-        raise InvalidTermsError(f"{what} must be a Decimal between 0 and 1, got {value!r}")
-
-
-def _validate_tranche(tranche: Tranche, ids: set[str]) -> None:
-    investor_ids = [investor.id for investor in tranche.investors]
-    if len(set(investor_ids)) != len(investor_ids):
-        raise InvalidTermsError(f"tranche {tranche.id}: duplicate investor")
-    for investor in tranche.investors:
-        _require_amount(investor.commitment, f"commitment of {investor.id}")
-        for drawdown in investor.drawdowns:
-            _require_amount(drawdown.amount, f"drawdown of {investor.id}")
-    cap = tranche.cap
-    if isinstance(cap, AnnualRateCap | IrrCap) and not cap.rate >= 0:
-        raise InvalidTermsError(f"tranche {tranche.id}: negative rate cap")
-    if isinstance(cap, IrrCap) and not cap.rate > -1:
-        raise InvalidTermsError(f"tranche {tranche.id}: IRR cap must exceed -100%")
-    if isinstance(cap, MultipleCap) and not cap.multiple >= 1:
-        raise InvalidTermsError(f"tranche {tranche.id}: multiple cap below 1")
-    if tranche.kind is TrancheKind.GUARANTEE:
-        if tranche.protects not in ids or tranche.protects == tranche.id:
-            raise InvalidTermsError(f"guarantee {tranche.id} protects no known tranche")
-        if any(investor.drawdowns for investor in tranche.investors):
-            # A guarantor's "drawn" capital is what calls take from it.
-            raise InvalidTermsError(f"guarantee {tranche.id}: guarantors have no drawdowns")
-        if tranche.cover <= 0:
-            raise InvalidTermsError(f"guarantee {tranche.id}: no cover")
-    elif tranche.protects is not None:
-        raise InvalidTermsError(f"tranche {tranche.id} is not a guarantee")
-
-
-def validate_terms(tranches: Sequence[Tranche], steps: Sequence[Step]) -> None:
-    """Raise InvalidTermsError unless the tranches and steps form a valid deal."""
-    by_id = {tranche.id: tranche for tranche in tranches}
-    if len(by_id) != len(tranches):
-        raise InvalidTermsError("duplicate tranche id")
-    for tranche in tranches:
-        _validate_tranche(tranche, set(by_id))
-    guarded = [t.protects for t in tranches if t.kind is TrancheKind.GUARANTEE]
-    if any(by_id[p].kind is TrancheKind.GUARANTEE for p in guarded if p):
-        raise InvalidTermsError("a guarantee cannot protect another guarantee")
-    for index, step in enumerate(steps):
-        if isinstance(step, _TRANCHE_STEPS):
-            target = by_id.get(step.tranche)
-            if target is None:
-                raise InvalidTermsError(f"step {index}: unknown tranche {step.tranche!r}")
-            is_guarantee = target.kind is TrancheKind.GUARANTEE
-            if isinstance(step, Principal) and is_guarantee:
-                raise InvalidTermsError(
-                    f"step {index}: use guarantee_reimbursement for {target.id}"
-                )
-            if isinstance(step, GuaranteeReimbursement) and not is_guarantee:
-                raise InvalidTermsError(f"step {index}: {target.id} is not a guarantee")
-        elif isinstance(step, Fees):
-            _require_amount(step.amount, f"step {index} amount")
-            _require_share(step.share, f"step {index} share")
-            if (step.amount > 0) == (step.share > 0):
-                raise InvalidTermsError(f"step {index}: fees need exactly one of amount and share")
-        elif isinstance(step, ProviderSuccessFee):
-            _require_share(step.share, f"step {index} share")
-        elif isinstance(step, Recycle):
-            _require_amount(step.limit, f"step {index} limit")
-        elif isinstance(step, ResidualToPayer):
-            if index != len(steps) - 1:
-                raise InvalidTermsError("residual_to_payer must be the last step")
-        else:
-            raise InvalidTermsError(f"step {index}: unknown step {step!r}")
-        cap = getattr(step, "cap", None)
-        if cap is not None:
-            _require_amount(cap, f"step {index} cap")
 
 
 def split_capped(amount: int, weights: Sequence[int], caps: Sequence[int]) -> list[int]:
@@ -585,7 +315,7 @@ class WaterfallState:
 
     def distribute(self, on: date, amount: int) -> tuple[list[Distribution], int]:
         """Run one payment received through the steps; return distributions and residual."""
-        _require_amount(amount, "payment")
+        require_amount(amount, "payment")
         day = on.toordinal()
         # Interest up to today runs on the principal outstanding before
         # today's repayments, so accrue before any step changes it.
@@ -595,7 +325,7 @@ class WaterfallState:
         for index, step in enumerate(self.steps):
             if left == 0 or isinstance(step, ResidualToPayer):
                 break
-            if isinstance(step, _TRANCHE_STEPS):
+            if isinstance(step, TRANCHE_STEPS):
                 book = self.books[step.tranche]
                 if isinstance(step, Return):
                     due = book.return_due(self._accrual_day(on), left)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from payments.engine.waterfall import TrancheKind as EngineTrancheKind
+from payments.engine.terms import TrancheKind as EngineTrancheKind
 from sib.db.insert_only import InsertOnlyModel
 from sib.models import Organisation, Programme
 

@@ -22,7 +22,7 @@ from outcomes.models import Result, ResultState
 from outcomes.selectors import result_get
 from payments.accrual import dispute_release_preview
 from payments.position import programme_position
-from sib.api.problems import Conflict
+from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
 from sib.portal.views import AuthenticatedRequest, programme_context

@@ -31,7 +31,7 @@ from payments.distributions import (
 )
 from payments.position import distributions_compared, programme_position
 from sib.api.idempotency import idempotent
-from sib.api.problems import Conflict
+from sib.exceptions import ApplicationError
 from sib.money import from_minor
 from sib.permissions import Action
 from sib.portal.forms import IdempotentForm, MoneyField, add_service_errors
@@ -230,14 +230,8 @@ def _record(
             body=body,
             perform=perform,
         )
-    except ValidationError as error:
+    except (ValidationError, ApplicationError) as error:
         add_service_errors(form, error)
-        return None
-    except Conflict:
-        form.add_error(
-            None,
-            _("This form was already used for another entry. Reload the page to record a new one."),
-        )
         return None
     if response.status_code == 200:
         messages.info(request, _("This was already recorded; nothing was recorded twice."))

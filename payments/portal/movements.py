@@ -24,7 +24,7 @@ from payments.models import Commitment, LedgerTransaction, TrancheKind, Transact
 from payments.position import programme_position
 from payments.selectors import commitment_list
 from sib.api.idempotency import idempotent
-from sib.api.problems import Conflict
+from sib.exceptions import ApplicationError
 from sib.permissions import Action
 from sib.portal.forms import IdempotentForm, MoneyField, add_service_errors
 from sib.portal.views import AuthenticatedRequest, programme_context
@@ -108,13 +108,8 @@ def _once(
             body=body,
             perform=perform,
         )
-    except ValidationError as error:
+    except (ValidationError, ApplicationError) as error:
         add_service_errors(form, error, called_on="on", received_on="on")
-    except Conflict:
-        form.add_error(
-            None,
-            _("This form was already used for another entry. Reload the page to record a new one."),
-        )
     return None
 
 

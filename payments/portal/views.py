@@ -30,7 +30,7 @@ from payments.selectors_portal import (
 )
 from payments.selectors_schedules import investor_statement
 from sib.api.idempotency import idempotent
-from sib.api.problems import Conflict
+from sib.exceptions import ApplicationError
 from sib.models import Role
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
@@ -153,14 +153,8 @@ def _record(
             body=body,
             perform=perform,
         )
-    except ValidationError as error:
+    except (ValidationError, ApplicationError) as error:
         add_service_errors(form, error)
-        return None
-    except Conflict:
-        form.add_error(
-            None,
-            _("This form was already used for another entry. Reload the page to record a new one."),
-        )
         return None
     if response.status_code == 200:  # the same form posted again: recorded once
         messages.info(request, _("This was already recorded; nothing was recorded twice."))

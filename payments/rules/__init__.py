@@ -5,8 +5,8 @@ Design overview
 Pure Python, no Django: the services load VERIFIED results and the programme's
 rules, call ``compute_outcome_payments`` and store the plan it returns.
 
-- ``definitions`` — frozen dataclasses for the rules (``ProgrammeRules`` →
-  ``MetricRule`` → one mechanism), read from and written to the programme
+- ``programme`` (with outcomes.mechanisms) — frozen dataclasses for the rules
+  (``ProgrammeRules`` → ``MetricRule`` → one mechanism), read from and written to the programme
   JSON with ``from_dict``/``to_dict``; a bad value raises ``RuleError`` naming
   its JSON path (``metrics[2].mechanism.tiers[1].min_improvement``).
 - ``rate_card`` — price per outcome unit; per-participant, per-metric and
@@ -31,19 +31,14 @@ money computed from a Decimal to the cent half up.
 from outcomes.mechanisms import (
     ComparisonMechanism,
     Direction,
-    Indexation,
-    IndexFactor,
     MetricRule,
-    NotPayableReason,
-    PayerShare,
-    ProgrammeRules,
     RateCardMechanism,
-    RuleError,
     SavingsShareMechanism,
     TargetMechanism,
     Tier,
     TierBasis,
 )
+from outcomes.rule_json import RuleError
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
@@ -58,6 +53,13 @@ from payments.rules.compute import (
     PayerAmount,
     PaymentLine,
     compute_outcome_payments,
+)
+from payments.rules.programme import (
+    Indexation,
+    IndexFactor,
+    NotPayableReason,
+    PayerShare,
+    ProgrammeRules,
 )
 from payments.rules.rate_card import AggregateResult, ParticipantOutcome
 from payments.rules.savings_share import SavingsResult

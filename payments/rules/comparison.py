@@ -29,18 +29,15 @@ from decimal import Decimal
 
 from outcomes.mechanisms import (
     HUNDRED,
-    Claim,
     ComparisonMechanism,
     Direction,
-    NotPayable,
-    NotPayableReason,
-    ProgrammeRules,
-    RuleError,
     TargetMechanism,
     TierBasis,
     quantise_rate,
     to_cents,
 )
+from outcomes.rule_json import RuleError
+from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,23 +11,20 @@ from enum import StrEnum
 from typing import Any
 
 from outcomes.mechanisms import (
-    Claim,
     ComparisonMechanism,
     Mechanism,
-    NotPayable,
-    NotPayableReason,
-    ProgrammeRules,
     RateCardMechanism,
-    RuleError,
     SavingsShareMechanism,
     TargetMechanism,
 )
+from outcomes.rule_json import RuleError
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
     comparison_claims,
     target_claims,
 )
+from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 from payments.rules.rate_card import (
     AggregateResult,
     ParticipantOutcome,

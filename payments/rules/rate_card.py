@@ -16,13 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from outcomes.mechanisms import (
-    Claim,
-    NotPayable,
-    NotPayableReason,
-    ProgrammeRules,
-    RateCardMechanism,
-)
+from outcomes.mechanisms import RateCardMechanism
+from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 
 
 @dataclass(frozen=True, slots=True)

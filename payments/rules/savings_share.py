@@ -19,14 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from outcomes.mechanisms import (
-    HUNDRED,
-    Claim,
-    ProgrammeRules,
-    RuleError,
-    SavingsShareMechanism,
-    to_cents,
-)
+from outcomes.mechanisms import HUNDRED, SavingsShareMechanism, to_cents
+from outcomes.rule_json import RuleError
+from payments.rules.programme import Claim, ProgrammeRules
 
 
 @dataclass(frozen=True, slots=True)

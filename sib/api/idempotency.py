@@ -19,8 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sib.api.problems import Conflict
 from sib.bounds import control_character_error
+from sib.exceptions import Conflict
 from sib.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -28,17 +28,16 @@ MAX_KEY_LENGTH = 255
 
 
 class IdempotencyConflict(Conflict):
-    default_detail = gettext_lazy("This Idempotency-Key was used with a different request.")
-
     def __init__(self, differing_fields: list[str]) -> None:
         super().__init__(
-            detail=_(
+            gettext_lazy(
                 "This Idempotency-Key was used with a different request body; "
                 "differing fields: %(fields)s."
-            )
-            % {"fields": ", ".join(differing_fields) or "(body)"}
+            ),
+            code="idempotency_key_reused",
+            params={"fields": ", ".join(differing_fields) or "(body)"},
+            extra={"differing_fields": differing_fields},
         )
-        self.extra = {"differing_fields": differing_fields}
 
 
 def idempotency_key(request: Request, *, required: bool = True) -> str | None:

@@ -3,10 +3,13 @@
 {"type": "about:blank", "title": "Invalid input.", "status": 400,
  "detail": "...", "instance": "/api/...", "request_id": "...",
  "errors": [{"field": "amount", "message": "..."}]}
+
+A service's refusal (`sib.exceptions.ApplicationError`) adds the rule's `code`:
+{"status": 409, "code": "result_not_verified", "detail": "Only a verified result...", ...}
 """
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +20,9 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from sib.exceptions import ApplicationError
 from sib.observability import current_request_id
 
 if TYPE_CHECKING:
@@ -54,10 +59,14 @@ def _transient(exc: Exception) -> bool:
     return sqlstate is None or sqlstate in TRANSIENT_SQLSTATES or sqlstate.startswith("08")
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail: "StrOrPromise" = gettext_lazy("The request conflicts with the current state.")
-    default_code = "conflict"
+# The title of a service's refusal, by status: the kind of problem, its detail the rule.
+_TITLES: dict[int, "StrOrPromise"] = {
+    status.HTTP_400_BAD_REQUEST: gettext_lazy("Invalid input."),
+    # DRF's own titles (and their translations), as before for a 403 or a 404.
+    status.HTTP_403_FORBIDDEN: cast("StrOrPromise", exceptions.PermissionDenied.default_detail),
+    status.HTTP_404_NOT_FOUND: cast("StrOrPromise", exceptions.NotFound.default_detail),
+    status.HTTP_409_CONFLICT: gettext_lazy("The request conflicts with the current state."),
+}
 
 
 def problem_response(
@@ -106,7 +115,25 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"field": prefix, "message": str(detail)}]
 
 
+def application_problem(exc: ApplicationError, *, instance: str = "") -> Response:
+    """Report a service's refusal: its status, its rule `code`, its translated message."""
+    message = str(exc)
+    return problem_response(
+        status_code=exc.status,
+        title=str(_TITLES.get(exc.status, _TITLES[status.HTTP_400_BAD_REQUEST])),
+        detail=message,
+        errors=[{"field": exc.field, "message": message}] if exc.field else None,
+        instance=instance,
+        extra={"code": exc.code, **exc.extra},
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    instance = request.get_full_path() if request is not None else ""
+    if isinstance(exc, ApplicationError):
+        set_rollback()  # as DRF's handler does: a refused request writes nothing
+        return application_problem(exc, instance=instance)
     if isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError; the API reports it like a serializer's.
         exc = exceptions.ValidationError(
@@ -126,8 +153,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    request = context.get("request")
-    instance = request.get_full_path() if request is not None else ""
     if isinstance(exc, exceptions.ValidationError):
         return problem_response(
             status_code=response.status_code,

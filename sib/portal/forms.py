@@ -1,8 +1,9 @@
 """Form helpers shared by the apps' portal pages.
 
-The rules live in the services; a form only parses. When a service refuses with a
-ValidationError naming fields, `add_service_errors` puts each message beside its field
-(or above the form when no field of the form carries that name).
+The rules live in the services; a form only parses. When a service refuses (a
+ValidationError naming fields, or one of `sib.exceptions`), `add_service_errors` puts
+each message beside its field (or above the form when no field of the form carries that
+name), in the page's language.
 """
 
 import uuid
@@ -13,15 +14,30 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from sib.api.idempotency import IdempotencyConflict
 from sib.bounds import money_error
+from sib.exceptions import ApplicationError
 from sib.money import MoneyError, minor_exponent, to_minor
 
 
-def add_service_errors(form: forms.Form, error: ValidationError, **aliases: str) -> None:
+def add_service_errors(
+    form: forms.Form, error: ValidationError | ApplicationError, **aliases: str
+) -> None:
     """Show a service's refusal on the form: field errors beside their fields.
 
     `aliases` maps a service's field name to the form's (`commitment="commitment"`).
     """
+    if isinstance(error, IdempotencyConflict):
+        # The form's hidden key was used for another entry: the page is stale, not wrong.
+        form.add_error(
+            None,
+            _("This form was already used for another entry. Reload the page to record a new one."),
+        )
+        return
+    if isinstance(error, ApplicationError):
+        field = aliases.get(error.field, error.field) if error.field else None
+        form.add_error(field if field in form.fields else None, str(error))
+        return
     if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)

@@ -15,7 +15,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from sib.chain import GENESIS, chain_head, chain_verify
+from sib.chain import GENESIS, chain_head
+from sib.chain_verification import chain_verify
 from sib.models import User
 from sib.money import format_money
 from sib.permissions import Action

@@ -39,7 +39,8 @@ from payments.models import (
     TransactionKind,
 )
 from payments.outcome_payments import outcome_payments_compute
-from sib.chain import chain_head, chain_verify
+from sib.chain import chain_head
+from sib.chain_verification import chain_verify
 from sib.models import OutboxMessage
 from tests.faults.injectors import TARGETS, Injector
 from tests.payments.schedule_support import D, jardins

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from outcomes.csv_import import _READ_BLOCK
+from outcomes.csv_reading import READ_BLOCK
 from outcomes.models import ParticipantRecord, Result
 from tests.outcomes.test_csv_import import HEADER, upload
 
@@ -39,7 +39,7 @@ def test_a_cr_only_file_reports_errors_at_their_real_lines(cast):
 def test_a_cr_only_file_over_several_blocks_loads(cast):
     rows = [f"P-{i:06d},in-work-6m,c1,2026-h1,2026-03-01\r" for i in range(4000)]
     content = HEADER.replace("\n", "\r") + "".join(rows)
-    assert len(content) > 2 * _READ_BLOCK
+    assert len(content) > 2 * READ_BLOCK
     response = upload(cast, content)
     assert response.status_code == 201, response.content[:500]
     assert ParticipantRecord.objects.count() == 4000
@@ -50,16 +50,16 @@ def test_a_crlf_cut_between_two_reads_is_one_line_end(cast):
     header = HEADER.replace("\n", "\r\n")
     filler = []
     used = len(header)
-    while used < _READ_BLOCK - 100:
+    while used < READ_BLOCK - 100:
         filler.append(f"P-{len(filler):06d},in-work-6m,c1,2026-h1,2026-03-01\r\n")
         used += len(filler[-1])
     last = "P-last,in-work-6m,c1,2026-h1,2026-03-01"
     # Pad the last row so that its CR is the block's last byte and its LF the next's first.
-    pad = _READ_BLOCK - used - len(last) - 1
+    pad = READ_BLOCK - used - len(last) - 1
     filler.append(f"P-{'x' * pad}" + last[2:] + "\r\n")
     filler.append("P-after,in-work-6m,c1,2026-h1,2026-03-01\r\n")
     content = header + "".join(filler)
-    assert content.encode()[_READ_BLOCK - 1 : _READ_BLOCK + 1] == b"\r\n"
+    assert content.encode()[READ_BLOCK - 1 : READ_BLOCK + 1] == b"\r\n"
     response = upload(cast, content)
     assert response.status_code == 201, response.content[:500]
     assert ParticipantRecord.objects.count() == len(filler)

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from outcomes.csv_import import MAX_REPORTED, identifier_reason
+from outcomes.csv_reading import MAX_REPORTED, identifier_reason
 from outcomes.models import ImportBatch, ParticipantRecord, Result
 from outcomes.pseudonyms import pseudonym
 

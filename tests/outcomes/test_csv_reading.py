@@ -10,7 +10,7 @@ import datetime
 import pytest
 from django.db import connection
 
-from outcomes.csv_import import _READ_BLOCK, is_iso_date
+from outcomes.csv_reading import READ_BLOCK, is_iso_date
 from outcomes.models import ParticipantRecord, Result
 from outcomes.pseudonyms import Pseudonymiser, pseudonym
 from tests.outcomes.test_csv_import import HEADER, upload
@@ -40,7 +40,7 @@ def quoted_across_block_boundary(before: list[str], blocks: int = 1) -> list[str
     """
     body = list(before)
     used = len(HEADER) + sum(map(len, body))
-    start = blocks * _READ_BLOCK - 10  # the quoted row starts here, its newline at +3
+    start = blocks * READ_BLOCK - 10  # the quoted row starts here, its newline at +3
     while start - used > 100:
         body.append(row(f"F-{len(body):06d}"))
         used += len(body[-1])
@@ -62,7 +62,7 @@ def test_plain_and_careful_blocks_report_the_same_lines(cast):
     body += rows_from(8000, 10)
     lines += body
     content = "".join(lines)
-    assert content.index("P-short") > 3 * _READ_BLOCK
+    assert content.index("P-short") > 3 * READ_BLOCK
 
     response = upload(cast, content)
 

@@ -15,8 +15,9 @@ from django.test import Client
 from django.utils import translation
 
 from outcomes import services
+from outcomes.evidence import evidence_attach
 from outcomes.models import Cohort, Evidence, MeasurementPeriod, Metric, Result
-from sib.api.problems import Conflict
+from sib.exceptions import Conflict
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4 certificat de formation"
@@ -36,7 +37,7 @@ def _submitted(cast, user) -> Result:  # type: ignore[no-untyped-def]
 
 
 def _attached(cast, result: Result) -> Evidence:  # type: ignore[no-untyped-def]
-    return services.evidence_attach(
+    return evidence_attach(
         result=result,
         user=cast.evaluator,
         uploaded=SimpleUploadedFile("certificat.pdf", PDF, "application/pdf"),
@@ -118,8 +119,8 @@ def test_a_metric_that_requires_evidence_is_not_verified_without_it(cast):
     result = _submitted(cast, cast.evaluator)
     with translation.override("en"), pytest.raises(Conflict) as refused:
         services.result_verify(result=result, user=cast.lead)
-    assert "Contrat de travail" in str(refused.value.detail)
-    assert "none is attached" in str(refused.value.detail)
+    assert "Contrat de travail" in str(refused.value)
+    assert "none is attached" in str(refused.value)
     assert not hasattr(Result.objects.get(pk=result.pk), "decision")
 
     _attached(cast, result)

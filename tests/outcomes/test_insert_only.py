@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from outcomes import services
+from outcomes.evidence import evidence_attach
 from outcomes.models import (
     Cohort,
     Evidence,
@@ -52,7 +53,7 @@ def rows(cast, settings, tmp_path):
         ),
     )
     # Evidence goes with the submission, before its decision.
-    services.evidence_attach(
+    evidence_attach(
         result=result,
         user=cast.evaluator,
         uploaded=SimpleUploadedFile("e.pdf", b"%PDF-1.4 x", "application/pdf"),

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from outcomes import services
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result, ResultDecision
 from outcomes.selectors import result_state
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import ChainEntry, Membership, OutboxMessage, User
 from tests.outcomes.conftest import make_programme
 

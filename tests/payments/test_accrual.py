@@ -17,7 +17,7 @@ from payments.ledger import trial_balance
 from payments.models import LedgerTransaction, TransactionKind
 from payments.position import programme_position
 from sib import services as sib_services
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.clock import frozen_today
 from sib.models import ChainEntry, Membership, Organisation, User
 from tests.payments.schedule_support import D, jardins

@@ -21,8 +21,8 @@ from outcomes.models import DisputeWithdrawal
 from payments.ledger import trial_balance
 from payments.models import LedgerTransaction, TransactionKind
 from payments.position import programme_position
-from sib.api.problems import Conflict
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
+from sib.exceptions import Conflict
 from sib.models import ChainEntry, Membership, Organisation, User
 from sib.money import format_money
 from tests.payments.schedule_support import jardins

@@ -9,7 +9,7 @@ from django.db import connection
 
 from payments import ledger, services
 from payments.models import Commitment, Drawdown
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from tests.payments.ledger_support import make_deal
 
 

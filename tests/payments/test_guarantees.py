@@ -8,7 +8,7 @@ from payments.ledger import trial_balance
 from payments.models import Account
 from payments.position import programme_position
 from payments.services import ledger_transaction_reverse
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from tests.payments.schedule_support import D, jardins
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from payments import ledger, services
 from payments.ledger import LEDGER_CANONICAL_SQL, LedgerError, LegSpec, transaction_canonical
 from payments.models import AccountKind, LedgerTransaction, Leg
 from sib import services as sib_services
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from tests.payments.ledger_support import make_deal
 
 pytestmark = pytest.mark.django_db

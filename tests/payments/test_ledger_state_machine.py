@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 from payments import ledger, services
 from payments.models import Commitment, LedgerTransaction
 from sib import services as sib_services
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import Organisation, User
 from tests.cast import make_programme
 

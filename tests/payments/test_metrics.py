@@ -17,7 +17,7 @@ from payments.engine.metrics import (
     xirr,
 )
 from payments.engine.schedule import PaymentReceived, compute_schedule
-from payments.engine.waterfall import Drawdown, Investor, Principal, Tranche, TrancheKind
+from payments.engine.terms import Drawdown, Investor, Principal, Tranche, TrancheKind
 
 D0 = date(2026, 1, 1)
 D1 = date(2027, 1, 1)  # 365 days later

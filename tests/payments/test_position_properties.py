@@ -36,7 +36,7 @@ from payments.ledger import account_balances, trial_balance
 from payments.models import LedgerTransaction, Leg
 from payments.outcome_payments import outcome_payments_compute, verified_inputs
 from payments.position import programme_position
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import Membership, Organisation, User
 from tests.payments.schedule_support import D, jardins
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from payments.engine.metrics import xirr
 from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
-from payments.engine.waterfall import (
+from payments.engine.terms import (
     AnnualRateCap,
     Drawdown,
     GuaranteeReimbursement,

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from payments import services
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import ChainEntry
 from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import make_deal

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.engine.waterfall import (
+from payments.engine.terms import (
     AnnualRateCap,
     Drawdown,
     Fees,
@@ -24,9 +24,8 @@ from payments.engine.waterfall import (
     Step,
     Tranche,
     TrancheKind,
-    WaterfallState,
-    split_capped,
 )
+from payments.engine.waterfall import WaterfallState, split_capped
 
 EUR = 100  # cents per euro
 START = date(2026, 1, 1)

@@ -49,6 +49,4 @@ def test_each_user_reads_the_positions_figures_in_the_browser(page: Page, live_s
 
     visit(deal.investor, "my-commitments")
     bank = next(i for i in position.investors if i.investor == "banque-solidaire")
-    assert _read(page, '[data-figure="principal_outstanding"]') == euros(
-        bank.principal_outstanding
-    )
+    assert _read(page, '[data-figure="principal_outstanding"]') == euros(bank.principal_outstanding)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import Membership, Organisation, RoleChange, User
 from tests.cast import Cast, make_cast
 

@@ -14,8 +14,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from payments import ledger, services
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
-from sib.chain import chain_verify
 from sib.chain_completeness import NO_ENTRY
+from sib.chain_verification import chain_verify
 from sib.db.insert_only import insert_only_tables
 from sib.db.privileges import app_read_only_tables
 from sib.models import ChainEntry, ChainHead

@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from payments import ledger, services
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from sib import chain
-from sib.chain import ChainKind, canonical_json, chain_append, chain_verify
+from sib.chain import ChainKind, canonical_json, chain_append
+from sib.chain_verification import chain_verify
 from sib.models import ChainEntry
 from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import Deal, make_deal

@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import translation
 
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import Membership, RoleChange, User
 from tests.cast import Cast, make_cast
 

@@ -16,7 +16,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from sib import services
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import ChainEntry, Membership, Organisation, Programme, RoleChange, User
 from sib.permissions import Action
 from sib.role_changes import CHAIN_KIND

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from outcomes.csv_import import ImportRejected, results_import
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import ImportRejected
 from outcomes.models import Stage
 from sib.models import Membership, Programme, User
 from sib.permissions import Action, role_allows

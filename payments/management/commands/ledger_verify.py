@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from sib.chain import chain_verify
+from sib.chain_verification import chain_verify
 from sib.models import Programme
 
 
