@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sib.bounds import control_character_error
+from sib.bounds import control_character_error, document_errors
 from sib.exceptions import Conflict
 from sib.models import IdempotencyRecord
 
@@ -85,6 +85,14 @@ def idempotent(
 ) -> Response:
     """Run `perform` once for (scope, key); it returns (status, response body)."""
     body = json.loads(json.dumps(body, default=str))
+    # The body is stored (jsonb) to tell a replay from a different request. A JSON body was
+    # bounded by its parser; a form body was not, and a NUL anywhere in it, even in a
+    # field the operation ignores, cannot be stored: refused here, named, before any write.
+    problems = document_errors(body)
+    if problems:
+        raise exceptions.ValidationError(
+            {path or "(body)": [message] for path, message in problems}
+        )
     digest = fingerprint(body)
     with transaction.atomic():
         existing = _claim_or_existing(

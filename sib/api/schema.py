@@ -64,9 +64,12 @@ class AutoSchema(openapi.AutoSchema):
         return name
 
     def _get_paginator(self) -> Any:
+        # Only a handler that pages; each with its own paginator (page numbers, or a cursor
+        # for append-only lists). Every ProgrammeApi carries a pagination_class, so DRF's
+        # rule (a list view with a paginator) would also wrap the lists that do not page.
         if _paginates(self.view, self.method):
-            return Pagination()
-        return super()._get_paginator()
+            return (getattr(self.view, "pagination_class", None) or Pagination)()
+        return None
 
     def _open_to_anyone(self) -> bool:
         return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())

@@ -14,7 +14,10 @@ def _member(programme, role):  # type: ignore[no-untyped-def]
 
 def _verified_result_id(programme):  # type: ignore[no-untyped-def]
     """A verified result, so every role that may see outcomes can reach it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from outcomes import services
+    from outcomes.evidence import evidence_attach
     from outcomes.models import Result
 
     existing = Result.objects.filter(programme=programme).first()
@@ -47,8 +50,20 @@ def _verified_result_id(programme):  # type: ignore[no-untyped-def]
         stage="interim",
         values=services.ResultValues(value=Decimal(12)),
     )
+    evidence_attach(
+        result=result,
+        user=_member(programme, "evaluator"),
+        uploaded=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", "application/pdf"),
+    )
     services.result_verify(result=result, user=_member(programme, "lead_evaluator"))
     return result.pk
+
+
+def _evidence_id(programme):  # type: ignore[no-untyped-def]
+    """The evidence of that verified result (an evidence of another result is a 404)."""
+    from outcomes.models import Evidence
+
+    return Evidence.objects.get(result_id=_verified_result_id(programme)).pk
 
 
 ROWS = {
@@ -68,7 +83,8 @@ ROWS = {
     "result_review": scoped(FUNDER),
     "result_dispute_withdraw": scoped(FUNDER),
     "result_evidence_upload": scoped(EV, LEAD),
+    "result_evidence_download": scoped(FM, EV, LEAD),  # not funders: evidence names people
     "participant_record_list": scoped(EV, LEAD),
 }
 
-PARAMS = {"result_id": _verified_result_id}
+PARAMS = {"result_id": _verified_result_id, "evidence_id": _evidence_id}

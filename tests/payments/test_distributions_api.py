@@ -84,3 +84,44 @@ def test_a_guarantee_is_called_and_partly_paid_through_the_api():
     assert paid.status_code == 201, paid.json()
     [guarantor] = programme_position(programme=deal.programme).guarantors
     assert (guarantor.guarantee_called, guarantor.guarantee_paid) == (12_000_000, 10_000_000)
+
+
+def test_a_guarantee_call_dated_in_year_491_is_refused():
+    deal = funded()
+    commitment = deal.commitments[("guarantee", "fondation-garantie")]
+    response = client_for(deal.manager).post(
+        f"/api/programmes/{deal.programme.pk}/guarantee-calls/create/",
+        {
+            "commitment": commitment.pk,
+            "amount": 454401,
+            "called_on": "0491-02-01",
+            "reason": "fuzz",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="gc-491",
+    )
+    assert response.status_code == 400, response.content
+    assert "called_on" in {error["field"] for error in response.json()["errors"]}
+
+
+def test_a_form_body_with_a_nul_in_an_unknown_field_is_refused_not_a_server_error():
+    # Found by the API fuzz run: a form-encoded request whose extra field held U+0000
+    # answered 500 (the idempotency record stores the body as jsonb, which has no NUL).
+    deal = funded()
+    commitment = deal.commitments[("guarantee", "fondation-garantie")]
+    response = client_for(deal.manager).post(
+        f"/api/programmes/{deal.programme.pk}/guarantee-calls/create/",
+        {
+            "commitment": commitment.pk,
+            "amount": 454401,
+            "called_on": "2030-12-31",
+            "reason": "short",
+            "extra\u00df": "a\x00b",
+        },
+        HTTP_IDEMPOTENCY_KEY="gc-nul",
+    )
+    assert response.status_code == 400, response.content
+    assert "extra\u00df" in {error["field"] for error in response.json()["errors"]}
+    assert not LedgerTransaction.objects.filter(
+        programme=deal.programme, kind="guarantee_call"
+    ).exists()

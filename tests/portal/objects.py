@@ -3,8 +3,11 @@
 from datetime import date
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from outcomes import services as outcomes
-from outcomes.models import Result
+from outcomes.evidence import evidence_attach
+from outcomes.models import Evidence, Result
 from reports.models import Report
 from sib.models import Membership, Programme, Role
 
@@ -32,8 +35,18 @@ def verified_result(programme: Programme) -> int:
         programme=programme, user=evaluator, metric=metric, cohort=cohort, period=period,
         stage="interim", values=outcomes.ResultValues(value=Decimal(12)),
     )  # fmt: skip
+    evidence_attach(
+        result=result,
+        user=evaluator,
+        uploaded=SimpleUploadedFile("certificat.pdf", b"%PDF-1.4 certificat", "application/pdf"),
+    )
     outcomes.result_verify(result=result, user=lead)
     return result.pk
+
+
+def verified_result_evidence(programme: Programme) -> int:
+    """Return the evidence of the programme's verified result (verified_result)."""
+    return Evidence.objects.get(result_id=verified_result(programme)).pk
 
 
 def submitted_result(programme: Programme) -> int:

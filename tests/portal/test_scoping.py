@@ -17,11 +17,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from sib.models import Programme
 from tests.cast import Cast
 from tests.payments.permission_rows import _transaction_id
-from tests.portal.objects import ready_report, verified_result
+from tests.portal.objects import ready_report, verified_result, verified_result_evidence
 
 # Path parameter -> a function returning a value of it that exists on the programme.
 RESOLVERS: dict[str, Callable[[Programme], Any]] = {
     "result_id": verified_result,  # verified: a public funder may see it too
+    "evidence_id": verified_result_evidence,  # the evidence of that same result
     "report_id": ready_report,
     "paid_on": lambda programme: "2027-03-31",
     "what": lambda programme: "call",
