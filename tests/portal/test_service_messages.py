@@ -145,4 +145,4 @@ def test_a_refused_document_is_explained_in_french_beside_the_file(cast):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Documents acceptés : PDF, PNG, JPEG, fichiers bureautiques, CSV." in html
-    assert not Evidence.objects.exists()
+    assert not Evidence.objects.filter(result_id=result_id).exists()

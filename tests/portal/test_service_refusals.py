@@ -36,7 +36,8 @@ def test_evidence_for_a_verified_result_shows_the_services_conflict_on_the_page(
     assert response.redirect_chain  # back to the result, with the message
     html = response.content.decode()
     assert "Evidence goes with a result awaiting its decision; this one is verified." in html
-    assert not Evidence.objects.filter(result=result).exists()
+    # Only the document attached before the verification (tests.portal.objects) stays.
+    assert not Evidence.objects.filter(result=result, original_name="proof.pdf").exists()
 
 
 def test_the_services_conflict_is_shown_in_the_pages_language(cast):
