@@ -20,7 +20,8 @@ cohorts and periods it is measured for.
 - `ResultReview`: a public funder accepts or disputes a verified result, with a comment.
   A dispute stays open until an amendment of the result is verified, or until it is
   withdrawn (`DisputeWithdrawal`, by the funder who raised it or a funder of the same
-  payer). A funder bound to a payer disputes that payer's share only (payments.accrual).
+  payer). A funder bound to a payer disputes that payer's share only (payments.accrual);
+  the payer is recorded on the review when it is made, so a later role change moves nothing.
 - `Evidence`: a document attached to a result, kept under MEDIA_ROOT by its SHA-256.
 - `ImportBatch`: one CSV file loaded (who, when, its SHA-256, how many rows).
 
@@ -43,7 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sib.db.insert_only import InsertOnlyModel
-from sib.models import Programme
+from sib.models import Organisation, Programme
 
 
 class Unit(models.TextChoices):
@@ -278,6 +279,14 @@ class ResultReview(InsertOnlyModel):
     )
     comment = models.TextField(blank=True)
     reviewed_at = models.DateTimeField(default=timezone.now)
+    # The payer whose share a dispute holds, fixed when the review is made: the payer its
+    # funder was bound to then (none: every payer). A later change of the funder's role
+    # moves no money. Reviews made before migration 0010 have `payer_recorded` NULL: their
+    # payer is still read from the funder's membership (outcomes.selectors.open_disputes).
+    payer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payer_recorded = models.BooleanField(null=True, default=True, editable=False)
 
     class Meta(InsertOnlyModel.Meta):
         db_table = "outcomes_result_review"
