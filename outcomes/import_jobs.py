@@ -47,7 +47,7 @@ def import_job_queue(
             over_planned_size=over_planned_size,
         )
         job.file.save("upload.csv", File(stream), save=False)
-        name = job.file.name
+        name = str(job.file.name)
         try:
             job.save()
             outbox_enqueue(task_name=IMPORT_TASK, kwargs={"job_id": job.pk})
