@@ -390,3 +390,42 @@ class ParticipantRecord(models.Model):
         indexes = [
             BrinIndex(fields=["result"], name="participant_record_result_brin", autosummarize=True)
         ]
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused"
+
+
+class ImportJob(models.Model):
+    """A CSV file queued for the import workers (outcomes.import_jobs).
+
+    The file waits in storage only until its job ends, imported or refused: it still holds
+    the provider's raw participant ids, which the import replaces by pseudonyms.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/")
+    filename = models.CharField(max_length=255)
+    decimal_comma = models.BooleanField(default=False)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.INTERIM)
+    over_planned_size = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first errors, as the API lists them."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outcomes_import_job"
