@@ -122,7 +122,7 @@ def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
     for row in rows:
         data = {key: _text(value) for key, value in row.items()}
         # The payer a dispute holds is chained with it; reviews made before outcomes
-        # migration 0010 recorded none and keep the canonical form they were chained with.
+        # migration 0011 recorded none and keep the canonical form they were chained with.
         if not data.pop("payer_recorded"):
             del data["payer_id"]
         yield str(row["id"]), canonical_json(data)

@@ -32,7 +32,7 @@ from sib.models import Membership, Role, User
 
 def may_withdraw(*, review: ResultReview, user: User) -> bool:
     """Whether `user` may withdraw the dispute: its author, or a funder of the payer whose
-    share it holds (the guard of outcomes migration 0010 keeps the same rule)."""
+    share it holds (the guard of outcomes migration 0011 keeps the same rule)."""
     membership = Membership.objects.filter(
         user=user, programme_id=review.result.programme_id, role=Role.PUBLIC_FUNDER
     ).first()

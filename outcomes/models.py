@@ -281,7 +281,7 @@ class ResultReview(InsertOnlyModel):
     reviewed_at = models.DateTimeField(default=timezone.now)
     # The payer whose share a dispute holds, fixed when the review is made: the payer its
     # funder was bound to then (none: every payer). A later change of the funder's role
-    # moves no money. Reviews made before migration 0010 have `payer_recorded` NULL: their
+    # moves no money. Reviews made before migration 0011 have `payer_recorded` NULL: their
     # payer is still read from the funder's membership (outcomes.selectors.open_disputes).
     payer = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

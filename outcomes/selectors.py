@@ -61,7 +61,7 @@ def open_disputes(*, programme: Programme) -> list[ResultReview]:
 
     Each carries `held_payer_id`: the payer whose share it holds, recorded on the review
     when it was made; None for a funder bound to no payer, whose dispute holds every
-    payer's share. A review made before outcomes migration 0010 recorded no payer: its
+    payer's share. A review made before outcomes migration 0011 recorded no payer: its
     funder's current membership answers (the one place that rule is kept in Python).
     """
     verified = results_with_state(Result.objects.filter(programme=programme)).filter(

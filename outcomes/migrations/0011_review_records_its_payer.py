@@ -74,7 +74,7 @@ BEGIN
     END IF;
     IF dispute.payer_recorded THEN
         payer := dispute.payer_id;
-    ELSE  -- a review made before migration 0010
+    ELSE  -- a review made before migration 0011
         SELECT organisation_id INTO payer FROM sib_membership
         WHERE user_id = dispute.reviewer_id AND programme_id = dispute.programme_id
           AND role = 'public_funder';
@@ -102,7 +102,7 @@ UNGUARDS = _0009.SQL + _0008.GUARD.replace(
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outcomes", "0009_refusals_name_their_rule"),
+        ("outcomes", "0010_import_jobs"),
         ("sib", "0011_checkpoints_truncate_refused"),
     ]
 
