@@ -2,15 +2,20 @@
 
 Every entry is checked against the document alone (its tranches, parties, metrics and
 memberships) and reported with its JSON path; what only the ledger can tell (what a payer
-owes on that day, the contract cap) is checked by the services while loading.
+owes on that day, the contract cap) is checked by the services while loading. Dates before
+the contract's start and result values their column cannot hold (negative, fractional
+counts) are refused here, every one listed at once: a real record with a payment 17 years
+early was refused one entry at a time by the ledger, and a result's dates not at all.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from outcomes.models import Stage
+from django.utils.translation import gettext as _
+
+from outcomes.models import Stage, Unit
 from sib.models import Role, User
 
 Errors = list[tuple[str, str]]
@@ -83,6 +88,41 @@ def _amount(value: Any, path: str, errors: Errors) -> None:
         errors.append((path, "must be a whole, positive number of minor units (cents)"))
 
 
+def _contract_start(document: dict[str, Any]) -> date | None:
+    programme = document.get("programme")
+    return _date(programme.get("start_date")) if isinstance(programme, dict) else None
+
+
+def _before_start(on: date | None, path: str, document: dict[str, Any], errors: Errors) -> None:
+    """Refuse a date before the contract starts (the ledger's own rule, payments.ledger)."""
+    start = _contract_start(document)
+    if on is not None and start is not None and on < start:
+        message = _("%(date)s is before the contract starts (%(start)s).") % {
+            "date": on.isoformat(),
+            "start": start.isoformat(),
+        }
+        errors.append((path, message))
+
+
+def _value_errors(item: dict[str, Any], units: dict[Any, Any], path: str, errors: Errors) -> None:
+    """Refuse what a result's columns cannot hold: below zero, a fraction of a count."""
+    for field in ("value", "comparison_value"):
+        number = _decimal(item.get(field))
+        if number is not None and number < 0:
+            message = _("%(value)s is negative: a result is zero or more.") % {"value": number}
+            errors.append((f"{path}.{field}", message))
+        elif (
+            field == "value"
+            and number is not None
+            and units.get(item.get("metric")) == Unit.PARTICIPANT_OUTCOME
+            and number != number.to_integral_value()
+        ):
+            message = _(
+                "Metric '%(metric)s' counts participants: %(value)s is not a whole number."
+            ) % {"metric": item.get("metric"), "value": number.normalize()}
+            errors.append((f"{path}.{field}", message))
+
+
 def _unknown(item: dict[str, Any], allowed: set[str], path: str, errors: Errors) -> None:
     errors.extend((f"{path}.{key}", "unknown field") for key in sorted(set(item) - allowed))
 
@@ -131,6 +171,7 @@ def _validate_drawdowns(items: list[Any], document: dict[str, Any], errors: Erro
         _unknown(item, DRAWDOWN_FIELDS, path, errors)
         if _date(item.get("on")) is None:
             errors.append((f"{path}.on", "must be a date written YYYY-MM-DD"))
+        _before_start(_date(item.get("on")), f"{path}.on", document, errors)
         key = (str(item.get("tranche")), str(item.get("investor")))
         _amount(item.get("amount"), f"{path}.amount", errors)
         if key not in commitments:
@@ -145,6 +186,9 @@ def _validate_drawdowns(items: list[Any], document: dict[str, Any], errors: Erro
 
 def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors) -> None:
     codes = {name: _codes(document, name) for name in ("metrics", "cohorts", "periods")}
+    units = {
+        m.get("code"): m.get("unit") for m in document.get("metrics") or [] if isinstance(m, dict)
+    }
     names = {
         str(item.get(field))
         for item in items
@@ -175,6 +219,7 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
             errors.append((f"{path}.value", 'a decimal string, e.g. "41"'))
         if item.get("comparison_value") is not None and _decimal(item["comparison_value"]) is None:
             errors.append((f"{path}.comparison_value", "null or a decimal string"))
+        _value_errors(item, units, path, errors)
         for field in ("sample_size", "comparison_sample_size"):
             size = item.get(field)
             if size is not None and (
@@ -197,6 +242,9 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
         for field, moment in (("submitted_at", submitted), ("verified_at", verified)):
             if moment is None:
                 errors.append((f"{path}.{field}", "a date-time with its offset, ISO 8601"))
+            else:
+                # As the ledger dates it: the day in UTC (payments.history_format).
+                _before_start(moment.astimezone(UTC).date(), f"{path}.{field}", document, errors)
         if submitted and verified and verified < submitted:
             errors.append((f"{path}.verified_at", "is before submitted_at"))
 
@@ -211,6 +259,7 @@ def _validate_payments(items: list[Any], document: dict[str, Any], errors: Error
         _unknown(item, PAYMENT_FIELDS, path, errors)
         if _date(item.get("on")) is None:
             errors.append((f"{path}.on", "must be a date written YYYY-MM-DD"))
+        _before_start(_date(item.get("on")), f"{path}.on", document, errors)
         if not isinstance(item.get("advance", False), bool):
             errors.append((f"{path}.advance", "true (paid ahead of what is owed) or false"))
         if item.get("payer") not in payers:
@@ -233,6 +282,7 @@ def _validate_guarantees(
         _unknown(item, GUARANTEE_CALL_FIELDS if calls else GUARANTEE_PAYMENT_FIELDS, path, errors)
         if _date(item.get("on")) is None:
             errors.append((f"{path}.on", "must be a date written YYYY-MM-DD"))
+        _before_start(_date(item.get("on")), f"{path}.on", document, errors)
         _amount(item.get("amount"), f"{path}.amount", errors)
         if calls and (not isinstance(item.get("reason"), str) or not item["reason"].strip()):
             errors.append((f"{path}.reason", "say why the guarantee is called"))

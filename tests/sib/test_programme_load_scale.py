@@ -123,7 +123,7 @@ def test_a_fractional_result_on_a_per_outcome_metric_is_refused_at_load(creator)
     document = demo_definition()
     document["history"]["results"][0]["value"] = "62.5"
     errors = _errors(document, creator)
-    assert "62.5 is not a whole number" in errors["history.results[0]"]
+    assert "62.5 is not a whole number" in errors["history.results[0].value"]
 
 
 def test_a_period_1990_to_2050_in_a_2026_2030_deal_is_refused(creator):
