@@ -127,3 +127,16 @@ def test_a_fractional_count_is_refused_before_anything_is_written(creator):
     errors = _errors(document, creator)
     assert "counts participants: 62.5 is not a whole number" in errors["history.results[0].value"]
     assert "history.drawdowns[0].on" in errors
+
+
+@pytest.mark.django_db
+def test_the_history_refusals_are_translated(creator):
+    document = demo_definition()
+    result = document["history"]["results"][0]
+    result["verified_by"] = result["submitted_by"]
+    document["history"]["drawdowns"][0]["on"] = "2009-01-01"
+    with translation.override("fr"), pytest.raises(DefinitionError) as error:
+        programme_definition_load(document, creator=creator)
+    errors = dict(error.value.errors)
+    assert errors["history.results[0].verified_by"].startswith("quatre yeux")
+    assert "antérieur au début du contrat" in errors["history.drawdowns[0].on"]
