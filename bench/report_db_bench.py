@@ -55,7 +55,8 @@ from django.db import connection, transaction  # noqa: E402
 from outcomes import services as outcomes  # noqa: E402
 from payments import services as payments  # noqa: E402
 from reports.rendering import render_report  # noqa: E402
-from reports.selectors import chain_state, report_data  # noqa: E402
+from reports.selectors.report import report_data  # noqa: E402
+from reports.selectors.state import chain_state  # noqa: E402
 from sib import chain as sib_chain  # noqa: E402
 from sib import services as sib  # noqa: E402
 from sib.models import Organisation, Programme, User  # noqa: E402
