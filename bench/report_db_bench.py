@@ -24,7 +24,7 @@ wrapped: 2 160 Paragraphs, each parsed, then broken into lines about three times
 heights, page split, drawing), two lines a row, 66 pages. Then every line of every cell was
 drawn by `drawString`: one PDF text object, font selection and position each; and reportlab
 measured every cell of the rows left again for each of the 40 pages the log was split over.
-Now (reports.rendering.base) table cells are plain text wrapped once with cached word
+Now (reports.rendering.tables) table cells are plain text wrapped once with cached word
 widths, the log's columns are sized to their content, a table's text is one text object,
 and row heights are given to reportlab. The output of a given state stays byte-identical.
 """
