@@ -12,7 +12,8 @@ from django.utils import timezone
 from sib.chain import GENESIS
 from sib.models import ChainEntry, Programme
 
-# Chain kinds this module reads (registered by outcomes.chain_kinds and payments.ledger).
+# Chain kinds the report selectors read (registered by outcomes.chain_kinds and
+# payments.ledger).
 DECISION = "outcomes.decision"
 AMENDMENT = "outcomes.amendment"
 REVIEW = "outcomes.review"
