@@ -2,6 +2,7 @@
 open disputes list (fund manager, evaluators), and disputed results flagged where they
 are listed. Each is scoped to the programme; a funder's queue to its own decisions."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,15 @@ def test_the_open_disputes_page_reads_in_french(deal):
         reverse("outcomes_portal:open-disputes", args=[deal.programme.pk])
     ).content.decode()
     assert "Contestations en cours" in html and "Open disputes" not in html
+
+
+def test_a_payment_line_counting_a_disputed_result_is_flagged(deal):
+    url = reverse("payments_portal:outcome-payments", args=[deal.programme.pk])
+    html = _client(deal.manager).get(url).content.decode()
+    flagged = re.findall(r'<tr data-line="([^"]+)" data-disputed>', html)
+    assert flagged == ["training/c1/2026"]  # c2 is verified and undisputed
+    assert 'data-line="training/c2/2026">' in html and "held apart from what it owes" in html
+
+    dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
+    html = _client(deal.manager).get(url).content.decode()
+    assert "data-disputed" not in html and "held apart" not in html
