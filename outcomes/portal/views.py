@@ -33,6 +33,7 @@ from outcomes.selectors_portal import (
     review_list,
     verification_queue,
 )
+from outcomes.signals import decision_preview
 from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
@@ -316,6 +317,16 @@ def _decision_confirm_page(
             stage=label(STAGE_LABELS, result.stage),
             evidence=evidence_list(result=result),
             in_cell=cell_verified(result=result) if action == "verify" else [],
+            # What verifying would book, from the apps above (payments: each payer's due).
+            previews=[
+                html
+                for _receiver, html in decision_preview.send(
+                    sender=Result, programme=access.programme, result=result
+                )
+                if html
+            ]
+            if action == "verify"
+            else [],
         ),
     )
 

@@ -1,6 +1,8 @@
 """A lead evaluator's verify or reject shows the result's figures on a confirmation page
 first; only the confirmed post decides, once."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -8,6 +10,7 @@ from django.urls import reverse
 
 from outcomes.evidence import evidence_attach
 from outcomes.models import Result, ResultDecision
+from payments.position import programme_position
 from sib.models import User
 from tests.cast import Cast
 from tests.portal.objects import submitted_result, verified_result
@@ -109,3 +112,27 @@ def test_the_confirmation_page_is_french_on_a_french_page(cast, result):
     html = rejected.content.decode()
     assert "Confirmer le rejet" in html and "Rejeter ce résultat" in html
     assert "Confirm the rejection" not in html
+
+
+def test_the_verify_confirmation_shows_what_each_payer_will_owe_as_verifying_books_it(cast, result):
+    before = {p.payer: p.due for p in programme_position(programme=cast.own).payers}
+    html = _post(cast, result, action="verify", **{"verify-comment": ""}).content.decode()
+    shown = dict(re.findall(r'<tr data-payer="([^"]+)" data-due-after="(\d+)">', html))
+    assert shown and "What each payer will owe" in html
+    assert any(int(after) > before.get(payer, 0) for payer, after in shown.items())
+
+    _post(cast, result, action="verify", **{"verify-comment": "", "verify-confirmed": "on"})
+    booked = {p.payer: p.due for p in programme_position(programme=cast.own).payers}
+    assert {payer: int(after) for payer, after in shown.items()} == {
+        payer: booked[payer] for payer in shown
+    }
+
+
+def test_the_reject_confirmation_shows_no_payment_figures(cast, result):
+    html = _post(cast, result, action="reject", **{"reject-comment": "x"}).content.decode()
+    assert "data-payer" not in html
+
+
+def test_the_payers_figures_read_in_french(cast, result):
+    html = _post(cast, result, "fr", action="verify", **{"verify-comment": ""}).content.decode()
+    assert "Ce que chaque payeur devra" in html and "What each payer will owe" not in html
