@@ -144,3 +144,13 @@ def test_a_payment_line_counting_a_disputed_result_is_flagged(deal):
     dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
     html = _client(deal.manager).get(url).content.decode()
     assert "data-disputed" not in html and "held apart" not in html
+
+
+def test_withdrawing_the_same_dispute_twice_says_so_instead_of_failing(deal):
+    # Two tabs, or a double click: the second post meets the service's 409.
+    url = reverse("payments_portal:dispute-withdraw", args=[deal.programme.pk, deal.first.pk])
+    client = _client(deal.dept_funder)
+    assert client.post(url, {"reason": "recount agreed"}).status_code == 302
+    again = client.post(url, {"reason": "recount agreed"}, follow=True)
+    assert again.status_code == 200
+    assert "This dispute has already been withdrawn." in again.content.decode()
