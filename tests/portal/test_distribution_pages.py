@@ -214,13 +214,10 @@ def test_the_distribution_and_reversal_confirmations_are_french_and_write_nothin
     assert "Confirm the distributions" not in confirm and "Record the distributions" not in confirm
     assert not LedgerTransaction.objects.filter(kind="distribution").exists()
 
-    payment = LedgerTransaction.objects.filter(
-        programme=deal.programme, kind="payment_received"
-    ).first()
+    payment = LedgerTransaction.objects.get(programme=deal.programme, kind="payment_received")
     reverse_url = url("transaction-reverse", deal, transaction_id=payment.pk)
     key = form_key(client.get(reverse_url).content.decode())
-    confirm = client.post(reverse_url, {"idempotency_key": key, "reason": "doublon"})
-    html = confirm.content.decode()
+    html = client.post(reverse_url, {"idempotency_key": key, "reason": "doublon"}).content.decode()
     assert "Confirmer la contre-passation" in html and "Contre-passer le mouvement" in html
     assert "Confirm the reversal" not in html and "Reverse the movement" not in html
     assert not LedgerTransaction.objects.filter(kind=TransactionKind.REVERSAL).exists()
