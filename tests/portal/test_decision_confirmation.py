@@ -2,6 +2,7 @@
 first; only the confirmed post decides, once."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from outcomes.evidence import evidence_attach
 from outcomes.models import Result, ResultDecision
+from outcomes.services import ResultValues, result_amend
 from payments.position import programme_position
 from sib.models import User
 from tests.cast import Cast
@@ -136,3 +138,26 @@ def test_the_reject_confirmation_shows_no_payment_figures(cast, result):
 def test_the_payers_figures_read_in_french(cast, result):
     html = _post(cast, result, "fr", action="verify", **{"verify-comment": ""}).content.decode()
     assert "Ce que chaque payeur devra" in html and "What each payer will owe" not in html
+
+
+def test_an_amendments_confirmation_counts_only_the_difference_from_what_it_replaces(cast):
+    # 12 verified, amended to 13: verifying the amendment adds one outcome (3 000 €),
+    # not 13, because the amendment replaces the result it amends.
+    verified = Result.objects.get(pk=verified_result(cast.own))
+    amendment = result_amend(
+        result=verified,
+        user=verified.submitted_by,
+        reason="One participant missed",
+        stage="final",
+        values=ResultValues(value=Decimal(13)),
+    )
+    before = sum(p.due for p in programme_position(programme=cast.own).payers)
+    html = _post(cast, amendment, action="verify", **{"verify-comment": ""}).content.decode()
+    assert 'data-figure="total_change">€3,000.00<' in html
+    assert (
+        f'data-figure="amends"><a href="/programmes/{cast.own.pk}/results/{verified.pk}/"' in html
+    )
+
+    _post(cast, amendment, action="verify", **{"verify-comment": "", "verify-confirmed": "on"})
+    after = sum(p.due for p in programme_position(programme=cast.own).payers)
+    assert after - before == 300_000
