@@ -28,6 +28,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from outcomes.selectors import open_disputes
 from payments.schedule_builder import schedule_document
 from reports import services
 from reports.apis import bundle_response, can_download, pdf_response, visible_editions
@@ -155,6 +156,8 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
             summary=data.summary,
             mask_threshold=data.mask_threshold,
             can_review=access.allows(Action.RESULT_ACCEPT),
+            # Counted above like any verified result, while a payer holds its share.
+            disputed={d.result.pk: d.result for d in open_disputes(programme=access.programme)},
         ),
     )
 

@@ -154,3 +154,21 @@ def test_withdrawing_the_same_dispute_twice_says_so_instead_of_failing(deal):
     again = client.post(url, {"reason": "recount agreed"}, follow=True)
     assert again.status_code == 200
     assert "This dispute has already been withdrawn." in again.content.decode()
+
+
+def test_the_outcomes_page_names_the_results_it_counts_that_are_disputed(deal):
+    url = reverse("reports_portal:outcomes", args=[deal.programme.pk])
+    result_url = reverse("outcomes_portal:result-detail", args=[deal.programme.pk, deal.first.pk])
+    for user in (deal.etat_funder, deal.manager):
+        html = _client(user).get(url).content.decode()
+        assert "data-disputed-results" in html
+        assert re.findall(r'<li data-disputed-result="(\d+)">', html) == [str(deal.first.pk)]
+        assert result_url in html
+
+    french = _client(deal.etat_funder)
+    french.cookies["django_language"] = "fr"
+    html = french.get(url).content.decode()
+    assert "contesté" in html and "disputes" not in html
+
+    dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
+    assert "data-disputed-results" not in _client(deal.manager).get(url).content.decode()
