@@ -362,14 +362,3 @@ def test_the_payer_is_part_of_the_chained_review():
     review = dispute(result, funder(deal, "dept", "departement-13"))
     canonical = canonical_of(REVIEW, review.pk)
     assert f'"payer_id":{review.payer_id}' in canonical.replace(" ", "")
-
-
-def test_a_second_withdrawal_from_the_portal_is_explained_not_a_server_error(disputed):
-    deal, client = disputed, _client(disputed.funder)
-    url = reverse("payments_portal:dispute-withdraw", args=[deal.programme.pk, deal.result_.pk])
-    client.post(url, {"reason": "recount confirmed the four"})
-
-    again = client.post(url, {"reason": "once more"}, follow=True)
-    assert again.status_code == 200
-    assert "already been withdrawn" in again.content.decode()
-    assert DisputeWithdrawal.objects.count() == 1
