@@ -29,6 +29,16 @@ def percent(fraction: str | Decimal | None, places: int = 1) -> str:
 
 
 @register.filter
+def rate(value: str | Decimal | None) -> str:
+    """Format a rate given in percent ("62.5") with the decimals it has: "62,5 %", "100 %"."""
+    if value in (None, ""):
+        return "—"
+    number = Decimal(str(value))
+    places = max(0, -number.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return f"{number_format(number, decimal_pos=places, use_l10n=True)}\u00a0%"
+
+
+@register.filter
 def decimal(value: str | Decimal | None, places: int = 2) -> str:
     if value in (None, ""):
         return "—"

@@ -256,3 +256,14 @@ def test_the_browser_language_is_followed_when_the_portal_speaks_it(
     client = client_for(cast.users["evaluator"])
     html = client.get("/", headers={"accept-language": accept_language}).content.decode()
     assert f'<html lang="{expected}">' in html
+
+
+def test_a_custom_scenario_keeps_its_decimals(cast):
+    """62,5 % was printed "62 %": the scenario's header reads the rate as it was asked."""
+    url = reverse("payments_portal:scenarios", kwargs={"programme_id": cast.own.pk})
+    manager = cast.users["fund_manager"]
+    french = client_for(manager).get(url, {"percent": "62,5"}).content.decode()
+    english = client_for(manager, "en").get(url, {"percent": "62.5"}).content.decode()
+    assert "62,5\u00a0%" in french
+    assert "62.5\u00a0%" in english
+    assert "100\u00a0%" in french  # whole rates stay whole
