@@ -19,7 +19,8 @@ The recompute is idempotent by construction:
    other and the head does not move under them;
 2. for the "actual" scenario and each default projection, if a `ScheduleVersion` exists at
    (programme, chain head, scenario) there is nothing to do; otherwise compute the document
-   and insert it (with the outcome payment lines of the actual scenario).
+   and insert it (with, for the actual scenario, its outcome payment lines and each
+   investor's statement: payments.statements).
 
 A duplicate or retried task therefore changes nothing, and a task killed half-way rolled
 back everything it wrote. It never appends to the chain: it only caches what the chain
@@ -40,7 +41,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from payments.contract import CONTRACT_CHAIN_KIND
-from payments.models import OutcomePaymentLine, ScheduleVersion
+from payments.models import OutcomePaymentLine, ScheduleVersion, StatementVersion
 from payments.outcome_payments import RECOMPUTE_TASK, result_ids
 from payments.rules import OutcomePaymentPlan
 from payments.schedule_builder import (
@@ -55,8 +56,9 @@ from payments.schedule_builder import (
     schedule_document,
     schedule_state,
 )
-from sib.chain import chain_lock
-from sib.models import OutboxMessage, Programme
+from payments.statements import statement_of
+from sib.chain import canonical_json, chain_lock
+from sib.models import OutboxMessage, PartyRole, Programme
 from sib.outbox import outbox_enqueue
 
 __all__ = [
@@ -95,7 +97,26 @@ def _store(*, state: ScheduleState, scenario: Scenario) -> Any:
     )
     if not scenario.is_projection:
         _store_lines(version, plan)
+        _store_statements(version, document)
     return version
+
+
+def _store_statements(version: Any, document: dict[str, Any]) -> None:
+    investors = version.programme.parties.filter(role=PartyRole.INVESTOR).values_list(
+        "organisation__slug", flat=True
+    )
+    statements = []
+    for investor in sorted(set(investors)):
+        text = canonical_json(statement_of(document, investor))
+        statements.append(
+            StatementVersion(
+                schedule=version,
+                investor=investor,
+                content=text,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
+        )
+    StatementVersion.objects.bulk_create(statements)
 
 
 def _store_lines(version: Any, plan: OutcomePaymentPlan) -> None:
