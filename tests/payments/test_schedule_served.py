@@ -4,11 +4,13 @@ Once the worker stored the actual schedule at the chain head, a GET reads those 
 sends them as they are: a few queries whatever the programme's size, no lock, no parsing
 and no re-serialising. The ETag is the SHA-256 of the body, so a client that already holds
 the document gets a 304. An investor's statement is its own slice of the actual document,
-stored beside it by the same recompute.
+stored beside it by the same recompute. The recompute commits the actual schedule before
+it computes any projection.
 """
 
 import hashlib
 import json
+import threading
 
 import pytest
 from django.db import connection
@@ -17,10 +19,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from payments.models import ScheduleVersion, StatementVersion
+from payments.outcome_payments import RECOMPUTE_TASK
 from payments.schedules import programme_recompute
 from payments.selectors_schedules import investor_statement
 from sib.chain import chain_head
 from sib.models import Membership, PartyRole, User
+from sib.outbox import outbox_enqueue
 from tests.payments.schedule_support import D, Deal, jardins, org
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +228,62 @@ def test_a_fund_manager_is_served_the_named_investors_stored_statement(deal: Dea
     response = manager(deal).get(f"/api/programmes/{deal.programme.pk}/statement/?investor={OTHER}")
     own = StatementVersion.objects.get(schedule=stored(deal), investor=OTHER)
     assert response.content == own.content.encode()
+
+
+# --- the recompute: the actual schedule first ---------------------------------------------
+
+
+def _seen_by_another_connection(programme_id: int) -> set[str]:
+    """Return the scenarios stored at the head as a reader on its own connection sees them."""
+    seen: set[str] = set()
+
+    def read() -> None:
+        try:
+            head = chain_head(programme_id=programme_id)
+            seen.update(
+                ScheduleVersion.objects.filter(
+                    programme_id=programme_id, chain_head=head
+                ).values_list("scenario", flat=True)
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("through", ["service", "outbox task"])
+def test_the_actual_schedule_is_committed_before_any_projection_is_computed(
+    through: str, monkeypatch: pytest.MonkeyPatch
+):
+    from payments import schedules, tasks
+
+    deal = served_deal(f"served-first-{through.replace(' ', '-')}")
+    real = schedules.schedule_compute
+    seen: list[set[str]] = []
+
+    def compute(state, scenario):  # type: ignore[no-untyped-def]
+        if scenario.is_projection:
+            seen.append(_seen_by_another_connection(deal.programme.pk))
+        return real(state, scenario)
+
+    monkeypatch.setattr(schedules, "schedule_compute", compute)
+    if through == "service":
+        programme_recompute(programme_id=deal.programme.pk)
+    else:
+        message = outbox_enqueue(
+            task_name=RECOMPUTE_TASK, kwargs={"programme_id": deal.programme.pk}
+        )
+        tasks.programme_recompute.apply(
+            kwargs={"programme_id": deal.programme.pk}, task_id=str(message.id)
+        ).get()
+        message.refresh_from_db()
+        assert message.completed_at is not None
+    # Before the first projection, a reader already saw the actual schedule; before each
+    # later one, the projections stored so far as well.
+    assert seen[0] == {"actual"}
+    assert [len(s) for s in seen] == [1, 2, 3, 4, 5]
+    assert len(_seen_by_another_connection(deal.programme.pk)) == 6
