@@ -110,10 +110,22 @@ def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
     from outcomes.models import ResultReview
 
     rows = ResultReview.objects.filter(id__in=[int(i) for i in ids]).values(
-        "id", "result_id", "verdict", "reviewer_id", "comment", "reviewed_at"
+        "id",
+        "result_id",
+        "verdict",
+        "reviewer_id",
+        "comment",
+        "reviewed_at",
+        "payer_id",
+        "payer_recorded",
     )
     for row in rows:
-        yield str(row["id"]), canonical_json({key: _text(value) for key, value in row.items()})
+        data = {key: _text(value) for key, value in row.items()}
+        # The payer a dispute holds is chained with it; reviews made before outcomes
+        # migration 0011 recorded none and keep the canonical form they were chained with.
+        if not data.pop("payer_recorded"):
+            del data["payer_id"]
+        yield str(row["id"]), canonical_json(data)
 
 
 def withdrawal_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:

@@ -22,7 +22,7 @@ from outcomes.models import (
     ResultState,
     ReviewVerdict,
 )
-from outcomes.selectors import result_state
+from outcomes.selectors import dispute_payer_id, result_state
 from outcomes.signals import outcome_facts_changed
 from sib.chain import chain_append
 from sib.db.refusals import database_rule
@@ -30,24 +30,18 @@ from sib.exceptions import Conflict
 from sib.models import Membership, Role, User
 
 
-def _funder_payer(user_id: int, programme_id: int) -> tuple[bool, int | None]:
-    """Return (is a public funder of the programme, the payer it is bound to or None)."""
-    membership = Membership.objects.filter(
-        user_id=user_id, programme_id=programme_id, role=Role.PUBLIC_FUNDER
-    ).first()
-    return membership is not None, membership.organisation_id if membership else None
-
-
 def may_withdraw(*, review: ResultReview, user: User) -> bool:
-    """Whether `user` may withdraw the dispute: its author, or a funder of the same payer."""
-    programme_id = review.result.programme_id
-    is_funder, payer = _funder_payer(user.pk, programme_id)
-    if not is_funder:
+    """Whether `user` may withdraw the dispute: its author, or a funder of the payer whose
+    share it holds (the guard of outcomes migration 0011 keeps the same rule)."""
+    membership = Membership.objects.filter(
+        user=user, programme_id=review.result.programme_id, role=Role.PUBLIC_FUNDER
+    ).first()
+    if membership is None:
         return False
     if review.reviewer_id == user.pk:
         return True
-    _, author_payer = _funder_payer(review.reviewer_id, programme_id)
-    return payer is not None and payer == author_payer
+    held = dispute_payer_id(review=review)
+    return held is not None and membership.organisation_id == held
 
 
 def dispute_to_withdraw(*, result: Result, user: User) -> ResultReview | None:

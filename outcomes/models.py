@@ -20,7 +20,8 @@ cohorts and periods it is measured for.
 - `ResultReview`: a public funder accepts or disputes a verified result, with a comment.
   A dispute stays open until an amendment of the result is verified, or until it is
   withdrawn (`DisputeWithdrawal`, by the funder who raised it or a funder of the same
-  payer). A funder bound to a payer disputes that payer's share only (payments.accrual).
+  payer). A funder bound to a payer disputes that payer's share only (payments.accrual);
+  the payer is recorded on the review when it is made, so a later role change moves nothing.
 - `Evidence`: a document attached to a result, kept under MEDIA_ROOT by its SHA-256.
 - `ImportBatch`: one CSV file loaded (who, when, its SHA-256, how many rows).
 
@@ -43,7 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sib.db.insert_only import InsertOnlyModel
-from sib.models import Programme
+from sib.models import Organisation, Programme
 
 
 class Unit(models.TextChoices):
@@ -278,6 +279,14 @@ class ResultReview(InsertOnlyModel):
     )
     comment = models.TextField(blank=True)
     reviewed_at = models.DateTimeField(default=timezone.now)
+    # The payer whose share a dispute holds, fixed when the review is made: the payer its
+    # funder was bound to then (none: every payer). A later change of the funder's role
+    # moves no money. Reviews made before migration 0011 have `payer_recorded` NULL: their
+    # payer is still read from the funder's membership (outcomes.selectors.open_disputes).
+    payer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payer_recorded = models.BooleanField(null=True, default=True, editable=False)
 
     class Meta(InsertOnlyModel.Meta):
         db_table = "outcomes_result_review"
@@ -381,3 +390,42 @@ class ParticipantRecord(models.Model):
         indexes = [
             BrinIndex(fields=["result"], name="participant_record_result_brin", autosummarize=True)
         ]
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused"
+
+
+class ImportJob(models.Model):
+    """A CSV file queued for the import workers (outcomes.import_jobs).
+
+    The file waits in storage only until its job ends, imported or refused: it still holds
+    the provider's raw participant ids, which the import replaces by pseudonyms.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/")
+    filename = models.CharField(max_length=255)
+    decimal_comma = models.BooleanField(default=False)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.INTERIM)
+    over_planned_size = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first errors, as the API lists them."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outcomes_import_job"

@@ -25,6 +25,9 @@ _RULES = {
     "outcomes_reviewed_by_public_funder": _(
         "Only a public funder of the programme may accept or dispute a result."
     ),
+    "outcomes_review_payer_is_funders": _(
+        "A review records the payer its funder is bound to; this one names another."
+    ),
 }
 
 

@@ -1,6 +1,16 @@
 """Read outcome definitions and results; a result's state is derived from its events."""
 
-from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from outcomes.models import (
     Cohort,
@@ -49,8 +59,10 @@ def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
 def open_disputes(*, programme: Programme) -> list[ResultReview]:
     """Return the open disputes of the programme: on verified results, not withdrawn.
 
-    Each carries `payer_id`: the payer its funder is bound to (Membership.organisation),
-    None for a funder bound to no payer, whose dispute holds every payer's share.
+    Each carries `held_payer_id`: the payer whose share it holds, recorded on the review
+    when it was made; None for a funder bound to no payer, whose dispute holds every
+    payer's share. A review made before outcomes migration 0011 recorded no payer: its
+    funder's current membership answers (the one place that rule is kept in Python).
     """
     verified = results_with_state(Result.objects.filter(programme=programme)).filter(
         state=ResultState.VERIFIED  # type: ignore[misc]
@@ -64,10 +76,34 @@ def open_disputes(*, programme: Programme) -> list[ResultReview]:
             verdict=ReviewVerdict.DISPUTED,
             withdrawal__isnull=True,
         )
-        .annotate(payer_id=Subquery(payer))
+        .annotate(
+            held_payer_id=Case(
+                When(payer_recorded=True, then=F("payer_id")),
+                default=Subquery(payer),
+                output_field=BigIntegerField(),
+            )
+        )
         .select_related("reviewer", "result", "result__metric", "result__cohort", "result__period")
         .order_by("reviewed_at", "id")
     )
+
+
+def funder_payer_id(*, user_id: int, programme_id: int) -> int | None:
+    """Return the payer a public funder of the programme is bound to, or None."""
+    return (
+        Membership.objects.filter(
+            user_id=user_id, programme_id=programme_id, role=Role.PUBLIC_FUNDER
+        )
+        .values_list("organisation_id", flat=True)
+        .first()
+    )
+
+
+def dispute_payer_id(*, review: ResultReview) -> int | None:
+    """Return the payer whose share the dispute holds (None: every payer); see open_disputes."""
+    if review.payer_recorded:
+        return review.payer_id
+    return funder_payer_id(user_id=review.reviewer_id, programme_id=review.result.programme_id)
 
 
 def result_state(*, result: Result) -> str:

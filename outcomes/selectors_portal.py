@@ -57,11 +57,12 @@ def awaiting_decision(*, access: ProgrammeAccess) -> QuerySet[Result]:
 
 def open_dispute_list(*, access: ProgrammeAccess) -> list[ResultReview]:
     """Return the programme's open disputes (verified results, not withdrawn), each with
-    `payer`: the organisation its funder disputes for, None for every payer."""
+    `held_payer`: the organisation whose share it holds, None for every payer."""
     from sib.models import Organisation
 
     disputes = open_disputes(programme=access.programme)
-    payers = Organisation.objects.in_bulk({d.payer_id for d in disputes if d.payer_id})  # type: ignore[attr-defined]
+    held = {d.held_payer_id for d in disputes if d.held_payer_id}  # type: ignore[attr-defined]
+    payers = Organisation.objects.in_bulk(held)
     for dispute in disputes:
-        dispute.payer = payers.get(dispute.payer_id)  # type: ignore[attr-defined]
+        dispute.held_payer = payers.get(dispute.held_payer_id)  # type: ignore[attr-defined]
     return disputes

@@ -35,7 +35,7 @@ from outcomes.models import (
     Stage,
 )
 from outcomes.plausibility import require_plausible
-from outcomes.selectors import result_state
+from outcomes.selectors import funder_payer_id, result_state
 from outcomes.signals import outcome_facts_changed
 from sib.chain import chain_append
 from sib.models import Membership, Programme, PseudonymRule, Role, User
@@ -380,7 +380,12 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
     try:
         with transaction.atomic():
             review = ResultReview.objects.create(
-                result=result, verdict=verdict, reviewer=user, comment=comment
+                result=result,
+                verdict=verdict,
+                reviewer=user,
+                comment=comment,
+                # Fixed now: the payer whose share a dispute holds (the guard checks it).
+                payer_id=funder_payer_id(user_id=user.pk, programme_id=result.programme_id),
             )
     except IntegrityError as exc:
         raise refusals.refusal_conflict(exc, unique=refusals.already_reviewed()) from exc

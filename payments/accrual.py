@@ -61,11 +61,11 @@ def disputed_results_by_payer(
     `leave_out`: a dispute (review id) counted as ended, to preview its withdrawal.
     """
     disputes = [d for d in open_disputes(programme=programme) if d.pk != leave_out]
-    bound = {d.payer_id for d in disputes if d.payer_id is not None}  # type: ignore[attr-defined]
+    bound = {d.held_payer_id for d in disputes if d.held_payer_id is not None}  # type: ignore[attr-defined]
     slug_of = dict(Organisation.objects.filter(pk__in=bound).values_list("pk", "slug"))
     held: dict[str, set[int]] = {slug: set() for slug in payers}
     for dispute in disputes:
-        payer_id = dispute.payer_id  # type: ignore[attr-defined]
+        payer_id = dispute.held_payer_id  # type: ignore[attr-defined]
         for slug in payers if payer_id is None else {slug_of[payer_id]}:
             held.setdefault(slug, set()).add(dispute.result_id)
     return held

@@ -33,6 +33,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# No -Q: one worker consumes every queue (sib.settings, CELERY_TASK_QUEUES); a deployment
+# runs workers per queue and one beat (docs/deploy.md).
 "$PY" -m celery -A sib worker -B --loglevel=INFO --concurrency=2 \
     -s var/celerybeat-schedule >var/log/worker.log 2>&1 &
 worker_pid=$!

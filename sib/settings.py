@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from sib import database
 from sib.env import env_bool, env_int, env_list, env_str
@@ -192,6 +193,25 @@ def _sqlalchemy_broker_url(url: str) -> str:
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or _sqlalchemy_broker_url(DATABASE_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "sib")
+# Named queues, so that a long import or report never waits in front of a recompute: each
+# can have workers of its own (docs/deploy.md). Their names extend CELERY_QUEUE, so a test
+# session's queues stay apart from a developer's on the same broker. The default queue
+# keeps the outbox relay, the daily prune and the probe.
+QUEUE_SCHEDULES = f"{CELERY_TASK_DEFAULT_QUEUE}.schedules"
+QUEUE_REPORTS = f"{CELERY_TASK_DEFAULT_QUEUE}.reports"
+QUEUE_IMPORTS = f"{CELERY_TASK_DEFAULT_QUEUE}.imports"
+# Declared, so a worker started without -Q consumes all four (`make run`); routing key =
+# name on the default direct exchange, which Redis, RabbitMQ and the database broker share.
+CELERY_TASK_QUEUES = [
+    Queue(name, routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, QUEUE_SCHEDULES, QUEUE_REPORTS, QUEUE_IMPORTS)
+]
+# By task name: the outbox publishes with send_task, which routes by name too.
+CELERY_TASK_ROUTES = {
+    "payments.programme_recompute": {"queue": QUEUE_SCHEDULES},
+    "reports.build": {"queue": QUEUE_REPORTS},
+    "outcomes.import_job_run": {"queue": QUEUE_IMPORTS},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

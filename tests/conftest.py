@@ -34,13 +34,34 @@ def _test_database_url() -> str:
     return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
 
 
-class WorkerProcess:
-    """A real `celery worker -B` in a subprocess, on the test database and this session's queue."""
+def all_queues() -> list[str]:
+    """This session's queues: the default one and the named ones (sib.settings)."""
+    return [queue.name for queue in settings.CELERY_TASK_QUEUES]
 
-    def __init__(self, log_path: Path, beat_dir: Path, env: dict[str, str] | None = None) -> None:
+
+class WorkerProcess:
+    """A real `celery worker -B` in a subprocess, on the test database and this session's queues.
+
+    By default it consumes every queue and runs beat, as `make run` does; `queues` and
+    `beat=False` make one of several workers of a deployment (docs/deploy.md).
+    """
+
+    def __init__(
+        self,
+        log_path: Path,
+        beat_dir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        queues: list[str] | None = None,
+        beat: bool = True,
+        name: str = "celery",
+    ) -> None:
         self.log_path = log_path
         self.beat_dir = beat_dir
         self.extra_env = env or {}
+        self.queues = queues or all_queues()
+        self.beat = beat
+        self.name = name
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -70,14 +91,14 @@ class WorkerProcess:
                 "-A",
                 "sib",
                 "worker",
-                "-B",
+                *(["-B", "-s", str(self.beat_dir / "beat-schedule")] if self.beat else []),
                 "--pool=prefork",
                 "--concurrency=1",
                 "--loglevel=INFO",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
-                "-s",
-                str(self.beat_dir / "beat-schedule"),
+                ",".join(self.queues),
+                "-n",
+                f"{self.name}@%h",
                 "--without-mingle",
                 "--without-gossip",
             ],

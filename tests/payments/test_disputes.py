@@ -15,9 +15,10 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from outcomes import services as outcome_services
-from outcomes.chain_kinds import WITHDRAWAL
+from outcomes.chain_kinds import REVIEW, WITHDRAWAL, canonical_of
 from outcomes.disputes import dispute_withdraw
 from outcomes.models import DisputeWithdrawal
+from outcomes.signals import outcome_facts_changed
 from payments.ledger import trial_balance
 from payments.models import LedgerTransaction, TransactionKind
 from payments.position import programme_position
@@ -25,6 +26,7 @@ from sib.chain_verification import chain_verify
 from sib.exceptions import Conflict
 from sib.models import ChainEntry, Membership, Organisation, User
 from sib.money import format_money
+from sib.services import membership_revoke
 from tests.payments.schedule_support import jardins
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +294,71 @@ def test_the_portal_asks_for_a_reason(disputed):
     response = _client(deal.funder).post(url, {"reason": ""})
     assert response.status_code == 200
     assert DisputeWithdrawal.objects.count() == 0
+
+
+# --- 3. the payer a dispute holds is fixed when it is raised --------------------------------
+
+
+def next_fact(deal) -> None:
+    """What any new outcome fact does: the ledger books what is due again, per payer."""
+    outcome_facts_changed.send(
+        sender=Membership,
+        programme=deal.programme,
+        on=deal.programme.start_date,
+        actor=None,
+        cause="a later fact",
+    )
+
+
+def test_revoking_the_disputing_funders_role_keeps_the_hold_on_its_payer():
+    """The département disputes: 3 000 € (30 %) held from it. Its funder then leaves the
+    programme. The hold stays the département's: the State still owes its 7 000 €, not 0.
+    """
+    deal = jardins("disputes-revoked")
+    result = deal.result("work-12m", "c1", "2026", 4)
+    dept_funder = funder(deal, "dept", "departement-13")
+    review = dispute(result, dept_funder)
+    assert review.payer.slug == "departement-13"
+
+    membership_revoke(
+        membership=Membership.objects.get(user=dept_funder, role="public_funder"), actor=None
+    )
+    next_fact(deal)  # anything that makes the ledger book what is due again
+
+    etat, dept = payer(deal, "etat"), payer(deal, "departement-13")
+    assert (etat.disputed, etat.payable) == (0, 700_000)
+    assert (dept.disputed, dept.payable) == (300_000, 0)
+    assert_books_hold(deal)
+
+
+def test_moving_the_funder_to_another_payer_does_not_move_its_dispute():
+    deal = jardins("disputes-moved")
+    result = deal.result("work-12m", "c1", "2026", 4)
+    user = funder(deal, "mover", "departement-13")
+    dispute(result, user)
+    Membership.objects.filter(user=user).update(organisation=Organisation.objects.get(slug="etat"))
+    next_fact(deal)
+    assert payer(deal, "departement-13").disputed == 300_000
+    assert payer(deal, "etat").disputed == 0
+
+
+def test_the_database_refuses_a_review_naming_another_payer_than_the_funders():
+    deal = jardins("disputes-forged-payer")
+    result = deal.result("work-12m", "c1", "2026", 4)
+    user = funder(deal, "dept", "departement-13")
+    params = [result.pk, user.pk, Organisation.objects.get(slug="etat").pk]
+    with pytest.raises(IntegrityError, match="payer"), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO outcomes_result_review (result_id, verdict, reviewer_id, comment, "
+            "reviewed_at, payer_id, payer_recorded) VALUES (%s, 'disputed', %s, 'x', now(), "
+            "%s, true)",
+            params,
+        )
+
+
+def test_the_payer_is_part_of_the_chained_review():
+    deal = jardins("disputes-chained-payer")
+    result = deal.result("work-12m", "c1", "2026", 4)
+    review = dispute(result, funder(deal, "dept", "departement-13"))
+    canonical = canonical_of(REVIEW, review.pk)
+    assert f'"payer_id":{review.payer_id}' in canonical.replace(" ", "")

@@ -1,4 +1,5 @@
-"""python manage.py results_load PROGRAMME FILE.csv [--decimal-comma] [--stage final] --user NAME"""
+"""python manage.py results_load PROGRAMME FILE.csv [--decimal-comma] [--stage final] --user NAME
+[--queue]"""
 
 import sys
 import time
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from outcomes.csv_import import results_import
 from outcomes.csv_reading import ImportRejected
+from outcomes.import_jobs import import_job_queue
 from outcomes.models import Stage
 from sib.models import Membership, Programme, User
 from sib.permissions import Action, role_allows
@@ -29,6 +31,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Declare counts above 1.5 times their cohort's planned size.",
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="Hand the file to the import workers (the imports queue) and return at once.",
+        )
 
     @no_translations  # English throughout, the service messages included
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,6 +52,19 @@ class Command(BaseCommand):
         if not any(role_allows(role, Action.RESULT_SUBMIT) for role in roles):
             raise CommandError(f"{user.username} may not submit results to {programme.slug}.")
         path: Path = options["file"]
+        if options["queue"]:
+            with path.open("rb") as stream:
+                job = import_job_queue(
+                    programme=programme,
+                    user=user,
+                    stream=stream,
+                    filename=path.name,
+                    decimal_comma=options["decimal_comma"],
+                    stage=options["stage"],
+                    over_planned_size=options["over_planned_size"],
+                )
+            self.stdout.write(f"Queued import job {job.pk} ({path.name}).")
+            return
         size = path.stat().st_size
         started = time.monotonic()
         with path.open("rb") as stream:
