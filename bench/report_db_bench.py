@@ -24,7 +24,7 @@ wrapped: 2 160 Paragraphs, each parsed, then broken into lines about three times
 heights, page split, drawing), two lines a row, 66 pages. Then every line of every cell was
 drawn by `drawString`: one PDF text object, font selection and position each; and reportlab
 measured every cell of the rows left again for each of the 40 pages the log was split over.
-Now (reports.rendering.base) table cells are plain text wrapped once with cached word
+Now (reports.rendering.tables) table cells are plain text wrapped once with cached word
 widths, the log's columns are sized to their content, a table's text is one text object,
 and row heights are given to reportlab. The output of a given state stays byte-identical.
 """
@@ -55,7 +55,8 @@ from django.db import connection, transaction  # noqa: E402
 from outcomes import services as outcomes  # noqa: E402
 from payments import services as payments  # noqa: E402
 from reports.rendering import render_report  # noqa: E402
-from reports.selectors import chain_state, report_data  # noqa: E402
+from reports.selectors.report import report_data  # noqa: E402
+from reports.selectors.state import chain_state  # noqa: E402
 from sib import chain as sib_chain  # noqa: E402
 from sib import services as sib  # noqa: E402
 from sib.models import Organisation, Programme, User  # noqa: E402

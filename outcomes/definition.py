@@ -17,8 +17,11 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes.metrics_validation import metric_mechanism_errors
 from outcomes.models import Cohort, Direction, MeasurementPeriod, Metric, Unit
+from sib.bounds import code_error
 from sib.programme_format import LoadContext, Section, section_register
 
 Errors = list[tuple[str, str]]
@@ -58,6 +61,8 @@ def _common(item: dict[str, Any], path: str, seen: set[str], allowed: set[str]) 
     code = item.get("code")
     if not isinstance(code, str) or not code.strip() or len(code) > 40:
         errors.append((f"{path}.code", "must be a code of 1 to 40 characters"))
+    elif problem := code_error(code):
+        errors.append((f"{path}.code", problem))
     elif code in seen:
         errors.append((f"{path}.code", f"repeats {code!r}"))
     else:
@@ -118,13 +123,11 @@ def _outside_contract(
     errors: Errors = []
     for key, value in dates:
         if value is not None and not contract[0] <= value <= contract[1]:
-            errors.append(
-                (
-                    f"{path}.{key}",
-                    f"{value} is outside the contract ({contract[0]} to {contract[1]}): "
-                    "a period or cohort lies within the programme's start_date and end_date",
-                )
-            )
+            message = _(
+                "%(date)s is outside the contract (%(start)s to %(end)s): a period or cohort "
+                "lies within the programme's start_date and end_date."
+            ) % {"date": value, "start": contract[0], "end": contract[1]}
+            errors.append((f"{path}.{key}", message))
     return errors
 
 

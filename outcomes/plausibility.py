@@ -7,7 +7,9 @@ submitted, not discovered when the money is due (docs/results-csv.md, "Plausibil
   is refused;
 - a count of participants (that value, or a sample size) above the cohort's planned size
   times PLANNED_SIZE_FACTOR is refused unless the submitter declares it
-  (`over_planned_size`): cohorts over-recruit, but not tenfold by accident.
+  (`over_planned_size`): cohorts over-recruit, but not tenfold by accident;
+- a value (or comparison value) below zero, or finer than the six decimals its column
+  keeps, is refused: the column would answer an IntegrityError, or round it silently.
 """
 
 from decimal import Decimal
@@ -17,10 +19,31 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from outcomes.models import Cohort, Metric, Unit
+from sib.bounds import decimal_text_error
 
 # A cohort may end up larger than planned (late joiners, a second intake); half as many
 # again is taken as plausible, more must be declared.
 PLANNED_SIZE_FACTOR = Decimal("1.5")
+
+
+def stored_value_errors(*, value: Decimal, comparison_value: Decimal | None) -> dict[str, Any]:
+    """Return {field: message} for a result value its column cannot hold as given.
+
+    numeric(20, 6) rounds a seventh decimal without a word and its check constraints
+    answer a negative value with an IntegrityError: both are refused here with the rule.
+    """
+    errors: dict[str, Any] = {}
+    for field, number in (("value", value), ("comparison_value", comparison_value)):
+        if number is None:
+            continue
+        number = Decimal(number)
+        if number < 0:
+            errors[field] = _("%(value)s is negative: a result is zero or more.") % {
+                "value": number
+            }
+        elif problem := decimal_text_error(format(number, "f")):
+            errors[field] = problem
+    return errors
 
 
 def plausible_limit(cohort: Cohort) -> int | None:
@@ -77,6 +100,7 @@ def require_plausible(
     sample_size: int | None,
     note: str,
     over_planned_size: bool,
+    comparison_value: Decimal | None = None,
 ) -> None:
     """Raise ValidationError naming each implausible field of a result being submitted."""
     errors = result_plausibility_errors(
@@ -86,6 +110,8 @@ def require_plausible(
         sample_size=sample_size,
         over_planned_size=over_planned_size,
     )
+    # What the column cannot hold first: "-1" or "2.1234567" is not a count to judge.
+    errors.update(stored_value_errors(value=value, comparison_value=comparison_value))
     if over_planned_size and not note.strip():
         errors["note"] = _("Say in the note why the count is above the planned size.")
     if errors:

@@ -32,6 +32,17 @@ def verification_queue(*, access: ProgrammeAccess) -> QuerySet[Result]:
     )
 
 
+def cell_verified(*, result: Result) -> QuerySet[Result]:
+    """Return the other verified results of the result's metric × cohort × period: what a
+    lead checks it does not count twice before verifying it."""
+    return (
+        result_list(programme=result.programme, state=ResultState.VERIFIED)
+        .filter(metric_id=result.metric_id, cohort_id=result.cohort_id, period_id=result.period_id)
+        .exclude(pk=result.pk)
+        .select_related("submitted_by")
+    )
+
+
 def evidence_list(*, result: Result) -> QuerySet[Evidence]:
     return Evidence.objects.filter(result=result).select_related("uploaded_by").order_by("id")
 

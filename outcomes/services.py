@@ -164,6 +164,7 @@ def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> 
         sample_size=values.sample_size,
         note=values.note,
         over_planned_size=values.over_planned_size,
+        comparison_value=values.comparison_value,
     )
 
 

@@ -14,3 +14,10 @@ cause (a short English text for the ledger's description, e.g. "verification of 
 from django.dispatch import Signal
 
 outcome_facts_changed = Signal()
+
+decision_preview = Signal()
+"""Sent by the portal's page confirming a verification, OUTSIDE any write, to collect what
+verifying the result would change in the apps above (payments: what each payer would
+owe). Arguments: programme, result. A receiver returns safe HTML to show on the page, or
+"" for nothing; it never writes.
+"""

@@ -36,6 +36,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from outcomes.models import Result
 from outcomes.selectors import open_disputes
 from payments import ledger
 from payments.ledger import LegSpec
@@ -113,8 +114,24 @@ def dispute_release_preview(*, programme: Programme, review_id: int) -> dict[str
     return {slug: amount for slug, amount in released.items() if amount}
 
 
-def _payer_totals(programme: Programme, exclude: set[int] | None = None) -> dict[str, int]:
-    inputs = verified_inputs(programme=programme, exclude=exclude)
+def verification_preview(*, programme: Programme, result: Result) -> dict[str, int]:
+    """Return payer slug -> how much more (negative: less) it would owe, under the
+    contract's rules and caps, once `result` is verified (an amendment replacing the
+    result it amends); payers it leaves unchanged are left out.
+
+    A read: the same engine as the booking, run with and without the result, nothing
+    posted. Raises RuleError when the rules cannot price the result, as verifying would.
+    """
+    before = _payer_totals(programme)
+    after = _payer_totals(programme, include=result)
+    change = {slug: after.get(slug, 0) - before.get(slug, 0) for slug in before | after}
+    return {slug: amount for slug, amount in sorted(change.items()) if amount}
+
+
+def _payer_totals(
+    programme: Programme, exclude: set[int] | None = None, include: Result | None = None
+) -> dict[str, int]:
+    inputs = verified_inputs(programme=programme, exclude=exclude, include=include)
     plan = outcome_payments_compute(programme=programme, inputs=inputs)
     return {item.payer: item.amount for item in plan.payer_totals}
 

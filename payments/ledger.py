@@ -354,7 +354,7 @@ def account_balances(*, programme_id: int) -> list[tuple[Account, int, int, int]
     )
     out: list[tuple[Account, int, int, int]] = []
     for account in accounts:
-        debit, credit = account.total_debit, account.total_credit  # type: ignore[attr-defined]
+        debit, credit = account.total_debit, account.total_credit
         out.append(
             (account, debit, credit, debit - credit if account.debit_normal else credit - debit)
         )

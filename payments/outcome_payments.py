@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from outcomes.chain_kinds import DECISION
 from outcomes.mechanisms import (
@@ -179,18 +180,26 @@ class _Verified:
     from_participants: bool
 
 
-def _verified_now(programme: Programme, exclude: set[int]) -> list[_Verified]:
+def _verified_now(
+    programme: Programme, exclude: set[int], include: Result | None = None
+) -> list[_Verified]:
     # Plain rows joined in Python to the programme's few metrics, cohorts and periods:
     # building 1 000 model instances with their related objects cost more than the
     # engine's whole run (bench/verification_bench.py), and every verification reads this.
     metrics = {m.pk: m for m in Metric.objects.filter(programme=programme)}
     cohorts = {c.pk: c for c in Cohort.objects.filter(programme=programme)}
     periods = {p.pk: p for p in MeasurementPeriod.objects.filter(programme=programme)}
+    counted = Q(state=ResultState.VERIFIED)
+    if include is not None:
+        # As if verified: it counts, and the result it amends is superseded.
+        counted |= Q(pk=include.pk)
+        if include.amends_id is not None:
+            exclude = exclude | {include.amends_id}
     return [
         _Verified(pk, metrics[m], cohorts[c], periods[p], value, cv, size, cs, stage, backed)
         for pk, m, c, p, value, cv, size, cs, stage, backed in (
             results_with_state(Result.objects.filter(programme=programme))
-            .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+            .filter(counted)
             .exclude(pk__in=exclude)
             .order_by("id")
             .values_list(
@@ -210,17 +219,23 @@ def _verified_now(programme: Programme, exclude: set[int]) -> list[_Verified]:
 
 
 def verified_inputs(
-    *, programme: Programme, exclude: set[int] | None = None, seq: int | None = None
+    *,
+    programme: Programme,
+    exclude: set[int] | None = None,
+    seq: int | None = None,
+    include: Result | None = None,
 ) -> VerifiedInputs:
     """Return every verified, non-superseded result of the programme as engine inputs.
 
     `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
     With `seq`, as of the chain state ending at that entry: results whose verification is
     chained at or before it, less those an amendment verified at or before it supersedes.
+    `include` (now only): a submitted result counted as if verified, to preview its
+    verification.
     """
     results: list[Any]
     if seq is None:
-        results = _verified_now(programme, exclude or set())
+        results = _verified_now(programme, exclude or set(), include)
     else:
         results = [r for r in _verified_as_of(programme, seq) if r.pk not in (exclude or ())]
     participant_rows: list[tuple[date, int, int, Any, Any]] = []

@@ -24,9 +24,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports import notices as selectors_notices
-from reports import selectors, services
+from reports import services
 from reports.bundle import bundle_export, bundle_filename
 from reports.models import REPORT_EDITIONS, Edition, Language, Report, ReportStatus
+from reports.selectors.stored import report_get, report_list, report_published
 from sib.api.scoped import ProgrammeApi
 from sib.api.throttling import ScopedThrottle
 from sib.exceptions import Conflict
@@ -161,9 +162,7 @@ class _ReportApi(ProgrammeApi):
     ) -> tuple[ProgrammeAccess, Report]:
         access = self.access(request, programme_id)
         try:
-            report = selectors.report_get(
-                programme=access.programme, report_id=report_id, with_pdf=with_pdf
-            )
+            report = report_get(programme=access.programme, report_id=report_id, with_pdf=with_pdf)
         except Report.DoesNotExist:
             raise Http404 from None
         if not can_download(access, report):
@@ -175,14 +174,12 @@ class ReportListApi(ProgrammeApi):
     @extend_schema(operation_id="report_list", responses=ReportOutputSerializer(many=True))
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        reports = selectors.report_list(
-            programme=access.programme, editions=visible_editions(access)
-        )
+        reports = report_list(programme=access.programme, editions=visible_editions(access))
         if not visible_editions(access):
             # Investors see the published public editions only.
-            reports = selectors.report_list(
-                programme=access.programme, editions=[Edition.PUBLIC]
-            ).filter(published=True)
+            reports = report_list(programme=access.programme, editions=[Edition.PUBLIC]).filter(
+                published=True
+            )
         return self.paginate(request, reports, ReportOutputSerializer)
 
 
@@ -332,7 +329,7 @@ class _PublishedApi(APIView):
 
     def published(self, slug: str, language: str, chain_head: str | None = None) -> Report:
         try:
-            return selectors.report_published(slug=slug, language=language, chain_head=chain_head)
+            return report_published(slug=slug, language=language, chain_head=chain_head)
         except Report.DoesNotExist:
             raise Http404 from None
 
@@ -426,9 +423,7 @@ class NoticeDownloadApi(_NoticeApi):
     def get(self, request: Request, programme_id: int, notice_id: int) -> Any:
         access = self.notice_access(request, programme_id)
         try:
-            notice = selectors.report_get(
-                programme=access.programme, report_id=notice_id, with_pdf=True
-            )
+            notice = report_get(programme=access.programme, report_id=notice_id, with_pdf=True)
         except Report.DoesNotExist:
             raise Http404 from None
         if notice.edition != Edition.PAYER_NOTICE:

@@ -35,7 +35,7 @@ from payments.outcome_payments import outcome_payments_compute, result_ids, veri
 from payments.position import programme_position
 from reports import document as doc
 from reports.models import Edition, Report
-from reports.selectors import AMENDMENT, DECISION, REVIEW, ChainState
+from reports.selectors.state import AMENDMENT, DECISION, REVIEW, ChainState
 from sib.models import ChainEntry, Organisation, PartyRole, Programme, ProgrammeParty
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess

@@ -30,7 +30,8 @@ from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
 from reports.models import Edition, Language, Report, ReportStatus
 from reports.notices import notice_data
 from reports.rendering import render_report
-from reports.selectors import chain_state, mask_threshold_setting, report_data
+from reports.selectors.report import mask_threshold_setting, report_data
+from reports.selectors.state import chain_state
 from reports.signing import report_sign
 from sib.chain import GENESIS, chain_contains
 from sib.chain_verification import chain_verify

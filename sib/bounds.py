@@ -41,6 +41,8 @@ MAX_JSON_INTEGER = MAX_MONEY
 # C0 controls but tab, LF and CR; DEL; lone surrogates (json.loads lets "\ud800" through,
 # and PostgreSQL refuses it).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Django's slug: what SlugField columns (codes, keys, slugs) hold.
+_CODE = re.compile(r"[-a-zA-Z0-9_]+")
 _PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
@@ -63,6 +65,20 @@ def control_character_error(text: str) -> str | None:
 def control_character_safe(text: str) -> str:
     """Return `text` with its control characters shown as "?" (to name a bad key)."""
     return _CONTROL.sub("?", text)
+
+
+def code_error(value: str) -> str | None:
+    """Return why `value` is not a code or slug (its column is a SlugField), or None.
+
+    The model's field does not check what is created through the ORM: "in work" was
+    stored as a metric's code and then could not be named in a URL or a CSV.
+    """
+    if _CODE.fullmatch(value):
+        return None
+    return _(
+        "%(value)r is not a code: use only letters, digits, hyphens and underscores, "
+        "without spaces."
+    ) % {"value": value}
 
 
 def integer_error(value: Any, *, maximum: int, minimum: int = 0, unit: str = "") -> str | None:

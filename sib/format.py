@@ -4,7 +4,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from sib import services
+from sib.bounds import code_error
 from sib.models import (
     Membership,
     Organisation,
@@ -63,6 +66,8 @@ def validate_organisations(data: Any, document: dict[str, Any]) -> Errors:
         slug = item.get("slug")
         if not isinstance(slug, str) or not slug:
             errors.append((f"{path}.slug", "required"))
+        elif problem := code_error(slug):
+            errors.append((f"{path}.slug", problem))
         elif slug in seen:
             errors.append((f"{path}.slug", f"{slug!r} is listed twice"))
         else:
@@ -88,7 +93,11 @@ def validate_programme(data: Any, document: dict[str, Any]) -> Errors:
     for key in ("name", "slug", "currency", "start_date", "end_date", "contract_cap"):
         if key not in data:
             errors.append((f"programme.{key}", "required"))
-    if "slug" in data and Programme.objects.filter(slug=data["slug"]).exists():
+    if "name" in data and not str(data["name"] or "").strip():
+        errors.append(("programme.name", _("Required: the programme's name.")))
+    if isinstance(data.get("slug"), str) and (problem := code_error(data["slug"])):
+        errors.append(("programme.slug", problem))
+    elif "slug" in data and Programme.objects.filter(slug=data["slug"]).exists():
         errors.append(("programme.slug", f"a programme {data['slug']!r} already exists"))
     if "currency" in data and data["currency"] not in CURRENCIES_IN_USE:
         errors.append(
@@ -148,14 +157,11 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
             if value is None or not value.is_finite() or not (0 < value <= 100):
                 errors.append((f"{path}.payer_share", 'a percentage string in (0, 100], e.g. "70"'))
             elif services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
-                errors.append(
-                    (
-                        f"{path}.payer_share",
-                        f"the share of {slug!r} ({share}) has more than "
-                        f"{services.PAYER_SHARE_PLACES} decimal places, the precision the "
-                        "ledger keeps",
-                    )
-                )
+                message = _(
+                    "The share of %(party)r (%(share)s) has more than %(places)s decimal "
+                    "places, the precision the ledger keeps: the column would round it."
+                ) % {"party": slug, "share": share, "places": services.PAYER_SHARE_PLACES}
+                errors.append((f"{path}.payer_share", message))
             else:
                 total += value
         elif share is not None:

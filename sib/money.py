@@ -115,7 +115,7 @@ def _require_int(value: object, name: str) -> int:
 def _integer_weights(weights: Sequence[int | Decimal]) -> list[int]:
     """Return integer weights proportional to ``weights`` (exactly)."""
     if all(type(w) is int for w in weights):
-        ints = list(weights)  # type: ignore[arg-type]
+        ints = list(weights)
     else:
         ratios: list[tuple[int, int]] = []
         for w in weights:

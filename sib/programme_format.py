@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
 FORMAT_NAME = "sib-programme"
 FORMAT_VERSION = 1
 
@@ -63,7 +65,6 @@ def sections() -> list[Section]:
 
 def programme_definition_load(document: Any, *, creator: Any) -> Any:
     """Validate the whole document, then create the programme and every section atomically."""
-    from django.core.exceptions import ValidationError
     from django.db import DataError, transaction
 
     from sib.bounds import definition_errors
@@ -92,22 +93,43 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
     if errors:
         raise DefinitionError(errors)
     context = LoadContext(extra={"creator": creator})
+    loading = ""
     try:
         with transaction.atomic():
             for section in sections():
                 if section.name in document or section.always_load:
+                    # "_activation" and "_final_status" apply the programme's status.
+                    loading = "programme" if section.name.startswith("_") else section.name
                     section.load(document.get(section.name), context)
     except ValidationError as exc:
         # A rule the services keep (shares, lifecycle...) that validation could not see alone.
-        messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        raise DefinitionError(
-            [(path, message) for path, items in messages.items() for message in items]
-        ) from exc
+        raise DefinitionError(section_paths(exc, loading)) from exc
     except DataError as exc:
         # A value the bounds let through but its column does not hold: still a listed error.
         first_line = str(exc).split("\n")[0]
         raise DefinitionError([("", f"the database refused a value: {first_line}")]) from exc
     return context.programme
+
+
+def section_paths(error: ValidationError, section: str) -> list[tuple[str, str]]:
+    """Return (JSON path, message) for a refusal a service raised while loading `section`.
+
+    A service names its own field ("name"); whoever reads the listing needs the document's
+    path ("programme.name"). A path the section already gave ("history.drawdowns[0]") is
+    kept; a refusal of no field is the section's.
+    """
+    if not hasattr(error, "error_dict"):
+        return [(section, message) for message in error.messages]
+    found: list[tuple[str, str]] = []
+    for key, messages in error.message_dict.items():
+        if key == NON_FIELD_ERRORS or not key:
+            path = section
+        elif key == section or key.startswith((f"{section}.", f"{section}[")):
+            path = key
+        else:
+            path = f"{section}.{key}" if section else key
+        found.extend((path, message) for message in messages)
+    return found
 
 
 def programme_definition_dump(programme: Any) -> dict[str, Any]:

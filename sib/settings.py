@@ -352,12 +352,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 # `manage.py collectstatic` gathers the files here; WhiteNoise serves them (README, "Deploy").
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
-# Production serves the collected files compressed (gzip, brotli) under content-hashed names,
-# cached for a year; development and tests read the apps' own files, nothing to collect.
+# Production serves the collected files gzipped under content-hashed names, cached for a
+# year; development and tests read the apps' own files, nothing to collect.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "sib.static_storage.GzipManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -120,6 +120,8 @@ class VerifyForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (optional)"), required=False, max_length=MAX_TEXT_CHARS
     )
+    # Set by the confirmation page: the figures were shown and the lead confirmed them.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class RejectForm(forms.Form):
@@ -128,6 +130,7 @@ class RejectForm(forms.Form):
         max_length=MAX_TEXT_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class AmendForm(ResultValuesForm):

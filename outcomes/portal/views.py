@@ -27,11 +27,13 @@ from outcomes.portal import forms
 from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
 from outcomes.selectors_portal import (
     awaiting_decision,
+    cell_verified,
     evidence_list,
     result_list_for,
     review_list,
     verification_queue,
 )
+from outcomes.signals import decision_preview
 from sib.exceptions import Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
@@ -296,6 +298,39 @@ def _perform(
     return _("Document attached."), result.pk
 
 
+# A decision is final and chained: a verify or reject the page offers is shown with the
+# result's figures first, and made only when the confirmation page posts it back.
+_CONFIRMED_ACTIONS = ("verify", "reject")
+
+
+def _decision_confirm_page(
+    request: AuthenticatedRequest, access: ProgrammeAccess, action: str, form: Any, result: Result
+) -> HttpResponse:
+    return render(
+        request,
+        "outcomes/portal/result_decide_confirm.html",
+        programme_context(
+            access,
+            action=action,
+            form=form,
+            result=result,
+            stage=label(STAGE_LABELS, result.stage),
+            evidence=evidence_list(result=result),
+            in_cell=cell_verified(result=result) if action == "verify" else [],
+            # What verifying would book, from the apps above (payments: each payer's due).
+            previews=[
+                html
+                for _receiver, html in decision_preview.send(
+                    sender=Result, programme=access.programme, result=result
+                )
+                if html
+            ]
+            if action == "verify"
+            else [],
+        ),
+    )
+
+
 @login_required
 def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: int) -> HttpResponse:
     access = programme_access(
@@ -311,6 +346,16 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         required, form_class = _ACTIONS[action]
         access.require(required)
         form = form_class(request.POST, request.FILES, prefix=action)
+        decidable = state == ResultState.SUBMITTED and result.submitted_by_id != request.user.pk
+        if (
+            form.is_valid()
+            and action in _CONFIRMED_ACTIONS
+            and not form.cleaned_data["confirmed"]
+            # What the page would not offer (decided already, one's own) goes straight to
+            # the service, which refuses it with its reason: nothing to confirm.
+            and decidable
+        ):
+            return _decision_confirm_page(request, access, action, form, result)
         if form.is_valid():
             try:
                 message, shown = _perform(request, action, form, result)

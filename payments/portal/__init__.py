@@ -2,9 +2,13 @@
 
 
 def register() -> None:
-    """Link the programme home's money sections to these pages (from AppConfig.ready)."""
+    """Link the programme home's money sections to these pages and answer outcomes'
+    previews (from AppConfig.ready)."""
+    from payments.portal import previews
     from payments.portal.urls import SECTION_PAGES
     from sib.portal.sections import section_page_register
 
     for key, url_name in SECTION_PAGES.items():
         section_page_register(key, url_name)
+    # The payers' figures on outcomes' page confirming a verification.
+    previews.connect()

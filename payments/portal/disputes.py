@@ -69,7 +69,7 @@ def dispute_withdraw_page(
         except ValidationError as error:
             add_service_errors(form, error)
         except Conflict as conflict:
-            messages.error(request, str(conflict.detail))
+            messages.error(request, str(conflict))
             return HttpResponseRedirect(_result_url(programme_id, result.pk))
         else:
             messages.success(request, _("Dispute withdrawn. The amount it held is due again."))

@@ -54,7 +54,7 @@ def step_name(step: str) -> str:
 class _PaidField(MoneyField):
     """An amount paid on one line: empty or zero means nothing was paid on it."""
 
-    def clean(self, value: Any) -> int:  # type: ignore[override]
+    def clean(self, value: Any) -> int:
         if value in (None, "") or self.to_python(value) == 0:
             return 0
         return super().clean(value) or 0

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from outcomes.selectors import open_disputes
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
@@ -258,6 +259,12 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     document = schedule_document(programme=access.programme)
     names = _names(document)
     position = programme_position(programme=access.programme)
+    # A line counting a disputed result is flagged: part of its amount is held apart.
+    disputed = {dispute.result_id for dispute in open_disputes(programme=access.programme)}
+    lines = [
+        {**line, "disputed": not disputed.isdisjoint(line["result_ids"])}
+        for line in document["outcome_payments"]["lines"]
+    ]
     return render(
         request,
         "payments/portal/outcome_payments.html",
@@ -266,7 +273,8 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
             document=document,
             position=position,
             names=names,
-            lines=document["outcome_payments"]["lines"],
+            lines=lines,
+            has_disputed=any(line["disputed"] for line in lines),
         ),
     )
 

@@ -1,7 +1,7 @@
 """Portal pages for reports: outcomes achieved (with charts), request, follow, download.
 
 The outcomes page shows what the public report prints at the ledger's current state
-(reports.selectors.report_data, masked the same way); the charts are the report's own
+(reports.selectors.report.report_data, masked the same way); the charts are the report's own
 builders (reports.rendering.charts) drawn as SVG. Permissions are the API's
 (reports.apis.can_download, visible_editions) on sib.scoping.
 """
@@ -28,8 +28,9 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from outcomes.selectors import open_disputes
 from payments.schedule_builder import schedule_document
-from reports import selectors, services
+from reports import services
 from reports.apis import bundle_response, can_download, pdf_response, visible_editions
 from reports.models import Edition, Language, Report, ReportStatus
 from reports.notices import notice_payers
@@ -40,6 +41,9 @@ from reports.rendering.charts import (
     drawing_to_svg,
 )
 from reports.rendering.masking import CountMask, hidden_results
+from reports.selectors import stored
+from reports.selectors.report import report_data
+from reports.selectors.state import chain_state
 from reports.selectors_portal import published_report_list
 from sib.models import Programme
 from sib.permissions import Action
@@ -93,8 +97,8 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
         user=request.user, programme_id=programme_id, action=Action.OUTCOME_VIEW
     )
     lang = _lang()
-    state = selectors.chain_state(programme=access.programme)
-    data = selectors.report_data(
+    state = chain_state(programme=access.programme)
+    data = report_data(
         programme=access.programme, edition=Edition.PUBLIC, language=lang, state=state
     )
     mask = CountMask(data.mask_threshold)
@@ -152,6 +156,8 @@ def outcomes_achieved(request: AuthenticatedRequest, programme_id: int) -> HttpR
             summary=data.summary,
             mask_threshold=data.mask_threshold,
             can_review=access.allows(Action.RESULT_ACCEPT),
+            # Counted above like any verified result, while a payer holds its share.
+            disputed={d.result.pk: d.result for d in open_disputes(programme=access.programme)},
         ),
     )
 
@@ -170,8 +176,8 @@ def investor_returns(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.INVESTOR_AGGREGATE_VIEW
     )
-    state = selectors.chain_state(programme=access.programme)
-    data = selectors.report_data(
+    state = chain_state(programme=access.programme)
+    data = report_data(
         programme=access.programme, edition=Edition.PUBLIC, language=_lang(), state=state
     )
     repayment = data.investor_repayment
@@ -201,9 +207,9 @@ def _report_rows(reports: Any) -> list[dict[str, Any]]:
 def _visible_reports(access: ProgrammeAccess) -> Any:
     editions = visible_editions(access)
     if editions:
-        return selectors.report_list(programme=access.programme, editions=editions)
+        return stored.report_list(programme=access.programme, editions=editions)
     # Investors see the published public editions only (as in the API).
-    return selectors.report_list(programme=access.programme, editions=[Edition.PUBLIC]).filter(
+    return stored.report_list(programme=access.programme, editions=[Edition.PUBLIC]).filter(
         published=True
     )
 
@@ -296,7 +302,7 @@ def verification_bundle(request: AuthenticatedRequest, programme_id: int) -> Str
 
 def _report(access: ProgrammeAccess, report_id: int, *, with_pdf: bool = False) -> Report:
     try:
-        report = selectors.report_get(
+        report = stored.report_get(
             programme=access.programme, report_id=report_id, with_pdf=with_pdf
         )
     except Report.DoesNotExist:

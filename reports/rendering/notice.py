@@ -15,7 +15,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, Paragraph, Spacer
 
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME, NoticeData
-from reports.rendering.base import _CELL_PADDING, _CELL_SIZE, FONT_BOLD, Metadata, ReportRenderer
+from reports.rendering.base import Metadata, ReportRenderer
 from reports.rendering.formatting import (
     format_date,
     format_month,
@@ -25,6 +25,8 @@ from reports.rendering.formatting import (
 )
 from reports.rendering.labels import label
 from reports.rendering.notice_labels import NOTICE_LABELS
+from reports.rendering.styles import FONT_BOLD
+from reports.rendering.tables import CELL_PADDING, CELL_SIZE
 
 
 class NoticeRenderer(ReportRenderer):
@@ -176,7 +178,7 @@ class NoticeRenderer(ReportRenderer):
             for i, cell in enumerate(row):
                 texts = cell if isinstance(cell, tuple) else [cell]
                 needed[i] = max(needed[i], *(_text_width(typeset(t)) for t in texts))
-        widths = [n + _CELL_PADDING + 1 for n in needed]
+        widths = [n + CELL_PADDING + 1 for n in needed]
         widths[stretch] = full - sum(w for i, w in enumerate(widths) if i != stretch)
         return [w / full for w in widths]
 
@@ -229,4 +231,4 @@ class NoticeRenderer(ReportRenderer):
 
 def _text_width(text: str) -> float:
     # Measured in bold: the total row is bold, and a bold figure is the widest.
-    return stringWidth(text, FONT_BOLD, _CELL_SIZE)
+    return stringWidth(text, FONT_BOLD, CELL_SIZE)

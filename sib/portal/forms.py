@@ -88,7 +88,7 @@ class MoneyField(forms.DecimalField):
             value = "".join(value.split()).replace("\u202f", "").replace("\u00a0", "")
         return super().to_python(value)
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         amount = super().clean(value)
         if amount is None:
             return None

@@ -139,3 +139,62 @@ def test_a_participant_file_far_larger_than_its_cohort_is_refused_unless_declare
     assert "151 participant records" in error["message"]
     assert not Result.objects.exists()
     assert _import(cast, HEADER + rows, over_planned_size=True).status_code == 201
+
+
+# --- the service itself (programme_load's history, the portal) -------------------------------
+
+
+def _service_submit(cast, metric: str, value: str, comparison: str | None = None):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from outcomes import services
+    from outcomes.models import Cohort, MeasurementPeriod, Metric
+
+    return services.result_submit(
+        programme=cast.programme,
+        user=cast.evaluator,
+        metric=Metric.objects.get(programme=cast.programme, code=metric),
+        cohort=Cohort.objects.get(programme=cast.programme, code="c1"),
+        period=MeasurementPeriod.objects.get(programme=cast.programme, code="2026-h1"),
+        stage="interim",
+        values=services.ResultValues(
+            value=Decimal(value),
+            comparison_value=None if comparison is None else Decimal(comparison),
+        ),
+    )
+
+
+def _service_errors(cast, *args: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        _service_submit(cast, *args)
+    assert not Result.objects.exists()
+    return error.value.message_dict
+
+
+def test_the_service_refuses_a_value_finer_than_stored_rather_than_round_it(cast):
+    # numeric(20, 6): 12.1234567 would be kept as 12.123457 without a word.
+    errors = _service_errors(cast, "employment-rate", "12.1234567", "10.00000001")
+    assert "more than 6 decimal places" in errors["value"][0]
+    assert "more than 6 decimal places" in errors["comparison_value"][0]
+
+
+def test_the_service_refuses_a_negative_value_with_the_rule_not_an_integrity_error(cast):
+    errors = _service_errors(cast, "employment-rate", "-1", "-2")
+    assert "negative" in errors["value"][0]
+    assert "negative" in errors["comparison_value"][0]
+
+
+def test_the_service_refuses_a_fractional_count_naming_the_metric(cast):
+    errors = _service_errors(cast, "in-work-6m", "62.5")
+    assert errors["value"] == [
+        "Metric 'in-work-6m' counts participants: 62.5 is not a whole number."
+    ]
+
+
+def test_a_value_at_the_stored_precision_is_kept_exactly(cast):
+    result = _service_submit(cast, "employment-rate", "12.123456", "10")
+    result.refresh_from_db()
+    assert str(result.value) == "12.123456"

@@ -47,7 +47,7 @@ def test_a_payment_17_years_before_the_start_is_refused_with_the_rule(creator):
     document = demo_definition()
     document["history"]["payments_received"][0]["on"] = "2009-11-20"
     errors = _errors(document, creator)
-    assert "before the contract starts (2026-01-01)" in errors["history.payments_received[0]"]
+    assert "before the contract starts (2026-01-01)" in errors["history.payments_received[0].on"]
 
 
 @pytest.mark.django_db
@@ -83,3 +83,60 @@ def test_the_advance_flag_is_true_or_false(creator):
     document["history"]["payments_received"][0]["advance"] = "yes"
     errors = _errors(document, creator)
     assert "history.payments_received[0].advance" in errors
+
+
+@pytest.mark.django_db
+def test_a_result_verified_17_years_before_the_start_is_refused_with_the_rule(creator):
+    # It loaded: a result's verification is not a ledger date, so nothing looked at it.
+    document = demo_definition()
+    result = document["history"]["results"][0]
+    result["submitted_at"] = "2009-11-20T09:00:00+00:00"
+    result["verified_at"] = "2009-11-27T09:00:00+00:00"
+    errors = _errors(document, creator)
+    assert "before the contract starts (2026-01-01)" in errors["history.results[0].submitted_at"]
+    assert "before the contract starts" in errors["history.results[0].verified_at"]
+
+
+@pytest.mark.django_db
+def test_every_entry_dated_before_the_start_is_listed_at_once_with_its_field(creator):
+    document = demo_definition()
+    history = document["history"]
+    history["drawdowns"][0]["on"] = "2009-01-01"
+    history["payments_received"][0]["on"] = "2009-11-20"
+    errors = _errors(document, creator)
+    assert "before the contract starts (2026-01-01)" in errors["history.drawdowns[0].on"]
+    assert "before the contract starts" in errors["history.payments_received[0].on"]
+
+
+@pytest.mark.django_db
+def test_a_negative_result_is_refused_with_the_rule_not_an_integrity_error(creator):
+    document = demo_definition()
+    document["history"]["results"][0]["value"] = "-1"
+    document["history"]["results"][0]["comparison_value"] = "-2"
+    errors = _errors(document, creator)
+    assert "negative" in errors["history.results[0].value"]
+    assert "negative" in errors["history.results[0].comparison_value"]
+
+
+@pytest.mark.django_db
+def test_a_fractional_count_is_refused_before_anything_is_written(creator):
+    # Listed with the others by the validator, at the value's own path.
+    document = demo_definition()
+    document["history"]["results"][0]["value"] = "62.5"
+    document["history"]["drawdowns"][0]["on"] = "2009-01-01"
+    errors = _errors(document, creator)
+    assert "counts participants: 62.5 is not a whole number" in errors["history.results[0].value"]
+    assert "history.drawdowns[0].on" in errors
+
+
+@pytest.mark.django_db
+def test_the_history_refusals_are_translated(creator):
+    document = demo_definition()
+    result = document["history"]["results"][0]
+    result["verified_by"] = result["submitted_by"]
+    document["history"]["drawdowns"][0]["on"] = "2009-01-01"
+    with translation.override("fr"), pytest.raises(DefinitionError) as error:
+        programme_definition_load(document, creator=creator)
+    errors = dict(error.value.errors)
+    assert errors["history.results[0].verified_by"].startswith("quatre yeux")
+    assert "antérieur au début du contrat" in errors["history.drawdowns[0].on"]

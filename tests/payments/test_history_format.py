@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import translation
 
 from outcomes.models import Result
 from payments.models import Drawdown, LedgerTransaction
@@ -26,7 +27,8 @@ def creator():
 
 
 def _errors(document, creator) -> dict[str, str]:
-    with pytest.raises(DefinitionError) as error:
+    # English, as programme_load answers (the messages are translated elsewhere).
+    with translation.override("en"), pytest.raises(DefinitionError) as error:
         programme_definition_load(document, creator=creator)
     return dict(error.value.errors)
 

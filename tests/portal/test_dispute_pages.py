@@ -2,6 +2,7 @@
 open disputes list (fund manager, evaluators), and disputed results flagged where they
 are listed. Each is scoped to the programme; a funder's queue to its own decisions."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,43 @@ def test_the_open_disputes_page_reads_in_french(deal):
         reverse("outcomes_portal:open-disputes", args=[deal.programme.pk])
     ).content.decode()
     assert "Contestations en cours" in html and "Open disputes" not in html
+
+
+def test_a_payment_line_counting_a_disputed_result_is_flagged(deal):
+    url = reverse("payments_portal:outcome-payments", args=[deal.programme.pk])
+    html = _client(deal.manager).get(url).content.decode()
+    flagged = re.findall(r'<tr data-line="([^"]+)" data-disputed>', html)
+    assert flagged == ["training/c1/2026"]  # c2 is verified and undisputed
+    assert 'data-line="training/c2/2026">' in html and "held apart from what it owes" in html
+
+    dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
+    html = _client(deal.manager).get(url).content.decode()
+    assert "data-disputed" not in html and "held apart" not in html
+
+
+def test_withdrawing_the_same_dispute_twice_says_so_instead_of_failing(deal):
+    # Two tabs, or a double click: the second post meets the service's 409.
+    url = reverse("payments_portal:dispute-withdraw", args=[deal.programme.pk, deal.first.pk])
+    client = _client(deal.dept_funder)
+    assert client.post(url, {"reason": "recount agreed"}).status_code == 302
+    again = client.post(url, {"reason": "recount agreed"}, follow=True)
+    assert again.status_code == 200
+    assert "This dispute has already been withdrawn." in again.content.decode()
+
+
+def test_the_outcomes_page_names_the_results_it_counts_that_are_disputed(deal):
+    url = reverse("reports_portal:outcomes", args=[deal.programme.pk])
+    result_url = reverse("outcomes_portal:result-detail", args=[deal.programme.pk, deal.first.pk])
+    for user in (deal.etat_funder, deal.manager):
+        html = _client(user).get(url).content.decode()
+        assert "data-disputed-results" in html
+        assert re.findall(r'<li data-disputed-result="(\d+)">', html) == [str(deal.first.pk)]
+        assert result_url in html
+
+    french = _client(deal.etat_funder)
+    french.cookies["django_language"] = "fr"
+    html = french.get(url).content.decode()
+    assert "contesté" in html and "disputes" not in html
+
+    dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
+    assert "data-disputed-results" not in _client(deal.manager).get(url).content.decode()

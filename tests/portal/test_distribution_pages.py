@@ -193,3 +193,31 @@ def test_a_distribution_reversed_in_the_portal_can_be_recorded_again():
         url("distribution-record", deal, paid_on=PAID_ON.isoformat())
         in client.get(url("distributions", deal)).content.decode()
     )
+
+
+def test_the_distribution_and_reversal_confirmations_are_french_and_write_nothing():
+    deal = funded()
+    client = manager(deal, "fr")
+    record = url("distribution-record", deal, paid_on=PAID_ON.isoformat())
+    page = client.get(record).content.decode()
+    proposal = distribution_proposal(programme=deal.programme, paid_on=PAID_ON)
+    data = {"idempotency_key": form_key(page)}
+    for i, amount in enumerate(
+        amount
+        for _, amount in sorted(
+            proposal.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
+        )
+    ):
+        data[f"amount_{i}"] = f"{Decimal(amount) / 100:.2f}".replace(".", ",")
+    confirm = client.post(record, data).content.decode()
+    assert "Confirmer les distributions" in confirm and "Enregistrer les distributions" in confirm
+    assert "Confirm the distributions" not in confirm and "Record the distributions" not in confirm
+    assert not LedgerTransaction.objects.filter(kind="distribution").exists()
+
+    payment = LedgerTransaction.objects.get(programme=deal.programme, kind="payment_received")
+    reverse_url = url("transaction-reverse", deal, transaction_id=payment.pk)
+    key = form_key(client.get(reverse_url).content.decode())
+    html = client.post(reverse_url, {"idempotency_key": key, "reason": "doublon"}).content.decode()
+    assert "Confirmer la contre-passation" in html and "Contre-passer le mouvement" in html
+    assert "Confirm the reversal" not in html and "Reverse the movement" not in html
+    assert not LedgerTransaction.objects.filter(kind=TransactionKind.REVERSAL).exists()

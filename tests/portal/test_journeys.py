@@ -34,6 +34,7 @@ TEXT = {
         "confirm_payment": "Confirmer et enregistrer",
         "upload": "Déposer et vérifier",
         "verify": "Vérifier ce résultat",
+        "confirm_verify": "Vérifier et compter ce résultat",
         "request": "Demander le rapport",
         "download": "Télécharger le PDF",
         "imported": "12 fiches importées.",
@@ -45,6 +46,7 @@ TEXT = {
         "confirm_payment": "Confirm and record",
         "upload": "Upload and check",
         "verify": "Verify this result",
+        "confirm_verify": "Verify and count this result",
         "request": "Request the report",
         "download": "Download the PDF",
         "imported": "12 records imported.",
@@ -174,6 +176,9 @@ def test_evaluator_fixes_a_refused_csv_and_a_lead_evaluator_verifies_it(
     lead.locator("[data-result] a").first.click()
     expect(lead).to_have_url(result_url)
     lead.get_by_role("button", name=text["verify"]).click()
+    # The figures first; the verification only once confirmed.
+    expect(lead.locator("[data-confirm]")).to_be_visible()
+    lead.get_by_role("button", name=text["confirm_verify"]).click()
     expect(lead.locator("[data-state]")).to_have_attribute("data-state", "verified")
     lead_context.close()
 

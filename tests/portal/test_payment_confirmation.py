@@ -64,3 +64,23 @@ def test_confirming_with_the_advance_ticked_records_it_apart(deal):
     assert response.status_code == 302
     etat = programme_position(programme=deal.programme).payer("etat")
     assert (etat.received, etat.advance, etat.payable) == (2_000_000, 1_440_000, 0)
+
+
+def test_the_confirmation_shows_the_date_received_in_the_pages_language(deal):
+    response, _ = _post(deal)
+    assert 'data-figure="received_on">Jan. 15, 2027<' in response.content.decode()
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "fr"
+    url = reverse("payments_portal:payment-record", args=[deal.programme.pk])
+    french = client.post(
+        url,
+        {
+            "payer": Organisation.objects.get(slug="etat").pk,
+            "received_on": "2027-01-15",
+            "amount": "5600",
+            "idempotency_key": "k-" + str(uuid.uuid4()),
+        },
+    ).content.decode()
+    assert 'data-figure="received_on">15 janvier 2027<' in french
+    assert "Date de réception" in french and _payments(deal) == 0

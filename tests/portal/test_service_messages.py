@@ -101,7 +101,9 @@ def test_verifying_a_result_already_verified_says_so_in_french(cast):
         kwargs={"programme_id": cast.own.pk, "result_id": result_id},
     )
     client = client_for(cast.users["lead_evaluator"], "fr")
-    response = client.post(url, {"action": "verify", "verify-comment": ""}, follow=True)
+    response = client.post(
+        url, {"action": "verify", "verify-comment": "", "verify-confirmed": "on"}, follow=True
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ce résultat a déjà été vérifié ou rejeté." in html
@@ -124,7 +126,9 @@ def test_a_lead_evaluator_verifying_their_own_amendment_is_told_why_in_french(ca
         "outcomes_portal:result-detail",
         kwargs={"programme_id": cast.own.pk, "result_id": amendment.pk},
     )
-    response = client_for(lead, "fr").post(url, {"action": "verify", "verify-comment": ""})
+    response = client_for(lead, "fr").post(
+        url, {"action": "verify", "verify-comment": "", "verify-confirmed": "on"}
+    )
     assert response.status_code == 403
     html = response.content.decode()
     assert "vous ne pouvez ni vérifier ni rejeter votre propre soumission" in html

@@ -16,7 +16,7 @@ from payments.models import Leg, PaymentTerms, ScheduleVersion
 from payments.schedule_builder import schedule_document
 from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
-from reports.selectors import chain_state
+from reports.selectors.state import chain_state
 from reports.selectors_schedules import schedules_as_of
 from reports.services import report_render
 from sib.chain import GENESIS
@@ -173,7 +173,7 @@ def test_the_schedule_has_a_chart_per_investor(paid_bond: Bond):
     from reportlab.graphics.shapes import Drawing, Rect
 
     from reports.rendering import ManagerRenderer
-    from reports.selectors import report_data
+    from reports.selectors.report import report_data
 
     data = report_data(
         programme=paid_bond.programme,

@@ -25,7 +25,7 @@ from reports.models import Report, ReportStatus
 from reports.notices import NoticeStale, notice_data
 from reports.rendering import render_report
 from reports.rendering.notice_labels import NOTICE_LABELS
-from reports.selectors import chain_state
+from reports.selectors.state import chain_state
 from reports.services import report_build, report_render, report_request, report_verify_file
 from sib.models import Membership, User
 from sib.outbox import OutboxMessage

@@ -130,7 +130,7 @@ def test_rebuilding_the_same_state_gives_the_same_bytes(bond: Bond):
 
 
 def test_a_past_state_rebuilds_identically_after_the_ledger_moved_on(bond: Bond):
-    from reports.selectors import chain_state
+    from reports.selectors.state import chain_state
 
     head = chain_state(programme=bond.programme).head
     before = report_render(programme=bond.programme, edition="public", language="en")
@@ -167,7 +167,7 @@ def test_the_pdf_carries_the_chain_head_in_its_metadata_and_text(bond: Bond):
 
     from pypdf import PdfReader
 
-    from reports.selectors import chain_state
+    from reports.selectors.state import chain_state
 
     head = chain_state(programme=bond.programme).head
     pdf = report_render(programme=bond.programme, edition="public", language="fr")

@@ -12,7 +12,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from reports.document import VerificationEntry
 from reports.rendering import render_report
-from reports.rendering.base import FONT, FONT_BOLD, _wrap, register_fonts
+from reports.rendering.styles import FONT, FONT_BOLD, register_fonts
+from reports.rendering.tables import wrap
 from tests.reports.support import pdf_text
 from tests.reports.test_rendering import demo_data
 
@@ -33,7 +34,7 @@ WORDS = st.text(
 def test_wrapped_lines_fit_and_keep_every_character(words: list[str], room: float, bold: bool):
     font = FONT_BOLD if bold else FONT
     text = " ".join(words)
-    lines = _wrap(text, room, font).split("\n")
+    lines = wrap(text, room, font).split("\n")
     for line in lines:
         # A line only overflows when it is one character wider than the column.
         assert stringWidth(line, font, 8) <= room + 1e-9 or len(line) == 1
@@ -44,7 +45,7 @@ def test_wrapped_lines_fit_and_keep_every_character(words: list[str], room: floa
 
 def test_no_break_spaces_never_break():
     money = "1\u00a0234\u00a0567,89\u00a0€"
-    lines = _wrap(f"{money} {money} {money}", stringWidth(money, FONT, 8) + 1, FONT).split("\n")
+    lines = wrap(f"{money} {money} {money}", stringWidth(money, FONT, 8) + 1, FONT).split("\n")
     assert lines == [money, money, money]
 
 

@@ -123,7 +123,7 @@ def test_a_fractional_result_on_a_per_outcome_metric_is_refused_at_load(creator)
     document = demo_definition()
     document["history"]["results"][0]["value"] = "62.5"
     errors = _errors(document, creator)
-    assert "62.5 is not a whole number" in errors["history.results[0]"]
+    assert "62.5 is not a whole number" in errors["history.results[0].value"]
 
 
 def test_a_period_1990_to_2050_in_a_2026_2030_deal_is_refused(creator):
@@ -140,3 +140,65 @@ def test_a_cohort_starting_before_the_contract_is_refused(creator):
     document["cohorts"][0]["start_date"] = "2009-01-05"
     errors = _errors(document, creator)
     assert "outside the contract" in errors["cohorts[0].start_date"]
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_blank_programme_name_is_refused_at_programme_name(creator, name):
+    # The model's own refusal used to come back as "name", without its section.
+    document = demo_definition()
+    document["programme"]["name"] = name
+    errors = _errors(document, creator)
+    assert set(errors) == {"programme.name"}
+
+
+def test_a_slug_that_is_not_a_slug_is_refused_at_its_path(creator):
+    document = demo_definition()
+    document["programme"]["slug"] = "jardins solidaires/2026"
+    errors = _errors(document, creator)
+    assert set(errors) == {"programme.slug"}
+    assert "letters, digits, hyphens" in errors["programme.slug"]
+
+
+@pytest.mark.parametrize(
+    ("section", "index", "key", "path"),
+    [
+        ("organisations", 0, "slug", "organisations[0].slug"),
+        ("metrics", 0, "code", "metrics[0].code"),
+        ("cohorts", 0, "code", "cohorts[0].code"),
+        ("periods", 0, "code", "periods[0].code"),
+        ("tranches", 0, "key", "tranches[0].key"),
+    ],
+)
+def test_a_code_with_a_space_is_refused_at_its_path(creator, section, index, key, path):
+    # A metric "in work" loaded: its column is a slug, but nothing checked the value.
+    document = demo_definition()
+    document[section][index][key] = "in work"
+    errors = _errors(document, creator)
+    assert "letters, digits, hyphens" in errors[path], errors
+
+
+def test_a_refusal_from_a_service_while_loading_names_its_section():
+    from django.core.exceptions import ValidationError
+
+    from sib.programme_format import section_paths
+
+    error = ValidationError({"name": ["This field cannot be blank."], "__all__": ["Refused."]})
+    assert section_paths(error, "programme") == [
+        ("programme.name", "This field cannot be blank."),
+        ("programme", "Refused."),
+    ]
+    history = ValidationError({"history.drawdowns[0]": ["Refused."]})
+    assert section_paths(history, "history") == [("history.drawdowns[0]", "Refused.")]
+
+
+def test_the_refusals_are_translated(creator):
+    document = demo_definition()
+    document["programme"]["slug"] = "jardins solidaires"
+    document["periods"][0]["start_date"] = "1990-01-01"
+    document["parties"][1]["payer_share"] = "29.99999"
+    with translation.override("fr"), pytest.raises(DefinitionError) as error:
+        programme_definition_load(document, creator=creator)
+    errors = dict(error.value.errors)
+    assert "n’est pas un code" in errors["programme.slug"]
+    assert "est hors du contrat" in errors["periods[0].start_date"]
+    assert "a plus de 4 décimales" in errors["parties[1].payer_share"]

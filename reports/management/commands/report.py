@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from reports.models import Edition, Language
 from reports.notices import NoticeStale
-from reports.selectors import chain_state
+from reports.selectors.state import chain_state
 from reports.services import report_render
 from sib.models import ChainEntry, Organisation, Programme
 

@@ -1,16 +1,57 @@
-"""API: download a result's evidence document (who may: see outcomes.evidence_files)."""
+"""API for a result's evidence: attach a document, download one.
+
+Who may download: see outcomes.evidence_files.
+"""
 
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
+from rest_framework.response import Response
 
+from outcomes import evidence
+from outcomes.apis.results import ResultApi
 from outcomes.evidence_files import evidence_get, evidence_intact
 from outcomes.models import Evidence
 from outcomes.portal.evidence import altered_message, evidence_response
 from sib.api.problems import problem_response
-from sib.api.scoped import ProgrammeApi
+from sib.api.scoped import ProgrammeApi, request_user
 from sib.permissions import Action
+
+
+class EvidenceUploadApi(ResultApi):
+    action_required = Action.RESULT_SUBMIT
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        result = serializers.IntegerField(source="result_id")
+        original_name = serializers.CharField()
+        content_type = serializers.CharField()
+        size = serializers.IntegerField()
+        sha256 = serializers.CharField()
+        uploaded_at = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="result_evidence_upload",
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer},
+    )
+    def post(self, request: Request, programme_id: int, result_id: int) -> Response:
+        access = self.access(request, programme_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attached = evidence.evidence_attach(
+            result=self.result(access, result_id),
+            user=request_user(request),
+            uploaded=data.validated_data["file"],
+        )
+        return Response(self.OutputSerializer(attached).data, status=status.HTTP_201_CREATED)
 
 
 class EvidenceDownloadApi(ProgrammeApi):

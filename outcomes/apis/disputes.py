@@ -6,9 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from outcomes.apis import _ResultApi, _user
+from outcomes.apis.results import ResultApi
 from outcomes.disputes import dispute_to_withdraw, dispute_withdraw
 from sib.api.fields import TextField
+from sib.api.scoped import request_user
 from sib.exceptions import Conflict
 from sib.permissions import Action
 
@@ -22,7 +23,7 @@ class WithdrawalOutputSerializer(serializers.Serializer):
     withdrawn_at = serializers.DateTimeField()
 
 
-class DisputeWithdrawApi(_ResultApi):
+class DisputeWithdrawApi(ResultApi):
     action_required = Action.RESULT_ACCEPT
 
     class InputSerializer(serializers.Serializer):
@@ -41,7 +42,7 @@ class DisputeWithdrawApi(_ResultApi):
         access = self.access(request, programme_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _user(request)
+        user = request_user(request)
         review = dispute_to_withdraw(result=self.result(access, result_id), user=user)
         if review is None:
             raise Conflict(_("This result is not disputed."), code="not_disputed")

@@ -1,0 +1,77 @@
+"""API for importing a results file (CSV or spreadsheet): all rows or none."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from outcomes.csv_import import results_import
+from outcomes.csv_reading import MAX_REPORTED, ImportRejected
+from outcomes.models import Stage
+from sib.api.problems import problem_response
+from sib.api.scoped import ProgrammeApi, request_user
+from sib.api.throttling import ScopedThrottle
+from sib.permissions import Action
+
+
+class ResultImportApi(ProgrammeApi):
+    action_required = Action.RESULT_SUBMIT
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "imports"
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        # An empty file is ours to report, with the other file errors.
+        file = serializers.FileField(allow_empty_file=True)
+        decimal_comma = serializers.BooleanField(
+            default=False, help_text="Values are written 12,5 (French style)."
+        )
+        stage = serializers.ChoiceField(
+            choices=Stage.choices,
+            default=Stage.INTERIM,
+            help_text="Stage of the results a participant file creates.",
+        )
+        over_planned_size = serializers.BooleanField(
+            default=False,
+            help_text="Declare counts above 1.5 times their cohort's planned size.",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        rows = serializers.IntegerField()
+        batch_id = serializers.IntegerField()
+        result_ids = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(
+        operation_id="results_import",
+        request={"multipart/form-data": InputSerializer},
+        responses={201: OutputSerializer},
+        description="All or nothing. A refused file answers 400 with every bad row "
+        f"(line, column, rule), the first {MAX_REPORTED} of them, and `error_count`.",
+    )
+    def post(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            summary = results_import(
+                programme=access.programme,
+                user=request_user(request),
+                stream=upload.file,
+                filename=upload.name or "",
+                decimal_comma=data.validated_data["decimal_comma"],
+                stage=data.validated_data["stage"],
+                over_planned_size=data.validated_data["over_planned_size"],
+            )
+        except ImportRejected as exc:
+            return problem_response(
+                status_code=status.HTTP_400_BAD_REQUEST,
+                title="The file was refused; nothing was imported.",
+                detail=f"{exc.total} error(s) in the file; see errors (first {MAX_REPORTED}).",
+                errors=[error.as_dict() for error in exc.errors],
+                instance=request.get_full_path(),
+                extra={"error_count": exc.total},
+            )
+        return Response(self.OutputSerializer(summary).data, status=status.HTTP_201_CREATED)

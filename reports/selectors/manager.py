@@ -1,0 +1,201 @@
+"""What only the manager edition prints: positions, dated movements, waterfall, scenarios."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from payments.engine.metrics import dpi, moic, xirr
+from payments.models import Commitment, Tranche
+from reports import document as doc
+from reports.rendering.formatting import format_money, format_multiple, format_percent
+from reports.rendering.labels import label
+from reports.selectors.money import STATE_LEGS, Money, repayment_category
+from reports.selectors.state import ChainState
+from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
+from sib.models import Organisation, Programme
+
+
+def manager_data(
+    programme: Programme, state: ChainState, guarantors: frozenset[int], money: Money, lang: str
+) -> doc.ManagerData:
+    """Return each investor's position and dated movements, the waterfall and the scenarios.
+
+    Positions, metrics and the dated schedule come from the ledger's postings as of the
+    state; the waterfall and the projections from the schedule documents of that state
+    (reports.selectors_schedules: stored at its chain head, else computed from it).
+    """
+    seq = state.seq
+
+    commitments = list(
+        Commitment.objects.filter(programme=programme)
+        .select_related("investor", "tranche")
+        .order_by("tranche__priority", "investor__name", "id")
+    )
+    query = f"""
+        SELECT a.commitment_id, a.kind, s.occurred_on, s.base_kind, s.is_reversal,
+               sum(s.debit), sum(s.credit)
+          FROM ({STATE_LEGS}) s JOIN payments_account a ON a.id = s.account_id
+         WHERE a.commitment_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5
+         ORDER BY 3, 1
+    """  # noqa: S608 (constant text only)
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"programme_id": programme.pk, "seq": seq})
+        rows = cursor.fetchall()
+    # Per commitment and date: drawn, principal repaid, return paid.
+    moves: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for commitment_id, kind, on, base_kind, is_reversal, debit, credit in rows:
+        debit, credit = int(debit), int(credit)
+        cell = moves[commitment_id][on]
+        if kind == "investor_principal":
+            if base_kind == "drawdown":
+                cell[0] += credit - debit
+            else:
+                cell[1] += debit - credit
+        elif kind == "investor_return":
+            cell[2] += (credit - debit) if is_reversal else debit
+
+    schedule: list[doc.ScheduleRow] = []
+    metrics: list[doc.InvestorMetrics] = []
+    for c in commitments:
+        if c.investor_id in guarantors and c.tranche.kind == "guarantee":
+            continue
+        flows: list[tuple[date, int]] = []
+        outstanding = drawn_total = distributed = 0
+        for on, (drawn, principal, ret) in sorted(moves.get(c.pk, {}).items()):
+            outstanding += drawn - principal
+            drawn_total += drawn
+            distributed += principal + ret
+            flows.append((on, principal + ret - drawn))
+            schedule.append(
+                doc.ScheduleRow(
+                    investor=c.investor.name,
+                    on=on,
+                    drawn=drawn,
+                    principal_repaid=principal,
+                    return_paid=ret,
+                    outstanding=outstanding,
+                )
+            )
+        rate = xirr(flows) if flows else None
+        metrics.append(
+            doc.InvestorMetrics(
+                investor=c.investor.name,
+                tranche=c.tranche.name,
+                committed=c.amount,
+                drawn=drawn_total,
+                distributed=distributed,
+                xirr=rate.value if rate is not None else None,
+                moic=moic(drawn=drawn_total, returned=distributed).value,
+                dpi=dpi(drawn=drawn_total, returned=distributed).value,
+            )
+        )
+    schedule.sort(key=lambda row: (row.investor, row.on))
+    waterfall: tuple[doc.WaterfallStep, ...] = ()
+    totals = None
+    scenarios: tuple[doc.ScenarioProjection, ...] = ()
+    schedules = schedules_as_of(programme=programme, seq=seq, head=state.head)
+    if schedules is not None:
+        waterfall, totals = _waterfall(programme, schedules, money, lang)
+        scenarios = tuple(_scenario(s, lang) for s in schedules.projections)
+    return doc.ManagerData(
+        waterfall=waterfall,
+        schedule=tuple(schedule),
+        investor_metrics=tuple(metrics),
+        scenarios=scenarios,
+        waterfall_totals=totals,
+    )
+
+
+def _waterfall(
+    programme: Programme, schedules: StateSchedules, money: Money, lang: str
+) -> tuple[tuple[doc.WaterfallStep, ...], doc.WaterfallTotals]:
+    """Return each step with what it was allocated, and how the payments were shared out."""
+    actual = schedules.actual
+    tranche_names = dict(Tranche.objects.filter(programme=programme).values_list("key", "name"))
+    recipients = {
+        str(step["recipient"]) for step in actual.steps if step.get("recipient") is not None
+    }
+    org_names = dict(
+        Organisation.objects.filter(slug__in=sorted(recipients)).values_list("slug", "name")
+    )
+    steps = []
+    for index, (step, allocated) in enumerate(zip(actual.steps, actual.by_step, strict=True)):
+        if step["kind"] == "residual_to_payer":
+            continue  # what is left is the residual row below the steps
+        text = _step_text(step, schedules.tranches, tranche_names, org_names, programme, lang)
+        cap = step.get("limit") if step["kind"] == "recycle" else step.get("cap")
+        steps.append(doc.WaterfallStep(order=index + 1, label=text, allocated=allocated, cap=cap))
+    distributed = sum(actual.by_step)
+    totals = doc.WaterfallTotals(
+        received=actual.received,
+        distributed=distributed,
+        residual=actual.residual,
+        recorded=money.distributed,
+        guarantee_called=actual.guarantee_called,
+    )
+    return tuple(steps), totals
+
+
+def _step_text(
+    step: dict[str, Any],
+    tranches: dict[str, tuple[str, str | None, Decimal | None]],
+    tranche_names: dict[str, str],
+    org_names: dict[str, str],
+    programme: Programme,
+    lang: str,
+) -> str:
+    """Return a waterfall step as printed, e.g. "Return — Senior (capped at 5% a year)"."""
+    kind = step["kind"]
+    tranche = str(step.get("tranche", ""))
+    recipient = str(step.get("recipient", ""))
+    values = {
+        "tranche": tranche_names.get(tranche, tranche),
+        "recipient": org_names.get(recipient, recipient),
+    }
+    if "share" in step:
+        values["share"] = format_percent(Decimal(step["share"]), lang)
+    if kind == "fees":
+        key = "step_fees_share" if "share" in step else "step_fees_amount"
+        if "amount" in step:
+            values["amount"] = format_money(int(step["amount"]), programme.currency, lang)
+        return label(lang, key).format(**values)
+    if kind == "return":
+        _, cap_kind, cap_value = tranches.get(tranche, ("", None, None))
+        values["cap"] = _cap_text(cap_kind, cap_value, lang)
+    return label(lang, f"step_{kind}").format(**values)
+
+
+def _cap_text(kind: str | None, value: Decimal | None, lang: str) -> str:
+    if kind is None or value is None:
+        return label(lang, "cap_none")
+    if kind == "multiple":
+        return label(lang, "cap_multiple").format(multiple=format_multiple(value, lang))
+    return label(lang, f"cap_{kind}").format(rate=format_percent(value, lang))
+
+
+def _scenario(figures: ScheduleFigures, lang: str) -> doc.ScenarioProjection:
+    """Return one projection's totals for all lenders together."""
+    assert figures.percent is not None
+    percent = format_percent(figures.percent / 100, lang, places=0)
+    returned = figures.principal_repaid + figures.guarantee_received
+    rate = xirr(list(figures.flows)) if figures.flows else None
+    return doc.ScenarioProjection(
+        name=percent,
+        assumptions=label(lang, "scenario_assumption").format(percent=percent),
+        outcome_payments=figures.outcome_payments or 0,
+        principal_repaid=figures.principal_repaid,
+        return_paid=figures.return_paid,
+        category=repayment_category(
+            drawn=figures.drawn, principal_repaid=returned, return_paid=figures.return_paid
+        ),
+        moic=moic(drawn=figures.drawn, returned=returned + figures.return_paid).value,
+        xirr=rate.value if rate is not None else None,
+        drawn=figures.drawn,
+        guarantee_paid=figures.guarantee_received,
+    )

@@ -1,0 +1,250 @@
+"""A report's outcomes as of a chain state: metric sections and the verification log.
+
+A verified result counts once its decision is chained at or before the state, and stops
+counting once a verified amendment of it is; amendments and funder reviews enter the log
+the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from outcomes.models import Cohort, Metric, Result, ResultDecision, ResultReview, Unit
+from reports import document as doc
+from reports.rendering.formatting import format_money, format_percent
+from reports.selectors.state import AMENDMENT, DECISION, REVIEW, chained_ids
+from sib.models import Programme, User
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """The outcome figures and the verification log a report prints, as of one state."""
+
+    sections: tuple[doc.MetricSection, ...]
+    log: tuple[doc.VerificationEntry, ...]
+    verified_count: int
+    enrolled: int
+
+
+def outcomes_as_of(programme: Programme, seq: int, lang: str) -> Outcomes:
+    """Return metric sections and the verification log as of chain entry `seq`."""
+    chained = chained_ids(programme.pk, seq, (DECISION, AMENDMENT, REVIEW))
+    decisions = list(
+        ResultDecision.objects.filter(id__in=chained[DECISION])
+        .select_related("decided_by", "result__submitted_by", "result__cohort", "result__period")
+        .order_by("id")
+    )
+    amendments = list(
+        Result.objects.filter(id__in=chained[AMENDMENT]).select_related(
+            "submitted_by", "cohort", "period"
+        )
+    )
+    reviews = list(
+        ResultReview.objects.filter(id__in=chained[REVIEW]).select_related(
+            "reviewer", "result__cohort", "result__period"
+        )
+    )
+    # A verified result stops counting once an amendment of it is verified (in this state).
+    verified = {d.result_id: d.result for d in decisions if d.decision == "verified"}
+    superseded = {r.amends_id for r in verified.values() if r.amends_id is not None}
+    current = [r for rid, r in verified.items() if rid not in superseded]
+
+    metrics = list(Metric.objects.filter(programme=programme).order_by("code"))
+    metric_codes = {m.pk: m.code for m in metrics}
+    cohorts = {c.pk: c for c in Cohort.objects.filter(programme=programme)}
+    by_metric: dict[int, list[Any]] = defaultdict(list)
+    for result in current:
+        by_metric[result.metric_id].append(result)
+    sections = []
+    verified_count = 0
+    for metric in metrics:
+        results = sorted(
+            by_metric.get(metric.pk, []),
+            key=lambda r: (r.period.start_date, r.period.code, r.cohort.code, r.stage, r.pk),
+        )
+        mechanism = metric.mechanism or {}
+        kind = mechanism.get("kind", "")
+        rows: list[doc.CohortResult] = []
+        comparisons: list[doc.ComparisonResult] = []
+        if kind == "comparison":
+            comparisons = [_comparison(r, mechanism) for r in _latest_per_cohort(results)]
+        elif metric.unit == Unit.PARTICIPANT_OUTCOME:
+            for r in results:
+                achieved = int(r.value)
+                verified_count += achieved
+                rows.append(
+                    doc.CohortResult(
+                        cohort=r.cohort.name,
+                        period=r.period.name,
+                        status=r.stage,
+                        achieved=achieved,
+                        target=_target(metric, cohorts[r.cohort_id], mechanism),
+                    )
+                )
+        sections.append(
+            doc.MetricSection(
+                code=metric.code,
+                name=metric.name,
+                definition=metric.definition,
+                mechanism=_mechanism_text(mechanism, programme.currency, lang),
+                unit_price=mechanism.get("price") if kind == "rate_card" else None,
+                results=tuple(rows),
+                comparisons=tuple(comparisons),
+            )
+        )
+
+    log = _verification_log(decisions, amendments, reviews, metric_codes)
+    enrolled = sum(c.planned_size or 0 for c in cohorts.values())
+    return Outcomes(tuple(sections), log, verified_count, enrolled)
+
+
+def _latest_per_cohort(results: list[Any]) -> list[Any]:
+    latest: dict[int, Any] = {}
+    for r in results:  # sorted by period: the last one per cohort wins
+        latest[r.cohort_id] = r
+    return sorted(latest.values(), key=lambda r: r.cohort.code)
+
+
+def _target(metric: Any, cohort: Any, mechanism: dict[str, Any]) -> int:
+    """Return the count a cohort is expected to reach: the metric's target, else the deal's."""
+    if metric.target_value is not None:
+        return int(metric.target_value)
+    if mechanism.get("kind") == "target" and cohort.planned_size:
+        return math.ceil(Decimal(str(mechanism["target_rate"])) * cohort.planned_size)
+    return 0
+
+
+def _rate(value: Decimal) -> Decimal:
+    # Rates are fractions (0.45) in the mechanisms; a file may give percentages (45).
+    return value / 100 if value > 1 else value
+
+
+def _comparison(result: Any, mechanism: dict[str, Any]) -> doc.ComparisonResult:
+    treated_size = result.sample_size or 0
+    comparison_size = result.comparison_sample_size or 0
+    threshold = mechanism.get("cohort_threshold") or mechanism.get("pooled_threshold") or "0"
+    return doc.ComparisonResult(
+        cohort=result.cohort.name,
+        treated_successes=int((_rate(result.value) * treated_size).to_integral_value()),
+        treated_size=treated_size,
+        comparison_successes=int(
+            (_rate(result.comparison_value or Decimal(0)) * comparison_size).to_integral_value()
+        ),
+        comparison_size=comparison_size,
+        threshold_bp=int((Decimal(str(threshold)) * 10_000).to_integral_value()),
+        threshold_basis="relative",
+        direction=_direction(mechanism),
+    )
+
+
+def _direction(mechanism: dict[str, Any]) -> Any:
+    # Comparison mechanisms name their direction (outcomes.definition checks it).
+    if mechanism.get("direction") == "lower_is_better":
+        return "lower_is_better"
+    return "higher_is_better"
+
+
+_MECHANISM_TEXT = {
+    "fr": {
+        "rate_card": "Grille tarifaire : {price} par résultat vérifié.",
+        "comparison": (
+            "Comparaison avec un groupe témoin : paiement si l’amélioration relative atteint "
+            "{threshold}."
+        ),
+        "comparison_lower": (
+            "Comparaison avec un groupe témoin, un taux plus bas étant meilleur : paiement si "
+            "le taux de la cohorte est inférieur à celui du groupe témoin d’au moins "
+            "{threshold} (en relatif)."
+        ),
+        "target": "Objectif : {amount} par cohorte atteignant un taux de {rate}.",
+        "savings_share": "Partage des coûts évités : {before} puis {after}.",
+        "other": "Mécanisme défini au contrat.",
+    },
+    "en": {
+        "rate_card": "Rate card: {price} per verified outcome.",
+        "comparison": (
+            "Comparison with a counterfactual group: pays when the relative improvement "
+            "reaches {threshold}."
+        ),
+        "comparison_lower": (
+            "Comparison with a counterfactual group, a lower rate being better: pays when the "
+            "cohort's rate is below the comparison group's by at least {threshold} (relative)."
+        ),
+        "target": "Target: {amount} per cohort reaching a rate of {rate}.",
+        "savings_share": "Share of costs avoided: {before}, then {after}.",
+        "other": "Mechanism as defined in the contract.",
+    },
+}
+
+
+def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
+    texts = _MECHANISM_TEXT[lang]
+    kind = mechanism.get("kind", "")
+    try:
+        if kind == "rate_card":
+            return texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
+        if kind == "comparison":
+            threshold = mechanism.get("cohort_threshold") or mechanism.get("pooled_threshold")
+            if _direction(mechanism) == "lower_is_better":
+                kind = "comparison_lower"
+            return texts[kind].format(
+                threshold=format_percent(Decimal(str(threshold)), lang, places=1)
+            )
+        if kind == "target":
+            return texts[kind].format(
+                amount=format_money(int(mechanism["amount"]), currency, lang),
+                rate=format_percent(Decimal(str(mechanism["target_rate"])), lang, places=1),
+            )
+        if kind == "savings_share":
+            return texts[kind].format(
+                before=format_percent(Decimal(str(mechanism["share_before_percent"])) / 100, lang),
+                after=format_percent(Decimal(str(mechanism["share_after_percent"])) / 100, lang),
+            )
+    except (KeyError, ArithmeticError, ValueError, TypeError):
+        pass
+    return texts["other"]
+
+
+def _actor(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _verification_log(
+    decisions: list[Any], amendments: list[Any], reviews: list[Any], metrics: dict[int, str]
+) -> tuple[doc.VerificationEntry, ...]:
+    """Return who submitted, verified, amended, accepted or disputed which result, when."""
+    local = timezone.localdate
+    entries: list[tuple[Any, int, doc.VerificationEntry]] = []
+
+    def add(when: Any, order: int, result: Any, action: str, actor: Any, note: str = "") -> None:
+        entry = doc.VerificationEntry(
+            on=local(when),
+            metric=metrics.get(result.metric_id, ""),
+            cohort=result.cohort.name,
+            period=result.period.name,
+            action=action,  # type: ignore[arg-type]
+            actor=_actor(actor),
+            note=note,
+        )
+        entries.append((when, order, entry))
+
+    amended_ids = {a.pk for a in amendments}
+    for d in decisions:
+        r = d.result
+        if r.pk not in amended_ids:  # an amendment's submission is logged as "amended"
+            add(r.submitted_at, 0, r, "submitted", r.submitted_by)
+        add(d.decided_at, 1, r, d.decision, d.decided_by, d.comment)
+    for a in amendments:
+        add(a.submitted_at, 0, a, "amended", a.submitted_by, a.amendment_reason)
+    for review in reviews:
+        add(review.reviewed_at, 2, review.result, review.verdict, review.reviewer, review.comment)
+    entries.sort(key=lambda item: (item[0], item[1]))
+    return tuple(entry for _, _, entry in entries)
