@@ -3,20 +3,25 @@
 One class per operation; every one resolves its programme through sib.scoping. Public
 funders see outcome payments (what they owe) but no investor position; an investor sees
 only the statement of its own organisation.
+
+A schedule, a scenario and a statement are sent as the canonical JSON bytes the worker
+stored at the chain head (payments.selectors_schedules), with `ETag` the SHA-256 of the
+body and 304 Not Modified for a client that holds it (sib.api.conditional).
 """
 
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments.schedule_builder import schedule_document
-from payments.selectors_schedules import investor_statement
+from payments.selectors_schedules import Served, investor_statement_served, schedule_served
+from sib.api.conditional import json_bytes_response
 from sib.api.scoped import ProgrammeApi
 from sib.api.throttling import ScopedThrottle
 from sib.models import PartyRole, Role
@@ -44,12 +49,43 @@ class OutcomePaymentListApi(ProgrammeApi):
         )
 
 
+# The stored documents' conditional GET, as OpenAPI says it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the document you hold: 304 if it is still the current one.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    location=OpenApiParameter.HEADER,
+    response=[200, 304],
+    description="SHA-256 of the body (hex, quoted).",
+)
+STORED_DOCUMENT = {
+    200: OpenApiResponse(OpenApiTypes.OBJECT, description="The document."),
+    304: OpenApiResponse(description="Not modified: the ETag sent is the current one."),
+}
+
+
+def served(request: Request, document: Served) -> HttpResponse:
+    return json_bytes_response(request, sha256=document.sha256, read=document.read)
+
+
 class ScheduleRetrieveApi(ProgrammeApi):
     action_required = Action.SCHEDULE_RUN
 
-    @extend_schema(operation_id="schedule_retrieve", responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, programme_id: int) -> Response:
-        return Response(schedule_document(programme=self.access(request, programme_id).programme))
+    @extend_schema(
+        operation_id="schedule_retrieve",
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses=STORED_DOCUMENT,
+        description="The actual schedule at the chain head (docs/schedule-json.md).",
+    )
+    def get(self, request: Request, programme_id: int) -> HttpResponse:
+        programme = self.access(request, programme_id).programme
+        return served(request, schedule_served(programme=programme))
 
 
 class ScheduleScenarioRetrieveApi(ProgrammeApi):
@@ -59,23 +95,26 @@ class ScheduleScenarioRetrieveApi(ProgrammeApi):
 
     @extend_schema(
         operation_id="schedule_scenario_retrieve",
-        responses=OpenApiTypes.OBJECT,
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses=STORED_DOCUMENT,
         description="A projection at `percent` % of targets; never posted to the ledger.",
     )
-    def get(self, request: Request, programme_id: int, percent: int) -> Response:
+    def get(self, request: Request, programme_id: int, percent: int) -> HttpResponse:
         programme = self.access(request, programme_id).programme
-        return Response(schedule_document(programme=programme, percent=Decimal(percent)))
+        return served(request, schedule_served(programme=programme, percent=Decimal(percent)))
 
 
 class InvestorStatementApi(ProgrammeApi):
     @extend_schema(
         operation_id="investor_statement_retrieve",
         parameters=[
-            OpenApiParameter("investor", str, description="Fund managers: the investor's slug.")
+            OpenApiParameter("investor", str, description="Fund managers: the investor's slug."),
+            IF_NONE_MATCH,
+            ETAG,
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=STORED_DOCUMENT,
     )
-    def get(self, request: Request, programme_id: int) -> Response:
+    def get(self, request: Request, programme_id: int) -> HttpResponse:
         access = self.access(request, programme_id)
         if access.allows(Action.COMMITMENT_VIEW_ALL):
             slug = request.query_params.get("investor", "")
@@ -102,4 +141,4 @@ class InvestorStatementApi(ProgrammeApi):
                 raise Http404  # another investor's statement does not exist for you
         else:
             raise PermissionDenied("Your role on this programme does not allow statements.")
-        return Response(investor_statement(programme=access.programme, investor=slug))
+        return served(request, investor_statement_served(programme=access.programme, investor=slug))

@@ -13,17 +13,32 @@ at all). Whatever moves the chain — a verification, a posting, a reversal, a c
 change such as a termination (payments.contract) — is covered, and no service has to
 remember to ask.
 
-The recompute is idempotent by construction:
+The recompute stores the actual schedule first and the projections after, each in its
+own transaction, so that the schedule everyone waits for after a verification is not
+held back by five forecasts:
 
-1. take the programme's chain lock, so two recomputes of one programme run one after the
-   other and the head does not move under them;
-2. for the "actual" scenario and each default projection, if a `ScheduleVersion` exists at
-   (programme, chain head, scenario) there is nothing to do; otherwise compute the document
-   and insert it (with the outcome payment lines of the actual scenario).
+1. in one transaction, take the programme's chain lock (two recomputes of one programme
+   run one after the other, and the head does not move while its state is read), read the
+   state at the head and, unless a `ScheduleVersion` exists at (programme, chain head,
+   "actual"), store the actual document, its outcome payment lines and each investor's
+   statement (payments.statements); commit;
+2. then for each default projection, in a transaction of its own under the same lock,
+   store its document at that same head unless one exists.
 
-A duplicate or retried task therefore changes nothing, and a task killed half-way rolled
-back everything it wrote. It never appends to the chain: it only caches what the chain
-already determines.
+What a reader sees meanwhile: each document stored is complete and consistent with its
+head (its payment lines and statements commit with it), and a read takes the stored
+document only at the current head and for the scenario it asks for. Between the two
+steps a projection at the new head is simply not stored yet: a read computes it from the
+same head (payments.schedule_builder), getting the bytes the recompute is about to store.
+A projection of an older head is never served for the new one. If the chain moves
+between the steps, the projections are still stored at the head they were computed for,
+and the move has queued the next recompute.
+
+Idempotent and restartable: a duplicate or retried task finds the rows and changes
+nothing; a task killed half-way rolled back only the step it was in, and its redelivery
+stores what is missing. It never appends to the chain: it only caches what the chain
+already determines. (The task therefore runs its body outside the outbox's completion
+transaction: payments.tasks.)
 """
 
 from __future__ import annotations
@@ -40,7 +55,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from payments.contract import CONTRACT_CHAIN_KIND
-from payments.models import OutcomePaymentLine, ScheduleVersion
+from payments.models import OutcomePaymentLine, ScheduleVersion, StatementVersion
 from payments.outcome_payments import RECOMPUTE_TASK, result_ids
 from payments.rules import OutcomePaymentPlan
 from payments.schedule_builder import (
@@ -55,8 +70,9 @@ from payments.schedule_builder import (
     schedule_document,
     schedule_state,
 )
-from sib.chain import chain_lock
-from sib.models import OutboxMessage, Programme
+from payments.statements import statement_of
+from sib.chain import canonical_json, chain_lock
+from sib.models import OutboxMessage, PartyRole, Programme
 from sib.outbox import outbox_enqueue
 
 __all__ = [
@@ -95,7 +111,26 @@ def _store(*, state: ScheduleState, scenario: Scenario) -> Any:
     )
     if not scenario.is_projection:
         _store_lines(version, plan)
+        _store_statements(version, document)
     return version
+
+
+def _store_statements(version: Any, document: dict[str, Any]) -> None:
+    investors = version.programme.parties.filter(role=PartyRole.INVESTOR).values_list(
+        "organisation__slug", flat=True
+    )
+    statements = []
+    for investor in sorted(set(investors)):
+        text = canonical_json(statement_of(document, investor))
+        statements.append(
+            StatementVersion(
+                schedule=version,
+                investor=investor,
+                content=text,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
+        )
+    StatementVersion.objects.bulk_create(statements)
 
 
 def _store_lines(version: Any, plan: OutcomePaymentPlan) -> None:
@@ -125,12 +160,16 @@ def _store_lines(version: Any, plan: OutcomePaymentPlan) -> None:
 def programme_recompute(
     *, programme_id: int, projections: tuple[Decimal, ...] = DEFAULT_PROJECTIONS
 ) -> list[Any]:
-    """Compute and store the actual schedule and the default projections at the chain head."""
+    """Store the actual schedule at the chain head, then each default projection.
+
+    One transaction for the actual document (with its payment lines and statements), then
+    one per projection: the actual schedule is visible as soon as it is computed.
+    """
     with transaction.atomic():
         # The chain lock serialises recomputes of one programme (two workers would otherwise
         # both find no version at the head and the second insert would fail) and keeps the
-        # head still while the documents are computed, in the same lock order as
-        # verifications and postings (see sib.chain.chain_lock).
+        # head still while its state is read, in the same lock order as verifications and
+        # postings (see sib.chain.chain_lock).
         chain_lock(programme_id=programme_id)
         programme = Programme.objects.get(pk=programme_id)
         state = schedule_state(programme=programme)
@@ -140,20 +179,25 @@ def programme_recompute(
             # nothing is cached until the next change of terms chains one; reads compute.
             logger.warning("programme %s: no contract version, nothing stored", programme_id)
             return []
-        scenarios = [scenario_for(None), *(scenario_for(p) for p in projections)]
-        versions = []
-        for scenario in scenarios:
-            _test_pause()
-            versions.append(_store(state=state, scenario=scenario))
         _test_pause()
-        return versions
+        versions = [_store(state=state, scenario=scenario_for(None))]
+        _test_pause()
+    for percent in projections:
+        # The state read above is as of its chain entry (insert-only rows): still the
+        # inputs of that head, whatever was appended since.
+        with transaction.atomic():
+            chain_lock(programme_id=programme_id)
+            _test_pause()
+            versions.append(_store(state=state, scenario=scenario_for(percent)))
+    return versions
 
 
 def _test_pause() -> None:
     # Test hook, set only by the test settings (tests/settings.py), absent in production:
     # the SIGKILL test (tests/payments/test_recompute_worker.py) stretches a recompute so
-    # that its worker can be killed between any two steps, with some scenarios written and
-    # not committed. It only sleeps; what is computed and stored is the same.
+    # that its worker can be killed between any two steps, with the actual schedule written
+    # and not committed, or some projections committed and others not yet computed. It
+    # only sleeps; what is computed and stored is the same.
     pause_ms = getattr(settings, "RECOMPUTE_TEST_PAUSE_MS", 0)
     if pause_ms:
         time.sleep(pause_ms / 1000)

@@ -1,29 +1,108 @@
-"""Reads of schedules beyond the document itself: an investor's statement."""
+"""Reads of stored schedules as bytes, and an investor's statement.
 
+The API serves a schedule or a statement as the canonical JSON the worker stored at the
+chain head (payments.schedules.programme_recompute), byte for byte: the read takes no
+lock, rebuilds nothing and parses nothing, and its cost does not grow with the document.
+`Served.sha256` is the digest of exactly those bytes (the API's ETag), read before them,
+so that a client which holds them already is answered without reading them at all.
+
+When nothing is stored at the head (the worker has not caught up, or a custom
+percentage), the document is computed as every reader computes it
+(payments.schedule_builder.schedule_document), and its digest is that of the computed
+bytes: the same bytes, and so the same ETag, that the recompute will store.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from payments.schedule_builder import schedule_document
-from sib.models import Programme
-from sib.privacy import guarantee_call_for_investor
+from django.db.models import Subquery
+
+from payments.models import ScheduleVersion, StatementVersion
+from payments.schedule_builder import document_bytes, scenario_for, schedule_document
+from payments.statements import statement_of
+from sib.models import ChainEntry, Programme
+
+
+@dataclass(frozen=True)
+class Served:
+    """A document's digest, and how to read its bytes (only when they are to be sent)."""
+
+    sha256: str
+    read: Callable[[], bytes]
+
+
+def _computed(text: str) -> Served:
+    data = text.encode()
+    return Served(sha256=hashlib.sha256(data).hexdigest(), read=lambda: data)
+
+
+def _head(programme: Programme) -> Subquery:
+    """The programme's chain head, as a subquery (the read and the head in one query)."""
+    entries = ChainEntry.objects.filter(programme=programme).order_by("-seq")
+    return Subquery(entries.values("hash")[:1])
+
+
+def schedule_served(*, programme: Programme, percent: Decimal | None = None) -> Served:
+    """Return one scenario's document at the chain head: stored bytes, or computed ones."""
+    stored = (
+        ScheduleVersion.objects.filter(
+            programme=programme,
+            scenario=scenario_for(percent).name,
+            chain_head=_head(programme),
+        )
+        .values_list("pk", "sha256")
+        .first()
+    )
+    if stored is None:
+        return _computed(document_bytes(schedule_document(programme=programme, percent=percent)))
+    pk, sha256 = stored
+
+    def read() -> bytes:
+        text = ScheduleVersion.objects.filter(pk=pk).values_list("content", flat=True).get()
+        return text.encode()
+
+    return Served(sha256=sha256, read=read)
+
+
+def investor_statement_served(*, programme: Programme, investor: str) -> Served:
+    """Return one investor's statement at the chain head: stored bytes, or computed ones.
+
+    The caller has checked that this user may read this investor's statement
+    (payments.apis_schedules.InvestorStatementApi): the row is looked up by investor.
+    """
+    actual = ScheduleVersion.objects.filter(
+        programme=programme, scenario=scenario_for(None).name, chain_head=_head(programme)
+    )
+    stored = (
+        StatementVersion.objects.filter(
+            schedule=Subquery(actual.values("pk")[:1]), investor=investor
+        )
+        .values_list("pk", "sha256")
+        .first()
+    )
+    if stored is None:
+        statement = _statement_computed(programme=programme, investor=investor)
+        return _computed(document_bytes(statement))
+    pk, sha256 = stored
+
+    def read() -> bytes:
+        text = StatementVersion.objects.filter(pk=pk).values_list("content", flat=True).get()
+        return text.encode()
+
+    return Served(sha256=sha256, read=read)
 
 
 def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]:
     """Return one investor's part of the actual schedule: its lines, distributions, metrics.
 
-    Nothing about another investor (sib.privacy): a guarantee call keeps only this
-    investor's own amount, not the call's total nor the other parties to it.
+    Nothing about another investor (payments.statements, sib.privacy).
     """
-    document = schedule_document(programme=programme)
-    schedule = document["schedule"]
-    calls = (guarantee_call_for_investor(c, investor) for c in schedule["guarantee_calls"])
-    return {
-        "chain_head": document["chain_head"],
-        "contract_version": document["contract_version"],
-        "currency": document["currency"],
-        "distributions": [d for d in schedule["distributions"] if d["recipient"] == investor],
-        "guarantee_calls": [c for c in calls if c is not None],
-        "investor": investor,
-        "lines": [line for line in schedule["lines"] if line["investor"] == investor],
-        "metrics": next((i for i in document["investors"] if i["investor"] == investor), None),
-        "programme": document["programme"],
-    }
+    return json.loads(investor_statement_served(programme=programme, investor=investor).read())
+
+
+def _statement_computed(*, programme: Programme, investor: str) -> dict[str, Any]:
+    return statement_of(schedule_document(programme=programme), investor)

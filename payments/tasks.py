@@ -10,13 +10,14 @@ from sib.outbox import OutboxTask
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=RECOMPUTE_TASK, base=OutboxTask)
+@shared_task(name=RECOMPUTE_TASK, base=OutboxTask, body_in_transaction=False)
 def programme_recompute(*, programme_id: int) -> None:
     """Recompute outcome payments and schedules at the programme's chain head.
 
-    Published through the outbox when the programme's chain moves; OutboxTask
-    makes a redelivered message a no-op, and the service itself is idempotent per chain
-    head, so even a plain duplicate changes nothing.
+    Published through the outbox when the programme's chain moves. The service commits
+    the actual schedule before the projections (payments.schedules), so its body runs
+    outside the outbox's completion transaction; it is idempotent per chain head, so a
+    redelivered or duplicate message changes nothing.
     """
     from payments.schedule_builder import ScheduleError
     from payments.schedules import programme_recompute as recompute

@@ -97,7 +97,15 @@ class OutboxTask(Task):
     The start is counted in its own transaction (so a worker killed mid-task still counts),
     then the task body and the completion mark commit together under a row lock, so a
     duplicate delivery waits and then finds the message complete.
+
+    A task whose body is idempotent by itself and commits in steps of its own (the
+    schedule recompute: the actual schedule first, then each projection) sets
+    `body_in_transaction = False`: its body runs outside that transaction, and the
+    completion is marked after it, so a duplicate delivery may run the body again and
+    finds its work done.
     """
+
+    body_in_transaction = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         message_id = self.request.id
@@ -105,6 +113,12 @@ class OutboxTask(Task):
             return super().__call__(*args, **kwargs)
         if not _outbox_start(message_id):
             return None
+        if not self.body_in_transaction:
+            result = super().__call__(*args, **kwargs)
+            OutboxMessage.objects.filter(id=message_id, completed_at__isnull=True).update(
+                completed_at=timezone.now()
+            )
+            return result
         with transaction.atomic():
             message = OutboxMessage.objects.select_for_update().get(id=message_id)
             if message.completed_at is not None:

@@ -14,7 +14,12 @@ from payments.models.ledger import (
     TransactionKind,
 )
 from payments.models.outcome_payments import OutcomePaymentLine  # noqa: F401
-from payments.models.schedules import ContractVersion, PaymentTerms, ScheduleVersion  # noqa: F401
+from payments.models.schedules import (  # noqa: F401
+    ContractVersion,
+    PaymentTerms,
+    ScheduleVersion,
+    StatementVersion,
+)
 
 __all__ = [
     "DEBIT_NORMAL",

@@ -100,3 +100,26 @@ class ScheduleVersion(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.scenario} at {self.chain_head[:12]}"
+
+
+class StatementVersion(InsertOnlyModel):
+    """One investor's statement: its slice of an actual schedule (payments.statements)."""
+
+    schedule = models.ForeignKey(
+        ScheduleVersion, on_delete=models.PROTECT, related_name="statements"
+    )
+    investor = models.SlugField(max_length=80, help_text="The investor organisation's slug.")
+    content = models.TextField(help_text="Canonical JSON of the statement.")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta(InsertOnlyModel.Meta):
+        db_table = "payments_statement_version"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "investor"], name="statement_once_per_schedule"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.investor} at {self.schedule}"

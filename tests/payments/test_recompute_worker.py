@@ -13,10 +13,10 @@ started the task, it is killed with SIGKILL after a random delay inside the reco
   re-publishes a message published and not completed, brings the work back.
 
 The recompute is stretched with its test hook (SIB_TEST_RECOMPUTE_PAUSE_MS: a sleep
-between steps, inside the transaction), so kills land between any two scenarios, with
-some written and not committed. At the end every message completed, the stored schedules
-at the final chain head equal a clean computation byte for byte, and every stored payment
-line is there exactly once.
+between steps), so kills land between any two scenarios: inside the actual schedule's
+transaction (written, not committed) or between projections, each committed on its own.
+At the end every message completed, the stored schedules at the final chain head equal a
+clean computation byte for byte, and every stored payment line is there exactly once.
 """
 
 import contextlib
@@ -53,7 +53,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 KILLS = 20
 # Which kill takes the whole worker rather than its pool process (a restart costs ~15 s).
 WHOLE_WORKER_KILLS = {10}
-# Seven sleeps per recompute (before each of the six scenarios and before commit).
+# Seven sleeps per recompute (before the actual scenario and its commit, then before each of
+# the five projections).
 PAUSE_MS = 80
 SCENARIOS = (scenario_for(None), *(scenario_for(p) for p in DEFAULT_PROJECTIONS))
 
@@ -235,9 +236,12 @@ def test_sigkilled_recomputes_leave_the_schedule_of_a_clean_run(killable_worker)
     head = chain_head(programme_id=programme.pk)
     versions = ScheduleVersion.objects.filter(programme=programme)
     # One version per chain head and scenario (each change moved the head once), none lost.
+    # (A set-up head may hold its actual schedule alone: the actual commits first, and the
+    # half-set-up terms of some heads give no projection.)
     heads = set(versions.values_list("chain_head", flat=True))
     assert len(heads - setup_heads) == changes + 1
-    assert versions.count() == len(heads) * len(SCENARIOS)
+    changed = versions.exclude(chain_head__in=setup_heads)
+    assert changed.count() == (changes + 1) * len(SCENARIOS)
     digests = list(ContractVersion.objects.filter(programme=programme).values_list("digest"))
     assert len(digests) == len(set(digests))
     for scenario in SCENARIOS:
