@@ -11,10 +11,12 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import (
     Cohort,
     Decision,
+    ImportJob,
     MeasurementPeriod,
     Metric,
     ParticipantRecord,
@@ -24,6 +26,7 @@ from outcomes.models import (
     ResultState,
     ReviewVerdict,
 )
+from sib.exceptions import NotFound
 from sib.models import Membership, Programme, Role
 
 
@@ -155,3 +158,11 @@ def participant_record_list(*, programme: Programme) -> QuerySet[ParticipantReco
         .select_related("metric", "cohort", "period")
         .order_by("id")
     )
+
+
+def import_job_get(*, programme: Programme, job_id: int) -> ImportJob:
+    """Return the programme's queued import `job_id` (404 for another programme's)."""
+    job = ImportJob.objects.filter(programme=programme, pk=job_id).first()
+    if job is None:
+        raise NotFound(_("No such import job in this programme."), code="import_job_not_found")
+    return job

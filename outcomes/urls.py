@@ -23,6 +23,16 @@ urlpatterns = [
     path(f"{programme}results/", results.ResultListApi.as_view(), name="result-list"),
     path(f"{programme}results/submit/", results.ResultSubmitApi.as_view(), name="result-submit"),
     path(f"{programme}results/import/", imports.ResultImportApi.as_view(), name="results-import"),
+    path(
+        f"{programme}results/import/queued/",
+        imports.ResultImportQueueApi.as_view(),
+        name="results-import-queue",
+    ),
+    path(
+        f"{programme}results/import/jobs/<int:job_id>/",
+        imports.ImportJobDetailApi.as_view(),
+        name="results-import-job",
+    ),
     path(result, results.ResultDetailApi.as_view(), name="result-detail"),
     path(f"{result}verify/", results.ResultVerifyApi.as_view(), name="result-verify"),
     path(f"{result}reject/", results.ResultRejectApi.as_view(), name="result-reject"),

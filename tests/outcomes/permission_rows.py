@@ -66,6 +66,21 @@ def _evidence_id(programme):  # type: ignore[no-untyped-def]
     return Evidence.objects.get(result_id=_verified_result_id(programme)).pk
 
 
+def _import_job_id(programme):  # type: ignore[no-untyped-def]
+    """A queued import of the programme (another programme's job is a 404)."""
+    import io
+
+    from outcomes.import_jobs import import_job_queue
+
+    job = import_job_queue(
+        programme=programme,
+        user=_member(programme, "evaluator"),
+        stream=io.BytesIO(b"participant_id,metric,cohort,period,date_achieved\n"),
+        filename="matrix.csv",
+    )
+    return job.pk
+
+
 ROWS = {
     "cohort_list": scoped(*ALL_ROLES),
     "cohort_create": scoped(FM),
@@ -77,6 +92,8 @@ ROWS = {
     "result_retrieve": scoped(FM, EV, LEAD, FUNDER),
     "result_submit": scoped(EV, LEAD),
     "results_import": scoped(EV, LEAD),
+    "results_import_queue": scoped(EV, LEAD),
+    "results_import_job": scoped(EV, LEAD),
     "result_verify": scoped(LEAD),
     "result_reject": scoped(LEAD),
     "result_amend": scoped(LEAD),
@@ -87,4 +104,8 @@ ROWS = {
     "participant_record_list": scoped(EV, LEAD),
 }
 
-PARAMS = {"result_id": _verified_result_id, "evidence_id": _evidence_id}
+PARAMS = {
+    "result_id": _verified_result_id,
+    "evidence_id": _evidence_id,
+    "job_id": _import_job_id,
+}

@@ -4,11 +4,15 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from outcomes.import_jobs import IMPORT_TASK, import_job_queue, import_job_run
 from outcomes.models import ImportBatch, ImportJob, ImportJobStatus, ParticipantRecord
-from sib.models import OutboxMessage
+from sib.models import Membership, OutboxMessage
+from tests.cast import make_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +103,78 @@ def test_results_load_queue_hands_the_file_to_the_import_workers(
     assert out.getvalue().strip() == f"Queued import job {job.pk} (participants.csv)."
     assert job.requested_by == cast.evaluator and job.status == ImportJobStatus.QUEUED
     assert not ImportBatch.objects.filter(programme=cast.programme).exists()
+
+
+# --- the API: queue a file (202), then read the job back ------------------------------------
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _queue_url(cast) -> str:
+    return reverse("api:results-import-queue", args=[cast.programme.pk])
+
+
+def _job_url(cast, job_id: int) -> str:
+    return reverse("api:results-import-job", args=[cast.programme.pk, job_id])
+
+
+def _upload(content: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("participants.csv", content.encode(), content_type="text/csv")
+
+
+def test_the_api_queues_a_file_and_tells_when_it_is_done(
+    cast, media, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = _api(cast.evaluator).post(
+            _queue_url(cast), {"file": _upload(GOOD)}, format="multipart"
+        )
+    assert queued.status_code == 202, queued.content
+    job_id = queued.json()["id"]
+    assert queued.json()["status"] == "queued"
+    assert _api(cast.lead).get(_job_url(cast, job_id)).json()["status"] == "queued"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_run(job_id=job_id)  # what the import worker does with the message
+    done = _api(cast.evaluator).get(_job_url(cast, job_id)).json()
+    assert done["status"] == "done"
+    assert ImportBatch.objects.get(pk=done["batch_id"]).rows == 2
+
+
+def test_the_api_shows_a_refused_jobs_errors_by_row(
+    cast, media, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _queue(cast, GOOD + "P-003,in-work-6m,c1,2026-h1,2026-02-30\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_run(job_id=job.pk)
+    refused = _api(cast.evaluator).get(_job_url(cast, job.pk)).json()
+    assert refused["status"] == "refused" and refused["batch_id"] is None
+    assert refused["error_count"] == 1
+    assert refused["errors"][0]["line"] == 4
+
+
+def test_only_those_who_submit_results_queue_or_read_import_jobs(
+    cast, media, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _queue(cast, GOOD)
+    for user in (cast.funder, cast.manager):
+        assert _api(user).get(_job_url(cast, job.pk)).status_code == 403
+        refused = _api(user).post(_queue_url(cast), {"file": _upload(GOOD)}, format="multipart")
+        assert refused.status_code == 403
+    assert _api(cast.stranger).get(_job_url(cast, job.pk)).status_code == 404
+    assert ImportJob.objects.count() == 1
+
+
+def test_another_programmes_job_is_not_found(cast, media, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _queue(cast, GOOD)
+    other = make_programme("autre", cast.manager)
+    Membership.objects.create(user=cast.evaluator, programme=other, role="evaluator")
+    url = reverse("api:results-import-job", args=[other.pk, job.pk])
+    assert _api(cast.evaluator).get(url).status_code == 404

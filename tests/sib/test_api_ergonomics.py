@@ -173,5 +173,6 @@ def test_throttled_operations_document_429(schema):
         "report_request",
         "result_verify",
         "results_import",
+        "results_import_queue",
         "schedule_scenario_retrieve",
     }
