@@ -2,10 +2,13 @@
 
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -37,8 +40,9 @@ def _superseded() -> Exists:
 
 
 def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
-    """Annotate `state` (submitted/verified/rejected/superseded) and `disputed` (a dispute
-    not withdrawn; on a verified result, it is open)."""
+    """Annotate `state` (submitted/verified/rejected/superseded) and `disputed`: an open
+    dispute, one that holds money (not withdrawn, on a result still verified; a verified
+    amendment resolves it)."""
     return queryset.annotate(
         superseded=_superseded(),
         state=Case(
@@ -51,11 +55,15 @@ def results_with_state(queryset: QuerySet[Result]) -> QuerySet[Result]:
             When(decision__decision=Decision.VERIFIED, then=Value(ResultState.VERIFIED)),
             default=Value(ResultState.SUBMITTED),
         ),
-        disputed=Exists(
+        has_dispute=Exists(
             ResultReview.objects.filter(
                 result=OuterRef("pk"), verdict=ReviewVerdict.DISPUTED, withdrawal__isnull=True
             )
         ),
+    ).annotate(
+        disputed=ExpressionWrapper(
+            Q(state=ResultState.VERIFIED, has_dispute=True), output_field=BooleanField()
+        )
     )
 
 

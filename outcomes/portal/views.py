@@ -61,7 +61,7 @@ def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
         stage=label(STAGE_LABELS, result.stage),
         mine=result.submitted_by_id == access.user.pk,
         # An open dispute: on a superseded result, the amendment resolved it.
-        disputed=bool(getattr(result, "disputed", False)) and state == ResultState.VERIFIED,
+        disputed=bool(getattr(result, "disputed", False)),
     )
 
 

@@ -362,3 +362,30 @@ def test_the_payer_is_part_of_the_chained_review():
     review = dispute(result, funder(deal, "dept", "departement-13"))
     canonical = canonical_of(REVIEW, review.pk)
     assert f'"payer_id":{review.payer_id}' in canonical.replace(" ", "")
+
+
+# --- 4. "disputed" means a dispute that holds money -------------------------------------------
+
+
+def test_the_api_flags_a_result_disputed_only_while_its_dispute_is_open(disputed):
+    deal = disputed
+    api = APIClient()
+    api.force_authenticate(deal.manager)
+
+    def flag(result) -> bool:
+        url = reverse("api:result-detail", args=[deal.programme.pk, result.pk])
+        return api.get(url).json()["disputed"]
+
+    assert flag(deal.result_) is True
+    amendment = outcome_services.result_amend(
+        result=deal.result_,
+        user=deal.evaluator,
+        reason="recount",
+        stage=None,
+        values=outcome_services.ResultValues(value=3),
+    )
+    outcome_services.result_verify(result=amendment, user=deal.lead)
+    # The amendment resolved the dispute: the superseded result holds nothing any more.
+    assert programme_position(programme=deal.programme).totals["disputed"] == 0
+    assert flag(deal.result_) is False
+    assert flag(amendment) is False
