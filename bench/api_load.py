@@ -71,6 +71,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from payments.schedules import programme_recompute  # noqa: E402
 from sib import services  # noqa: E402
 from sib.demo import demo_definition  # noqa: E402
 from sib.models import Membership, Organisation, Programme, User  # noqa: E402
@@ -159,6 +160,9 @@ def set_up(entries: int, programmes: int) -> list[Endpoint]:
         _programme(f"api-load-other-{number}", 0, users)
     manager = token_issue(user=users["manager"]).key
     investor = token_issue(user=users["investor"]).key
+    # What the worker does after each change: the schedule, its projections and the
+    # statements stored at the chain head, so the reads serve them (no worker runs here).
+    programme_recompute(programme_id=main.pk)
     api = f"/api/programmes/{main.pk}"
     return [
         Endpoint("bare view", "bare", "/bench/bare/", None),
