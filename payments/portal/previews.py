@@ -26,17 +26,23 @@ def verification_figures(
         change = verification_preview(programme=programme, result=result)
     except RuleError as exc:
         return render_to_string(template, {"refused": str(exc)})
+    payers = programme_position(programme=programme).payers
     rows = [
         {
             "payer": payer,
             "change": change.get(payer.payer, 0),
             "after": payer.due + change.get(payer.payer, 0),
         }
-        for payer in programme_position(programme=programme).payers
+        for payer in payers
     ]
+    totals = {
+        "due": sum(payer.due for payer in payers),
+        "change": sum(change.values()),
+        "after": sum(payer.due + change.get(payer.payer, 0) for payer in payers),
+    }
     return render_to_string(
         template,
-        {"rows": rows, "currency": programme.currency, "total": sum(change.values())},
+        {"rows": rows, "currency": programme.currency, "total": totals["change"], "totals": totals},
     )
 
 

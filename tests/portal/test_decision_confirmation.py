@@ -14,6 +14,7 @@ from outcomes.models import Result, ResultDecision
 from outcomes.services import ResultValues, result_amend
 from payments.position import programme_position
 from sib.models import User
+from sib.money import format_money
 from tests.cast import Cast
 from tests.portal.objects import submitted_result, verified_result
 
@@ -154,6 +155,9 @@ def test_an_amendments_confirmation_counts_only_the_difference_from_what_it_repl
     before = sum(p.due for p in programme_position(programme=cast.own).payers)
     html = _post(cast, amendment, action="verify", **{"verify-comment": ""}).content.decode()
     assert 'data-figure="total_change">€3,000.00<' in html
+    m = lambda amount: format_money(amount, "EUR", "en")  # noqa: E731
+    assert f'data-figure="total_due">{m(before)}<' in html  # the totals read across
+    assert f'data-figure="total_after">{m(before + 300_000)}<' in html
     assert (
         f'data-figure="amends"><a href="/programmes/{cast.own.pk}/results/{verified.pk}/"' in html
     )
