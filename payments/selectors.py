@@ -3,7 +3,8 @@
 from dataclasses import replace
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Tranche
 from payments.position import ProgrammePosition, programme_position
@@ -36,26 +37,40 @@ def commitment_list(*, access: ProgrammeAccess) -> QuerySet[Commitment]:
 
 
 def commitment_aggregates(*, programme_id: int) -> list[dict[str, object]]:
-    """Per tranche: investor count, committed and drawn totals, and no names."""
-    rows = []
-    for tranche in Tranche.objects.filter(programme_id=programme_id).order_by("priority"):
-        totals = Commitment.objects.filter(tranche=tranche).aggregate(
-            investors=Count("id"), committed=Sum("amount", default=0)
+    """Per tranche: investor count, committed and drawn totals, and no names.
+
+    One query whatever the number of tranches (the drawn total is a subquery, so the
+    commitments' join does not multiply it).
+    """
+    drawn = (
+        Drawdown.objects.filter(
+            commitment__tranche=OuterRef("pk"), transaction__reversal__isnull=True
         )
-        drawn = Drawdown.objects.filter(
-            commitment__tranche=tranche, transaction__reversal__isnull=True
-        ).aggregate(total=Sum("amount", default=0))["total"]
-        rows.append(
-            {
-                "tranche": tranche.key,
-                "kind": tranche.kind,
-                "priority": tranche.priority,
-                "investors": totals["investors"],
-                "committed": totals["committed"],
-                "drawn": drawn,
-            }
+        .values("commitment__tranche")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    tranches = (
+        Tranche.objects.filter(programme_id=programme_id)
+        .annotate(
+            investors=Count("commitments"),
+            committed=Coalesce(Sum("commitments__amount"), 0),
+            drawn=Coalesce(Subquery(drawn), 0),
         )
-    return rows
+        .order_by("priority")
+    )
+    return [
+        {
+            "tranche": tranche.key,
+            "name": tranche.name,
+            "kind": tranche.kind,
+            "priority": tranche.priority,
+            "investors": tranche.investors,
+            "committed": tranche.committed,
+            "drawn": tranche.drawn,
+        }
+        for tranche in tranches
+    ]
 
 
 def drawdown_list(*, access: ProgrammeAccess) -> QuerySet[Drawdown]:

@@ -5,6 +5,7 @@ writes go through the ledger's services inside sib.api.idempotency, with the key
 form carried since it was shown, so a double click or a reload records once.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from outcomes.selectors import open_disputes
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
+from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
 from payments.schedule_builder import schedule_document
@@ -55,8 +57,16 @@ def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.COMMITMENT_VIEW_ALL)
     overview = money_overview(programme=access.programme, today=timezone.localdate())
     names = organisation_names({d["recipient"] for d in overview.next_repayments})
+    tranche_names = {t["tranche"]: t["name"] for t in overview.tranches}
     repayments = [
-        {**d, "name": names.get(d["recipient"], d["recipient"])} for d in overview.next_repayments
+        {
+            **d,
+            "on": date.fromisoformat(d["on"]),
+            "name": names.get(d["recipient"], d["recipient"]),
+            "step": step_name(d["step_kind"]),
+            "tranche_name": tranche_names.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
+        }
+        for d in overview.next_repayments
     ]
     return render(
         request,

@@ -167,11 +167,12 @@ class Deal:
         cap: tuple[str, str] | None = None,
         protects: str | None = None,
         cover: int | None = None,
+        name: str | None = None,
     ) -> "Deal":
         self.tranches[key] = money.tranche_create(
             programme=self.programme,
             key=key,
-            name=key,
+            name=name or key,
             kind=kind,
             priority=priority,
             cap_type=cap[0] if cap else "none",
