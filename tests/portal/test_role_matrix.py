@@ -13,7 +13,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from sib.models import User
+from sib.models import Role, User
+from sib.permissions import role_allows
+from sib.portal.sections import SECTIONS, _url_name
 from tests.cast import Cast
 from tests.portal.rows import PageRow
 from tests.portal.test_scoping import RESOLVERS, Page, programme_pages
@@ -41,6 +43,23 @@ def test_every_programme_page_has_a_row():
 def test_a_row_names_at_least_one_role_who_opens_the_page():
     for name, row in _rows().items():
         assert row.roles, f"{name}: no role holds {row.actions}"
+
+
+def test_a_section_the_home_links_opens_for_every_role_it_is_linked_for():
+    # The programme home links a section to the roles holding its right (sib.portal.sections):
+    # the page behind the link must open for each of them, never answer them 403.
+    rows = _rows()
+    for section in SECTIONS:
+        url_name = _url_name(section)
+        if url_name is None:
+            continue
+        linked = frozenset(r for r in Role.values if role_allows(r, section.action))
+        row = rows[url_name]
+        assert row.ok == 200, f"section {section.key} links {url_name}, a form's target"
+        assert linked <= row.roles, (
+            f"section {section.key} links {url_name} for {sorted(linked - row.roles)}, "
+            "whom the page refuses"
+        )
 
 
 def _url(page: Page, row: PageRow, cast: Cast) -> str:
