@@ -68,3 +68,16 @@ def ready_report(programme: Programme) -> int:
                   "pdf": b"%PDF-1.4\n%test\n", "sha256": "ab" * 32, "size": 15},
     )  # fmt: skip
     return report.pk
+
+
+def disputed_result(programme: Programme) -> int:
+    """Return a verified result of the programme its public funder disputed, made once."""
+    existing = Result.objects.filter(programme=programme, reviews__verdict="disputed").first()
+    if existing:
+        return existing.pk
+    result = Result.objects.get(pk=submitted_result(programme))
+    lead = Membership.objects.get(programme=programme, role=Role.LEAD_EVALUATOR).user
+    funder = Membership.objects.get(programme=programme, role=Role.PUBLIC_FUNDER).user
+    outcomes.result_verify(result=result, user=lead)
+    outcomes.result_review(result=result, user=funder, verdict="disputed", comment="recount")
+    return result.pk

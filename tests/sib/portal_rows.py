@@ -1,0 +1,9 @@
+from sib.permissions import Action
+from tests.portal.rows import needs
+
+PAGES = {
+    "portal:programme-home": needs(Action.PROGRAMME_VIEW),
+    "portal:programme-members": needs(Action.MEMBERSHIP_MANAGE),
+    "portal:member-invite": needs(Action.MEMBERSHIP_GRANT),
+    "portal:ledger-verify": needs(Action.LEDGER_VERIFY),
+}
