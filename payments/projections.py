@@ -16,7 +16,9 @@ savings_share  cost avoided per cohort (minor units), spread over the periods
 =============  ===========================================================================
 
 Counts and amounts are the target x percentage, rounded half up. A metric without a
-target forecasts nothing. Payments are assumed received on the period's end date.
+target forecasts nothing. Payments are assumed received on the period's end date; the
+payments already received count too, and only forecast payments dated after the last of
+them are added (payments.schedule_builder), so a projection at 0 % is what was received.
 Capital: the drawdowns recorded so far; a commitment with none is taken as drawn in full
 on its commitment date. Return stops, and guarantees are called, at the programme's end
 (or termination) date. The document itself is built by payments.schedule_builder, like

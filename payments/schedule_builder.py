@@ -314,16 +314,7 @@ def schedule_compute(
     else:
         plan = _plan(state.terms, forecast_inputs(programme=programme, percent=scenario.percent))
         plan_data = plan_json(plan, real_ids=False)
-        # Forecast payments are received on their period's end date.
-        ends = dict(
-            MeasurementPeriod.objects.filter(programme=programme).values_list("code", "end_date")
-        )
-        by_date: dict[date, int] = defaultdict(int)
-        for line in plan.lines:
-            by_date[ends[line.period]] += line.amount
-        payments = tuple(
-            PaymentReceived(on, amount) for on, amount in sorted(by_date.items()) if amount > 0
-        )
+        payments = _projected_payments(state, plan)
         tranches = _tranches(state, assume_fully_drawn=True)
         end_date = projection_end
     steps = steps_from_list(state.terms["waterfall"])
@@ -352,6 +343,29 @@ def schedule_compute(
         "waterfall": [step_to_dict(step) for step in steps],
     }
     return document, plan
+
+
+def _projected_payments(
+    state: ScheduleState, plan: OutcomePaymentPlan
+) -> tuple[PaymentReceived, ...]:
+    """Return the payments a projection runs on: those received, then the forecast's.
+
+    The money already in counts whatever the percentage (a projection at 0 % is what was
+    received). Forecast payments are received on their period's end date; only those
+    dated after the last payment received are added, so a period paid already is not
+    counted twice.
+    """
+    last = max((p.on for p in state.payments), default=None)
+    ends = dict(
+        MeasurementPeriod.objects.filter(programme=state.programme).values_list("code", "end_date")
+    )
+    by_date: dict[date, int] = defaultdict(int)
+    for line in plan.lines:
+        on = ends[line.period]
+        if last is None or on > last:
+            by_date[on] += line.amount
+    forecast = [PaymentReceived(on, amount) for on, amount in sorted(by_date.items()) if amount]
+    return (*state.payments, *forecast)
 
 
 def schedule_document(

@@ -24,7 +24,7 @@ from payments.outcome_payments import outcome_payment_receive
 from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
-from payments.schedule_builder import schedule_document
+from payments.schedule_builder import schedule_document, schedule_documents
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
     money_overview,
@@ -78,7 +78,10 @@ def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
 @login_required
 def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.SCHEDULE_RUN)
-    document = schedule_document(programme=access.programme)
+    document, forecast = schedule_documents(
+        programme=access.programme, percents=(None, Decimal(100))
+    )
+    projected = {m["investor"]: m for m in forecast["investors"]}
     names = _names(document)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
@@ -86,6 +89,7 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     investors = [
         {
             "metrics": m,
+            "projected": projected.get(m["investor"]),
             "name": names.get(m["investor"], m["investor"]),
             "lines": lines.get(m["investor"], []),
         }

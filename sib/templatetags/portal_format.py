@@ -1,6 +1,6 @@
 """Template filters for the portal: money and rates, in the page's language."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
@@ -43,3 +43,16 @@ def decimal(value: str | Decimal | None, places: int = 2) -> str:
     if value in (None, ""):
         return "—"
     return number_format(Decimal(str(value)), decimal_pos=places, use_l10n=True)
+
+
+@register.filter
+def multiple(value: str | Decimal | None) -> str:
+    """Format a multiple such as a MOIC as the reports print it: "0,25×" (fr), "0.25×" (en).
+
+    Rounded half-up to two decimals like reports.rendering.formatting.format_multiple
+    (number_format alone would cut the digits off); a test checks the two agree.
+    """
+    if value in (None, ""):
+        return "—"
+    rounded = Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return number_format(rounded, decimal_pos=2, use_l10n=True) + "\u00d7"

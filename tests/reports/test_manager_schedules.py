@@ -206,3 +206,19 @@ def test_a_negative_xirr_mid_life_is_explained_as_to_date(paid_bond: Bond):
     assert re.search(r"-\d+\.\d%", table), f"no negative XIRR to explain in {table!r}"
     assert "XIRR, MOIC and DPI to date: only the cash flows already in the ledger count." in text
     assert "XIRR is therefore negative, as if the rest were lost" in text
+
+
+def test_a_projection_counts_the_payments_already_received(paid_bond: Bond):
+    # A projection at 0 % of the outcomes still to come still has the money already in:
+    # it runs the waterfall on what was received, plus the forecast dated after it.
+    actual = schedule_document(programme=paid_bond.programme)
+    received = actual["schedule"]["totals"]["received"]
+    assert received > 0
+    last = max(p["on"] for p in actual["schedule"]["payments"])
+    for percent in DEFAULT_PROJECTIONS:
+        projection = schedule_document(programme=paid_bond.programme, percent=percent)
+        payments = projection["schedule"]["payments"]
+        already = [p for p in payments if p["on"] <= last]
+        assert already == actual["schedule"]["payments"], percent
+    zero = schedule_document(programme=paid_bond.programme, percent=DEFAULT_PROJECTIONS[0])
+    assert zero["schedule"]["totals"]["received"] == received
