@@ -98,7 +98,14 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     return render(
         request,
         "payments/portal/schedule.html",
-        programme_context(access, document=document, investors=investors, names=names),
+        programme_context(
+            access,
+            document=document,
+            investors=investors,
+            names=names,
+            # What the waterfall allocates is proposed; what was paid out is the ledger's.
+            recorded=programme_position(programme=access.programme).totals["distributed"],
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.selectors import commitment_aggregates
-from tests.payments.schedule_support import SENIOR_JUNIOR, Deal
+from tests.payments.schedule_support import SENIOR_JUNIOR, Deal, jardins
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,20 @@ def test_the_tranche_table_costs_the_same_queries_for_2_or_12_tranches():
     assert counts[0] == counts[1]
     assert [row["name"] for row in rows][:2] == ["Prêt senior", "Prêt junior"]
     assert rows[0]["committed"] == 60_000_000 and rows[0]["investors"] == 1
+
+
+def test_the_schedule_page_tells_what_the_waterfall_allocates_from_what_was_paid_out():
+    """Received money is allocated by the waterfall before anyone records paying it out:
+    the schedule page must not call the allocation "Distributed" while the dashboard's
+    "Distributed to date" (the ledger) reads 0. It uses the manager report's two labels."""
+    deal = jardins("dash-waterfall")
+    deal.result("work-12m", "c1", "2026", 4)
+    deal.receive("etat", 700_000, deal.programme.start_date.replace(year=2027))
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "fr"
+    url = reverse("payments_portal:schedule", args=[deal.programme.pk])
+    html = client.get(url).content.decode()
+    assert "Distribué par la cascade" in html
+    assert 'data-figure="distributions-recorded">0,00\u00a0€<' in html
+    assert ">Distribué<" not in html
