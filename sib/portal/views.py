@@ -17,13 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from sib.chain import GENESIS, chain_head
 from sib.chain_verification import chain_verify
-from sib.models import User
+from sib.models import ProgrammeStatus, User
 from sib.money import format_money
 from sib.permissions import Action
 from sib.portal.labels import ROLE_LABELS, STATUS_LABELS, label
 from sib.portal.sections import sections_for
 from sib.portal.selectors import programme_member_rows, programme_party_rows, programme_rows
-from sib.scoping import ProgrammeAccess, programme_access
+from sib.scoping import ProgrammeAccess, may_open_programmes, programme_access
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -48,7 +48,8 @@ def programme_context(access: ProgrammeAccess, **extra: Any) -> dict[str, Any]:
 @login_required
 def programme_list(request: AuthenticatedRequest) -> HttpResponse:
     rows = programme_rows(user=request.user)
-    return render(request, "portal/programme_list.html", {"rows": rows})
+    context = {"rows": rows, "may_open": may_open_programmes(request.user)}
+    return render(request, "portal/programme_list.html", context)
 
 
 @login_required
@@ -61,6 +62,8 @@ def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         contract_cap=format_money(programme.contract_cap, programme.currency, get_language()),
         parties=programme_party_rows(access=access),
         sections=sections_for(access),
+        may_manage=access.allows(Action.PROGRAMME_MANAGE),
+        is_draft=programme.status == ProgrammeStatus.DRAFT,
     )
     return render(request, "portal/programme_home.html", context)
 
