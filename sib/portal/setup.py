@@ -88,10 +88,7 @@ def programme_new(request: AuthenticatedRequest) -> HttpResponse:
                     % {"name": programme.name, "status": label(STATUS_LABELS, programme.status)},
                 )
                 return redirect("portal:programme-home", programme.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "portal/programme_new.html", {"form": form, "errors": errors}, status=status
-    )
+    return render(request, "portal/programme_new.html", {"form": form, "errors": errors})
 
 
 @login_required
@@ -136,5 +133,4 @@ def programme_activation(request: AuthenticatedRequest, programme_id: int) -> Ht
         share_total=shares,
         shares_complete=shares == 100,
     )
-    status = 400 if form.errors else 200
-    return render(request, "portal/programme_activation.html", context, status=status)
+    return render(request, "portal/programme_activation.html", context)
