@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sib.chain import GENESIS, chain_head
-from sib.chain_verification import chain_verify
+from sib.chain_checks import PENDING, chain_check_latest, chain_check_request
 from sib.models import ProgrammeStatus, User
 from sib.money import format_money
 from sib.permissions import Action
@@ -81,15 +81,21 @@ def programme_members(request: AuthenticatedRequest, programme_id: int) -> HttpR
 
 @login_required
 def ledger_verify(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
-    """Recompute the programme's hash chain on request (?run=1) and show the first break."""
+    """The programme's chain check: ask for one (POST), follow it, read its result (GET).
+
+    The check runs in a worker (sib.chain_checks), never in this request: on a large chain
+    it reads millions of rows. The page reloads itself while the check is pending.
+    """
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.LEDGER_VERIFY
     )
-    # A GET that only reads; it runs when asked, not on every visit of a large chain.
-    result = chain_verify(programme_id=access.programme.pk) if request.GET.get("run") else None
-    return render(
-        request, "portal/ledger_verify.html", programme_context(access, verification=result)
-    )
+    if request.method == "POST":
+        chain_check_request(programme=access.programme, user=request.user)
+        return redirect("portal:ledger-verify", access.programme.pk)
+    check = chain_check_latest(programme=access.programme)
+    pending = check is not None and check.status in PENDING
+    context = programme_context(access, check=check, pending=pending)
+    return render(request, "portal/ledger_verify.html", context)
 
 
 class LoginView(auth_views.LoginView):
