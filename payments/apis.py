@@ -414,6 +414,26 @@ class LedgerVerifyApi(ProgrammeApi):
 # --- the position ---------------------------------------------------------------------
 
 
+class RatioSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=None, decimal_places=4, allow_null=True)
+    reason = serializers.CharField()
+
+
+class XirrSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=None, decimal_places=6, allow_null=True)
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ReturnsSerializer(serializers.Serializer):
+    """One commitment's returns to date: recorded in the ledger, never the proposal."""
+
+    returned = serializers.IntegerField()
+    moic = RatioSerializer()
+    dpi = RatioSerializer()
+    xirr = XirrSerializer()
+
+
 class PositionApi(ProgrammeApi):
     """The programme's money position, the figures every page and report shows."""
 
@@ -453,17 +473,25 @@ class PositionApi(ProgrammeApi):
         responses=OutputSerializer,
         description="Due, disputed, received, advance and outstanding per payer (minor "
         "units); per investor commitment only for those who may see investors: every one "
-        "for fund managers, their own for an investor, none for public funders.",
+        "for fund managers, their own for an investor, none for public funders; each "
+        "with its returns to date (returned, MOIC, DPI, XIRR) as the ledger records them.",
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
         position = selectors.position_get(access=access)
+        returns = {
+            (r.tranche, r.investor): ReturnsSerializer(r).data
+            for r in selectors.investor_returns_get(access=access)
+        }
         payers = position.payers if access.allows(Action.PAYMENT_VIEW) else ()
         return Response(
             {
                 "currency": position.currency,
                 "totals": position.totals if payers else {},
                 "payers": self.PayerSerializer(payers, many=True).data,
-                "investors": self.InvestorSerializer(position.investors, many=True).data,
+                "investors": [
+                    {**self.InvestorSerializer(i).data, **returns[(i.tranche, i.investor)]}
+                    for i in position.investors
+                ],
             }
         )

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 
 from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Tranche
 from payments.position import ProgrammePosition, programme_position
+from payments.returns import InvestorReturn, investor_returns
 from sib.models import Organisation
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
@@ -115,6 +116,16 @@ def transaction_list(
     )
 
 
+def _own_investors(access: ProgrammeAccess) -> set[str]:
+    if not access.allows(Action.COMMITMENT_VIEW_OWN):
+        return set()
+    return set(
+        Organisation.objects.filter(pk__in=access.investor_organisation_ids).values_list(
+            "slug", flat=True
+        )
+    )
+
+
 def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
     """Return the programme's position with the investors the user may see.
 
@@ -124,11 +135,16 @@ def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
     position = programme_position(programme=access.programme)
     if access.allows(Action.COMMITMENT_VIEW_ALL):
         return position
-    own: set[str] = set()
-    if access.allows(Action.COMMITMENT_VIEW_OWN):
-        own = set(
-            Organisation.objects.filter(pk__in=access.investor_organisation_ids).values_list(
-                "slug", flat=True
-            )
-        )
+    own = _own_investors(access)
     return replace(position, investors=tuple(i for i in position.investors if i.investor in own))
+
+
+def investor_returns_get(*, access: ProgrammeAccess) -> tuple[InvestorReturn, ...]:
+    """Return each commitment's returns to date (payments.returns) the user may see:
+    every one for fund managers, its own for an investor, none for anyone else."""
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return investor_returns(programme=access.programme)
+    own = _own_investors(access)
+    if not own:
+        return ()
+    return tuple(r for r in investor_returns(programme=access.programme) if r.investor in own)
