@@ -29,6 +29,7 @@ from sib.chain_verification import chain_verify
 from sib.exceptions import Conflict
 from sib.models import Organisation, User
 from sib.permissions import Action
+from sib.privacy import reader_audience
 from sib.scoping import ProgrammeAccess
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -138,17 +139,27 @@ class CommitmentAggregateListApi(ProgrammeApi):
         kind = serializers.CharField()
         priority = serializers.IntegerField()
         investors = serializers.IntegerField()
-        committed = serializers.IntegerField()
-        drawn = serializers.IntegerField()
+        disclosed = serializers.BooleanField(
+            help_text="False when the money is held back (sib.privacy): committed and "
+            "drawn are then null."
+        )
+        committed = serializers.IntegerField(allow_null=True)
+        drawn = serializers.IntegerField(allow_null=True)
 
     @extend_schema(
         operation_id="commitment_aggregate_list",
         responses=OutputSerializer(many=True),
-        description="Per tranche totals without investor names (public funders).",
+        description="Per tranche totals without investor names (public funders). For "
+        "anyone but a fund manager, the lender tranches' money is shown only when every "
+        "lender tranche has at least 3 investors (or none), and the guarantee tranches' "
+        "likewise; otherwise `disclosed` is false and the figures are null "
+        '(docs/reports.md, "Privacy of what is shown").',
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id, Action.INVESTOR_AGGREGATE_VIEW)
-        rows = selectors.commitment_aggregates(programme_id=access.programme.pk)
+        rows = selectors.commitment_aggregates(
+            programme_id=access.programme.pk, audience=reader_audience(access)
+        )
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
@@ -444,7 +455,7 @@ class PositionApi(ProgrammeApi):
 
     class OutputSerializer(serializers.Serializer):
         currency = serializers.CharField()
-        totals = serializers.DictField(child=serializers.IntegerField())
+        totals = serializers.DictField(child=serializers.IntegerField(allow_null=True))
         payers = serializers.ListField(child=serializers.DictField())
         investors = serializers.ListField(child=serializers.DictField())
 
@@ -453,7 +464,9 @@ class PositionApi(ProgrammeApi):
         responses=OutputSerializer,
         description="Due, disputed, received, advance and outstanding per payer (minor "
         "units); per investor commitment only for those who may see investors: every one "
-        "for fund managers, their own for an investor, none for public funders.",
+        "for fund managers, their own for an investor, none for public funders. A total "
+        "of investors' money is null for a public funder when it sums fewer than 3 "
+        'investors (docs/reports.md, "Privacy of what is shown").',
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
@@ -462,7 +475,9 @@ class PositionApi(ProgrammeApi):
         return Response(
             {
                 "currency": position.currency,
-                "totals": position.totals if payers else {},
+                "totals": selectors.position_totals(access=access, position=position)
+                if payers
+                else {},
                 "payers": self.PayerSerializer(payers, many=True).data,
                 "investors": self.InvestorSerializer(position.investors, many=True).data,
             }
