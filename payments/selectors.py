@@ -158,7 +158,9 @@ def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
     return replace(position, investors=tuple(i for i in position.investors if i.investor in own))
 
 
-# Position totals that add up investors' money, by whose (sib.privacy).
+# Position totals by whose money they add up (sib.privacy). The payers' are every payer's
+# to read; a total missing here is held back from non-managers until it is listed.
+_PAYER_TOTALS = ("due", "disputed", "received", "advance", "outstanding", "payable")
 _LENDER_TOTALS = ("committed", "drawn", "principal_repaid", "return_paid", "principal_outstanding")
 _GUARANTOR_TOTALS = ("guarantee_called", "guarantee_paid")
 
@@ -180,7 +182,11 @@ def position_totals(
     guarantee = Q(tranche__kind=TrancheKind.GUARANTEE)
     lenders = commitments.exclude(guarantee).values("investor").distinct().count()
     guarantors = commitments.filter(guarantee).values("investor").distinct().count()
-    shown = dict.fromkeys(_LENDER_TOTALS, investor_totals_shown(audience, lenders))
+    shown = dict.fromkeys(_PAYER_TOTALS, True)
+    shown |= dict.fromkeys(_LENDER_TOTALS, investor_totals_shown(audience, lenders))
     shown |= dict.fromkeys(_GUARANTOR_TOTALS, investor_totals_shown(audience, guarantors))
     shown["distributed"] = investor_totals_shown(audience, lenders, guarantors)
-    return {key: value if shown.get(key, True) else None for key, value in position.totals.items()}
+    unlisted = audience == Audience.FUND_MANAGER
+    return {
+        key: value if shown.get(key, unlisted) else None for key, value in position.totals.items()
+    }
