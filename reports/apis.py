@@ -303,8 +303,9 @@ class ReportVerifyApi(ProgrammeApi):
 
 
 class VerificationBundleApi(ProgrammeApi):
-    # The roles that may verify the ledger: the bundle is the ledger's chain and records.
-    action_required = Action.LEDGER_VERIFY
+    # The contract parties who check reports against the ledger: the fund manager and the
+    # public funders. The bundle carries every money movement (sib.permissions).
+    action_required = Action.BUNDLE_DOWNLOAD
 
     @extend_schema(
         operation_id="verification_bundle",

@@ -25,6 +25,10 @@ class Action(StrEnum):
     PAYMENT_RECORD = "payment.record"  # outcome payments received, distributions
     LEDGER_VIEW = "ledger.view"
     LEDGER_VERIFY = "ledger.verify"  # recompute the hash chain
+    # The verification bundle: the chain and every record it covers, investors' money
+    # movements included, so not for evaluators (DOMAIN.md: they never see investor
+    # positions) nor investors (nothing about other investors).
+    BUNDLE_DOWNLOAD = "bundle.download"
     SCHEDULE_RUN = "schedule.run"  # schedules and scenarios
     OUTCOME_VIEW = "outcome.view"  # verified aggregate outcomes
     RESULT_VIEW = "result.view"  # submissions in every state
@@ -57,6 +61,7 @@ ROLE_RIGHTS: dict[str, frozenset[Action]] = {
             A.PAYMENT_RECORD,
             A.LEDGER_VIEW,
             A.LEDGER_VERIFY,
+            A.BUNDLE_DOWNLOAD,
             A.SCHEDULE_RUN,
             A.OUTCOME_VIEW,
             A.RESULT_VIEW,
@@ -103,6 +108,7 @@ ROLE_RIGHTS: dict[str, frozenset[Action]] = {
             A.PAYMENT_VIEW,
             A.INVESTOR_AGGREGATE_VIEW,
             A.LEDGER_VERIFY,
+            A.BUNDLE_DOWNLOAD,
             A.REPORT_REQUEST_PUBLIC,
             A.REPORT_DOWNLOAD_PUBLIC,
             A.PAYMENT_NOTICE_OWN,

@@ -258,7 +258,7 @@ def report_list(request: AuthenticatedRequest, programme_id: int) -> HttpRespons
             access,
             form=form,
             rows=_report_rows(_visible_reports(access)[:100]),
-            can_verify=access.allows(Action.LEDGER_VERIFY),
+            can_download_bundle=access.allows(Action.BUNDLE_DOWNLOAD),
         ),
     )
 
@@ -296,7 +296,7 @@ def notice_request(request: AuthenticatedRequest, programme_id: int) -> HttpResp
 @login_required
 def verification_bundle(request: AuthenticatedRequest, programme_id: int) -> StreamingHttpResponse:
     access = programme_access(
-        user=request.user, programme_id=programme_id, action=Action.LEDGER_VERIFY
+        user=request.user, programme_id=programme_id, action=Action.BUNDLE_DOWNLOAD
     )
     return bundle_response(access)
 

@@ -12,7 +12,8 @@ ROWS = {
     "report_download": scoped(FM, EV, LEAD, FUNDER),
     "report_publish": scoped(FM),
     "report_verify": scoped(FM, EV, LEAD, FUNDER),
-    "verification_bundle": scoped(FM, EV, LEAD, FUNDER),
+    # The bundle carries investors' money movements: not for evaluators (DOMAIN.md).
+    "verification_bundle": scoped(FM, FUNDER),
     "report_published_latest": unscoped(*EVERYONE),
     "report_published_at": unscoped(*EVERYONE),
     # Payment notices: fund managers (any payer), the payer's own public funders.

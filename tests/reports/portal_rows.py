@@ -5,7 +5,7 @@ PAGES = {
     "reports_portal:outcomes": needs(Action.OUTCOME_VIEW),
     "reports_portal:investor-returns": needs(Action.INVESTOR_AGGREGATE_VIEW),
     "reports_portal:report-list": needs(Action.PROGRAMME_VIEW),
-    "reports_portal:verification-bundle": needs(Action.LEDGER_VERIFY),
+    "reports_portal:verification-bundle": needs(Action.BUNDLE_DOWNLOAD),
     # A form's target: any member is told to post (a stranger still gets 404).
     "reports_portal:notice-request": needs(Action.PROGRAMME_VIEW, ok=405),
     # An unpublished public report (reports.apis.can_download).

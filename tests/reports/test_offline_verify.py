@@ -307,14 +307,17 @@ def test_what_is_not_a_bundle_is_refused_with_exit_2(tmp_path):
     assert sib_verify.main([str(path)]) == 2
 
 
-def test_only_roles_that_verify_the_ledger_download_the_bundle(bond: Bond):
+def test_only_the_fund_manager_and_funders_download_the_bundle(bond: Bond):
+    # It carries every investor's money movements: never for an investor, and not for an
+    # evaluator, whose role never sees investors' money (DOMAIN.md).
     url = BUNDLE.format(bond.programme.pk)
     assert bond.client(bond.investor).get(url).status_code == 403
+    assert bond.client(bond.lead).get(url).status_code == 403
     assert bond.client(bond.stranger).get(url).status_code == 404
     assert bond.client(None).get(url).status_code in (401, 403)
-    lead = bond.client(bond.lead).get(url)
-    assert lead.status_code == 200
-    assert json.loads(b"".join(lead.streaming_content))["format"] == sib_verify.BUNDLE_FORMAT
+    funder = bond.client(bond.funder).get(url)
+    assert funder.status_code == 200
+    assert json.loads(b"".join(funder.streaming_content))["format"] == sib_verify.BUNDLE_FORMAT
 
 
 def test_the_portal_links_the_bundle_for_funders(bond: Bond, client):
