@@ -68,6 +68,12 @@ from sib.models import ChainEntry, Programme
 
 SCHEDULE_FORMAT = "sib-schedule"
 SCHEDULE_FORMAT_VERSION = 1
+# The rules that compute a stored document: bump it when a change of the engine, the
+# projections or the waterfall changes any figure of a document computed at a head that
+# has not moved. Stored rows of an older version are then not served (computed afresh
+# until the next recompute stores the new ones), so a cache never outlives its rules.
+# 1: until 2026-12-03; 2: projections count the payments already received.
+RULES_VERSION = 2
 ACTUAL = "actual"
 DEFAULT_PROJECTIONS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
 LEDGER_CHAIN_KIND = "ledger_transaction"
@@ -390,7 +396,10 @@ def schedule_documents(
     seq, head = chain_point(programme=programme, at=at)
     stored = dict(
         ScheduleVersion.objects.filter(
-            programme=programme, chain_head=head, scenario__in=[s.name for s in scenarios]
+            programme=programme,
+            chain_head=head,
+            scenario__in=[s.name for s in scenarios],
+            rules_version=RULES_VERSION,
         ).values_list("scenario", "content")
     )
     state: ScheduleState | None = None

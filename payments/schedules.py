@@ -61,6 +61,7 @@ from payments.rules import OutcomePaymentPlan
 from payments.schedule_builder import (
     ACTUAL,
     DEFAULT_PROJECTIONS,
+    RULES_VERSION,
     Scenario,
     ScheduleError,
     ScheduleState,
@@ -94,7 +95,10 @@ logger = logging.getLogger(__name__)
 
 def _store(*, state: ScheduleState, scenario: Scenario) -> Any:
     existing = ScheduleVersion.objects.filter(
-        programme=state.programme, chain_head=state.head, scenario=scenario.name
+        programme=state.programme,
+        chain_head=state.head,
+        scenario=scenario.name,
+        rules_version=RULES_VERSION,
     ).first()
     if existing is not None:
         return existing
@@ -108,6 +112,7 @@ def _store(*, state: ScheduleState, scenario: Scenario) -> Any:
         contract_version=state.contract,
         content=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
+        rules_version=RULES_VERSION,
     )
     if not scenario.is_projection:
         _store_lines(version, plan)

@@ -22,7 +22,12 @@ from typing import Any
 from django.db.models import Subquery
 
 from payments.models import ScheduleVersion, StatementVersion
-from payments.schedule_builder import document_bytes, scenario_for, schedule_document
+from payments.schedule_builder import (
+    RULES_VERSION,
+    document_bytes,
+    scenario_for,
+    schedule_document,
+)
 from payments.statements import statement_of
 from sib.models import ChainEntry, Programme
 
@@ -53,6 +58,7 @@ def schedule_served(*, programme: Programme, percent: Decimal | None = None) -> 
             programme=programme,
             scenario=scenario_for(percent).name,
             chain_head=_head(programme),
+            rules_version=RULES_VERSION,
         )
         .values_list("pk", "sha256")
         .first()
@@ -75,7 +81,10 @@ def investor_statement_served(*, programme: Programme, investor: str) -> Served:
     (payments.apis_schedules.InvestorStatementApi): the row is looked up by investor.
     """
     actual = ScheduleVersion.objects.filter(
-        programme=programme, scenario=scenario_for(None).name, chain_head=_head(programme)
+        programme=programme,
+        scenario=scenario_for(None).name,
+        chain_head=_head(programme),
+        rules_version=RULES_VERSION,
     )
     stored = (
         StatementVersion.objects.filter(

@@ -11,8 +11,11 @@ every payment line. A new version is appended to the programme's hash chain when
 terms change, so the chain head alone identifies the inputs of a schedule.
 
 `ScheduleVersion` is one computed document (canonical JSON) per (programme, chain head,
-scenario): recomputing at the same head finds the row and changes nothing, which is
-what makes the recompute task idempotent.
+scenario, rules version): recomputing at the same head finds the row and changes nothing,
+which is what makes the recompute task idempotent. The rules version
+(payments.schedule_builder.RULES_VERSION) is the code that computed it: a stored
+document is a cache of what the rules give at that head, and when a release changes
+what they give, the rows of the rules before are no longer served.
 """
 
 import pghistory
@@ -82,6 +85,9 @@ class ScheduleVersion(InsertOnlyModel):
     )
     content = models.TextField(help_text="Canonical JSON (docs/schedule-json.md).")
     sha256 = models.CharField(max_length=64)
+    rules_version = models.PositiveSmallIntegerField(
+        default=1, help_text="payments.schedule_builder.RULES_VERSION that computed it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(InsertOnlyModel.Meta):
@@ -89,7 +95,8 @@ class ScheduleVersion(InsertOnlyModel):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["programme", "chain_head", "scenario"], name="schedule_once_per_head"
+                fields=["programme", "chain_head", "scenario", "rules_version"],
+                name="schedule_once_per_head_and_rules",
             ),
             models.CheckConstraint(
                 condition=models.Q(scenario="actual", is_projection=False)

@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from payments.models import ScheduleVersion, StatementVersion
+from payments.models import ContractVersion, ScheduleVersion, StatementVersion
 from payments.outcome_payments import RECOMPUTE_TASK
+from payments.schedule_builder import RULES_VERSION
 from payments.schedules import programme_recompute
 from payments.selectors_schedules import investor_statement
 from sib.chain import chain_head
@@ -71,6 +72,7 @@ def stored(deal: Deal, scenario: str = "actual") -> ScheduleVersion:
         programme=deal.programme,
         chain_head=chain_head(programme_id=deal.programme.pk),
         scenario=scenario,
+        rules_version=RULES_VERSION,
     )
 
 
@@ -287,3 +289,41 @@ def test_the_actual_schedule_is_committed_before_any_projection_is_computed(
     assert seen[0] == {"actual"}
     assert [len(s) for s in seen] == [1, 2, 3, 4, 5]
     assert len(_seen_by_another_connection(deal.programme.pk)) == 6
+
+
+# --- a stored document is a cache of its rules ---------------------------------------------
+
+
+def test_a_document_stored_by_older_rules_is_never_served(deal: Deal):
+    # Projections stored before "projections count the payments received" kept the old
+    # rule's figures at their heads and were served byte for byte, and a recompute at the
+    # same head found them and stored nothing: the rules version is in the key.
+    head = chain_head(programme_id=deal.programme.pk)
+    stale = '{"stale": true}'
+    ScheduleVersion.objects.create(
+        programme=deal.programme,
+        chain_head=head,
+        scenario="projection-0",
+        is_projection=True,
+        contract_version=ContractVersion.objects.filter(programme=deal.programme).latest("id"),
+        content=stale,
+        sha256=hashlib.sha256(stale.encode()).hexdigest(),
+        rules_version=RULES_VERSION - 1,
+    )
+    url = f"/api/programmes/{deal.programme.pk}/schedule/scenarios/0/"
+    assert b"stale" not in manager(deal).get(url).content  # computed afresh meanwhile
+    programme_recompute(programme_id=deal.programme.pk)
+    served = manager(deal).get(url).content
+    assert served == stored(deal, "projection-0").content.encode()
+    assert b"stale" not in served
+
+
+def test_a_recompute_stores_the_current_rules_beside_rows_of_older_ones(deal: Deal):
+    head = chain_head(programme_id=deal.programme.pk)
+    old = ScheduleVersion.objects.filter(programme=deal.programme, chain_head=head)
+    assert not old.exists()
+    programme_recompute(programme_id=deal.programme.pk)
+    first = set(old.values_list("scenario", "rules_version"))
+    assert {version for _, version in first} == {RULES_VERSION}
+    programme_recompute(programme_id=deal.programme.pk)  # at the same head: nothing new
+    assert set(old.values_list("scenario", "rules_version")) == first
