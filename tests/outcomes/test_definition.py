@@ -1,6 +1,7 @@
 """The cohorts, periods and metrics sections of the programme definition JSON."""
 
 import pytest
+from django.utils import translation
 
 from outcomes.definition import validate_metrics
 from sib.models import User
@@ -78,10 +79,10 @@ def test_metric_errors_name_their_json_path():
 
 def test_loading_refuses_a_bad_mechanism_with_its_path():
     document = {**DOCUMENT, "metrics": [{**DOCUMENT["metrics"][0], "mechanism": {"kind": "x"}}]}
-    with pytest.raises(DefinitionError) as caught:
-        programme_definition_load(
-            document, creator=User.objects.create(username="m2", is_staff=True)
-        )
+    creator = User.objects.create(username="m2", is_staff=True)
+    # English, as programme_load answers; the schema's messages follow the active language.
+    with translation.override("en"), pytest.raises(DefinitionError) as caught:
+        programme_definition_load(document, creator=creator)
     assert (
         "metrics[0].mechanism.kind",
         "must be one of comparison, rate_card, savings_share, target",
