@@ -95,36 +95,32 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 def schema_errors(document: Any) -> Errors:
     """Return (JSON path, message) for every way `document` breaks the schema, by path."""
-    errors = sorted(_validator().iter_errors(document), key=_sort_key)
-    found: Errors = []
-    for error in errors:
-        for item in _messages(error):
-            if item not in found:
-                found.append(item)
-    return found
+    found: dict[tuple[str, str], list[tuple[int, int | str]]] = {}
+    for error in _validator().iter_errors(document):
+        for parts, message in _messages(error):
+            # Keys and indexes never meet at one depth of a document: (0, index) and
+            # (1, key) only make the parts comparable.
+            key: list[tuple[int, int | str]] = [
+                (0, p) if isinstance(p, int) else (1, p) for p in parts
+            ]
+            found.setdefault((json_path(parts), message), key)
+    return sorted(found, key=lambda item: found[item])
 
 
-def _sort_key(error: SchemaError) -> list[tuple[int, int | str]]:
-    # Keys and indexes never meet at the same depth of one document: (0, index) and
-    # (1, key) only tell them apart for the type checker.
-    return [(0, p) if isinstance(p, int) else (1, p) for p in error.absolute_path]
-
-
-def _messages(error: SchemaError) -> Iterator[tuple[str, str]]:
-    parts = list(error.absolute_path)
-    path = json_path(parts)
+def _messages(error: SchemaError) -> Iterator[tuple[list[str | int], str]]:
+    parts: list[str | int] = list(error.absolute_path)
     keyword, expected, value = error.validator, error.validator_value, error.instance
     if keyword == "required":
         for name in expected:
             if isinstance(value, dict) and name not in value:
-                yield json_path([*parts, name]), _("required")
+                yield [*parts, name], _("required")
     elif keyword == "additionalProperties" and isinstance(value, dict):
         known = set(error.schema.get("properties", {}))
         message = _("unknown section") if not parts else _("unknown field")
         for key in sorted(set(value) - known):
-            yield json_path([*parts, key]), message
+            yield [*parts, key], message
     else:
-        yield path, _message(error)
+        yield parts, _message(error)
 
 
 def _message(error: SchemaError) -> str:

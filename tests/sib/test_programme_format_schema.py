@@ -218,8 +218,18 @@ def test_errors_come_sorted_by_their_path():
     document["tranches"][1]["priority"] = "2"
     document["cohorts"][2]["planned_size"] = -1
     document["history"]["results"][0]["value"] = 62
+    del document["history"]["drawdowns"][1]["amount"]  # "required", said at the field
+    document["zz"] = 1
+    document["cohorts"][0]["size"] = 1
     paths = [path for path, _message in schema_errors(document)]
-    assert paths == ["cohorts[2].planned_size", "history.results[0].value", "tranches[1].priority"]
+    assert paths == [
+        "cohorts[0].size",
+        "cohorts[2].planned_size",
+        "history.drawdowns[1].amount",
+        "history.results[0].value",
+        "tranches[1].priority",
+        "zz",
+    ]
 
 
 def test_the_messages_follow_the_users_language():
