@@ -6,10 +6,19 @@ from datetime import date
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from payments.models import Account, Commitment, Drawdown, LedgerTransaction, Tranche
+from payments.models import (
+    Account,
+    Commitment,
+    Drawdown,
+    LedgerTransaction,
+    Tranche,
+    TrancheKind,
+)
 from payments.position import ProgrammePosition, programme_position
+from payments.returns import InvestorReturn, investor_returns
 from sib.models import Organisation
 from sib.permissions import Action
+from sib.privacy import Audience, investor_totals_shown, reader_audience
 from sib.scoping import ProgrammeAccess
 
 
@@ -36,8 +45,12 @@ def commitment_list(*, access: ProgrammeAccess) -> QuerySet[Commitment]:
     return commitments.filter(investor_id__in=access.investor_organisation_ids)
 
 
-def commitment_aggregates(*, programme_id: int) -> list[dict[str, object]]:
+def commitment_aggregates(*, programme_id: int, audience: Audience) -> list[dict[str, object]]:
     """Per tranche: investor count, committed and drawn totals, and no names.
+
+    What `audience` may read of them is sib.privacy's rule (`investor_totals_shown`): the
+    lender tranches' money is shown whole or not at all, and so is the guarantee
+    tranches'; a row held back has `disclosed` false and no figures (None).
 
     One query whatever the number of tranches (the drawn total is a subquery, so the
     commitments' join does not multiply it).
@@ -50,27 +63,39 @@ def commitment_aggregates(*, programme_id: int) -> list[dict[str, object]]:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    tranches = (
+    tranches = list(
         Tranche.objects.filter(programme_id=programme_id)
         .annotate(
-            investors=Count("commitments"),
+            investors=Count("commitments__investor", distinct=True),
             committed=Coalesce(Sum("commitments__amount"), 0),
             drawn=Coalesce(Subquery(drawn), 0),
         )
         .order_by("priority")
     )
-    return [
-        {
-            "tranche": tranche.key,
-            "name": tranche.name,
-            "kind": tranche.kind,
-            "priority": tranche.priority,
-            "investors": tranche.investors,
-            "committed": tranche.committed,
-            "drawn": tranche.drawn,
-        }
-        for tranche in tranches
-    ]
+    # Lenders and guarantors are two breakdowns: no shown total adds one to the other.
+    shown = {
+        guarantee: investor_totals_shown(
+            audience,
+            *(t.investors for t in tranches if (t.kind == TrancheKind.GUARANTEE) == guarantee),
+        )
+        for guarantee in (False, True)
+    }
+    rows: list[dict[str, object]] = []
+    for tranche in tranches:
+        disclosed = shown[tranche.kind == TrancheKind.GUARANTEE]
+        rows.append(
+            {
+                "tranche": tranche.key,
+                "name": tranche.name,
+                "kind": tranche.kind,
+                "priority": tranche.priority,
+                "investors": tranche.investors,
+                "disclosed": disclosed,
+                "committed": tranche.committed if disclosed else None,
+                "drawn": tranche.drawn if disclosed else None,
+            }
+        )
+    return rows
 
 
 def drawdown_list(*, access: ProgrammeAccess) -> QuerySet[Drawdown]:
@@ -115,6 +140,16 @@ def transaction_list(
     )
 
 
+def _own_investors(access: ProgrammeAccess) -> set[str]:
+    if not access.allows(Action.COMMITMENT_VIEW_OWN):
+        return set()
+    return set(
+        Organisation.objects.filter(pk__in=access.investor_organisation_ids).values_list(
+            "slug", flat=True
+        )
+    )
+
+
 def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
     """Return the programme's position with the investors the user may see.
 
@@ -124,11 +159,50 @@ def position_get(*, access: ProgrammeAccess) -> ProgrammePosition:
     position = programme_position(programme=access.programme)
     if access.allows(Action.COMMITMENT_VIEW_ALL):
         return position
-    own: set[str] = set()
-    if access.allows(Action.COMMITMENT_VIEW_OWN):
-        own = set(
-            Organisation.objects.filter(pk__in=access.investor_organisation_ids).values_list(
-                "slug", flat=True
-            )
-        )
+    own = _own_investors(access)
     return replace(position, investors=tuple(i for i in position.investors if i.investor in own))
+
+
+def investor_returns_get(*, access: ProgrammeAccess) -> tuple[InvestorReturn, ...]:
+    """Return each commitment's returns to date (payments.returns) the user may see:
+    every one for fund managers, its own for an investor, none for anyone else."""
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return investor_returns(programme=access.programme)
+    own = _own_investors(access)
+    if not own:
+        return ()
+    return tuple(r for r in investor_returns(programme=access.programme) if r.investor in own)
+
+
+# Position totals by whose money they add up (sib.privacy). The payers' are every payer's
+# to read; a total missing here is held back from non-managers until it is listed.
+_PAYER_TOTALS = ("due", "disputed", "received", "advance", "outstanding", "payable")
+_LENDER_TOTALS = ("committed", "drawn", "principal_repaid", "return_paid", "principal_outstanding")
+_GUARANTOR_TOTALS = ("guarantee_called", "guarantee_paid")
+
+
+def position_totals(
+    *, access: ProgrammeAccess, position: ProgrammePosition
+) -> dict[str, int | None]:
+    """Return the position's totals, with None for those the user may not read.
+
+    A public funder reads the payers' totals, and the investors' only as sib.privacy's
+    `investor_totals_shown` allows: the lenders' when they are at least MIN_INVESTORS
+    (or none), the guarantors' likewise, and what was distributed only when both are
+    shown (less the lenders' repayments, the rest is the guarantors' and the fees).
+    """
+    audience = reader_audience(access)
+    # Counted from the commitments, not from `position`: position_get has already
+    # dropped the investors this user may not see.
+    commitments = Commitment.objects.filter(programme=access.programme)
+    guarantee = Q(tranche__kind=TrancheKind.GUARANTEE)
+    lenders = commitments.exclude(guarantee).values("investor").distinct().count()
+    guarantors = commitments.filter(guarantee).values("investor").distinct().count()
+    shown = dict.fromkeys(_PAYER_TOTALS, True)
+    shown |= dict.fromkeys(_LENDER_TOTALS, investor_totals_shown(audience, lenders))
+    shown |= dict.fromkeys(_GUARANTOR_TOTALS, investor_totals_shown(audience, guarantors))
+    shown["distributed"] = investor_totals_shown(audience, lenders, guarantors)
+    unlisted = audience == Audience.FUND_MANAGER
+    return {
+        key: value if shown.get(key, unlisted) else None for key, value in position.totals.items()
+    }

@@ -18,6 +18,7 @@ from payments.schedule_builder import (
 )
 from payments.selectors import commitment_aggregates
 from sib.models import Organisation, Programme
+from sib.privacy import Audience
 
 
 def organisation_names(slugs: set[str]) -> dict[str, str]:
@@ -50,7 +51,8 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
     """
     actual = schedule_document(programme=programme)
     totals = programme_position(programme=programme).totals
-    tranches = commitment_aggregates(programme_id=programme.pk)
+    # The dashboard is the fund manager's, who sees every investor by name.
+    tranches = commitment_aggregates(programme_id=programme.pk, audience=Audience.FUND_MANAGER)
     contract_cap = next(
         (h for h in actual["outcome_payments"]["headroom"] if h["cap"] == "contract_cap"), None
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import apis, apis_distributions, apis_schedules
+from payments import apis, apis_distributions, apis_position, apis_schedules
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
@@ -38,7 +38,7 @@ urlpatterns = [
         name="ledger-transaction-reverse",
     ),
     path(f"{programme}ledger/verify/", apis.LedgerVerifyApi.as_view(), name="ledger-verify"),
-    path(f"{programme}position/", apis.PositionApi.as_view(), name="position"),
+    path(f"{programme}position/", apis_position.PositionApi.as_view(), name="position"),
     # Outcome payments, schedules and statements (payments/apis_schedules.py).
     path(
         f"{programme}outcome-payments/",

@@ -142,7 +142,12 @@ class PaymentRow:
 
 @dataclass(frozen=True, slots=True)
 class InvestorRepayment:
-    """Investor repayment aggregated over all investors (no names)."""
+    """Investor repayment aggregated over all investors (no names).
+
+    ``disclosed`` is False when the edition's readers may not see these sums (fewer than
+    ``min_investors`` investors, sib.privacy): the amounts are then 0 and not printed;
+    the category still is.
+    """
 
     investor_count: int
     capital_committed: int
@@ -150,6 +155,8 @@ class InvestorRepayment:
     principal_repaid: int
     return_paid: int
     category: RepaymentCategory
+    disclosed: bool = True
+    min_investors: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from sib.models import (
     User,
 )
 from sib.permissions import Action
+from sib.scoping import may_open_programmes
 
 
 class ProgrammeOutputSerializer(serializers.ModelSerializer):
@@ -75,8 +76,7 @@ class ProgrammeCreateApi(APIView):
         responses={201: ProgrammeOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        # Programmes are set up by staff or by users granted the right to open new deals.
-        if not (request.user.is_staff or request.user.has_perm("sib.add_programme")):
+        if not may_open_programmes(request_user(request)):
             raise PermissionDenied("You may not open new programmes.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

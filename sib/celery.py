@@ -7,6 +7,7 @@ from celery import Celery, signals
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
 PRUNE_INTERVAL_SECONDS = 24 * 3600
+CHAIN_CHECK_INTERVAL_SECONDS = 24 * 3600
 
 app = Celery("sib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -52,6 +53,13 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         float(PRUNE_INTERVAL_SECONDS),
         sender.signature("sib.retention_prune"),
         name="retention prune",
+    )
+    # Daily: a full check of every programme's chain (sib.chain_checks), so a change made
+    # behind the application's back is found even when nobody asks.
+    sender.add_periodic_task(
+        float(CHAIN_CHECK_INTERVAL_SECONDS),
+        sender.signature("sib.chain_checks_schedule"),
+        name="chain checks",
     )
 
 

@@ -14,6 +14,11 @@ so the rule lives in one place:
   log is told by its date, its action and the *role* that takes it.
 - **An investor** sees its own figures and nothing about another investor: no name, no
   amount, no share, and no total from which another investor's figure can be derived.
+- **Investor totals** (committed, drawn, repaid, returns, guarantee money, distributions,
+  per tranche or for the programme) reach a reader who does not see investors by name (a
+  public funder, an investor, anything published) only when each total sums at least
+  ``MIN_INVESTORS`` investors, and a breakdown only when every part of it does
+  (``investor_totals_shown``).
 
 Texts of the programme definition (programme, cohort, period and metric names, metric
 definitions, the target population, tranche names, party names) are terms of the
@@ -27,6 +32,8 @@ from enum import StrEnum
 from typing import Any
 
 from sib.models import Role
+from sib.permissions import Action
+from sib.scoping import ProgrammeAccess
 
 
 class Audience(StrEnum):
@@ -57,6 +64,39 @@ def sees_user_text(audience: Audience) -> bool:
     appelé") or give a masked count back ("Ces 4 personnes…").
     """
     return audience not in _HELD_TO_PUBLISHED
+
+
+# The fewest investors a total may sum before a reader who does not see investors by name
+# is shown it: with one, the total is that investor's figure; with two, either of them
+# subtracts its own and reads the other's (an investor reads the published edition, and a
+# payer's organisation may also invest). With three, one learns only the sum of the other
+# two: the threshold rule of statistical secrecy (INSEE's "règle des trois").
+MIN_INVESTORS = 3
+
+
+def investor_totals_shown(audience: Audience, *investors: int) -> bool:
+    """Return whether `audience` may read sums of investors' money, one sum per group.
+
+    Each argument is the number of distinct investors one shown sum adds up (a tranche, or
+    the programme's lenders). Fund managers see every investor by name, so every sum.
+    Anyone else sees them only when every group is empty or has at least
+    ``MIN_INVESTORS`` investors: a breakdown is shown whole or not at all, since a part
+    held back would be the shown total less the parts shown.
+    """
+    if audience == Audience.FUND_MANAGER:
+        return True
+    return all(count == 0 or count >= MIN_INVESTORS for count in investors)
+
+
+def reader_audience(access: ProgrammeAccess) -> Audience:
+    """Return who reads investor figures through `access` (a user may hold several roles)."""
+    if access.allows(Action.COMMITMENT_VIEW_ALL):
+        return Audience.FUND_MANAGER
+    if access.allows(Action.INVESTOR_AGGREGATE_VIEW):
+        return Audience.PUBLIC_FUNDER
+    if access.allows(Action.COMMITMENT_VIEW_OWN):
+        return Audience.INVESTOR
+    return Audience.PUBLISHED
 
 
 def edition_audience(edition: str) -> Audience:

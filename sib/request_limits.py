@@ -24,7 +24,10 @@ from django.utils.translation import gettext as _
 from sib.bounds import control_character_error, control_character_safe
 
 # URL names (API and portal) whose bodies are files of one kind.
-IMPORT_URLS = frozenset({"api:results-import", "outcomes_portal:result-import"})
+# A programme definition is an import too: its history may hold thousands of entries.
+IMPORT_URLS = frozenset(
+    {"api:results-import", "outcomes_portal:result-import", "portal:programme-new"}
+)
 EVIDENCE_URLS = frozenset(
     {
         "api:result-evidence-upload",

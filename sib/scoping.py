@@ -73,6 +73,17 @@ def refusal_text(action: Action, roles: frozenset[str]) -> str:
     ) % {"held": names(held), "allowed": names(allowed)}
 
 
+def may_open_programmes(user: User) -> bool:
+    """Whether the user may open a new programme (API, portal upload of a definition).
+
+    Staff administrators, and users given the right to open new deals (Django's
+    `sib.add_programme` permission, granted in the administration site). Opening a
+    programme from a definition also appoints the organisations it names, which only staff
+    or the definition may do (sib.permissions, PARTY_APPOINT).
+    """
+    return user.is_authenticated and (user.is_staff or user.has_perm("sib.add_programme"))
+
+
 def programmes_for_user(user: User) -> QuerySet[Programme]:
     """Return the programmes a user has any role on (all of them for staff)."""
     if not user.is_authenticated:

@@ -210,6 +210,8 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_ROUTES = {
     "payments.programme_recompute": {"queue": QUEUE_SCHEDULES},
     "reports.build": {"queue": QUEUE_REPORTS},
+    # A full chain check reads the whole programme: with the other long reads.
+    "sib.chain_check_run": {"queue": QUEUE_REPORTS},
     "outcomes.import_job_run": {"queue": QUEUE_IMPORTS},
 }
 CELERY_TASK_SERIALIZER = "json"

@@ -14,3 +14,11 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: 
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def run_pending_chain_check(programme) -> None:  # type: ignore[no-untyped-def]
+    """Do the worker's part of a chain check asked for on the portal (sib.chain_checks)."""
+    from sib.chain_checks import chain_check_run
+    from sib.models import ChainCheck
+
+    chain_check_run(check_id=ChainCheck.objects.get(programme=programme, status="queued").pk)

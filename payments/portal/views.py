@@ -24,6 +24,7 @@ from payments.outcome_payments import outcome_payment_receive
 from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
+from payments.returns import investor_returns
 from payments.schedule_builder import schedule_document, schedule_documents
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
@@ -86,14 +87,16 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
         lines.setdefault(line["investor"], []).append(line)
+    # To date is what the ledger records as paid (payments.returns), as in the manager
+    # PDF and the position API; the waterfall's figures are the projection and the lines.
     investors = [
         {
-            "metrics": m,
-            "projected": projected.get(m["investor"]),
-            "name": names.get(m["investor"], m["investor"]),
-            "lines": lines.get(m["investor"], []),
+            "to_date": r,
+            "projected": projected.get(r.investor),
+            "name": r.name,
+            "lines": lines.get(r.investor, []),
         }
-        for m in document["investors"]
+        for r in investor_returns(programme=access.programme, by_investor=True)
     ]
     return render(
         request,

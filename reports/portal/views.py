@@ -29,6 +29,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from outcomes.selectors import open_disputes
+from payments import returns
 from payments.schedule_builder import schedule_document
 from reports import services
 from reports.apis import bundle_response, can_download, pdf_response, visible_editions
@@ -389,19 +390,23 @@ def chart_schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.SCHEDULE_RUN
     )
-    document = schedule_document(programme=access.programme)
+    # Returned to date, as the table beside it: the distributions the ledger records to
+    # lenders (payments.returns), not the waterfall's proposal.
     by_day: dict[str, int] = {}
-    for row in document["schedule"]["distributions"]:
-        if row["tranche"] is not None:  # to investors only, not fees or the provider
-            by_day[row["on"]] = by_day.get(row["on"], 0) + row["amount"]
+    drawn = 0
+    for investor in returns.investor_returns(programme=access.programme, by_investor=True):
+        drawn += investor.drawn
+        for m in investor.movements:
+            if m.principal_repaid or m.return_paid:
+                day = m.on.isoformat()
+                by_day[day] = by_day.get(day, 0) + m.principal_repaid + m.return_paid
     cumulative, total = [], 0
-    for amount in by_day.values():
-        total += amount
+    for day in sorted(by_day):
+        total += by_day[day]
         cumulative.append(total)
-    drawn = sum(i["drawn"] for i in document["investors"])
     return _svg(
         cumulative_payments_chart(
-            [_short_date(day) for day in by_day],
+            [_short_date(day) for day in sorted(by_day)],
             cumulative,
             drawn,
             currency=access.programme.currency,

@@ -102,6 +102,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "no_payments": "Aucun paiement versé à ce jour.",
         "investor_repayment": "Remboursement des investisseurs (agrégé)",
         "investor_aggregate_note": "Montants agrégés sur {count} investisseurs.",
+        "not_disclosed": "non communiqué",
+        "investor_not_disclosed_note": (
+            "Montants non communiqués : ils porteraient sur {count} investisseur(s), "
+            "moins de {minimum}, et feraient connaître la position de l’un d’eux. "
+            "Seule la catégorie de remboursement est donnée."
+        ),
         "capital_committed": "Capital engagé",
         "principal_repaid": "Principal remboursé",
         "return_paid": "Rendement versé",
@@ -324,6 +330,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "no_payments": "No payment made yet.",
         "investor_repayment": "Investor repayment (aggregated)",
         "investor_aggregate_note": "Amounts aggregated over {count} investors.",
+        "not_disclosed": "not disclosed",
+        "investor_not_disclosed_note": (
+            "Amounts not disclosed: they would cover {count} investor(s), fewer than "
+            "{minimum}, and reveal one investor's position. Only the repayment category "
+            "is given."
+        ),
         "capital_committed": "Capital committed",
         "principal_repaid": "Principal repaid",
         "return_paid": "Return paid",

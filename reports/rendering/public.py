@@ -176,7 +176,12 @@ class PublicRenderer(ComparisonSections):
             (self.t("outcome_payments_due"), self.money(s.outcome_payments_due)),
             (self.t("contract_cap"), self.money(s.contract_cap)),
             (self.t("cap_used"), cap_used),
-            (self.t("capital_drawn"), self.money(investors.capital_drawn)),
+            (
+                self.t("capital_drawn"),
+                self.money(investors.capital_drawn)
+                if investors.disclosed
+                else self.t("not_disclosed"),
+            ),
             (self.t("repayment_category"), self.t(f"category_{investors.category}")),
         ]
         return [self.key_values(pairs)]
@@ -313,6 +318,16 @@ class PublicRenderer(ComparisonSections):
     def investor_repayment_story(self) -> list[Flowable]:
         """Return investor repayment aggregated over all investors."""
         r = self.data.investor_repayment
+        if not r.disclosed:
+            # Fewer investors than sib.privacy.MIN_INVESTORS: the selector dropped the sums.
+            return [
+                self.markup(
+                    "investor_not_disclosed_note",
+                    count=format_number(r.investor_count, self.lang),
+                    minimum=format_number(r.min_investors, self.lang),
+                ),
+                self.key_values([(self.t("repayment_category"), self.t(f"category_{r.category}"))]),
+            ]
         outstanding = max(r.capital_drawn - r.principal_repaid, 0)
         return [
             self.markup(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
-from payments.engine.metrics import dpi, moic, xirr
-from payments.models import Commitment, Tranche
+from payments.engine.metrics import moic, xirr
+from payments.models import Tranche
+from payments.returns import investor_returns
 from reports import document as doc
 from reports.rendering.formatting import format_money, format_multiple, format_percent
 from reports.rendering.labels import label
-from reports.selectors.money import STATE_LEGS, Money, repayment_category
+from reports.selectors.money import Money, repayment_category
 from reports.selectors.state import ChainState
 from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
 from sib.models import Organisation, Programme
@@ -25,74 +22,40 @@ def manager_data(
 ) -> doc.ManagerData:
     """Return each investor's position and dated movements, the waterfall and the scenarios.
 
-    Positions, metrics and the dated schedule come from the ledger's postings as of the
-    state; the waterfall and the projections from the schedule documents of that state
+    Positions, metrics and the dated schedule are the investors' returns to date as of
+    the state (payments.returns: the figures the portal and the API show); the waterfall
+    and the projections come from the schedule documents of that state
     (reports.selectors_schedules: stored at its chain head, else computed from it).
     """
     seq = state.seq
-
-    commitments = list(
-        Commitment.objects.filter(programme=programme)
-        .select_related("investor", "tranche")
-        .order_by("tranche__priority", "investor__name", "id")
-    )
-    query = f"""
-        SELECT a.commitment_id, a.kind, s.occurred_on, s.base_kind, s.is_reversal,
-               sum(s.debit), sum(s.credit)
-          FROM ({STATE_LEGS}) s JOIN payments_account a ON a.id = s.account_id
-         WHERE a.commitment_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5
-         ORDER BY 3, 1
-    """  # noqa: S608 (constant text only)
-    with connection.cursor() as cursor:
-        cursor.execute(query, {"programme_id": programme.pk, "seq": seq})
-        rows = cursor.fetchall()
-    # Per commitment and date: drawn, principal repaid, return paid.
-    moves: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-    for commitment_id, kind, on, base_kind, is_reversal, debit, credit in rows:
-        debit, credit = int(debit), int(credit)
-        cell = moves[commitment_id][on]
-        if kind == "investor_principal":
-            if base_kind == "drawdown":
-                cell[0] += credit - debit
-            else:
-                cell[1] += debit - credit
-        elif kind == "investor_return":
-            cell[2] += (credit - debit) if is_reversal else debit
-
     schedule: list[doc.ScheduleRow] = []
     metrics: list[doc.InvestorMetrics] = []
-    for c in commitments:
-        if c.investor_id in guarantors and c.tranche.kind == "guarantee":
+    for r in investor_returns(programme=programme, seq=seq):
+        if r.is_guarantee and r.investor_id in guarantors:
             continue
-        flows: list[tuple[date, int]] = []
-        outstanding = drawn_total = distributed = 0
-        for on, (drawn, principal, ret) in sorted(moves.get(c.pk, {}).items()):
-            outstanding += drawn - principal
-            drawn_total += drawn
-            distributed += principal + ret
-            flows.append((on, principal + ret - drawn))
+        outstanding = 0
+        for m in r.movements:
+            outstanding += m.drawn - m.principal_repaid
             schedule.append(
                 doc.ScheduleRow(
-                    investor=c.investor.name,
-                    on=on,
-                    drawn=drawn,
-                    principal_repaid=principal,
-                    return_paid=ret,
+                    investor=r.name,
+                    on=m.on,
+                    drawn=m.drawn,
+                    principal_repaid=m.principal_repaid,
+                    return_paid=m.return_paid,
                     outstanding=outstanding,
                 )
             )
-        rate = xirr(flows) if flows else None
         metrics.append(
             doc.InvestorMetrics(
-                investor=c.investor.name,
-                tranche=c.tranche.name,
-                committed=c.amount,
-                drawn=drawn_total,
-                distributed=distributed,
-                xirr=rate.value if rate is not None else None,
-                moic=moic(drawn=drawn_total, returned=distributed).value,
-                dpi=dpi(drawn=drawn_total, returned=distributed).value,
+                investor=r.name,
+                tranche=r.tranche_name,
+                committed=r.committed,
+                drawn=r.drawn,
+                distributed=r.returned,
+                xirr=r.xirr.value,
+                moic=r.moic.value,
+                dpi=r.dpi.value,
             )
         )
     schedule.sort(key=lambda row: (row.investor, row.on))

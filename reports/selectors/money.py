@@ -23,6 +23,7 @@ from payments.position import programme_position
 from reports import document as doc
 from reports.rendering.formatting import format_month
 from sib.models import Organisation, Programme
+from sib.privacy import MIN_INVESTORS, Audience, investor_totals_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,14 @@ def _organisation_names(ids: Iterable[int]) -> dict[int, str]:
 
 
 def investor_repayment(
-    programme: Programme, money: Money, guarantors: frozenset[int]
+    programme: Programme, money: Money, guarantors: frozenset[int], audience: Audience
 ) -> doc.InvestorRepayment:
-    """Return what the investors (guarantors aside) committed, drew and were repaid."""
+    """Return what the investors (guarantors aside) committed, drew and were repaid.
+
+    The sums are dropped here, before anything is rendered, when `audience` may not read
+    them (sib.privacy.investor_totals_shown: fewer than MIN_INVESTORS lenders); the
+    category, the one figure public data on outcome contracts gives, stays.
+    """
     commitments = Commitment.objects.filter(programme=programme).exclude(
         tranche__kind=TrancheKind.GUARANTEE
     )
@@ -116,15 +122,28 @@ def investor_repayment(
         }
     committed = sum(c.amount for c in commitments.only("amount"))
     principal_repaid = money.drawn - money.principal_outstanding
+    category = repayment_category(
+        drawn=money.drawn, principal_repaid=principal_repaid, return_paid=money.return_paid
+    )
+    if not investor_totals_shown(audience, len(investors)):
+        return doc.InvestorRepayment(
+            investor_count=len(investors),
+            capital_committed=0,
+            capital_drawn=0,
+            principal_repaid=0,
+            return_paid=0,
+            category=category,
+            disclosed=False,
+            min_investors=MIN_INVESTORS,
+        )
     return doc.InvestorRepayment(
         investor_count=len(investors),
         capital_committed=committed,
         capital_drawn=money.drawn,
         principal_repaid=principal_repaid,
         return_paid=money.return_paid,
-        category=repayment_category(
-            drawn=money.drawn, principal_repaid=principal_repaid, return_paid=money.return_paid
-        ),
+        category=category,
+        min_investors=MIN_INVESTORS,
     )
 
 

@@ -43,7 +43,7 @@ def report_data(
     outcomes = outcomes_as_of(programme, state.seq, language)
     money = ledger_as_of(programme, state.seq, language)
     parties, guarantor_ids = _parties(programme)
-    investors = investor_repayment(programme, money, guarantor_ids)
+    investors = investor_repayment(programme, money, guarantor_ids, edition_audience(edition))
     summary = doc.SummaryFigures(
         participants_enrolled=outcomes.enrolled,
         outcomes_verified=outcomes.verified_count,

@@ -1,4 +1,5 @@
 from sib.models.chain import ChainEntry, ChainHead
+from sib.models.chain_checks import ChainCheck, ChainCheckStatus
 from sib.models.checkpoints import ChainCheckpoint
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
@@ -15,6 +16,8 @@ from sib.models.role_changes import RoleChange, RoleChangeKind
 from sib.models.users import User
 
 __all__ = [
+    "ChainCheck",
+    "ChainCheckStatus",
     "ChainCheckpoint",
     "ChainEntry",
     "ChainHead",

@@ -10,20 +10,20 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sib.chain import GENESIS, chain_head
-from sib.chain_verification import chain_verify
-from sib.models import User
+from sib.chain_checks import PENDING, chain_check_latest, chain_check_request
+from sib.models import ProgrammeStatus, User
 from sib.money import format_money
 from sib.permissions import Action
 from sib.portal.labels import ROLE_LABELS, STATUS_LABELS, label
 from sib.portal.sections import sections_for
 from sib.portal.selectors import programme_member_rows, programme_party_rows, programme_rows
-from sib.scoping import ProgrammeAccess, programme_access
+from sib.scoping import ProgrammeAccess, may_open_programmes, programme_access
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -48,7 +48,8 @@ def programme_context(access: ProgrammeAccess, **extra: Any) -> dict[str, Any]:
 @login_required
 def programme_list(request: AuthenticatedRequest) -> HttpResponse:
     rows = programme_rows(user=request.user)
-    return render(request, "portal/programme_list.html", {"rows": rows})
+    context = {"rows": rows, "may_open": may_open_programmes(request.user)}
+    return render(request, "portal/programme_list.html", context)
 
 
 @login_required
@@ -61,6 +62,8 @@ def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         contract_cap=format_money(programme.contract_cap, programme.currency, get_language()),
         parties=programme_party_rows(access=access),
         sections=sections_for(access),
+        may_manage=access.allows(Action.PROGRAMME_MANAGE),
+        is_draft=programme.status == ProgrammeStatus.DRAFT,
     )
     return render(request, "portal/programme_home.html", context)
 
@@ -78,15 +81,21 @@ def programme_members(request: AuthenticatedRequest, programme_id: int) -> HttpR
 
 @login_required
 def ledger_verify(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
-    """Recompute the programme's hash chain on request (?run=1) and show the first break."""
+    """The programme's chain check: ask for one (POST), follow it, read its result (GET).
+
+    The check runs in a worker (sib.chain_checks), never in this request: on a large chain
+    it reads millions of rows. The page reloads itself while the check is pending.
+    """
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.LEDGER_VERIFY
     )
-    # A GET that only reads; it runs when asked, not on every visit of a large chain.
-    result = chain_verify(programme_id=access.programme.pk) if request.GET.get("run") else None
-    return render(
-        request, "portal/ledger_verify.html", programme_context(access, verification=result)
-    )
+    if request.method == "POST":
+        chain_check_request(programme=access.programme, user=request.user)
+        return redirect("portal:ledger-verify", access.programme.pk)
+    check = chain_check_latest(programme=access.programme)
+    pending = check is not None and check.status in PENDING
+    context = programme_context(access, check=check, pending=pending)
+    return render(request, "portal/ledger_verify.html", context)
 
 
 class LoginView(auth_views.LoginView):

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.selectors import commitment_aggregates
+from sib.privacy import Audience
 from tests.payments.schedule_support import SENIOR_JUNIOR, Deal, jardins
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,9 @@ def test_the_tranche_table_costs_the_same_queries_for_2_or_12_tranches():
     counts = []
     for deal in (few, many):
         with CaptureQueriesContext(connection) as queries:
-            rows = commitment_aggregates(programme_id=deal.programme.pk)
+            rows = commitment_aggregates(
+                programme_id=deal.programme.pk, audience=Audience.FUND_MANAGER
+            )
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert [row["name"] for row in rows][:2] == ["Prêt senior", "Prêt junior"]

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from payments import services as payments
+from sib.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,15 @@ def drawn(cast):  # type: ignore[no-untyped-def]
         payments.drawdown_record(
             commitment=commitment, called_on=date(2026, month, 1), amount=amount, actor=None
         )
+    # Three lenders: with fewer, a total is one investor's figure, or the other's to each
+    # of two (sib.privacy; tests/reports/test_investor_totals.py).
+    for i in (1, 2):
+        other = Organisation.objects.create(
+            slug=f"returns-lender-{i}", name=f"Prêteur {i}", kinds=["investor"]
+        )
+        payments.commitment_create(
+            tranche=tranche, investor=other, amount=100_000, committed_on=date(2026, 1, 1)
+        )
     return cast
 
 
@@ -44,12 +54,13 @@ def test_a_public_funder_sees_the_totals_and_no_investor_name(drawn):
     response = _page(drawn.users["public_funder"], drawn.own)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-figure="investors">1<' in html
-    assert 'data-figure="committed">€5,000.00<' in html
+    assert 'data-figure="investors">3<' in html
+    assert 'data-figure="committed">€7,000.00<' in html
     assert 'data-figure="drawn">€2,000.50<' in html
     assert 'data-figure="principal-repaid">€0.00<' in html
     assert 'data-category="no_repayment"' in html
-    assert drawn.investor_org.name not in html
+    for name in (drawn.investor_org.name, "Prêteur 1", "Prêteur 2"):
+        assert name not in html
 
 
 def test_figures_are_formatted_in_french(drawn):

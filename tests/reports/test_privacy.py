@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+import sib_verify
 from outcomes import services as outcomes
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from reports.services import report_render
@@ -227,3 +228,32 @@ def test_every_log_action_has_a_role_and_both_languages_their_words():
     assert LOG_LABELS["fr"].keys() == LOG_LABELS["en"].keys()
     for role in ACTION_ROLES.values():
         assert f"log_role_{role}" in LOG_LABELS["fr"]
+
+
+# --- the verification bundle -------------------------------------------------------------
+
+
+def test_the_bundle_carries_the_user_text_its_hashes_cover_and_no_username(bond: Bond):
+    # The bundle is for contract parties who verify the ledger, never published
+    # (docs/security.md): the chain's hashes cover comments and reasons verbatim, so the
+    # bundle must carry them for a funder to recompute every hash offline. User names
+    # are not chained: only users' internal ids are.
+    _user_texts(bond)
+    response = bond.client(bond.funder).get(
+        f"/api/programmes/{bond.programme.pk}/verification-bundle/"
+    )
+    assert response.status_code == 200
+    bundle = json.loads(b"".join(response.streaming_content))
+    canonical = " ".join(entry["canonical"] for entry in bundle["entries"])
+    for text in (REJECTION, DISPUTE, AMENDMENT):
+        assert text in canonical, text
+    flat = json.dumps(bundle, ensure_ascii=False)
+    for name in (*USERNAMES.values(), "Léa", "Martin"):
+        assert name not in flat, name
+    assert sib_verify.bundle_verify(bundle).ok
+    assert (
+        bond.client(bond.investor)
+        .get(f"/api/programmes/{bond.programme.pk}/verification-bundle/")
+        .status_code
+        == 403
+    )

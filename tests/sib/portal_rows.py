@@ -6,4 +6,6 @@ PAGES = {
     "portal:programme-members": needs(Action.MEMBERSHIP_MANAGE),
     "portal:member-invite": needs(Action.MEMBERSHIP_GRANT),
     "portal:ledger-verify": needs(Action.LEDGER_VERIFY),
+    "portal:programme-definition": needs(Action.PROGRAMME_MANAGE),
+    "portal:programme-activation": needs(Action.PROGRAMME_MANAGE),
 }

@@ -7,6 +7,7 @@ from sib.privacy import (
     Audience,
     edition_audience,
     guarantee_call_for_investor,
+    investor_totals_shown,
     sees_exact_counts,
     sees_user_text,
 )
@@ -61,3 +62,29 @@ def test_an_investor_sees_only_its_own_side_of_a_guarantee_call(investor, receiv
 
 def test_an_investor_with_no_part_in_a_call_does_not_see_it():
     assert guarantee_call_for_investor(CALL, "fund") is None
+
+
+# --- investor totals (sib.privacy.investor_totals_shown) -------------------------------
+
+NOT_SEEING_INVESTORS = [Audience.PUBLIC_FUNDER, Audience.INVESTOR, Audience.PUBLISHED]
+
+
+@pytest.mark.parametrize("audience", NOT_SEEING_INVESTORS)
+@pytest.mark.parametrize(("investors", "shown"), [(0, True), (1, False), (2, False), (3, True)])
+def test_a_total_of_fewer_than_3_investors_is_held_back_from_who_does_not_see_them(
+    audience, investors, shown
+):
+    # One investor: the total is its figure; two: either one subtracts its own.
+    assert investor_totals_shown(audience, investors) is shown
+
+
+@pytest.mark.parametrize("audience", NOT_SEEING_INVESTORS)
+def test_a_breakdown_is_shown_whole_or_not_at_all(audience):
+    # A part held back would be the shown total less the parts shown.
+    assert investor_totals_shown(audience, 3, 4, 5)
+    assert not investor_totals_shown(audience, 3, 4, 1)
+    assert investor_totals_shown(audience, 3, 0)
+
+
+def test_the_fund_manager_sees_every_total():
+    assert investor_totals_shown(Audience.FUND_MANAGER, 1, 2)

@@ -1,11 +1,10 @@
-import json
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from sib.bounds import MAX_JSON_DEPTH, json_depth_exceeds
+from sib.definition_file import definition_parse
 from sib.programme_format import DefinitionError, programme_definition_load
 
 
@@ -23,9 +22,9 @@ class Command(BaseCommand):
 
     @no_translations  # English throughout, the service messages included
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        document = _read(options["file"])
-        creator = _creator(options["manager"])
         try:
+            document = _read(options["file"])
+            creator = _creator(options["manager"])
             programme = programme_definition_load(document, creator=creator)
         except DefinitionError as exc:
             lines = [f"  {path or '(document)'}: {message}" for path, message in exc.errors]
@@ -39,25 +38,7 @@ def _read(path: Path) -> Any:
         raw = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"Cannot read {path}: {exc}") from exc
-    # JSON text is UTF-8, -16 or -32 (RFC 8259 and json.loads tell them apart by their
-    # first bytes); a BOM is allowed.
-    encoding = json.detect_encoding(raw)
-    try:
-        text = raw.decode(encoding).removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise CommandError(
-            f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8."
-        ) from exc
-    # json.loads recurses once per level: 100,000 nested brackets end in RecursionError.
-    if json_depth_exceeds(text):
-        deeper = f"nested deeper than {MAX_JSON_DEPTH} levels"
-        raise CommandError(f"Invalid programme definition:\n  (document): {deeper}")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CommandError(
-            f"{path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
+    return definition_parse(raw)
 
 
 def _creator(username: str | None):  # type: ignore[no-untyped-def]

@@ -1,0 +1,99 @@
+"""API for the programme's position: what is due, received and outstanding per payer, and
+each investor commitment with its returns to date (payments.position, payments.returns).
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from payments import selectors
+from sib.api.scoped import ProgrammeApi
+from sib.permissions import Action
+
+
+class RatioSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=None, decimal_places=4, allow_null=True)
+    reason = serializers.CharField()
+
+
+class XirrSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=None, decimal_places=6, allow_null=True)
+    status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ReturnsSerializer(serializers.Serializer):
+    """One commitment's returns to date: recorded in the ledger, never the proposal."""
+
+    returned = serializers.IntegerField()
+    moic = RatioSerializer()
+    dpi = RatioSerializer()
+    xirr = XirrSerializer()
+
+
+class PositionApi(ProgrammeApi):
+    """The programme's money position, the figures every page and report shows."""
+
+    class PayerSerializer(serializers.Serializer):
+        payer = serializers.CharField()
+        name = serializers.CharField()
+        due = serializers.IntegerField()
+        disputed = serializers.IntegerField()
+        received = serializers.IntegerField()
+        advance = serializers.IntegerField()
+        outstanding = serializers.IntegerField()
+        payable = serializers.IntegerField()
+        credit = serializers.IntegerField()
+
+    class InvestorSerializer(serializers.Serializer):
+        tranche = serializers.CharField()
+        tranche_kind = serializers.CharField()
+        investor = serializers.CharField()
+        name = serializers.CharField()
+        committed = serializers.IntegerField()
+        drawn = serializers.IntegerField()
+        principal_repaid = serializers.IntegerField()
+        return_paid = serializers.IntegerField()
+        principal_outstanding = serializers.IntegerField()
+        guarantee_called = serializers.IntegerField()
+        guarantee_paid = serializers.IntegerField()
+        guarantee_reimbursed = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        currency = serializers.CharField()
+        totals = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+        payers = serializers.ListField(child=serializers.DictField())
+        investors = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="position_retrieve",
+        responses=OutputSerializer,
+        description="Due, disputed, received, advance and outstanding per payer (minor "
+        "units); per investor commitment only for those who may see investors: every one "
+        "for fund managers, their own for an investor, none for public funders; each "
+        "with its returns to date (returned, MOIC, DPI, XIRR) as the ledger records them. "
+        "A total of investors' money is null for a public funder when it sums fewer than "
+        '3 investors (docs/reports.md, "Privacy of what is shown").',
+    )
+    def get(self, request: Request, programme_id: int) -> Response:
+        access = self.access(request, programme_id, Action.PROGRAMME_VIEW)
+        position = selectors.position_get(access=access)
+        returns = {
+            (r.tranche, r.investor): ReturnsSerializer(r).data
+            for r in selectors.investor_returns_get(access=access)
+        }
+        payers = position.payers if access.allows(Action.PAYMENT_VIEW) else ()
+        return Response(
+            {
+                "currency": position.currency,
+                "totals": selectors.position_totals(access=access, position=position)
+                if payers
+                else {},
+                "payers": self.PayerSerializer(payers, many=True).data,
+                "investors": [
+                    {**self.InvestorSerializer(i).data, **returns[(i.tranche, i.investor)]}
+                    for i in position.investors
+                ],
+            }
+        )
