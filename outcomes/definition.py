@@ -10,17 +10,22 @@
                  "max_count": 300, "max_amount": null,
                  "cohorts": ["c1"], "periods": ["2026-h1"]}]
 
-Every error names its JSON path (`metrics[1].mechanism.tiers[0].amount`).
+Every error names its JSON path (`metrics[1].mechanism.tiers[0].amount`). Types, required
+fields, units and directions, lengths and decimal strings are the format's JSON Schema
+(docs/programme-format.schema.json), checked first; these validators keep what it cannot
+say (codes unique, dates within the contract, a metric's cohorts and periods listed, its
+mechanism's rules) and still run where it refused something, so they read every value as
+possibly malformed.
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from outcomes.metrics_validation import metric_mechanism_errors
-from outcomes.models import Cohort, Direction, MeasurementPeriod, Metric, Unit
+from outcomes.models import Cohort, Direction, MeasurementPeriod, Metric
 from sib.bounds import code_error
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -34,17 +39,11 @@ def _date(value: Any) -> datetime.date | None:
         return None
 
 
-def _items(data: Any, name: str, errors: Errors) -> list[dict[str, Any]]:
+def _items(data: Any) -> list[tuple[int, dict[str, Any]]]:
+    """Return (index, entry) for the entries that are objects (the schema reports others)."""
     if not isinstance(data, list):
-        errors.append((name, "must be a list"))
         return []
-    items = []
-    for index, item in enumerate(data):
-        if not isinstance(item, dict):
-            errors.append((f"{name}[{index}]", "must be an object"))
-        else:
-            items.append(item)
-    return items
+    return [(index, item) for index, item in enumerate(data) if isinstance(item, dict)]
 
 
 def _codes(document: dict[str, Any], name: str) -> set[str]:
@@ -54,35 +53,24 @@ def _codes(document: dict[str, Any], name: str) -> set[str]:
     return {str(item.get("code")) for item in data if isinstance(item, dict)}
 
 
-def _common(item: dict[str, Any], path: str, seen: set[str], allowed: set[str]) -> Errors:
-    errors: Errors = []
-    for key in sorted(set(item) - allowed):
-        errors.append((f"{path}.{key}", "unknown key"))
+def _unique_code(item: dict[str, Any], path: str, seen: set[str]) -> Errors:
     code = item.get("code")
-    if not isinstance(code, str) or not code.strip() or len(code) > 40:
-        errors.append((f"{path}.code", "must be a code of 1 to 40 characters"))
-    elif problem := code_error(code):
-        errors.append((f"{path}.code", problem))
-    elif code in seen:
-        errors.append((f"{path}.code", f"repeats {code!r}"))
-    else:
-        seen.add(code)
-    if not isinstance(item.get("name"), str) or not item["name"].strip():
-        errors.append((f"{path}.name", "is required"))
-    return errors
+    if not isinstance(code, str):
+        return []
+    if problem := code_error(code):
+        return [(f"{path}.code", problem)]
+    if code in seen:
+        return [(f"{path}.code", f"repeats {code!r}")]
+    seen.add(code)
+    return []
 
 
 def validate_cohorts(data: Any, document: dict[str, Any]) -> Errors:
     errors: Errors = []
     seen: set[str] = set()
-    for index, item in enumerate(_items(data, "cohorts", errors)):
+    for index, item in _items(data):
         path = f"cohorts[{index}]"
-        errors += _common(item, path, seen, {"code", "name", "planned_size", "start_date"})
-        size = item.get("planned_size")
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            errors.append((f"{path}.planned_size", "must be a whole number"))
-        if item.get("start_date") is not None and _date(item["start_date"]) is None:
-            errors.append((f"{path}.start_date", "must be a date YYYY-MM-DD"))
+        errors += _unique_code(item, path, seen)
         errors += _outside_contract(
             document, path, (("start_date", _date(item.get("start_date"))),)
         )
@@ -92,13 +80,10 @@ def validate_cohorts(data: Any, document: dict[str, Any]) -> Errors:
 def validate_periods(data: Any, document: dict[str, Any]) -> Errors:
     errors: Errors = []
     seen: set[str] = set()
-    for index, item in enumerate(_items(data, "periods", errors)):
+    for index, item in _items(data):
         path = f"periods[{index}]"
-        errors += _common(item, path, seen, {"code", "name", "start_date", "end_date"})
+        errors += _unique_code(item, path, seen)
         start, end = _date(item.get("start_date")), _date(item.get("end_date"))
-        for key, value in (("start_date", start), ("end_date", end)):
-            if value is None:
-                errors.append((f"{path}.{key}", "must be a date YYYY-MM-DD"))
         if start and end and end < start:
             errors.append((f"{path}.end_date", "must not be before start_date"))
         errors += _outside_contract(document, path, (("start_date", start), ("end_date", end)))
@@ -131,51 +116,23 @@ def _outside_contract(
     return errors
 
 
-_METRIC_KEYS = {
-    "code",
-    "name",
-    "definition",
-    "unit",
-    "direction",
-    "evidence_required",
-    "target_value",
-    "mechanism",
-    "max_count",
-    "max_amount",
-    "cohorts",
-    "periods",
-}
-
-
 def validate_metrics(data: Any, document: dict[str, Any]) -> Errors:
     errors: Errors = []
     seen: set[str] = set()
     cohorts, periods = _codes(document, "cohorts"), _codes(document, "periods")
-    for index, item in enumerate(_items(data, "metrics", errors)):
+    for index, item in _items(data):
         path = f"metrics[{index}]"
-        errors += _common(item, path, seen, _METRIC_KEYS)
-        if not isinstance(item.get("definition"), str) or not item["definition"].strip():
-            errors.append((f"{path}.definition", "is required"))
-        if item.get("unit") not in Unit.values:
-            errors.append((f"{path}.unit", f"must be one of {', '.join(Unit.values)}"))
+        errors += _unique_code(item, path, seen)
         direction = item.get("direction", Direction.HIGHER_IS_BETTER)
-        if direction not in Direction.values:
-            errors.append((f"{path}.direction", f"must be one of {', '.join(Direction.values)}"))
-        if item.get("target_value") is not None:
-            try:
-                Decimal(str(item["target_value"]))
-            except InvalidOperation:
-                errors.append((f"{path}.target_value", "must be a decimal string"))
         own_cohorts: list[Any] = []
         for key, known in (("cohorts", cohorts), ("periods", periods)):
             codes = item.get(key)
-            if not isinstance(codes, list) or not codes:
-                errors.append((f"{path}.{key}", "must list at least one code"))
+            if not isinstance(codes, list):
                 continue
             if key == "cohorts":
                 own_cohorts = codes
             for position, code in enumerate(codes):
-                if code not in known:
+                if isinstance(code, str) and code not in known:
                     errors.append((f"{path}.{key}[{position}]", f"unknown {key[:-1]} {code!r}"))
         errors += [
             (f"{path}.{sub}" if sub else path, message)

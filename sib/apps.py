@@ -8,9 +8,10 @@ class SibConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_apply_privileges, sender=self)
-        from sib import format, role_changes
+        from sib import role_changes
+        from sib.programme_format import bond_sections
 
-        format.register()
+        bond_sections.register()
         role_changes.register_chain_kind()
 
 

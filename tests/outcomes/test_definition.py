@@ -1,8 +1,8 @@
 """The cohorts, periods and metrics sections of the programme definition JSON."""
 
 import pytest
+from django.utils import translation
 
-from outcomes.definition import validate_metrics
 from sib.models import User
 from sib.programme_format import (
     DefinitionError,
@@ -55,6 +55,7 @@ def test_metrics_round_trip_through_the_programme_definition():
 
 
 def test_metric_errors_name_their_json_path():
+    # The schema's (unit, amount) and the section's (cohorts) in one listing.
     bad = [
         {
             **DOCUMENT["metrics"][0],
@@ -70,18 +71,21 @@ def test_metric_errors_name_their_json_path():
             "cohorts": ["c1", "c9"],
         }
     ]
-    errors = dict(validate_metrics(bad, DOCUMENT))
-    assert "metrics[0].unit" in errors
-    assert "metrics[0].cohorts[1]" in errors
-    assert errors["metrics[0].mechanism.tiers[0].amount"] == "must not be negative"
+    creator = User.objects.create(username="m1", is_staff=True)
+    with translation.override("en"), pytest.raises(DefinitionError) as caught:
+        programme_definition_load({**DOCUMENT, "metrics": bad}, creator=creator)
+    errors = dict(caught.value.errors)
+    assert errors["metrics[0].unit"].startswith("must be one of participant_outcome")
+    assert errors["metrics[0].cohorts[1]"] == "unknown cohort 'c9'"
+    assert errors["metrics[0].mechanism.tiers[0].amount"] == "Must be at least 0."
 
 
 def test_loading_refuses_a_bad_mechanism_with_its_path():
     document = {**DOCUMENT, "metrics": [{**DOCUMENT["metrics"][0], "mechanism": {"kind": "x"}}]}
-    with pytest.raises(DefinitionError) as caught:
-        programme_definition_load(
-            document, creator=User.objects.create(username="m2", is_staff=True)
-        )
+    creator = User.objects.create(username="m2", is_staff=True)
+    # English, as programme_load answers; the schema's messages follow the active language.
+    with translation.override("en"), pytest.raises(DefinitionError) as caught:
+        programme_definition_load(document, creator=creator)
     assert (
         "metrics[0].mechanism.kind",
         "must be one of comparison, rate_card, savings_share, target",

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from sib.demo import demo_definition
 from sib.models import Programme, User
@@ -42,7 +43,8 @@ def test_demo_definition_loads_and_dumps_back_to_itself(creator):
 
 
 def _errors(document, creator):
-    with pytest.raises(DefinitionError) as error:
+    # English, as programme_load answers; the messages follow the active language.
+    with translation.override("en"), pytest.raises(DefinitionError) as error:
         programme_definition_load(document, creator=creator)
     return dict(error.value.errors)
 
@@ -55,7 +57,9 @@ def test_errors_name_the_json_path_and_nothing_is_written(creator):
     document["surprise"] = {}
     errors = _errors(document, creator)
     assert errors["parties"].startswith("outcome payers' shares must sum to exactly 100")
-    assert errors["organisations[2].kinds[0]"] == "unknown kind 'banker'"
+    assert errors["organisations[2].kinds[0]"] == (
+        "must be one of outcome_payer, investor, service_provider, evaluator, intermediary"
+    )
     assert errors["programme.end_date"] == "must be a date written YYYY-MM-DD"
     assert errors["surprise"] == "unknown section"
     assert not Programme.objects.exists()

@@ -8,7 +8,9 @@
 on `sib` register a `Section` for their part (imports flow one way: sib never imports
 them). Loading validates every section first and reports every error with its JSON path
 (`parties[2].payer_share: ...`), then writes everything in one transaction, in the
-sections' `order`.
+sections' `order`. The structure of every section is the format's JSON Schema
+(docs/programme-format.schema.json, checked by sib.programme_format.schema); a section's
+`validate` keeps the rules that need other sections, the database or the deal.
 """
 
 from collections.abc import Callable
@@ -16,6 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DataError, transaction
+from django.utils.translation import gettext as _
+
+from sib.bounds import document_errors
+from sib.programme_format.schema import schema_errors
 
 FORMAT_NAME = "sib-programme"
 FORMAT_VERSION = 1
@@ -65,30 +72,34 @@ def sections() -> list[Section]:
 
 def programme_definition_load(document: Any, *, creator: Any) -> Any:
     """Validate the whole document, then create the programme and every section atomically."""
-    from django.db import DataError, transaction
-
-    from sib.bounds import definition_errors
-
-    # Types and bounds first (sib.bounds): no validator below sees a NUL, a 2**70 or a
-    # list where a code belongs, and nothing reaches a column it does not fit.
-    errors = definition_errors(document) or _envelope_errors(document)
+    # JSON safety first (sib.bounds): no NUL, no 2**70, no nesting past the limit reaches
+    # the schema. Then the structure (sib.programme_format.schema): no validator below sees
+    # a list where a code belongs, and nothing reaches a column it does not fit.
+    errors = document_errors(document)
+    if not errors and not isinstance(document, dict):
+        errors = [("", _("the definition must be a JSON object"))]
     if errors:
         raise DefinitionError(errors)
-    known = {s.name for s in sections()} | {"format", "version"}
-    errors = [(key, "unknown section") for key in document if key not in known]
+    errors = schema_errors(document)
+    # Every section's rules run even where the schema refused something, so that one run
+    # lists every error; what the schema already said at a path (or above it) is not
+    # said again in the section's own words.
+    said = {path for path, _message in errors}
     unchecked: list[tuple[str, Exception]] = []
     for section in sections():
         if section.name in document:
             try:
-                errors.extend(section.validate(document[section.name], document))
+                found = section.validate(document[section.name], document)
             except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
                 # A validator reads other sections too (a tranche's investor among the
-                # organisations); malformed there, they are reported by their own validator.
+                # organisations); malformed there, they are reported by the schema.
                 unchecked.append((section.name, exc))
+                continue
+            errors.extend(item for item in found if not _said_above(item[0], said))
     if unchecked and not errors:
         raise unchecked[0][1]  # a bug in a validator, not in the document
     errors.extend(
-        (name, "not fully checked: correct the other errors first") for name, _ in unchecked
+        (name, _("not fully checked: correct the other errors first")) for name, _exc in unchecked
     )
     if errors:
         raise DefinitionError(errors)
@@ -105,10 +116,20 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
         # A rule the services keep (shares, lifecycle...) that validation could not see alone.
         raise DefinitionError(section_paths(exc, loading)) from exc
     except DataError as exc:
-        # A value the bounds let through but its column does not hold: still a listed error.
+        # A value the schema let through but its column does not hold: still a listed error.
         first_line = str(exc).split("\n")[0]
         raise DefinitionError([("", f"the database refused a value: {first_line}")]) from exc
     return context.programme
+
+
+def _said_above(path: str, said: set[str]) -> bool:
+    """Whether `path` or a path above it ("tranches[1].cap" for "tranches[1].cap.value")
+    already has an error."""
+    while path:
+        if path in said:
+            return True
+        path = path[: max(path.rfind("."), path.rfind("["), 0)]
+    return False
 
 
 def section_paths(error: ValidationError, section: str) -> list[tuple[str, str]]:
@@ -140,16 +161,3 @@ def programme_definition_dump(programme: Any) -> dict[str, Any]:
         if data is not None:
             document[section.name] = data
     return document
-
-
-def _envelope_errors(document: Any) -> list[tuple[str, str]]:
-    if not isinstance(document, dict):
-        return [("", "the definition must be a JSON object")]
-    errors = []
-    if document.get("format") != FORMAT_NAME:
-        errors.append(("format", f"must be {FORMAT_NAME!r}"))
-    if document.get("version") != FORMAT_VERSION:
-        errors.append(("version", f"this system reads version {FORMAT_VERSION}"))
-    if "programme" not in document:
-        errors.append(("programme", "required"))
-    return errors
