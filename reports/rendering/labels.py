@@ -10,7 +10,10 @@ callers escape the values they interpolate.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
+
+from babel.dates import get_month_names
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "fr": {
@@ -472,37 +475,12 @@ def label(lang: str, key: str) -> str:
 
 
 def month_names(lang: str) -> tuple[str, ...]:
-    """Return the twelve month names, January first."""
-    return _MONTHS[lang]
+    """Return the twelve month names, January first, from Babel's CLDR data."""
+    return _month_names(lang)
 
 
-_MONTHS: Final[dict[str, tuple[str, ...]]] = {
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
+@cache
+def _month_names(lang: str) -> tuple[str, ...]:
+    # CLDR's "wide" names as used inside a date: "janvier", "January".
+    names = get_month_names("wide", locale=lang)
+    return tuple(names[month] for month in range(1, 13))
