@@ -317,7 +317,8 @@ class TransactionListApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id, Action.LEDGER_VIEW)
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict DRF reads `?state=` (empty) as no filter at all.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
         account = values.get("account")

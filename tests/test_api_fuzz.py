@@ -14,6 +14,7 @@ cases (negative mode) are not generated yet. The test prints a line per operatio
 summary, and fails on any failure, listing each with the request that caused it.
 """
 
+import json
 import logging
 import time
 import zlib
@@ -27,7 +28,11 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.control import SkipTest
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
 
 from outcomes.models import Result
 from payments.models.ledger import LedgerTransaction
@@ -43,6 +48,7 @@ from tests.cast import make_programme
 pytestmark = pytest.mark.django_db
 
 CASES = env_int("SIB_FUZZ_API_CASES", 100, minimum=1)
+NEGATIVE_CASES = env_int("SIB_FUZZ_API_NEGATIVE_CASES", 30, minimum=1)
 # Every check on. A schema-valid request may still break a rule the schema cannot state
 # (a cohort code the programme does not have, a date outside it, a sum over a cap): that is
 # a 400 naming the field, so 400 counts among the answers valid data may get.
@@ -55,6 +61,32 @@ CONFIG = SchemathesisConfig.from_dict(
         }
     }
 )
+
+
+def problem_names_the_field(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A schema-invalid request refused as invalid gets problem details naming each field."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative or response.status_code != 400:
+        return None
+    content_type = (response.headers.get("content-type") or [""])[0]
+    assert content_type.startswith("application/problem+json"), (
+        f"a 400 answered {content_type!r}, not problem details"
+    )
+    try:
+        json.loads(response.request.body or b"")
+    except ValueError:
+        return True  # a body that is not JSON has no fields to name; its detail says so
+    errors = json.loads(response.content).get("errors")
+    assert errors and all(isinstance(error.get("field"), str) for error in errors), (
+        f"a 400 names no field: {response.content[:500]!r}"
+    )
+    return True
+
+
+def _negated(case: Any, location: ParameterLocation) -> bool:
+    """Whether a negative case made `location` invalid (then it is sent as generated)."""
+    component = case.meta.components.get(location) if case.meta else None
+    return component is not None and component.mode.is_negative
 
 
 def _pick(case_key: int, values: list[Any], fallback: Any) -> Any:
@@ -110,7 +142,7 @@ class Fuzz:
         """Aim the case at the demo programme (4 cases in 5) and pick its role."""
         key = zlib.crc32(repr((case.path_parameters, case.query, case.body)).encode())
         parameters = case.path_parameters or {}
-        if key % 5:
+        if key % 5 and not _negated(case, ParameterLocation.PATH):
             if "programme_id" in parameters:
                 ending = case.operation.path.endswith(("/close/", "/terminate/"))
                 parameters["programme_id"] = (self.spare if ending else self.programme).pk
@@ -120,13 +152,15 @@ class Fuzz:
         return self.roles[key % len(self.roles)]
 
 
-def fuzz_operation(fuzz: Fuzz, operation: Any) -> tuple[int, str | None]:
-    """Run CASES cases of one operation; return how many ran and the failure, if any."""
+def fuzz_operation(
+    fuzz: Fuzz, operation: Any, *, mode: GenerationMode, cases: int
+) -> tuple[int, str | None]:
+    """Run `cases` cases of one operation; return how many ran and the failure, if any."""
     ids = fuzz.ids()
     count = 0
 
     @hypothesis_settings(
-        max_examples=CASES,
+        max_examples=cases,
         derandomize=True,
         database=None,
         deadline=None,
@@ -134,27 +168,33 @@ def fuzz_operation(fuzz: Fuzz, operation: Any) -> tuple[int, str | None]:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         nonlocal count
         count += 1
         role = fuzz.prepare(case, ids)
         try:
-            case.call_and_validate(headers={"Authorization": f"Token {fuzz.tokens[role]}"})
+            case.call_and_validate(
+                headers={"Authorization": f"Token {fuzz.tokens[role]}"},
+                additional_checks=[problem_names_the_field],
+            )
         finally:
             if operation.path == "/api/auth/token/revoke/":
                 fuzz.refresh(role)  # a revoked token would leave the rest of the run at 401
 
     try:
         run()
+    except (SkipTest, Unsatisfiable):
+        if mode.is_negative and count == 0:
+            return count, None  # nothing the schema constrains, so no request can break it
+        raise
     except (Exception, BaseExceptionGroup) as exc:  # every check's failure is reported
         return count, str(exc)
     return count, None
 
 
-# The whole run's bound (pyproject's default per test is 300 s); see README "Configuration".
-@pytest.mark.timeout(1800)
-def test_every_operation_as_every_role_holds_to_the_schema(capsys):
+def fuzz_schema(capsys: Any, *, mode: GenerationMode, cases: int) -> None:
+    """Fuzz every operation in `mode`, print a line each and a summary; fail on any failure."""
     fuzz = Fuzz()
     raw = SchemaGenerator().get_schema(request=None, public=True)
     schema = schemathesis.openapi.from_dict(raw, config=CONFIG)
@@ -175,10 +215,13 @@ def test_every_operation_as_every_role_holds_to_the_schema(capsys):
         for result in schema.get_all_operations():
             operation = result.ok()
             label = f"{operation.method.upper()} {operation.path}"
-            count, failure = fuzz_operation(fuzz, operation)
+            count, failure = fuzz_operation(fuzz, operation, mode=mode, cases=cases)
             rows.append((label, count, int(failure is not None)))
             with capsys.disabled():  # in CI's output, pass or fail
-                print(f"schemathesis: {label}  {count} cases  {int(failure is not None)} failed")
+                print(
+                    f"schemathesis {mode}: {label}  {count} cases  "
+                    f"{int(failure is not None)} failed"
+                )
             if failure is not None:
                 failures.append(f"{label}: {failure}")
     finally:
@@ -189,8 +232,19 @@ def test_every_operation_as_every_role_holds_to_the_schema(capsys):
     seconds = time.monotonic() - started
     with capsys.disabled():
         print(
-            f"schemathesis summary: {len(rows)} operations x up to {CASES} cases "
+            f"schemathesis {mode} summary: {len(rows)} operations x up to {cases} cases "
             f"({sum(c for _, c, _ in rows)} cases, as {', '.join(fuzz.roles)}), "
             f"{len(failures)} failures, {seconds:.0f} s"
         )
     assert not failures, "\n\n".join(failures)
+
+
+# The whole run's bound (pyproject's default per test is 300 s); see README "Configuration".
+@pytest.mark.timeout(1800)
+def test_every_operation_as_every_role_holds_to_the_schema(capsys):
+    fuzz_schema(capsys, mode=GenerationMode.POSITIVE, cases=CASES)
+
+
+@pytest.mark.timeout(900)
+def test_every_operation_refuses_schema_invalid_input_as_every_role(capsys):
+    fuzz_schema(capsys, mode=GenerationMode.NEGATIVE, cases=NEGATIVE_CASES)

@@ -138,7 +138,8 @@ class ResultListApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict DRF reads `?state=` (empty) as no filter at all.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         results = selectors.result_list(
             programme=access.programme,
