@@ -12,6 +12,7 @@ from outcomes.import_jobs import import_job_queue
 from outcomes.models import ImportJob, Stage
 from outcomes.selectors import import_job_get
 from sib.api.problems import problem_response
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.api.throttling import ScopedThrottle
 from sib.permissions import Action
@@ -102,6 +103,10 @@ class ResultImportQueueApi(ProgrammeApi):
     throttle_classes = [ScopedThrottle]
     throttle_scope = "imports"
     parser_classes = [MultiPartParser]
+
+    response_links = {
+        "Job": link("results_import_job", programme_id=SAME_PROGRAMME, job_id=RETURNED_ID),
+    }
 
     @extend_schema(
         operation_id="results_import_queue",
