@@ -1,6 +1,7 @@
 """What the schemathesis run (tests/test_api_fuzz.py) found, each kept as its own test."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -130,3 +131,17 @@ def test_json_request_bodies_are_documented_as_json_only():
     # answered 200 with nothing changed, where JSON's "" is refused.
     assert list(update["content"]) == ["application/json"]
     assert list(upload["content"]) == ["multipart/form-data"]
+
+
+@pytest.mark.parametrize("path", ["results/import/", "results/import/queued/"])
+@pytest.mark.parametrize("name", ["stage", "decimal_comma", "over_planned_size"])
+def test_an_import_refuses_an_empty_form_field_not_reading_it_as_the_default(demo, path, name):
+    upload = SimpleUploadedFile("results.csv", b"metric,cohort,period,value\n")
+
+    # Multipart is the only format here, so DRF's form rule (empty = not given) turned
+    # `stage=` into an interim import, answered 202.
+    response = api_as("evaluator").post(
+        f"/api/programmes/{demo.pk}/{path}", {"file": upload, name: ""}, format="multipart"
+    )
+
+    assert name in errors_of(response)
