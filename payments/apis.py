@@ -24,6 +24,7 @@ from payments.serializers import (
 from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
 from sib.api.pagination import AppendOnlyCursorPagination
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi
 from sib.chain_verification import chain_verify
 from sib.exceptions import Conflict
@@ -39,6 +40,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="Client key, unique per programme: a retry with the same key and body "
     "returns the original response; with another body, 409.",
 )
+
+# A ledger write answers its transaction, which its reversal names.
+REVERSE_LINKS = {
+    "Reverse": link(
+        "ledger_transaction_reverse", programme_id=SAME_PROGRAMME, transaction_id=RETURNED_ID
+    ),
+}
 
 
 def _already_reversed() -> Conflict:
@@ -218,6 +226,15 @@ class DrawdownCreateApi(ProgrammeApi):
         called_on = serializers.DateField()
         amount = MoneyField(min_value=1)
 
+    # A drawdown names its ledger transaction, which its reversal takes.
+    response_links = {
+        "Reverse": link(
+            "ledger_transaction_reverse",
+            programme_id=SAME_PROGRAMME,
+            transaction_id="$response.body#/transaction",
+        ),
+    }
+
     @extend_schema(
         operation_id="drawdown_create",
         request=InputSerializer,
@@ -262,6 +279,8 @@ class PaymentReceivedCreateApi(ProgrammeApi):
             help_text="The payer pays ahead: the part above what it owes (or above the "
             "contract cap) is kept as its advance instead of being refused.",
         )
+
+    response_links = REVERSE_LINKS
 
     @extend_schema(
         operation_id="payment_received_create",
@@ -328,7 +347,8 @@ class TransactionListApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id, Action.LEDGER_VIEW)
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict DRF reads `?state=` (empty) as no filter at all.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
         account = values.get("account")
@@ -353,6 +373,8 @@ class TransactionReverseApi(ProgrammeApi):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000)
         occurred_on = serializers.DateField(required=False, default=None, allow_null=True)
+
+    response_links = REVERSE_LINKS
 
     @extend_schema(
         operation_id="ledger_transaction_reverse",

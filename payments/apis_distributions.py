@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payments.apis import IDEMPOTENCY_PARAMETER, _actor, _ledger_write
+from payments.apis import IDEMPOTENCY_PARAMETER, REVERSE_LINKS, _actor, _ledger_write
 from payments.distributions import PaidOut, distribution_record
 from payments.guarantees import guarantee_call_record, guarantee_payment_record
 from payments.models import Commitment
@@ -39,6 +39,8 @@ class DistributionRecordApi(ProgrammeApi):
             default="",
             help_text="Required when the lines differ from the schedule's proposal.",
         )
+
+    response_links = REVERSE_LINKS
 
     @extend_schema(
         operation_id="distribution_record",
@@ -113,6 +115,8 @@ class GuaranteeCallCreateApi(ProgrammeApi):
         amount = MoneyField(min_value=1, help_text="Minor units (cents).")
         reason = serializers.CharField(max_length=2000)
 
+    response_links = REVERSE_LINKS
+
     @extend_schema(
         operation_id="guarantee_call_create",
         request=InputSerializer,
@@ -147,6 +151,8 @@ class GuaranteePaymentCreateApi(ProgrammeApi):
         commitment = serializers.IntegerField(help_text="The guarantee commitment's id.")
         received_on = serializers.DateField()
         amount = MoneyField(min_value=1, help_text="Minor units (cents).")
+
+    response_links = REVERSE_LINKS
 
     @extend_schema(
         operation_id="guarantee_payment_create",

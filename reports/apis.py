@@ -28,6 +28,7 @@ from reports import services
 from reports.bundle import bundle_export, bundle_filename
 from reports.models import REPORT_EDITIONS, Edition, Language, Report, ReportStatus
 from reports.selectors.stored import report_get, report_list, report_published
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi
 from sib.api.throttling import ScopedThrottle
 from sib.exceptions import Conflict
@@ -195,6 +196,12 @@ class ReportRequestApi(ProgrammeApi):
             choices=[(e.value, e.label) for e in REPORT_EDITIONS], default=Edition.PUBLIC
         )
         language = serializers.ChoiceField(choices=Language.choices, default=Language.FR)
+
+    response_links = {
+        "Retrieve": link("report_retrieve", programme_id=SAME_PROGRAMME, report_id=RETURNED_ID),
+        "Download": link("report_download", programme_id=SAME_PROGRAMME, report_id=RETURNED_ID),
+        "Publish": link("report_publish", programme_id=SAME_PROGRAMME, report_id=RETURNED_ID),
+    }
 
     @extend_schema(
         operation_id="report_request",
@@ -382,6 +389,10 @@ class NoticeRequestApi(_NoticeApi):
     class InputSerializer(serializers.Serializer):
         payer = serializers.SlugField(help_text="The outcome payer's organisation slug.")
         language = serializers.ChoiceField(choices=Language.choices, default=Language.FR)
+
+    response_links = {
+        "Download": link("notice_download", programme_id=SAME_PROGRAMME, notice_id=RETURNED_ID),
+    }
 
     @extend_schema(
         operation_id="notice_request",

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from sib import selectors, services
 from sib.api.fields import MoneyField, TextField
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.models import (
     Membership,
@@ -69,6 +70,11 @@ class ProgrammeCreateApi(APIView):
         end_date = serializers.DateField()
         target_population = TextField(required=False, allow_blank=True, default="")
         contract_cap = MoneyField()
+
+    response_links = {
+        "Retrieve": link("programme_retrieve", programme_id=RETURNED_ID),
+        "Update": link("programme_update", programme_id=RETURNED_ID),
+    }
 
     @extend_schema(
         operation_id="programme_create",
@@ -243,6 +249,14 @@ class MembershipCreateApi(ProgrammeApi):
         organisation = serializers.CharField(
             max_length=80, required=False, allow_blank=True, allow_null=True
         )
+
+    response_links = {
+        "Revoke": link(
+            "programme_membership_revoke",
+            programme_id=SAME_PROGRAMME,
+            membership_id=RETURNED_ID,
+        ),
+    }
 
     @extend_schema(
         operation_id="programme_membership_create",

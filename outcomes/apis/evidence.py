@@ -17,6 +17,7 @@ from outcomes.evidence_files import evidence_get, evidence_intact
 from outcomes.models import Evidence
 from outcomes.portal.evidence import altered_message, evidence_response
 from sib.api.problems import problem_response
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.permissions import Action
 
@@ -36,6 +37,15 @@ class EvidenceUploadApi(ResultApi):
         size = serializers.IntegerField()
         sha256 = serializers.CharField()
         uploaded_at = serializers.DateTimeField()
+
+    response_links = {
+        "Download": link(
+            "result_evidence_download",
+            programme_id=SAME_PROGRAMME,
+            result_id="$request.path.result_id",
+            evidence_id=RETURNED_ID,
+        ),
+    }
 
     @extend_schema(
         operation_id="result_evidence_upload",

@@ -1,5 +1,8 @@
 """API for importing a results file (CSV or spreadsheet): all rows or none."""
 
+from typing import Any
+
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -12,9 +15,20 @@ from outcomes.import_jobs import import_job_queue
 from outcomes.models import ImportJob, Stage
 from outcomes.selectors import import_job_get
 from sib.api.problems import problem_response
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.api.throttling import ScopedThrottle
 from sib.permissions import Action
+
+
+def form_fields(request: Request) -> dict[str, Any]:
+    """Return a multipart body's fields as a plain dict (the last value of each).
+
+    In the QueryDict DRF reads an empty form field as "not given": `stage=` was an interim
+    import. From a dict, an absent field still takes its default, an empty one is refused.
+    """
+    data = request.data
+    return data.dict() if isinstance(data, QueryDict) else dict(data)
 
 
 class ImportInputSerializer(serializers.Serializer):
@@ -55,7 +69,7 @@ class ResultImportApi(ProgrammeApi):
     )
     def post(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        data = ImportInputSerializer(data=request.data)
+        data = ImportInputSerializer(data=form_fields(request))
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         try:
@@ -103,6 +117,10 @@ class ResultImportQueueApi(ProgrammeApi):
     throttle_scope = "imports"
     parser_classes = [MultiPartParser]
 
+    response_links = {
+        "Job": link("results_import_job", programme_id=SAME_PROGRAMME, job_id=RETURNED_ID),
+    }
+
     @extend_schema(
         operation_id="results_import_queue",
         request={"multipart/form-data": ImportInputSerializer},
@@ -113,7 +131,7 @@ class ResultImportQueueApi(ProgrammeApi):
     )
     def post(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        data = ImportInputSerializer(data=request.data)
+        data = ImportInputSerializer(data=form_fields(request))
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         job = import_job_queue(

@@ -25,11 +25,27 @@ from outcomes.models import (
 )
 from sib.api.fields import CountField, TextField
 from sib.api.pagination import AppendOnlyCursorPagination
+from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.api.throttling import ScopedThrottle
 from sib.bounds import MAX_CODE_CHARS
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
+
+# A submitted (or amended) result is read, decided on, reviewed or amended next.
+RESULT_LINKS = {
+    "Retrieve": link("result_retrieve", programme_id=SAME_PROGRAMME, result_id=RETURNED_ID),
+    "Verify": link("result_verify", programme_id=SAME_PROGRAMME, result_id=RETURNED_ID),
+    "Reject": link("result_reject", programme_id=SAME_PROGRAMME, result_id=RETURNED_ID),
+    "Review": link("result_review", programme_id=SAME_PROGRAMME, result_id=RETURNED_ID),
+    "Amend": link("result_amend", programme_id=SAME_PROGRAMME, result_id=RETURNED_ID),
+}
+# A decision names its result.
+DECISION_LINKS = {
+    "Result": link(
+        "result_retrieve", programme_id=SAME_PROGRAMME, result_id="$response.body#/result"
+    ),
+}
 
 
 class ResultOutputSerializer(serializers.ModelSerializer):
@@ -138,7 +154,8 @@ class ResultListApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: in a QueryDict DRF reads `?state=` (empty) as no filter at all.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         results = selectors.result_list(
             programme=access.programme,
@@ -165,6 +182,8 @@ class ResultSubmitApi(ProgrammeApi):
         cohort = serializers.CharField(max_length=MAX_CODE_CHARS)
         period = serializers.CharField(max_length=MAX_CODE_CHARS)
         stage = serializers.ChoiceField(choices=Stage.choices)
+
+    response_links = RESULT_LINKS
 
     @extend_schema(
         operation_id="result_submit",
@@ -206,6 +225,8 @@ class ResultVerifyApi(ResultApi):
     class InputSerializer(serializers.Serializer):
         comment = TextField(required=False, allow_blank=True, default="")
 
+    response_links = DECISION_LINKS
+
     @extend_schema(
         operation_id="result_verify",
         request=InputSerializer,
@@ -228,6 +249,8 @@ class ResultRejectApi(ResultApi):
     class InputSerializer(serializers.Serializer):
         comment = TextField()
 
+    response_links = DECISION_LINKS
+
     @extend_schema(
         operation_id="result_reject",
         request=InputSerializer,
@@ -249,6 +272,8 @@ class ResultAmendApi(ResultApi):
     class InputSerializer(_ResultValuesSerializer):
         reason = TextField()
         stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+
+    response_links = RESULT_LINKS
 
     @extend_schema(
         operation_id="result_amend",

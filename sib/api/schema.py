@@ -10,6 +10,21 @@ from sib.api.pagination import Pagination
 from sib.api.problems import PROBLEM_CONTENT_TYPE
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The programme a request was made on: most links go on within the same programme.
+SAME_PROGRAMME = "$request.path.programme_id"
+# The id of what the response returns (created, or replayed under its Idempotency-Key).
+RETURNED_ID = "$response.body#/id"
+
+
+def link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """Return an OpenAPI link from a success response to `operation_id`.
+
+    Each parameter of the target is a runtime expression (`$response.body#/id`,
+    `$request.path.programme_id`). A view lists its links in `response_links`; a client
+    (and schemathesis' stateful run, tests/test_api_fuzz.py) follows them from what it
+    created to where it is read or acted on.
+    """
+    return {"operationId": operation_id, "parameters": parameters}
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -51,6 +66,8 @@ class AutoSchema(openapi.AutoSchema):
     `application/problem+json`): 400 (bad query or body), 401 where credentials are read,
     403 unless it is open to anyone, 404 where it names an object or a page, 409/413/415
     for writes, 429 where a throttle applies.
+
+    A view's `response_links` ({name: link(...)}) are declared on its success responses.
     """
 
     def _get_serializer_name(
@@ -70,6 +87,14 @@ class AutoSchema(openapi.AutoSchema):
         if _paginates(self.view, self.method):
             return (getattr(self.view, "pagination_class", None) or Pagination)()
         return None
+
+    def map_parsers(self) -> list[Any]:
+        # A JSON operation documents JSON only. Its views also parse forms (the browsable
+        # API's), where DRF reads an empty field as "not given": `start_date=` in a form
+        # was a 200 that changed nothing, where JSON's "" is refused. Uploads keep theirs.
+        media_types: list[Any] = super().map_parsers()
+        json_only = [media_type for media_type in media_types if media_type == "application/json"]
+        return json_only or media_types
 
     def _open_to_anyone(self) -> bool:
         return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
@@ -94,6 +119,10 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         responses = super()._get_response_bodies(direction)
+        links: dict[str, Any] = getattr(self.view, "response_links", {})
+        for code, response in responses.items():
+            if links and str(code).startswith("2"):
+                response["links"] = {name: dict(target) for name, target in links.items()}
         for code in self._error_codes():
             if code in responses:
                 continue
