@@ -42,6 +42,9 @@ RESULT_FIELDS = {
     "submitted_at",
     "verified_by",
     "verified_at",
+    # Optional: a result declared additional to the others of its cell (outcomes.cells).
+    "additional",
+    "additional_reason",
 }
 
 # Who may have submitted and verified a result brought in: members of the programme
@@ -108,6 +111,18 @@ def _before_start(on: date | None, path: str, document: dict[str, Any], errors: 
             "start": start.isoformat(),
         }
         errors.append((path, message))
+
+
+def _additional_errors(item: dict[str, Any], path: str, errors: Errors) -> None:
+    """A result declared additional (outcomes.cells) says why; the flag is a boolean."""
+    additional = item.get("additional", False)
+    reason = item.get("additional_reason", "")
+    if not isinstance(additional, bool):
+        errors.append((f"{path}.additional", _("true (counts beside its cell's results) or false")))
+    if not isinstance(reason, str):
+        errors.append((f"{path}.additional_reason", _("must be a string")))
+    elif additional is True and not reason.strip():
+        errors.append((f"{path}.additional_reason", _("a result declared additional says why")))
 
 
 def _value_errors(item: dict[str, Any], units: dict[Any, Any], path: str, errors: Errors) -> None:
@@ -241,6 +256,7 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
         if item.get("comparison_value") is not None and _decimal(item["comparison_value"]) is None:
             errors.append((f"{path}.comparison_value", _("null or a decimal string")))
         _value_errors(item, units, path, errors)
+        _additional_errors(item, path, errors)
         for field in ("sample_size", "comparison_sample_size"):
             size = item.get(field)
             if size is not None and (
