@@ -34,6 +34,8 @@ _RESULT_FIELDS = (
     "from_participants",
     "submitted_by_id",
     "submitted_at",
+    "additional",
+    "additional_reason",
 )
 
 
@@ -49,7 +51,15 @@ def _results(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     from outcomes.models import Result
 
     rows = Result.objects.filter(id__in=list(ids)).values(*_RESULT_FIELDS)
-    return {row["id"]: {key: _text(value) for key, value in row.items()} for row in rows}
+    out = {}
+    for row in rows:
+        data = {key: _text(value) for key, value in row.items()}
+        # Only a result declared additional carries the two fields (outcomes migration
+        # 0012): the results chained before they existed keep their canonical bytes.
+        if not data["additional"]:
+            del data["additional"], data["additional_reason"]
+        out[row["id"]] = data
+    return out
 
 
 def participant_digests(result_ids: list[int]) -> dict[int, str]:

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from outcomes.cells import cell_live_results, refusal_for
 from outcomes.csv_checks import implausible_cell_message
 from outcomes.csv_frame import (
     COPY_BATCH,
@@ -148,6 +149,7 @@ class ParticipantImporter(Importer):
             add_id(participant)
 
     def check_counts(self) -> None:
+        self._check_cells()
         if self.over_planned_size or not self.cells:
             return
         limits = {
@@ -166,6 +168,42 @@ class ParticipantImporter(Importer):
                     implausible_cell_message(
                         metric=metric, cohort=cohort, period=period, rows=rows, limit=limit
                     ),
+                )
+
+    def _check_cells(self) -> None:
+        """Refuse a cell whose live results do not take a participant file (outcomes.cells):
+        beside participant-backed results it adds other people; beside an aggregate count
+        only as a final after interims."""
+        ids = {
+            (metric, cohort, period): (m, c, p)
+            for metric, m, cohort, c, period, p in Result.objects.filter(
+                programme=self.programme, metric__code__in={codes[0] for codes in self.cells}
+            )
+            .values_list(
+                "metric__code",
+                "metric_id",
+                "cohort__code",
+                "cohort_id",
+                "period__code",
+                "period_id",
+            )
+            .distinct()
+        }
+        for codes in sorted(self.cells):
+            if codes not in ids:
+                continue  # no result in that cell yet (or codes the checks refuse)
+            metric_id, cohort_id, period_id = ids[codes]
+            live = cell_live_results(metric_id=metric_id, cohort_id=cohort_id, period_id=period_id)
+            hit = refusal_for(live, stage=self.stage, from_participants=True, additional=False)
+            if hit is not None:
+                metric, cohort, period = codes
+                self.errors.add(
+                    0,
+                    "metric",
+                    "duplicate_in_database",
+                    f"result {hit.pk} already exists for metric {metric!r}, cohort "
+                    f"{cohort!r} and period {period!r}: participant records go beside "
+                    "participant records, or as a final after interim results only",
                 )
 
     def _date_columns(self, text: str) -> str:

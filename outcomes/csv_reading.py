@@ -24,7 +24,8 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 PARTICIPANT_COLUMNS = ("participant_id", "metric", "cohort", "period", "date_achieved")
 RESULT_COLUMNS = ("metric", "cohort", "period", "stage", "value")
-RESULT_OPTIONAL = ("comparison_value", "sample_size", "comparison_sample_size")
+# additional_reason: a row that gives one is declared additional to its cell (outcomes.cells).
+RESULT_OPTIONAL = ("comparison_value", "sample_size", "comparison_sample_size", "additional_reason")
 
 # Direct identifiers (CNIL): a column whose normalised name contains one of these words is
 # refused outright, even empty. Matched on words, accents and case removed.

@@ -12,6 +12,15 @@ from outcomes.csv_reading import Header, ImportRejected, Lines, ReadErrors
 from outcomes.models import ImportBatch
 from sib.models import Programme, User
 
+# A row that is a second result for its cell, allowed neither as a final after interim
+# results only nor declared additional (the interim-after-final case is its own check).
+_SECOND = (
+    "NOT additional AND (earlier_line IS NOT NULL OR live_result IS NOT NULL) "
+    "AND NOT (stage = 'final' AND earlier_final IS NULL AND live_final IS NULL) "
+    "AND NOT (stage = 'interim' AND (earlier_final IS NOT NULL OR live_aggregate_final "
+    "IS NOT NULL))"
+)
+
 
 class ResultImporter(Importer):
     staging_columns = (
@@ -23,6 +32,7 @@ class ResultImporter(Importer):
         "comparison_value",
         "sample_size",
         "comparison_sample_size",
+        "additional_reason",
     )
 
     def __init__(
@@ -54,19 +64,29 @@ class ResultImporter(Importer):
                    CASE WHEN outcomes_is_decimal(s.value) THEN s.value::numeric END AS number,
                    CASE WHEN outcomes_is_decimal(s.comparison_value)
                         THEN s.comparison_value::numeric END AS comparison,
-                   min(s.line) OVER (PARTITION BY s.metric, s.cohort, s.period, s.stage)
-                       AS first_line,
-                   -- A live result (submitted, or verified and not superseded) for the same
-                   -- cell and stage: the file would double it. Amend a verified one instead.
-                   (SELECT min(r.id) FROM outcomes_result r
-                    LEFT JOIN outcomes_result_decision d ON d.result_id = r.id
-                    WHERE r.programme_id = %(programme)s AND r.metric_id = m.id
-                      AND r.cohort_id = c.id AND r.period_id = p.id AND r.stage = s.stage
-                      AND d.decision IS DISTINCT FROM 'rejected' AND NOT EXISTS (
-                          SELECT 1 FROM outcomes_result a JOIN outcomes_result_decision ad
-                          ON ad.result_id = a.id AND ad.decision = 'verified'
-                          WHERE a.amends_id = r.id)) AS live_result
+                   s.additional_reason <> '' AS additional,
+                   -- outcomes.cells, the rule a submission meets, over the cell's live
+                   -- results (submitted, or verified and not superseded) and the rows
+                   -- above this one in the file: the first of each, and of its finals.
+                   min(s.line) OVER earlier AS earlier_line,
+                   min(s.line) FILTER (WHERE s.stage = 'final') OVER earlier AS earlier_final,
+                   live.first AS live_result, live.final AS live_final,
+                   live.aggregate_final AS live_aggregate_final
             FROM import_staging s {REFERENCES}
+            LEFT JOIN LATERAL (
+                SELECT min(r.id) AS first, min(r.id) FILTER (WHERE r.stage = 'final') AS final,
+                       min(r.id) FILTER (WHERE r.stage = 'final' AND NOT r.from_participants)
+                           AS aggregate_final
+                FROM outcomes_result r
+                LEFT JOIN outcomes_result_decision d ON d.result_id = r.id
+                WHERE r.metric_id = m.id AND r.cohort_id = c.id AND r.period_id = p.id
+                  AND d.decision IS DISTINCT FROM 'rejected' AND NOT EXISTS (
+                      SELECT 1 FROM outcomes_result a JOIN outcomes_result_decision ad
+                      ON ad.result_id = a.id AND ad.decision = 'verified'
+                      WHERE a.amends_id = r.id)
+            ) live ON true
+            WINDOW earlier AS (PARTITION BY s.metric, s.cohort, s.period ORDER BY s.line
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
             """,  # noqa: S608 - only the constant joins are formatted in
             self._params(),
         )
@@ -94,18 +114,31 @@ class ResultImporter(Importer):
             *count_checks("sample_size"),
             *count_checks("comparison_sample_size"),
             *plausibility_checks(),
+            # outcomes.cells: an interim beside a final is refused, declared or not; any
+            # other second result for a cell needs a reason in additional_reason, unless it
+            # is a final after interim results only.
             (
-                "line <> first_line",
-                "metric",
-                "duplicate_in_file",
-                "format('same metric, cohort, period and stage as line %%s', first_line)",
+                "stage = 'interim' AND (earlier_final IS NOT NULL OR live_aggregate_final "
+                "IS NOT NULL)",
+                "stage",
+                "interim_after_final",
+                "format('an interim result beside the final one (%%s) would never count; "
+                "amend the final instead', coalesce('line ' || earlier_final, "
+                "'result ' || live_aggregate_final))",
             ),
             (
-                "live_result IS NOT NULL",
+                f"{_SECOND} AND earlier_line IS NOT NULL",
+                "metric",
+                "duplicate_in_file",
+                "format('same metric, cohort and period as line %%s: give an "
+                "additional_reason to count both', earlier_line)",
+            ),
+            (
+                f"{_SECOND} AND earlier_line IS NULL",
                 "metric",
                 "duplicate_in_database",
-                "format('result %%s already exists for this metric, cohort, period and stage; "
-                "amend it instead', live_result)",
+                "format('result %%s already exists for this metric, cohort and period; amend "
+                "it, or give an additional_reason to count both', live_result)",
             ),
         ]
 
@@ -119,10 +152,10 @@ class ResultImporter(Importer):
             INSERT INTO outcomes_result
                 (programme_id, metric_id, cohort_id, period_id, stage, value, comparison_value,
                  sample_size, comparison_sample_size, note, amendment_reason, from_participants,
-                 batch_id, submitted_by_id, submitted_at)
+                 additional, additional_reason, batch_id, submitted_by_id, submitted_at)
             SELECT %(programme)s, metric_id, cohort_id, period_id, stage, number, comparison,
                    NULLIF(sample_size, '')::int, NULLIF(comparison_sample_size, '')::int,
-                   '', '', false, %(batch)s, %(user)s, now()
+                   '', '', false, additional, additional_reason, %(batch)s, %(user)s, now()
             FROM checked ORDER BY line
             RETURNING id
             """,

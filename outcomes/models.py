@@ -11,7 +11,9 @@ cohorts and periods it is measured for.
 *Facts* (insert-only, see sib.db.insert_only: trigger + privileges + model guard):
 - `Result`: one submitted value for metric × cohort × period, interim or final. An
   amendment is a new `Result` whose `amends` points at the verified one it corrects, with
-  a reason. Nothing is ever edited.
+  a reason. Nothing is ever edited. How results of one cell relate (a final replaces the
+  interims for payment; a second result is an amendment, a final after interims, or
+  declared `additional` with a reason) is outcomes.cells.
 - `ResultDecision`: the lead evaluator's verdict on a result, `verified` or `rejected`.
   At most one per result (a unique constraint: two leads racing get exactly one), and a
   trigger refuses it unless the decider is a lead evaluator of the programme and not the
@@ -205,6 +207,10 @@ class Result(InsertOnlyModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments"
     )
     amendment_reason = models.TextField(blank=True)
+    # Declared on purpose beside the cell's other results, so both count (outcomes.cells);
+    # the database gives these defaults too, for the set-based CSV import.
+    additional = models.BooleanField(default=False, db_default=False)
+    additional_reason = models.TextField(blank=True, default="", db_default="")
     batch = models.ForeignKey(
         ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
     )
@@ -228,6 +234,10 @@ class Result(InsertOnlyModel):
             models.CheckConstraint(
                 condition=Q(amends__isnull=True) | ~Q(amendment_reason=""),
                 name="result_amendment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(additional=False) | ~Q(additional_reason=""),
+                name="result_additional_has_reason",
             ),
             # Participant records point at (id, metric, cohort, period) in one foreign key.
             models.UniqueConstraint(

@@ -1,7 +1,10 @@
 """Reads the outcome pages of the portal need beyond outcomes.selectors."""
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
+from outcomes.cells import CellResult, effect_on
 from outcomes.models import Evidence, Result, ResultReview, ResultState
 from outcomes.selectors import open_disputes, result_list
 from sib.permissions import Action
@@ -32,15 +35,35 @@ def verification_queue(*, access: ProgrammeAccess) -> QuerySet[Result]:
     )
 
 
-def cell_verified(*, result: Result) -> QuerySet[Result]:
-    """Return the other verified results of the result's metric × cohort × period: what a
-    lead checks it does not count twice before verifying it."""
-    return (
-        result_list(programme=result.programme, state=ResultState.VERIFIED)
+@dataclass(frozen=True)
+class CellNeighbour:
+    """Another result of a cell, and what the result at hand does to it (outcomes.cells)."""
+
+    result: Result
+    effect: str  # outcomes.cells.Effect
+
+
+def _cell_result(result: Result) -> CellResult:
+    cell = (result.metric_id, result.cohort_id, result.period_id)
+    return CellResult(result.pk or 0, cell, result.stage, result.from_participants)
+
+
+def cell_neighbours(*, result: Result, verified_only: bool = False) -> list[CellNeighbour]:
+    """Return the other live results of the result's cell (verified only: those counted
+    now), each with what `result` does to it once verified. `result` may be unsaved: a
+    submission not yet made."""
+    others = (
+        result_list(programme=result.programme)
         .filter(metric_id=result.metric_id, cohort_id=result.cohort_id, period_id=result.period_id)
+        .filter(state__in=[ResultState.VERIFIED] if verified_only else _LIVE)  # type: ignore[misc]
         .exclude(pk=result.pk)
         .select_related("submitted_by")
     )
+    new = _cell_result(result)
+    return [CellNeighbour(other, effect_on(new, _cell_result(other))) for other in others]
+
+
+_LIVE = [ResultState.SUBMITTED, ResultState.VERIFIED]
 
 
 def evidence_list(*, result: Result) -> QuerySet[Evidence]:

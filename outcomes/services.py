@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from outcomes import chain_kinds, refusals
+from outcomes.cells import require_cell_free
 from outcomes.csv_import import IMPORT_LOCK_NAMESPACE
 from outcomes.metrics_validation import metric_mechanism_errors
 from outcomes.models import (
@@ -154,6 +155,9 @@ class ResultValues:
     note: str = ""
     # The submitter declares a count above the cohort's planned size (outcomes.plausibility).
     over_planned_size: bool = False
+    # Declared beside the cell's other results, with a reason, so both count (outcomes.cells).
+    additional: bool = False
+    additional_reason: str = ""
 
 
 def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> None:
@@ -211,6 +215,8 @@ def result_submit(
 ) -> Result:
     """Record an aggregate result as submitted; it counts for nothing until verified.
 
+    A cell already holding a live result takes another only as outcomes.cells allows (a
+    final after interims, or `values.additional` with a reason); else Conflict.
     `at` is for history brought in from elsewhere (its original time); else now.
     """
     _require_open(programme)
@@ -221,6 +227,24 @@ def result_submit(
         raise ValidationError(
             {"stage": _("Must be one of %(choices)s.") % {"choices": ", ".join(Stage.values)}}
         )
+    if values.additional and not values.additional_reason.strip():
+        raise ValidationError(
+            {"additional_reason": _("A result declared additional needs a reason.")}
+        )
+    with connection.cursor() as cursor:
+        # The import's lock: two submissions (or a file) for one cell cannot both find it
+        # free and both be written.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, programme.pk]
+        )
+    require_cell_free(
+        metric_id=metric.pk,
+        cohort_id=cohort.pk,
+        period_id=period.pk,
+        codes=(metric.code, cohort.code, period.code),
+        stage=stage,
+        additional=values.additional,
+    )
     return Result.objects.create(
         programme=programme,
         metric=metric,
@@ -232,6 +256,8 @@ def result_submit(
         sample_size=values.sample_size,
         comparison_sample_size=values.comparison_sample_size,
         note=values.note,
+        additional=values.additional,
+        additional_reason=values.additional_reason.strip() if values.additional else "",
         submitted_by=user,
         submitted_at=at or timezone.now(),
     )

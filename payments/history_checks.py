@@ -88,6 +88,13 @@ def _before_start(on: date | None, path: str, document: dict[str, Any], errors: 
         errors.append((path, message))
 
 
+def _additional_errors(item: dict[str, Any], path: str, errors: Errors) -> None:
+    """A result declared additional (outcomes.cells) says why (its types are the schema's)."""
+    reason = item.get("additional_reason", "")
+    if item.get("additional") is True and isinstance(reason, str) and not reason.strip():
+        errors.append((f"{path}.additional_reason", _("a result declared additional says why")))
+
+
 def _value_errors(item: dict[str, Any], units: dict[Any, Any], path: str, errors: Errors) -> None:
     """Refuse what a result's columns cannot hold: below zero, a fraction of a count."""
     for field in ("value", "comparison_value"):
@@ -198,6 +205,7 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
                 }
                 errors.append((f"{path}.{field}", message))
         _value_errors(item, units, path, errors)
+        _additional_errors(item, path, errors)
         for field in ("submitted_by", "verified_by"):
             if item.get(field) not in users:
                 errors.append(

@@ -27,8 +27,10 @@ Dumped: drawdowns not reversed, verified aggregate results that are not supersed
 verified amendment appears in place of the result it corrects, with the amendment's
 submitter), payments received, guarantee calls and guarantee payments not reversed.
 Participant-backed results are not part of this format (their records come through the
-results CSV import). Amounts are int minor
-units; result values are decimal strings, normalised ("41", not "41.000000").
+results CSV import). The results of one cell load under the rule of outcomes.cells: a
+final after interims replaces them; a second result of a cell is declared with
+`"additional": true` and an `"additional_reason"`, else the load is refused at its path.
+Amounts are int minor units; result values are decimal strings, normalised ("41", not "41.000000").
 """
 
 from datetime import UTC, date, datetime
@@ -85,6 +87,8 @@ def _load_result(item: dict[str, Any], programme: Programme) -> None:
             sample_size=item.get("sample_size"),
             comparison_sample_size=item.get("comparison_sample_size"),
             note=item.get("note", ""),
+            additional=item.get("additional", False),
+            additional_reason=item.get("additional_reason", ""),
         ),
         at=datetime.fromisoformat(item["submitted_at"]),
     )
@@ -195,6 +199,13 @@ def dump_history(programme: Programme) -> dict[str, Any] | None:
     )
     results = [
         {
+            # Only a result declared additional (outcomes.cells) carries these two: a
+            # definition dumped before they existed stays the same.
+            **(
+                {"additional": True, "additional_reason": r.additional_reason}
+                if r.additional
+                else {}
+            ),
             "cohort": r.cohort.code,
             "comparison_sample_size": r.comparison_sample_size,
             "comparison_value": _text(r.comparison_value),

@@ -2,7 +2,9 @@
 
 `verified_inputs` is THE one selector that turns outcome rows into the engine's inputs:
 only results whose derived state is *verified* (a verified amendment makes the result
-it corrects *superseded*, so it drops out), mapped by the metric's mechanism:
+it corrects *superseded*, so it drops out) and that no final result of their cell
+replaces (outcomes.cells: a verified final replaces the cell's verified interims),
+mapped by the metric's mechanism:
 
 ===============  ==================================================================
 rate_card        participant-backed result: one `ParticipantOutcome` per participant
@@ -37,6 +39,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from outcomes.cells import CellResult, replaced_interims
 from outcomes.chain_kinds import DECISION
 from outcomes.mechanisms import (
     ComparisonMechanism,
@@ -143,7 +146,7 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
     )
 
 
-def _verified_as_of(programme: Programme, seq: int) -> list[Result]:
+def _verified_as_of(programme: Programme, seq: int, exclude: set[int]) -> list[Result]:
     decisions = ChainEntry.objects.filter(programme=programme, kind=DECISION, seq__lte=seq)
     verified = list(
         Result.objects.filter(
@@ -155,7 +158,14 @@ def _verified_as_of(programme: Programme, seq: int) -> list[Result]:
         .order_by("id")
     )
     superseded = {result.amends_id for result in verified if result.amends_id is not None}
-    return [result for result in verified if result.pk not in superseded]
+    standing = [r for r in verified if r.pk not in superseded and r.pk not in exclude]
+    # As of `seq` too: a final verified after it replaces nothing yet. Left out first, as
+    # now (_verified_now): a final held in dispute leaves the interims it replaces counted.
+    replaced = replaced_interims(
+        CellResult(r.pk, (r.metric_id, r.cohort_id, r.period_id), r.stage, r.from_participants)
+        for r in standing
+    )
+    return [result for result in standing if result.pk not in replaced]
 
 
 def _count(value: Decimal, where: str) -> int:
@@ -195,26 +205,31 @@ def _verified_now(
         counted |= Q(pk=include.pk)
         if include.amends_id is not None:
             exclude = exclude | {include.amends_id}
+    rows = list(
+        results_with_state(Result.objects.filter(programme=programme))
+        .filter(counted)
+        .exclude(pk__in=exclude)
+        .order_by("id")
+        .values_list(
+            "pk",
+            "metric_id",
+            "cohort_id",
+            "period_id",
+            "value",
+            "comparison_value",
+            "sample_size",
+            "comparison_sample_size",
+            "stage",
+            "from_participants",
+        )
+    )
+    replaced = replaced_interims(
+        CellResult(row[0], (row[1], row[2], row[3]), row[8], row[9]) for row in rows
+    )
     return [
         _Verified(pk, metrics[m], cohorts[c], periods[p], value, cv, size, cs, stage, backed)
-        for pk, m, c, p, value, cv, size, cs, stage, backed in (
-            results_with_state(Result.objects.filter(programme=programme))
-            .filter(counted)
-            .exclude(pk__in=exclude)
-            .order_by("id")
-            .values_list(
-                "pk",
-                "metric_id",
-                "cohort_id",
-                "period_id",
-                "value",
-                "comparison_value",
-                "sample_size",
-                "comparison_sample_size",
-                "stage",
-                "from_participants",
-            )
-        )
+        for pk, m, c, p, value, cv, size, cs, stage, backed in rows
+        if pk not in replaced
     ]
 
 
@@ -225,7 +240,9 @@ def verified_inputs(
     seq: int | None = None,
     include: Result | None = None,
 ) -> VerifiedInputs:
-    """Return every verified, non-superseded result of the programme as engine inputs.
+    """Return every verified result of the programme that counts, as engine inputs.
+
+    Counted: verified, not superseded, not replaced by a final of its cell (outcomes.cells).
 
     `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
     With `seq`, as of the chain state ending at that entry: results whose verification is
@@ -237,7 +254,7 @@ def verified_inputs(
     if seq is None:
         results = _verified_now(programme, exclude or set(), include)
     else:
-        results = [r for r in _verified_as_of(programme, seq) if r.pk not in (exclude or ())]
+        results = _verified_as_of(programme, seq, exclude or set())
     participant_rows: list[tuple[date, int, int, Any, Any]] = []
     aggregates: list[AggregateResult] = []
     comparisons: list[ComparisonResult] = []

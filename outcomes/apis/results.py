@@ -70,6 +70,8 @@ class ResultOutputSerializer(serializers.ModelSerializer):
             "note",
             "amends",
             "amendment_reason",
+            "additional",
+            "additional_reason",
             "from_participants",
             "submitted_by",
             "submitted_at",
@@ -119,6 +121,8 @@ def _values(data: dict[str, Any]) -> services.ResultValues:
         comparison_sample_size=data.get("comparison_sample_size"),
         note=data.get("note", ""),
         over_planned_size=data.get("over_planned_size", False),
+        additional=data.get("additional", False),
+        additional_reason=data.get("additional_reason", ""),
     )
 
 
@@ -182,6 +186,14 @@ class ResultSubmitApi(ProgrammeApi):
         cohort = serializers.CharField(max_length=MAX_CODE_CHARS)
         period = serializers.CharField(max_length=MAX_CODE_CHARS)
         stage = serializers.ChoiceField(choices=Stage.choices)
+        additional = serializers.BooleanField(
+            default=False,
+            help_text="Declare the result additional to the live results of its cell, so "
+            "both count; needs additional_reason. Without it a second result for the cell "
+            "is refused (409, cell_taken) unless it is a final after interim results "
+            "(docs/results-csv.md, Results of one cell).",
+        )
+        additional_reason = TextField(required=False, allow_blank=True, default="")
 
     response_links = RESULT_LINKS
 

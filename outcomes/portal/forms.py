@@ -1,5 +1,6 @@
 """Forms of the evaluators' and funders' outcome pages: parsing only, the rules are services'."""
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -79,6 +80,27 @@ class ResultSubmitForm(ResultValuesForm):
         required=False,
         help_text=_("PDF, image, office or CSV file, at most 20 MB."),
     )
+    additional = forms.BooleanField(
+        label=_("Additional to the results already in this cell: both count"),
+        help_text=_(
+            "Only when the cell (metric, cohort, period) already holds a result that this one "
+            "does not replace or correct; say why below."
+        ),
+        required=False,
+    )
+    additional_reason = forms.CharField(
+        label=_("Why it is additional"), required=False, max_length=MAX_TEXT_CHARS
+    )
+    # Set once the page has shown the cell's other results and the evaluator went on.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def values(self) -> ResultValues:
+        values = super().values()
+        return replace(
+            values,
+            additional=bool(self.cleaned_data.get("additional")),
+            additional_reason=self.cleaned_data.get("additional_reason") or "",
+        )
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

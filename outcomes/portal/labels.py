@@ -14,6 +14,13 @@ STATE_LABELS: dict[str, Promise] = {
     ResultState.SUPERSEDED: _("Superseded by an amendment"),
 }
 
+# What a result, once verified, does to another result of its cell (outcomes.cells.Effect).
+CELL_EFFECT_LABELS: dict[str, Promise] = {
+    "replaces": _("This final result replaces it for payment: it stops counting once verified."),
+    "replaced": _("It is the final result of the cell: this interim result will not count."),
+    "adds": _("Both count for payment: this one adds to it."),
+}
+
 VERDICT_LABELS: dict[str, Promise] = {
     ReviewVerdict.ACCEPTED: _("Accepted"),
     ReviewVerdict.DISPUTED: _("Disputed"),
@@ -50,6 +57,7 @@ IMPORT_RULE_LABELS: dict[str, Promise] = {
     "bad_stage": _("The stage is “interim” or “final”."),
     "duplicate_in_file": _("Already listed earlier in the file."),
     "duplicate_in_database": _("Already recorded in the ledger."),
+    "interim_after_final": _("An interim result beside the cell's final one would never count."),
     "programme_closed": _("The programme takes no new results."),
     "control_character": _("The participant id contains a control character: remove it."),
     "unassigned_character": _("The participant id contains a character Unicode does not define."),

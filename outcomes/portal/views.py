@@ -24,17 +24,23 @@ from outcomes.csv_reading import ImportRejected
 from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
-from outcomes.portal.labels import IMPORT_RULE_LABELS, STAGE_LABELS, STATE_LABELS, VERDICT_LABELS
+from outcomes.portal.cells import cell_rows, cell_to_confirm
+from outcomes.portal.labels import (
+    IMPORT_RULE_LABELS,
+    STAGE_LABELS,
+    STATE_LABELS,
+    VERDICT_LABELS,
+)
 from outcomes.selectors_portal import (
     awaiting_decision,
-    cell_verified,
+    cell_neighbours,
     evidence_list,
     result_list_for,
     review_list,
     verification_queue,
 )
 from outcomes.signals import decision_preview
-from sib.exceptions import Conflict
+from sib.exceptions import ApplicationError, Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
 from sib.portal.labels import label
@@ -82,6 +88,17 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        in_cell = cell_to_confirm(access, form)
+        if in_cell:
+            # The same entries again, marked seen: the next post makes the result.
+            seen = request.POST.copy()
+            seen["confirmed"] = "on"
+            form = forms.ResultSubmitForm(seen, programme=access.programme)
+            return render(
+                request,
+                "outcomes/portal/result_submit.html",
+                programme_context(access, form=form, in_cell=in_cell),
+            )
         try:
             result = services.result_submit(
                 programme=access.programme,
@@ -96,7 +113,7 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
                 evidence.evidence_attach(
                     result=result, user=request.user, uploaded=data["evidence"]
                 )
-        except ValidationError as error:
+        except (ValidationError, ApplicationError) as error:
             add_service_errors(form, error, file="evidence")
         else:
             messages.success(
@@ -316,7 +333,9 @@ def _decision_confirm_page(
             result=result,
             stage=label(STAGE_LABELS, result.stage),
             evidence=evidence_list(result=result),
-            in_cell=cell_verified(result=result) if action == "verify" else [],
+            in_cell=cell_rows(cell_neighbours(result=result, verified_only=True))
+            if action == "verify"
+            else [],
             # What verifying would book, from the apps above (payments: each payer's due).
             previews=[
                 html

@@ -1,8 +1,8 @@
 """A report's outcomes as of a chain state: metric sections and the verification log.
 
 A verified result counts once its decision is chained at or before the state, and stops
-counting once a verified amendment of it is; amendments and funder reviews enter the log
-the same way.
+counting once a verified amendment of it is, or a final result of its cell (outcomes.cells,
+as the payments count it); amendments and funder reviews enter the log the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from outcomes.cells import CellResult, replaced_interims
 from outcomes.models import Cohort, Metric, Result, ResultDecision, ResultReview, Unit
 from reports import document as doc
 from reports.rendering.formatting import format_money, format_percent
@@ -53,7 +54,12 @@ def outcomes_as_of(programme: Programme, seq: int, lang: str) -> Outcomes:
     # A verified result stops counting once an amendment of it is verified (in this state).
     verified = {d.result_id: d.result for d in decisions if d.decision == "verified"}
     superseded = {r.amends_id for r in verified.values() if r.amends_id is not None}
-    current = [r for rid, r in verified.items() if rid not in superseded]
+    standing = [r for rid, r in verified.items() if rid not in superseded]
+    replaced = replaced_interims(
+        CellResult(r.pk, (r.metric_id, r.cohort_id, r.period_id), r.stage, r.from_participants)
+        for r in standing
+    )
+    current = [r for r in standing if r.pk not in replaced]
 
     metrics = list(Metric.objects.filter(programme=programme).order_by("code"))
     metric_codes = {m.pk: m.code for m in metrics}

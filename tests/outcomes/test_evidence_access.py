@@ -23,13 +23,13 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4 certificat de formation"
 
 
-def _submitted(cast, user) -> Result:  # type: ignore[no-untyped-def]
+def _submitted(cast, user, cohort: str = "c1") -> Result:  # type: ignore[no-untyped-def]
     programme = cast.programme
     return services.result_submit(
         programme=programme,
         user=user,
         metric=Metric.objects.get(programme=programme, code="in-work-6m"),
-        cohort=Cohort.objects.get(programme=programme, code="c1"),
+        cohort=Cohort.objects.get(programme=programme, code=cohort),
         period=MeasurementPeriod.objects.get(programme=programme, code="2026-h1"),
         stage="interim",
         values=services.ResultValues(value=3),
@@ -99,7 +99,7 @@ def test_a_funder_and_a_stranger_cannot_open_evidence(cast, api: bool):
 def test_evidence_of_another_result_is_not_found(cast):
     first = _submitted(cast, cast.evaluator)
     evidence = _attached(cast, first)
-    other = _submitted(cast, cast.lead)
+    other = _submitted(cast, cast.lead, cohort="c2")  # another cell (outcomes.cells)
     wrong = f"/api/programmes/{cast.programme.pk}/results/{other.pk}/evidence/{evidence.pk}/"
     assert cast.client(cast.lead2).get(wrong).status_code == 404
 

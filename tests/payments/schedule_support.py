@@ -105,7 +105,13 @@ class Deal:
         return self
 
     def participants(
-        self, metric: str, cohort: str, period: str, people: list[tuple[str, datetime.date]]
+        self,
+        metric: str,
+        cohort: str,
+        period: str,
+        people: list[tuple[str, datetime.date]],
+        *,
+        stage: str = "final",
     ) -> Result:
         """Submit a participant-backed result and have it verified by the lead."""
         result = Result.objects.create(
@@ -113,7 +119,7 @@ class Deal:
             metric=self.metrics[metric],
             cohort=self.cohorts[cohort],
             period=self.periods[period],
-            stage="final",
+            stage=stage,
             value=len(people),
             from_participants=True,
             submitted_by=self.evaluator,

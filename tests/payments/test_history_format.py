@@ -125,3 +125,38 @@ def test_a_programme_without_history_dumps_no_history_section(creator):
     del document["history"]
     programme = programme_definition_load(document, creator=creator)
     assert "history" not in programme_definition_dump(programme)
+
+
+def _second_result(document, **fields):
+    first = dict(document["history"]["results"][0])
+    later = {
+        "submitted_at": "2026-12-01T09:00:00+00:00",
+        "verified_at": "2026-12-02T09:00:00+00:00",
+    }
+    document["history"]["results"].append({**first, **later, "value": "3", **fields})
+    return len(document["history"]["results"]) - 1
+
+
+def test_a_second_result_of_a_cell_in_history_is_refused_at_its_entry(creator):
+    document = demo_definition()
+    at = _second_result(document)
+    errors = _errors(document, creator)
+    assert list(errors) == [f"history.results[{at}]"]
+    assert "already exists" in errors[f"history.results[{at}]"]
+    assert not ChainEntry.objects.exists()
+
+
+def test_a_declared_additional_result_in_history_needs_its_reason_and_round_trips(creator):
+    document = demo_definition()
+    at = _second_result(document, additional=True, additional_reason="")
+    assert f"history.results[{at}].additional_reason" in _errors(document, creator)
+
+    document["history"]["results"][at]["additional_reason"] = "a second site"
+    programme = programme_definition_load(document, creator=creator)
+    extra = Result.objects.get(programme=programme, additional=True)
+    assert extra.additional_reason == "a second site"
+    dumped = programme_definition_dump(programme)["history"]["results"]
+    assert [(r.get("additional"), r.get("additional_reason")) for r in dumped].count(
+        (True, "a second site")
+    ) == 1
+    assert sum("additional" in r for r in dumped) == 1

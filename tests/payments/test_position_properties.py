@@ -101,7 +101,9 @@ def _verified(deal) -> list[Result]:
 def _run(deal, kind, a, b, day) -> None:
     programme = deal.programme
     if kind == "verify":
-        deal.result(*CELLS[a], b)
+        # Declared additional: a cell may take several verified results, which add up
+        # (outcomes.cells); the property is about the books, whatever the counts.
+        deal.result(*CELLS[a], b, additional=True, additional_reason="another intake")
     elif kind in {"amend", "dispute"}:
         verified = _verified(deal)
         if not verified:

@@ -262,8 +262,9 @@ def test_early_termination_pays_results_up_to_the_termination_date_only():
     people = [("a", D(2027, 3, 1)), ("b", D(2027, 6, 30)), ("d", D(2027, 7, 1))]
     deal.participants("work", "c1", "2027", people)
     deal.participants("work", "c1", "2026", [("c", D(2026, 9, 1))])
-    # An aggregate result is dated at its period's end, 31 December 2027.
-    deal.result("work", "c1", "2027", 2)
+    # An aggregate result is dated at its period's end, 31 December 2027. Beside the
+    # participant records of its cell it is declared additional (outcomes.cells).
+    deal.result("work", "c1", "2027", 2, additional=True, additional_reason="counted apart")
     sib_services.programme_terminate(
         programme=deal.programme, termination_date=D(2027, 6, 30), reason="cohort cancelled"
     )

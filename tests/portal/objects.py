@@ -52,10 +52,19 @@ def verified_result_evidence(programme: Programme) -> int:
 def submitted_result(programme: Programme) -> int:
     """Return a result of the programme submitted by its evaluator and not yet decided."""
     verified = Result.objects.get(pk=verified_result(programme))
+    # The first final of the cell replaces its interim; another one is declared additional
+    # (outcomes.cells), so that a page walk may ask for several.
+    again = (
+        Result.objects.filter(programme=programme, stage="final")
+        .exclude(decision__decision="rejected")
+        .exists()
+    )
+    values = outcomes.ResultValues(
+        value=Decimal(14), additional=again, additional_reason="a second site" if again else ""
+    )
     result = outcomes.result_submit(
         programme=programme, user=verified.submitted_by, metric=verified.metric,
-        cohort=verified.cohort, period=verified.period, stage="final",
-        values=outcomes.ResultValues(value=Decimal(14)),
+        cohort=verified.cohort, period=verified.period, stage="final", values=values,
     )  # fmt: skip
     return result.pk
 

@@ -56,9 +56,11 @@ def test_the_first_verify_post_shows_the_figures_and_decides_nothing(cast, resul
     assert 'data-figure="value">14<' in html
     assert 'data-figure="stage">Final<' in html
     assert "attestation.pdf" in html
-    # The cell already holds a verified result of 12: the page says so before it counts.
+    # The cell already holds a verified interim of 12: the page says so before it counts,
+    # and that this final replaces it (outcomes.cells).
     already = verified_result(cast.own)
-    assert f'data-verified-in-cell="{already}"' in html
+    assert f'data-in-cell="{already}" data-effect="replaces"' in html
+    assert "This final result replaces it for payment" in html
     assert 'name="verify-confirmed" value="on"' in html
     assert 'name="verify-comment" value="Checked"' in html
     assert not ResultDecision.objects.filter(result=result).exists()
@@ -108,8 +110,10 @@ def test_the_confirmation_page_is_french_on_a_french_page(cast, result):
     assert "Confirmer la vérification" in html
     assert "Vérifier et compter ce résultat" in html
     assert 'data-figure="stage">Final<' in html  # « Final » is the same word in French
-    assert "Déjà vérifié pour cette case" in html
-    for english in ("Confirm the verification", "Verify and count", "Already verified"):
+    assert "Un résultat vérifié existe déjà pour cette case" in html
+    assert "Ce résultat final le remplace pour le paiement" in html
+    english_texts = ("Confirm the verification", "Verify and", "already exists", "replaces it")
+    for english in english_texts:
         assert english not in html
     rejected = _post(cast, result, "fr", action="reject", **{"reject-comment": "Doublon"})
     html = rejected.content.decode()

@@ -54,6 +54,10 @@ LABELS = {
 }
 
 
+# A result more for a cell of disputed_bond: the ledger moves on (outcomes.cells: declared).
+LATE = {"additional": True, "additional_reason": "late forms"}
+
+
 @pytest.fixture
 def disputed_bond(db) -> Bond:
     bond = make_bond(slug="notices")
@@ -197,7 +201,7 @@ def test_the_notice_prints_no_user_text_and_no_user_names(disputed_bond: Bond):
 
 def test_a_notice_whose_results_changed_after_its_state_refuses_to_build(disputed_bond: Bond):
     state = chain_state(programme=disputed_bond.programme)
-    disputed_bond.verify("in-work-6m", "c1", "2026-h2", "1")
+    disputed_bond.verify("in-work-6m", "c1", "2026-h2", "1", **LATE)
     with pytest.raises(NoticeStale, match="ask for the notice again"):
         notice_data(
             programme=disputed_bond.programme,
@@ -219,7 +223,7 @@ def test_a_notice_built_after_its_results_changed_fails_and_asking_again_gives_a
         payer=bond.orgs["etat"],
     )
     assert queued
-    bond.verify("in-work-6m", "c1", "2026-h2", "1")  # before the worker gets to it
+    bond.verify("in-work-6m", "c1", "2026-h2", "1", **LATE)  # before the worker gets to it
     built = report_build(report_id=asked.pk)
     assert built is not None and built.status == ReportStatus.FAILED
     assert "ask for the notice again" in built.failure
@@ -483,7 +487,7 @@ def test_the_report_command_rebuilds_a_notice_and_needs_its_payer(disputed_bond:
     with pytest.raises(CommandError, match="--payer"):
         call_command("report", slug, "--edition", "payer_notice", "-o", str(out))
     past = chain_state(programme=disputed_bond.programme).head
-    disputed_bond.verify("in-work-6m", "c1", "2026-h2", "1")
+    disputed_bond.verify("in-work-6m", "c1", "2026-h2", "1", **LATE)
     with pytest.raises(CommandError, match="ask for the notice again"):
         call_command(
             "report", slug, "--edition", "payer_notice", "--payer", "notices-etat",
