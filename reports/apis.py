@@ -241,6 +241,8 @@ class ReportDetailApi(_ReportApi):
 
 
 class ReportDownloadApi(_ReportApi):
+    read_conflicts = True  # 409 while the report is queued or building (sib.api.schema)
+
     @extend_schema(operation_id="report_download", responses=_PDF_RESPONSE)
     def get(self, request: Request, programme_id: int, report_id: int) -> Any:
         _, report = self.report(request, programme_id, report_id, with_pdf=True)
@@ -431,6 +433,8 @@ class NoticeRequestApi(_NoticeApi):
 
 
 class NoticeDownloadApi(_NoticeApi):
+    read_conflicts = True  # 409 while the notice is queued or building (sib.api.schema)
+
     @extend_schema(operation_id="notice_download", responses=_PDF_RESPONSE)
     def get(self, request: Request, programme_id: int, notice_id: int) -> Any:
         access = self.notice_access(request, programme_id)

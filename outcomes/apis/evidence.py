@@ -66,6 +66,7 @@ class EvidenceUploadApi(ResultApi):
 
 class EvidenceDownloadApi(ProgrammeApi):
     action_required = Action.RESULT_VIEW
+    read_conflicts = True  # 409 for a stored file that no longer matches its SHA-256
 
     @extend_schema(
         operation_id="result_evidence_download",

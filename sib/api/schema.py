@@ -65,7 +65,8 @@ class AutoSchema(openapi.AutoSchema):
     Every operation documents the problem responses it can give (`Problem`,
     `application/problem+json`): 400 (bad query or body), 401 where credentials are read,
     403 unless it is open to anyone, 404 where it names an object or a page, 409/413/415
-    for writes, 429 where a throttle applies.
+    for writes (and 409 for a read whose view sets `read_conflicts`: a download of what
+    is not ready, or no longer intact), 429 where a throttle applies.
 
     A view's `response_links` ({name: link(...)}) are declared on its success responses.
     """
@@ -111,6 +112,8 @@ class AutoSchema(openapi.AutoSchema):
             if not self._open_to_anyone():
                 codes.append("409")
             codes += ["413", "415"]
+        elif getattr(self.view, "read_conflicts", False):
+            codes.append("409")
         if getattr(self.view, "throttle_classes", None) and getattr(
             self.view, "throttle_scope", None
         ):
