@@ -52,7 +52,9 @@ _LEGS = """
 # (step kind, tranche key or None, recipient slug): one line of a distribution.
 Key = tuple[str, str | None, str]
 
-_AS_OF = """
+# "As of a chain state": the transactions chained at or before entry %(seq)s. Shared by
+# every ledger reader that answers as of a state (payments.returns too).
+AS_OF_SQL = """
        AND t.id IN (SELECT object_id::bigint FROM sib_chain_entry
                      WHERE programme_id = %(programme_id)s AND kind = 'ledger_transaction'
                        AND seq <= %(seq)s)
@@ -130,7 +132,7 @@ class ProgrammePosition:
 
 
 def _rows(programme_id: int, seq: int | None) -> list[tuple[str, int, int, str, int, int]]:
-    sql = _LEGS.format(as_of=_AS_OF if seq is not None else "")
+    sql = _LEGS.format(as_of=AS_OF_SQL if seq is not None else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, {"programme_id": programme_id, "seq": seq})
         return [

@@ -23,6 +23,7 @@ from django.db import connection
 
 from payments.engine.metrics import Ratio, Xirr, dpi, moic, xirr
 from payments.models import Commitment, TrancheKind
+from payments.position import AS_OF_SQL
 from sib.models import Programme
 
 # The legs on investors' principal and return accounts, per commitment and date, each
@@ -39,11 +40,6 @@ _LEGS = """
        AND a.kind IN ('investor_principal', 'investor_return')
        {as_of}
      GROUP BY 1, 2, 3, 4
-"""
-_AS_OF = """
-       AND t.id IN (SELECT object_id::bigint FROM sib_chain_entry
-                     WHERE programme_id = %(programme_id)s AND kind = 'ledger_transaction'
-                       AND seq <= %(seq)s)
 """
 
 
@@ -107,7 +103,7 @@ class InvestorReturn:
 def _movements(programme_id: int, seq: int | None) -> dict[int, dict[date, list[int]]]:
     """Return commitment -> date -> [drawn, principal repaid, return paid]."""
     moves: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-    sql = _LEGS.format(as_of=_AS_OF if seq is not None else "")
+    sql = _LEGS.format(as_of=AS_OF_SQL if seq is not None else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, {"programme_id": programme_id, "seq": seq})
         rows = cursor.fetchall()
