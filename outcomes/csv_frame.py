@@ -20,6 +20,7 @@ from outcomes.csv_reading import (
     data_rows,
 )
 from outcomes.models import ImportBatch
+from sib.clock import today
 from sib.models import Programme, User
 
 COPY_BATCH = 10_000
@@ -117,7 +118,9 @@ class Importer:
         return [RowError(*row) for row in cursor.fetchall()], total
 
     def _params(self) -> dict[str, Any]:
-        return {"programme": self.programme.pk, "over": self.over_planned_size}
+        # "today" from the project's clock (sib.clock), never the database's current_date:
+        # the rule "not in the future" must read the same date as the ledger's.
+        return {"programme": self.programme.pk, "over": self.over_planned_size, "today": today()}
 
     def check_counts(self) -> None:
         """Record counts the cohorts make implausible (outcomes.plausibility)."""

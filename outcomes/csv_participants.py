@@ -33,6 +33,7 @@ from outcomes.csv_reading import (
 from outcomes.models import Cohort, ImportBatch, MeasurementPeriod, Metric, Result
 from outcomes.plausibility import plausible_limit
 from outcomes.pseudonyms import ParticipantIdRefused, Pseudonymiser
+from sib.clock import today
 from sib.models import Programme, User
 
 DATE_CACHE = 4096  # distinct date texts remembered while reading a participant file
@@ -253,13 +254,13 @@ class ParticipantImporter(Importer):
                 "format('%%L is not a date: write YYYY-MM-DD', achieved)",
             ),
             (
-                "on_date > current_date",
+                "on_date > %(today)s::date",
                 "date_achieved",
                 "future_date",
                 "format('%%s is in the future', on_date)",
             ),
             (
-                "on_date <= current_date AND on_date NOT BETWEEN start_date AND end_date",
+                "on_date <= %(today)s::date AND on_date NOT BETWEEN start_date AND end_date",
                 "date_achieved",
                 "outside_period",
                 "format('%%s is outside period %%L (%%s to %%s)', "
@@ -382,8 +383,9 @@ class ParticipantImporter(Importer):
                 (result_id, metric_id, cohort_id, period_id, pseudonym, achieved_on)
             SELECT k.result_id, k.metric_id, k.cohort_id, k.period_id, s.pseudonym, s.on_date
             FROM import_staging s JOIN import_results k ON k.cell = s.cell
-            WHERE s.on_date BETWEEN k.start_date AND LEAST(k.end_date, current_date)
+            WHERE s.on_date BETWEEN k.start_date AND LEAST(k.end_date, %(today)s::date)
             ORDER BY s.pseudonym COLLATE "C"
-            """
+            """,
+            {"today": today()},
         )
         return cursor.rowcount

@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from sib.clock import today
 from sib.db.refusals import database_rule
 from sib.models import (
     Membership,
@@ -269,7 +270,7 @@ def programme_terminate(*, programme: Programme, termination_date: date, reason:
     programme_terms_changed.send(
         sender=Programme,
         programme=locked,
-        on=timezone.localdate(),
+        on=today(),
         actor=None,
         cause=f"termination on {termination_date.isoformat()}",
     )

@@ -3,11 +3,11 @@
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import Commitment, TrancheKind
 from payments.selectors import commitment_list
+from sib.clock import today
 from sib.models import Organisation, PartyRole
 from sib.portal.forms import IdempotentForm, MoneyField
 from sib.scoping import ProgrammeAccess
@@ -34,7 +34,7 @@ class DrawdownForm(IdempotentForm):
     amount = forms.Field(label=_("Amount"))
 
     def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {}).setdefault("called_on", timezone.localdate())
+        kwargs.setdefault("initial", {}).setdefault("called_on", today())
         super().__init__(*args, **kwargs)
         currency = access.programme.currency
         self.fields["commitment"].queryset = commitment_list(access=access).exclude(  # type: ignore[attr-defined]
@@ -59,7 +59,7 @@ class PaymentReceivedForm(IdempotentForm):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {}).setdefault("received_on", timezone.localdate())
+        kwargs.setdefault("initial", {}).setdefault("received_on", today())
         super().__init__(*args, **kwargs)
         currency = access.programme.currency
         payers = programme_parties(programme=access.programme).filter(role=PartyRole.OUTCOME_PAYER)

@@ -14,7 +14,6 @@ from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,6 +23,7 @@ from payments.models import Commitment, LedgerTransaction, TrancheKind, Transact
 from payments.position import programme_position
 from payments.selectors import commitment_list
 from sib.api.idempotency import idempotent
+from sib.clock import today
 from sib.exceptions import ApplicationError
 from sib.permissions import Action
 from sib.portal.forms import IdempotentForm, MoneyField, add_service_errors
@@ -67,7 +67,7 @@ class GuaranteeForm(IdempotentForm):
     amount = forms.Field(label=gettext_lazy("Amount"))
 
     def __init__(self, *args: Any, access: ProgrammeAccess, call: bool, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {}).setdefault("on", timezone.localdate())
+        kwargs.setdefault("initial", {}).setdefault("on", today())
         super().__init__(*args, **kwargs)
         currency = access.programme.currency
         self.fields["commitment"].queryset = commitment_list(access=access).filter(  # type: ignore[attr-defined]

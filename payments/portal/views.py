@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from outcomes.selectors import open_disputes
@@ -34,6 +33,7 @@ from payments.selectors_portal import (
 )
 from payments.selectors_schedules import investor_statement
 from sib.api.idempotency import idempotent
+from sib.clock import today
 from sib.exceptions import ApplicationError
 from sib.models import Role
 from sib.permissions import Action
@@ -56,7 +56,7 @@ def _names(document: dict[str, Any]) -> dict[str, str]:
 @login_required
 def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.COMMITMENT_VIEW_ALL)
-    overview = money_overview(programme=access.programme, today=timezone.localdate())
+    overview = money_overview(programme=access.programme, today=today())
     names = organisation_names({d["recipient"] for d in overview.next_repayments})
     tranche_names = {t["tranche"]: t["name"] for t in overview.tranches}
     repayments = [

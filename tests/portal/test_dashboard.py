@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.selectors import commitment_aggregates
+from sib.clock import frozen_today
 from sib.privacy import Audience
 from tests.payments.schedule_support import SENIOR_JUNIOR, Deal, jardins
 
@@ -51,7 +52,10 @@ def test_tranches_read_by_name_with_their_code_beside():
 
 
 def test_next_repayments_name_the_step_and_write_the_date_in_french():
-    html = _dashboard(deal_with_named_tranches("dash-steps"), "fr")
+    deal = deal_with_named_tranches("dash-steps")
+    # "Next" is after the project's today (sib.clock): a day inside the contract.
+    with frozen_today(datetime.date(2027, 1, 15)):
+        html = _dashboard(deal, "fr")
     section = html[html.index('id="next-title"') :]
     assert "Principal" in section or "Rendement" in section
     assert "(senior)" not in section  # the tranche by its name, not its key
