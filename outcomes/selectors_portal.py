@@ -1,12 +1,13 @@
 """Reads the outcome pages of the portal need beyond outcomes.selectors."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from outcomes.cells import CellResult, effect_on
-from outcomes.models import Evidence, Result, ResultReview, ResultState
-from outcomes.selectors import open_disputes, result_list
+from outcomes.cells import CellResult, effect_on, replaced_interims
+from outcomes.models import Evidence, Result, ResultReview, ResultState, Stage
+from outcomes.selectors import open_disputes, result_list, results_with_state
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -61,6 +62,43 @@ def cell_neighbours(*, result: Result, verified_only: bool = False) -> list[Cell
     )
     new = _cell_result(result)
     return [CellNeighbour(other, effect_on(new, _cell_result(other))) for other in others]
+
+
+def replacing_finals(results: Iterable[Result]) -> dict[int, int]:
+    """Return {interim id: id of the final that replaces it} for the verified interims among
+    `results` (a page of a list), by `replaced_interims` over each cell's counted results.
+
+    A replaced interim is still verified (its decision stands) but counts for nothing: the
+    pages say so beside its state. One query for the cells of the page.
+    """
+    interims = [
+        r
+        for r in results
+        if r.stage == Stage.INTERIM and getattr(r, "state", None) == ResultState.VERIFIED
+    ]
+    if not interims:
+        return {}
+    cells = Q()
+    for cell in {(r.metric_id, r.cohort_id, r.period_id) for r in interims}:
+        cells |= Q(metric_id=cell[0], cohort_id=cell[1], period_id=cell[2])
+    counted = (
+        results_with_state(Result.objects.filter(cells))
+        .filter(state=ResultState.VERIFIED)  # type: ignore[misc]
+        .order_by("id")
+        .values_list("pk", "metric_id", "cohort_id", "period_id", "stage", "from_participants")
+    )
+    rows = [CellResult(pk, (m, c, p), stage, backed) for pk, m, c, p, stage, backed in counted]
+    finals = [r for r in rows if r.stage == Stage.FINAL]
+    wanted = {r.pk for r in interims}
+    replaced: dict[int, int] = {}
+    for interim in rows:
+        if interim.pk not in wanted:
+            continue
+        for final in finals:
+            if final.cell == interim.cell and interim.pk in replaced_interims([interim, final]):
+                replaced[interim.pk] = final.pk
+                break
+    return replaced
 
 
 _LIVE = [ResultState.SUBMITTED, ResultState.VERIFIED]

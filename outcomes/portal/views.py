@@ -5,6 +5,7 @@ do what is sib.scoping's answer. A refusal the server makes (four eyes, a closed
 comes from the service or the database, never from a hidden button alone.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from outcomes.selectors_portal import (
     awaiting_decision,
     cell_neighbours,
     evidence_list,
+    replacing_finals,
     result_list_for,
     review_list,
     verification_queue,
@@ -56,9 +58,18 @@ class ResultRow:
     stage: str
     mine: bool
     disputed: bool
+    # A verified interim that a final of its cell replaces (outcomes.cells): still
+    # verified, counted for nothing. The id of that final.
+    replaced_by: int | None = None
 
 
-def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
+def _rows(results: Iterable[Result], access: ProgrammeAccess) -> list[ResultRow]:
+    listed = list(results)
+    replaced = replacing_finals(listed)
+    return [_row(r, access, replaced.get(r.pk)) for r in listed]
+
+
+def _row(result: Result, access: ProgrammeAccess, replaced_by: int | None = None) -> ResultRow:
     state = str(result.state)  # type: ignore[attr-defined]
     return ResultRow(
         result=result,
@@ -68,6 +79,7 @@ def _row(result: Result, access: ProgrammeAccess) -> ResultRow:
         mine=result.submitted_by_id == access.user.pk,
         # An open dispute: on a superseded result, the amendment resolved it.
         disputed=bool(getattr(result, "disputed", False)),
+        replaced_by=replaced_by,
     )
 
 
@@ -162,12 +174,10 @@ def result_import(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
                 ngettext("%(count)d record imported.", "%(count)d records imported.", summary.rows)
                 % {"count": summary.rows},
             )
-            context["imported"] = [
-                _row(r, access)
-                for r in selectors.result_list(programme=access.programme).filter(
-                    pk__in=summary.result_ids
-                )
-            ]
+            context["imported"] = _rows(
+                selectors.result_list(programme=access.programme).filter(pk__in=summary.result_ids),
+                access,
+            )
             context["form"] = forms.ResultImportForm()
     return render(
         request, "outcomes/portal/result_import.html", programme_context(access, **context)
@@ -184,7 +194,7 @@ def _list_page(
     empty: str,
     filters: bool = False,
 ) -> HttpResponse:
-    rows = [_row(r, access) for r in results[:500]]
+    rows = _rows(results[:500], access)
     return render(
         request,
         "outcomes/portal/result_list.html",
@@ -446,7 +456,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "outcomes/portal/result_detail.html",
         programme_context(
             access,
-            row=_row(result, access),
+            row=_rows([result], access)[0],
             result=result,
             own=own,
             own_submitted=own

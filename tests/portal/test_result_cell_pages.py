@@ -2,13 +2,16 @@
 before it is made, and refuses a second result that is neither a final nor declared."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from outcomes import services as outcomes
+from outcomes.evidence import evidence_attach
 from outcomes.models import Result
-from sib.models import User
+from sib.models import Membership, Role, User
 from tests.cast import Cast
-from tests.portal.objects import verified_result
+from tests.portal.objects import submitted_result, verified_result
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +61,48 @@ def test_a_declared_additional_interim_is_shown_adding_then_made(cast):
     assert confirmed.status_code == 302
     extra = Result.objects.get(programme=cast.own, additional=True)
     assert extra.additional_reason == "second site"
+
+
+def _verified_final(cast: Cast) -> tuple[Result, Result]:
+    """The cell's verified interim (12) and its final (14), verified by the lead."""
+    interim = Result.objects.get(pk=verified_result(cast.own))
+    final = Result.objects.get(programme=cast.own, stage="final")
+    evidence_attach(
+        result=final,
+        user=final.submitted_by,
+        uploaded=SimpleUploadedFile("final.pdf", b"%PDF-1.4 final", "application/pdf"),
+    )
+    lead = Membership.objects.get(programme=cast.own, role=Role.LEAD_EVALUATOR).user
+    outcomes.result_verify(result=final, user=lead)
+    return interim, final
+
+
+def _page(cast: Cast, url: str, language: str) -> str:
+    client = Client()
+    client.force_login(Membership.objects.get(programme=cast.own, role=Role.FUND_MANAGER).user)
+    client.cookies["django_language"] = language
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_an_interim_replaced_by_its_cells_final_says_it_counts_for_nothing(cast):
+    interim = Result.objects.get(pk=verified_result(cast.own))
+    submitted_result(cast.own)
+    detail = reverse(
+        "outcomes_portal:result-detail",
+        kwargs={"programme_id": cast.own.pk, "result_id": interim.pk},
+    )
+    # A final only submitted replaces nothing yet.
+    assert "data-replaced-by" not in _page(cast, detail, "en")
+
+    _, final = _verified_final(cast)
+    html = _page(cast, detail, "fr")
+    assert f'data-replaced-by="{final.pk}"' in html
+    assert "Remplacé par le résultat final <a href=" in html
+    listed = _page(
+        cast, reverse("outcomes_portal:result-list", kwargs={"programme_id": cast.own.pk}), "en"
+    )
+    assert f"Replaced by final result {final.pk}: not counted" in listed
+    # The final itself is counted: nothing replaces it.
+    assert listed.count("data-replaced-by") == 1
