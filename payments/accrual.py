@@ -128,11 +128,29 @@ def verification_preview(*, programme: Programme, result: Result) -> dict[str, i
     return {slug: amount for slug, amount in sorted(change.items()) if amount}
 
 
+def termination_preview(*, programme: Programme, on: date) -> dict[str, int]:
+    """Return payer slug -> how much more (negative: less) it would owe were the contract
+    terminated on `on`: results dated after it stop paying, and rules that wait for every
+    cohort (a pooled threshold) decide on what is there. Payers unchanged are left out.
+
+    A read, as `verification_preview`: the same engine run twice, nothing posted.
+    """
+    before = _payer_totals(programme)
+    after = _payer_totals(programme, terminated_on=on)
+    change = {slug: after.get(slug, 0) - before.get(slug, 0) for slug in before | after}
+    return {slug: amount for slug, amount in sorted(change.items()) if amount}
+
+
 def _payer_totals(
-    programme: Programme, exclude: set[int] | None = None, include: Result | None = None
+    programme: Programme,
+    exclude: set[int] | None = None,
+    include: Result | None = None,
+    terminated_on: date | None = None,
 ) -> dict[str, int]:
     inputs = verified_inputs(programme=programme, exclude=exclude, include=include)
-    plan = outcome_payments_compute(programme=programme, inputs=inputs)
+    plan = outcome_payments_compute(
+        programme=programme, inputs=inputs, as_if_terminated_on=terminated_on
+    )
     return {item.payer: item.amount for item in plan.payer_totals}
 
 

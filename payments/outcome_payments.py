@@ -377,9 +377,16 @@ def savings_repayment_target(*, programme: Programme) -> int:
 
 
 def outcome_payments_compute(
-    *, programme: Programme, inputs: VerifiedInputs | None = None
+    *,
+    programme: Programme,
+    inputs: VerifiedInputs | None = None,
+    as_if_terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
-    """Compute what each payer owes from the programme's verified results."""
+    """Compute what each payer owes from the programme's verified results.
+
+    `as_if_terminated_on`: price as if the contract were terminated that day (the
+    termination page's preview); by default, its actual termination if any.
+    """
     rules = programme_rules(programme=programme)
     inputs = inputs if inputs is not None else verified_inputs(programme=programme)
     needs_target = any(
@@ -393,7 +400,7 @@ def outcome_payments_compute(
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
-        terminated_on=programme_terminated_on(programme),
+        terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )
 
 

@@ -212,18 +212,19 @@ def payer_shares(*, programme: Programme) -> list[ProgrammeParty]:
     )
 
 
-def _transition(programme: Programme, target: str) -> Programme:
-    locked = Programme.objects.select_for_update().get(pk=programme.pk)
-    if target not in TRANSITIONS[locked.status]:
+def _transition_check(status: str, target: str) -> None:
+    if target not in TRANSITIONS[status]:
         raise ValidationError(
             {
                 "status": _("A %(status)s programme cannot become %(target)s.")
-                % {
-                    "status": programme_status_text(locked.status),
-                    "target": programme_status_text(target),
-                }
+                % {"status": programme_status_text(status), "target": programme_status_text(target)}
             }
         )
+
+
+def _transition(programme: Programme, target: str) -> Programme:
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    _transition_check(locked.status, target)
     locked.status = target
     locked.status_changed_at = timezone.now()
     return locked
@@ -253,16 +254,24 @@ def programme_close(*, programme: Programme) -> Programme:
     return locked
 
 
-@transaction.atomic
-def programme_terminate(*, programme: Programme, termination_date: date, reason: str) -> Programme:
-    """Stop the contract early: results after `termination_date` do not pay."""
+def termination_check(*, programme: Programme, termination_date: date, reason: str) -> None:
+    """Refuse a termination the contract does not allow (the portal checks it before it
+    shows the figures; programme_terminate checks it again under the lock)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the termination.")})
-    locked = _transition(programme, ProgrammeStatus.TERMINATED)
-    if not (locked.start_date <= termination_date <= locked.end_date):
+    _transition_check(programme.status, ProgrammeStatus.TERMINATED)
+    if not (programme.start_date <= termination_date <= programme.end_date):
         raise ValidationError(
             {"termination_date": _("The termination date must fall within the programme.")}
         )
+
+
+@transaction.atomic
+def programme_terminate(*, programme: Programme, termination_date: date, reason: str) -> Programme:
+    """Stop the contract early: results after `termination_date` do not pay."""
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    termination_check(programme=locked, termination_date=termination_date, reason=reason)
+    locked = _transition(locked, ProgrammeStatus.TERMINATED)
     locked.termination_date = termination_date
     locked.termination_reason = reason
     locked.save()

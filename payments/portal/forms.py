@@ -14,7 +14,9 @@ from sib.scoping import ProgrammeAccess
 from sib.selectors import programme_parties
 
 
-class _DateInput(forms.DateInput):
+class DateInput(forms.DateInput):
+    """A browser date picker that shows a date as ISO (what `<input type=date>` reads)."""
+
     input_type = "date"
 
     def format_value(self, value: Any) -> str | None:
@@ -30,7 +32,7 @@ class DrawdownForm(IdempotentForm):
     commitment = _CommitmentChoice(
         label=_("Investor and tranche"), queryset=Commitment.objects.none()
     )
-    called_on = forms.DateField(label=_("Date called"), widget=_DateInput)
+    called_on = forms.DateField(label=_("Date called"), widget=DateInput)
     amount = forms.Field(label=_("Amount"))
 
     def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
@@ -49,7 +51,7 @@ class DrawdownForm(IdempotentForm):
 
 class PaymentReceivedForm(IdempotentForm):
     payer = forms.ModelChoiceField(label=_("Outcome payer"), queryset=Organisation.objects.none())
-    received_on = forms.DateField(label=_("Date received"), widget=_DateInput)
+    received_on = forms.DateField(label=_("Date received"), widget=DateInput)
     amount = forms.Field(label=_("Amount"))
     advance = forms.BooleanField(
         required=False,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from payments import services
 from payments.guarantees import guarantee_call_record, guarantee_payment_record
 from payments.models import Commitment, LedgerTransaction, TrancheKind, TransactionKind
+from payments.portal.forms import DateInput
 from payments.position import programme_position
 from payments.selectors import commitment_list
 from sib.api.idempotency import idempotent
@@ -47,13 +48,6 @@ KIND_NAMES = {
 }
 
 
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def format_value(self, value: Any) -> str | None:
-        return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 class _GuaranteeChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.investor.name} — {obj.tranche.name}"
@@ -63,7 +57,7 @@ class GuaranteeForm(IdempotentForm):
     commitment = _GuaranteeChoice(
         label=gettext_lazy("Guarantor"), queryset=Commitment.objects.none()
     )
-    on = forms.DateField(label=gettext_lazy("Date"), widget=_DateInput)
+    on = forms.DateField(label=gettext_lazy("Date"), widget=DateInput)
     amount = forms.Field(label=gettext_lazy("Amount"))
 
     def __init__(self, *args: Any, access: ProgrammeAccess, call: bool, **kwargs: Any) -> None:

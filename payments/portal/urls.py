@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.portal import disputes, distributions, movements, views
+from payments.portal import disputes, distributions, movements, termination, views
 
 app_name = "payments_portal"
 
@@ -10,6 +10,11 @@ money = "programmes/<int:programme_id>/money/"
 urlpatterns = [
     path(money, views.dashboard, name="dashboard"),
     path(f"{money}schedule/", views.schedule, name="schedule"),
+    path(
+        "programmes/<int:programme_id>/termination/",
+        termination.programme_termination,
+        name="programme-termination",
+    ),
     path(f"{money}scenarios/", views.scenarios, name="scenarios"),
     path(f"{money}investors/", views.investors, name="investors"),
     path(f"{money}drawdown/", views.drawdown_record, name="drawdown-record"),
