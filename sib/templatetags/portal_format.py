@@ -4,8 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.translation import get_language
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 from sib.money import format_money
 
