@@ -275,7 +275,56 @@ class SavingsShareMechanism:
         }
 
 
-type Mechanism = RateCardMechanism | ComparisonMechanism | TargetMechanism | SavingsShareMechanism
+@dataclass(frozen=True, slots=True)
+class TrackedMechanism:
+    """Pay nothing: the metric is measured and verified as evidence, never paid for.
+
+    Many real deals track outcomes they do not pay for. Saying so is explicit
+    (``{"kind": "tracked"}``): a metric without a mechanism is refused, so a
+    forgotten price never silently means "unpaid".
+    """
+
+    kind = "tracked"
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> TrackedMechanism:
+        js.only_keys(js.mapping(data, path), {"kind"}, path)
+        return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+@dataclass(frozen=True, slots=True)
+class UndisclosedMechanism:
+    """Paid under the contract at a price it does not disclose.
+
+    The ledger cannot price what it does not know: a result verified on such a
+    metric is evidence, and books nothing; pages and reports say "price not
+    disclosed", never 0.
+    """
+
+    kind = "undisclosed"
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> UndisclosedMechanism:
+        js.only_keys(js.mapping(data, path), {"kind"}, path)
+        return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+type Mechanism = (
+    RateCardMechanism
+    | ComparisonMechanism
+    | TargetMechanism
+    | SavingsShareMechanism
+    | TrackedMechanism
+    | UndisclosedMechanism
+)
+# Mechanisms under which the engine prices nothing (payments.rules.unpriced).
+UNPRICED = (TrackedMechanism, UndisclosedMechanism)
 
 MECHANISMS: dict[str, type[Mechanism]] = {
     mechanism.kind: mechanism
@@ -284,6 +333,8 @@ MECHANISMS: dict[str, type[Mechanism]] = {
         ComparisonMechanism,
         TargetMechanism,
         SavingsShareMechanism,
+        TrackedMechanism,
+        UndisclosedMechanism,
     )
 }
 
@@ -316,6 +367,8 @@ class MetricRule:
         if max_count is not None and not isinstance(mechanism, RateCardMechanism):
             raise RuleError(js.child(path, "max_count"), "applies to rate_card metrics only")
         max_amount = js.optional(js.money, data.get("max_amount"), js.child(path, "max_amount"))
+        if max_amount is not None and isinstance(mechanism, UNPRICED):
+            raise RuleError(js.child(path, "max_amount"), f"a {kind} metric pays nothing to cap")
         return cls(code=code, mechanism=mechanism, max_count=max_count, max_amount=max_amount)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,6 +16,8 @@ comparison       `value` = treated, `comparison_value`, `sample_size` = treated 
 target           `value` = participants achieving; the cohort's `planned_size` is the
                  cohort size and `sample_size` those still in it (leavers = the rest)
 savings_share    `value` = public cost avoided, minor units, dated at the period's end
+tracked,         an `UnpricedResult` dated at the period's end: not payable, for 0
+undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
 
 Rule kept here (not by the engine): **a participant is paid at most once per metric over
@@ -47,6 +49,8 @@ from outcomes.mechanisms import (
     RateCardMechanism,
     SavingsShareMechanism,
     TargetMechanism,
+    TrackedMechanism,
+    UndisclosedMechanism,
 )
 from outcomes.models import (
     Cohort,
@@ -68,6 +72,7 @@ from payments.rules import (
     ParticipantOutcome,
     SavingsResult,
     TargetResult,
+    UnpricedResult,
     compute_outcome_payments,
 )
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
@@ -96,6 +101,7 @@ class VerifiedInputs:
     comparison_results: tuple[ComparisonResult, ...] = ()
     target_results: tuple[TargetResult, ...] = ()
     savings_results: tuple[SavingsResult, ...] = ()
+    unpriced_results: tuple[UnpricedResult, ...] = ()
     repeats: tuple[Repeat, ...] = ()
 
 
@@ -260,6 +266,7 @@ def verified_inputs(
     comparisons: list[ComparisonResult] = []
     targets: list[TargetResult] = []
     savings: list[SavingsResult] = []
+    unpriced: list[UnpricedResult] = []
     backed = [r.pk for r in results if r.from_participants]
     records: dict[int, list[ParticipantRecord]] = {}
     for record in ParticipantRecord.objects.filter(result_id__in=backed).order_by("id"):
@@ -310,6 +317,8 @@ def verified_inputs(
             )
         elif kind == SavingsShareMechanism.kind:
             savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
+        elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
+            unpriced.append(UnpricedResult(str(result.pk), *place, on))
     outcomes, repeats = _once_per_metric(participant_rows)
     return VerifiedInputs(
         participant_outcomes=tuple(outcomes),
@@ -317,6 +326,7 @@ def verified_inputs(
         comparison_results=tuple(comparisons),
         target_results=tuple(targets),
         savings_results=tuple(savings),
+        unpriced_results=tuple(unpriced),
         repeats=tuple(repeats),
     )
 
@@ -399,6 +409,7 @@ def outcome_payments_compute(
         comparison_results=inputs.comparison_results,
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
+        unpriced_results=inputs.unpriced_results,
         repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )

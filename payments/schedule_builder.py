@@ -296,6 +296,7 @@ def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
         comparison_results=inputs.comparison_results,
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
+        unpriced_results=inputs.unpriced_results,
         repayment_target=terms["savings_repayment_target"] if needs_target else None,
         terminated_on=_dates(terms)[2],
     )

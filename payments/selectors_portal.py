@@ -38,7 +38,7 @@ class Overview:
     received: int
     outstanding: int
     distributed: int
-    contract_cap: int
+    contract_cap: int | None
     cap_remaining: int | None
     next_repayments: list[dict[str, Any]]
 

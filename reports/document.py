@@ -78,7 +78,7 @@ class SummaryFigures:
     outcome_payments_paid: int
     # Verified but not yet paid.
     outcome_payments_due: int
-    contract_cap: int
+    contract_cap: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,8 @@ class ProgrammeCreateApi(APIView):
         start_date = serializers.DateField()
         end_date = serializers.DateField()
         target_population = TextField(required=False, allow_blank=True, default="")
-        contract_cap = MoneyField()
+        # Required, and null when the contract's cap is unknown (no cap is then checked).
+        contract_cap = MoneyField(allow_null=True)
 
     response_links = {
         "Retrieve": link("programme_retrieve", programme_id=RETURNED_ID),
@@ -107,7 +108,7 @@ class ProgrammeUpdateApi(ProgrammeApi):
         currency = serializers.CharField(max_length=3, required=False)
         start_date = serializers.DateField(required=False)
         end_date = serializers.DateField(required=False)
-        contract_cap = MoneyField(required=False)
+        contract_cap = MoneyField(required=False, allow_null=True)
 
     @extend_schema(
         operation_id="programme_update",

@@ -16,6 +16,8 @@ from payments.accrual import verification_preview
 from payments.position import programme_position
 from sib.models import Programme
 
+UNPRICED = ("tracked", "undisclosed")
+
 
 def verification_figures(
     sender: Any, *, programme: Programme, result: Result, **kwargs: Any
@@ -40,10 +42,17 @@ def verification_figures(
         "change": sum(change.values()),
         "after": sum(payer.due + change.get(payer.payer, 0) for payer in payers),
     }
-    return render_to_string(
-        template,
-        {"rows": rows, "currency": programme.currency, "total": totals["change"], "totals": totals},
-    )
+    context = {
+        "rows": rows,
+        "currency": programme.currency,
+        "total": totals["change"],
+        "totals": totals,
+        # A metric the contract does not price says why it adds nothing (never "0 due").
+        "unpriced": result.metric.mechanism_kind
+        if result.metric.mechanism_kind in UNPRICED
+        else "",
+    }
+    return render_to_string(template, context)
 
 
 def connect() -> None:

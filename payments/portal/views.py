@@ -24,6 +24,7 @@ from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
 from payments.returns import investor_returns
+from payments.rules.unpriced import UNPRICED_REASONS
 from payments.schedule_builder import schedule_document, schedule_documents
 from payments.selectors import commitment_list, drawdown_list, tranche_list
 from payments.selectors_portal import (
@@ -289,6 +290,12 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
         {**line, "disputed": not disputed.isdisjoint(line["result_ids"])}
         for line in document["outcome_payments"]["lines"]
     ]
+    # Verified results the contract does not price: shown as such, never as 0.
+    unpriced = [
+        line
+        for line in document["outcome_payments"]["not_payable"]
+        if line["reason"] in UNPRICED_REASONS
+    ]
     return render(
         request,
         "payments/portal/outcome_payments.html",
@@ -298,6 +305,7 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
             position=position,
             names=names,
             lines=lines,
+            unpriced=unpriced,
             has_disputed=any(line["disputed"] for line in lines),
         ),
     )

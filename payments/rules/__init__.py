@@ -15,6 +15,8 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   pooled thresholds (per-point price or tiers); attrition-adjusted targets.
 - ``savings_share`` — a share of cost avoided, switching share once the
   investors' principal and return are covered.
+- ``unpriced`` — results on a ``tracked`` or ``undisclosed`` metric: not payable,
+  for 0, with the reason.
 - ``compute`` — the entry point: termination, pricing, caps, lines, co-payer
   split with ``sib.money.allocate``, the ``OutcomePaymentPlan``.
 
@@ -63,6 +65,7 @@ from payments.rules.programme import (
 )
 from payments.rules.rate_card import AggregateResult, ParticipantOutcome
 from payments.rules.savings_share import SavingsResult
+from payments.rules.unpriced import UnpricedResult
 
 __all__ = [
     "AggregateResult",
@@ -89,6 +92,7 @@ __all__ = [
     "TargetResult",
     "Tier",
     "TierBasis",
+    "UnpricedResult",
     "attrition_adjusted_target",
     "compute_outcome_payments",
     "improvement",

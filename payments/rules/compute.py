@@ -16,6 +16,8 @@ from outcomes.mechanisms import (
     RateCardMechanism,
     SavingsShareMechanism,
     TargetMechanism,
+    TrackedMechanism,
+    UndisclosedMechanism,
 )
 from outcomes.rule_json import RuleError
 from payments.rules.comparison import (
@@ -32,6 +34,7 @@ from payments.rules.rate_card import (
     rate_card_claims,
 )
 from payments.rules.savings_share import SavingsResult, savings_share_claims
+from payments.rules.unpriced import UnpricedResult, unpriced_not_payable
 from sib.money import allocate
 
 
@@ -127,6 +130,7 @@ def compute_outcome_payments(
     comparison_results: Iterable[ComparisonResult] = (),
     target_results: Iterable[TargetResult] = (),
     savings_results: Iterable[SavingsResult] = (),
+    unpriced_results: Iterable[UnpricedResult] = (),
     repayment_target: int | None = None,
     terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
@@ -144,6 +148,7 @@ def compute_outcome_payments(
     comparison_results = list(comparison_results)
     target_results = list(target_results)
     savings_results = list(savings_results)
+    unpriced_results = list(unpriced_results)
     _check_results(
         rules,
         {
@@ -152,6 +157,7 @@ def compute_outcome_payments(
             "comparison_results": (comparison_results, ComparisonMechanism),
             "target_results": (target_results, TargetMechanism),
             "savings_results": (savings_results, SavingsShareMechanism),
+            "unpriced_results": (unpriced_results, (TrackedMechanism, UndisclosedMechanism)),
         },
     )
 
@@ -199,6 +205,9 @@ def compute_outcome_payments(
         if not in_time(r.achieved_on)
     ]
 
+    # Priced at nothing, so no cap, termination or threshold applies to them.
+    refused += unpriced_not_payable(rules, unpriced_results)
+
     claims, stopped = apply_caps(claims, rules)
     refused += stopped
 
@@ -210,7 +219,8 @@ _DECIMALS = ("treated_value", "comparison_value")
 
 
 def _check_results(
-    rules: ProgrammeRules, inputs: dict[str, tuple[Sequence[Any], type[Mechanism]]]
+    rules: ProgrammeRules,
+    inputs: dict[str, tuple[Sequence[Any], type[Mechanism] | tuple[type[Mechanism], ...]]],
 ) -> None:
     """Refuse results the rules cannot price, naming the input and position."""
     known = {metric.code: metric for metric in rules.metrics}
@@ -226,9 +236,10 @@ def _check_results(
             if metric is None:
                 raise RuleError(f"{here}.metric", f"unknown metric {result.metric!r}")
             if not isinstance(metric.mechanism, kind):
+                kinds = " or ".join(k.kind for k in (kind if isinstance(kind, tuple) else (kind,)))
                 raise RuleError(
                     f"{here}.metric",
-                    f"metric {result.metric!r} pays by {metric.mechanism.kind}, not {kind.kind}",
+                    f"metric {result.metric!r} pays by {metric.mechanism.kind}, not {kinds}",
                 )
             for field_name in (*_COUNTS, "cost_avoided"):
                 value = getattr(result, field_name, 0)

@@ -195,6 +195,9 @@ class NotPayableReason(StrEnum):
     BELOW_TARGET = "below_target"
     COHORT_NOT_COMPLETED = "cohort_not_completed"
     AWAITING_POOLED_RESULT = "awaiting_pooled_result"
+    # The metric is not priced (payments.rules.unpriced): tracked only, or price unknown.
+    TRACKED = "tracked"
+    PRICE_UNDISCLOSED = "price_undisclosed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,15 +156,16 @@ def comparison_chart(
 def cumulative_payments_chart(
     periods: Sequence[str],
     cumulative: Sequence[int],
-    cap: int,
+    cap: int | None,
     *,
     currency: str,
     lang: str,
     legend: tuple[str, str],
     style: ChartStyle = ChartStyle(),
 ) -> Drawing:
-    """Return a line of cumulative payments (minor units) against the cap."""
-    top = _nice_ceiling(max([*cumulative, cap, 1]))
+    """Return a line of cumulative payments (minor units) against the cap (no cap line
+    when the cap is unknown: a line drawn at 0 would say payments passed it)."""
+    top = _nice_ceiling(max([*cumulative, cap or 0, 1]))
     drawing = Drawing(style.width, style.height)
     plot = _plot_area(style, y_label_width=_money_label_width(top, currency, lang, style))
     _draw_value_axis(drawing, plot, top, lambda v: format_money(int(v), currency, lang), style)
@@ -172,18 +173,19 @@ def cumulative_payments_chart(
     step = plot.width / max(n, 1)
     xs = [plot.x + step * (i + 0.5) for i in range(n)]
     _draw_category_labels(drawing, plot, periods, xs, step, style)
-    cap_y = plot.y + plot.height * float(Fraction(cap, top))
-    drawing.add(
-        Line(
-            plot.x,
-            cap_y,
-            plot.x + plot.width,
-            cap_y,
-            strokeColor=style.threshold,
-            strokeWidth=1.2,
-            strokeDashArray=[4, 3],
+    if cap is not None:
+        cap_y = plot.y + plot.height * float(Fraction(cap, top))
+        drawing.add(
+            Line(
+                plot.x,
+                cap_y,
+                plot.x + plot.width,
+                cap_y,
+                strokeColor=style.threshold,
+                strokeWidth=1.2,
+                strokeDashArray=[4, 3],
+            )
         )
-    )
     if xs:
         points: list[float] = []
         for x, value in zip(xs, cumulative, strict=True):
@@ -200,9 +202,10 @@ def cumulative_payments_chart(
                     strokeColor=None,
                 )
             )
-    _draw_legend(
-        drawing, style, [(legend[0], style.series[0], "line"), (legend[1], style.threshold, "dash")]
-    )
+    keys = [(legend[0], style.series[0], "line")]
+    if cap is not None:
+        keys.append((legend[1], style.threshold, "dash"))
+    _draw_legend(drawing, style, keys)
     return drawing
 
 

@@ -106,6 +106,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "investor_repayment": "Remboursement des investisseurs (agrégé)",
         "investor_aggregate_note": "Montants agrégés sur {count} investisseurs.",
         "not_disclosed": "non communiqué",
+        "cap_unknown": "inconnu",
         "investor_not_disclosed_note": (
             "Montants non communiqués : ils porteraient sur {count} investisseur(s), "
             "moins de {minimum}, et feraient connaître la position de l’un d’eux. "
@@ -334,6 +335,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "investor_repayment": "Investor repayment (aggregated)",
         "investor_aggregate_note": "Amounts aggregated over {count} investors.",
         "not_disclosed": "not disclosed",
+        "cap_unknown": "unknown",
         "investor_not_disclosed_note": (
             "Amounts not disclosed: they would cover {count} investor(s), fewer than "
             "{minimum}, and reveal one investor's position. Only the repayment category "

@@ -174,7 +174,10 @@ class PublicRenderer(ComparisonSections):
             (self.t("outcomes_verified"), self.mask.count(s.outcomes_verified, self.lang)),
             (self.t("outcome_payments_paid"), self.money(s.outcome_payments_paid)),
             (self.t("outcome_payments_due"), self.money(s.outcome_payments_due)),
-            (self.t("contract_cap"), self.money(s.contract_cap)),
+            (
+                self.t("contract_cap"),
+                self.t("cap_unknown") if s.contract_cap is None else self.money(s.contract_cap),
+            ),
             (self.t("cap_used"), cap_used),
             (
                 self.t("capital_drawn"),

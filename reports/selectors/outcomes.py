@@ -170,6 +170,8 @@ _MECHANISM_TEXT = {
         ),
         "target": "Objectif : {amount} par cohorte atteignant un taux de {rate}.",
         "savings_share": "Partage des coûts évités : {before} puis {after}.",
+        "tracked": "Indicateur suivi, sans paiement.",
+        "undisclosed": "Payé au contrat : prix non communiqué.",
         "other": "Mécanisme défini au contrat.",
     },
     "en": {
@@ -184,6 +186,8 @@ _MECHANISM_TEXT = {
         ),
         "target": "Target: {amount} per cohort reaching a rate of {rate}.",
         "savings_share": "Share of costs avoided: {before}, then {after}.",
+        "tracked": "Tracked, not paid.",
+        "undisclosed": "Paid under the contract: price not disclosed.",
         "other": "Mechanism as defined in the contract.",
     },
 }
@@ -207,6 +211,8 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
                 amount=format_money(int(mechanism["amount"]), currency, lang),
                 rate=format_percent(Decimal(str(mechanism["target_rate"])), lang, places=1),
             )
+        if kind in ("tracked", "undisclosed"):
+            return texts[kind]
         if kind == "savings_share":
             return texts[kind].format(
                 before=format_percent(Decimal(str(mechanism["share_before_percent"])) / 100, lang),

@@ -35,7 +35,13 @@ class Programme(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     target_population = models.TextField(blank=True)
-    contract_cap = models.BigIntegerField(help_text="Cap on all outcome payments, minor units.")
+    # Null: the contract's cap is unknown (many real deals do not publish it); nothing is
+    # then checked against a cap, and pages say "unknown", never a number.
+    contract_cap = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Cap on all outcome payments, minor units; empty when unknown.",
+    )
     status = models.CharField(
         max_length=12, choices=ProgrammeStatus.choices, default=ProgrammeStatus.DRAFT
     )

@@ -12,13 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sib.chain import GENESIS, chain_head
 from sib.chain_checks import PENDING, chain_check_latest, chain_check_request
 from sib.models import ProgrammeStatus, User
-from sib.money import format_money
 from sib.permissions import Action
 from sib.portal.labels import ROLE_LABELS, STATUS_LABELS, label
 from sib.portal.sections import sections_for
@@ -59,7 +57,6 @@ def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     context = programme_context(
         access,
         status=label(STATUS_LABELS, programme.status),
-        contract_cap=format_money(programme.contract_cap, programme.currency, get_language()),
         parties=programme_party_rows(access=access),
         sections=sections_for(access),
         may_manage=access.allows(Action.PROGRAMME_MANAGE),

@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 
 from sib.money import format_money
 
@@ -16,6 +16,15 @@ def money(minor: int | None, currency: str) -> str:
     """Format integer minor units: {{ amount|money:programme.currency }}."""
     if minor is None:
         return "—"
+    return format_money(int(minor), currency, get_language() or "fr")
+
+
+@register.filter
+def cap(minor: int | None, currency: str) -> str:
+    """Format the contract cap: {{ programme.contract_cap|cap:programme.currency }}; a cap
+    the contract does not give (null) is said to be unknown, never shown as a number."""
+    if minor is None:
+        return pgettext("contract cap", "unknown")
     return format_money(int(minor), currency, get_language() or "fr")
 
 

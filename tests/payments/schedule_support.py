@@ -31,7 +31,7 @@ class Deal:
         slug: str,
         *,
         payers: tuple[tuple[str, str], ...] = (("etat", "70"), ("departement-13", "30")),
-        contract_cap: int = 150_000_000,
+        contract_cap: int | None = 150_000_000,
         start: datetime.date = START,
         end: datetime.date = END,
     ) -> None:

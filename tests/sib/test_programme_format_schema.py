@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from outcomes.mechanisms import MECHANISMS
 from outcomes.models import Direction, Stage, Unit
 from payments.models import TrancheKind
 from sib import bounds
@@ -122,6 +123,7 @@ def _defs():  # type: ignore[no-untyped-def]
         (("direction", "enum"), Direction.values),
         (("result", "properties", "stage", "enum"), Stage.values),
         (("tranche", "properties", "kind", "enum"), TrancheKind.values),
+        (("mechanism", "properties", "kind", "enum"), list(MECHANISMS)),
     ],
 )
 def test_the_schemas_choices_are_the_models(where, choices):
@@ -178,6 +180,13 @@ DELETE = object()
             "Too large: at most 1,000,000,000,000,000 minor units (cents).",
         ),
         (("programme", "contract_cap"), "150000000", "programme.contract_cap", "must be a whole"),
+        (
+            ("metrics", 0, "mechanism"),
+            {"kind": "tracked", "price": 0},
+            "metrics[0].mechanism.price",
+            "unknown field",
+        ),
+        (("metrics", 0, "mechanism"), {"price": 80000}, "metrics[0].mechanism.kind", "required"),
         (("programme", "start_date"), "2026-02-30", "programme.start_date", "must be a date"),
         (("programme", "capp"), 1, "programme.capp", "unknown field"),
         (("programme", "status"), "paused", "programme.status", "must be one of draft, active"),

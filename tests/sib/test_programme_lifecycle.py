@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from sib import services
-from sib.models import Organisation, ProgrammeStatus, User
+from sib.models import Organisation, Programme, ProgrammeStatus, User
 from tests.cast import make_programme
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,30 @@ def test_programme_changes_are_audited_with_old_values(manager):
     descriptions = [e.pgh_data["description"] for e in events]
     assert descriptions[-2:] == ["", "Second"] or "Second" in descriptions
     assert len(events) >= 3  # created, activated, described
+
+
+def _api_create(user, **fields):  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    body = {
+        "name": "Pathways",
+        "slug": "pathways",
+        "currency": "GBP",
+        "start_date": "2019-04-01",
+        "end_date": "2023-03-31",
+        **fields,
+    }
+    return client.post("/api/programmes/create/", body, format="json")
+
+
+def test_the_api_takes_an_unknown_cap_as_null_but_never_a_missing_one(django_user_model):
+    staff = django_user_model.objects.create_user("cap-staff", password="pw-1", is_staff=True)
+    missing = _api_create(staff)
+    assert missing.status_code == 400
+    assert [error["field"] for error in missing.json()["errors"]] == ["contract_cap"]
+    created = _api_create(staff, contract_cap=None)
+    assert created.status_code == 201, created.content
+    assert created.json()["contract_cap"] is None
+    assert Programme.objects.get(slug="pathways").contract_cap is None

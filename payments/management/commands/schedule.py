@@ -16,6 +16,8 @@ from payments.schedule_builder import document_bytes, schedule_document
 from sib.models import Programme
 from sib.money import format_money
 
+UNPRICED_TEXT = {"tracked": "tracked, not paid", "price_undisclosed": "price not disclosed"}
+
 
 class Command(BaseCommand):
     help = "Print a programme's outcome payments, distributions and investor metrics."
@@ -44,9 +46,9 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(document_bytes(document))
             return
-        self._print(document)
+        self._print(document, cap_known=programme.contract_cap is not None)
 
-    def _print(self, doc: dict[str, Any]) -> None:
+    def _print(self, doc: dict[str, Any], *, cap_known: bool) -> None:
         currency = doc["currency"]
 
         def money(amount: int) -> str:
@@ -64,8 +66,17 @@ class Command(BaseCommand):
                 f"  {line['metric']} / {line['cohort']} / {line['period']}: {line['count']}, "
                 f"{money(line['amount'])}  [{payers}]  results {line['result_ids']}"
             )
+        # A metric the contract does not price has no amount to print, not 0.
+        unpriced = {
+            line["metric"]: UNPRICED_TEXT[line["reason"]]
+            for line in plan["not_payable"]
+            if line["reason"] in UNPRICED_TEXT
+        }
         for name in ("metric_totals", "cohort_totals", "period_totals"):
-            totals = ", ".join(f"{k} {money(v)}" for k, v in plan[name].items())
+            totals = ", ".join(
+                f"{k} {unpriced[k] if name == 'metric_totals' and k in unpriced else money(v)}"
+                for k, v in plan[name].items()
+            )
             out(f"  by {name.split('_')[0]}: {totals}")
         out(
             "  by payer: "
@@ -73,13 +84,16 @@ class Command(BaseCommand):
         )
         out(f"  total {money(plan['total'])}; not payable {money(plan['not_payable_total'])}")
         for line in plan["not_payable"]:
+            amount = UNPRICED_TEXT.get(line["reason"]) or money(line["amount"])
             out(
                 f"  not payable ({line['reason']}): {line['metric']} / {line['cohort']} / "
-                f"{line['period']}: {money(line['amount'])}"
+                f"{line['period']}: {amount}"
             )
         for repeat in plan["repeats"]:
             out(f"  not paid again: result {repeat['result_id']} ({repeat['reason']})")
         out("\nCap headroom")
+        if not cap_known:
+            out("  contract cap: unknown (nothing is checked against it)")
         for cap in plan["headroom"]:
             value = money if cap["unit"] == "amount" else str
             out(
