@@ -288,8 +288,12 @@ class _Converter:
             return None
         record = self.names.get(indigo_id)
         name_path = f"organisations[{record[0]}].data.name.value" if record else None
-        name = self.read.get(name_path) if name_path else None
-        if not (isinstance(name, str) and name.strip() and len(name) <= 200):
+        try:
+            name = m.name(self.read.get(name_path)) if name_path else None
+        except m.Unmappable as exc:
+            self.read.refused[name_path or ""] = str(exc)
+            name = None
+        if name is None:
             name = self.known_name(slug)
             name_path = None
         if name is None:

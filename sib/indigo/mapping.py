@@ -16,9 +16,11 @@ unit is not rounded.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sib.bounds import control_character_error
 from sib.money import MoneyError, from_minor, to_minor
 
 _PARTIAL_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}){0,2}$")
@@ -37,19 +39,21 @@ class Unmappable(ValueError):
 def text(value: Any) -> str:
     if not isinstance(value, str) or len(value) > TEXT_LENGTH:
         raise Unmappable("not a text of at most 10,000 characters")
+    if problem := control_character_error(value):
+        raise Unmappable(problem)
     return value
 
 
 def name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_LENGTH:
         raise Unmappable("not a name of 1 to 200 characters")
-    return value
+    return text(value)
 
 
 def url(value: Any) -> str:
     if not isinstance(value, str) or not _URL.match(value) or len(value) > 2000:
         raise Unmappable("not a web address starting with http:// or https://")
-    return value
+    return text(value)
 
 
 def country(value: Any) -> str:
@@ -59,7 +63,7 @@ def country(value: Any) -> str:
 
 
 def partial_date(value: Any) -> str:
-    if not isinstance(value, str) or not _PARTIAL_DATE.match(value):
+    if not isinstance(value, str) or not _PARTIAL_DATE.match(value) or not _real(value):
         raise Unmappable("not a date written YYYY, YYYY-MM or YYYY-MM-DD")
     return value
 
@@ -68,7 +72,23 @@ def full_date(value: Any) -> str:
     """Return a day (YYYY-MM-DD); a year or a month is not completed to a day."""
     if not isinstance(value, str) or not _FULL_DATE.match(value):
         raise Unmappable("not a full date (YYYY-MM-DD): a contract date needs the day")
+    if not _real(value):
+        raise Unmappable("not a date of the calendar")
     return value
+
+
+def _real(text_value: str) -> bool:
+    """Whether a YYYY, YYYY-MM or YYYY-MM-DD is on the calendar (no month 13, no 31 June)."""
+    parts = text_value.split("-")
+    try:
+        date(
+            int(parts[0]),
+            int(parts[1]) if len(parts) > 1 else 1,
+            int(parts[2]) if len(parts) > 2 else 1,
+        )
+    except ValueError:
+        return False
+    return True
 
 
 def count(value: Any) -> int:
@@ -107,6 +127,8 @@ def decimal_text(value: Any) -> str:
         raise Unmappable("not a finite number") from None
     if not number.is_finite() or abs(number) >= Decimal("1e14"):
         raise Unmappable("not a finite number below 10^14")
+    if -number.normalize().as_tuple().exponent > 12:  # type: ignore[operator]
+        raise Unmappable("more than 12 decimal places")
     return _plain(number)
 
 

@@ -7,6 +7,7 @@ The fixtures are synthetic records shaped like the INDIGO data standard's projec
 `unknowns` (a cap, a contract day and an organisation's name that the record does not give).
 """
 
+import copy
 import io
 import json
 from pathlib import Path
@@ -14,12 +15,17 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from sib.bounds import document_errors
 from sib.facts import programme_facts
 from sib.indigo.exporter import programme_indigo_export
 from sib.indigo.importer import indigo_convert, indigo_import
 from sib.models import Organisation, Programme, ProgrammeStatus, User
-from sib.programme_format import DefinitionError
+from sib.programme_format import DefinitionError, schema_errors
+from sib.programme_format.schema import facts_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +216,43 @@ def test_import_command_says_what_is_missing_and_writes_the_definition_to_comple
     written = json.loads(output.read_text(encoding="utf-8"))
     assert written["programme"]["currency"] == "DKK"
     assert "contract_cap" not in written["programme"]
+
+
+HOSTILE = [
+    None, "", " ", "x" * 201, "y" * 10_001, -1, 1e20, 1.5, 0.001, 1e-13, True, [], {},
+    "2019-13-01", "2019-02-30", "ftp://example.org", "nul\u0000", 10**16, "12.5%", "999%",
+    "INDIGO ORG 1",
+]  # fmt: skip
+
+
+def _leaf_paths(node, path=()):
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaf_paths(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaf_paths(v, (*path, i))]
+    return [path]
+
+
+RICH_LEAVES = _leaf_paths(record("rich"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(RICH_LEAVES), st.sampled_from(HOSTILE)), max_size=6))
+def test_whatever_a_record_holds_what_is_mapped_fits_the_format(changes):
+    """A hostile value anywhere is listed (not mapped, or missing), never a traceback, and
+    never half-mapped: the document passes the format's checks but for what is missing."""
+    bundle = copy.deepcopy(record("rich"))
+    for path, value in changes:
+        node = bundle
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    with translation.override("en"):
+        conversion = indigo_convert(bundle)
+        document = conversion.document
+        schema_refusals = schema_errors(document)
+    assert document_errors(document) == []
+    refused = [(p, message) for p, message in schema_refusals if message != "required"]
+    assert refused == []
+    if "facts" in document:
+        assert facts_errors(document["facts"]) == []
