@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sib.bounds import document_errors
+from sib.demo import demo_definition
 from sib.facts import programme_facts
 from sib.indigo.exporter import programme_indigo_export
 from sib.indigo.importer import indigo_convert, indigo_import
 from sib.models import Organisation, Programme, ProgrammeStatus, User
-from sib.programme_format import DefinitionError, schema_errors
+from sib.programme_format import DefinitionError, programme_definition_load, schema_errors
 from sib.programme_format.schema import facts_errors
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +257,31 @@ def test_whatever_a_record_holds_what_is_mapped_fits_the_format(changes):
     assert refused == []
     if "facts" in document:
         assert facts_errors(document["facts"]) == []
+
+
+def test_a_programme_set_up_here_exports_says_what_indigo_cannot_hold_and_round_trips(creator):
+    User.objects.create(username="evaluator")
+    User.objects.create(username="lead")
+    programme = programme_definition_load(demo_definition(), creator=creator)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("indigo_export", programme.slug, stdout=out, stderr=err)
+    exported = json.loads(out.getvalue())
+    data = exported["project"]["data"]
+    assert "id" not in exported["project"]  # no INDIGO identifier is made up
+    assert data["dates"] == {
+        "outcomes_contract_signed": {"value": "2026-01-01"},
+        "anticipated_completion_date": {"value": "2030-12-31"},
+    }
+    assert data["overall_project_finance"]["maximum_potential_outcome_payment_v2"] == {
+        "currency": {"value": "EUR"},
+        "amount": {"value": 1500000},
+    }
+    assert [item["organisation_id"]["value"] for item in data["outcome_payment_commitments"]] == [
+        "departement-13",
+        "etat",
+    ]
+    assert "Not exported: parties: the share of 'etat' (70 %)" in err.getvalue()
+    assert "Not exported: metrics: INDIGO's project record has no field for it" in err.getvalue()
+    again = indigo_import(bundle=exported, creator=creator, slug="demo-again").programme
+    assert again.status == ProgrammeStatus.DRAFT
+    assert programme_indigo_export(programme=again).record == exported
