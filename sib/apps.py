@@ -9,9 +9,10 @@ class SibConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_apply_privileges, sender=self)
         from sib import role_changes
-        from sib.programme_format import bond_sections
+        from sib.programme_format import bond_sections, facts_section
 
         bond_sections.register()
+        facts_section.register()
         role_changes.register_chain_kind()
 
 

@@ -1,6 +1,7 @@
 from sib.models.chain import ChainEntry, ChainHead
 from sib.models.chain_checks import ChainCheck, ChainCheckStatus
 from sib.models.checkpoints import ChainCheckpoint
+from sib.models.facts import ProgrammeFacts
 from sib.models.idempotency import IdempotencyRecord
 from sib.models.memberships import Membership, Role
 from sib.models.outbox import OutboxMessage, WorkerHeartbeat, WorkerProbe
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "PartyRole",
     "Programme",
+    "ProgrammeFacts",
     "ProgrammeParty",
     "ProgrammeStatus",
     "PseudonymRule",

@@ -18,6 +18,7 @@ from sib.chain import GENESIS, chain_head
 from sib.chain_checks import PENDING, chain_check_latest, chain_check_request
 from sib.models import ProgrammeStatus, User
 from sib.permissions import Action
+from sib.portal.facts import programme_facts_view
 from sib.portal.labels import ROLE_LABELS, STATUS_LABELS, label
 from sib.portal.sections import sections_for
 from sib.portal.selectors import programme_member_rows, programme_party_rows, programme_rows
@@ -61,6 +62,9 @@ def programme_home(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         sections=sections_for(access),
         may_manage=access.allows(Action.PROGRAMME_MANAGE),
         is_draft=programme.status == ProgrammeStatus.DRAFT,
+        facts=programme_facts_view(
+            programme=programme, show_investors=access.allows(Action.PROGRAMME_MANAGE)
+        ),
     )
     return render(request, "portal/programme_home.html", context)
 

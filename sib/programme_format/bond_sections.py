@@ -5,10 +5,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from sib import services
 from sib.bounds import code_error
+from sib.facts import facts_organisation_slugs, programme_facts
 from sib.models import (
     Membership,
     Organisation,
@@ -239,8 +241,11 @@ def load_final_status(_data: Any, context: LoadContext) -> None:
 
 
 def dump_organisations(programme: Programme) -> list[dict[str, Any]]:
+    # The parties' organisations, and those only the facts name (an outcome payer whose
+    # share is not known yet is no party, but its role is a fact).
+    named = {slug for _path, slug in facts_organisation_slugs(programme_facts(programme=programme))}
     organisations = Organisation.objects.filter(
-        pk__in=programme.parties.values("organisation")
+        Q(pk__in=programme.parties.values("organisation")) | Q(slug__in=named)
     ).order_by("slug")
     return [{"slug": o.slug, "name": o.name, "kinds": sorted(o.kinds)} for o in organisations]
 

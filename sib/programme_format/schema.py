@@ -81,6 +81,26 @@ def _inlined(node: Any, defs: dict[str, Any]) -> Any:
 REF_KEYS = frozenset({"$ref", "$defs"})
 
 
+@cache
+def _facts_validator() -> Draft202012Validator:
+    schema = programme_schema()
+    facts = _inlined(schema["$defs"]["facts"], schema["$defs"])
+    return Draft202012Validator(facts, format_checker=_FORMATS)
+
+
+def facts_errors(facts: Any) -> Errors:
+    """Return (JSON path, message) for every way `facts` breaks `#/$defs/facts`, by path.
+
+    The check the `facts` section's service makes before each write, whoever calls it
+    (the loader, the INDIGO import): the column holds only what the schema describes.
+    """
+    found: dict[tuple[str, str], None] = {}
+    for error in _facts_validator().iter_errors(facts):
+        for parts, message in _messages(error, within=["facts"]):
+            found.setdefault((json_path(parts), message), None)
+    return sorted(found)
+
+
 def json_path(parts: Iterable[str | int]) -> str:
     """Return the format's path for schema path parts: ("history", "results", 3) ->
     "history.results[3]"."""
@@ -107,8 +127,10 @@ def schema_errors(document: Any) -> Errors:
     return sorted(found, key=lambda item: found[item])
 
 
-def _messages(error: SchemaError) -> Iterator[tuple[list[str | int], str]]:
-    parts: list[str | int] = list(error.absolute_path)
+def _messages(
+    error: SchemaError, within: list[str | int] | None = None
+) -> Iterator[tuple[list[str | int], str]]:
+    parts: list[str | int] = [*(within or []), *error.absolute_path]
     keyword, expected, value = error.validator, error.validator_value, error.instance
     if keyword == "required":
         for name in expected:
@@ -145,7 +167,7 @@ def _message(error: SchemaError) -> str:
         return _("must be one of %(choices)s") % {"choices": ", ".join(map(str, expected))}
     if keyword == "const":
         return _("must be %(value)s") % {"value": json.dumps(expected)}
-    if keyword == "minItems":
+    if keyword in ("minItems", "minProperties"):
         return _("must not be empty")
     if keyword == "uniqueItems":
         return _("must not list an item twice")
@@ -164,6 +186,9 @@ _TYPE_NAMES = {
 
 def _type_message(expected: str | list[str], value: Any) -> str:
     kinds = [expected] if isinstance(expected, str) else list(expected)
+    if "string" in kinds and isinstance(value, float):
+        # A rate written 0.05: JSON numbers with a fraction are binary floats.
+        return _('must be a decimal string, such as "0.05", not a JSON number with a fraction')
     if "integer" in kinds and isinstance(value, float):
         # 1000.0: said as sib.bounds says it for the API.
         return integer_error(value, maximum=MAX_MONEY) or _("Must be a whole number.")
@@ -175,6 +200,12 @@ def _pattern_message(pattern: str, value: Any) -> str:
     text = str(value)
     if pattern == r"\S":
         return _("must not be blank")
+    if "{0,2}" in pattern:
+        return _("must be a date written YYYY, YYYY-MM or YYYY-MM-DD")
+    if "[A-Z]{2}" in pattern:
+        return _("must be a two-letter ISO 3166 country code, such as FR or GB")
+    if "https?" in pattern:
+        return _("must be a web address starting with http:// or https://")
     if "[0-9]{4}-" in pattern:
         return _(_DATE_MESSAGE)
     if "a-zA-Z" in pattern:
