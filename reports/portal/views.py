@@ -63,6 +63,12 @@ EDITION_LABELS = {
     Edition.MANAGER: gettext_lazy("Fund manager"),
     Edition.PAYER_NOTICE: gettext_lazy("Payment notice"),
 }
+# A report page's title: whole phrases, so that each language agrees them.
+EDITION_TITLES = {
+    Edition.PUBLIC: gettext_lazy("Report — public edition"),
+    Edition.MANAGER: gettext_lazy("Report — fund manager edition"),
+    Edition.PAYER_NOTICE: gettext_lazy("Payment notice"),
+}
 
 
 def _lang() -> str:
@@ -339,6 +345,7 @@ def report_detail(request: AuthenticatedRequest, programme_id: int, report_id: i
             access,
             report=report,
             row=_report_rows([report])[0],
+            edition_title=label(EDITION_TITLES, report.edition),  # type: ignore[arg-type]
             finished=report.status in {ReportStatus.READY, ReportStatus.FAILED},
             poll_url=reverse(
                 "api:report-detail", kwargs={"programme_id": programme_id, "report_id": report.pk}

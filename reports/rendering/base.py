@@ -73,6 +73,9 @@ class Section:
     build: Callable[[], list[Flowable]]
     # Start on a fresh page rather than below the previous section.
     new_page: bool = True
+    # Keep heading and body on one page: split, a short section left its last
+    # line alone on a page of its own.
+    keep_together: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +205,8 @@ class ReportRenderer:
         story += [TocLine(s.key, s.title) for s in sections]
         for section in sections:
             story.append(PageBreak() if section.new_page else CondPageBreak(120))
-            story.append(self.heading(section.key, section.title))
-            story += section.build()
+            body = [self.heading(section.key, section.title), *section.build()]
+            story += [KeepTogether(body)] if section.keep_together else body
         return story
 
     def _draw_page_furniture(self, canvas: Canvas, doc: BaseDocTemplate) -> None:

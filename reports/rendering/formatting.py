@@ -97,6 +97,11 @@ def format_date(value: date, lang: str) -> str:
     return f"{value.day} {month} {value.year}"
 
 
+def format_cell_date(value: date, lang: str) -> str:
+    """Return a long date that never wraps, for a table cell: 1er\u00a0juillet\u00a02028."""
+    return format_date(value, lang).replace(" ", NBSP)
+
+
 def format_month(value: date, lang: str) -> str:
     """Return a month and year: janvier 2026 / January 2026."""
     return f"{month_names(lang)[value.month - 1]} {value.year}"

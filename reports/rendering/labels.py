@@ -164,6 +164,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             "rien n’a changé depuis, exécutez la commande indiquée et "
             "comparez l’empreinte affichée avec celle-ci."
         ),
+        "ledger_public_text": (
+            "Ce rapport a été établi à partir du registre du programme, dont la tête de chaîne "
+            "est reproduite ci-dessous. Les financeurs publics parties au contrat vérifient ce "
+            "fichier contre le registre, hors ligne, avec le lot de vérification du programme."
+        ),
         "chain_head": "Tête de chaîne",
         "entry_count": "Nombre d’écritures",
         "verify_command": "Commande de vérification",
@@ -388,6 +393,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
             "head is printed below. To check that nothing has changed since, "
             "run the command shown and compare the hash it prints with this "
             "one."
+        ),
+        "ledger_public_text": (
+            "This report was built from the programme's ledger, whose chain head is printed "
+            "below. The public funders party to the contract check this file against the "
+            "ledger, offline, with the programme's verification bundle."
         ),
         "chain_head": "Chain head",
         "entry_count": "Ledger entries",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from reports.document import VerificationAction, VerificationEntry
-from reports.rendering.formatting import format_date
+from reports.rendering.formatting import format_cell_date
 
 # The role in which each step of a result's life is taken (sib.permissions): a lead
 # evaluator who submits acts as an evaluator; only lead evaluators verify, reject and
@@ -66,7 +66,7 @@ def public_log(entries: Sequence[VerificationEntry], lang: str, t: Callable[[str
     words = LOG_LABELS[lang]
     rows = [
         [
-            format_date(e.on, lang),
+            format_cell_date(e.on, lang),
             f"{e.metric} · {e.cohort} · {e.period}",
             t(f"action_{e.action}"),
             words[f"log_role_{ACTION_ROLES[e.action]}"],
@@ -81,7 +81,7 @@ def manager_log(entries: Sequence[VerificationEntry], lang: str, t: Callable[[st
     """Return the header, rows and relative widths of the full log: who, and why."""
     rows = [
         [
-            format_date(e.on, lang),
+            format_cell_date(e.on, lang),
             f"{e.metric} · {e.cohort} · {e.period}",
             t(f"action_{e.action}"),
             e.actor,

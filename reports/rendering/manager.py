@@ -14,7 +14,7 @@ from reports.document import ManagerData
 from reports.rendering.base import Section
 from reports.rendering.charts import investor_repayment_chart
 from reports.rendering.formatting import (
-    format_date,
+    format_cell_date,
     format_multiple,
     format_number,
     format_optional_percent,
@@ -73,6 +73,17 @@ class ManagerRenderer(PublicRenderer):
 
     def log_note(self) -> str:
         return LOG_LABELS[self.lang]["log_manager_note"]
+
+    ledger_text_key = "ledger_text"
+
+    def verify_commands(self) -> list[Flowable]:
+        """Return the commands that re-check the chain head and this file."""
+        return [
+            self.para(self.t("verify_command"), "caption"),
+            self.para(self.data.verify_command, "mono"),
+            self.para(self.t("verify_file_command"), "caption"),
+            self.para(self.data.verify_file_command, "mono"),
+        ]
 
     def waterfall_story(self) -> list[Flowable]:
         """Return the distribution order, what each step was allocated, and the ledger's total."""
@@ -154,7 +165,7 @@ class ManagerRenderer(PublicRenderer):
         rows: list[list[str | Flowable]] = [
             [
                 r.investor,
-                format_date(r.on, self.lang),
+                format_cell_date(r.on, self.lang),
                 self.t("projected") if r.projected else self.t("actual"),
                 self.money(r.drawn),
                 self.money(r.principal_repaid),

@@ -17,6 +17,7 @@ from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, Paragra
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME, NoticeData
 from reports.rendering.base import Metadata, ReportRenderer
 from reports.rendering.formatting import (
+    format_cell_date,
     format_date,
     format_month,
     format_number,
@@ -145,7 +146,7 @@ class NoticeRenderer(ReportRenderer):
                 [
                     self.cell_lines([line.metric, self.t("result_ids").format(ids=ids)]),
                     self.cell_lines([line.cohort, line.period]),
-                    self.cell_lines([stages, format_date(line.verified_on, self.lang)]),
+                    self.cell_lines([stages, format_cell_date(line.verified_on, self.lang)]),
                     format_number(line.count, self.lang),
                     self.money(line.amount),
                     self.t("disputed_held") if line.disputed else self.money(line.settled),
@@ -189,7 +190,7 @@ class NoticeRenderer(ReportRenderer):
             return [*story, self.para(self.t("notice_no_payments"))]
         rows = [
             [
-                format_date(p.on, self.lang),
+                format_cell_date(p.on, self.lang),
                 self.t("payment_reversal").format(amount=self.money(p.amount))
                 if p.reversal
                 else self.money(p.amount),

@@ -72,7 +72,9 @@ class PublicRenderer(ComparisonSections):
                 new_page=False,
             ),
             Section("methodology", self.t("methodology"), self.methodology_story),
-            Section("ledger", self.t("ledger"), self.ledger_story, new_page=False),
+            Section(
+                "ledger", self.t("ledger"), self.ledger_story, new_page=False, keep_together=True
+            ),
         ]
         return sections
 
@@ -381,17 +383,22 @@ class PublicRenderer(ComparisonSections):
         )
 
     def ledger_story(self) -> list[Flowable]:
-        """Return the chain head and the command that re-checks it."""
+        """Return the chain head and how a reader has it checked."""
         head = self.data.chain_head
         return [
-            self.para(self.t("ledger_text")),
+            self.para(self.t(self.ledger_text_key)),
             Spacer(1, 4),
             self.para(self.t("chain_head"), "caption"),
             self.para(head.hash, "mono"),
             self.para(self.t("entry_count"), "caption"),
             self.para(format_number(head.entry_count, self.lang)),
-            self.para(self.t("verify_command"), "caption"),
-            self.para(self.data.verify_command, "mono"),
-            self.para(self.t("verify_file_command"), "caption"),
-            self.para(self.data.verify_file_command, "mono"),
+            *self.verify_commands(),
         ]
+
+    # A published report's readers cannot run the server's commands: the public
+    # edition says who checks it; the manager edition prints the commands.
+    ledger_text_key = "ledger_public_text"
+
+    def verify_commands(self) -> list[Flowable]:
+        """Return the operator's commands that re-check this report (none when published)."""
+        return []

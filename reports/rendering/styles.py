@@ -65,7 +65,8 @@ def paragraph_styles() -> dict[str, ParagraphStyle]:
             fontSize=16,
             leading=20,
             textColor=ACCENT,
-            spaceBefore=0,
+            # Clear of a table above it; a frame drops it at the top of a page.
+            spaceBefore=14,
             spaceAfter=10,
             keepWithNext=True,
         ),

@@ -59,8 +59,9 @@ def striped_table(
     than the column is cut), which is several times cheaper than a
     Paragraph per cell. Without a header the table is a plain list.
     """
-    room = [width - CELL_PADDING for width in col_widths]
     last = len(rows) - 1
+    col_widths = readable_widths(header, rows, col_widths, bold_last=bold_last)
+    room = [width - CELL_PADDING for width in col_widths]
     body: list[list[str | Flowable]] = [
         [
             _fit(c, width, FONT_BOLD if bold_last and r == last else FONT)
@@ -99,6 +100,54 @@ def striped_table(
         commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def readable_widths(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str | CellLines | Flowable]],
+    col_widths: Sequence[float],
+    *,
+    bold_last: bool = False,
+) -> list[float]:
+    """Return ``col_widths`` (points) moved so that no word is cut, where they can be.
+
+    A column narrower than its widest word would print it cut ("Multip" / "le
+    (MOIC)"). Such a column takes the room it lacks from the columns with room to
+    spare, never taking so much that a cell of theirs that fitted on one line wraps
+    or one of their words is cut. When the spare room is short, each column gets
+    its share of what there is.
+    """
+    room = [width - CELL_PADDING for width in col_widths]
+    # The least room each column needs: its cells that fit whole stay whole, and
+    # every word of the others fits.
+    floor = [0.0] * len(room)
+    last = len(rows) - 1
+    lines: list[tuple[int, str, str]] = []
+    if header is not None:
+        lines += [(i, h, FONT_BOLD) for i, h in enumerate(header)]
+    for r, row in enumerate(rows):
+        font = FONT_BOLD if bold_last and r == last else FONT
+        for i, cell in enumerate(row):
+            if isinstance(cell, CellLines):
+                lines += [(i, line, font) for line in cell]
+            elif isinstance(cell, str):
+                lines += [(i, line, font) for line in cell.split("\n")]
+    for i, line, font in lines:
+        text = typeset(line)
+        whole = _width(text, font)
+        if whole > room[i]:
+            whole = max((_width(word, font) for word in _BREAKS.split(text)), default=0.0)
+        floor[i] = max(floor[i], whole + 0.01)
+    lacking = [max(0.0, f - r) for f, r in zip(floor, room, strict=True)]
+    spare = [max(0.0, r - f) for f, r in zip(floor, room, strict=True)]
+    needed, available = sum(lacking), sum(spare)
+    if not needed or not available:
+        return list(col_widths)
+    moved = min(needed, available)
+    return [
+        width + lack * moved / needed - extra * moved / available
+        for width, lack, extra in zip(col_widths, lacking, spare, strict=True)
+    ]
 
 
 def fitted_widths(
