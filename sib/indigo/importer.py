@@ -202,9 +202,17 @@ class _Converter:
         else:
             self.programme["currency"] = currency
         self.currency = currency
-        cap = self.take(f"{m.CAP}.amount.value", lambda v: m.money(v, currency))
+        cap_path = f"{m.CAP}.amount.value"
+        cap = self.take(cap_path, lambda v: m.money(v, currency))
         if cap is not None:
             self.programme["contract_cap"] = cap
+        elif self.read.get(self.data + cap_path) is None:
+            # The record gives no cap: the format's "unknown" (null), never a guess. A cap
+            # given but unreadable is not unknown: it stays missing, listed with its reason.
+            self.programme["contract_cap"] = None
+            self.out.to_complete.append(
+                "programme.contract_cap: not in the record; unknown until someone supplies it"
+            )
         total = self._range(m.INVESTMENT + ".currency.value", m.INVESTMENT + ".amount")
         if total:
             self.facts["investment_total"] = total

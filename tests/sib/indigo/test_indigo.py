@@ -123,7 +123,10 @@ def test_unknown_cap_day_and_name_are_never_invented_and_nothing_is_loaded(creat
     assert not Programme.objects.exists()
     assert not Organisation.objects.exists()
     missing = result.conversion.missing
-    assert "programme.contract_cap: not in the record" in missing
+    # No cap in the record: unknown (null, as the format allows), not missing; said.
+    assert not any(line.startswith("programme.contract_cap") for line in missing)
+    assert result.conversion.document["programme"]["contract_cap"] is None
+    assert result.conversion.to_complete[0].startswith("programme.contract_cap: not in the record")
     assert missing[0] == (
         "programme.start_date: dates.outcomes_contract_signed.value is '2019-06': not a full "
         "date (YYYY-MM-DD): a contract date needs the day"
@@ -140,6 +143,18 @@ def test_unknown_cap_day_and_name_are_never_invented_and_nothing_is_loaded(creat
     ) in unmapped
     assert "facts" in result.conversion.document
     assert "country" not in result.conversion.document["facts"]
+
+
+def test_a_record_without_a_cap_loads_as_a_draft_whose_cap_is_unknown(creator):
+    bundle = record("minimal")
+    del bundle["data"]["overall_project_finance"]["maximum_potential_outcome_payment_v2"]["amount"]
+    result = indigo_import(bundle=bundle, creator=creator)
+    assert result.programme is not None
+    assert result.programme.status == ProgrammeStatus.DRAFT
+    assert result.programme.contract_cap is None
+    assert "programme.contract_cap: not in the record; unknown until someone supplies it" in (
+        result.conversion.to_complete
+    )
 
 
 def test_an_amount_finer_than_the_minor_unit_is_listed_not_rounded():
@@ -213,10 +228,10 @@ def test_import_command_says_what_is_missing_and_writes_the_definition_to_comple
             stdout=io.StringIO(),
         )  # fmt: skip
     assert "Nothing was loaded" in str(error.value)
-    assert "programme.contract_cap: not in the record" in str(error.value)
+    assert "programme.start_date" in str(error.value)
     written = json.loads(output.read_text(encoding="utf-8"))
     assert written["programme"]["currency"] == "DKK"
-    assert "contract_cap" not in written["programme"]
+    assert written["programme"]["contract_cap"] is None
 
 
 HOSTILE = [
