@@ -177,3 +177,13 @@ def grant_scope(*, grantor: User, programme: Programme, role: str) -> GrantScope
     if role in SAME_ORGANISATION_AS_GRANTOR:
         return GrantScope(own_organisation_only=True, organisation=granting[0].organisation)
     return GrantScope(own_organisation_only=False)
+
+
+def may_revoke(*, actor: User, membership: Membership) -> bool:
+    """Return whether `actor` may take `membership`'s role back: grant_scope's rule, the
+    one sib.services.membership_revoke enforces (the portal shows "Revoke" by it)."""
+    try:
+        scope = grant_scope(grantor=actor, programme=membership.programme, role=membership.role)
+    except PermissionDenied:
+        return False
+    return not scope.own_organisation_only or membership.organisation == scope.organisation

@@ -45,7 +45,9 @@ def programme_parties_visible(*, access: ProgrammeAccess) -> QuerySet[ProgrammeP
 
 
 def programme_memberships(*, programme: Programme) -> QuerySet[Membership]:
-    return programme.memberships.select_related("user", "organisation").order_by("role", "user")
+    return programme.memberships.select_related("user", "organisation", "programme").order_by(
+        "role", "user"
+    )
 
 
 def programme_chain_head(*, programme: Programme) -> str:

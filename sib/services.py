@@ -28,7 +28,7 @@ from sib.models import (
 from sib.money import CURRENCIES_IN_USE
 from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
-from sib.scoping import grant_scope, grantable_users
+from sib.scoping import grant_scope, grantable_users, may_revoke
 from sib.signals import programme_terms_changed
 
 # Legal lifecycle moves; anything else is refused (DOMAIN.md: early termination).
@@ -454,8 +454,9 @@ def membership_revoke(*, membership: Membership, actor: User | None) -> RoleChan
     """Take a role back: the membership goes, the revocation is chained and audited."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if actor is not None:
-        scope = grant_scope(grantor=actor, programme=membership.programme, role=membership.role)
-        if scope.own_organisation_only and membership.organisation != scope.organisation:
+        # grant_scope raises with the reason when the actor's roles do not grant this one.
+        grant_scope(grantor=actor, programme=membership.programme, role=membership.role)
+        if not may_revoke(actor=actor, membership=membership):
             raise PermissionDenied(_("You revoke roles for your own organisation only."))
     revoked = _role_change_record(membership, RoleChangeKind.REVOKE, actor)
     membership.delete()

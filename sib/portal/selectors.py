@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sib.models import Membership, Programme, User
 from sib.portal.labels import PARTY_ROLE_LABELS, ROLE_LABELS, STATUS_LABELS, label
-from sib.scoping import ProgrammeAccess
+from sib.scoping import ProgrammeAccess, may_revoke
 from sib.selectors import programme_list, programme_memberships, programme_parties_visible
 
 
@@ -50,15 +50,22 @@ class MemberRow:
     full_name: str
     role: str
     organisation: str
+    membership_id: int = 0
+    # The viewer may take this role back (sib.scoping.may_revoke); never their own.
+    revocable: bool = False
 
 
-def programme_member_rows(*, programme: Programme) -> list[MemberRow]:
+def programme_member_rows(*, programme: Programme, viewer: User | None = None) -> list[MemberRow]:
     return [
         MemberRow(
             m.user.username,
             m.user.get_full_name(),
             label(ROLE_LABELS, m.role),
             m.organisation.name if m.organisation else "",
+            m.pk,
+            viewer is not None
+            and m.user_id != viewer.pk
+            and may_revoke(actor=viewer, membership=m),
         )
         for m in programme_memberships(programme=programme)
     ]

@@ -4,7 +4,7 @@ and django.contrib.auth refer to; programme pages live in the "portal" namespace
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from sib.portal import invitations, setup, views
+from sib.portal import invitations, members, setup, views
 
 account_patterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
@@ -41,6 +41,11 @@ portal_patterns = [
     path(programme, views.programme_home, name="programme-home"),
     path(f"{programme}members/", views.programme_members, name="programme-members"),
     path(f"{programme}members/invite/", invitations.member_invite, name="member-invite"),
+    path(
+        f"{programme}members/<int:membership_id>/revoke/",
+        members.member_revoke,
+        name="member-revoke",
+    ),
     path(f"{programme}ledger/verify/", views.ledger_verify, name="ledger-verify"),
     path(f"{programme}definition/", setup.programme_definition, name="programme-definition"),
     path(f"{programme}activation/", setup.programme_activation, name="programme-activation"),

@@ -74,7 +74,7 @@ def programme_members(request: AuthenticatedRequest, programme_id: int) -> HttpR
     access = programme_access(
         user=request.user, programme_id=programme_id, action=Action.MEMBERSHIP_MANAGE
     )
-    members = programme_member_rows(programme=access.programme)
+    members = programme_member_rows(programme=access.programme, viewer=request.user)
     return render(
         request, "portal/programme_members.html", programme_context(access, members=members)
     )

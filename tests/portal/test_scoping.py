@@ -29,6 +29,7 @@ RESOLVERS: dict[str, Callable[[Programme], Any]] = {
     "paid_on": lambda programme: "2027-03-31",
     "what": lambda programme: "call",
     "transaction_id": _transaction_id,  # a drawdown: the fund manager may reverse it
+    "membership_id": lambda programme: programme.memberships.order_by("pk").first().pk,
 }
 
 # Namespaces that are not the portal: the API has its own permission matrix, the admin
