@@ -57,7 +57,7 @@ def test_a_confirmed_revocation_takes_the_role_back_and_chains_it(cast: Cast):
     assert chain_verify(programme_id=cast.own.pk).ok
     assert User.objects.get(pk=cast.users["investor"].pk).is_active  # the account stays
     follow = manager.get(done["Location"]).content.decode()
-    assert f"{cast.users['investor'].username} n&#x27;a plus le rôle" in follow
+    assert f"{cast.users['investor'].username} n’a plus le rôle" in follow
 
 
 def test_a_manager_cannot_revoke_an_evaluators_role_even_by_posting(cast: Cast):
