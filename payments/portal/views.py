@@ -46,6 +46,10 @@ def _access(request: AuthenticatedRequest, programme_id: int, action: Action) ->
     return programme_access(user=request.user, programme_id=programme_id, action=action)
 
 
+def _tranche_names(access: ProgrammeAccess) -> dict[str, str]:
+    return {t.key: t.name for t in tranche_list(programme_id=access.programme.pk)}
+
+
 def _names(document: dict[str, Any]) -> dict[str, str]:
     slugs = {i["investor"] for i in document["investors"]}
     slugs |= {d["recipient"] for d in document["schedule"]["distributions"]}
@@ -84,9 +88,11 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
     projected = {m["investor"]: m for m in forecast["investors"]}
     names = _names(document)
+    tranche_names = _tranche_names(access)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
-        lines.setdefault(line["investor"], []).append(line)
+        name = tranche_names.get(line["tranche"], line["tranche"])
+        lines.setdefault(line["investor"], []).append({**line, "tranche_name": name})
     # To date is what the ledger records as paid (payments.returns), as in the manager
     # PDF and the position API; the waterfall's figures are the projection and the lines.
     investors = [
@@ -323,6 +329,15 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         key: sum(getattr(i, key) for i in mine)
         for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
     }
+    tranche_names = _tranche_names(access)
+    distributions = [
+        {
+            **d,
+            "step": step_name(d["step_kind"]),
+            "tranche_name": tranche_names.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
+        }
+        for d in statement["distributions"]
+    ]
     return render(
         request,
         "payments/portal/my_commitments.html",
@@ -331,6 +346,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             organisation=organisations[0],
             commitments=commitment_list(access=access),
             statement=statement,
+            distributions=distributions,
             recorded=recorded,
         ),
     )
