@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from outcomes.selectors import open_disputes
+from outcomes.selectors import cohort_list, metric_list, open_disputes, period_list
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.distributions import step_name
@@ -291,8 +291,18 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     position = programme_position(programme=access.programme)
     # A line counting a disputed result is flagged: part of its amount is held apart.
     disputed = {dispute.result_id for dispute in open_disputes(programme=access.programme)}
+    # The schedule document speaks in codes; the page shows the names, each code beside.
+    metrics = {m.code: m.name for m in metric_list(programme=access.programme)}
+    cohorts = {c.code: c.name for c in cohort_list(programme=access.programme)}
+    periods = {p.code: p.name for p in period_list(programme=access.programme)}
     lines = [
-        {**line, "disputed": not disputed.isdisjoint(line["result_ids"])}
+        {
+            **line,
+            "disputed": not disputed.isdisjoint(line["result_ids"]),
+            "metric_name": metrics.get(line["metric"], line["metric"]),
+            "cohort_name": cohorts.get(line["cohort"], line["cohort"]),
+            "period_name": periods.get(line["period"], line["period"]),
+        }
         for line in document["outcome_payments"]["lines"]
     ]
     return render(
