@@ -22,6 +22,7 @@ PLACEHOLDER = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdifr]|%%|\{
 TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 LONG_WORD = re.compile(r"(?<![\w-])[^\W\d_]{4,}(?![\w-])")
+BRACKETED = re.compile(r"(?<=\w) \([\w-]+\)")
 ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
 HIDDEN = ("script", "style", "code", "template", "noscript")
 # Attributes a person reads or hears (a screen reader says aria-label and alt).
@@ -174,13 +175,37 @@ class Finding:
         return f"{self.kind}: {self.phrase!r} on {self.url} ({self.role}, {self.language})"
 
 
+def bare_codes(text: str, codes: frozenset[str]) -> list[str]:
+    """Return the codes found in a text as whole words (a code belongs in `<code>`).
+
+    A code in brackets right after a name, as a list's option shows it ("In work (in-work)":
+    an option holds no markup), is beside its name: it is not counted.
+    """
+    text = BRACKETED.sub(" ", text)
+    return sorted(
+        code for code in codes if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text)
+    )
+
+
 def page_findings(
-    page: str, *, url: str, role: str, language: str, allowed: frozenset[str] = frozenset()
+    page: str,
+    *,
+    url: str,
+    role: str,
+    language: str,
+    allowed: frozenset[str] = frozenset(),
+    codes: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """Return every phrase of the other language on a page, and ISO dates on French pages."""
+    """Return every phrase of the other language on a page, ISO dates on French pages, and
+    codes shown outside `<code>` (in place of a name, not beside it)."""
     text = visible_text(page).text
+    findings_of_codes = [
+        Finding(url, role, language, code, "code outside <code>")
+        for code in bare_codes(text, codes)
+        if code not in allowed
+    ]
     kind = "English on a French page" if language == "fr" else "French on an English page"
-    findings = [
+    findings = findings_of_codes + [
         Finding(url, role, language, phrase, kind)
         for phrase in project_phrasebook().foreign(language)
         if phrase not in allowed and _contains(text, phrase)

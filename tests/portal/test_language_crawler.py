@@ -22,9 +22,11 @@ from lxml import html as lxml_html
 
 from outcomes import services as outcomes
 from outcomes.evidence import evidence_attach
-from outcomes.models import Result
+from outcomes.models import Result, ResultState, Stage, Unit
+from payments.models import AccountKind, CapType, TrancheKind, TransactionKind
+from payments.portal.distributions import STEP_NAMES
 from sib.demo import DEMO_SLUG, demo_definition, demo_seed
-from sib.models import Programme, User
+from sib.models import OrganisationKind, PartyRole, Programme, ProgrammeStatus, Role, User
 from tests.portal.language import (
     LONG_WORD,
     Finding,
@@ -55,6 +57,10 @@ MAX_PAGES = 400  # per role and language; a walk that reaches it fails (see belo
 # Not followed: logging out ends the walk; the API answers programs (JSON), not people.
 SKIPPED_PREFIXES = ("/accounts/logout/", "/api/", "/static/", "/media/")
 HTML = "text/html"
+CHOICES = (
+    Role, PartyRole, OrganisationKind, ProgrammeStatus, ResultState, Stage, Unit,
+    TrancheKind, CapType, AccountKind, TransactionKind,
+)  # fmt: skip
 # Walked (a page answering 500 fails the test) but not read for language, with the reason.
 UNCHECKED_PREFIXES = {
     # Django's admin names models and fields after the code ("Committed on", "Legs") and
@@ -143,12 +149,32 @@ def _links(page: str, base: str) -> list[str]:
     return [urldefrag(urljoin(base, target)).url for target in targets]
 
 
+def _codes(programme: Programme) -> frozenset[str]:
+    """Return the programme's codes a page must show only beside a name, in `<code>`.
+
+    Its metrics', cohorts', periods' and tranches' codes, its organisations' slugs, and the
+    code values of the choices and waterfall steps a page names (written with "_"). Codes
+    that are also words of the page's text (a period "2026", a tranche "senior" as in
+    "Prêt senior") cannot be told apart from them and are left out.
+    """
+    definition = demo_definition()
+    codes = {m["code"] for m in definition["metrics"]}
+    codes |= {c["code"] for c in definition["cohorts"]} | {p["code"] for p in definition["periods"]}
+    codes |= {t["key"] for t in definition["tranches"]}
+    codes |= {o["slug"] for o in definition["organisations"]}
+    codes |= {value for choices in CHOICES for value in choices.values if "_" in value}
+    codes |= set(STEP_NAMES)
+    words = {w.lower() for e in catalogue_entries() for w in LONG_WORD.findall(e.msgstr)}
+    return frozenset(c for c in codes if not c.isdigit() and c.lower() not in words)
+
+
 def walk(
     role: str,
     user: User | None,
     language: str,
     starts: tuple[str, ...] = ("/",),
     allowed: frozenset[str] = frozenset(ALLOWED),
+    codes: frozenset[str] = frozenset(),
 ) -> Walk:
     client = Client(raise_request_exception=False)
     if user is not None:
@@ -177,7 +203,7 @@ def walk(
             page = response.content.decode(response.charset or "utf-8")
             if not url.startswith(tuple(UNCHECKED_PREFIXES)):
                 result.findings += page_findings(
-                    page, url=url, role=role, language=language, allowed=allowed
+                    page, url=url, role=role, language=language, allowed=allowed, codes=codes
                 )
                 result.checked += 1
             if f'<html lang="{language}"' not in page:
@@ -241,6 +267,7 @@ def test_no_page_speaks_the_other_language(demo, settings):
     # to the public, so an anonymous visitor starts there too.
     published = reverse("reports_portal:published-list", kwargs={"programme_slug": demo.slug})
     allowed = frozenset(ALLOWED) | _data_words()
+    codes = _codes(demo)
     walks = [
         walk(
             role,
@@ -248,6 +275,7 @@ def test_no_page_speaks_the_other_language(demo, settings):
             language,
             ("/",) if name else ("/", published),
             allowed=allowed,
+            codes=codes,
         )
         for role, name in ROLES.items()
         for language in LANGUAGES
@@ -301,6 +329,19 @@ def test_a_french_phrase_on_an_english_page_and_a_french_iso_date_are_found():
     assert [f.kind for f in page_findings(page, url="/x/", role="investor", language="fr")] == [
         "ISO date"
     ]
+
+
+def test_a_code_in_place_of_a_name_is_found_and_a_code_beside_its_name_is_not():
+    codes = frozenset({"in-work-6m", "principal"})
+    page = (
+        "<html><body><table><tr><td>in-work-6m</td></tr>"
+        "<tr><td>In work at 6 months <code>in-work-6m</code></td></tr></table>"
+        "<select><option>In work at 6 months (in-work-6m)</option></select></body></html>"
+    )
+    findings = page_findings(page, url="/x/", role="evaluator", language="en", codes=codes)
+    assert [(f.kind, f.phrase) for f in findings] == [("code outside <code>", "in-work-6m")]
+    beside = page.replace("<td>in-work-6m</td>", "<td>In work</td>")
+    assert page_findings(beside, url="/x/", role="evaluator", language="en", codes=codes) == []
 
 
 def test_codes_scripts_and_field_values_are_not_read_as_text():
