@@ -25,6 +25,8 @@ from outcomes.evidence import evidence_attach
 from outcomes.models import Result, ResultState, Stage, Unit
 from payments.models import AccountKind, CapType, TrancheKind, TransactionKind
 from payments.portal.distributions import STEP_NAMES
+from reports.models import Report
+from reports.services import report_publish
 from sib.demo import DEMO_SLUG, demo_definition, demo_seed
 from sib.models import OrganisationKind, PartyRole, Programme, ProgrammeStatus, Role, User
 from tests.portal.language import (
@@ -256,7 +258,13 @@ def demo() -> Programme:
     # The first waits in the lead's queue; the second is verified, then disputed.
     outcomes.result_verify(result=results[1], user=lead)
     outcomes.result_review(result=results[1], user=funder, verdict="disputed", comment="recompte")
-    ready_report(programme)
+    ready_report(programme)  # a French public edition, ready to publish
+    english = Report.objects.create(
+        programme=programme, edition="public", language="en", chain_head="1" * 64,
+        chain_seq=0, mask_threshold=10, status="ready", pdf=b"%PDF-1.4\n%test\n",
+        sha256="cd" * 32, size=15,
+    )  # fmt: skip
+    report_publish(report=english, user=User.objects.get(username="manager"))
     return programme
 
 
