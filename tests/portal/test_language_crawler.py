@@ -303,6 +303,67 @@ def test_no_page_speaks_the_other_language(demo, settings):
     assert any(published in w.visited for w in walks if w.role == "anonymous")
 
 
+def _form_fields(page: str, action: str | None) -> dict[str, str]:
+    """Return the defaults of the page's POST form (the one with this hidden action)."""
+    root = lxml_html.document_fromstring(page)
+    for form in root.iter("form"):
+        if (form.get("method") or "").lower() != "post":
+            continue
+        names = {i.get("name"): i.get("value") for i in form.iter("input")}
+        if action is not None and names.get("action") != action:
+            continue
+        if action is None and "csrfmiddlewaretoken" in names and len(names) < 2:
+            continue
+        fields = {name: value or "" for name, value in names.items() if name}
+        for select in form.iter("select"):
+            options = [o.get("value") for o in select.iter("option") if o.get("value")]
+            if select.get("name") and options:
+                fields[select.get("name")] = options[0]
+        return fields
+    raise AssertionError(f"no POST form for {action!r}")
+
+
+# Pages a POST renders without writing: a form's errors, a confirmation to give. Each is
+# (role, page, the form's hidden action or None, fields over the form's defaults).
+POSTED = (
+    ("evaluator", "outcomes_portal:result-submit", None, {"value": "-3", "stage": "final"}),
+    ("lead_evaluator", "outcomes_portal:result-detail", "verify", {}),
+    ("lead_evaluator", "outcomes_portal:result-detail", "reject", {}),
+    ("fund_manager", "payments_portal:payment-record", None, {"amount": "1234,5"}),
+    ("fund_manager", "payments_portal:drawdown-record", None, {"amount": "abc"}),
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_form_errors_and_confirmations_speak_one_language(demo, language):
+    waiting = Result.objects.filter(programme=demo, decision__isnull=True).first()
+    assert waiting is not None
+    findings: list[Finding] = []
+    for role, name, action, overrides in POSTED:
+        client = Client(raise_request_exception=False)
+        client.force_login(User.objects.get(username=ROLES[role]))
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        kwargs = {"programme_id": demo.pk}
+        if name.endswith("result-detail"):
+            kwargs["result_id"] = waiting.pk
+        url = reverse(name, kwargs=kwargs)
+        shown = client.get(url)
+        assert shown.status_code == 200, url
+        fields = {**_form_fields(shown.content.decode(), action), **overrides}
+        answer = client.post(url, fields)
+        assert answer.status_code in (200, 400), f"{url} {action}: {answer.status_code}"
+        findings += page_findings(
+            answer.content.decode(),
+            url=f"POST {url} {action or ''}",
+            role=role,
+            language=language,
+            allowed=frozenset(ALLOWED) | _data_words(),
+            codes=_codes(demo),
+        )
+    lines = _grouped(findings)
+    assert lines == [], f"{len(lines)} phrases found:\n" + "\n".join(lines)
+
+
 def test_a_planted_english_phrase_on_a_french_page_is_found():
     english = "Record a payment received"
     assert english in project_phrasebook().english
