@@ -44,42 +44,43 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sib.db.insert_only import InsertOnlyModel
 from sib.models import Organisation, Programme
 
 
 class Unit(models.TextChoices):
-    PARTICIPANT_OUTCOME = "participant_outcome", "Participant outcome (count)"
-    PERCENTAGE_IMPROVEMENT = "percentage_improvement", "Percentage improvement"
-    COST_AVOIDED = "cost_avoided", "Cost avoided (minor units)"
+    PARTICIPANT_OUTCOME = "participant_outcome", _("Participant outcome (count)")
+    PERCENTAGE_IMPROVEMENT = "percentage_improvement", _("Percentage improvement")
+    COST_AVOIDED = "cost_avoided", _("Cost avoided (minor units)")
 
 
 class Direction(models.TextChoices):
-    HIGHER_IS_BETTER = "higher_is_better", "Higher is better"
-    LOWER_IS_BETTER = "lower_is_better", "Lower is better"
+    HIGHER_IS_BETTER = "higher_is_better", _("Higher is better")
+    LOWER_IS_BETTER = "lower_is_better", _("Lower is better")
 
 
 class Stage(models.TextChoices):
-    INTERIM = "interim", "Interim"
-    FINAL = "final", "Final"
+    INTERIM = "interim", _("Interim")
+    FINAL = "final", _("Final")
 
 
 class Decision(models.TextChoices):
-    VERIFIED = "verified", "Verified"
-    REJECTED = "rejected", "Rejected"
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
 
 
 class ReviewVerdict(models.TextChoices):
-    ACCEPTED = "accepted", "Accepted"
-    DISPUTED = "disputed", "Disputed"
+    ACCEPTED = "accepted", _("Accepted")
+    DISPUTED = "disputed", _("Disputed")
 
 
 class ResultState(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    VERIFIED = "verified", "Verified"
-    REJECTED = "rejected", "Rejected"
-    SUPERSEDED = "superseded", "Superseded"
+    SUBMITTED = "submitted", _("Submitted")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 @pghistory.track()
@@ -403,9 +404,9 @@ class ParticipantRecord(models.Model):
 
 
 class ImportJobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DONE = "done", "Done"
-    REFUSED = "refused", "Refused"
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Done")
+    REFUSED = "refused", _("Refused")
 
 
 class ImportJob(models.Model):

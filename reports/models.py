@@ -33,14 +33,15 @@ per (programme, edition, language, chain_head, payer); it is never published.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sib.models import Organisation, Programme
 
 
 class Edition(models.TextChoices):
-    PUBLIC = "public", "Public"
-    MANAGER = "manager", "Fund manager"
-    PAYER_NOTICE = "payer_notice", "Outcome payment notice"
+    PUBLIC = "public", _("Public")
+    MANAGER = "manager", _("Fund manager")
+    PAYER_NOTICE = "payer_notice", _("Outcome payment notice")
 
 
 # The editions of the evaluation report proper (a notice is asked for per payer).
@@ -53,10 +54,10 @@ class Language(models.TextChoices):
 
 
 class ReportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    BUILDING = "building", "Building"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class ReportQuerySet(models.QuerySet["Report"]):

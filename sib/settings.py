@@ -97,6 +97,7 @@ PGHISTORY_APPEND_ONLY = True
 # sib.db.privileges makes _pgh_attach_context() run as the owner after every migrate (the
 # app role may not write who did what itself); pghistory must not replace it afterwards.
 PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
+PGHISTORY_ADMIN_CLASS = "sib.audit_admin.AuditEventsAdmin"
 
 MIDDLEWARE = [
     "sib.observability.RequestIdMiddleware",

@@ -1,4 +1,4 @@
-"""Translated names of the outcome codes (the models keep English labels for the API)."""
+"""Translated names of the outcome codes, in the portal's own wording."""
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _

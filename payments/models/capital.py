@@ -13,6 +13,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from payments.engine.terms import TrancheKind as EngineTrancheKind
 from sib.db.insert_only import InsertOnlyModel
@@ -20,18 +21,18 @@ from sib.models import Organisation, Programme
 
 
 class TrancheKind(models.TextChoices):
-    SENIOR_LOAN = EngineTrancheKind.SENIOR_LOAN.value, "Senior loan"
-    SUBORDINATED_LOAN = EngineTrancheKind.SUBORDINATED_LOAN.value, "Subordinated loan"
-    EQUITY = EngineTrancheKind.EQUITY.value, "Equity"
-    RECOVERABLE_GRANT = EngineTrancheKind.RECOVERABLE_GRANT.value, "Recoverable grant"
-    GUARANTEE = EngineTrancheKind.GUARANTEE.value, "Guarantee / first loss"
+    SENIOR_LOAN = EngineTrancheKind.SENIOR_LOAN.value, _("Senior loan")
+    SUBORDINATED_LOAN = EngineTrancheKind.SUBORDINATED_LOAN.value, _("Subordinated loan")
+    EQUITY = EngineTrancheKind.EQUITY.value, _("Equity")
+    RECOVERABLE_GRANT = EngineTrancheKind.RECOVERABLE_GRANT.value, _("Recoverable grant")
+    GUARANTEE = EngineTrancheKind.GUARANTEE.value, _("Guarantee / first loss")
 
 
 class CapType(models.TextChoices):
-    NONE = "none", "Uncapped"
-    ANNUAL_RATE = "annual_rate", "Annual rate (simple, ACT/365)"
-    IRR = "irr", "Internal rate of return"
-    MULTIPLE = "multiple", "Multiple of capital drawn"
+    NONE = "none", _("Uncapped")
+    ANNUAL_RATE = "annual_rate", _("Annual rate (simple, ACT/365)")
+    IRR = "irr", _("Internal rate of return")
+    MULTIPLE = "multiple", _("Multiple of capital drawn")
 
 
 @pghistory.track()

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from payments.models.capital import Commitment
 from sib.db.insert_only import InsertOnlyModel
@@ -11,20 +12,20 @@ from sib.models import Organisation, Programme
 
 class AccountKind(models.TextChoices):
     # Debit-normal (assets, uses of money).
-    PROGRAMME_CASH = "programme_cash", "Programme cash"
-    PAYER_RECEIVABLE = "payer_receivable", "Outcome payer receivable"
-    PROVIDER_FUNDING = "provider_funding", "Service provider funding"
+    PROGRAMME_CASH = "programme_cash", _("Programme cash")
+    PAYER_RECEIVABLE = "payer_receivable", _("Outcome payer receivable")
+    PROVIDER_FUNDING = "provider_funding", _("Service provider funding")
     # Outcome payments due from a payer but held while a result is disputed.
-    PAYER_DISPUTED = "payer_disputed", "Outcome payer receivable in dispute"
+    PAYER_DISPUTED = "payer_disputed", _("Outcome payer receivable in dispute")
     # What a guarantor was called to pay and has not paid yet.
-    GUARANTEE_CALLED = "guarantee_called", "Guarantee called, not yet paid"
+    GUARANTEE_CALLED = "guarantee_called", _("Guarantee called, not yet paid")
     # Credit-normal (what the programme owes, and where money comes from).
-    INVESTOR_PRINCIPAL = "investor_principal", "Investor principal"
-    INVESTOR_RETURN = "investor_return", "Investor return"
-    GUARANTEE = "guarantee", "Guarantee"
-    OUTCOME_INCOME = "outcome_income", "Outcome payments earned"
+    INVESTOR_PRINCIPAL = "investor_principal", _("Investor principal")
+    INVESTOR_RETURN = "investor_return", _("Investor return")
+    GUARANTEE = "guarantee", _("Guarantee")
+    OUTCOME_INCOME = "outcome_income", _("Outcome payments earned")
     # Money a payer paid ahead of what it owed (an explicit advance, never silent).
-    PAYER_ADVANCE = "payer_advance", "Outcome payer advance"
+    PAYER_ADVANCE = "payer_advance", _("Outcome payer advance")
 
 
 DEBIT_NORMAL = frozenset(
@@ -69,18 +70,18 @@ class Account(InsertOnlyModel):
 
 
 class TransactionKind(models.TextChoices):
-    DRAWDOWN = "drawdown", "Drawdown"
-    PAYMENT_RECEIVED = "payment_received", "Outcome payment received"
-    DISTRIBUTION = "distribution", "Waterfall distribution"
-    REVERSAL = "reversal", "Reversal"
+    DRAWDOWN = "drawdown", _("Drawdown")
+    PAYMENT_RECEIVED = "payment_received", _("Outcome payment received")
+    DISTRIBUTION = "distribution", _("Waterfall distribution")
+    REVERSAL = "reversal", _("Reversal")
     # Accrual: what verified results make each payer owe, and every restatement of it.
-    OUTCOME_DUE = "outcome_due", "Outcome payment due"
+    OUTCOME_DUE = "outcome_due", _("Outcome payment due")
     # Due amounts moved into (or out of) dispute while a funder contests a result.
-    DISPUTE_HOLD = "dispute_hold", "Disputed amount held or released"
+    DISPUTE_HOLD = "dispute_hold", _("Disputed amount held or released")
     # A payer's advance applied to what it owes once that falls due.
-    ADVANCE_APPLIED = "advance_applied", "Advance applied"
-    GUARANTEE_CALL = "guarantee_call", "Guarantee call"
-    GUARANTEE_PAYMENT = "guarantee_payment", "Guarantee payment received"
+    ADVANCE_APPLIED = "advance_applied", _("Advance applied")
+    GUARANTEE_CALL = "guarantee_call", _("Guarantee call")
+    GUARANTEE_PAYMENT = "guarantee_payment", _("Guarantee payment received")
 
 
 class LedgerTransaction(InsertOnlyModel):

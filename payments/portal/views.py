@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from outcomes.selectors import open_disputes
+from outcomes.selectors import cohort_list, metric_list, open_disputes, period_list
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
 from payments.portal.distributions import step_name
@@ -45,6 +45,10 @@ from sib.scoping import ProgrammeAccess, programme_access
 
 def _access(request: AuthenticatedRequest, programme_id: int, action: Action) -> ProgrammeAccess:
     return programme_access(user=request.user, programme_id=programme_id, action=action)
+
+
+def _tranche_names(access: ProgrammeAccess) -> dict[str, str]:
+    return {t.key: t.name for t in tranche_list(programme_id=access.programme.pk)}
 
 
 def _names(document: dict[str, Any]) -> dict[str, str]:
@@ -85,9 +89,11 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
     projected = {m["investor"]: m for m in forecast["investors"]}
     names = _names(document)
+    tranche_names = _tranche_names(access)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
-        lines.setdefault(line["investor"], []).append(line)
+        name = tranche_names.get(line["tranche"], line["tranche"])
+        lines.setdefault(line["investor"], []).append({**line, "tranche_name": name})
     # To date is what the ledger records as paid (payments.returns), as in the manager
     # PDF and the position API; the waterfall's figures are the projection and the lines.
     investors = [
@@ -286,13 +292,28 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     position = programme_position(programme=access.programme)
     # A line counting a disputed result is flagged: part of its amount is held apart.
     disputed = {dispute.result_id for dispute in open_disputes(programme=access.programme)}
+    # The schedule document speaks in codes; the page shows the names, each code beside.
+    metrics = {m.code: m.name for m in metric_list(programme=access.programme)}
+    cohorts = {c.code: c.name for c in cohort_list(programme=access.programme)}
+    periods = {p.code: p.name for p in period_list(programme=access.programme)}
     lines = [
-        {**line, "disputed": not disputed.isdisjoint(line["result_ids"])}
+        {
+            **line,
+            "disputed": not disputed.isdisjoint(line["result_ids"]),
+            "metric_name": metrics.get(line["metric"], line["metric"]),
+            "cohort_name": cohorts.get(line["cohort"], line["cohort"]),
+            "period_name": periods.get(line["period"], line["period"]),
+        }
         for line in document["outcome_payments"]["lines"]
     ]
     # Verified results the contract does not price: shown as such, never as 0.
     unpriced = [
-        line
+        {
+            **line,
+            "metric_name": metrics.get(line["metric"], line["metric"]),
+            "cohort_name": cohorts.get(line["cohort"], line["cohort"]),
+            "period_name": periods.get(line["period"], line["period"]),
+        }
         for line in document["outcome_payments"]["not_payable"]
         if line["reason"] in UNPRICED_REASONS
     ]
@@ -331,6 +352,15 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         key: sum(getattr(i, key) for i in mine)
         for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
     }
+    tranche_names = _tranche_names(access)
+    distributions = [
+        {
+            **d,
+            "step": step_name(d["step_kind"]),
+            "tranche_name": tranche_names.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
+        }
+        for d in statement["distributions"]
+    ]
     return render(
         request,
         "payments/portal/my_commitments.html",
@@ -339,6 +369,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             organisation=organisations[0],
             commitments=commitment_list(access=access),
             statement=statement,
+            distributions=distributions,
             recorded=recorded,
         ),
     )

@@ -2,17 +2,18 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sib.models.parties import Organisation
 from sib.models.programmes import Programme
 
 
 class Role(models.TextChoices):
-    FUND_MANAGER = "fund_manager", "Fund manager"
-    EVALUATOR = "evaluator", "Evaluator"
-    LEAD_EVALUATOR = "lead_evaluator", "Lead evaluator"
-    PUBLIC_FUNDER = "public_funder", "Public funder"
-    INVESTOR = "investor", "Investor"
+    FUND_MANAGER = "fund_manager", _("Fund manager")
+    EVALUATOR = "evaluator", _("Evaluator")
+    LEAD_EVALUATOR = "lead_evaluator", _("Lead evaluator")
+    PUBLIC_FUNDER = "public_funder", _("Public funder")
+    INVESTOR = "investor", _("Investor")
 
 
 # Insert, update and delete: a revocation deletes the row, and the audit history keeps it.

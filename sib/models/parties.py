@@ -1,14 +1,15 @@
 import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganisationKind(models.TextChoices):
-    OUTCOME_PAYER = "outcome_payer", "Outcome payer"
-    INVESTOR = "investor", "Investor"
-    SERVICE_PROVIDER = "service_provider", "Service provider"
-    EVALUATOR = "evaluator", "Independent evaluator"
-    INTERMEDIARY = "intermediary", "Intermediary"
+    OUTCOME_PAYER = "outcome_payer", _("Outcome payer")
+    INVESTOR = "investor", _("Investor")
+    SERVICE_PROVIDER = "service_provider", _("Service provider")
+    EVALUATOR = "evaluator", _("Independent evaluator")
+    INTERMEDIARY = "intermediary", _("Intermediary")
 
 
 @pghistory.track()

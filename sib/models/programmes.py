@@ -3,22 +3,23 @@ from decimal import Decimal
 import pghistory
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sib.models.parties import Organisation
 
 
 class ProgrammeStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    CLOSED = "closed", "Closed"
-    TERMINATED = "terminated", "Terminated"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+    TERMINATED = "terminated", _("Terminated")
 
 
 class PseudonymRule(models.IntegerChoices):
     """How a programme turns a provider's participant id into a pseudonym (outcomes.pseudonyms)."""
 
-    RAW = 1, "Raw id, as given"
-    NORMALISED = 2, "Normalised id (NFKC, case-folded, invisible characters removed)"
+    RAW = 1, _("Raw id, as given")
+    NORMALISED = 2, _("Normalised id (NFKC, case-folded, invisible characters removed)")
 
 
 @pghistory.track()
@@ -83,11 +84,11 @@ class Programme(models.Model):
 
 
 class PartyRole(models.TextChoices):
-    OUTCOME_PAYER = "outcome_payer", "Outcome payer"
-    SERVICE_PROVIDER = "service_provider", "Service provider"
-    EVALUATOR = "evaluator", "Independent evaluator"
-    INTERMEDIARY = "intermediary", "Intermediary"
-    INVESTOR = "investor", "Investor"
+    OUTCOME_PAYER = "outcome_payer", _("Outcome payer")
+    SERVICE_PROVIDER = "service_provider", _("Service provider")
+    EVALUATOR = "evaluator", _("Independent evaluator")
+    INTERMEDIARY = "intermediary", _("Intermediary")
+    INVESTOR = "investor", _("Investor")
 
 
 @pghistory.track()

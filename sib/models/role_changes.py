@@ -2,6 +2,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sib.db.insert_only import InsertOnlyModel
 from sib.models.parties import Organisation
@@ -9,8 +10,8 @@ from sib.models.programmes import Programme
 
 
 class RoleChangeKind(models.TextChoices):
-    GRANT = "grant", "Grant"
-    REVOKE = "revoke", "Revoke"
+    GRANT = "grant", _("Grant")
+    REVOKE = "revoke", _("Revoke")
 
 
 @pghistory.track(pghistory.InsertEvent())

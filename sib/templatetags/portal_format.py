@@ -1,9 +1,10 @@
 """Template filters for the portal: money and rates, in the page's language."""
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import get_language, pgettext
 
 from sib.money import format_money
@@ -26,6 +27,15 @@ def cap(minor: int | None, currency: str) -> str:
     if minor is None:
         return pgettext("contract cap", "unknown")
     return format_money(int(minor), currency, get_language() or "fr")
+
+
+@register.filter
+def isodate(value: str | date | None) -> str:
+    """Format a document's ISO date ("2026-01-15") as the page's language writes it."""
+    if value in (None, ""):
+        return "—"
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return date_format(day, "SHORT_DATE_FORMAT", use_l10n=True)
 
 
 @register.filter
