@@ -22,8 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
@@ -272,15 +273,25 @@ def report_sign_unsigned() -> int:
 # --- publish -------------------------------------------------------------------------------
 
 
+# A report's status as it reads inside a sentence ("this one is being built"), translated.
+STATUS_IN_A_SENTENCE: dict[str, Promise | str] = {
+    ReportStatus.QUEUED: pgettext_lazy("report status in a sentence", "queued"),
+    ReportStatus.BUILDING: pgettext_lazy("report status in a sentence", "being built"),
+    ReportStatus.FAILED: pgettext_lazy("report status in a sentence", "failed"),
+}
+
+
 def report_publish(*, report: Report, user: User) -> Report:
     """Make a ready public report downloadable by anyone at its stable URLs."""
     if report.edition != Edition.PUBLIC:
-        raise ValidationError({"edition": "Only the public edition can be published."})
+        raise ValidationError(
+            {"edition": gettext_lazy("Only the public edition can be published.")}
+        )
     if report.status != ReportStatus.READY:
         raise Conflict(
             gettext_lazy("Only a ready report can be published; this one is %(status)s."),
             code="publish_needs_ready",
-            params={"status": report.status},
+            params={"status": STATUS_IN_A_SENTENCE.get(report.status, report.status)},
         )
     if not report.published:
         # Conditional, so two managers publishing at once record one publication.

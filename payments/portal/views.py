@@ -339,7 +339,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         m.organisation for m in access.memberships if m.role == Role.INVESTOR and m.organisation
     ]
     if not organisations:
-        raise PermissionDenied("Your investor membership names no organisation.")
+        raise PermissionDenied(_("Your investor membership names no organisation."))
     statement = investor_statement(programme=access.programme, investor=organisations[0].slug)
     # Recorded figures from the ledger's position; the statement's distributions are what
     # the waterfall proposes, shown beside them.

@@ -114,6 +114,18 @@ def test_only_a_ready_public_edition_can_be_published(bond: Bond):
     assert bond.client(bond.manager).get(download).status_code == 409
 
 
+def test_a_refused_publication_says_the_reports_status_in_the_clients_language(bond: Bond):
+    queued = _request(bond, bond.manager, edition="public", language="en").json()
+    url = BASE.format(bond.programme.pk) + f"{queued['id']}/publish/"
+    client = bond.client(bond.manager)
+    refused = client.post(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert refused.status_code == 409
+    # Not the status code ("queued") inside a French sentence.
+    assert refused.json()["detail"] == (
+        "Seul un rapport prêt peut être publié ; celui-ci est en attente."
+    )
+
+
 def test_a_new_verified_result_gives_a_new_chain_head_and_a_new_report(bond: Bond):
     first = _built(bond)
     bond.verify("in-work-6m", "c1", "2026-h2", "31")
