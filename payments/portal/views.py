@@ -331,6 +331,16 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         key: sum(getattr(i, key) for i in mine)
         for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
     }
+    # The statement is JSON (ISO dates, step codes): dated and named in the user's language.
+    proposed = [
+        {
+            "on": date.fromisoformat(d["on"]),
+            "step": step_name(d["step_kind"]),
+            "tranche": d.get("tranche"),
+            "amount": d["amount"],
+        }
+        for d in statement["distributions"]
+    ]
     return render(
         request,
         "payments/portal/my_commitments.html",
@@ -338,7 +348,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             access,
             organisation=organisations[0],
             commitments=commitment_list(access=access),
-            statement=statement,
+            proposed=proposed,
             recorded=recorded,
         ),
     )
