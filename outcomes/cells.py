@@ -86,6 +86,7 @@ class Effect:
     REPLACES = "replaces"  # the other stops counting: this final replaces that interim
     REPLACED = "replaced"  # this one will not count: the other (a final) replaces it
     ADDS = "adds"  # both count
+    SUPERSEDES = "supersedes"  # the other stops counting: this one is its amendment
 
 
 def effect_on(new: CellResult, other: CellResult) -> str:

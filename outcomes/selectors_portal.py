@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from outcomes.cells import CellResult, effect_on, replaced_interims
+from outcomes.cells import CellResult, Effect, effect_on, replaced_interims
 from outcomes.models import Evidence, Result, ResultReview, ResultState, Stage
 from outcomes.selectors import open_disputes, result_list, results_with_state
 from sib.permissions import Action
@@ -61,7 +61,16 @@ def cell_neighbours(*, result: Result, verified_only: bool = False) -> list[Cell
         .select_related("submitted_by")
     )
     new = _cell_result(result)
-    return [CellNeighbour(other, effect_on(new, _cell_result(other))) for other in others]
+    return [
+        # An amendment takes the place of the result it amends, whatever the stages.
+        CellNeighbour(
+            other,
+            Effect.SUPERSEDES
+            if other.pk == result.amends_id
+            else effect_on(new, _cell_result(other)),
+        )
+        for other in others
+    ]
 
 
 def replacing_finals(results: Iterable[Result]) -> dict[int, int]:

@@ -19,6 +19,7 @@ CELL_EFFECT_LABELS: dict[str, Promise] = {
     "replaces": _("This final result replaces it for payment: it stops counting once verified."),
     "replaced": _("It is the final result of the cell: this interim result will not count."),
     "adds": _("Both count for payment: this one adds to it."),
+    "supersedes": _("This amendment replaces it for payment: it stops counting once verified."),
 }
 
 VERDICT_LABELS: dict[str, Promise] = {

@@ -353,11 +353,16 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
     }
     tranche_names = _tranche_names(access)
-    distributions = [
+    # The statement is JSON (ISO dates, step codes): dated and named in the user's language.
+    proposed = [
         {
-            **d,
+            "on": date.fromisoformat(d["on"]),
             "step": step_name(d["step_kind"]),
-            "tranche_name": tranche_names.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
+            "tranche": d.get("tranche"),
+            "tranche_name": tranche_names.get(d["tranche"], d["tranche"])
+            if d.get("tranche")
+            else "",
+            "amount": d["amount"],
         }
         for d in statement["distributions"]
     ]
@@ -368,8 +373,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             access,
             organisation=organisations[0],
             commitments=commitment_list(access=access),
-            statement=statement,
-            distributions=distributions,
+            proposed=proposed,
             recorded=recorded,
         ),
     )

@@ -103,6 +103,36 @@ def test_an_investor_cannot_open_the_distribution_pages():
     assert client.get(url("movements", deal)).status_code in (403, 404)
 
 
+def test_an_investors_page_dates_and_names_the_proposed_distributions_in_french():
+    # It printed the statement's JSON as is: "2027-03-31" and the step code "principal".
+    from sib.models import Membership, User
+
+    deal = funded()
+    investor = User.objects.create(username="an-investor")
+    Membership.objects.create(
+        user=investor,
+        programme=deal.programme,
+        role="investor",
+        organisation=deal.commitments[("senior", "banque-solidaire")].investor,
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(investor)
+    page = client.get(url("my-commitments", deal)).content.decode()
+    [share] = [
+        amount
+        for (step, tranche, recipient), amount in distribution_proposal(
+            programme=deal.programme, paid_on=PAID_ON
+        ).items()
+        if recipient == "banque-solidaire"
+    ]
+    row = re.search(r'<tr data-distribution data-on="2027-03-31">(.*?)</tr>', page, re.S)
+    assert row is not None, page
+    assert ">31/03/2027<" in row.group(1)
+    assert ">Principal (senior)<" in row.group(1)
+    assert major(share).replace(".", ",") in row.group(1).replace("\u202f", "")
+    assert ">2027-03-31<" not in page and ">principal" not in page
+
+
 def test_a_guarantee_is_called_and_partly_paid_from_the_portal():
     deal = jardins()
     client = manager(deal)

@@ -106,3 +106,28 @@ def test_an_interim_replaced_by_its_cells_final_says_it_counts_for_nothing(cast)
     assert f"Replaced by final result {final.pk}: not counted" in listed
     # The final itself is counted: nothing replaces it.
     assert listed.count("data-replaced-by") == 1
+
+
+def test_verifying_an_amendment_says_it_replaces_the_result_it_amends(cast):
+    # The confirmation page said "Both count for payment" of the very result amended.
+    amended = Result.objects.get(pk=verified_result(cast.own))
+    lead = Membership.objects.get(programme=cast.own, role=Role.LEAD_EVALUATOR).user
+    amendment = outcomes.result_amend(
+        result=amended,
+        user=lead,
+        reason="two counted twice",
+        stage=None,
+        values=outcomes.ResultValues(value=amended.value - 2),
+    )
+    second_lead = User.objects.create_user("portal-second-lead")
+    Membership.objects.create(user=second_lead, programme=cast.own, role=Role.LEAD_EVALUATOR)
+    client = Client()
+    client.force_login(second_lead)
+    client.cookies["django_language"] = "fr"
+    url = reverse(
+        "outcomes_portal:result-detail",
+        kwargs={"programme_id": cast.own.pk, "result_id": amendment.pk},
+    )
+    html = client.post(url, {"action": "verify"}).content.decode()
+    assert f'data-in-cell="{amended.pk}" data-effect="supersedes"' in html
+    assert "Cette rectification le remplace pour le paiement" in html
