@@ -98,10 +98,9 @@ def chain_verify_since(
             )
         # Records first: one created meanwhile has a greater key and is the next check's.
         gaps, keys = _records_since(cursor, programme_id, kinds, record_keys)
-        cursor.execute("SELECT current_setting('DateStyle')")
-        date_style = cursor.fetchone()[0]
         # Canonical dates are written YYYY-MM-DD (SQL and the loaders' ORM alike).
-        cursor.execute("SELECT set_config('DateStyle', 'ISO', true)")
+        cursor.execute("SELECT current_setting('DateStyle'), set_config('DateStyle', 'ISO', true)")
+        date_style = cursor.fetchone()[0]
         try:
             link_break, hash_break, entries, to_seq, head = _entries_check(
                 cursor, programme_id, kinds, from_seq, from_head
@@ -133,30 +132,41 @@ def _start_moved(cursor: Any, programme_id: int, seq: int, head: str) -> ChainBr
 def _records_since(
     cursor: Any, programme_id: int, kinds: dict[str, ChainKind], record_keys: dict[str, int]
 ) -> tuple[list[ChainBreak], dict[str, int]]:
-    """Name the records above the last check's keys that have no entry; return new keys."""
-    gaps: list[ChainBreak] = []
+    """Name the records above the last check's keys that have no entry; return new keys.
+
+    One query for every kind: each kind's records above its key (its own SQL, by index on
+    the key), each looked up among the entries by the unique (kind, object_id) index.
+    """
     keys = dict(record_keys)
-    for name, kind in sorted(kinds.items()):
+    params: dict[str, Any] = {"programme_id": programme_id}
+    parts = []
+    for position, (name, kind) in enumerate(sorted(kinds.items())):
         if not kind.records_since_sql:
             continue
-        params = {"programme_id": programme_id, "kind": name, "after_key": keys.get(name, 0)}
-        # The app's own SQL (ChainKind.records_since_sql), never user input. The entry is
-        # found through its unique (kind, object_id) index.
-        cursor.execute(
-            f"""
-            SELECT max(r.object_key),
-                   (array_agg(r.object_key ORDER BY r.object_key)
-                        FILTER (WHERE c.id IS NULL))[1:{_NAMED_PER_KIND}]
-              FROM ({kind.records_since_sql}) r
-              LEFT JOIN sib_chain_entry c
-                ON c.kind = %(kind)s AND c.object_id = r.object_key::text
-               AND c.programme_id = %(programme_id)s
-            """,  # noqa: S608
-            params,
-        )
-        highest, unchained = cursor.fetchone()
-        if highest is not None:
-            keys[name] = max(keys.get(name, 0), highest)
+        params[f"kind_{position}"] = name
+        params[f"after_{position}"] = keys.get(name, 0)
+        # The app's own SQL (ChainKind.records_since_sql), never user input; its key
+        # placeholder renamed so that each kind has its own.
+        sql = kind.records_since_sql.replace("%(after_key)s", f"%(after_{position})s")
+        parts.append(f"SELECT %(kind_{position})s::text AS kind, s.object_key FROM ({sql}) s")  # noqa: S608
+    if not parts:
+        return [], keys
+    cursor.execute(
+        f"""
+        SELECT r.kind, max(r.object_key),
+               (array_agg(r.object_key ORDER BY r.object_key)
+                    FILTER (WHERE c.id IS NULL))[1:{_NAMED_PER_KIND}]
+          FROM ({" UNION ALL ".join(parts)}) r
+          LEFT JOIN sib_chain_entry c
+            ON c.kind = r.kind AND c.object_id = r.object_key::text
+           AND c.programme_id = %(programme_id)s
+         GROUP BY r.kind ORDER BY r.kind
+        """,  # noqa: S608
+        params,
+    )
+    gaps: list[ChainBreak] = []
+    for name, highest, unchained in cursor.fetchall():
+        keys[name] = max(keys.get(name, 0), highest)
         gaps.extend(ChainBreak(0, name, str(key), NO_ENTRY) for key in unchained or ())
     return gaps, keys
 
@@ -192,6 +202,8 @@ def _entries_check(
             hash_break = _hashes_check(cursor, programme_id, kinds, batch)
         entries += len(batch)
         last_seq, head = batch[-1][0], batch[-1][4]
+        if len(batch) < _BATCH:
+            break  # the last one
     return link_break, hash_break, entries, last_seq, head
 
 

@@ -12,7 +12,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +22,7 @@ from payments import ledger, services
 from payments.models import LedgerTransaction
 from sib.chain_checks import chain_check_request, chain_check_run, chain_checks_schedule
 from sib.chain_completeness import NO_ENTRY
-from sib.chain_routine import MISMATCH, START_MOVED
+from sib.chain_routine import MISMATCH, START_MOVED, chain_verify_since
 from sib.models import ChainCheck, ChainCheckpoint, ChainEntry, RoleChange
 from sib.services import membership_add
 from tests.owner import as_owner_bypassing_triggers
@@ -258,3 +260,26 @@ def test_the_page_says_which_check_ran_and_from_where(deal):
     # The page's button asks for a full check.
     client.post(url)
     assert ChainCheck.objects.get(programme=deal.programme, status="queued").kind == "full"
+
+
+def test_every_query_of_a_routine_check_reads_by_index(deal):
+    """No full scan: with sequential scans priced out, no plan keeps one."""
+    full = ChainCheck.objects.get(programme=deal.programme, kind="full")
+    checkpoint = ChainCheckpoint.objects.get(programme=deal.programme, seq=full.to_seq)
+    with CaptureQueriesContext(connection) as queries:
+        routine = chain_verify_since(
+            programme_id=deal.programme.pk,
+            from_seq=checkpoint.seq,
+            from_head=checkpoint.head,
+            record_keys=full.result["record_keys"],
+        )
+    assert routine.ok and routine.entries == 3
+    reads = [q["sql"] for q in queries if " FROM " in q["sql"].upper()]
+    # The start, the records since, the entries, their records, the head (two).
+    assert len(reads) == 6
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in reads:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, f"{sql}\n{plan}"
