@@ -96,17 +96,28 @@ def chain_verify_since(
             return RoutineVerification(
                 programme_id, from_seq, from_seq, 0, from_head, start, (), dict(record_keys), True
             )
-        # Records first: one created meanwhile has a greater key and is the next check's.
-        gaps, keys = _records_since(cursor, programme_id, kinds, record_keys)
-        # Canonical dates are written YYYY-MM-DD (SQL and the loaders' ORM alike).
-        cursor.execute("SELECT current_setting('DateStyle'), set_config('DateStyle', 'ISO', true)")
-        date_style = cursor.fetchone()[0]
+        # Canonical dates are written YYYY-MM-DD (SQL and the loaders' ORM alike); no
+        # parallel workers: starting them costs more than these few index reads. Put back
+        # afterwards (SET LOCAL would outlast the savepoint in a caller's transaction).
+        cursor.execute(
+            "SELECT current_setting('DateStyle'), "
+            "current_setting('max_parallel_workers_per_gather'), "
+            "set_config('DateStyle', 'ISO', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+        date_style, parallel = cursor.fetchone()[:2]
         try:
+            # Records first: one created meanwhile has a greater key and is the next check's.
+            gaps, keys = _records_since(cursor, programme_id, kinds, record_keys)
             link_break, hash_break, entries, to_seq, head = _entries_check(
                 cursor, programme_id, kinds, from_seq, from_head
             )
         finally:
-            cursor.execute("SELECT set_config('DateStyle', %s, true)", [date_style])
+            cursor.execute(
+                "SELECT set_config('DateStyle', %s, true), "
+                "set_config('max_parallel_workers_per_gather', %s, true)",
+                [date_style, parallel],
+            )
         gaps = chain_head_gaps(cursor, programme_id) + gaps
     breaks = [b for b in (link_break, hash_break) if b is not None]
     first = min(breaks, key=lambda b: b.seq) if breaks else (gaps[0] if gaps else None)
