@@ -136,8 +136,9 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1_000, help="entries after the checkpoint")
     parser.add_argument("--repeat", type=int, default=5, help="rounds of new entries")
     parser.add_argument("--full-repeat", type=int, default=2, help="chain_verify timed")
-    # Rows per COPY: the chain head's statement trigger costs grow with the square of the
-    # rows of one statement (20,000 rows in one: 90 s; in batches of 2,000: 10 s).
+    # Rows per COPY: one COPY's cost grows with the square of its rows (20,000 rows in one:
+    # 90 s; in batches of 2,000: about 10 s), most likely the chain head's statement
+    # trigger joining its transition table to itself.
     parser.add_argument("--batch", type=int, default=2_000)
     args = parser.parse_args()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
