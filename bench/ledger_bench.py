@@ -56,7 +56,7 @@ from payments import ledger, services  # noqa: E402
 from payments.models import AccountKind, TrancheKind  # noqa: E402
 from sib.chain import GENESIS, canonical_json, entry_bytes, link_hash  # noqa: E402
 from sib.chain_verification import chain_verify  # noqa: E402
-from sib.models import Organisation, Programme  # noqa: E402
+from sib.models import ChainEntry, Organisation, Programme  # noqa: E402
 
 
 def _setup(size: int) -> tuple[Programme, int, int]:
@@ -89,9 +89,18 @@ def _setup(size: int) -> tuple[Programme, int, int]:
     return programme, cash.pk, principal.pk
 
 
-def append(programme: Programme, cash_id: int, principal_id: int, total: int, batch: int) -> None:
+def append(
+    programme: Programme,
+    cash_id: int,
+    principal_id: int,
+    total: int,
+    batch: int,
+) -> None:
+    """Append `total` transactions after the programme's chain head."""
     raw = connection.connection
-    seq, previous = 0, GENESIS
+    # Setting up a programme already chains its terms (its contract versions).
+    last = ChainEntry.objects.filter(programme=programme).order_by("-seq").first()
+    seq, previous = (last.seq, last.hash) if last is not None else (0, GENESIS)
     start_day = date(2026, 1, 1)
     now = timezone.now()
     done = 0
@@ -104,10 +113,11 @@ def append(programme: Programme, cash_id: int, principal_id: int, total: int, ba
             )
             ids = [row[0] for row in cursor.fetchall()]
             tx_rows, leg_rows, chain_rows = [], [], []
-            for k, tx_id in enumerate(ids):
-                amount = 100 + (done + k) % 997_000
-                on = start_day + timedelta(days=(done + k) % 1800)
-                description = f"Drawdown {done + k}"
+            for tx_id in ids:
+                n_th = seq  # differs from the transactions already there
+                amount = 100 + n_th % 997_000
+                on = start_day + timedelta(days=n_th % 1800)
+                description = f"Drawdown {n_th}"
                 tx_rows.append(
                     (tx_id, programme.pk, "drawdown", on, description, None, "", None, "", now)
                 )

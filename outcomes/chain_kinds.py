@@ -179,8 +179,30 @@ AMENDMENT_RECORDS = (
 )
 
 
+# The same, for the routine check: only the records above %(after_key)s, by their primary key.
+_SINCE_OF_RESULTS = (
+    "SELECT x.id AS object_key FROM {table} x JOIN outcomes_result r ON r.id = x.result_id "
+    "WHERE r.programme_id = %(programme_id)s AND x.id > %(after_key)s"
+)
+DECISION_SINCE = _SINCE_OF_RESULTS.format(table="outcomes_result_decision")
+REVIEW_SINCE = _SINCE_OF_RESULTS.format(table="outcomes_result_review")
+WITHDRAWAL_SINCE = (
+    "SELECT w.id AS object_key FROM outcomes_dispute_withdrawal w "
+    "JOIN outcomes_result_review v ON v.id = w.review_id "
+    "JOIN outcomes_result r ON r.id = v.result_id "
+    "WHERE r.programme_id = %(programme_id)s AND w.id > %(after_key)s"
+)
+AMENDMENT_SINCE = (
+    "SELECT id AS object_key FROM outcomes_result WHERE programme_id = %(programme_id)s "
+    "AND amends_id IS NOT NULL AND id > %(after_key)s"
+)
+
+
 def register() -> None:
-    chain_kind_register(ChainKind(DECISION, decision_canonical, records_sql=DECISION_RECORDS))
-    chain_kind_register(ChainKind(AMENDMENT, amendment_canonical, records_sql=AMENDMENT_RECORDS))
-    chain_kind_register(ChainKind(REVIEW, review_canonical, records_sql=REVIEW_RECORDS))
-    chain_kind_register(ChainKind(WITHDRAWAL, withdrawal_canonical, records_sql=WITHDRAWAL_RECORDS))
+    for name, loader, records, since in (
+        (DECISION, decision_canonical, DECISION_RECORDS, DECISION_SINCE),
+        (AMENDMENT, amendment_canonical, AMENDMENT_RECORDS, AMENDMENT_SINCE),
+        (REVIEW, review_canonical, REVIEW_RECORDS, REVIEW_SINCE),
+        (WITHDRAWAL, withdrawal_canonical, WITHDRAWAL_RECORDS, WITHDRAWAL_SINCE),
+    ):
+        chain_kind_register(ChainKind(name, loader, records_sql=records, records_since_sql=since))

@@ -184,6 +184,10 @@ def register_chain_kind() -> None:
                 "SELECT id::text AS object_id FROM payments_contract_version "
                 "WHERE programme_id = %(programme_id)s"
             ),
+            records_since_sql=(
+                "SELECT id AS object_key FROM payments_contract_version "
+                "WHERE programme_id = %(programme_id)s AND id > %(after_key)s"
+            ),
         )
     )
 

@@ -411,7 +411,7 @@ def _load_canonical(object_ids: list[str]) -> Iterable[tuple[str, str]]:
         yield str(tx.pk), transaction_canonical(tx, legs.get(tx.pk, []))
 
 
-def ledger_canonical_keyed_sql(server_version: int = 0) -> str:
+def ledger_canonical_keyed_sql(server_version: int = 0, *, keys: bool = False) -> str:
     """SQL selecting (object_key, canonical) for every transaction of %(programme_id)s.
 
     The same text as transaction_canonical, built by PostgreSQL, keyed by the transaction
@@ -428,6 +428,9 @@ def ledger_canonical_keyed_sql(server_version: int = 0) -> str:
     per literal. A transaction without legs (changed by hand) has no row; verification
     then asks the loader. The programme is the one asked for: a transaction moved to
     another programme is not selected.
+
+    With `keys`, only the transactions whose id is in %(object_keys)s (a bigint[]), read
+    by index: the routine check's (sib.chain_routine).
     """
     to_json = "json_scalar" if server_version >= 160000 else "to_json"
     # No input in the text but a function name of ours.
@@ -447,9 +450,14 @@ SELECT t.id AS object_key,
        || '}}' AS canonical
   FROM payments_leg l
   JOIN payments_ledger_transaction t ON t.id = l.transaction_id
- WHERE t.programme_id = %(programme_id)s
+ WHERE t.programme_id = %(programme_id)s{" AND t.id = ANY(%(object_keys)s)" if keys else ""}
  GROUP BY t.id
 """  # noqa: S608
+
+
+def ledger_canonical_keys_sql(server_version: int = 0) -> str:
+    """ledger_canonical_keyed_sql for only the transactions in %(object_keys)s."""
+    return ledger_canonical_keyed_sql(server_version, keys=True)
 
 
 # For any PostgreSQL, with the object id as the chain stores it (text): (object_id, canonical).
@@ -468,6 +476,11 @@ def register_chain_kind() -> None:
             records_sql=(
                 "SELECT id::text AS object_id FROM payments_ledger_transaction "
                 "WHERE programme_id = %(programme_id)s"
+            ),
+            canonical_keys_sql=ledger_canonical_keys_sql,
+            records_since_sql=(
+                "SELECT id AS object_key FROM payments_ledger_transaction "
+                "WHERE programme_id = %(programme_id)s AND id > %(after_key)s"
             ),
         )
     )

@@ -54,8 +54,9 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         sender.signature("sib.retention_prune"),
         name="retention prune",
     )
-    # Daily: a full check of every programme's chain (sib.chain_checks), so a change made
-    # behind the application's back is found even when nobody asks.
+    # Daily: a check of every programme's chain (sib.chain_checks), routine (the entries
+    # since the last signed checkpoint), full once a week, so a change made behind the
+    # application's back is found even when nobody asks.
     sender.add_periodic_task(
         float(CHAIN_CHECK_INTERVAL_SECONDS),
         sender.signature("sib.chain_checks_schedule"),

@@ -50,6 +50,15 @@ class ChainKind:
     # as the chain stores it) for every record of this kind in programme %(programme_id)s
     # that must be chained. Without it, records of this kind without an entry go unseen.
     records_sql: str | None = None
+    # For the routine check (sib.chain_routine), which reads only the entries after a
+    # verified checkpoint, by index. Optional: canonical_sql for only the records whose
+    # object_key is in %(object_keys)s (a bigint[]); without it the loader rebuilds them.
+    canonical_keys_sql: str | Callable[[int], str] | None = None
+    # records_sql for only the records whose key is above %(after_key)s (bigint), selecting
+    # `object_key` (bigint): the records created since the last check, found through the
+    # index on the key (keys come from a sequence). Without it, the routine check cannot
+    # tell a record of this kind without an entry (the full check still does).
+    records_since_sql: str | None = None
 
 
 _KINDS: dict[str, ChainKind] = {}

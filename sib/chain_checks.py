@@ -1,16 +1,28 @@
-"""Chain checks in the worker: a full recompute of a programme's chain, never in a request.
+"""Chain checks in the worker, never in a request: full ones and routine ones.
 
 `chain_verify` (sib.chain_verification) reads every record of a programme; on a large
 chain that is seconds of database time, which a web request should not hold. The portal
 asks for a check (`chain_check_request`), a worker on the reports queue runs it
 (`chain_check_run`), and the page shows its progress — queued, running since, done — and
-its result. Every programme is also checked once a day by beat (`chain_checks_schedule`),
-so a change made behind the application's back is found even if nobody asks.
+its result.
 
-One check waits or runs per programme at a time (a partial unique index): asking again
-while one is pending returns it.
+Two kinds. A *full* check recomputes the whole chain and compares it with every signed
+checkpoint. A *routine* check (sib.chain_routine) starts from the signed checkpoint where
+the programme's last check, if it found the chain whole, ended, and reads only the entries
+after it: its time grows with what was added, not with the chain. A check that finds the
+chain whole has the ledger sign a checkpoint of the head it verified (sib.checkpoints),
+where the next routine check starts; the check records which entries it verified
+(`from_seq`, `to_seq`). A routine check with nowhere to start (no good check before, its
+checkpoint gone, or signed by another key) runs as a full one; one whose checkpoint's
+entry has changed reports it and asks for a full check.
+
+Beat (`chain_checks_schedule`) runs daily: a routine check of every programme not checked
+for a day, a full one where no full check was asked for within a week. The portal asks for
+full checks. One check waits or runs per programme at a time (a partial unique index):
+asking again while one is pending returns it.
 """
 
+import dataclasses
 import logging
 from dataclasses import asdict
 from datetime import timedelta
@@ -19,34 +31,61 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sib.chain_completeness import ChainBreak
+from sib.chain_routine import RoutineVerification, chain_record_keys, chain_verify_since
 from sib.chain_verification import ChainVerification, chain_verify
-from sib.models import ChainCheck, ChainCheckStatus, Programme, ProgrammeStatus, User
+from sib.checkpoints import checkpoint_issue, checkpoint_mismatches, checkpoint_sound
+from sib.models import (
+    ChainCheck,
+    ChainCheckKind,
+    ChainCheckpoint,
+    ChainCheckStatus,
+    Programme,
+    ProgrammeStatus,
+    User,
+)
 from sib.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
 CHECK_TASK = "sib.chain_check_run"
 PENDING = (ChainCheckStatus.QUEUED, ChainCheckStatus.RUNNING)
-# The daily schedule skips a programme checked more recently than this.
+# The daily schedule skips a programme checked more recently than this...
 DAILY = timedelta(hours=23)
+# ...and asks for a full check where none was asked for within this.
+FULL_EVERY = timedelta(days=7)
+
+CHECKPOINT_LEFT = (
+    "the chain no longer passes through the signed checkpoint of this position (head {head}): "
+    "it was changed at or before it"
+)
 
 
-def result_as_dict(verification: ChainVerification) -> dict[str, Any]:
-    """Return a verification as stored and shown: plain JSON values."""
+def result_as_dict(
+    verification: ChainVerification | RoutineVerification, *, record_keys: dict[str, int]
+) -> dict[str, Any]:
+    """Return a verification as stored and shown: plain JSON values.
+
+    `record_keys` (per kind, the highest record key accounted for) is where the next
+    routine check looks for records created since.
+    """
     return {
         "ok": verification.ok,
         "entries": verification.entries,
         "head": verification.head,
         "first_break": asdict(verification.first_break) if verification.first_break else None,
         "gaps": [asdict(gap) for gap in verification.gaps],
+        "record_keys": record_keys,
     }
 
 
-def chain_check_request(*, programme: Programme, user: User | None) -> ChainCheck:
-    """Queue a full check of the programme's chain, or return the one already pending."""
+def chain_check_request(
+    *, programme: Programme, user: User | None, kind: str = ChainCheckKind.FULL
+) -> ChainCheck:
+    """Queue a check of the programme's chain, or return the one already pending."""
     try:
         with transaction.atomic():
-            check = ChainCheck.objects.create(programme=programme, requested_by=user)
+            check = ChainCheck.objects.create(programme=programme, requested_by=user, kind=kind)
             outbox_enqueue(task_name=CHECK_TASK, kwargs={"check_id": check.pk})
             return check
     except IntegrityError:
@@ -59,7 +98,8 @@ def chain_check_run(*, check_id: int) -> ChainCheck:
 
     "Running" commits on its own, so the page shows it while the check reads the chain. A
     redelivered message finds the check done and changes nothing; a check left running by
-    a killed worker runs again.
+    a killed worker runs again. A check that finds the chain whole ends at a signed
+    checkpoint of the head it verified.
     """
     with transaction.atomic():
         check = ChainCheck.objects.select_for_update().get(pk=check_id)
@@ -67,8 +107,26 @@ def chain_check_run(*, check_id: int) -> ChainCheck:
             return check
         check.status, check.started_at = ChainCheckStatus.RUNNING, timezone.now()
         check.save(update_fields=["status", "started_at"])
+    start_moved = False
     try:
-        verification = chain_verify(programme_id=check.programme_id)
+        start = _routine_start(check) if check.kind == ChainCheckKind.ROUTINE else None
+        if start is not None:
+            checkpoint, keys = start
+            routine = chain_verify_since(
+                programme_id=check.programme_id,
+                from_seq=checkpoint.seq,
+                from_head=checkpoint.head,
+                record_keys=keys,
+            )
+            check.from_seq, check.to_seq = routine.from_seq, routine.to_seq
+            check.result = result_as_dict(routine, record_keys=routine.record_keys)
+            start_moved = routine.start_moved
+        else:
+            check.kind = ChainCheckKind.FULL  # asked for, or a routine one with no start
+            keys = chain_record_keys(programme_id=check.programme_id)
+            full = _with_checkpoints(chain_verify(programme_id=check.programme_id))
+            check.from_seq, check.to_seq = 0, full.entries
+            check.result = result_as_dict(full, record_keys=keys)
     except Exception as error:
         # Recorded for the page and the operators; asking again runs a new check.
         logger.exception("chain check %s failed", check_id)
@@ -76,10 +134,66 @@ def chain_check_run(*, check_id: int) -> ChainCheck:
         check.finished_at = timezone.now()
         check.save(update_fields=["status", "failure", "finished_at"])
         return check
-    check.status, check.result = ChainCheckStatus.DONE, result_as_dict(verification)
-    check.finished_at = timezone.now()
-    check.save(update_fields=["status", "result", "finished_at"])
+    check.status, check.finished_at = ChainCheckStatus.DONE, timezone.now()
+    check.save(update_fields=["kind", "from_seq", "to_seq", "status", "result", "finished_at"])
+    if check.result["ok"]:
+        _checkpoint_sign(check)
+    if start_moved:
+        # Nothing after a changed checkpoint can be vouched for by a routine check.
+        chain_check_request(programme=check.programme, user=None, kind=ChainCheckKind.FULL)
     return check
+
+
+def _routine_start(check: ChainCheck) -> tuple[ChainCheckpoint, dict[str, int]] | None:
+    """Return the signed checkpoint the programme's last check ended at, if it can start one.
+
+    Only when that check (the last one done, full or routine) found the chain whole: a
+    routine check never starts behind a break already found.
+    """
+    last = (
+        ChainCheck.objects.filter(programme_id=check.programme_id, status=ChainCheckStatus.DONE)
+        .exclude(pk=check.pk)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    result = last.result if last is not None else None
+    if last is None or last.to_seq is None or not result or not result.get("ok"):
+        return None
+    keys = result.get("record_keys")
+    checkpoint = ChainCheckpoint.objects.filter(
+        programme_id=check.programme_id, seq=last.to_seq
+    ).first()
+    if keys is None or checkpoint is None or checkpoint.head != result.get("head"):
+        return None
+    if not checkpoint_sound(checkpoint=checkpoint):
+        logger.warning("checkpoint %s does not verify: a full check instead", checkpoint.pk)
+        return None
+    return checkpoint, keys
+
+
+def _with_checkpoints(verification: ChainVerification) -> ChainVerification:
+    """Add to a full check the signed checkpoints the chain no longer passes through."""
+    left = [
+        ChainBreak(seq, "", "", CHECKPOINT_LEFT.format(head=head))
+        for seq, head in checkpoint_mismatches(programme_id=verification.programme_id)
+    ]
+    if not left:
+        return verification
+    breaks = [b for b in (verification.first_break, left[0]) if b is not None]
+    return dataclasses.replace(
+        verification,
+        first_break=min(breaks, key=lambda b: b.seq),
+        gaps=(*verification.gaps, *left),
+    )
+
+
+def _checkpoint_sign(check: ChainCheck) -> None:
+    """Sign the head a check verified: where the next routine check starts."""
+    try:
+        checkpoint_issue(programme=check.programme, seq=check.to_seq)
+    except Exception:
+        # The check stands; without the checkpoint the next routine check runs in full.
+        logger.exception("chain check %s: no checkpoint signed", check.pk)
 
 
 def chain_check_latest(*, programme: Programme) -> ChainCheck | None:
@@ -88,12 +202,22 @@ def chain_check_latest(*, programme: Programme) -> ChainCheck | None:
 
 
 def chain_checks_schedule() -> int:
-    """Queue a check of every programme not checked for a day (beat, daily); return how many."""
-    since = timezone.now() - DAILY
-    recent = ChainCheck.objects.filter(requested_at__gte=since).values("programme_id")
+    """Queue the checks due (beat, daily); return how many.
+
+    Every programme not checked for a day: a full check if none was asked for within a
+    week (FULL_EVERY), else a routine one.
+    """
+    now = timezone.now()
+    recent = ChainCheck.objects.filter(requested_at__gte=now - DAILY).values("programme_id")
+    full_recently = set(
+        ChainCheck.objects.filter(kind=ChainCheckKind.FULL, requested_at__gte=now - FULL_EVERY)
+        .exclude(status=ChainCheckStatus.FAILED)
+        .values_list("programme_id", flat=True)
+    )
     programmes = Programme.objects.exclude(status=ProgrammeStatus.DRAFT).exclude(pk__in=recent)
     queued = 0
     for programme in programmes:
-        chain_check_request(programme=programme, user=None)
+        kind = ChainCheckKind.ROUTINE if programme.pk in full_recently else ChainCheckKind.FULL
+        chain_check_request(programme=programme, user=None, kind=kind)
         queued += 1
     return queued

@@ -56,7 +56,7 @@ def chain_completeness_check(
     `entries` is the number of entries per kind when the caller counted them all (the
     hash check does, on its way); otherwise they are counted here.
     """
-    gaps = _head_gaps(cursor, programme_id)
+    gaps = chain_head_gaps(cursor, programme_id)
     if entries is None:
         cursor.execute(
             "SELECT kind, count(*) FROM sib_chain_entry WHERE programme_id = %s GROUP BY kind",
@@ -99,7 +99,8 @@ def _kind_gaps(cursor: Any, kind: str, sql: str, params: dict[str, Any]) -> list
     return gaps
 
 
-def _head_gaps(cursor: Any, programme_id: int) -> list[ChainBreak]:
+def chain_head_gaps(cursor: Any, programme_id: int) -> list[ChainBreak]:
+    """Compare the chain's last entry with its head record (two index lookups)."""
     cursor.execute(
         "SELECT seq, kind, object_id, hash FROM sib_chain_entry WHERE programme_id = %s "
         "ORDER BY seq DESC LIMIT 1",

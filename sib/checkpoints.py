@@ -8,8 +8,11 @@ chain that does not pass through it. The key signs; the chain still proves the c
 """
 
 import base64
+import binascii
+import json
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 import sib_verify
@@ -75,4 +78,47 @@ def checkpoint_list(*, programme: Programme, up_to_seq: int) -> list[ChainCheckp
     """Return the programme's checkpoints up to a state, in chain order."""
     return list(
         ChainCheckpoint.objects.filter(programme=programme, seq__lte=up_to_seq).order_by("seq")
+    )
+
+
+def checkpoint_sound(*, checkpoint: ChainCheckpoint) -> bool:
+    """Is the checkpoint signed by the ledger's key, over what its row says?
+
+    The payload must name the row's programme, seq and head, and the signature be the
+    current certificate's over it: a row changed in the database, or signed by a key since
+    replaced, is not a place a routine check may start from (sib.chain_checks).
+    """
+    identity = signing_identity()
+    if checkpoint.certificate_sha256 != identity.fingerprint:
+        return False
+    try:
+        payload = json.loads(checkpoint.payload)
+        signature = base64.b64decode(checkpoint.signature, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    if not isinstance(payload, dict) or (
+        payload.get("programme_id"),
+        payload.get("seq"),
+        payload.get("head"),
+    ) != (checkpoint.programme_id, checkpoint.seq, checkpoint.head):
+        return False
+    return sib_verify.signature_verify(identity.certificate, checkpoint.payload.encode(), signature)
+
+
+def checkpoint_mismatches(*, programme_id: int) -> list[tuple[int, str]]:
+    """Return (seq, head) of each checkpoint the programme's chain no longer passes through.
+
+    One index lookup per checkpoint: the entry at its seq must still have its head.
+    """
+    return list(
+        ChainCheckpoint.objects.filter(programme_id=programme_id, seq__gt=0)
+        .exclude(
+            Exists(
+                ChainEntry.objects.filter(
+                    programme_id=programme_id, seq=OuterRef("seq"), hash=OuterRef("head")
+                )
+            )
+        )
+        .order_by("seq")
+        .values_list("seq", "head")
     )

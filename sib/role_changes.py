@@ -16,6 +16,10 @@ CHAIN_KIND = "sib.role_change"
 RECORDS_SQL = (
     "SELECT id::text AS object_id FROM sib_role_change WHERE programme_id = %(programme_id)s"
 )
+RECORDS_SINCE_SQL = (
+    "SELECT id AS object_key FROM sib_role_change "
+    "WHERE programme_id = %(programme_id)s AND id > %(after_key)s"
+)
 
 
 def role_change_canonical(change: RoleChange) -> str:
@@ -52,4 +56,11 @@ def role_change_chain(*, change: RoleChange) -> None:
 
 
 def register_chain_kind() -> None:
-    chain_kind_register(ChainKind(CHAIN_KIND, _load_canonical, records_sql=RECORDS_SQL))
+    chain_kind_register(
+        ChainKind(
+            CHAIN_KIND,
+            _load_canonical,
+            records_sql=RECORDS_SQL,
+            records_since_sql=RECORDS_SINCE_SQL,
+        )
+    )

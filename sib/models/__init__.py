@@ -1,5 +1,5 @@
 from sib.models.chain import ChainEntry, ChainHead
-from sib.models.chain_checks import ChainCheck, ChainCheckStatus
+from sib.models.chain_checks import ChainCheck, ChainCheckKind, ChainCheckStatus
 from sib.models.checkpoints import ChainCheckpoint
 from sib.models.facts import ProgrammeFacts
 from sib.models.idempotency import IdempotencyRecord
@@ -18,6 +18,7 @@ from sib.models.users import User
 
 __all__ = [
     "ChainCheck",
+    "ChainCheckKind",
     "ChainCheckStatus",
     "ChainCheckpoint",
     "ChainEntry",

@@ -13,13 +13,22 @@ class ChainCheckStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ChainCheck(models.Model):
-    """One full check of a programme's hash chain, run by a worker (sib.chain_checks).
+class ChainCheckKind(models.TextChoices):
+    FULL = "full", "Full"
+    ROUTINE = "routine", "Routine"
 
-    Asked for from the portal, or by the daily schedule (no `requested_by`). `result` is
-    the verification as the page shows it (sib.chain_checks.result_as_dict): entries,
-    head, ok, first break and what is missing. Not chained and not insert-only: a job
-    record whose status moves on, like a report build; the chain itself is what it checks.
+
+class ChainCheck(models.Model):
+    """One check of a programme's hash chain, run by a worker (sib.chain_checks).
+
+    Asked for from the portal, or by the schedule (no `requested_by`). A full check
+    recomputes the whole chain; a routine one the entries after the signed checkpoint that
+    the last good check ended at (`from_seq`). Either, when it finds the chain whole, ends
+    at a signed checkpoint of the head it verified (`to_seq`), where the next routine check
+    starts. `result` is the verification as the page shows it
+    (sib.chain_checks.result_as_dict): entries, head, ok, first break and what is missing.
+    Not chained and not insert-only: a job record whose status moves on, like a report
+    build; the chain itself is what it checks.
     """
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
@@ -29,6 +38,12 @@ class ChainCheck(models.Model):
     status = models.CharField(
         max_length=10, choices=ChainCheckStatus.choices, default=ChainCheckStatus.QUEUED
     )
+    kind = models.CharField(
+        max_length=10, choices=ChainCheckKind.choices, default=ChainCheckKind.FULL
+    )
+    # The entries verified: those after from_seq up to to_seq (a full check: from 0).
+    from_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    to_seq = models.PositiveBigIntegerField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     failure = models.TextField(blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
