@@ -33,7 +33,9 @@ per (programme, edition, language, chain_head, payer); it is never published.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sib.models import Organisation, Programme
 
@@ -58,6 +60,14 @@ class ReportStatus(models.TextChoices):
     BUILDING = "building", _("Building")
     READY = "ready", _("Ready")
     FAILED = "failed", _("Failed")
+
+
+# A report's status as it reads inside a sentence ("this one is being built"), translated.
+STATUS_IN_A_SENTENCE: dict[str, Promise | str] = {
+    ReportStatus.QUEUED: pgettext_lazy("report status in a sentence", "queued"),
+    ReportStatus.BUILDING: pgettext_lazy("report status in a sentence", "being built"),
+    ReportStatus.FAILED: pgettext_lazy("report status in a sentence", "failed"),
+}
 
 
 class ReportQuerySet(models.QuerySet["Report"]):

@@ -22,13 +22,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
-from reports.models import Edition, Language, Report, ReportStatus
+from reports.models import STATUS_IN_A_SENTENCE, Edition, Language, Report, ReportStatus
 from reports.notices import notice_data
 from reports.rendering import render_report
 from reports.selectors.report import mask_threshold_setting, report_data
@@ -271,14 +270,6 @@ def report_sign_unsigned() -> int:
 
 
 # --- publish -------------------------------------------------------------------------------
-
-
-# A report's status as it reads inside a sentence ("this one is being built"), translated.
-STATUS_IN_A_SENTENCE: dict[str, Promise | str] = {
-    ReportStatus.QUEUED: pgettext_lazy("report status in a sentence", "queued"),
-    ReportStatus.BUILDING: pgettext_lazy("report status in a sentence", "being built"),
-    ReportStatus.FAILED: pgettext_lazy("report status in a sentence", "failed"),
-}
 
 
 def report_publish(*, report: Report, user: User) -> Report:
