@@ -128,7 +128,9 @@ def test_an_investors_page_dates_and_names_the_proposed_distributions_in_french(
     row = re.search(r'<tr data-distribution data-on="2027-03-31">(.*?)</tr>', page, re.S)
     assert row is not None, page
     assert ">31/03/2027<" in row.group(1)
-    assert ">Principal (senior)<" in row.group(1)
+    # The step by its name, the tranche by its name with its code beside (this deal names
+    # its senior tranche "senior").
+    assert ">Principal (senior <code>senior</code>)<" in row.group(1)
     assert major(share).replace(".", ",") in row.group(1).replace("\u202f", "")
     assert ">2027-03-31<" not in page and ">principal" not in page
 
