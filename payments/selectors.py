@@ -26,6 +26,11 @@ def tranche_list(*, programme_id: int) -> QuerySet[Tranche]:
     return Tranche.objects.filter(programme_id=programme_id).select_related("protects")
 
 
+def tranche_names(*, programme_id: int) -> dict[str, str]:
+    """Return tranche key -> name: documents speak in keys, pages show names."""
+    return dict(Tranche.objects.filter(programme_id=programme_id).values_list("key", "name"))
+
+
 def _not_reversed_drawn() -> Sum:
     return Sum(
         "drawdowns__amount", filter=Q(drawdowns__transaction__reversal__isnull=True), default=0

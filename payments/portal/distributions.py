@@ -30,6 +30,7 @@ from payments.distributions import (
     organisation_names,
 )
 from payments.position import distributions_compared, programme_position
+from payments.selectors import tranche_names
 from sib.api.idempotency import idempotent
 from sib.exceptions import ApplicationError
 from sib.money import from_minor
@@ -106,16 +107,28 @@ def _access(request: AuthenticatedRequest, programme_id: int, action: Action) ->
     return programme_access(user=request.user, programme_id=programme_id, action=action)
 
 
-def _rows(proposal: dict[Key, int]) -> list[dict[str, Any]]:
+def _tranche_text(tranche: str | None, names: dict[str, str]) -> str:
+    # In a form label (no markup): the name, its key in brackets.
+    return f"{names.get(tranche, tranche)} ({tranche})" if tranche else ""
+
+
+def _rows(proposal: dict[Key, int], tranches: dict[str, str]) -> list[dict[str, Any]]:
     names = organisation_names(key[2] for key in proposal)
     return [
         {
             "key": key,
             "step": step_name(key[0]),
             "tranche": key[1],
+            "tranche_name": tranches.get(key[1], key[1]) if key[1] else "",
             "recipient": names.get(key[2], key[2]),
             "label": " — ".join(
-                part for part in (step_name(key[0]), key[1], names.get(key[2], key[2])) if part
+                part
+                for part in (
+                    step_name(key[0]),
+                    _tranche_text(key[1], tranches),
+                    names.get(key[2], key[2]),
+                )
+                if part
             ),
             "proposed": proposal[key],
         }
@@ -129,6 +142,7 @@ def distributions(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
     access = _access(request, programme_id, Action.PAYMENT_RECORD)
     lines = distributions_compared(programme=access.programme)
     names = organisation_names(line.recipient for line in lines)
+    tranches = tranche_names(programme_id=access.programme.pk)
     dates: dict[date, dict[str, Any]] = {}
     for line in lines:
         entry = dates.setdefault(
@@ -138,6 +152,7 @@ def distributions(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
             {
                 "step": step_name(line.step_kind),
                 "tranche": line.tranche,
+                "tranche_name": tranches.get(line.tranche, line.tranche) if line.tranche else "",
                 "recipient": names.get(line.recipient, line.recipient),
                 "proposed": line.proposed,
                 "recorded": line.recorded,
@@ -176,7 +191,11 @@ def distribution_record_page(
         raise Http404 from None
     # A date the schedule pays nothing on shows an empty page that says so.
     proposal = distribution_proposal(programme=programme, paid_on=on)
-    form = DistributionForm(request.POST or None, programme=programme, rows=_rows(proposal))
+    form = DistributionForm(
+        request.POST or None,
+        programme=programme,
+        rows=_rows(proposal, tranche_names(programme_id=programme.pk)),
+    )
     template = "payments/portal/distribution_record.html"
     context: dict[str, Any] = {"form": form, "paid_on": on}
     if request.method == "POST" and "edit" not in request.POST and form.is_valid():

@@ -26,7 +26,7 @@ from payments.position import programme_position
 from payments.returns import investor_returns
 from payments.rules.unpriced import UNPRICED_REASONS
 from payments.schedule_builder import schedule_document, schedule_documents
-from payments.selectors import commitment_list, drawdown_list, tranche_list
+from payments.selectors import commitment_list, drawdown_list, tranche_list, tranche_names
 from payments.selectors_portal import (
     money_overview,
     organisation_names,
@@ -47,10 +47,6 @@ def _access(request: AuthenticatedRequest, programme_id: int, action: Action) ->
     return programme_access(user=request.user, programme_id=programme_id, action=action)
 
 
-def _tranche_names(access: ProgrammeAccess) -> dict[str, str]:
-    return {t.key: t.name for t in tranche_list(programme_id=access.programme.pk)}
-
-
 def _names(document: dict[str, Any]) -> dict[str, str]:
     slugs = {i["investor"] for i in document["investors"]}
     slugs |= {d["recipient"] for d in document["schedule"]["distributions"]}
@@ -63,14 +59,14 @@ def dashboard(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = _access(request, programme_id, Action.COMMITMENT_VIEW_ALL)
     overview = money_overview(programme=access.programme, today=today())
     names = organisation_names({d["recipient"] for d in overview.next_repayments})
-    tranche_names = {t["tranche"]: t["name"] for t in overview.tranches}
+    tranches = {t["tranche"]: t["name"] for t in overview.tranches}
     repayments = [
         {
             **d,
             "on": date.fromisoformat(d["on"]),
             "name": names.get(d["recipient"], d["recipient"]),
             "step": step_name(d["step_kind"]),
-            "tranche_name": tranche_names.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
+            "tranche_name": tranches.get(d["tranche"], d["tranche"]) if d["tranche"] else "",
         }
         for d in overview.next_repayments
     ]
@@ -89,10 +85,10 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     )
     projected = {m["investor"]: m for m in forecast["investors"]}
     names = _names(document)
-    tranche_names = _tranche_names(access)
+    tranches = tranche_names(programme_id=access.programme.pk)
     lines: dict[str, list[dict[str, Any]]] = {}
     for line in document["schedule"]["lines"]:
-        name = tranche_names.get(line["tranche"], line["tranche"])
+        name = tranches.get(line["tranche"], line["tranche"])
         lines.setdefault(line["investor"], []).append({**line, "tranche_name": name})
     # To date is what the ledger records as paid (payments.returns), as in the manager
     # PDF and the position API; the waterfall's figures are the projection and the lines.
@@ -352,16 +348,14 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         key: sum(getattr(i, key) for i in mine)
         for key in ("drawn", "principal_repaid", "return_paid", "principal_outstanding")
     }
-    tranche_names = _tranche_names(access)
+    tranches = tranche_names(programme_id=access.programme.pk)
     # The statement is JSON (ISO dates, step codes): dated and named in the user's language.
     proposed = [
         {
             "on": date.fromisoformat(d["on"]),
             "step": step_name(d["step_kind"]),
             "tranche": d.get("tranche"),
-            "tranche_name": tranche_names.get(d["tranche"], d["tranche"])
-            if d.get("tranche")
-            else "",
+            "tranche_name": tranches.get(d["tranche"], d["tranche"]) if d.get("tranche") else "",
             "amount": d["amount"],
         }
         for d in statement["distributions"]

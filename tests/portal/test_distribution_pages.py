@@ -80,6 +80,8 @@ def test_the_distribution_pages_are_in_french():
     client = manager(deal, "fr")
     overview = client.get(url("distributions", deal)).content.decode()
     assert "Non enregistrées" in overview
+    # The tranche by its name (this deal's is "senior"), its key beside in <code>.
+    assert "<td>senior <code>senior</code></td>" in overview
     page = client.get(
         url("distribution-record", deal, paid_on=PAID_ON.isoformat())
     ).content.decode()
