@@ -17,12 +17,12 @@ from playwright.sync_api import Page, expect
 
 from sib.demo import demo_definition
 from sib.models import Membership, Programme, ProgrammeStatus, Role, User
-from tests.portal.conftest import PASSWORD, ROOT
+from tests.portal.conftest import PASSWORD
+from tests.portal.journey_support import Shots
 from tests.portal.test_browser import choose_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = ROOT / "var" / "journeys"
 TEXT = {
     "fr": {
         "open": "Ouvrir un programme à partir de sa définition",
@@ -51,20 +51,6 @@ TEXT = {
         "choose": "Change password",
     },
 }
-
-
-class Shots:
-    """Numbered screenshots of one journey, one folder per journey and language."""
-
-    def __init__(self, page: Page, name: str) -> None:
-        self.page, self.folder, self.count = page, SHOTS / name, 0
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
-
-    def take(self, step: str) -> None:
-        self.count += 1
-        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
 
 
 def _definitions(tmp_path: Path) -> tuple[Path, Path]:

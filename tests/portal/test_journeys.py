@@ -10,7 +10,6 @@ Each in French and in English; any console error fails (tests/portal/conftest.py
 """
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from payments.models import Drawdown, LedgerTransaction
 from reports.services import report_file_fields
 from sib.models import User
 from tests.portal.conftest import PASSWORD
+from tests.portal.journey_support import worker_idle
 from tests.portal.test_browser import choose_language
 from tests.reports.conftest import Bond, make_bond
 
@@ -58,18 +58,6 @@ GOOD_ROWS = "".join(f"PRV-{n:04d},in-work-6m,c1,2026-h2,2026-09-{n + 1:02d}\n" f
 BAD_ROWS = "PRV-0100,in-work-6m,c9,2026-h2,2026-09-01\nPRV-0101,in-work-6m,c1,2026-h2,2026-13-01\n"
 
 
-def _worker_idle(timeout: float = 90.0) -> None:
-    # The database is flushed after each test; a task still running then (a recompute, a
-    # report build) would deadlock the flush's TRUNCATE. Wait for the outbox to drain.
-    from sib.models import OutboxMessage
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not OutboxMessage.objects.filter(completed_at=None, failed_at=None).exists():
-            return
-        time.sleep(0.25)
-
-
 @pytest.fixture
 def bond(worker) -> Iterator[Bond]:  # type: ignore[no-untyped-def]
     bond = make_bond("portal-bond")
@@ -77,7 +65,7 @@ def bond(worker) -> Iterator[Bond]:  # type: ignore[no-untyped-def]
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
     yield bond
-    _worker_idle()
+    worker_idle()
 
 
 def start(page: Page, live_server, log_in, user: User, language: str) -> None:  # type: ignore[no-untyped-def]

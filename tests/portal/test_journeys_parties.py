@@ -31,9 +31,8 @@ from sib import services as sib
 from sib.models import User
 from tests.payments.schedule_support import SENIOR_JUNIOR
 from tests.portal.conftest import PASSWORD
+from tests.portal.journey_support import Shots, worker_idle
 from tests.portal.test_browser import choose_language
-from tests.portal.test_journey_setup import Shots
-from tests.portal.test_journeys import _worker_idle
 from tests.reports.conftest import Bond, make_bond
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -113,7 +112,7 @@ def parties(worker) -> Iterator[Parties]:  # type: ignore[no-untyped-def]
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
     yield Parties(bond=bond, second_lead=second_lead)
-    _worker_idle()
+    worker_idle()
 
 
 class Journey:
@@ -253,7 +252,9 @@ def test_a_payment_is_distributed_and_the_investor_finds_it_and_the_published_re
     expect(day.locator("[data-proposed]")).to_have_text(text["payment"])
     journey.shot("the-proposed-distributions")
     day.get_by_role("link", name=text["record_date"]).click()
-    bank_line = page.get_by_label(re.compile(f"{text['principal']} — senior — Banque solidaire"))
+    bank_line = page.get_by_label(
+        re.compile(f"{text['principal']} — .* \\(senior\\) — Banque solidaire")
+    )
     expect(bank_line).to_have_value(text["bank_input"])
     journey.shot("the-prefilled-distributions")
     page.get_by_role("button", name=text["review_distributions"]).click()
