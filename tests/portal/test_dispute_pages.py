@@ -88,12 +88,12 @@ def test_the_open_disputes_list_names_the_payer_and_is_for_those_who_resolve_the
 def test_a_withdrawn_or_resolved_dispute_leaves_the_list_and_the_flag(deal):
     submissions = reverse("outcomes_portal:result-list", args=[deal.programme.pk])
     html = _client(deal.manager).get(submissions).content.decode()
-    assert html.count('state-rejected">Disputed') == 1
+    assert html.count('state-rejected" data-disputed>Disputed') == 1
 
     dispute_withdraw(review=deal.review, user=deal.dept_funder, reason="recount agreed")
     assert _rows(_page(deal, deal.manager, "open-disputes").content.decode()) == set()
     html = _client(deal.manager).get(submissions).content.decode()
-    assert 'state-rejected">Disputed' not in html
+    assert 'state-rejected" data-disputed>Disputed' not in html
 
     outcome_services.result_review(
         result=deal.second, user=deal.etat_funder, verdict="disputed", comment="recheck"
@@ -107,7 +107,8 @@ def test_a_withdrawn_or_resolved_dispute_leaves_the_list_and_the_flag(deal):
     )
     outcome_services.result_verify(result=amendment, user=deal.lead)
     html = _client(deal.manager).get(submissions).content.decode()
-    assert 'state-rejected">Disputed' not in html  # superseded: the amendment resolved it
+    # Superseded: the amendment resolved it.
+    assert 'state-rejected" data-disputed>Disputed' not in html
     assert _rows(_page(deal, deal.manager, "open-disputes").content.decode()) == set()
 
 
