@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sib.indigo import mapping as m
+from sib.models import Organisation
 from sib.programme_format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -396,7 +397,6 @@ def indigo_import(*, bundle: Any, creator: Any, slug: str | None = None) -> Impo
     Raises the loader's DefinitionError when the mapped document breaks a rule of the
     format (a currency not in use, a slug that exists...).
     """
-    from sib.models import Organisation
 
     def known_name(organisation_slug: str) -> str | None:
         found = Organisation.objects.filter(slug=organisation_slug).first()
