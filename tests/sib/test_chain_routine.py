@@ -8,7 +8,7 @@ check whose checkpoint's entry no longer has the signed head refuses to vouch fo
 anything and asks for a full check.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import ledger, services
+from payments import ledger
 from payments.models import LedgerTransaction
 from sib.chain_checks import chain_check_request, chain_check_run, chain_checks_schedule
 from sib.chain_completeness import NO_ENTRY
@@ -27,18 +27,9 @@ from sib.models import ChainCheck, ChainCheckpoint, ChainEntry, RoleChange
 from sib.services import membership_add
 from tests.owner import as_owner_bypassing_triggers
 from tests.payments.ledger_support import Deal, make_deal
-from tests.sib.test_chain_completeness import _owner_inserts_transaction
+from tests.sib.test_chain_completeness import _drawdowns, _owner_inserts_transaction
 
 pytestmark = pytest.mark.django_db
-
-
-def _drawdowns(deal: Deal, months: range) -> list[LedgerTransaction]:
-    return [
-        services.drawdown_record(
-            commitment=deal.commitment, called_on=date(2026, m, 1), amount=100 * m, actor=None
-        ).transaction
-        for m in months
-    ]
 
 
 def _check(deal: Deal, kind: str) -> ChainCheck:
