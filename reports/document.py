@@ -384,15 +384,21 @@ class NoticeData:
             raise ValueError("the notice's lines do not add up to the payer's due")
 
     @property
-    def verify_command(self) -> str:
-        return f"python manage.py ledger_verify {shlex.quote(self.programme.slug)}"
-
-    @property
     def filename(self) -> str:
         """Return the name the notice is downloaded under (as reports.models.Report)."""
         head = self.chain_head.hash[:12]
         return f"{self.programme.slug}-notice-{self.payer_slug}-{self.language}-{head}.pdf"
 
     @property
-    def verify_file_command(self) -> str:
-        return f"python manage.py report_verify {shlex.quote(self.filename)}"
+    def offline_check_command(self) -> str:
+        """Return the command a payer runs to check this notice without the server.
+
+        The notice goes to a public funder, who cannot run the server's commands: it
+        checks the file against the verification bundle with the one-file verifier
+        (docs/security.md). The fingerprint stays a placeholder: it must come from the
+        contract, never from the document being checked.
+        """
+        return (
+            f"python -m sib_verify bundle.json {shlex.quote(self.filename)}"
+            " --certificate-sha256 FINGERPRINT"
+        )

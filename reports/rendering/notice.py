@@ -221,10 +221,8 @@ class NoticeRenderer(ReportRenderer):
                     self.para(head.hash, "mono"),
                     self.para(self.t("entry_count"), "caption"),
                     self.para(format_number(head.entry_count, self.lang)),
-                    self.para(self.t("verify_command"), "caption"),
-                    self.para(self.data.verify_command, "mono"),
-                    self.para(self.t("verify_file_command"), "caption"),
-                    self.para(self.data.verify_file_command, "mono"),
+                    self.para(self.t("notice_offline_check"), "caption"),
+                    self.para(self.data.offline_check_command, "mono"),
                 ]
             )
         ]

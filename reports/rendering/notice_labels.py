@@ -56,10 +56,12 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_ledger": "Registre et vérification",
         "notice_ledger_text": (
             "Cet avis a été établi à partir du registre du programme dont la tête de "
-            "chaîne est reproduite ci-dessous, et signé par le registre. Pour vérifier "
-            "que rien n’a changé depuis, exécutez la commande indiquée et comparez "
-            "l’empreinte affichée avec celle-ci."
+            "chaîne est reproduite ci-dessous, et signé par le registre. Pour le vérifier "
+            "sans faire confiance au serveur, téléchargez le paquet de vérification du "
+            "programme depuis le portail et lancez la commande ci-dessous avec "
+            "l’empreinte du certificat du registre qui vous a été remise avec le contrat."
         ),
+        "notice_offline_check": "Vérifier cet avis hors ligne",
     },
     "en": {
         "edition_payer_notice": "Outcome payment notice",
@@ -106,8 +108,11 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_ledger": "Ledger and integrity check",
         "notice_ledger_text": (
             "This notice was built from the programme's ledger whose chain head is "
-            "printed below, and signed by the ledger. To check that nothing has changed "
-            "since, run the command shown and compare the hash it prints with this one."
+            "printed below, and signed by the ledger. To check it without trusting the "
+            "server, download the programme's verification bundle from the portal and run "
+            "the command below with the ledger certificate's fingerprint you were given "
+            "with the contract."
         ),
+        "notice_offline_check": "Check this notice offline",
     },
 }

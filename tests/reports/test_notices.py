@@ -183,6 +183,21 @@ def test_the_pdf_prints_the_positions_due_received_and_outstanding(disputed_bond
     assert head in lines
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_notice_tells_its_payer_how_to_check_it_offline_not_a_server_command(
+    disputed_bond: Bond, lang: str
+):
+    """A notice goes to a public funder, who holds no shell on the server: it names the
+    offline verifier, the notice's own file name and a fingerprint taken from the
+    contract, never `manage.py`."""
+    data = _data(disputed_bond, "etat", lang)
+    text = pdf_text(render_report(data))
+    assert "manage.py" not in text
+    assert NOTICE_LABELS[lang]["notice_offline_check"] in text
+    command = f"python -m sib_verify bundle.json {data.filename} --certificate-sha256 FINGERPRINT"
+    assert command in " ".join(text.split())
+
+
 def test_the_notice_prints_no_user_text_and_no_user_names(disputed_bond: Bond):
     text = pdf_text(
         report_render(
