@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments import ledger
@@ -181,7 +182,7 @@ def distribution_record(
                         "The distributions of %(date)s are recorded; reverse them first "
                         "to record them again."
                     )
-                    % {"date": paid_on.isoformat()}
+                    % {"date": date_format(paid_on)}
                 }
             )
         legs = [

@@ -74,6 +74,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments.models import (
@@ -188,7 +189,8 @@ _CAPITAL_KINDS = frozenset({TransactionKind.DRAWDOWN})
 
 def date_check(*, programme: Programme, kind: str, on: date, field: str = "occurred_on") -> None:
     """Refuse a ledger date outside the contract: before its start, after today, or (for
-    new capital) after its end or termination; the message is named by `field`.
+    new capital) after its end or termination; the message is named by `field`, its dates
+    written as the user's language writes them (a French page says "1 janvier 2026").
 
     The database refuses the same bounds except "after today" (payments_ledger_date_check,
     which bounds dates to ten years past the contract's end instead): PostgreSQL's clock
@@ -198,19 +200,19 @@ def date_check(*, programme: Programme, kind: str, on: date, field: str = "occur
     message = None
     if on < programme.start_date:
         message = _("%(date)s is before the contract starts (%(start)s).") % {
-            "date": on.isoformat(),
-            "start": programme.start_date.isoformat(),
+            "date": date_format(on),
+            "start": date_format(programme.start_date),
         }
     elif on > today:
         message = _("%(date)s is in the future: the ledger records what has happened.") % {
-            "date": on.isoformat()
+            "date": date_format(on)
         }
     elif kind in _CAPITAL_KINDS:
         last = programme.termination_date or programme.end_date
         if on > last:
             message = _("%(date)s is after the contract's end (%(end)s): no new capital.") % {
-                "date": on.isoformat(),
-                "end": last.isoformat(),
+                "date": date_format(on),
+                "end": date_format(last),
             }
     if message is not None:
         raise ValidationError({field: message})

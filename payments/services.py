@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -196,8 +197,8 @@ def drawdown_record(
                 {
                     "called_on": _("%(date)s is before the commitment was made (%(committed)s).")
                     % {
-                        "date": called_on.isoformat(),
-                        "committed": commitment.committed_on.isoformat(),
+                        "date": date_format(called_on),
+                        "committed": date_format(commitment.committed_on),
                     }
                 }
             )

@@ -219,6 +219,19 @@ def test_a_ledger_date_outside_the_contract_or_after_today_is_refused(called_on,
     assert not LedgerTransaction.objects.filter(programme=deal.programme).exists()
 
 
+def test_a_ledger_date_refusal_writes_its_dates_in_the_users_language():
+    deal = jardins()
+    with (
+        translation.override("fr"),
+        frozen_today(D(2026, 12, 3)),
+        pytest.raises(ValidationError) as refused,
+    ):
+        deal.draw("senior", "banque-solidaire", D(2025, 12, 31), 100_000)
+    assert refused.value.message_dict["called_on"] == [
+        "31 décembre 2025 est antérieur au début du contrat (1 janvier 2026)."
+    ]
+
+
 def test_no_new_capital_after_the_termination():
     deal = jardins()
     sib_services.programme_terminate(
