@@ -209,12 +209,10 @@ def chain_routine_start(*, programme_id: int, exclude_check_id: int | None = Non
     found. The checkpoint must still be there, at the head that check verified, signed by
     the ledger's current key.
     """
-    last = (
-        ChainCheck.objects.filter(programme_id=programme_id, status=ChainCheckStatus.DONE)
-        .exclude(pk=exclude_check_id)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
+    done = ChainCheck.objects.filter(programme_id=programme_id, status=ChainCheckStatus.DONE)
+    if exclude_check_id is not None:
+        done = done.exclude(pk=exclude_check_id)
+    last = done.order_by("-finished_at", "-pk").first()
     if last is None:
         return RoutineStart(None, {}, NO_CHECK)
     result = last.result or {}
