@@ -56,7 +56,6 @@ class Command(BaseCommand):
                 f"{kind} {records} records / {entries} entries"
                 for kind, (records, entries) in sorted(result.counts.items())
             )
-        scope = _scope(outcome)
         if result.ok:
             if isinstance(result, ChainVerification):
                 self.stdout.write(
@@ -64,7 +63,7 @@ class Command(BaseCommand):
                     + (f" ({counts})" if counts else "")
                 )
             else:
-                self.stdout.write(f"{slug}: ok, {scope}; head {result.head}")
+                self.stdout.write(f"{slug}: ok, {_scope(outcome)}; head {result.head}")
                 self.stdout.write(
                     f"  entries up to seq {outcome.from_seq} are the full check's "
                     f"(ledger_verify {slug})"
@@ -76,7 +75,7 @@ class Command(BaseCommand):
             f"{slug}: BROKEN at seq {b.seq}, kind {b.kind}, object {b.object_id}: {b.reason}"
         )
         if not isinstance(result, ChainVerification):
-            self.stdout.write(f"  {scope}")
+            self.stdout.write(f"  {_scope(outcome)}")
         for gap in result.gaps:
             if gap != b:
                 where = f"seq {gap.seq}" if gap.seq else "no entry"
@@ -91,8 +90,7 @@ class Command(BaseCommand):
 def _scope(outcome: ChainCheckOutcome) -> str:
     """Say what a routine check verified and where it started."""
     checkpoint = outcome.checkpoint
-    if checkpoint is None:
-        return f"full check of entries 1 to {outcome.to_seq}"
+    assert checkpoint is not None  # a routine check has started from one
     start = (
         f"the signed checkpoint at seq {checkpoint.seq} (head {checkpoint.head}, "
         f"signed {checkpoint.signed_at:%Y-%m-%dT%H:%M:%SZ})"
