@@ -37,6 +37,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
@@ -89,6 +90,74 @@ def _setup(size: int) -> tuple[Programme, int, int]:
     return programme, cash.pk, principal.pk
 
 
+TX_COPY = (
+    "COPY payments_ledger_transaction (id, programme_id, kind, occurred_on, description, "
+    "reverses_id, reason, actor_id, idempotency_key, created_at) FROM STDIN"
+)
+LEG_COPY = "COPY payments_leg (transaction_id, account_id, debit, credit, currency) FROM STDIN"
+CHAIN_COPY = (
+    "COPY sib_chain_entry (programme_id, seq, kind, object_id, previous_hash, hash, imported, "
+    "created_at) FROM STDIN"
+)
+
+
+def chain_state(programme: Programme) -> tuple[int, str]:
+    """Return the seq and hash of the programme's last chain entry."""
+    # Setting up a programme already chains its terms (its contract versions).
+    last = ChainEntry.objects.filter(programme=programme).order_by("-seq").first()
+    return (last.seq, last.hash) if last is not None else (0, GENESIS)
+
+
+def transaction_rows(
+    programme: Programme,
+    cash_id: int,
+    principal_id: int,
+    ids: list[int],
+    seq: int,
+    previous: str,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows of a drawdown per id, its two legs and its chain entry after (seq, previous)."""
+    start_day = date(2026, 1, 1)
+    now = timezone.now()
+    tx_rows, leg_rows, chain_rows = [], [], []
+    for tx_id in ids:
+        n_th = seq  # differs from the transactions already there
+        amount = 100 + n_th % 997_000
+        on = start_day + timedelta(days=n_th % 1800)
+        description = f"Drawdown {n_th}"
+        tx_rows.append((tx_id, programme.pk, "drawdown", on, description, None, "", None, "", now))
+        leg_rows.append((tx_id, cash_id, amount, 0, "EUR"))
+        leg_rows.append((tx_id, principal_id, 0, amount, "EUR"))
+        canonical = canonical_json(
+            {
+                "actor": None,
+                "description": description,
+                "id": tx_id,
+                "kind": "drawdown",
+                "legs": [[cash_id, "EUR", amount, 0], [principal_id, "EUR", 0, amount]],
+                "occurred_on": on.isoformat(),
+                "programme": programme.pk,
+                "reason": "",
+                "reverses": None,
+            }
+        )
+        seq += 1
+        object_id = str(tx_id)
+        digest = link_hash(entry_bytes("ledger_transaction", object_id, canonical), previous)
+        chain_rows.append(
+            (programme.pk, seq, "ledger_transaction", object_id, previous, digest, False, now)
+        )
+        previous = digest
+    return tx_rows, leg_rows, chain_rows
+
+
+def copy_rows(cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """COPY the rows in one statement."""
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def append(
     programme: Programme,
     cash_id: int,
@@ -98,11 +167,7 @@ def append(
 ) -> None:
     """Append `total` transactions after the programme's chain head."""
     raw = connection.connection
-    # Setting up a programme already chains its terms (its contract versions).
-    last = ChainEntry.objects.filter(programme=programme).order_by("-seq").first()
-    seq, previous = (last.seq, last.hash) if last is not None else (0, GENESIS)
-    start_day = date(2026, 1, 1)
-    now = timezone.now()
+    seq, previous = chain_state(programme)
     done = 0
     while done < total:
         n = min(batch, total - done)
@@ -112,66 +177,13 @@ def append(
                 [n],
             )
             ids = [row[0] for row in cursor.fetchall()]
-            tx_rows, leg_rows, chain_rows = [], [], []
-            for tx_id in ids:
-                n_th = seq  # differs from the transactions already there
-                amount = 100 + n_th % 997_000
-                on = start_day + timedelta(days=n_th % 1800)
-                description = f"Drawdown {n_th}"
-                tx_rows.append(
-                    (tx_id, programme.pk, "drawdown", on, description, None, "", None, "", now)
-                )
-                leg_rows.append((tx_id, cash_id, amount, 0, "EUR"))
-                leg_rows.append((tx_id, principal_id, 0, amount, "EUR"))
-                canonical = canonical_json(
-                    {
-                        "actor": None,
-                        "description": description,
-                        "id": tx_id,
-                        "kind": "drawdown",
-                        "legs": [[cash_id, "EUR", amount, 0], [principal_id, "EUR", 0, amount]],
-                        "occurred_on": on.isoformat(),
-                        "programme": programme.pk,
-                        "reason": "",
-                        "reverses": None,
-                    }
-                )
-                seq += 1
-                object_id = str(tx_id)
-                digest = link_hash(
-                    entry_bytes("ledger_transaction", object_id, canonical), previous
-                )
-                chain_rows.append(
-                    (
-                        programme.pk,
-                        seq,
-                        "ledger_transaction",
-                        object_id,
-                        previous,
-                        digest,
-                        False,
-                        now,
-                    )
-                )
-                previous = digest
-            with cursor.copy(
-                "COPY payments_ledger_transaction (id, programme_id, kind, occurred_on, "
-                "description, reverses_id, reason, actor_id, idempotency_key, created_at) "
-                "FROM STDIN"
-            ) as copy:
-                for row in tx_rows:
-                    copy.write_row(row)
-            with cursor.copy(
-                "COPY payments_leg (transaction_id, account_id, debit, credit, currency) FROM STDIN"
-            ) as copy:
-                for row in leg_rows:
-                    copy.write_row(row)
-            with cursor.copy(
-                "COPY sib_chain_entry (programme_id, seq, kind, object_id, previous_hash, "
-                "hash, imported, created_at) FROM STDIN"
-            ) as copy:
-                for row in chain_rows:
-                    copy.write_row(row)
+            tx_rows, leg_rows, chain_rows = transaction_rows(
+                programme, cash_id, principal_id, ids, seq, previous
+            )
+            copy_rows(cursor, TX_COPY, tx_rows)
+            copy_rows(cursor, LEG_COPY, leg_rows)
+            copy_rows(cursor, CHAIN_COPY, chain_rows)
+            seq, previous = chain_rows[-1][1], chain_rows[-1][5]
         done += n
         print(f"  {done:>9} transactions appended", file=sys.stderr, end="\r")
     print(file=sys.stderr)

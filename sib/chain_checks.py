@@ -24,7 +24,7 @@ asking again while one is pending returns it.
 
 import dataclasses
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -55,10 +55,47 @@ DAILY = timedelta(hours=23)
 # ...and asks for a full check where none was asked for within this.
 FULL_EVERY = timedelta(days=7)
 
+# Why a routine check has nowhere to start, and runs in full (chain_routine_start).
+NO_CHECK = "no check of this programme has finished"
+LAST_BROKEN = (
+    "the last check (#{check}) found the chain broken: a routine check never starts behind "
+    "a break already found"
+)
+NO_CHECKPOINT = "the last check (#{check}) has no signed checkpoint of the head it verified"
+CHECKPOINT_UNSOUND = (
+    "the signed checkpoint at seq {seq} does not verify with the current certificate "
+    "(changed, or signed with a key since replaced)"
+)
+
 CHECKPOINT_LEFT = (
     "the chain no longer passes through the signed checkpoint of this position (head {head}): "
     "it was changed at or before it"
 )
+
+
+@dataclass(frozen=True)
+class RoutineStart:
+    """Where a routine check starts: the signed checkpoint the last good check ended at."""
+
+    checkpoint: ChainCheckpoint | None
+    # What that check accounted for (per kind, the highest record key): where the routine
+    # check looks for records created since.
+    record_keys: dict[str, int]
+    # When there is no checkpoint: why (then the check runs in full).
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ChainCheckOutcome:
+    """A check as run: its kind, the entries it verified and its result."""
+
+    kind: str  # the kind that ran: a routine check with nowhere to start runs in full
+    from_seq: int  # entries after it were verified (a full check: 0)
+    to_seq: int
+    verification: ChainVerification | RoutineVerification
+    record_keys: dict[str, int]  # where the next routine check looks for new records
+    checkpoint: ChainCheckpoint | None = None  # the routine check's start
+    fallback: str = ""  # why a routine check asked for ran in full
 
 
 def result_as_dict(
@@ -107,26 +144,8 @@ def chain_check_run(*, check_id: int) -> ChainCheck:
             return check
         check.status, check.started_at = ChainCheckStatus.RUNNING, timezone.now()
         check.save(update_fields=["status", "started_at"])
-    start_moved = False
     try:
-        start = _routine_start(check) if check.kind == ChainCheckKind.ROUTINE else None
-        if start is not None:
-            checkpoint, keys = start
-            routine = chain_verify_since(
-                programme_id=check.programme_id,
-                from_seq=checkpoint.seq,
-                from_head=checkpoint.head,
-                record_keys=keys,
-            )
-            check.from_seq, check.to_seq = routine.from_seq, routine.to_seq
-            check.result = result_as_dict(routine, record_keys=routine.record_keys)
-            start_moved = routine.start_moved
-        else:
-            check.kind = ChainCheckKind.FULL  # asked for, or a routine one with no start
-            keys = chain_record_keys(programme_id=check.programme_id)
-            full = _with_checkpoints(chain_verify(programme_id=check.programme_id))
-            check.from_seq, check.to_seq = 0, full.entries
-            check.result = result_as_dict(full, record_keys=keys)
+        outcome = _check(check.programme_id, check.kind, exclude_check_id=check.pk)
     except Exception as error:
         # Recorded for the page and the operators; asking again runs a new check.
         logger.exception("chain check %s failed", check_id)
@@ -134,41 +153,83 @@ def chain_check_run(*, check_id: int) -> ChainCheck:
         check.finished_at = timezone.now()
         check.save(update_fields=["status", "failure", "finished_at"])
         return check
+    check.kind, check.from_seq, check.to_seq = outcome.kind, outcome.from_seq, outcome.to_seq
+    check.result = result_as_dict(outcome.verification, record_keys=outcome.record_keys)
     check.status, check.finished_at = ChainCheckStatus.DONE, timezone.now()
     check.save(update_fields=["kind", "from_seq", "to_seq", "status", "result", "finished_at"])
     if check.result["ok"]:
         _checkpoint_sign(check)
-    if start_moved:
+    if isinstance(outcome.verification, RoutineVerification) and outcome.verification.start_moved:
         # Nothing after a changed checkpoint can be vouched for by a routine check.
         chain_check_request(programme=check.programme, user=None, kind=ChainCheckKind.FULL)
     return check
 
 
-def _routine_start(check: ChainCheck) -> tuple[ChainCheckpoint, dict[str, int]] | None:
-    """Return the signed checkpoint the programme's last check ended at, if it can start one.
+def chain_check_now(*, programme_id: int, kind: str = ChainCheckKind.FULL) -> ChainCheckOutcome:
+    """Run a check of the programme's chain here and now (ledger_verify); record nothing.
 
-    Only when that check (the last one done, full or routine) found the chain whole: a
-    routine check never starts behind a break already found.
+    The same check as the worker's: a routine one starts where the programme's last check
+    (the worker's) ended, and runs in full, saying why, when it has nowhere to start. It
+    signs no checkpoint: the next routine check starts where it would have.
     """
-    last = (
-        ChainCheck.objects.filter(programme_id=check.programme_id, status=ChainCheckStatus.DONE)
-        .exclude(pk=check.pk)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    result = last.result if last is not None else None
-    if last is None or last.to_seq is None or not result or not result.get("ok"):
-        return None
+    return _check(programme_id, kind, exclude_check_id=None)
+
+
+def _check(programme_id: int, kind: str, *, exclude_check_id: int | None) -> ChainCheckOutcome:
+    fallback = ""
+    if kind == ChainCheckKind.ROUTINE:
+        start = chain_routine_start(programme_id=programme_id, exclude_check_id=exclude_check_id)
+        if start.checkpoint is not None:
+            routine = chain_verify_since(
+                programme_id=programme_id,
+                from_seq=start.checkpoint.seq,
+                from_head=start.checkpoint.head,
+                record_keys=start.record_keys,
+            )
+            return ChainCheckOutcome(
+                ChainCheckKind.ROUTINE,
+                routine.from_seq,
+                routine.to_seq,
+                routine,
+                routine.record_keys,
+                start.checkpoint,
+            )
+        fallback = start.reason
+    # Before the chain is read: records created meanwhile are the next routine check's.
+    keys = chain_record_keys(programme_id=programme_id)
+    full = _with_checkpoints(chain_verify(programme_id=programme_id))
+    return ChainCheckOutcome(ChainCheckKind.FULL, 0, full.entries, full, keys, fallback=fallback)
+
+
+def chain_routine_start(*, programme_id: int, exclude_check_id: int | None = None) -> RoutineStart:
+    """Return the signed checkpoint the programme's last check ended at, or why there is none.
+
+    Only when that check (the last one done, full or routine; `exclude_check_id` is the
+    one asking) found the chain whole: a routine check never starts behind a break already
+    found. The checkpoint must still be there, at the head that check verified, signed by
+    the ledger's current key.
+    """
+    done = ChainCheck.objects.filter(programme_id=programme_id, status=ChainCheckStatus.DONE)
+    if exclude_check_id is not None:
+        done = done.exclude(pk=exclude_check_id)
+    last = done.order_by("-finished_at", "-pk").first()
+    if last is None:
+        return RoutineStart(None, {}, NO_CHECK)
+    result = last.result or {}
+    if not result.get("ok"):
+        return RoutineStart(None, {}, LAST_BROKEN.format(check=last.pk))
     keys = result.get("record_keys")
-    checkpoint = ChainCheckpoint.objects.filter(
-        programme_id=check.programme_id, seq=last.to_seq
-    ).first()
+    checkpoint = (
+        None
+        if last.to_seq is None  # a check from before checks said where they ended
+        else ChainCheckpoint.objects.filter(programme_id=programme_id, seq=last.to_seq).first()
+    )
     if keys is None or checkpoint is None or checkpoint.head != result.get("head"):
-        return None
+        return RoutineStart(None, {}, NO_CHECKPOINT.format(check=last.pk))
     if not checkpoint_sound(checkpoint=checkpoint):
         logger.warning("checkpoint %s does not verify: a full check instead", checkpoint.pk)
-        return None
-    return checkpoint, keys
+        return RoutineStart(None, {}, CHECKPOINT_UNSOUND.format(seq=checkpoint.seq))
+    return RoutineStart(checkpoint, keys)
 
 
 def _with_checkpoints(verification: ChainVerification) -> ChainVerification:

@@ -38,7 +38,7 @@ class ChainEntry(InsertOnlyModel):
 class ChainHead(models.Model):
     """The last entry of a programme's chain, kept by a trigger on every append.
 
-    Written only by the database (trigger `sib_chain_entry_head_advance`, migration 0004),
+    Written only by the database (trigger `sib_chain_entry_head_advance`, migrations 0009, 0017),
     never by the application role, which may only read it. The trigger also refuses an
     entry that does not follow the head (its seq is not head + 1 or its previous hash is not
     the head's hash). chain_verify compares the chain with it: removing the last entries
