@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
             format,
             history_format,
             ledger,
+            payer_splits,
             portal,
             receivers,
             schedules,
@@ -25,6 +26,7 @@ class PaymentsConfig(AppConfig):
         chain_moved_register(schedules.recompute_on_chain_move)
         format.register()
         waterfall_format.register()
+        payer_splits.register()
         history_format.register()
         portal.register()
         receivers.connect()

@@ -75,7 +75,12 @@ from payments.rules import (
     UnpricedResult,
     compute_outcome_payments,
 )
-from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
+from payments.rules.programme import (
+    Indexation,
+    PayerShare,
+    ProgrammeRules,
+    payer_splits_from_list,
+)
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
@@ -142,13 +147,20 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
     indexation = None
     if terms is not None and terms.indexation:
         indexation = Indexation.from_dict(terms.indexation, "payment_terms.indexation")
+    payers = payer_shares(programme=programme)
+    splits = payer_splits_from_list(
+        (terms.payer_splits or None) if terms else None,
+        [payer.payer for payer in payers],
+        "payer_shares",
+    )
     return ProgrammeRules(
         currency=programme.currency,
-        payers=payer_shares(programme=programme),
+        payers=payers,
         metrics=metrics,
         participant_cap=terms.participant_cap if terms else None,
         contract_cap=programme.contract_cap,
         indexation=indexation,
+        payer_splits=splits,
     )
 
 

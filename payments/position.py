@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
+from django.db.models import F
 
 from payments.models import Commitment, Leg, TrancheKind, TransactionKind
 from payments.schedule_builder import schedule_document
@@ -193,7 +194,8 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
             programme=programme, role=PartyRole.OUTCOME_PAYER
         )
         .select_related("organisation")
-        .order_by("-payer_share", "organisation__slug")
+        # A payer with no programme-wide share (it pays by a payer split) comes last.
+        .order_by(F("payer_share").desc(nulls_last=True), "organisation__slug")
     )
     investors = tuple(
         InvestorPosition(

@@ -61,7 +61,7 @@ from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
-from payments.rules.programme import PayerShare, ProgrammeRules
+from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_from_list
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -283,7 +283,11 @@ def _rules(terms: dict[str, Any]) -> ProgrammeRules:
     # 100 % yet and still give its (so far empty) schedule. from_dict checks the rest.
     payers = tuple(PayerShare(p["payer"], Decimal(p["share_percent"])) for p in data["payers"])
     whole = [{"payer": "-", "share_percent": "100"}]
-    return replace(ProgrammeRules.from_dict({**data, "payers": whole}, "rules"), payers=payers)
+    rules = ProgrammeRules.from_dict({**data, "payers": whole, "payer_splits": None}, "rules")
+    splits = payer_splits_from_list(
+        data.get("payer_splits"), [p.payer for p in payers], "rules.payer_splits"
+    )
+    return replace(rules, payers=payers, payer_splits=splits)
 
 
 def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:

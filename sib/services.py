@@ -1,5 +1,6 @@
 """Writes for the bond itself: organisations, programmes, parties, memberships, lifecycle."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -154,8 +155,10 @@ def programme_party_add(
                 % {"organisation": organisation.name, "kind": ORGANISATION_KIND_TEXTS[kind]}
             }
         )
-    if role == PartyRole.OUTCOME_PAYER:
-        if payer_share is None or not (Decimal(0) < payer_share <= 100):
+    # An outcome payer without a share pays only where a payer split names it (a county
+    # paying for its own cohort: payments.rules.payers); activation checks the rest.
+    if role == PartyRole.OUTCOME_PAYER and payer_share is not None:
+        if not (Decimal(0) < payer_share <= 100):
             raise ValidationError({"payer_share": _("An outcome payer needs a share in (0, 100].")})
         if payer_share_places(payer_share) > PAYER_SHARE_PLACES:
             # The column would round it: shares that sum to 100 here would not there.
@@ -243,8 +246,16 @@ def programme_activate(*, programme: Programme) -> Programme:
                 % {"total": number_format(total)}
             }
         )
+    for check in ACTIVATION_CHECKS:
+        check(locked)
     locked.save()
     return locked
+
+
+# Rules of the terms kept by apps sib must not import (payments' payer splits), checked at
+# activation under the programme's lock; each raises ValidationError. Registered from
+# those apps' AppConfig.ready.
+ACTIVATION_CHECKS: list[Callable[[Programme], None]] = []
 
 
 @transaction.atomic

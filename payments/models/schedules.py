@@ -43,6 +43,12 @@ class PaymentTerms(models.Model):
         help_text="Investors' principal plus agreed return, for savings-share metrics; "
         "computed from the tranches when empty.",
     )
+    payer_splits = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Payer shares per cohort and/or metric (payments.rules.payers), "
+        "overriding the programme-wide shares where they apply.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

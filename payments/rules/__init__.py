@@ -15,6 +15,8 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   pooled thresholds (per-point price or tiers); attrition-adjusted targets.
 - ``savings_share`` — a share of cost avoided, switching share once the
   investors' principal and return are covered.
+- ``payers`` — payer splits: the shares of the payers for some cohorts and/or
+  metrics, overriding the programme-wide shares there.
 - ``unpriced`` — results on a ``tracked`` or ``undisclosed`` metric: not payable,
   for 0, with the reason.
 - ``compute`` — the entry point: termination, pricing, caps, lines, co-payer

@@ -139,7 +139,8 @@ def compute_outcome_payments(
     Steps, in the order the deals apply them: drop results dated after an
     early termination; price each mechanism; apply the per-participant,
     per-metric and contract caps in one pass in date order; group into lines;
-    split each line between co-payers with ``sib.money.allocate``.
+    split each line between co-payers with ``sib.money.allocate``, by the shares
+    that apply to its cohort and metric (``ProgrammeRules.shares_for``).
     ``repayment_target`` is the investors' principal plus agreed return that
     savings-share results pay at the first share.
     """
@@ -268,14 +269,14 @@ def _late(metric: str, cohort: str, period: str, result_id: str, on: date) -> No
 def _plan(
     rules: ProgrammeRules, claims: Sequence[Claim], refused: Sequence[NotPayable]
 ) -> OutcomePaymentPlan:
-    shares = [payer.share_percent for payer in rules.payers]
     lines = []
     for key, group in _grouped(claims, _line_key, lambda claim: claim.order).items():
         metric, cohort, period, unit_price, improvement, share = key
         amount = sum(claim.amount for claim in group)
-        # One allocation per line: splitting each outcome and summing would
-        # round once per outcome and drift from the line total's own split.
-        parts = allocate(amount, shares)
+        # One allocation per line, by the shares of its cohort and metric (a payer
+        # split, else the programme-wide shares): splitting each outcome and summing
+        # would round once per outcome and drift from the line total's own split.
+        parts = allocate(amount, rules.shares_for(cohort, metric))
         lines.append(
             PaymentLine(
                 metric=metric,

@@ -18,11 +18,16 @@ from typing import Any
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED, MetricRule, to_cents
 from outcomes.rule_json import RuleError
+from payments.rules.payers import PayerSplit, check_splits
 
 
 @dataclass(frozen=True, slots=True)
 class PayerShare:
-    """A co-payer and the percentage of every outcome payment it owes."""
+    """A co-payer and the percentage of every outcome payment it owes.
+
+    A share of 0 is a payer that pays only where a ``PayerSplit`` names it (a county
+    paying for its own cohort only).
+    """
 
     payer: str
     share_percent: Decimal
@@ -34,8 +39,8 @@ class PayerShare:
         payer = js.text(js.required(data, "payer", path), js.child(path, "payer"))
         share_path = js.child(path, "share_percent")
         share = js.decimal(js.required(data, "share_percent", path), share_path)
-        if not 0 < share <= HUNDRED:
-            raise RuleError(share_path, "must be above 0 and at most 100")
+        if not 0 <= share <= HUNDRED:
+            raise RuleError(share_path, "must be at least 0 and at most 100")
         return cls(payer=payer, share_percent=share)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,7 +109,11 @@ class Indexation:
 
 @dataclass(frozen=True, slots=True)
 class ProgrammeRules:
-    """Every payment rule of one programme: metrics, caps, payers, indexation."""
+    """Every payment rule of one programme: metrics, caps, payers, indexation.
+
+    ``payers`` are the programme-wide shares; ``payer_splits`` override them for the
+    cohorts and metrics they name (payments.rules.payers).
+    """
 
     currency: str
     payers: tuple[PayerShare, ...]
@@ -112,11 +121,20 @@ class ProgrammeRules:
     participant_cap: int | None = None
     contract_cap: int | None = None
     indexation: Indexation | None = None
+    payer_splits: tuple[PayerSplit, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Any, path: str = "") -> ProgrammeRules:
         data = js.mapping(data, path or "$")
-        allowed = {"currency", "payers", "metrics", "participant_cap", "contract_cap", "indexation"}
+        allowed = {
+            "currency",
+            "payers",
+            "metrics",
+            "participant_cap",
+            "contract_cap",
+            "indexation",
+            "payer_splits",
+        }
         js.only_keys(data, allowed, path)
         currency = js.text(js.required(data, "currency", path), js.child(path, "currency"))
         payers_path = js.child(path, "payers")
@@ -125,6 +143,9 @@ class ProgrammeRules:
             for i, item in enumerate(js.sequence(js.required(data, "payers", path), payers_path))
         )
         _check_payers(payers, payers_path)
+        splits = payer_splits_from_list(
+            data.get("payer_splits"), [p.payer for p in payers], js.child(path, "payer_splits")
+        )
         metrics_path = js.child(path, "metrics")
         metrics = tuple(
             MetricRule.from_dict(item, f"{metrics_path}[{i}]")
@@ -149,10 +170,11 @@ class ProgrammeRules:
                 js.money, data.get("contract_cap"), js.child(path, "contract_cap")
             ),
             indexation=indexation,
+            payer_splits=splits,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "currency": self.currency,
             "payers": [payer.to_dict() for payer in self.payers],
             "metrics": [metric.to_dict() for metric in self.metrics],
@@ -160,6 +182,20 @@ class ProgrammeRules:
             "contract_cap": self.contract_cap,
             "indexation": None if self.indexation is None else self.indexation.to_dict(),
         }
+        # Only when there are some: the terms (and the contract version's digest) of a
+        # programme split programme-wide stay what they were before splits existed.
+        if self.payer_splits:
+            data["payer_splits"] = [split.to_dict() for split in self.payer_splits]
+        return data
+
+    def shares_for(self, cohort: str, metric: str) -> list[Decimal]:
+        """Return each payer's share (in ``payers`` order) of ``metric``'s payments for
+        ``cohort``: the split that covers them, else the programme-wide shares."""
+        for split in self.payer_splits:
+            if split.covers(cohort, metric):
+                by_payer = {share.payer: share.share_percent for share in split.shares}
+                return [by_payer.get(payer.payer, Decimal(0)) for payer in self.payers]
+        return [payer.share_percent for payer in self.payers]
 
     def metric(self, code: str) -> MetricRule:
         """Return the rule of the metric ``code``."""
@@ -183,6 +219,17 @@ def _check_payers(payers: Sequence[PayerShare], path: str) -> None:
     # Exactly 100: a split that summed to 99.99 would leave a cent nobody owes.
     if total != HUNDRED:
         raise RuleError(path, f"share_percent must sum to exactly 100, not {total}")
+
+
+def payer_splits_from_list(data: Any, payers: Sequence[str], path: str) -> tuple[PayerSplit, ...]:
+    """Return the payer splits of ``data`` (None: none), checked against ``payers``."""
+    if data is None:
+        return ()
+    splits = tuple(
+        PayerSplit.from_dict(item, f"{path}[{i}]") for i, item in enumerate(js.sequence(data, path))
+    )
+    check_splits(splits, payers, path)
+    return splits
 
 
 class NotPayableReason(StrEnum):

@@ -103,7 +103,8 @@ class ProgrammeParty(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
-        help_text="Outcome payers only: percent of each outcome payment (all payers sum to 100).",
+        help_text="Outcome payers only: percent of each outcome payment (all payers sum to "
+        "100); none for a payer that pays only where a payer split names it.",
     )
 
     class Meta:
@@ -116,7 +117,7 @@ class ProgrammeParty(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(role="outcome_payer", payer_share__gt=Decimal(0), payer_share__lte=100)
-                    | (~Q(role="outcome_payer") & Q(payer_share__isnull=True))
+                    | Q(payer_share__isnull=True)
                 ),
                 name="party_payer_share_only_for_payers",
             ),

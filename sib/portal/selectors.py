@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sib.models import Membership, Programme, User
+from sib.models import Membership, PartyRole, Programme, User
 from sib.portal.labels import PARTY_ROLE_LABELS, ROLE_LABELS, STATUS_LABELS, label
 from sib.scoping import ProgrammeAccess, may_revoke
 from sib.selectors import programme_list, programme_memberships, programme_parties_visible
@@ -33,13 +33,20 @@ class PartyRow:
     name: str
     role: str
     payer_share: Decimal | None
+    # An outcome payer without a programme-wide share: it pays where a payer split names it.
+    pays_by_split: bool = False
 
 
 def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
     """Return the programme's parties as this user may see them (the API's rule)."""
     parties = programme_parties_visible(access=access)
     return [
-        PartyRow(p.organisation.name, label(PARTY_ROLE_LABELS, p.role), p.payer_share)
+        PartyRow(
+            p.organisation.name,
+            label(PARTY_ROLE_LABELS, p.role),
+            p.payer_share,
+            pays_by_split=p.role == PartyRole.OUTCOME_PAYER and p.payer_share is None,
+        )
         for p in parties
     ]
 

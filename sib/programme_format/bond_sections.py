@@ -97,6 +97,10 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"{path}.organisation", f"unknown organisation {slug!r}"))
         role = item.get("role")
         share = item.get("payer_share")
+        if role == PartyRole.OUTCOME_PAYER and share is None and "payer_shares" in document:
+            # A payer that pays only where a payer split names it: the payer_shares
+            # section's rules (payments.payer_splits) check that one does.
+            continue
         if role == PartyRole.OUTCOME_PAYER:
             try:
                 value = Decimal(str(share)) if isinstance(share, str) else None

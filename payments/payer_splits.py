@@ -1,0 +1,162 @@
+"""Payer shares per cohort and/or metric: the service, the format section, the check.
+
+    "payer_shares": [
+      {"cohorts": ["2026"], "shares": [{"payer": "conseil-departemental", "share": "100"}]},
+      {"metrics": ["training"], "shares": [{"payer": "etat", "share": "60"},
+                                           {"payer": "fonds-cis", "share": "40"}]}
+    ]
+
+Each entry (a payer split, payments.rules.payers) says how the outcome payments of the
+cohorts and/or metrics it names are shared; what no split names is shared by the
+parties' programme-wide `payer_share`. The splits are stored with the programme's payment
+terms (`PaymentTerms.payer_splits`), so a change of them chains a new contract version
+(payments.contract), and they are fixed once the programme is active, like the parties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from outcomes.models import Cohort, Metric
+from outcomes.rule_json import RuleError
+from payments.models import PaymentTerms
+from payments.rules.payers import PayerSplit
+from payments.rules.programme import payer_splits_from_list
+from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+from sib.programme_format import LoadContext, Section, section_register
+
+SECTION = "payer_shares"
+Errors = list[tuple[str, str]]
+
+
+def splits_errors(
+    data: Any,
+    *,
+    payers: dict[str, bool],
+    cohorts: Iterable[str],
+    metrics: Iterable[str],
+    path: str = SECTION,
+) -> Errors:
+    """Return every refusal of the splits `data` against the programme's parts.
+
+    `payers`: outcome payer slug -> whether it has a programme-wide share. A payer with
+    none must be named by a split (it would otherwise never pay, which no deal means).
+    """
+    try:
+        splits = payer_splits_from_list(data, list(payers), path)
+    except RuleError as exc:
+        return [(exc.path, exc.message)]
+    errors: Errors = []
+    known_cohorts, known_metrics = set(cohorts), set(metrics)
+    for i, split in enumerate(splits):
+        for j, code in enumerate(split.cohorts):
+            if code not in known_cohorts:
+                errors.append((f"{path}[{i}].cohorts[{j}]", f"unknown cohort {code!r}"))
+        for j, code in enumerate(split.metrics):
+            if code not in known_metrics:
+                errors.append((f"{path}[{i}].metrics[{j}]", f"unknown metric {code!r}"))
+    named = {share.payer for split in splits for share in split.shares}
+    for slug, has_share in sorted(payers.items()):
+        if not has_share and slug not in named:
+            errors.append(
+                (
+                    "parties",
+                    f"outcome payer {slug!r} has no payer_share and no payer split names it: "
+                    "it would never pay",
+                )
+            )
+    return errors
+
+
+def _programme_payers(programme: Programme) -> dict[str, bool]:
+    parties = ProgrammeParty.objects.filter(
+        programme=programme, role=PartyRole.OUTCOME_PAYER
+    ).values_list("organisation__slug", "payer_share")
+    return {slug: share is not None for slug, share in parties}
+
+
+def _programme_errors(programme: Programme, data: Sequence[Any]) -> Errors:
+    return splits_errors(
+        data or None,
+        payers=_programme_payers(programme),
+        cohorts=Cohort.objects.filter(programme=programme).values_list("code", flat=True),
+        metrics=Metric.objects.filter(programme=programme).values_list("code", flat=True),
+    )
+
+
+def _refuse(errors: Errors) -> None:
+    if errors:
+        raise ValidationError({SECTION: [f"{path}: {message}" for path, message in errors]})
+
+
+@transaction.atomic
+def payer_splits_set(*, programme: Programme, splits: list[dict[str, Any]]) -> PaymentTerms:
+    """Set the programme's payer splits (a draft's: they are terms of the contract)."""
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if programme.status != ProgrammeStatus.DRAFT:
+        raise ValidationError({SECTION: _("Payer shares are fixed once the programme is active.")})
+    _refuse(_programme_errors(programme, splits))
+    terms, _created = PaymentTerms.objects.get_or_create(programme=programme)
+    terms.payer_splits = _normalised(splits)
+    terms.save()
+    return terms
+
+
+def _normalised(splits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Stored as the engine writes them back ("60.0" is kept as "60"), so a dump is stable.
+    return [
+        PayerSplit.from_dict(item, f"{SECTION}[{i}]").to_dict() for i, item in enumerate(splits)
+    ]
+
+
+def payer_splits_activation_check(programme: Programme) -> None:
+    """Refuse to activate a programme whose payer splits do not hold (sib.services)."""
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    _refuse(_programme_errors(programme, terms.payer_splits if terms else []))
+
+
+# --- The format section -----------------------------------------------------------------
+
+
+def validate_payer_shares(data: Any, document: dict[str, Any]) -> Errors:
+    parties = [p for p in document.get("parties") or [] if isinstance(p, dict)]
+    payers = {
+        p["organisation"]: p.get("payer_share") is not None
+        for p in parties
+        if p.get("role") == PartyRole.OUTCOME_PAYER and isinstance(p.get("organisation"), str)
+    }
+
+    def codes(section: str) -> list[str]:
+        items = document.get(section)
+        return [
+            item["code"]
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict) and isinstance(item.get("code"), str)
+        ]
+
+    return splits_errors(data, payers=payers, cohorts=codes("cohorts"), metrics=codes("metrics"))
+
+
+def load_payer_shares(data: Any, context: LoadContext) -> None:
+    payer_splits_set(programme=context.programme, splits=data)
+
+
+def dump_payer_shares(programme: Programme) -> list[dict[str, Any]] | None:
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    return list(terms.payer_splits) if terms and terms.payer_splits else None
+
+
+def register() -> None:
+    from sib import services
+
+    # After the parties (2), cohorts and metrics (10-12), before activation (80).
+    section_register(
+        Section(SECTION, 32, validate_payer_shares, load_payer_shares, dump_payer_shares)
+    )
+    if payer_splits_activation_check not in services.ACTIVATION_CHECKS:
+        services.ACTIVATION_CHECKS.append(payer_splits_activation_check)
