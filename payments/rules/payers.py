@@ -122,7 +122,7 @@ class PayerSplit:
         total = sum((s.share_percent for s in self.shares), Decimal(0))
         # Exactly 100: a split summing to 99.99 would leave a cent nobody owes.
         if total != HUNDRED:
-            named = ", ".join(f"{s.payer} {s.share_percent}" for s in self.shares) or "none"
+            named = ", ".join(f"{s.payer} {s.share_percent:f}" for s in self.shares) or "none"
             raise RuleError(
                 path,
                 f"the shares of {named} sum to {total.normalize():f}, not exactly 100 "
