@@ -156,6 +156,10 @@ def _parts(
             out.not_exported.append(
                 f"parties: the share of {party['organisation']!r} ({party['payer_share']} %)"
             )
+    # INDIGO records who pays, never how much of what: payer splits have no field either.
+    out.not_exported += [
+        f"payer_shares[{i}]" for i in range(len(document.get("payer_shares") or []))
+    ]
 
     def category(slug: str, role: str) -> dict[str, Any]:
         for r in roles:

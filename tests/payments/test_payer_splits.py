@@ -76,9 +76,10 @@ def test_the_county_pays_cohort_1_and_the_state_cohorts_2_to_5():
 
 
 def test_a_metric_split_shares_each_line_to_the_cent_by_largest_remainder():
-    """In work at 6 months, cohort 2: 1 x 3 000 € = 300 000 cents, split 33.3333 / 33.3333 / 33.3334 %: exact parts 99 999.9, 99 999.9, 100 000.2; floors
-    99 999, 99 999, 100 000 leave 2 cents, to the two largest remainders (0.9, 0.9): 100 000
-    each. Training stays 70 / 30 programme-wide: 800 € -> 560 € and 240 €."""
+    """In work at 6 months, cohort 2: 1 x 3 000 € = 300 000 cents, split 33.3333 /
+    33.3333 / 33.3334 %: exact parts 99 999.9, 99 999.9, 100 000.2; floors 99 999, 99 999,
+    100 000 leave 2 cents, to the two largest remainders (0.9, 0.9): 100 000 each.
+    Training stays 70 / 30 programme-wide: 800 € -> 560 € and 240 €."""
     deal = rules(
         [
             {

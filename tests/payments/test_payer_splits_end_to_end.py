@@ -38,7 +38,9 @@ def split_deal() -> dict:
             party["payer_share"] = "100"
         elif party["organisation"] == COUNTY:
             del party["payer_share"]
-    document["payer_shares"] = [{"cohorts": ["2026"], "shares": [{"payer": COUNTY, "share": "100"}]}]
+    document["payer_shares"] = [
+        {"cohorts": ["2026"], "shares": [{"payer": COUNTY, "share": "100"}]}
+    ]
     history = document["history"]
     history["results"].append(
         {
@@ -94,16 +96,16 @@ def test_the_county_owes_cohort_2026_and_the_state_cohort_2027(manager, tmp_path
     ]
 
 
-def test_what_each_payer_owes_on_the_position_and_portal_is_the_schedules_split(
-    manager, tmp_path
-):
+def test_what_each_payer_owes_on_the_position_and_portal_is_the_schedules_split(manager, tmp_path):
     """The ledger booked each payer's receivable by its split: the position, the portal and
     the schedule give the same figures (103 600 € due from the département, 34 720 €
     received; 40 000 € from the State)."""
     load(tmp_path, split_deal())
     programme = Programme.objects.get(slug=SLUG)
-    totals = {p["payer"]: p["amount"] for p in schedule_json()["outcome_payments"]["payer_totals"]}
-    position = {p.payer: (p.due, p.received) for p in programme_position(programme=programme).payers}
+    plan = schedule_json()["outcome_payments"]
+    totals = {p["payer"]: p["amount"] for p in plan["payer_totals"]}
+    payers = programme_position(programme=programme).payers
+    position = {p.payer: (p.due, p.received) for p in payers}
     assert position == {STATE: (totals[STATE], 0), COUNTY: (totals[COUNTY], RECEIVED)}
     assert totals == {STATE: STATE_DUE, COUNTY: COUNTY_DUE}
 
