@@ -123,7 +123,11 @@ def payer_shares(*, programme: Programme) -> tuple[PayerShare, ...]:
         programme=programme, role=PartyRole.OUTCOME_PAYER
     ).select_related("organisation")
     shares = [
-        PayerShare(party.organisation.slug, Decimal(party.payer_share or 0).normalize())
+        PayerShare(
+            party.organisation.slug,
+            Decimal(party.payer_share or 0).normalize(),
+            party.payer_cap,
+        )
         for party in parties
     ]
     return tuple(sorted(shares, key=lambda share: (-share.share_percent, share.payer)))

@@ -143,6 +143,7 @@ def programme_party_add(
     organisation: Organisation,
     role: str,
     payer_share: Decimal | None = None,
+    payer_cap: int | None = None,
 ) -> ProgrammeParty:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.status != ProgrammeStatus.DRAFT:
@@ -188,12 +189,20 @@ def programme_party_add(
             )
     elif payer_share is not None:
         raise ValidationError({"payer_share": _("Only outcome payers have a share.")})
+    if payer_cap is not None and role != PartyRole.OUTCOME_PAYER:
+        raise ValidationError({"payer_cap": _("Only outcome payers have a cap.")})
+    if payer_cap is not None and payer_cap < 0:
+        raise ValidationError({"payer_cap": _("A payer's cap cannot be negative.")})
     if ProgrammeParty.objects.filter(
         programme=programme, organisation=organisation, role=role
     ).exists():
         raise ValidationError({"organisation": _("This organisation already has this role here.")})
     return ProgrammeParty.objects.create(
-        programme=programme, organisation=organisation, role=role, payer_share=payer_share
+        programme=programme,
+        organisation=organisation,
+        role=role,
+        payer_share=payer_share,
+        payer_cap=payer_cap,
     )
 
 

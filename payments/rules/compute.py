@@ -26,6 +26,7 @@ from payments.rules.comparison import (
     comparison_claims,
     target_claims,
 )
+from payments.rules.payers import apply_payer_caps
 from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 from payments.rules.rate_card import (
     AggregateResult,
@@ -79,6 +80,8 @@ class NotPayableLine:
     count: int
     amount: int
     improvement: Decimal | None
+    # The payer whose cap stopped it (reason payer_cap); None for every other rule.
+    payer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,8 @@ class CapHeadroom:
     limit: int
     used: int
     remaining: int
+    # A payer's cap: whose (None for every other cap).
+    payer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,28 +274,63 @@ def _late(metric: str, cohort: str, period: str, result_id: str, on: date) -> No
 def _plan(
     rules: ProgrammeRules, claims: Sequence[Claim], refused: Sequence[NotPayable]
 ) -> OutcomePaymentPlan:
+    groups = list(_grouped(claims, _line_key, lambda claim: claim.order).items())
+    # One allocation per line, by the shares of its cohort and metric (a payer split,
+    # else the programme-wide shares): splitting each outcome and summing would round
+    # once per outcome and drift from the line total's own split.
+    parts = [
+        allocate(sum(claim.amount for claim in group), rules.shares_for(key[1], key[0]))
+        for key, group in groups
+    ]
+    # Payer caps are reached in the deal's date order (a line's first outcome), not in
+    # the order lines are listed (by place); they apply after the contract's caps, to
+    # each payer's part.
+    by_date = sorted(range(len(groups)), key=lambda i: groups[i][1][0].order)
+    kept, cut, used = apply_payer_caps(
+        [parts[i] for i in by_date], [payer.cap for payer in rules.payers]
+    )
+    kept_of = dict(zip(by_date, kept, strict=True))
+    cut_of = dict(zip(by_date, cut, strict=True))
     lines = []
-    for key, group in _grouped(claims, _line_key, lambda claim: claim.order).items():
+    capped = []
+    for i, (key, group) in enumerate(groups):
         metric, cohort, period, unit_price, improvement, share = key
-        amount = sum(claim.amount for claim in group)
-        # One allocation per line, by the shares of its cohort and metric (a payer
-        # split, else the programme-wide shares): splitting each outcome and summing
-        # would round once per outcome and drift from the line total's own split.
-        parts = allocate(amount, rules.shares_for(cohort, metric))
+        count = sum(claim.count for claim in group)
+        # A line its payers' caps take to nothing is not paid: its count goes with the
+        # capped-off part, as for the contract's caps.
+        paid = sum(kept_of[i]) > 0 or not any(cut_of[i])
+        for j, amount in enumerate(cut_of[i]):
+            if amount:
+                capped.append(
+                    NotPayableLine(
+                        metric=metric,
+                        cohort=cohort,
+                        period=period,
+                        reason=NotPayableReason.PAYER_CAP,
+                        result_ids=_ids(group),
+                        count=0 if paid else count,
+                        amount=amount,
+                        improvement=improvement,
+                        payer=rules.payers[j].payer,
+                    )
+                )
+                count = count if paid else 0
+        if not paid:
+            continue
         lines.append(
             PaymentLine(
                 metric=metric,
                 cohort=cohort,
                 period=period,
                 result_ids=_ids(group),
-                count=sum(claim.count for claim in group),
-                amount=amount,
+                count=count,
+                amount=sum(kept_of[i]),
                 unit_price=unit_price,
                 improvement=improvement,
                 share_percent=share,
                 payers=tuple(
                     PayerAmount(payer.payer, part)
-                    for payer, part in zip(rules.payers, parts, strict=True)
+                    for payer, part in zip(rules.payers, kept_of[i], strict=True)
                 ),
             )
         )
@@ -313,6 +353,10 @@ def _plan(
                 improvement=improvement,
             )
         )
+    # Listed by place like the rest (a stable sort keeps each place's own order).
+    not_payable = sorted(
+        [*not_payable, *capped], key=lambda line: (line.metric, line.cohort, line.period)
+    )
     payer_totals = tuple(
         PayerAmount(payer.payer, sum(line.payers[i].amount for line in lines))
         for i, payer in enumerate(rules.payers)
@@ -325,7 +369,7 @@ def _plan(
         currency=rules.currency,
         lines=tuple(lines),
         not_payable=tuple(not_payable),
-        headroom=_headroom(rules, claims),
+        headroom=_headroom(rules, claims, used),
         total=sum(line.amount for line in lines),
         payer_totals=payer_totals,
         not_payable_total=sum(line.amount for line in not_payable),
@@ -357,7 +401,9 @@ def _ids(claims: Iterable[Claim]) -> tuple[str, ...]:
     return tuple(sorted({result_id for claim in claims for result_id in claim.result_ids}))
 
 
-def _headroom(rules: ProgrammeRules, claims: Sequence[Claim]) -> tuple[CapHeadroom, ...]:
+def _headroom(
+    rules: ProgrammeRules, claims: Sequence[Claim], payer_used: Sequence[int]
+) -> tuple[CapHeadroom, ...]:
     items = []
     for metric in rules.metrics:
         mine = [claim for claim in claims if claim.metric == metric.code]
@@ -392,6 +438,13 @@ def _headroom(rules: ProgrammeRules, claims: Sequence[Claim]) -> tuple[CapHeadro
                 "contract_cap", None, "amount", rules.contract_cap, used, rules.contract_cap - used
             )
         )
+    for payer, used in zip(rules.payers, payer_used, strict=True):
+        if payer.cap is not None:
+            items.append(
+                CapHeadroom(
+                    "payer_cap", None, "amount", payer.cap, used, payer.cap - used, payer.payer
+                )
+            )
     return tuple(items)
 
 
@@ -409,7 +462,11 @@ def _not_payable_dict(line: NotPayableLine) -> dict[str, Any]:
 
 
 def _plain(item: Any) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in item.__dataclass_fields__}
+    data = {name: getattr(item, name) for name in item.__dataclass_fields__}
+    # "payer" only where a payer's cap is meant: every other item reads as it always did.
+    if "payer" in data and data["payer"] is None:
+        del data["payer"]
+    return data
 
 
 def _canonical(value: Any) -> Any:

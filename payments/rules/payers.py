@@ -179,3 +179,29 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
         return (a or b)[0]
     common = [code for code in a if code in b]
     return common[0] if common else None
+
+
+def apply_payer_caps(
+    parts: Sequence[Sequence[int]], caps: Sequence[int | None]
+) -> tuple[list[list[int]], list[list[int]], list[int]]:
+    """Cut each payer's parts to what its cap leaves; return (kept, cut, used per payer).
+
+    ``parts`` are the payers' parts of each payment line, in the order the payments
+    fall due (the deal's date order); ``caps[j]`` is payer j's cap, None for none. Once a
+    payer's total reaches its cap, the rest of its part is cut: due from no one, not
+    moved to the other payers, whose parts stay what their shares give.
+    """
+    used = [0] * len(caps)
+    kept: list[list[int]] = []
+    cut: list[list[int]] = []
+    for line in parts:
+        line_kept, line_cut = [], []
+        for j, part in enumerate(line):
+            cap = caps[j]
+            allowed = part if cap is None else max(min(part, cap - used[j]), 0)
+            used[j] += allowed
+            line_kept.append(allowed)
+            line_cut.append(part - allowed)
+        kept.append(line_kept)
+        cut.append(line_cut)
+    return kept, cut, used

@@ -31,20 +31,28 @@ class PayerShare:
 
     payer: str
     share_percent: Decimal
+    # The most the payer owes over the contract (minor units); past it, its part of a
+    # payment is due from no one (payments.rules.compute, "payer caps").
+    cap: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> PayerShare:
         data = js.mapping(data, path)
-        js.only_keys(data, {"payer", "share_percent"}, path)
+        js.only_keys(data, {"payer", "share_percent", "cap"}, path)
         payer = js.text(js.required(data, "payer", path), js.child(path, "payer"))
         share_path = js.child(path, "share_percent")
         share = js.decimal(js.required(data, "share_percent", path), share_path)
         if not 0 <= share <= HUNDRED:
             raise RuleError(share_path, "must be at least 0 and at most 100")
-        return cls(payer=payer, share_percent=share)
+        cap = js.optional(js.money, data.get("cap"), js.child(path, "cap"))
+        return cls(payer=payer, share_percent=share, cap=cap)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"payer": self.payer, "share_percent": str(self.share_percent)}
+        data: dict[str, Any] = {"payer": self.payer, "share_percent": str(self.share_percent)}
+        # Only when capped: an uncapped payer's terms (and their digest) stay as they were.
+        if self.cap is not None:
+            data["cap"] = self.cap
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +245,8 @@ class NotPayableReason(StrEnum):
     METRIC_COUNT_CAP = "metric_count_cap"
     METRIC_AMOUNT_CAP = "metric_amount_cap"
     CONTRACT_CAP = "contract_cap"
+    # A payer's part past its own cap: due from no one (payments.rules.compute).
+    PAYER_CAP = "payer_cap"
     AFTER_TERMINATION = "after_termination"
     BELOW_THRESHOLD = "below_threshold"
     BELOW_TARGET = "below_target"

@@ -106,6 +106,12 @@ class ProgrammeParty(models.Model):
         help_text="Outcome payers only: percent of each outcome payment (all payers sum to "
         "100); none for a payer that pays only where a payer split names it.",
     )
+    payer_cap = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Outcome payers only: the most it owes over the contract, minor units; "
+        "past it, its part of a payment is due from no one.",
+    )
 
     class Meta:
         db_table = "sib_programme_party"
@@ -120,6 +126,10 @@ class ProgrammeParty(models.Model):
                     | Q(payer_share__isnull=True)
                 ),
                 name="party_payer_share_only_for_payers",
+            ),
+            models.CheckConstraint(
+                condition=Q(payer_cap__isnull=True) | Q(role="outcome_payer", payer_cap__gte=0),
+                name="party_payer_cap_only_for_payers",
             ),
         ]
 

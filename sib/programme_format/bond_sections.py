@@ -97,6 +97,8 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((f"{path}.organisation", f"unknown organisation {slug!r}"))
         role = item.get("role")
         share = item.get("payer_share")
+        if item.get("payer_cap") is not None and role != PartyRole.OUTCOME_PAYER:
+            errors.append((f"{path}.payer_cap", "only outcome payers have a cap"))
         if role == PartyRole.OUTCOME_PAYER and share is None and "payer_shares" in document:
             # A payer that pays only where a payer split names it: the payer_shares
             # section's rules (payments.payer_splits) check that one does.
@@ -221,6 +223,7 @@ def load_parties(data: list[dict[str, Any]], context: LoadContext) -> None:
             organisation=organisation,
             role=item["role"],
             payer_share=Decimal(share) if share is not None else None,
+            payer_cap=item.get("payer_cap"),
         )
 
 
@@ -280,6 +283,8 @@ def dump_parties(programme: Programme) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"organisation": party.organisation.slug, "role": party.role}
         if party.payer_share is not None:
             item["payer_share"] = format(party.payer_share.normalize(), "f")
+        if party.payer_cap is not None:
+            item["payer_cap"] = party.payer_cap
         out.append(item)
     return out
 

@@ -180,3 +180,108 @@ def test_without_splits_the_terms_are_written_as_before():
     assert split.to_dict()["payer_splits"] == COUNTY_FIRST
     assert ProgrammeRules.from_dict(split.to_dict()) == split
     assert split.shares_for("c1", "work_6m") == [Decimal(0), Decimal(100)]
+
+
+# --- Per-payer caps ---------------------------------------------------------------------
+
+
+def dated(rid: str, metric: str, cohort: str, n: int, on: date) -> AggregateResult:
+    return AggregateResult(
+        id=rid, metric=metric, cohort=cohort, period="2026", count=n, achieved_on=on
+    )
+
+
+def test_a_payer_capped_mid_schedule_owes_its_cap_and_the_rest_of_its_share_nobody():
+    """State 70 %, département 30 % capped at 20 000 €, in date order:
+    31 March, 50 trainings x 800 € = 40 000 €: State 28 000 €, département 12 000 €.
+    30 June, 10 in work x 3 000 € = 30 000 €: State 21 000 €, département 9 000 € of which
+    8 000 € fits its cap (20 000 - 12 000); 1 000 € is due from no one.
+    30 September, cohort 2, 10 trainings = 8 000 €: State 5 600 €, département 2 400 €, all
+    past its cap. The State owes 54 600 €, the département 20 000 €; 3 400 € capped.
+    The cap follows the dates, not the listing (training lines are listed first)."""
+    data = rules(None, [("state", "70"), ("departement", "30")]).to_dict()
+    data["payers"][1]["cap"] = 20_000 * EUR
+    deal = ProgrammeRules.from_dict(data)
+    plan = compute_outcome_payments(
+        rules=deal,
+        aggregate_results=[
+            dated("r3", "training", "c2", 10, date(2026, 9, 30)),
+            dated("r1", "training", "c1", 50, date(2026, 3, 31)),
+            dated("r2", "work_6m", "c1", 10, date(2026, 6, 30)),
+        ],
+    )
+    assert [(line.cohort, line.metric, [p.amount for p in line.payers]) for line in plan.lines] == [
+        ("c1", "training", [28_000 * EUR, 12_000 * EUR]),
+        ("c2", "training", [5_600 * EUR, 0]),
+        ("c1", "work_6m", [21_000 * EUR, 8_000 * EUR]),
+    ]
+    assert {p.payer: p.amount for p in plan.payer_totals} == {
+        "state": 54_600 * EUR,
+        "departement": 20_000 * EUR,
+    }
+    capped = [(n.metric, n.cohort, n.payer, n.amount, n.count) for n in plan.not_payable]
+    assert capped == [
+        ("training", "c2", "departement", 2_400 * EUR, 0),
+        ("work_6m", "c1", "departement", 1_000 * EUR, 0),
+    ]
+    assert {n.reason.value for n in plan.not_payable} == {"payer_cap"}
+    assert plan.total == 74_600 * EUR and plan.not_payable_total == 3_400 * EUR
+    (headroom,) = [h for h in plan.headroom if h.cap == "payer_cap"]
+    assert (headroom.payer, headroom.limit, headroom.used, headroom.remaining) == (
+        "departement",
+        20_000 * EUR,
+        20_000 * EUR,
+        0,
+    )
+    document = plan.to_json_dict()
+    assert document["not_payable"][0]["payer"] == "departement"
+    assert document["headroom"] == [
+        {
+            "cap": "payer_cap",
+            "limit": 2_000_000,
+            "metric": None,
+            "payer": "departement",
+            "remaining": 0,
+            "unit": "amount",
+            "used": 2_000_000,
+        }
+    ]
+
+
+def test_a_line_only_a_capped_payer_pays_is_not_paid_past_its_cap():
+    """The county pays all of cohort 1, capped at 10 000 €: 20 trainings = 16 000 €, of which
+    10 000 € is due and 6 000 € is not; then 5 trainings = 4 000 €, nothing due: the line is
+    not paid and its 5 outcomes are listed as capped."""
+    data = rules(COUNTY_FIRST, [("state", "100"), ("county", "0")]).to_dict()
+    data["payers"][1]["cap"] = 10_000 * EUR
+    plan = compute_outcome_payments(
+        rules=ProgrammeRules.from_dict(data),
+        aggregate_results=[
+            dated("r1", "training", "c1", 20, date(2026, 3, 31)),
+            AggregateResult(
+                id="r3",
+                metric="training",
+                cohort="c1",
+                period="2027",
+                count=5,
+                achieved_on=date(2027, 3, 31),
+            ),
+        ],
+    )
+    assert [(line.period, line.amount, line.count) for line in plan.lines] == [
+        ("2026", 10_000 * EUR, 20)
+    ]
+    assert [(n.period, n.amount, n.count) for n in plan.not_payable] == [
+        ("2026", 6_000 * EUR, 0),
+        ("2027", 4_000 * EUR, 5),
+    ]
+    assert {p.payer: p.amount for p in plan.payer_totals} == {"state": 0, "county": 10_000 * EUR}
+
+
+def test_an_uncapped_payers_terms_are_written_as_before():
+    deal = rules(None, [("state", "70"), ("county", "30")])
+    assert [set(p) for p in deal.to_dict()["payers"]] == [{"payer", "share_percent"}] * 2
+    plan = compute_outcome_payments(
+        rules=deal, aggregate_results=[count("r1", "training", "c1", 1)]
+    ).to_json_dict()
+    assert all("payer" not in item for item in (*plan["not_payable"], *plan["headroom"]))

@@ -178,3 +178,49 @@ def test_a_split_naming_an_unknown_cohort_is_refused(manager, tmp_path):
     document["payer_shares"][0]["cohorts"] = ["2031"]
     with pytest.raises(CommandError, match=r"payer_shares\[0\].cohorts\[0\]: unknown cohort"):
         load(tmp_path, document)
+
+
+def test_a_capped_county_owes_its_cap_on_the_schedule_the_position_and_the_dump(manager, tmp_path):
+    """The département's cap is 100 000 €: of the 103 600 € its cohort earns, in the deal's
+    order (both counts dated at the end of period 2026, then by metric code: in work at
+    6 months 54 000 €, then training 49 600 €), training pays 46 000 € and 3 600 € is due
+    from no one. The State still owes its 40 000 €; the ledger books 100 000 € due from
+    the département."""
+    document = split_deal()
+    for party in document["parties"]:
+        if party["organisation"] == COUNTY:
+            party["payer_cap"] = 10_000_000
+    load(tmp_path, document)
+    plan = schedule_json()["outcome_payments"]
+    assert plan["payer_totals"] == [
+        {"payer": STATE, "amount": STATE_DUE},
+        {"payer": COUNTY, "amount": 10_000_000},
+    ]
+    assert [
+        (n["metric"], n["cohort"], n["reason"], n["payer"], n["amount"])
+        for n in plan["not_payable"]
+    ] == [("training", "2026", "payer_cap", COUNTY, 360_000)]
+    assert {"cap": "payer_cap", "payer": COUNTY, "used": 10_000_000, "remaining": 0}.items() <= (
+        next(h for h in plan["headroom"] if h["cap"] == "payer_cap").items()
+    )
+    programme = Programme.objects.get(slug=SLUG)
+    position = {p.payer: p.due for p in programme_position(programme=programme).payers}
+    assert position == {STATE: STATE_DUE, COUNTY: 10_000_000}
+
+    out = StringIO()
+    call_command("programme_dump", SLUG, stdout=out)
+    parties = {p["organisation"]: p for p in json.loads(out.getvalue())["parties"]}
+    assert parties[COUNTY]["payer_cap"] == 10_000_000 and "payer_cap" not in parties[STATE]
+    text = StringIO()
+    call_command("schedule", SLUG, stdout=text)
+    assert (
+        "not payable (payer_cap): training / 2026 / 2026: €3,600.00 from departement-13"
+        in text.getvalue()
+    )
+
+
+def test_only_an_outcome_payer_has_a_cap(manager, tmp_path):
+    document = split_deal()
+    document["parties"][2]["payer_cap"] = 100
+    with pytest.raises(CommandError, match=r"parties\[2\].payer_cap: only outcome payers"):
+        load(tmp_path, document)

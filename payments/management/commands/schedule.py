@@ -85,9 +85,10 @@ class Command(BaseCommand):
         out(f"  total {money(plan['total'])}; not payable {money(plan['not_payable_total'])}")
         for line in plan["not_payable"]:
             amount = UNPRICED_TEXT.get(line["reason"]) or money(line["amount"])
+            whose = f" from {line['payer']}" if "payer" in line else ""
             out(
                 f"  not payable ({line['reason']}): {line['metric']} / {line['cohort']} / "
-                f"{line['period']}: {amount}"
+                f"{line['period']}: {amount}{whose}"
             )
         for repeat in plan["repeats"]:
             out(f"  not paid again: result {repeat['result_id']} ({repeat['reason']})")
@@ -96,8 +97,9 @@ class Command(BaseCommand):
             out("  contract cap: unknown (nothing is checked against it)")
         for cap in plan["headroom"]:
             value = money if cap["unit"] == "amount" else str
+            whose = cap["metric"] or cap.get("payer") or ""
             out(
-                f"  {cap['cap']} {cap['metric'] or ''}: used {value(cap['used'])} of "
+                f"  {cap['cap']} {whose}: used {value(cap['used'])} of "
                 f"{value(cap['limit'])}, {value(cap['remaining'])} left"
             )
         schedule = doc["schedule"]
