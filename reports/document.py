@@ -368,8 +368,9 @@ class NoticeData:
     programme: Programme
     payer: str
     payer_slug: str
-    # The payer's share of each outcome payment, in basis points (7000 = 70 %).
-    payer_share_bp: int
+    # The payer's share of each outcome payment, in basis points (7000 = 70 %); None when
+    # its share depends on the cohort or metric (payer splits, payments.rules.payers).
+    payer_share_bp: int | None
     language: Language
     report_date: date
     lines: tuple[NoticeLine, ...]

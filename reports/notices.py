@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from payments.accrual import disputed_results_by_payer
+from payments.models import PaymentTerms
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
 from payments.position import programme_position
 from reports import document as doc
@@ -108,7 +109,7 @@ def notice_data(
         ),
         payer=payer.name,
         payer_slug=payer.slug,
-        payer_share_bp=int((party.payer_share or 0) * 100),
+        payer_share_bp=_share_bp(programme, party),
         language=language,  # type: ignore[arg-type]
         report_date=state.on,
         lines=lines,
@@ -222,3 +223,12 @@ def _payments(programme: Programme, payer: Organisation, seq: int) -> tuple[doc.
         for _, on, reversal, amount in rows
         if amount
     )
+
+
+def _share_bp(programme: Programme, party: ProgrammeParty) -> int | None:
+    """Return the payer's share of every payment in basis points, or None when payer
+    splits make it depend on the cohort or metric (or it pays by a split only)."""
+    splits = PaymentTerms.objects.filter(programme=programme).values_list("payer_splits", flat=True)
+    if party.payer_share is None or any(splits):
+        return None
+    return int(party.payer_share * 100)

@@ -175,7 +175,7 @@ class PartyOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgrammeParty
-        fields = ["id", "organisation", "organisation_name", "role", "payer_share"]
+        fields = ["id", "organisation", "organisation_name", "role", "payer_share", "payer_cap"]
 
 
 class PartyListApi(ProgrammeApi):
@@ -199,6 +199,7 @@ class PartyCreateApi(ProgrammeApi):
         payer_share = serializers.DecimalField(
             max_digits=7, decimal_places=4, required=False, allow_null=True
         )
+        payer_cap = MoneyField(required=False, allow_null=True)
 
     @extend_schema(
         operation_id="programme_party_create",

@@ -99,6 +99,8 @@ class NoticeRenderer(ReportRenderer):
 
     def share(self) -> str:
         bp = self.data.payer_share_bp
+        if bp is None:
+            return self.t("notice_share_by_split")
         return format_percent(Fraction(bp, 10_000), self.lang, places=0 if bp % 100 == 0 else 2)
 
     def position_story(self) -> list[Flowable]:

@@ -224,3 +224,24 @@ def test_only_an_outcome_payer_has_a_cap(manager, tmp_path):
     document["parties"][2]["payer_cap"] = 100
     with pytest.raises(CommandError, match=r"parties\[2\].payer_cap: only outcome payers"):
         load(tmp_path, document)
+
+
+def test_a_payers_notice_says_its_share_depends_on_the_cohort_and_lists_its_split(
+    manager, tmp_path
+):
+    """The département's notice: its 103 600 € line by line (its part of each line), and
+    no single percentage, which would be wrong for the State's cohort."""
+    from reports.notices import notice_data
+    from reports.selectors.state import chain_state
+    from sib.models import Organisation
+
+    load(tmp_path, split_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    data = notice_data(
+        programme=programme,
+        payer=Organisation.objects.get(slug=COUNTY),
+        language="en",
+        state=chain_state(programme=programme),
+    )
+    assert data.payer_share_bp is None
+    assert sum(line.amount for line in data.lines) == COUNTY_DUE
