@@ -156,9 +156,15 @@ def _parts(
             out.not_exported.append(
                 f"parties: the share of {party['organisation']!r} ({party['payer_share']} %)"
             )
-    # INDIGO records who pays, never how much of what: payer splits have no field either.
+    # INDIGO records who pays, never how much of what: payer splits and caps have no
+    # field either.
     out.not_exported += [
-        f"payer_shares[{i}]" for i in range(len(document.get("payer_shares") or []))
+        f"payer_shares[{i}]" for i, _s in enumerate(document.get("payer_shares") or [])
+    ]
+    out.not_exported += [
+        f"parties: the cap of {p['organisation']!r} ({p['payer_cap']})"
+        for p in document.get("parties") or []
+        if p.get("payer_cap") is not None
     ]
 
     def category(slug: str, role: str) -> dict[str, Any]:

@@ -300,3 +300,18 @@ def test_a_programme_set_up_here_exports_says_what_indigo_cannot_hold_and_round_
     again = indigo_import(bundle=exported, creator=creator, slug="demo-again").programme
     assert again.status == ProgrammeStatus.DRAFT
     assert programme_indigo_export(programme=again).record == exported
+
+
+def test_payer_splits_and_caps_are_listed_as_not_exported(creator):
+    """INDIGO records who pays, not how much of which cohort nor up to what: both listed."""
+    document = demo_definition()
+    del document["history"]
+    document["programme"]["status"] = "draft"
+    document["parties"][1]["payer_cap"] = 30_000_000
+    document["payer_shares"] = [
+        {"cohorts": ["2026"], "shares": [{"payer": "departement-13", "share": "100"}]}
+    ]
+    programme = programme_definition_load(document, creator=creator)
+    export = programme_indigo_export(programme=programme)
+    assert "payer_shares[0]" in export.not_exported
+    assert "parties: the cap of 'departement-13' (30000000)" in export.not_exported
