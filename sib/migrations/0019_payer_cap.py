@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sib', '0017_payer_share_optional'),
+        ('sib', '0018_payer_share_optional'),
     ]
 
     operations = [

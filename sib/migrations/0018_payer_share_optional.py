@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sib', '0016_programme_facts_truncate_refused'),
+        ('sib', '0017_chain_head_check_linear'),
     ]
 
     operations = [
