@@ -305,7 +305,7 @@ def test_a_programme_set_up_here_exports_says_what_indigo_cannot_hold_and_round_
 def test_payer_splits_and_caps_are_listed_as_not_exported(creator):
     """INDIGO records who pays, not how much of which cohort nor up to what: both listed."""
     document = demo_definition()
-    del document["history"]
+    del document["history"], document["memberships"]
     document["programme"]["status"] = "draft"
     document["parties"][1]["payer_cap"] = 30_000_000
     document["payer_shares"] = [
