@@ -245,3 +245,27 @@ def test_a_payers_notice_says_its_share_depends_on_the_cohort_and_lists_its_spli
     )
     assert data.payer_share_bp is None
     assert sum(line.amount for line in data.lines) == COUNTY_DUE
+
+
+def test_activation_refuses_a_payer_no_share_and_no_split_would_ever_make_pay(manager, tmp_path):
+    """A draft whose département pays by a split activates; a payer added later with no
+    share and named by no split would never pay, so activation refuses, naming it."""
+    from django.core.exceptions import ValidationError
+
+    from sib import services
+    from sib.models import Organisation
+
+    document = split_deal()
+    del document["history"], document["memberships"]
+    document["programme"]["status"] = "draft"
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    fund = Organisation.objects.create(slug="fonds", name="Fonds", kinds=["outcome_payer"])
+    services.programme_party_add(programme=programme, organisation=fund, role="outcome_payer")
+    with pytest.raises(ValidationError) as caught:
+        services.programme_activate(programme=programme)
+    assert "outcome payer 'fonds' has no payer_share and no payer split names it" in str(
+        caught.value
+    )
+    programme.refresh_from_db()
+    assert programme.status == "draft"
