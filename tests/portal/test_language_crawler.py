@@ -333,9 +333,14 @@ POSTED = (
         "outcomes_portal:result-submit",
         None,
         # "Show what it would pay": the cell's results and the payers' figures, not made.
-        {"preview": "1", "value": "3", "stage": "final", "additional": "on",
-         "additional_reason": "second site"},
-    ),  # fmt: skip
+        {
+            "preview": "1",
+            "value": "3",
+            "stage": "final",
+            "additional": "on",
+            "additional_reason": "second site",
+        },
+    ),
     ("lead_evaluator", "outcomes_portal:result-detail", "verify", {}),
     ("lead_evaluator", "outcomes_portal:result-detail", "reject", {}),
     ("fund_manager", "payments_portal:payment-record", None, {"amount": "1234,5"}),
