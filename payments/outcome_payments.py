@@ -208,7 +208,8 @@ def _verified_now(
     counted = Q(state=ResultState.VERIFIED)
     if include is not None:
         # As if verified: it counts, and the result it amends is superseded.
-        counted |= Q(pk=include.pk)
+        if include.pk is not None:
+            counted |= Q(pk=include.pk)
         if include.amends_id is not None:
             exclude = exclude | {include.amends_id}
     rows = list(
@@ -229,6 +230,22 @@ def _verified_now(
             "from_participants",
         )
     )
+    if include is not None and include.pk is None:
+        # A submission not made yet (the submit page's preview): id 0, which no row has.
+        rows.append(
+            (
+                0,
+                include.metric_id,
+                include.cohort_id,
+                include.period_id,
+                include.value,
+                include.comparison_value,
+                include.sample_size,
+                include.comparison_sample_size,
+                include.stage,
+                include.from_participants,
+            )
+        )
     replaced = replaced_interims(
         CellResult(row[0], (row[1], row[2], row[3]), row[8], row[9]) for row in rows
     )
@@ -254,7 +271,7 @@ def verified_inputs(
     With `seq`, as of the chain state ending at that entry: results whose verification is
     chained at or before it, less those an amendment verified at or before it supersedes.
     `include` (now only): a submitted result counted as if verified, to preview its
-    verification.
+    verification; unsaved, a submission not made yet (priced under id 0).
     """
     results: list[Any]
     if seq is None:

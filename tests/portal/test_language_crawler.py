@@ -307,7 +307,8 @@ def _form_fields(page: str, action: str | None) -> dict[str, str]:
     """Return the defaults of the page's POST form (the one with this hidden action)."""
     root = lxml_html.document_fromstring(page)
     for form in root.iter("form"):
-        if (form.get("method") or "").lower() != "post":
+        # A form posting elsewhere (log out, the language buttons) is not the page's own.
+        if (form.get("method") or "").lower() != "post" or form.get("action"):
             continue
         names = {i.get("name"): i.get("value") for i in form.iter("input")}
         if action is not None and names.get("action") != action:
@@ -327,6 +328,19 @@ def _form_fields(page: str, action: str | None) -> dict[str, str]:
 # (role, page, the form's hidden action or None, fields over the form's defaults).
 POSTED = (
     ("evaluator", "outcomes_portal:result-submit", None, {"value": "-3", "stage": "final"}),
+    (
+        "evaluator",
+        "outcomes_portal:result-submit",
+        None,
+        # "Show what it would pay": the cell's results and the payers' figures, not made.
+        {
+            "preview": "1",
+            "value": "3",
+            "stage": "final",
+            "additional": "on",
+            "additional_reason": "second site",
+        },
+    ),
     ("lead_evaluator", "outcomes_portal:result-detail", "verify", {}),
     ("lead_evaluator", "outcomes_portal:result-detail", "reject", {}),
     ("fund_manager", "payments_portal:payment-record", None, {"amount": "1234,5"}),
@@ -352,6 +366,8 @@ def test_form_errors_and_confirmations_speak_one_language(demo, language):
         fields = {**_form_fields(shown.content.decode(), action), **overrides}
         answer = client.post(url, fields)
         assert answer.status_code in (200, 400), f"{url} {action}: {answer.status_code}"
+        if "preview" in overrides:
+            assert "data-pay-preview" in answer.content.decode(), "the preview is not shown"
         findings += page_findings(
             answer.content.decode(),
             url=f"POST {url} {action or ''}",
