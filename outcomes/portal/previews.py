@@ -4,6 +4,11 @@ meets, and what verifying it would pay.
 Outcomes cannot import payments (imports flow one way), so the payment figures are asked
 of the apps above through outcomes.signals.decision_preview (payments.portal.previews
 answers); each answer is safe HTML. Nothing here writes.
+
+The money is shown to those whose role sees outcome payments (`payment.view`: fund
+managers), never to evaluators: they measure and verify outcomes independently of what
+the outcomes pay (DOMAIN.md), so their pages say what a result does to its cell, not what
+it costs whom.
 """
 
 from typing import Any
@@ -14,12 +19,16 @@ from outcomes.portal.cells import cell_rows, submit_probe
 from outcomes.portal.forms import ResultSubmitForm
 from outcomes.selectors_portal import cell_neighbours
 from outcomes.signals import decision_preview
-from sib.models import Programme
+from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
 
-def payment_previews(*, programme: Programme, result: Result) -> list[str]:
-    """Return what the apps above say verifying `result` (saved or not) would change."""
+def payment_previews(*, access: ProgrammeAccess, result: Result) -> list[str]:
+    """Return what the apps above say verifying `result` (saved or not) would change, for
+    a viewer whose role sees outcome payments; nothing for anyone else."""
+    if not access.allows(Action.PAYMENT_VIEW):
+        return []
+    programme = access.programme
     return [
         html
         for _receiver, html in decision_preview.send(
@@ -29,19 +38,20 @@ def payment_previews(*, programme: Programme, result: Result) -> list[str]:
     ]
 
 
-def before_verification(*, programme: Programme, result: Result) -> dict[str, Any]:
+def before_verification(*, access: ProgrammeAccess, result: Result) -> dict[str, Any]:
     """Return the page context shown before `result` is verified: the cell's verified
     results, each with what verifying `result` does to it, and the payment previews."""
     return {
         "in_cell": cell_rows(cell_neighbours(result=result, verified_only=True)),
-        "previews": payment_previews(programme=programme, result=result),
+        "previews": payment_previews(access=access, result=result),
     }
 
 
 def before_submission(*, access: ProgrammeAccess, form: ResultSubmitForm) -> dict[str, Any]:
     """Return what the submit page shows of the result the valid `form` would make, before
-    it is made: the cell's live results, each with what it does to them, and what verifying
-    it would pay. Raises the service's own Conflict when the cell refuses it (outcomes.cells).
+    it is made: the cell's live results, each with what it does to them (its submitter, an
+    evaluator, sees no money). Raises the service's own Conflict when the cell refuses it
+    (outcomes.cells).
     """
     probe = submit_probe(access, form)
     metric, cohort, period = probe.metric, probe.cohort, probe.period
@@ -53,7 +63,4 @@ def before_submission(*, access: ProgrammeAccess, form: ResultSubmitForm) -> dic
         stage=probe.stage,
         additional=probe.additional,
     )
-    return {
-        "in_cell": cell_rows(cell_neighbours(result=probe)),
-        "previews": payment_previews(programme=access.programme, result=probe),
-    }
+    return {"in_cell": cell_rows(cell_neighbours(result=probe))}

@@ -102,7 +102,6 @@ def _submit_preview(
         return render(request, template, programme_context(access, form=form))
     # The same entries again, the cell's results marked seen when there are.
     seen = request.POST.copy()
-    seen.pop("preview", None)
     if shown["in_cell"]:
         seen["confirmed"] = "on"
     form = forms.ResultSubmitForm(seen, programme=access.programme)
@@ -119,9 +118,9 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
         request.POST or None, request.FILES or None, programme=access.programme
     )
     if request.method == "POST" and form.is_valid():
-        # "Show what it would pay", or a cell holding results the evaluator has not seen:
-        # the page shows the result before making it (outcomes.portal.previews).
-        if "preview" in request.POST or cell_to_confirm(access, form):
+        # A cell holding results the evaluator has not seen: the page shows what this one
+        # does to each before making it (outcomes.portal.previews).
+        if cell_to_confirm(access, form):
             return _submit_preview(request, access, form)
         try:
             result = services.result_submit(
@@ -357,7 +356,7 @@ def _decision_confirm_page(
             evidence=evidence_list(result=result),
             # What verifying would book, from the apps above (payments: each payer's due).
             **(
-                before_verification(programme=access.programme, result=result)
+                before_verification(access=access, result=result)
                 if action == "verify"
                 else {"in_cell": [], "previews": []}
             ),
@@ -475,7 +474,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             evidence=evidence_list(result=result) if access.allows(Action.RESULT_VIEW) else [],
             # Before the decision: the cell's verified results and what verifying would pay.
             **(
-                before_verification(programme=access.programme, result=result)
+                before_verification(access=access, result=result)
                 if state == ResultState.SUBMITTED and access.allows(Action.RESULT_VIEW)
                 else {"in_cell": [], "previews": []}
             ),

@@ -328,19 +328,6 @@ def _form_fields(page: str, action: str | None) -> dict[str, str]:
 # (role, page, the form's hidden action or None, fields over the form's defaults).
 POSTED = (
     ("evaluator", "outcomes_portal:result-submit", None, {"value": "-3", "stage": "final"}),
-    (
-        "evaluator",
-        "outcomes_portal:result-submit",
-        None,
-        # "Show what it would pay": the cell's results and the payers' figures, not made.
-        {
-            "preview": "1",
-            "value": "3",
-            "stage": "final",
-            "additional": "on",
-            "additional_reason": "second site",
-        },
-    ),
     ("lead_evaluator", "outcomes_portal:result-detail", "verify", {}),
     ("lead_evaluator", "outcomes_portal:result-detail", "reject", {}),
     ("fund_manager", "payments_portal:payment-record", None, {"amount": "1234,5"}),
@@ -366,8 +353,6 @@ def test_form_errors_and_confirmations_speak_one_language(demo, language):
         fields = {**_form_fields(shown.content.decode(), action), **overrides}
         answer = client.post(url, fields)
         assert answer.status_code in (200, 400), f"{url} {action}: {answer.status_code}"
-        if "preview" in overrides:
-            assert "data-pay-preview" in answer.content.decode(), "the preview is not shown"
         findings += page_findings(
             answer.content.decode(),
             url=f"POST {url} {action or ''}",

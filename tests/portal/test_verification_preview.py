@@ -55,7 +55,7 @@ def page(user: User, url: str, language: str = "en", data: dict[str, Any] | None
 
 def result_page(d: Deal, result: Result, language: str = "en", user: User | None = None) -> str:
     url = reverse("outcomes_portal:result-detail", args=[d.programme.pk, result.pk])
-    return page(user or d.lead, url, language)
+    return page(user or d.manager, url, language)
 
 
 def change_by_payer(html: str) -> dict[str, str]:
@@ -174,10 +174,15 @@ def test_the_result_page_reads_in_french():
     assert "What verifying" not in html and "already exists" not in html
 
 
-def test_the_submitter_sees_it_too_and_a_verified_result_shows_no_preview():
+def test_evaluators_see_no_money_and_a_verified_result_shows_no_preview():
+    """The evaluators measure and verify independently of what outcomes pay (DOMAIN.md):
+    neither the submitter nor the lead sees the payers' figures."""
     d = deal()
     result = d.result("training", "c1", "2026", 12, verify=False, stage="interim")
-    assert "data-pay-preview" in result_page(d, result, user=d.evaluator)
+    assert "data-pay-preview" in result_page(d, result)
+    for evaluator in (d.evaluator, d.lead):
+        html = result_page(d, result, user=evaluator)
+        assert "data-pay-preview" not in html and "data-payer" not in html
     _verify(d, result)
     assert "data-pay-preview" not in result_page(d, result)
 
@@ -197,37 +202,28 @@ def _submit_url(d: Deal) -> str:
     return reverse("outcomes_portal:result-submit", args=[d.programme.pk])
 
 
-def test_the_submit_page_shows_what_the_result_would_pay_before_it_is_made():
+def test_the_submit_page_shows_the_evaluator_no_money():
     d = deal()
-    html = page(d.evaluator, _submit_url(d), data=_submit_form(d, preview="1"))
-    assert "What verifying this result would pay" in html
-    assert change_by_payer(html) == {"etat": en(672_000), "departement-13": en(288_000)}
-    assert not Result.objects.filter(programme=d.programme).exists()
-    # The entries are kept: submitting them makes the result.
-    assert 'name="value" value="12"' in html
-    client = Client()
-    client.force_login(d.evaluator)
-    assert client.post(_submit_url(d), _submit_form(d)).status_code == 302
-    assert Result.objects.filter(programme=d.programme).count() == 1
+    html = page(d.evaluator, _submit_url(d))
+    assert "data-pay-preview" not in html and "data-preview-button" not in html
 
 
-def test_the_submit_preview_of_a_second_interim_says_the_refusal_and_makes_nothing():
+def test_a_second_interim_on_the_submit_page_is_refused_and_makes_nothing():
     d = deal()
     first = d.result("training", "c1", "2026", 12, stage="interim")
-    html = page(d.evaluator, _submit_url(d), data=_submit_form(d, preview="1"))
+    html = page(d.evaluator, _submit_url(d), data=_submit_form(d))
     assert f"Result #{first.pk} (interim) already exists" in html
     assert "data-pay-preview" not in html
     assert Result.objects.filter(programme=d.programme).count() == 1
 
 
-def test_the_submit_preview_of_a_declared_additional_interim_warns_and_adds_up():
+def test_the_submit_page_warns_of_a_declared_additional_interim_and_makes_nothing_yet():
     d = deal()
     first = d.result("training", "c1", "2026", 12, stage="interim")
-    fields = {"preview": "1", "value": "3", "additional": "on", "additional_reason": "site B"}
+    fields = {"value": "3", "additional": "on", "additional_reason": "site B"}
     html = page(d.evaluator, _submit_url(d), "fr", data=_submit_form(d, **fields))
     assert f'data-in-cell="{first.pk}" data-effect="adds"' in html
-    assert 'data-figure="total_change">2\u202f400,00\u00a0€<' in html
-    assert "Afficher ce que cela paierait" in html
+    assert "data-pay-preview" not in html
     assert 'name="confirmed" value="on"' in html  # seen: the next post makes it
     assert Result.objects.filter(programme=d.programme).count() == 1
 
@@ -258,6 +254,6 @@ def test_looking_at_what_a_result_would_pay_writes_no_ledger_or_schedule_row():
     result_page(d, more)
     confirm = reverse("outcomes_portal:result-detail", args=[d.programme.pk, more.pk])
     page(d.lead, confirm, data={"action": "verify", "verify-comment": ""})
-    fields = {"preview": "1", "value": "4", "additional": "on", "additional_reason": "site C"}
+    fields = {"value": "4", "additional": "on", "additional_reason": "site C"}
     page(d.evaluator, _submit_url(d), data=_submit_form(d, **fields))
     assert _rows() == before
