@@ -68,11 +68,11 @@ of every amount computed from a rate): 50 % of 400 000,01 € calls
 200 000,01 €, never more than the shortfall itself. Junior tranches absorb
 their losses first through the step order: they rank after the protected
 tranche, so by the end date they have received nothing the protected
-tranche was still owed. The call is split
-between guarantors by commitment and paid to protected investors pro rata
-by their outstanding principal. The called amount becomes the guarantee
-tranche's drawn capital, which ``GuaranteeReimbursement`` repays if money
-arrives later. Return stops accruing at the end date.
+tranche was still owed. The call is split between guarantors by commitment
+and paid to protected investors pro rata by their outstanding principal.
+The called amount becomes the guarantee tranche's drawn capital, which
+``GuaranteeReimbursement`` repays if money arrives later. Return stops
+accruing at the end date.
 
 Money clawed back (a negative payment) is not supported; a correction is a
 new, lower schedule computed from corrected inputs.

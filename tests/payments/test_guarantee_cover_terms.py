@@ -118,7 +118,7 @@ def test_a_guarantee_without_limit_or_percentage_is_refused_naming_both(creator)
     )
 
 
-def test_the_service_refuses_a_percentage_on_a_loan_and_a_cover_of_nothing():
+def test_the_service_refuses_a_percentage_on_a_loan_a_cover_of_nothing_or_too_fine():
     deal = make_deal("cover")
     with pytest.raises(ValidationError) as loan:
         services.tranche_create(
@@ -140,6 +140,18 @@ def test_the_service_refuses_a_percentage_on_a_loan_and_a_cover_of_nothing():
             protects=deal.tranche,
         )
     assert "cover_limit" in nothing.value.message_dict
+    with pytest.raises(ValidationError) as too_fine:
+        services.tranche_create(
+            programme=deal.programme,
+            key="g",
+            name="Guarantee",
+            kind="guarantee",
+            priority=2,
+            protects=deal.tranche,
+            cover_percent=Decimal("33.33333"),
+        )
+    assert "4 decimal places" in too_fine.value.message_dict["cover_percent"][0]
+    assert not Tranche.objects.filter(key__in=("junior", "g")).exists()
 
 
 @pytest.mark.parametrize(
