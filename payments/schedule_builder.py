@@ -251,6 +251,10 @@ def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranch
                 investors=tuple(investors),
                 cap=engine_cap(cap[0], Decimal(cap[1])) if cap else None,
                 protects=item["protects"],
+                cover_percent=(
+                    Decimal(item["cover_percent"]) if item.get("cover_percent") else None
+                ),
+                cover_limit=item.get("cover_limit"),
             )
         )
     return tuple(tranches)

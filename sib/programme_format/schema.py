@@ -167,6 +167,10 @@ def _message(error: SchemaError) -> str:
         return _("must be one of %(choices)s") % {"choices": ", ".join(map(str, expected))}
     if keyword == "const":
         return _("must be %(value)s") % {"value": json.dumps(expected)}
+    if keyword == "anyOf" and all(set(branch) == {"required"} for branch in expected):
+        # "One of these fields at least": a guarantee's cover_limit or cover_percent.
+        names = sorted(name for branch in expected for name in branch["required"])
+        return _("needs at least one of %(fields)s") % {"fields": ", ".join(names)}
     if keyword in ("minItems", "minProperties"):
         return _("must not be empty")
     if keyword == "uniqueItems":
