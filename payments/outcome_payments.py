@@ -16,6 +16,12 @@ comparison       `value` = treated, `comparison_value`, `sample_size` = treated 
 target           `value` = participants achieving; the cohort's `planned_size` is the
                  cohort size and `sample_size` those still in it (leavers = the rest)
 savings_share    `value` = public cost avoided, minor units, dated at the period's end
+absolute_        `value` = events (or outcomes) in the treated group, `comparison_value`
+difference       = in the comparison group, both whole numbers (a fraction is refused
+                 naming the field, never rounded); dated at the period's end
+banded_rate      `value` = participants achieving (the rate's numerator), `sample_size` =
+                 participants measured (its denominator), both whole; dated at the
+                 period's end
 tracked,         an `UnpricedResult` dated at the period's end: not payable, for 0
 undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
@@ -44,6 +50,8 @@ from django.db.models import Q
 from outcomes.cells import CellResult, replaced_interims
 from outcomes.chain_kinds import DECISION
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     MetricRule,
     RateCardMechanism,
@@ -67,7 +75,9 @@ from outcomes.selectors import results_with_state
 from payments.models import Commitment, PaymentTerms
 from payments.rules import (
     AggregateResult,
+    BandedRateResult,
     ComparisonResult,
+    DifferenceResult,
     OutcomePaymentPlan,
     ParticipantOutcome,
     SavingsResult,
@@ -75,6 +85,7 @@ from payments.rules import (
     UnpricedResult,
     compute_outcome_payments,
 )
+from payments.rules.absolute import absolute_result
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
@@ -103,6 +114,8 @@ class VerifiedInputs:
     savings_results: tuple[SavingsResult, ...] = ()
     unpriced_results: tuple[UnpricedResult, ...] = ()
     repeats: tuple[Repeat, ...] = ()
+    difference_results: tuple[DifferenceResult, ...] = ()
+    banded_rate_results: tuple[BandedRateResult, ...] = ()
 
 
 def programme_terminated_on(programme: Programme) -> date | None:
@@ -267,6 +280,7 @@ def verified_inputs(
     targets: list[TargetResult] = []
     savings: list[SavingsResult] = []
     unpriced: list[UnpricedResult] = []
+    absolute: list[DifferenceResult | BandedRateResult] = []
     backed = [r.pk for r in results if r.from_participants]
     records: dict[int, list[ParticipantRecord]] = {}
     for record in ParticipantRecord.objects.filter(result_id__in=backed).order_by("id"):
@@ -319,6 +333,19 @@ def verified_inputs(
             savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
         elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
             unpriced.append(UnpricedResult(str(result.pk), *place, on))
+        elif kind in (AbsoluteDifferenceMechanism.kind, BandedRateMechanism.kind):
+            absolute.append(
+                absolute_result(
+                    kind,
+                    str(result.pk),
+                    place,
+                    on,
+                    where=where,
+                    value=result.value,
+                    comparison_value=result.comparison_value,
+                    sample_size=result.sample_size,
+                )
+            )
     outcomes, repeats = _once_per_metric(participant_rows)
     return VerifiedInputs(
         participant_outcomes=tuple(outcomes),
@@ -328,6 +355,8 @@ def verified_inputs(
         savings_results=tuple(savings),
         unpriced_results=tuple(unpriced),
         repeats=tuple(repeats),
+        difference_results=tuple(r for r in absolute if isinstance(r, DifferenceResult)),
+        banded_rate_results=tuple(r for r in absolute if isinstance(r, BandedRateResult)),
     )
 
 
@@ -410,6 +439,8 @@ def outcome_payments_compute(
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         unpriced_results=inputs.unpriced_results,
+        difference_results=inputs.difference_results,
+        banded_rate_results=inputs.banded_rate_results,
         repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )
