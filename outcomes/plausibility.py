@@ -52,37 +52,37 @@ def stored_value_errors(*, value: Decimal, comparison_value: Decimal | None) -> 
 
 def mechanism_value_errors(
     *,
-    metric: Metric,
+    code: str,
+    kind: str,
     value: Decimal,
     comparison_value: Decimal | None,
     sample_size: int | None,
 ) -> dict[str, Any]:
-    """Return {field: message} for values the metric's mechanism cannot price."""
+    """Return {field: message} for values metric `code`'s mechanism `kind` cannot price."""
     errors: dict[str, Any] = {}
-    kind = metric.mechanism_kind
     if kind == "absolute_difference":
         if comparison_value is None:
             errors["comparison_value"] = _(
                 "Metric '%(metric)s' pays per unit of difference: give the comparison "
                 "group's count."
-            ) % {"metric": metric.code}
+            ) % {"metric": code}
         for field, number in (("value", value), ("comparison_value", comparison_value)):
             if number is not None and Decimal(number) != Decimal(number).to_integral_value():
                 errors[field] = _(
                     "Metric '%(metric)s' pays per unit of difference: %(value)s is not a "
                     "whole number."
-                ) % {"metric": metric.code, "value": Decimal(number).normalize()}
+                ) % {"metric": code, "value": Decimal(number).normalize()}
     elif kind == "banded_rate":
         number = Decimal(value)
         if not sample_size:
             errors["sample_size"] = _(
                 "Metric '%(metric)s' pays on a rate: give the participants measured "
                 "(sample_size), at least 1."
-            ) % {"metric": metric.code}
+            ) % {"metric": code}
         if number != number.to_integral_value():
             errors["value"] = _(
                 "Metric '%(metric)s' pays on a rate: %(value)s participants is not a whole number."
-            ) % {"metric": metric.code, "value": number.normalize()}
+            ) % {"metric": code, "value": number.normalize()}
         elif sample_size and number > sample_size:
             errors["value"] = _(
                 "%(value)s participants achieving is more than the %(measured)s measured: "
@@ -157,7 +157,11 @@ def require_plausible(
     )
     errors.update(
         mechanism_value_errors(
-            metric=metric, value=value, comparison_value=comparison_value, sample_size=sample_size
+            code=metric.code,
+            kind=metric.mechanism_kind,
+            value=value,
+            comparison_value=comparison_value,
+            sample_size=sample_size,
         )
     )
     # What the column cannot hold first: "-1" or "2.1234567" is not a count to judge.
