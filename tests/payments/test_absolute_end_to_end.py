@@ -23,6 +23,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from reports.selectors.outcomes import outcomes_as_of
+from reports.selectors.state import chain_state
 from sib.demo import demo_definition
 from sib.models import Programme, User
 
@@ -209,3 +211,29 @@ def test_the_outcomes_page_states_both_rules_in_french(manager, tmp_path):
         "de 60,0\u00a0% à 65,0\u00a0% : 30\u202f000,00\u00a0€ par cohorte ; "
         "en dessous de 60,0\u00a0%, rien."
     ) in page
+
+
+def test_the_report_counts_the_restored_as_outcomes_and_not_the_reconvictions(manager, tmp_path):
+    """A report's verified outcomes count what participants achieved: the 71 restored are
+    outcomes; the 120 reconvictions are events the cohort avoided more of, not outcomes."""
+    load(tmp_path, absolute_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    outcomes = outcomes_as_of(programme, chain_state(programme=programme).seq, "en")
+    sections = {section.code: section for section in outcomes.sections}
+    assert [row.achieved for row in sections["restoration"].results] == [71]
+    assert sections["reconvictions"].results == ()
+    assert sections["reconvictions"].mechanism == (
+        "Difference with a comparison group, a lower count being better: €1,500.00 per unit "
+        "the cohort's count is below the comparison group's. Paid from a difference of 10."
+    )
+    assert sections["restoration"].mechanism == (
+        "Bands on the rate achieved: 70.0% or more: €60,000.00 per cohort; 65.0% to 70.0%: "
+        "€45,000.00 per cohort; 60.0% to 65.0%: €30,000.00 per cohort; below 60.0%, nothing."
+    )
+    without = absolute_deal()
+    without["history"]["results"] = without["history"]["results"][:-2]
+    without["programme"]["slug"] = "without"
+    load(tmp_path, without, "without.json")
+    other = Programme.objects.get(slug="without")
+    before = outcomes_as_of(other, chain_state(programme=other).seq, "en").verified_count
+    assert outcomes.verified_count == before + 71
