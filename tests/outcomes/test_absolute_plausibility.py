@@ -4,6 +4,7 @@ for a rate, or more achieving than measured. Refused at the door, not when verif
 books what the payers owe."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from outcomes import services
 from outcomes.models import Result
@@ -109,3 +110,47 @@ def test_the_refusal_reads_in_french(absolute):
         "101 participants atteignant le résultat, c’est plus que les 100 mesurés : "
         "un taux est d’au plus 100 %."
     )
+
+
+# --- The same rules over a results file (outcomes.csv_checks) ---------------------------
+
+CSV_HEADER = "metric,cohort,period,stage,value,comparison_value,sample_size\n"
+
+
+def _import(cast, rows: str):  # type: ignore[no-untyped-def]
+    return cast.client(cast.evaluator).post(
+        f"/api/programmes/{cast.programme.pk}/results/import/",
+        {"file": SimpleUploadedFile("results.csv", (CSV_HEADER + rows).encode(), "text/csv")},
+        format="multipart",
+    )
+
+
+def test_a_file_of_whole_counts_loads(absolute):
+    rows = "reconvictions,c1,2026-h1,final,120,150,\nrestoration,c1,2026-h1,final,71,,100\n"
+    assert _import(absolute, rows).status_code == 201
+    assert Result.objects.count() == 2
+
+
+def test_a_file_with_counts_the_mechanisms_cannot_price_is_refused_row_by_row(absolute):
+    rows = (
+        "reconvictions,c1,2026-h1,final,120,,\n"  # line 2: no comparison group
+        "reconvictions,c1,2026-h1,final,120,150.5,\n"  # line 3: a fraction of a count
+        "restoration,c1,2026-h1,final,71,,\n"  # line 4: no participants measured
+        "restoration,c1,2026-h1,final,71,,0\n"  # line 5: nobody measured
+        "restoration,c1,2026-h1,final,101,,100\n"  # line 6: more than measured
+    )
+    response = _import(absolute, rows)
+    assert response.status_code == 400, response.content
+    found = {(e["line"], e["column"], e["rule"]) for e in response.json()["errors"]}
+    assert found >= {
+        (2, "comparison_value", "required"),
+        (3, "comparison_value", "not_a_count"),
+        (4, "sample_size", "required"),
+        (5, "sample_size", "required"),
+        (6, "value", "out_of_bounds"),
+    }
+    messages = {e["line"]: e["message"] for e in response.json()["errors"]}
+    assert messages[6] == (
+        "101 participants achieving is more than the 100 measured: a rate is at most 100 %"
+    )
+    assert not Result.objects.exists()
