@@ -16,12 +16,9 @@ comparison       `value` = treated, `comparison_value`, `sample_size` = treated 
 target           `value` = participants achieving; the cohort's `planned_size` is the
                  cohort size and `sample_size` those still in it (leavers = the rest)
 savings_share    `value` = public cost avoided, minor units, dated at the period's end
-absolute_        `value` = events (or outcomes) in the treated group, `comparison_value`
-difference       = in the comparison group, both whole numbers (a fraction is refused
-                 naming the field, never rounded); dated at the period's end
-banded_rate      `value` = participants achieving (the rate's numerator), `sample_size` =
-                 participants measured (its denominator), both whole; dated at the
-                 period's end
+absolute_        `value` = treated group's count, `comparison_value` = comparison group's
+difference       (payments.rules.absolute: whole numbers, dated at the period's end)
+banded_rate      `value` = participants achieving, `sample_size` = participants measured
 tracked,         an `UnpricedResult` dated at the period's end: not payable, for 0
 undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
@@ -50,8 +47,6 @@ from django.db.models import Q
 from outcomes.cells import CellResult, replaced_interims
 from outcomes.chain_kinds import DECISION
 from outcomes.mechanisms import (
-    AbsoluteDifferenceMechanism,
-    BandedRateMechanism,
     ComparisonMechanism,
     MetricRule,
     RateCardMechanism,
@@ -75,9 +70,7 @@ from outcomes.selectors import results_with_state
 from payments.models import Commitment, PaymentTerms
 from payments.rules import (
     AggregateResult,
-    BandedRateResult,
     ComparisonResult,
-    DifferenceResult,
     OutcomePaymentPlan,
     ParticipantOutcome,
     SavingsResult,
@@ -85,7 +78,12 @@ from payments.rules import (
     UnpricedResult,
     compute_outcome_payments,
 )
-from payments.rules.absolute import absolute_result
+from payments.rules.absolute import (
+    ABSOLUTE_KINDS,
+    BandedRateResult,
+    DifferenceResult,
+    absolute_result,
+)
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
@@ -331,21 +329,11 @@ def verified_inputs(
             )
         elif kind == SavingsShareMechanism.kind:
             savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
+        elif kind in ABSOLUTE_KINDS:
+            values = (result.value, result.comparison_value, result.sample_size)
+            absolute.append(absolute_result(kind, str(result.pk), place, on, where, *values))
         elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
             unpriced.append(UnpricedResult(str(result.pk), *place, on))
-        elif kind in (AbsoluteDifferenceMechanism.kind, BandedRateMechanism.kind):
-            absolute.append(
-                absolute_result(
-                    kind,
-                    str(result.pk),
-                    place,
-                    on,
-                    where=where,
-                    value=result.value,
-                    comparison_value=result.comparison_value,
-                    sample_size=result.sample_size,
-                )
-            )
     outcomes, repeats = _once_per_metric(participant_rows)
     return VerifiedInputs(
         participant_outcomes=tuple(outcomes),

@@ -29,6 +29,9 @@ from outcomes.mechanism_terms import TierBasis, quantise_rate
 from outcomes.rule_json import RuleError
 from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 
+# The mechanisms this module prices, by kind.
+ABSOLUTE_KINDS = (AbsoluteDifferenceMechanism.kind, BandedRateMechanism.kind)
+
 
 @dataclass(frozen=True, slots=True)
 class DifferenceResult:
@@ -61,13 +64,15 @@ def absolute_result(
     result_id: str,
     place: tuple[str, str, str],
     on: date,
-    *,
     where: str,
     value: Decimal,
     comparison_value: Decimal | None,
     sample_size: int | None,
 ) -> DifferenceResult | BandedRateResult:
     """Return a verified result's values as this module prices them (``kind``'s input).
+
+    Results are dated ``on`` (their period's end); ``where`` is the result's path in
+    errors (``results[12]``).
 
     ``absolute_difference``: ``value`` is the treated group's count, ``comparison_value``
     the comparison group's; ``banded_rate``: ``value`` is the participants achieving,

@@ -182,10 +182,10 @@ def test_a_fractional_count_is_refused_naming_the_field_never_rounded() -> None:
             "7",
             ("m", "c1", "2027"),
             END_2027,
-            where="results[7]",
-            value=D("120"),
-            comparison_value=D("150.5"),
-            sample_size=None,
+            "results[7]",
+            D("120"),
+            D("150.5"),
+            None,
         )
     with pytest.raises(RuleError, match=r"results\[7\]\.comparison_value: is required"):
         absolute_result(
@@ -193,10 +193,10 @@ def test_a_fractional_count_is_refused_naming_the_field_never_rounded() -> None:
             "7",
             ("m", "c1", "2027"),
             END_2027,
-            where="results[7]",
-            value=D("120"),
-            comparison_value=None,
-            sample_size=None,
+            "results[7]",
+            D("120"),
+            None,
+            None,
         )
 
 
@@ -282,10 +282,10 @@ def test_a_rate_needs_participants_measured_and_no_more_achieving_than_measured(
             "3",
             ("m", "c1", "2027"),
             END_2027,
-            where="results[3]",
-            value=D("142"),
-            comparison_value=None,
-            sample_size=None,
+            "results[3]",
+            D("142"),
+            None,
+            None,
         )
     with pytest.raises(RuleError, match=r"results\[3\]\.value: must be a whole number, not 142.5"):
         absolute_result(
@@ -293,10 +293,10 @@ def test_a_rate_needs_participants_measured_and_no_more_achieving_than_measured(
             "3",
             ("m", "c1", "2027"),
             END_2027,
-            where="results[3]",
-            value=D("142.500000"),
-            comparison_value=None,
-            sample_size=200,
+            "results[3]",
+            D("142.500000"),
+            None,
+            200,
         )
 
 
