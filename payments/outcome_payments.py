@@ -16,6 +16,9 @@ comparison       `value` = treated, `comparison_value`, `sample_size` = treated 
 target           `value` = participants achieving; the cohort's `planned_size` is the
                  cohort size and `sample_size` those still in it (leavers = the rest)
 savings_share    `value` = public cost avoided, minor units, dated at the period's end
+absolute_        `value` = treated group's count, `comparison_value` = comparison group's
+difference       (payments.rules.absolute: whole numbers, dated at the period's end)
+banded_rate      `value` = participants achieving, `sample_size` = participants measured
 tracked,         an `UnpricedResult` dated at the period's end: not payable, for 0
 undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
@@ -75,6 +78,12 @@ from payments.rules import (
     UnpricedResult,
     compute_outcome_payments,
 )
+from payments.rules.absolute import (
+    ABSOLUTE_KINDS,
+    BandedRateResult,
+    DifferenceResult,
+    absolute_result,
+)
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
@@ -103,6 +112,8 @@ class VerifiedInputs:
     savings_results: tuple[SavingsResult, ...] = ()
     unpriced_results: tuple[UnpricedResult, ...] = ()
     repeats: tuple[Repeat, ...] = ()
+    difference_results: tuple[DifferenceResult, ...] = ()
+    banded_rate_results: tuple[BandedRateResult, ...] = ()
 
 
 def programme_terminated_on(programme: Programme) -> date | None:
@@ -284,6 +295,7 @@ def verified_inputs(
     targets: list[TargetResult] = []
     savings: list[SavingsResult] = []
     unpriced: list[UnpricedResult] = []
+    absolute: list[DifferenceResult | BandedRateResult] = []
     backed = [r.pk for r in results if r.from_participants]
     records: dict[int, list[ParticipantRecord]] = {}
     for record in ParticipantRecord.objects.filter(result_id__in=backed).order_by("id"):
@@ -334,6 +346,9 @@ def verified_inputs(
             )
         elif kind == SavingsShareMechanism.kind:
             savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
+        elif kind in ABSOLUTE_KINDS:
+            values = (result.value, result.comparison_value, result.sample_size)
+            absolute.append(absolute_result(kind, str(result.pk), place, on, where, *values))
         elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
             unpriced.append(UnpricedResult(str(result.pk), *place, on))
     outcomes, repeats = _once_per_metric(participant_rows)
@@ -345,6 +360,8 @@ def verified_inputs(
         savings_results=tuple(savings),
         unpriced_results=tuple(unpriced),
         repeats=tuple(repeats),
+        difference_results=tuple(r for r in absolute if isinstance(r, DifferenceResult)),
+        banded_rate_results=tuple(r for r in absolute if isinstance(r, BandedRateResult)),
     )
 
 
@@ -427,6 +444,8 @@ def outcome_payments_compute(
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         unpriced_results=inputs.unpriced_results,
+        difference_results=inputs.difference_results,
+        banded_rate_results=inputs.banded_rate_results,
         repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )

@@ -301,6 +301,8 @@ def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         unpriced_results=inputs.unpriced_results,
+        difference_results=inputs.difference_results,
+        banded_rate_results=inputs.banded_rate_results,
         repayment_target=terms["savings_repayment_target"] if needs_target else None,
         terminated_on=_dates(terms)[2],
     )

@@ -13,6 +13,9 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   contract caps applied in date order.
 - ``comparison`` — improvement over a comparison group against cohort and
   pooled thresholds (per-point price or tiers); attrition-adjusted targets.
+- ``absolute`` — a price per unit of absolute difference from a comparison group
+  (``absolute_difference``), and the amount of the band an absolute rate falls in
+  (``banded_rate``).
 - ``savings_share`` — a share of cost avoided, switching share once the
   investors' principal and return are covered.
 - ``unpriced`` — results on a ``tracked`` or ``undisclosed`` metric: not payable,
@@ -30,7 +33,10 @@ happens: improvements and rates to 0.0001 half even before thresholds;
 money computed from a Decimal to the cent half up.
 """
 
+from outcomes.absolute_mechanisms import RateBand
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     Direction,
     MetricRule,
@@ -41,6 +47,7 @@ from outcomes.mechanisms import (
     TierBasis,
 )
 from outcomes.rule_json import RuleError
+from payments.rules.absolute import BandedRateResult, DifferenceResult
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
@@ -68,10 +75,14 @@ from payments.rules.savings_share import SavingsResult
 from payments.rules.unpriced import UnpricedResult
 
 __all__ = [
+    "AbsoluteDifferenceMechanism",
     "AggregateResult",
+    "BandedRateMechanism",
+    "BandedRateResult",
     "CapHeadroom",
     "ComparisonMechanism",
     "ComparisonResult",
+    "DifferenceResult",
     "Direction",
     "IndexFactor",
     "Indexation",
@@ -84,6 +95,7 @@ __all__ = [
     "PayerShare",
     "PaymentLine",
     "ProgrammeRules",
+    "RateBand",
     "RateCardMechanism",
     "RuleError",
     "SavingsResult",

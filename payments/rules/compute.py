@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     Mechanism,
     RateCardMechanism,
@@ -20,6 +22,12 @@ from outcomes.mechanisms import (
     UndisclosedMechanism,
 )
 from outcomes.rule_json import RuleError
+from payments.rules.absolute import (
+    BandedRateResult,
+    DifferenceResult,
+    banded_rate_claims,
+    difference_claims,
+)
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
@@ -131,6 +139,8 @@ def compute_outcome_payments(
     target_results: Iterable[TargetResult] = (),
     savings_results: Iterable[SavingsResult] = (),
     unpriced_results: Iterable[UnpricedResult] = (),
+    difference_results: Iterable[DifferenceResult] = (),
+    banded_rate_results: Iterable[BandedRateResult] = (),
     repayment_target: int | None = None,
     terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
@@ -149,6 +159,8 @@ def compute_outcome_payments(
     target_results = list(target_results)
     savings_results = list(savings_results)
     unpriced_results = list(unpriced_results)
+    difference_results = list(difference_results)
+    banded_rate_results = list(banded_rate_results)
     _check_results(
         rules,
         {
@@ -158,6 +170,8 @@ def compute_outcome_payments(
             "target_results": (target_results, TargetMechanism),
             "savings_results": (savings_results, SavingsShareMechanism),
             "unpriced_results": (unpriced_results, (TrackedMechanism, UndisclosedMechanism)),
+            "difference_results": (difference_results, AbsoluteDifferenceMechanism),
+            "banded_rate_results": (banded_rate_results, BandedRateMechanism),
         },
     )
 
@@ -205,6 +219,22 @@ def compute_outcome_payments(
         if not in_time(r.achieved_on)
     ]
 
+    absolute: list[DifferenceResult | BandedRateResult] = [
+        *difference_results,
+        *banded_rate_results,
+    ]
+    for priced, stopped in (
+        difference_claims(rules, [r for r in difference_results if in_time(r.reported_on)]),
+        banded_rate_claims(rules, [r for r in banded_rate_results if in_time(r.reported_on)]),
+    ):
+        claims += priced
+        refused += stopped
+    refused += [
+        _late(r.metric, r.cohort, r.period, r.id, r.reported_on)
+        for r in absolute
+        if not in_time(r.reported_on)
+    ]
+
     # Priced at nothing, so no cap, termination or threshold applies to them.
     refused += unpriced_not_payable(rules, unpriced_results)
 
@@ -214,7 +244,10 @@ def compute_outcome_payments(
     return _plan(rules, claims, refused)
 
 
-_COUNTS = ("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size")
+_COUNTS = (
+    *("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size"),
+    *("treated_count", "comparison_count", "measured"),
+)
 _DECIMALS = ("treated_value", "comparison_value")
 
 
