@@ -200,6 +200,8 @@ def _pattern_message(pattern: str, value: Any) -> str:
     text = str(value)
     if pattern == r"\S":
         return _("must not be blank")
+    if pattern == "^each$":  # rate_card payable_per_participant: a number, or "each"
+        return _('must be a whole number of at least 1, or "each"')
     if "{0,2}" in pattern:
         return _("must be a date written YYYY, YYYY-MM or YYYY-MM-DD")
     if "[A-Z]{2}" in pattern:
