@@ -23,9 +23,10 @@ undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 Rule kept here, before the engine prices: **a participant is paid for a metric as many
 times as its `payable_per_participant` allows over the whole contract** — once by default,
 up to N, or each occurrence (outcomes.mechanisms.RateCardMechanism). The database allows
-one record per participant × metric × *period*, so the same person can be reported "in
-work at 6 months" in two periods; occurrences are counted by date achieved, then result
-id, then record id, the first ones allowed are priced
+one record per participant × metric × *period* for a metric paid once (one per day for the
+others: ParticipantRecord.occurrence), so the same person can be reported "in work at 6
+months" in two periods; occurrences are counted by date achieved, then result id, then
+record id, the first ones allowed are priced
 (payments.rules.rate_card.payable_occurrences), and the others are listed as `repeats`
 with the result of the last occurrence paid. Counting a person more often than the
 contract says would pay twice for one life changed.
@@ -343,7 +344,9 @@ def _payable_per_participant(
     for on, result_id, record_id, record, result in sorted(rows, key=lambda row: row[:3]):
         metric = result.metric
         if metric.code not in times:
-            mechanism = RateCardMechanism.from_dict(metric.mechanism, f"metrics.{metric.code}")
+            mechanism = RateCardMechanism.from_dict(
+                metric.mechanism, f"metrics.{metric.code}.mechanism"
+            )
             times[metric.code] = mechanism.payable_per_participant
         # "<result id>/<record id>": unique per outcome, and the result id is recovered
         # from it for the payment line.

@@ -27,8 +27,9 @@ from django.core.management import CommandError, call_command
 
 from outcomes import services as outcome_services
 from outcomes.models import Result
+from reports.selectors.outcomes import outcomes_as_of
 from sib.demo import demo_definition
-from sib.models import Programme, User
+from sib.models import ChainEntry, Programme, User
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,22 @@ def test_each_occurrence_and_up_to_two_are_paid_within_the_participant_cap(manag
             "result_id": work,
         }
     ]
+
+
+def test_the_outcomes_report_says_how_often_a_person_is_paid(manager, tmp_path):
+    load(tmp_path, deal())
+    programme = Programme.objects.get(slug=SLUG)
+    head = ChainEntry.objects.filter(programme=programme).order_by("seq").last()
+    texts = {
+        lang: {s.code: s.mechanism for s in outcomes_as_of(programme, head.seq, lang).sections}
+        for lang in ("en", "fr")
+    }
+    assert texts["en"]["housed"].endswith(
+        "per verified outcome. Each occurrence is paid, for the same person too."
+    )
+    assert texts["en"]["in-work-3m"].endswith("per verified outcome. At most 2 times per person.")
+    assert texts["en"]["training"].endswith("per verified outcome.")
+    assert texts["fr"]["in-work-3m"].endswith("Au plus 2 fois par personne.")
 
 
 def test_paid_once_by_default_a_second_occurrence_in_the_period_is_refused(manager, tmp_path):
