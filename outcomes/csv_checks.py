@@ -94,6 +94,61 @@ def plausibility_checks() -> list[Check]:
     ]
 
 
+def mechanism_checks() -> list[Check]:
+    """The rules of outcomes.plausibility.mechanism_value_errors over an aggregate file.
+
+    A per-participant metric's fraction is already refused by plausibility_checks: not
+    twice.
+    """
+    difference, rate = "kind = 'absolute_difference'", "kind = 'banded_rate'"
+    whole = "AND unit <> 'participant_outcome' AND number <> trunc(number)"
+    measured = "CASE WHEN outcomes_is_count(sample_size) THEN sample_size::bigint END"
+    return [
+        (
+            f"{difference} AND comparison_value = ''",
+            "comparison_value",
+            "required",
+            "format('metric %%L pays per unit of difference: give the comparison group''s "
+            "count', metric)",
+        ),
+        (
+            f"{difference} {whole}",
+            "value",
+            "not_a_count",
+            "format('metric %%L pays per unit of difference: %%s is not a whole number', "
+            "metric, number)",
+        ),
+        (
+            f"{difference} AND comparison <> trunc(comparison)",
+            "comparison_value",
+            "not_a_count",
+            "format('metric %%L pays per unit of difference: %%s is not a whole number', "
+            "metric, comparison)",
+        ),
+        (
+            f"{rate} AND (sample_size = '' OR {measured} = 0)",
+            "sample_size",
+            "required",
+            "format('metric %%L pays on a rate: give the participants measured (sample_size), "
+            "at least 1', metric)",
+        ),
+        (
+            f"{rate} {whole}",
+            "value",
+            "not_a_count",
+            "format('metric %%L pays on a rate: %%s participants is not a whole number', "
+            "metric, number)",
+        ),
+        (
+            f"{rate} AND number = trunc(number) AND number > {measured}",
+            "value",
+            "out_of_bounds",
+            "format('%%s participants achieving is more than the %%s measured: a rate is at "
+            "most 100 %%%%', number, sample_size)",
+        ),
+    ]
+
+
 def implausible_cell_message(
     *, metric: str, cohort: str, period: str, rows: int, limit: int
 ) -> str:

@@ -4,6 +4,7 @@ from typing import Any
 
 from outcomes.csv_checks import (
     count_checks,
+    mechanism_checks,
     number_checks,
     plausibility_checks,
 )
@@ -59,7 +60,7 @@ class ResultImporter(Importer):
             f"""
             CREATE TEMP TABLE checked ON COMMIT DROP AS
             SELECT s.*, m.id AS metric_id, c.id AS cohort_id, p.id AS period_id,
-                   m.unit, c.planned_size,
+                   m.unit, m.mechanism->>'kind' AS kind, c.planned_size,
                    mc.metric_id IS NOT NULL AS cohort_ok, mp.metric_id IS NOT NULL AS period_ok,
                    CASE WHEN outcomes_is_decimal(s.value) THEN s.value::numeric END AS number,
                    CASE WHEN outcomes_is_decimal(s.comparison_value)
@@ -114,6 +115,7 @@ class ResultImporter(Importer):
             *count_checks("sample_size"),
             *count_checks("comparison_sample_size"),
             *plausibility_checks(),
+            *mechanism_checks(),
             # outcomes.cells: an interim beside a final is refused, declared or not; any
             # other second result for a cell needs a reason in additional_reason, unless it
             # is a final after interim results only.

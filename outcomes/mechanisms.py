@@ -17,63 +17,77 @@ Conventions, chosen once for the whole engine:
   ``ROUND_HALF_UP`` (``to_cents``), the commercial rounding invoices use;
 - an improvement or a rate is quantised to 0.0001 with ``ROUND_HALF_EVEN``
   (``quantise_rate``) before it is compared with a threshold, so a result
-  exactly at the threshold pays and one just below pays nothing.
+  exactly at the threshold pays and one just below pays nothing;
+- a difference of counts is in whole units: a fractional count is refused, never
+  rounded.
+
+Those helpers and the shared enums are outcomes.mechanism_terms; the mechanisms
+measured on absolute values (a difference of counts, a rate in bands) are
+outcomes.absolute_mechanisms. All are registered in ``MECHANISMS`` below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from enum import StrEnum
+from decimal import Decimal
 from typing import Any
 
 from outcomes import rule_json as js
+from outcomes.absolute_mechanisms import AbsoluteDifferenceMechanism, BandedRateMechanism
+from outcomes.mechanism_terms import HUNDRED, Direction, TierBasis
+from outcomes.mechanism_terms import RATE_QUANTUM as RATE_QUANTUM
+from outcomes.mechanism_terms import quantise_rate as quantise_rate
+from outcomes.mechanism_terms import to_cents as to_cents
 from outcomes.rule_json import RuleError
-
-RATE_QUANTUM = Decimal("0.0001")
-HUNDRED = Decimal(100)
-
-
-class Direction(StrEnum):
-    LOWER_IS_BETTER = "lower_is_better"
-    HIGHER_IS_BETTER = "higher_is_better"
-
-
-class TierBasis(StrEnum):
-    PER_PARTICIPANT = "per_participant"
-    PER_COHORT = "per_cohort"
-
-
-def to_cents(amount: Decimal) -> int:
-    """Round a Decimal amount of minor units to a whole cent, half up."""
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def quantise_rate(rate: Decimal) -> Decimal:
-    """Quantise a rate or improvement to 0.0001, half even, before any threshold test."""
-    return rate.quantize(RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
-
 
 # --- Mechanisms -------------------------------------------------------------
 
 
+# `payable_per_participant` written for "every occurrence is paid".
+EACH = "each"
+
+
 @dataclass(frozen=True, slots=True)
 class RateCardMechanism:
-    """Pay a fixed price per verified outcome unit."""
+    """Pay a fixed price per verified outcome unit.
+
+    ``payable_per_participant``: how many of one participant's outcomes on the metric are
+    paid over the whole contract, the earliest first — 1 (the default, once), N, or
+    ``None`` for every occurrence (written ``"each"``). It counts participant records;
+    a verified count without participants has no one to count.
+    """
 
     price: int
+    payable_per_participant: int | None = 1
 
     kind = "rate_card"
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> RateCardMechanism:
         data = js.mapping(data, path)
-        js.only_keys(data, {"kind", "price"}, path)
-        return cls(price=js.money(js.required(data, "price", path), js.child(path, "price")))
+        js.only_keys(data, {"kind", "price", "payable_per_participant"}, path)
+        price = js.money(js.required(data, "price", path), js.child(path, "price"))
+        times = _times(data.get("payable_per_participant", 1), path)
+        return cls(price=price, payable_per_participant=times)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "price": self.price}
+        data: dict[str, Any] = {"kind": self.kind, "price": self.price}
+        # The default is left out, so a definition written before the rule existed (and
+        # its contract version's digest) reads back unchanged.
+        if self.payable_per_participant != 1:
+            times = self.payable_per_participant
+            data["payable_per_participant"] = EACH if times is None else times
+        return data
+
+
+def _times(value: Any, path: str) -> int | None:
+    where = js.child(path, "payable_per_participant")
+    if value == EACH:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RuleError(where, f'must be a whole number of at least 1, or "{EACH}"')
+    return js.count(value, where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +336,8 @@ type Mechanism = (
     | SavingsShareMechanism
     | TrackedMechanism
     | UndisclosedMechanism
+    | AbsoluteDifferenceMechanism
+    | BandedRateMechanism
 )
 # Mechanisms under which the engine prices nothing (payments.rules.unpriced).
 UNPRICED = (TrackedMechanism, UndisclosedMechanism)
@@ -335,6 +351,8 @@ MECHANISMS: dict[str, type[Mechanism]] = {
         SavingsShareMechanism,
         TrackedMechanism,
         UndisclosedMechanism,
+        AbsoluteDifferenceMechanism,
+        BandedRateMechanism,
     )
 }
 

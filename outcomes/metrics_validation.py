@@ -7,7 +7,7 @@ so the programme definition loader and the API can prefix them with where the me
 from collections.abc import Collection
 from typing import Any
 
-from outcomes.mechanisms import ComparisonMechanism, MetricRule
+from outcomes.mechanisms import AbsoluteDifferenceMechanism, ComparisonMechanism, MetricRule
 from outcomes.rule_json import RuleError
 
 Errors = list[tuple[str, str]]
@@ -36,9 +36,14 @@ def metric_mechanism_errors(
     except RuleError as exc:
         return [(exc.path, exc.message)]
     errors: Errors = []
+    mechanism = rule.mechanism
+    if (
+        isinstance(mechanism, ComparisonMechanism | AbsoluteDifferenceMechanism)
+        and direction is not None
+        and mechanism.direction.value != direction
+    ):
+        errors.append(("mechanism.direction", f"must match the metric's direction {direction}"))
     if isinstance(rule.mechanism, ComparisonMechanism):
-        if direction is not None and rule.mechanism.direction.value != direction:
-            errors.append(("mechanism.direction", f"must match the metric's direction {direction}"))
         unknown = [c for c in rule.mechanism.cohorts if c not in set(cohort_codes)]
         for index, cohort in enumerate(rule.mechanism.cohorts):
             if cohort in unknown:

@@ -9,7 +9,11 @@ submitted, not discovered when the money is due (docs/results-csv.md, "Plausibil
   times PLANNED_SIZE_FACTOR is refused unless the submitter declares it
   (`over_planned_size`): cohorts over-recruit, but not tenfold by accident;
 - a value (or comparison value) below zero, or finer than the six decimals its column
-  keeps, is refused: the column would answer an IntegrityError, or round it silently.
+  keeps, is refused: the column would answer an IntegrityError, or round it silently;
+- a metric paid by `absolute_difference` needs both groups' counts, whole; one paid by
+  `banded_rate` needs the participants measured (`sample_size`, above 0) and a whole
+  count achieving among them: the engine cannot price anything else, and would refuse
+  it only when the verification books the payment.
 """
 
 from decimal import Decimal
@@ -43,6 +47,47 @@ def stored_value_errors(*, value: Decimal, comparison_value: Decimal | None) -> 
             }
         elif problem := decimal_text_error(format(number, "f")):
             errors[field] = problem
+    return errors
+
+
+def mechanism_value_errors(
+    *,
+    code: str,
+    kind: str,
+    value: Decimal,
+    comparison_value: Decimal | None,
+    sample_size: int | None,
+) -> dict[str, Any]:
+    """Return {field: message} for values metric `code`'s mechanism `kind` cannot price."""
+    errors: dict[str, Any] = {}
+    if kind == "absolute_difference":
+        if comparison_value is None:
+            errors["comparison_value"] = _(
+                "Metric '%(metric)s' pays per unit of difference: give the comparison "
+                "group's count."
+            ) % {"metric": code}
+        for field, number in (("value", value), ("comparison_value", comparison_value)):
+            if number is not None and Decimal(number) != Decimal(number).to_integral_value():
+                errors[field] = _(
+                    "Metric '%(metric)s' pays per unit of difference: %(value)s is not a "
+                    "whole number."
+                ) % {"metric": code, "value": Decimal(number).normalize()}
+    elif kind == "banded_rate":
+        number = Decimal(value)
+        if not sample_size:
+            errors["sample_size"] = _(
+                "Metric '%(metric)s' pays on a rate: give the participants measured "
+                "(sample_size), at least 1."
+            ) % {"metric": code}
+        if number != number.to_integral_value():
+            errors["value"] = _(
+                "Metric '%(metric)s' pays on a rate: %(value)s participants is not a whole number."
+            ) % {"metric": code, "value": number.normalize()}
+        elif sample_size and number > sample_size:
+            errors["value"] = _(
+                "%(value)s participants achieving is more than the %(measured)s measured: "
+                "a rate is at most 100 %%."
+            ) % {"value": int(number), "measured": sample_size}
     return errors
 
 
@@ -109,6 +154,15 @@ def require_plausible(
         value=value,
         sample_size=sample_size,
         over_planned_size=over_planned_size,
+    )
+    errors.update(
+        mechanism_value_errors(
+            code=metric.code,
+            kind=metric.mechanism_kind,
+            value=value,
+            comparison_value=comparison_value,
+            sample_size=sample_size,
+        )
     )
     # What the column cannot hold first: "-1" or "2.1234567" is not a count to judge.
     errors.update(stored_value_errors(value=value, comparison_value=comparison_value))

@@ -16,8 +16,10 @@ from django.dispatch import Signal
 outcome_facts_changed = Signal()
 
 decision_preview = Signal()
-"""Sent by the portal's page confirming a verification, OUTSIDE any write, to collect what
-verifying the result would change in the apps above (payments: what each payer would
-owe). Arguments: programme, result. A receiver returns safe HTML to show on the page, or
-"" for nothing; it never writes.
+"""Sent by the portal's pages that show a result before it counts (its page while it
+awaits verification, the confirmation of its verification, the submit page's preview),
+OUTSIDE any write, to collect what verifying the result would change in the apps above
+(payments: what each payer would owe, and the caps that cut it). Arguments: programme,
+result (unsaved on the submit page: a submission not made yet). A receiver returns safe
+HTML to show on the page, or "" for nothing; it never writes.
 """

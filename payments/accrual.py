@@ -31,6 +31,7 @@ the chain lock serialises the changes of one programme, so two verifications com
 at once cannot both book the same difference.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -49,6 +50,7 @@ from payments.models import (
     TransactionKind,
 )
 from payments.outcome_payments import outcome_payments_compute, verified_inputs
+from payments.rules import NotPayableReason, OutcomePaymentPlan
 from sib.chain import chain_lock
 from sib.models import Organisation, Programme
 
@@ -114,18 +116,71 @@ def dispute_release_preview(*, programme: Programme, review_id: int) -> dict[str
     return {slug: amount for slug, amount in released.items() if amount}
 
 
-def verification_preview(*, programme: Programme, result: Result) -> dict[str, int]:
-    """Return payer slug -> how much more (negative: less) it would owe, under the
-    contract's rules and caps, once `result` is verified (an amendment replacing the
-    result it amends); payers it leaves unchanged are left out.
+# The rules that stop part of a priced amount because a cap is reached (payments.rules).
+CAP_REASONS = (
+    NotPayableReason.PARTICIPANT_CAP,
+    NotPayableReason.METRIC_COUNT_CAP,
+    NotPayableReason.METRIC_AMOUNT_CAP,
+    NotPayableReason.CONTRACT_CAP,
+)
 
+
+@dataclass(frozen=True)
+class CapCut:
+    """A cap that holds back part of what a result is priced at: `amount` more is not
+    payable once it is verified (minor units), on metric `metric` (None: every metric)."""
+
+    cap: str
+    metric: str | None
+    amount: int
+
+
+@dataclass(frozen=True)
+class VerificationPreview:
+    """What verifying a result would change: payer slug -> how much more (negative: less)
+    it would owe, payers unchanged left out; and the caps that cut the result's price."""
+
+    change: dict[str, int]
+    caps: tuple[CapCut, ...] = ()
+
+
+def verification_preview(*, programme: Programme, result: Result) -> VerificationPreview:
+    """Return what each payer would owe more (or less), under the contract's rules and
+    caps, once `result` is verified (an amendment replacing the result it amends), and
+    which caps hold part of it back.
+
+    `result` may be unsaved: a submission not made yet, priced as if made and verified.
     A read: the same engine as the booking, run with and without the result, nothing
     posted. Raises RuleError when the rules cannot price the result, as verifying would.
     """
-    before = _payer_totals(programme)
-    after = _payer_totals(programme, include=result)
-    change = {slug: after.get(slug, 0) - before.get(slug, 0) for slug in before | after}
-    return {slug: amount for slug, amount in sorted(change.items()) if amount}
+    before = _plan(programme)
+    after = _plan(programme, include=result)
+    was, will = _totals(before), _totals(after)
+    change = {slug: will.get(slug, 0) - was.get(slug, 0) for slug in was | will}
+    held_before, held_after = _capped(before), _capped(after)
+    cuts = (
+        CapCut(cap, metric, held_after.get((cap, metric), 0) - held_before.get((cap, metric), 0))
+        for cap, metric in sorted(held_after, key=lambda key: (key[0], key[1] or ""))
+    )
+    return VerificationPreview(
+        change={slug: amount for slug, amount in sorted(change.items()) if amount},
+        # Caps that hold back more; an amendment lowering a count may release some: the
+        # payers' change already says so.
+        caps=tuple(cut for cut in cuts if cut.amount > 0),
+    )
+
+
+def _capped(plan: OutcomePaymentPlan) -> dict[tuple[str, str | None], int]:
+    """Return (cap, metric) -> what the cap holds back in `plan`; the contract's cap
+    applies to the whole contract, so it is not split by metric."""
+    held: dict[tuple[str, str | None], int] = {}
+    for line in plan.not_payable:
+        if line.reason in CAP_REASONS:
+            metric = None if line.reason == NotPayableReason.CONTRACT_CAP else line.metric
+            held[(line.reason.value, metric)] = (
+                held.get((line.reason.value, metric), 0) + line.amount
+            )
+    return held
 
 
 def termination_preview(*, programme: Programme, on: date) -> dict[str, int]:
@@ -141,17 +196,28 @@ def termination_preview(*, programme: Programme, on: date) -> dict[str, int]:
     return {slug: amount for slug, amount in sorted(change.items()) if amount}
 
 
-def _payer_totals(
+def _plan(
     programme: Programme,
     exclude: set[int] | None = None,
     include: Result | None = None,
     terminated_on: date | None = None,
-) -> dict[str, int]:
+) -> OutcomePaymentPlan:
     inputs = verified_inputs(programme=programme, exclude=exclude, include=include)
-    plan = outcome_payments_compute(
+    return outcome_payments_compute(
         programme=programme, inputs=inputs, as_if_terminated_on=terminated_on
     )
+
+
+def _totals(plan: OutcomePaymentPlan) -> dict[str, int]:
     return {item.payer: item.amount for item in plan.payer_totals}
+
+
+def _payer_totals(
+    programme: Programme,
+    exclude: set[int] | None = None,
+    terminated_on: date | None = None,
+) -> dict[str, int]:
+    return _totals(_plan(programme, exclude=exclude, terminated_on=terminated_on))
 
 
 def _balances(programme: Programme, kinds: set[str]) -> dict[tuple[str, str], int]:

@@ -105,6 +105,14 @@ class TrancheCreateApi(ProgrammeApi):
             help_text="Key of the tranche a guarantee covers.",
         )
         cover_limit = MoneyField(min_value=1, required=False, allow_null=True, default=None)
+        cover_percent = serializers.DecimalField(
+            max_digits=7,
+            decimal_places=4,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Guarantees: percent of the protected tranche's principal loss covered.",
+        )
 
     @extend_schema(
         operation_id="tranche_create",

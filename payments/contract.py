@@ -62,16 +62,24 @@ def _tranche_terms(programme: Programme) -> list[dict[str, Any]]:
     for tranche_id, investor, amount in rows.values_list("tranche_id", "investor__slug", "amount"):
         commitments[tranche_id].append([investor, amount])
     tranches = Tranche.objects.filter(programme=programme).select_related("protects")
-    return [
-        {
+    terms = []
+    for row in tranches.order_by("priority"):
+        item: dict[str, Any] = {
             "cap": _cap_terms(engine_cap(row.cap_type, row.cap_value)),
             "commitments": commitments.get(row.pk, []),
             "id": row.key,
             "kind": row.kind,
             "protects": row.protects.key if row.protects else None,
         }
-        for row in tranches.order_by("priority")
-    ]
+        if row.cover_percent is not None:
+            # Only a percentage cover adds its terms. A guarantee with a limit alone
+            # covers the whole loss up to its commitments, which never pass the limit
+            # (commitment_create), so its terms, and every contract version chained
+            # before percentages existed, read as they always did.
+            item["cover_percent"] = format(row.cover_percent.normalize(), "f")
+            item["cover_limit"] = row.cover_limit
+        terms.append(item)
+    return terms
 
 
 def _waterfall_terms(programme: Programme) -> list[dict[str, Any]]:

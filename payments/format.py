@@ -6,24 +6,30 @@
        "commitments": [{"investor": "bank", "amount": 60000000,   # minor units
                         "committed_on": "2026-01-01"}]},
       {"key": "first-loss", "name": "Guarantee", "kind": "guarantee", "priority": 4,
-       "cap": null, "guarantee": {"protects": "senior", "cover_limit": 15000000},
+       "cap": null, "guarantee": {"protects": "senior", "cover_percent": "50",
+                                  "cover_limit": 15000000},
        "commitments": [{"investor": "foundation-b", "amount": 15000000,
                         "committed_on": "2026-01-01"}]}
     ]
 
 Cap types: annual_rate and irr (a fraction: "0.05" is 5%), multiple ("1.5"); values are
-strings so that no binary float ever holds them. Investors are organisation slugs.
+strings so that no binary float ever holds them. Investors are organisation slugs. A
+guarantee covers `cover_percent` of the protected tranche's principal loss (a percentage
+string, "50" is 50 %, as payer shares), at most `cover_limit`: either or both.
 """
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from payments import services
 from payments.models import CapType, Commitment, Tranche, TrancheKind
 from sib.bounds import code_error
 from sib.models import Organisation, Programme
 from sib.programme_format import LoadContext, Section, section_register
+from sib.services import payer_share_places
 
 Errors = list[tuple[str, str]]
 # Types, required fields, kinds, amounts above zero and dates are the format's JSON Schema
@@ -70,14 +76,32 @@ def _validate_guarantee(item: dict[str, Any], data: list[Any], path: str, errors
             errors.append((f"{path}.guarantee", "only a guarantee tranche has one"))
         return
     if not isinstance(guarantee, dict):
-        errors.append((f"{path}.guarantee", "a guarantee needs protects and cover_limit"))
+        errors.append((f"{path}.guarantee", "a guarantee needs protects and its cover"))
         return
+    _validate_cover_percent(guarantee.get("cover_percent"), f"{path}.guarantee", errors)
     protects = guarantee.get("protects")
     others = [t for t in data if isinstance(t, dict) and t.get("key") == protects]
     if protects == item.get("key") or not others:
         errors.append((f"{path}.guarantee.protects", f"no tranche {protects!r}"))
     elif others[0].get("kind") == TrancheKind.GUARANTEE:
         errors.append((f"{path}.guarantee.protects", "cannot protect a guarantee"))
+
+
+def _validate_cover_percent(percent: Any, path: str, errors: Errors) -> None:
+    if not isinstance(percent, str):
+        return  # absent, or not a string: the schema says so
+    try:
+        value = Decimal(percent)
+    except InvalidOperation:
+        return
+    if not value.is_finite() or not Decimal(0) < value <= 100:
+        errors.append((f"{path}.cover_percent", 'a percentage string in (0, 100], e.g. "50"'))
+    elif payer_share_places(value) > services.COVER_PLACES:
+        message = _(
+            "The cover percentage %(percent)s has more than %(places)s decimal places, "
+            "the precision the ledger keeps: the column would round it."
+        ) % {"percent": percent, "places": services.COVER_PLACES}
+        errors.append((f"{path}.cover_percent", message))
 
 
 def validate_tranches(data: Any, document: dict[str, Any]) -> Errors:
@@ -132,6 +156,9 @@ def load_tranches(data: list[dict[str, Any]], context: LoadContext) -> None:
             cap_value=Decimal(cap["value"]) if cap else None,
             protects=created.get(guarantee.get("protects", "")),
             cover_limit=guarantee.get("cover_limit"),
+            cover_percent=(
+                Decimal(guarantee["cover_percent"]) if "cover_percent" in guarantee else None
+            ),
         )
         for commitment in item.get("commitments", []):
             investor = context.organisations.get(commitment["investor"]) or (
@@ -164,10 +191,12 @@ def dump_tranches(programme: Programme) -> list[dict[str, Any]] | None:
             },
         }
         if tranche.kind == TrancheKind.GUARANTEE and tranche.protects is not None:
-            item["guarantee"] = {
-                "protects": tranche.protects.key,
-                "cover_limit": tranche.cover_limit,
-            }
+            guarantee: dict[str, Any] = {"protects": tranche.protects.key}
+            if tranche.cover_percent is not None:
+                guarantee["cover_percent"] = format(tranche.cover_percent.normalize(), "f")
+            if tranche.cover_limit is not None:
+                guarantee["cover_limit"] = tranche.cover_limit
+            item["guarantee"] = guarantee
         item["commitments"] = [
             {
                 "investor": c.investor.slug,

@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from outcomes.models import Unit
+from outcomes.plausibility import mechanism_value_errors
 from sib.models import Role, User
 
 Errors = list[tuple[str, str]]
@@ -114,6 +115,29 @@ def _value_errors(item: dict[str, Any], units: dict[Any, Any], path: str, errors
             errors.append((f"{path}.{field}", message))
 
 
+def _mechanism_errors(
+    item: dict[str, Any], kinds: dict[Any, Any], path: str, errors: Errors
+) -> None:
+    """Refuse the counts a metric's mechanism cannot price (outcomes.plausibility)."""
+    value, size = _decimal(item.get("value")), item.get("sample_size")
+    if value is None or value < 0 or not (size is None or type(size) is int):
+        return  # the schema and _value_errors report what is malformed
+    found = mechanism_value_errors(
+        code=str(item.get("metric")),
+        kind=str(kinds.get(item.get("metric"), "")),
+        value=value,
+        comparison_value=_decimal(item.get("comparison_value")),
+        sample_size=size,
+    )
+    # A count per participant already refused as a fraction is not refused twice.
+    known = {where for where, _message in errors}
+    errors += [
+        (f"{path}.{field}", str(message))
+        for field, message in found.items()
+        if f"{path}.{field}" not in known
+    ]
+
+
 def _codes(document: dict[str, Any], name: str) -> set[str]:
     items = document.get(name)
     return (
@@ -174,8 +198,12 @@ def _validate_drawdowns(items: list[Any], document: dict[str, Any], errors: Erro
 
 def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors) -> None:
     codes = {name: _codes(document, name) for name in ("metrics", "cohorts", "periods")}
-    units = {
-        m.get("code"): m.get("unit") for m in document.get("metrics") or [] if isinstance(m, dict)
+    metrics = [m for m in document.get("metrics") or [] if isinstance(m, dict)]
+    units = {m.get("code"): m.get("unit") for m in metrics}
+    kinds = {
+        m.get("code"): m["mechanism"].get("kind")
+        for m in metrics
+        if isinstance(m.get("mechanism"), dict)
     }
     names = {
         str(item.get(field))
@@ -205,6 +233,7 @@ def _validate_results(items: list[Any], document: dict[str, Any], errors: Errors
                 }
                 errors.append((f"{path}.{field}", message))
         _value_errors(item, units, path, errors)
+        _mechanism_errors(item, kinds, path, errors)
         _additional_errors(item, path, errors)
         for field in ("submitted_by", "verified_by"):
             if item.get(field) not in users:

@@ -16,16 +16,23 @@ comparison       `value` = treated, `comparison_value`, `sample_size` = treated 
 target           `value` = participants achieving; the cohort's `planned_size` is the
                  cohort size and `sample_size` those still in it (leavers = the rest)
 savings_share    `value` = public cost avoided, minor units, dated at the period's end
+absolute_        `value` = treated group's count, `comparison_value` = comparison group's
+difference       (payments.rules.absolute: whole numbers, dated at the period's end)
+banded_rate      `value` = participants achieving, `sample_size` = participants measured
 tracked,         an `UnpricedResult` dated at the period's end: not payable, for 0
 undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
 
-Rule kept here (not by the engine): **a participant is paid at most once per metric over
-the whole contract.** The database allows one record per participant × metric × *period*,
-so the same person can be reported "in work at 6 months" in two periods; only the
-earliest (by date achieved, then result id, then record id) is priced, and the others are
-listed as `repeats` with the result that was paid. Counting a person twice for the same
-outcome would pay twice for one life changed.
+Rule kept here, before the engine prices: **a participant is paid for a metric as many
+times as its `payable_per_participant` allows over the whole contract** — once by default,
+up to N, or each occurrence (outcomes.mechanisms.RateCardMechanism). The database allows
+one record per participant × metric × *period* for a metric paid once (one per day for the
+others: ParticipantRecord.occurrence), so the same person can be reported "in work at 6
+months" in two periods; occurrences are counted by date achieved, then result id, then
+record id, the first ones allowed are priced
+(payments.rules.rate_card.payable_occurrences), and the others are listed as `repeats`
+with the result of the last occurrence paid. Counting a person more often than the
+contract says would pay twice for one life changed.
 
 Money never leaves int minor units; the co-payer split is `sib.money.allocate` (in the
 engine).
@@ -65,6 +72,7 @@ from outcomes.models import (
 from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
 from payments.models import Commitment, PaymentTerms
+from payments.payer_splits import programme_payers
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -75,13 +83,15 @@ from payments.rules import (
     UnpricedResult,
     compute_outcome_payments,
 )
-from payments.rules.programme import (
-    Indexation,
-    PayerShare,
-    ProgrammeRules,
-    payer_splits_from_list,
+from payments.rules.absolute import (
+    ABSOLUTE_KINDS,
+    BandedRateResult,
+    DifferenceResult,
+    absolute_result,
 )
-from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
+from payments.rules.programme import Indexation, ProgrammeRules
+from payments.rules.rate_card import payable_occurrences
+from sib.models import ChainEntry, Programme, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
 RECOMPUTE_TASK = "payments.programme_recompute"
@@ -89,13 +99,13 @@ RECOMPUTE_TASK = "payments.programme_recompute"
 
 @dataclass(frozen=True)
 class Repeat:
-    """A participant outcome not paid because the same participant was paid for the metric."""
+    """A participant outcome not paid: its participant was paid as often as the metric allows."""
 
     metric: str
     cohort: str
     period: str
     result_id: int
-    paid_result_id: int
+    paid_result_id: int  # the result of the last occurrence paid
     achieved_on: date
 
 
@@ -108,6 +118,8 @@ class VerifiedInputs:
     savings_results: tuple[SavingsResult, ...] = ()
     unpriced_results: tuple[UnpricedResult, ...] = ()
     repeats: tuple[Repeat, ...] = ()
+    difference_results: tuple[DifferenceResult, ...] = ()
+    banded_rate_results: tuple[BandedRateResult, ...] = ()
 
 
 def programme_terminated_on(programme: Programme) -> date | None:
@@ -115,22 +127,6 @@ def programme_terminated_on(programme: Programme) -> date | None:
     if programme.status == ProgrammeStatus.TERMINATED:
         return programme.termination_date
     return None
-
-
-def payer_shares(*, programme: Programme) -> tuple[PayerShare, ...]:
-    """Return the co-payers (by organisation slug) in a fixed order: largest share first."""
-    parties = ProgrammeParty.objects.filter(
-        programme=programme, role=PartyRole.OUTCOME_PAYER
-    ).select_related("organisation")
-    shares = [
-        PayerShare(
-            party.organisation.slug,
-            Decimal(party.payer_share or 0).normalize(),
-            party.payer_cap,
-        )
-        for party in parties
-    ]
-    return tuple(sorted(shares, key=lambda share: (-share.share_percent, share.payer)))
 
 
 def programme_rules(*, programme: Programme) -> ProgrammeRules:
@@ -151,12 +147,7 @@ def programme_rules(*, programme: Programme) -> ProgrammeRules:
     indexation = None
     if terms is not None and terms.indexation:
         indexation = Indexation.from_dict(terms.indexation, "payment_terms.indexation")
-    payers = payer_shares(programme=programme)
-    splits = payer_splits_from_list(
-        (terms.payer_splits or None) if terms else None,
-        [payer.payer for payer in payers],
-        "payer_shares",
-    )
+    payers, splits = programme_payers(programme=programme, terms=terms)
     return ProgrammeRules(
         currency=programme.currency,
         payers=payers,
@@ -224,7 +215,8 @@ def _verified_now(
     counted = Q(state=ResultState.VERIFIED)
     if include is not None:
         # As if verified: it counts, and the result it amends is superseded.
-        counted |= Q(pk=include.pk)
+        if include.pk is not None:
+            counted |= Q(pk=include.pk)
         if include.amends_id is not None:
             exclude = exclude | {include.amends_id}
     rows = list(
@@ -245,6 +237,22 @@ def _verified_now(
             "from_participants",
         )
     )
+    if include is not None and include.pk is None:
+        # A submission not made yet (the submit page's preview): id 0, which no row has.
+        rows.append(
+            (
+                0,
+                include.metric_id,
+                include.cohort_id,
+                include.period_id,
+                include.value,
+                include.comparison_value,
+                include.sample_size,
+                include.comparison_sample_size,
+                include.stage,
+                include.from_participants,
+            )
+        )
     replaced = replaced_interims(
         CellResult(row[0], (row[1], row[2], row[3]), row[8], row[9]) for row in rows
     )
@@ -270,7 +278,7 @@ def verified_inputs(
     With `seq`, as of the chain state ending at that entry: results whose verification is
     chained at or before it, less those an amendment verified at or before it supersedes.
     `include` (now only): a submitted result counted as if verified, to preview its
-    verification.
+    verification; unsaved, a submission not made yet (priced under id 0).
     """
     results: list[Any]
     if seq is None:
@@ -283,6 +291,7 @@ def verified_inputs(
     targets: list[TargetResult] = []
     savings: list[SavingsResult] = []
     unpriced: list[UnpricedResult] = []
+    absolute: list[DifferenceResult | BandedRateResult] = []
     backed = [r.pk for r in results if r.from_participants]
     records: dict[int, list[ParticipantRecord]] = {}
     for record in ParticipantRecord.objects.filter(result_id__in=backed).order_by("id"):
@@ -333,9 +342,12 @@ def verified_inputs(
             )
         elif kind == SavingsShareMechanism.kind:
             savings.append(SavingsResult(str(result.pk), *place, on, _count(result.value, where)))
+        elif kind in ABSOLUTE_KINDS:
+            values = (result.value, result.comparison_value, result.sample_size)
+            absolute.append(absolute_result(kind, str(result.pk), place, on, where, *values))
         elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
             unpriced.append(UnpricedResult(str(result.pk), *place, on))
-    outcomes, repeats = _once_per_metric(participant_rows)
+    outcomes, repeats = _payable_per_participant(participant_rows)
     return VerifiedInputs(
         participant_outcomes=tuple(outcomes),
         aggregate_results=tuple(aggregates),
@@ -344,28 +356,48 @@ def verified_inputs(
         savings_results=tuple(savings),
         unpriced_results=tuple(unpriced),
         repeats=tuple(repeats),
+        difference_results=tuple(r for r in absolute if isinstance(r, DifferenceResult)),
+        banded_rate_results=tuple(r for r in absolute if isinstance(r, BandedRateResult)),
     )
 
 
-def _once_per_metric(
+def _payable_per_participant(
     rows: list[tuple[date, int, int, Any, Any]],
 ) -> tuple[list[ParticipantOutcome], list[Repeat]]:
-    paid: dict[tuple[str, str], int] = {}
+    times: dict[str, int | None] = {}
     outcomes: list[ParticipantOutcome] = []
-    repeats: list[Repeat] = []
     for on, result_id, record_id, record, result in sorted(rows, key=lambda row: row[:3]):
-        key = (result.metric.code, record.pseudonym)
-        place = (result.metric.code, result.cohort.code, result.period.code)
-        if key in paid:
-            repeats.append(Repeat(*place, result_id, paid[key], on))
-            continue
-        paid[key] = result_id
+        metric = result.metric
+        if metric.code not in times:
+            mechanism = RateCardMechanism.from_dict(
+                metric.mechanism, f"metrics.{metric.code}.mechanism"
+            )
+            times[metric.code] = mechanism.payable_per_participant
         # "<result id>/<record id>": unique per outcome, and the result id is recovered
         # from it for the payment line.
         outcomes.append(
-            ParticipantOutcome(f"{result_id}/{record_id}", record.pseudonym, *place, on)
+            ParticipantOutcome(
+                f"{result_id}/{record_id}",
+                record.pseudonym,
+                metric.code,
+                result.cohort.code,
+                result.period.code,
+                on,
+            )
         )
-    return outcomes, repeats
+    kept, repeated = payable_occurrences(outcomes, times)
+    repeats = [
+        Repeat(
+            outcome.metric,
+            outcome.cohort,
+            outcome.period,
+            result_ids((outcome.id,))[0],
+            result_ids((paid.id,))[0],
+            outcome.achieved_on,
+        )
+        for outcome, paid in repeated
+    ]
+    return kept, repeats
 
 
 def result_ids(engine_ids: tuple[str, ...]) -> list[int]:
@@ -426,6 +458,8 @@ def outcome_payments_compute(
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         unpriced_results=inputs.unpriced_results,
+        difference_results=inputs.difference_results,
+        banded_rate_results=inputs.banded_rate_results,
         repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )

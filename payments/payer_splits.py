@@ -16,6 +16,7 @@ terms (`PaymentTerms.payer_splits`), so a change of them chains a new contract v
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from outcomes.models import Cohort, Metric
 from outcomes.rule_json import RuleError
 from payments.models import PaymentTerms
 from payments.rules.payers import PayerSplit
-from payments.rules.programme import payer_splits_from_list
+from payments.rules.programme import PayerShare, payer_splits_from_list
 from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -71,6 +72,27 @@ def splits_errors(
                 )
             )
     return errors
+
+
+def programme_payers(
+    *, programme: Programme, terms: PaymentTerms | None
+) -> tuple[tuple[PayerShare, ...], tuple[PayerSplit, ...]]:
+    """Return the co-payers (by organisation slug, largest share first, with their caps)
+    and the payer splits of `terms`, as the engine reads them."""
+    parties = ProgrammeParty.objects.filter(
+        programme=programme, role=PartyRole.OUTCOME_PAYER
+    ).select_related("organisation")
+    shares = sorted(
+        (
+            PayerShare(p.organisation.slug, Decimal(p.payer_share or 0).normalize(), p.payer_cap)
+            for p in parties
+        ),
+        key=lambda share: (-share.share_percent, share.payer),
+    )
+    splits = payer_splits_from_list(
+        (terms.payer_splits or None) if terms else None, [s.payer for s in shares], SECTION
+    )
+    return tuple(shares), splits
 
 
 def _programme_payers(programme: Programme) -> dict[str, bool]:

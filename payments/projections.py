@@ -13,6 +13,11 @@ comparison     the expected improvement (a fraction, "0.10"); each cohort comple
                the metric's last period with its planned size on both sides
 target         the outcome rate (a fraction); default: the mechanism's target rate
 savings_share  cost avoided per cohort (minor units), spread over the periods
+absolute_      the difference in units per cohort over the contract (events avoided),
+difference     spread evenly over the periods; a period's share below the threshold pays
+               nothing, as a verified result would
+banded_rate    the rate achieved (a fraction); each cohort measured at the metric's last
+               period with its planned size
 =============  ===========================================================================
 
 Counts and amounts are the target x percentage, rounded half up. A metric without a
@@ -30,16 +35,20 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     RateCardMechanism,
     SavingsShareMechanism,
     TargetMechanism,
 )
-from outcomes.models import Metric
+from outcomes.models import MeasurementPeriod, Metric
 from payments.outcome_payments import VerifiedInputs
 from payments.rules import (
     AggregateResult,
+    BandedRateResult,
     ComparisonResult,
+    DifferenceResult,
     ParticipantOutcome,
     SavingsResult,
     TargetResult,
@@ -62,6 +71,7 @@ def forecast_inputs(*, programme: Programme, percent: Decimal) -> VerifiedInputs
     comparisons: list[ComparisonResult] = []
     targets: list[TargetResult] = []
     savings: list[SavingsResult] = []
+    absolute: list[DifferenceResult | BandedRateResult] = []
     metrics = Metric.objects.filter(programme=programme).prefetch_related("cohorts", "periods")
     for metric in metrics.order_by("code"):
         periods = sorted(metric.periods.all(), key=lambda p: (p.end_date, p.code))
@@ -122,6 +132,11 @@ def forecast_inputs(*, programme: Programme, percent: Decimal) -> VerifiedInputs
                         achieved=min(_scaled(rate * size, percent), size),
                     )
                 )
+            elif kind in (AbsoluteDifferenceMechanism.kind, BandedRateMechanism.kind):
+                if target is not None:
+                    absolute += _absolute_forecast(
+                        metric, cohort.code, size, periods, target, percent
+                    )
             elif kind == SavingsShareMechanism.kind and target is not None:
                 total = _scaled(Decimal(target), percent)
                 for period, amount in zip(
@@ -143,4 +158,42 @@ def forecast_inputs(*, programme: Programme, percent: Decimal) -> VerifiedInputs
         comparison_results=tuple(comparisons),
         target_results=tuple(targets),
         savings_results=tuple(savings),
+        difference_results=tuple(r for r in absolute if isinstance(r, DifferenceResult)),
+        banded_rate_results=tuple(r for r in absolute if isinstance(r, BandedRateResult)),
     )
+
+
+def _absolute_forecast(
+    metric: Metric,
+    cohort: str,
+    size: int,
+    periods: list[MeasurementPeriod],
+    target: Decimal,
+    percent: Decimal,
+) -> list[DifferenceResult | BandedRateResult]:
+    """Forecast an absolute_difference or banded_rate metric's results (table above)."""
+    base = f"forecast:{metric.code}:{cohort}"
+    if metric.mechanism_kind == BandedRateMechanism.kind:
+        last = periods[-1]
+        achieved = min(_scaled(Decimal(target) * size, percent), size)
+        return [
+            BandedRateResult(base, metric.code, cohort, last.code, last.end_date, achieved, size)
+        ]
+    lower = metric.mechanism.get("direction") == "lower_is_better"
+    total = _scaled(Decimal(target), percent)
+    forecast: list[DifferenceResult | BandedRateResult] = []
+    for period, units in zip(periods, allocate(total, [1] * len(periods)), strict=True):
+        # Only the difference is priced: the better group is put at 0 events.
+        treated, comparison = (0, units) if lower else (units, 0)
+        forecast.append(
+            DifferenceResult(
+                f"{base}:{period.code}",
+                metric.code,
+                cohort,
+                period.code,
+                period.end_date,
+                treated,
+                comparison,
+            )
+        )
+    return forecast

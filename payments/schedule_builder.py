@@ -47,9 +47,9 @@ from payments.contract import (
     contract_version_at,
     engine_cap,
 )
-from payments.engine.metrics import InvestorMetrics, schedule_metrics
-from payments.engine.schedule import PaymentReceived, RepaymentSchedule, compute_schedule
+from payments.engine.schedule import PaymentReceived, compute_schedule
 from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
+from payments.investor_json import investors_json
 from payments.models import (
     AccountKind,
     Commitment,
@@ -251,6 +251,10 @@ def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranch
                 investors=tuple(investors),
                 cap=engine_cap(cap[0], Decimal(cap[1])) if cap else None,
                 protects=item["protects"],
+                cover_percent=(
+                    Decimal(item["cover_percent"]) if item.get("cover_percent") else None
+                ),
+                cover_limit=item.get("cover_limit"),
             )
         )
     return tuple(tranches)
@@ -303,6 +307,8 @@ def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
         target_results=inputs.target_results,
         savings_results=inputs.savings_results,
         unpriced_results=inputs.unpriced_results,
+        difference_results=inputs.difference_results,
+        banded_rate_results=inputs.banded_rate_results,
         repayment_target=terms["savings_repayment_target"] if needs_target else None,
         terminated_on=_dates(terms)[2],
     )
@@ -455,47 +461,3 @@ def plan_json(
         for r in repeats
     ]
     return data
-
-
-def investors_json(schedule: RepaymentSchedule) -> list[dict[str, Any]]:
-    """Return each investor's totals and metrics, all its tranches together, by id."""
-    totals: dict[str, dict[str, int]] = {}
-    for line in schedule.final_lines():
-        row = totals.setdefault(
-            line.investor,
-            {
-                "drawn": 0,
-                "guarantee_received": 0,
-                "outstanding_principal": 0,
-                "principal_repaid": 0,
-                "return_paid": 0,
-            },
-        )
-        row["drawn"] += line.drawn_to_date
-        row["principal_repaid"] += line.cumulative_principal_repaid
-        row["return_paid"] += line.cumulative_return_paid
-        row["guarantee_received"] += line.cumulative_guarantee_received
-        row["outstanding_principal"] += line.outstanding_principal
-    metrics = schedule_metrics(schedule)
-    return [
-        {"investor": investor, **totals[investor], **_metrics_json(metrics[investor])}
-        for investor in sorted(totals)
-    ]
-
-
-def _metrics_json(m: InvestorMetrics) -> dict[str, Any]:
-    return {
-        "category": m.category.value if m.category else None,
-        "dpi": {"reason": m.dpi.reason, "value": _dec(m.dpi.value)},
-        "moic": {"reason": m.moic.reason, "value": _dec(m.moic.value)},
-        "returned": m.returned,
-        "xirr": {
-            "reason": m.xirr.reason,
-            "status": m.xirr.status.value,
-            "value": _dec(m.xirr.value),
-        },
-    }
-
-
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)

@@ -20,6 +20,7 @@ class TrancheOutputSerializer(serializers.ModelSerializer):
             "cap_value",
             "protects",
             "cover_limit",
+            "cover_percent",
         ]
 
 

@@ -35,11 +35,13 @@ from sib.models import (
     User,
 )
 from sib.money import format_money
-from sib.services import programme_status_text
+from sib.services import payer_share_places, programme_status_text
 
 __all__ = ["AlreadyReversed", "LedgerError"]
 
 SETUP_STATUSES = frozenset({ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE})
+# A guarantee's cover percentage: the decimal places its column keeps, as a payer's share.
+COVER_PLACES = 4
 
 
 def amount_text(minor: int, currency: str) -> str:
@@ -69,8 +71,14 @@ def tranche_create(
     cap_value: Decimal | None = None,
     protects: Tranche | None = None,
     cover_limit: int | None = None,
+    cover_percent: Decimal | None = None,
 ) -> Tranche:
-    """Add a tranche to a draft or active programme."""
+    """Add a tranche to a draft or active programme.
+
+    A guarantee covers `cover_percent` (50 = 50 %) of the protected tranche's principal
+    loss, at most `cover_limit` (minor units): at least one of the two, both for "50 % of
+    the loss, at most 400 000 €".
+    """
     _require_setup_open(programme)
     errors: dict[str, str] = {}
     if Tranche.objects.filter(programme=programme, key=key).exists():
@@ -90,10 +98,22 @@ def tranche_create(
             errors["protects"] = _("A guarantee protects a tranche of the same programme.")
         elif protects.kind == TrancheKind.GUARANTEE:
             errors["protects"] = _("A guarantee cannot protect another guarantee.")
-        if cover_limit is None or cover_limit <= 0:
+        if cover_limit is None and cover_percent is None:
+            errors["cover_limit"] = _("A guarantee has a cover limit, a cover percentage, or both.")
+        elif cover_limit is not None and cover_limit <= 0:
             errors["cover_limit"] = _("A guarantee covers a positive amount (minor units).")
-    elif protects is not None or cover_limit is not None:
-        errors["protects"] = _("Only a guarantee protects a tranche and has a cover limit.")
+        if cover_percent is not None and (
+            not cover_percent.is_finite() or not Decimal(0) < cover_percent <= 100
+        ):
+            errors["cover_percent"] = _("A cover percentage is above 0 and at most 100.")
+        elif cover_percent is not None and payer_share_places(cover_percent) > COVER_PLACES:
+            # The column would round it: the deal's 33.33333 % would become 33.3333 %.
+            errors["cover_percent"] = _(
+                "A cover percentage has at most %(places)s decimal places, the precision "
+                "the ledger keeps."
+            ) % {"places": COVER_PLACES}
+    elif protects is not None or cover_limit is not None or cover_percent is not None:
+        errors["protects"] = _("Only a guarantee protects a tranche and has a cover.")
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -106,6 +126,7 @@ def tranche_create(
         cap_value=cap_value,
         protects=protects,
         cover_limit=cover_limit,
+        cover_percent=cover_percent,
     )
 
 
@@ -125,16 +146,16 @@ def commitment_create(
     if amount <= 0:
         raise ValidationError({"amount": _("A commitment is a positive amount (minor units).")})
     with transaction.atomic():
-        if tranche.kind == TrancheKind.GUARANTEE:
+        if tranche.kind == TrancheKind.GUARANTEE and tranche.cover_limit is not None:
             # Lock the tranche: two guarantors committing at once must not exceed the cover.
             locked = Tranche.objects.select_for_update().get(pk=tranche.pk)
             covered = locked.commitments.aggregate(total=Sum("amount", default=0))["total"]
-            if covered + amount > (locked.cover_limit or 0):
+            if covered + amount > tranche.cover_limit:
                 raise ValidationError(
                     {
                         "amount": _("Guarantee cover is %(cover)s; %(committed)s is committed.")
                         % {
-                            "cover": amount_text(locked.cover_limit or 0, programme.currency),
+                            "cover": amount_text(tranche.cover_limit, programme.currency),
                             "committed": amount_text(covered, programme.currency),
                         }
                     }

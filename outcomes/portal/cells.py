@@ -25,19 +25,32 @@ def cell_rows(in_cell: list[CellNeighbour]) -> list[dict[str, Any]]:
     ]
 
 
+def submit_probe(access: ProgrammeAccess, form: forms.ResultSubmitForm) -> Result:
+    """Return the result the valid submit form would make, unsaved: what the page shows
+    of it before it is made (its cell, what verifying it would pay)."""
+    data = form.cleaned_data
+    values = form.values()
+    return Result(
+        programme=access.programme,
+        metric=data["metric"],
+        cohort=data["cohort"],
+        period=data["period"],
+        stage=data["stage"],
+        value=values.value,
+        comparison_value=values.comparison_value,
+        sample_size=values.sample_size,
+        comparison_sample_size=values.comparison_sample_size,
+        additional=values.additional,
+    )
+
+
 def cell_to_confirm(access: ProgrammeAccess, form: forms.ResultSubmitForm) -> list[Any]:
     """Return the cell's live results to show before submitting, when the rule allows the
     submission and the evaluator has not seen them yet (a refusal goes to the service)."""
     data = form.cleaned_data
     if data.get("confirmed"):
         return []
-    probe = Result(
-        programme=access.programme,
-        metric=data["metric"],
-        cohort=data["cohort"],
-        period=data["period"],
-        stage=data["stage"],
-    )
+    probe = submit_probe(access, form)
     in_cell = cell_neighbours(result=probe)
     live = [
         CellResult(n.result.pk, (0, 0, 0), n.result.stage, n.result.from_participants)

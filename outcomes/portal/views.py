@@ -25,23 +25,22 @@ from outcomes.csv_reading import ImportRejected
 from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
-from outcomes.portal.cells import cell_rows, cell_to_confirm
+from outcomes.portal.cells import cell_to_confirm
 from outcomes.portal.labels import (
     IMPORT_RULE_LABELS,
     STAGE_LABELS,
     STATE_LABELS,
     VERDICT_LABELS,
 )
+from outcomes.portal.previews import before_submission, before_verification
 from outcomes.selectors_portal import (
     awaiting_decision,
-    cell_neighbours,
     evidence_list,
     replacing_finals,
     result_list_for,
     review_list,
     verification_queue,
 )
-from outcomes.signals import decision_preview
 from sib.exceptions import ApplicationError, Conflict
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
@@ -90,6 +89,26 @@ def _detail_url(programme_id: int, result_id: int) -> str:
     )
 
 
+def _submit_preview(
+    request: AuthenticatedRequest, access: ProgrammeAccess, form: forms.ResultSubmitForm
+) -> HttpResponse:
+    """Show the result the form would make, and submit nothing: a refusal the cell makes
+    is said beside its field, as the service would say it."""
+    template = "outcomes/portal/result_submit.html"
+    try:
+        shown = before_submission(access=access, form=form)
+    except ApplicationError as refusal:
+        add_service_errors(form, refusal)
+        return render(request, template, programme_context(access, form=form))
+    # The same entries again, the cell's results marked seen when there are.
+    seen = request.POST.copy()
+    if shown["in_cell"]:
+        seen["confirmed"] = "on"
+    form = forms.ResultSubmitForm(seen, programme=access.programme)
+    context = programme_context(access, form=form, file_dropped=bool(request.FILES), **shown)
+    return render(request, template, context)
+
+
 @login_required
 def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
     access = programme_access(
@@ -99,31 +118,23 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
         request.POST or None, request.FILES or None, programme=access.programme
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        in_cell = cell_to_confirm(access, form)
-        if in_cell:
-            # The same entries again, marked seen: the next post makes the result.
-            seen = request.POST.copy()
-            seen["confirmed"] = "on"
-            form = forms.ResultSubmitForm(seen, programme=access.programme)
-            return render(
-                request,
-                "outcomes/portal/result_submit.html",
-                programme_context(access, form=form, in_cell=in_cell),
-            )
+        # A cell holding results the evaluator has not seen: the page shows what this one
+        # does to each before making it (outcomes.portal.previews).
+        if cell_to_confirm(access, form):
+            return _submit_preview(request, access, form)
         try:
             result = services.result_submit(
                 programme=access.programme,
                 user=request.user,
-                metric=data["metric"],
-                cohort=data["cohort"],
-                period=data["period"],
-                stage=data["stage"],
+                metric=form.cleaned_data["metric"],
+                cohort=form.cleaned_data["cohort"],
+                period=form.cleaned_data["period"],
+                stage=form.cleaned_data["stage"],
                 values=form.values(),
             )
-            if data.get("evidence"):
+            if form.cleaned_data.get("evidence"):
                 evidence.evidence_attach(
-                    result=result, user=request.user, uploaded=data["evidence"]
+                    result=result, user=request.user, uploaded=form.cleaned_data["evidence"]
                 )
         except (ValidationError, ApplicationError) as error:
             add_service_errors(form, error, file="evidence")
@@ -343,19 +354,12 @@ def _decision_confirm_page(
             result=result,
             stage=label(STAGE_LABELS, result.stage),
             evidence=evidence_list(result=result),
-            in_cell=cell_rows(cell_neighbours(result=result, verified_only=True))
-            if action == "verify"
-            else [],
             # What verifying would book, from the apps above (payments: each payer's due).
-            previews=[
-                html
-                for _receiver, html in decision_preview.send(
-                    sender=Result, programme=access.programme, result=result
-                )
-                if html
-            ]
-            if action == "verify"
-            else [],
+            **(
+                before_verification(access=access, result=result)
+                if action == "verify"
+                else {"in_cell": [], "previews": []}
+            ),
         ),
     )
 
@@ -468,5 +472,11 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             reviews=reviews,
             withdraw_url=withdraw_url,
             evidence=evidence_list(result=result) if access.allows(Action.RESULT_VIEW) else [],
+            # Before the decision: the cell's verified results and what verifying would pay.
+            **(
+                before_verification(access=access, result=result)
+                if state == ResultState.SUBMITTED and access.allows(Action.RESULT_VIEW)
+                else {"in_cell": [], "previews": []}
+            ),
         ),
     )

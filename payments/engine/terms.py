@@ -78,13 +78,20 @@ ReturnCap = AnnualRateCap | IrrCap | MultipleCap
 
 @dataclass(frozen=True, slots=True)
 class Tranche:
-    """A class of capital; ``cap`` None means its return is uncapped."""
+    """A class of capital; ``cap`` None means its return is uncapped.
+
+    A guarantee covers ``cover_percent`` (a percentage: 50 is 50 %; None: all) of the
+    principal loss of the tranche it ``protects``, at most ``cover_limit`` (None: no
+    limit but the guarantors' commitments).
+    """
 
     id: str
     kind: TrancheKind
     investors: tuple[Investor, ...]
     cap: ReturnCap | None = None
     protects: str | None = None
+    cover_percent: Decimal | None = None
+    cover_limit: int | None = None
 
     @property
     def cover(self) -> int:
@@ -230,7 +237,17 @@ def _validate_tranche(tranche: Tranche, ids: set[str]) -> None:
             raise InvalidTermsError(f"guarantee {tranche.id}: guarantors have no drawdowns")
         if tranche.cover <= 0:
             raise InvalidTermsError(f"guarantee {tranche.id}: no cover")
-    elif tranche.protects is not None:
+        percent = tranche.cover_percent
+        if percent is not None and not (
+            isinstance(percent, Decimal) and Decimal(0) < percent <= Decimal(100)
+        ):
+            raise InvalidTermsError(
+                f"guarantee {tranche.id}: cover_percent must be a Decimal in (0, 100], "
+                f"got {percent!r}"
+            )
+        if tranche.cover_limit is not None:
+            require_amount(tranche.cover_limit, f"cover_limit of {tranche.id}")
+    elif (tranche.protects, tranche.cover_percent, tranche.cover_limit) != (None, None, None):
         raise InvalidTermsError(f"tranche {tranche.id} is not a guarantee")
 
 

@@ -60,14 +60,19 @@ Fee and success-fee shares are rounded half to even.
 Guarantees
 ----------
 At the end date (programme end or early termination) each guarantee
-covers the outstanding principal of the tranche it protects, up to its
-remaining cover. Junior tranches absorb their losses first through the step
-order: they rank after the protected tranche, so by the end date they have
-received nothing the protected tranche was still owed. The call is split
-between guarantors by commitment and paid to protected investors pro rata
-by their outstanding principal. The called amount becomes the guarantee
-tranche's drawn capital, which ``GuaranteeReimbursement`` repays if money
-arrives later. Return stops accruing at the end date.
+covers the outstanding principal of the tranche it protects (its principal
+loss, the shortfall), or ``cover_percent`` of it, up to its ``cover_limit``
+and its guarantors' remaining commitments. A percentage of the shortfall is
+rounded to the cent half up (``outcomes.mechanisms.to_cents``, the rounding
+of every amount computed from a rate): 50 % of 400 000,01 € calls
+200 000,01 €, never more than the shortfall itself. Junior tranches absorb
+their losses first through the step order: they rank after the protected
+tranche, so by the end date they have received nothing the protected
+tranche was still owed. The call is split between guarantors by commitment
+and paid to protected investors pro rata by their outstanding principal.
+The called amount becomes the guarantee tranche's drawn capital, which
+``GuaranteeReimbursement`` repays if money arrives later. Return stops
+accruing at the end date.
 
 Money clawed back (a negative payment) is not supported; a correction is a
 new, lower schedule computed from corrected inputs.
@@ -80,6 +85,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, localcontext
 
+from outcomes.mechanisms import HUNDRED, to_cents
 from payments.engine.terms import (
     TRANCHE_STEPS,
     AnnualRateCap,
@@ -379,7 +385,7 @@ class WaterfallState:
             protected = self.books[tranche.protects]
             owed = protected.outstanding()
             shortfall = sum(owed)
-            amount = min(shortfall, tranche.cover - sum(book.drawn))
+            amount = guarantee_due(tranche, shortfall, called=sum(book.drawn))
             if amount <= 0:
                 continue
             by_guarantor = allocate(amount, [inv.commitment for inv in tranche.investors])
@@ -400,6 +406,21 @@ class WaterfallState:
                 )
             )
         return calls
+
+
+def guarantee_due(tranche: Tranche, shortfall: int, *, called: int = 0) -> int:
+    """Return what a guarantee owes on ``shortfall``, less the ``called`` it paid already.
+
+    ``cover_percent`` of the shortfall, rounded to the cent half up, at most the
+    ``cover_limit`` and the guarantors' commitments.
+    """
+    due = shortfall
+    if tranche.cover_percent is not None:
+        due = to_cents(shortfall * tranche.cover_percent / HUNDRED)
+    room = tranche.cover
+    if tranche.cover_limit is not None:
+        room = min(room, tranche.cover_limit)
+    return max(0, min(due, room - called))
 
 
 def _nonzero(ids: list[str], amounts: list[int]) -> tuple[tuple[str, int], ...]:

@@ -2,9 +2,13 @@
 
 A `Tranche` row becomes an engine `Tranche` (its `key` is the engine id, `kind` the same
 `TrancheKind`, `cap_type`/`cap_value` one of `AnnualRateCap`, `IrrCap`, `MultipleCap`,
-`protects` the guarantee's protected tranche); each `Commitment` becomes an engine
-`Investor` whose `commitment` is the amount (for a guarantor: its cover); each `Drawdown`
-not reversed becomes an engine `Drawdown`.
+`protects` the guarantee's protected tranche, `cover_percent` and `cover_limit` its
+terms); each `Commitment` becomes an engine `Investor` whose `commitment` is the amount
+(for a guarantor: its cover); each `Drawdown` not reversed becomes an engine `Drawdown`.
+
+A guarantee covers `cover_percent` of the protected tranche's principal loss, at most
+`cover_limit`; it has either or both (no percent: the whole loss; no limit: only the
+guarantors' commitments bound it).
 """
 
 from decimal import Decimal
@@ -63,6 +67,16 @@ class Tranche(models.Model):
     cover_limit = models.BigIntegerField(
         null=True, blank=True, help_text="Guarantees only: most the guarantee pays, minor units."
     )
+    cover_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=(
+            "Guarantees only: percent of the protected tranche's principal loss covered "
+            "(50 = 50 %); none: the whole loss, up to the cover limit."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,8 +101,19 @@ class Tranche(models.Model):
                 name="tranche_cap_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(kind="guarantee", protects__isnull=False, cover_limit__gt=0)
-                | (~Q(kind="guarantee") & Q(protects__isnull=True, cover_limit__isnull=True)),
+                condition=(
+                    Q(kind="guarantee", protects__isnull=False)
+                    & (Q(cover_limit__gt=0) | Q(cover_limit__isnull=True))
+                    & (
+                        Q(cover_percent__gt=Decimal(0), cover_percent__lte=100)
+                        | Q(cover_percent__isnull=True)
+                    )
+                    & ~Q(cover_limit__isnull=True, cover_percent__isnull=True)
+                )
+                | (
+                    ~Q(kind="guarantee")
+                    & Q(protects__isnull=True, cover_limit__isnull=True, cover_percent__isnull=True)
+                ),
                 name="tranche_guarantee_has_cover",
             ),
         ]

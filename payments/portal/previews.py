@@ -1,33 +1,62 @@
-"""What a verification would book, shown on outcomes' confirmation page before it is made.
+"""What a verification would book, shown on outcomes' pages before it is made.
 
-Outcomes does not import payments, so its page asks through outcomes.signals.
-decision_preview; this receiver answers with the payers' figures, read by the same engine
-the booking runs (payments.accrual.verification_preview).
+Outcomes does not import payments, so its pages (the result's page, its verify
+confirmation, the submit page's preview) ask through outcomes.signals.decision_preview;
+this receiver answers with the payers' figures, read by the same engine the booking runs
+(payments.accrual.verification_preview): what each payer owes now, what the result adds,
+and the caps that hold part of it back. It writes nothing.
 """
 
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import Result
 from outcomes.rule_json import RuleError
+from outcomes.selectors import metric_list
 from outcomes.signals import decision_preview
-from payments.accrual import verification_preview
+from payments.accrual import CapCut, verification_preview
 from payments.position import programme_position
 from sib.models import Programme
 
 UNPRICED = ("tracked", "undisclosed")
 
+# The caps of the contract (payments.rules.NotPayableReason), as the preview names them.
+CAP_LABELS: dict[str, Promise] = {
+    "participant_cap": _("Cap per participant"),
+    "metric_count_cap": _("Cap on the number of outcomes paid for the metric"),
+    "metric_amount_cap": _("Cap on the amount paid for the metric"),
+    "contract_cap": _("Contract cap on outcome payments"),
+}
+
+
+def _caps(programme: Programme, caps: tuple[CapCut, ...]) -> list[dict[str, Any]]:
+    names = dict(metric_list(programme=programme).values_list("code", "name"))
+    return [
+        {
+            "code": cut.cap,
+            "label": CAP_LABELS.get(cut.cap, cut.cap),
+            "metric": cut.metric or "",
+            "metric_name": names.get(cut.metric, cut.metric) if cut.metric else "",
+            "amount": cut.amount,
+        }
+        for cut in caps
+    ]
+
 
 def verification_figures(
     sender: Any, *, programme: Programme, result: Result, **kwargs: Any
 ) -> str:
-    """Return the table of what each payer owes now and will owe once `result` is verified."""
+    """Return the table of what each payer owes now and will owe once `result` is verified,
+    and the caps that cut it. `result` may be unsaved (a submission not made yet)."""
     template = "payments/portal/verification_preview.html"
     try:
-        change = verification_preview(programme=programme, result=result)
+        preview = verification_preview(programme=programme, result=result)
     except RuleError as exc:
         return render_to_string(template, {"refused": str(exc)})
+    change = preview.change
     payers = programme_position(programme=programme).payers
     rows = [
         {
@@ -47,6 +76,7 @@ def verification_figures(
         "currency": programme.currency,
         "total": totals["change"],
         "totals": totals,
+        "caps": _caps(programme, preview.caps),
         # A metric the contract does not price says why it adds nothing (never "0 due").
         "unpriced": result.metric.mechanism_kind
         if result.metric.mechanism_kind in UNPRICED

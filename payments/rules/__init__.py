@@ -9,10 +9,14 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   (``ProgrammeRules`` → ``MetricRule`` → one mechanism), read from and written to the programme
   JSON with ``from_dict``/``to_dict``; a bad value raises ``RuleError`` naming
   its JSON path (``metrics[2].mechanism.tiers[1].min_improvement``).
-- ``rate_card`` — price per outcome unit; per-participant, per-metric and
+- ``rate_card`` — price per outcome unit; how often one participant is paid
+  per metric (``payable_occurrences``); per-participant, per-metric and
   contract caps applied in date order.
 - ``comparison`` — improvement over a comparison group against cohort and
   pooled thresholds (per-point price or tiers); attrition-adjusted targets.
+- ``absolute`` — a price per unit of absolute difference from a comparison group
+  (``absolute_difference``), and the amount of the band an absolute rate falls in
+  (``banded_rate``).
 - ``savings_share`` — a share of cost avoided, switching share once the
   investors' principal and return are covered.
 - ``payers`` — payer splits: the shares of the payers for some cohorts and/or
@@ -32,7 +36,10 @@ happens: improvements and rates to 0.0001 half even before thresholds;
 money computed from a Decimal to the cent half up.
 """
 
+from outcomes.absolute_mechanisms import RateBand
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     Direction,
     MetricRule,
@@ -43,6 +50,7 @@ from outcomes.mechanisms import (
     TierBasis,
 )
 from outcomes.rule_json import RuleError
+from payments.rules.absolute import BandedRateResult, DifferenceResult
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
@@ -65,15 +73,19 @@ from payments.rules.programme import (
     PayerShare,
     ProgrammeRules,
 )
-from payments.rules.rate_card import AggregateResult, ParticipantOutcome
+from payments.rules.rate_card import AggregateResult, ParticipantOutcome, payable_occurrences
 from payments.rules.savings_share import SavingsResult
 from payments.rules.unpriced import UnpricedResult
 
 __all__ = [
+    "AbsoluteDifferenceMechanism",
     "AggregateResult",
+    "BandedRateMechanism",
+    "BandedRateResult",
     "CapHeadroom",
     "ComparisonMechanism",
     "ComparisonResult",
+    "DifferenceResult",
     "Direction",
     "IndexFactor",
     "Indexation",
@@ -86,6 +98,7 @@ __all__ = [
     "PayerShare",
     "PaymentLine",
     "ProgrammeRules",
+    "RateBand",
     "RateCardMechanism",
     "RuleError",
     "SavingsResult",
@@ -98,5 +111,6 @@ __all__ = [
     "attrition_adjusted_target",
     "compute_outcome_payments",
     "improvement",
+    "payable_occurrences",
     "pooled_improvement",
 ]

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from outcomes.mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
     ComparisonMechanism,
     Mechanism,
     RateCardMechanism,
@@ -20,6 +21,13 @@ from outcomes.mechanisms import (
     UndisclosedMechanism,
 )
 from outcomes.rule_json import RuleError
+from payments.rules.absolute import (
+    BandedRateResult,
+    DifferenceResult,
+    banded_rate_claims,
+    difference_claims,
+)
+from payments.rules.canonical import canonical, plain
 from payments.rules.comparison import (
     ComparisonResult,
     TargetResult,
@@ -113,14 +121,17 @@ class OutcomePaymentPlan:
 
     def to_json_dict(self) -> dict[str, Any]:
         """Return a canonical JSON-ready dict: ints for money, strings for Decimals, ISO dates."""
-        return _canonical(
+        return canonical(
             {
                 "currency": self.currency,
-                "lines": [_line_dict(line) for line in self.lines],
-                "not_payable": [_not_payable_dict(line) for line in self.not_payable],
-                "headroom": [_plain(item) for item in self.headroom],
+                "lines": [
+                    {**plain(line), "payers": [plain(p) for p in line.payers]}
+                    for line in self.lines
+                ],
+                "not_payable": [plain(line) for line in self.not_payable],
+                "headroom": [plain(item) for item in self.headroom],
                 "total": self.total,
-                "payer_totals": [_plain(item) for item in self.payer_totals],
+                "payer_totals": [plain(item) for item in self.payer_totals],
                 "not_payable_total": self.not_payable_total,
                 "metric_totals": self.metric_totals,
             }
@@ -136,6 +147,8 @@ def compute_outcome_payments(
     target_results: Iterable[TargetResult] = (),
     savings_results: Iterable[SavingsResult] = (),
     unpriced_results: Iterable[UnpricedResult] = (),
+    difference_results: Iterable[DifferenceResult] = (),
+    banded_rate_results: Iterable[BandedRateResult] = (),
     repayment_target: int | None = None,
     terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
@@ -155,6 +168,8 @@ def compute_outcome_payments(
     target_results = list(target_results)
     savings_results = list(savings_results)
     unpriced_results = list(unpriced_results)
+    difference_results = list(difference_results)
+    banded_rate_results = list(banded_rate_results)
     _check_results(
         rules,
         {
@@ -164,6 +179,8 @@ def compute_outcome_payments(
             "target_results": (target_results, TargetMechanism),
             "savings_results": (savings_results, SavingsShareMechanism),
             "unpriced_results": (unpriced_results, (TrackedMechanism, UndisclosedMechanism)),
+            "difference_results": (difference_results, AbsoluteDifferenceMechanism),
+            "banded_rate_results": (banded_rate_results, BandedRateMechanism),
         },
     )
 
@@ -211,6 +228,22 @@ def compute_outcome_payments(
         if not in_time(r.achieved_on)
     ]
 
+    absolute: list[DifferenceResult | BandedRateResult] = [
+        *difference_results,
+        *banded_rate_results,
+    ]
+    for priced, stopped in (
+        difference_claims(rules, [r for r in difference_results if in_time(r.reported_on)]),
+        banded_rate_claims(rules, [r for r in banded_rate_results if in_time(r.reported_on)]),
+    ):
+        claims += priced
+        refused += stopped
+    refused += [
+        _late(r.metric, r.cohort, r.period, r.id, r.reported_on)
+        for r in absolute
+        if not in_time(r.reported_on)
+    ]
+
     # Priced at nothing, so no cap, termination or threshold applies to them.
     refused += unpriced_not_payable(rules, unpriced_results)
 
@@ -220,7 +253,10 @@ def compute_outcome_payments(
     return _plan(rules, claims, refused)
 
 
-_COUNTS = ("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size")
+_COUNTS = (
+    *("count", "cohort_size", "leavers", "achieved", "treated_size", "comparison_size"),
+    *("treated_count", "comparison_count", "measured"),
+)
 _DECIMALS = ("treated_value", "comparison_value")
 
 
@@ -446,40 +482,3 @@ def _headroom(
                 )
             )
     return tuple(items)
-
-
-# --- Canonical JSON ---------------------------------------------------------
-
-
-def _line_dict(line: PaymentLine) -> dict[str, Any]:
-    data = _plain(line)
-    data["payers"] = [_plain(payer) for payer in line.payers]
-    return data
-
-
-def _not_payable_dict(line: NotPayableLine) -> dict[str, Any]:
-    return _plain(line)
-
-
-def _plain(item: Any) -> dict[str, Any]:
-    data = {name: getattr(item, name) for name in item.__dataclass_fields__}
-    # "payer" only where a payer's cap is meant: every other item reads as it always did.
-    if "payer" in data and data["payer"] is None:
-        del data["payer"]
-    return data
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(key): _canonical(value[key]) for key in sorted(value)}
-    if isinstance(value, list | tuple):
-        return [_canonical(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    raise TypeError(f"cannot put {type(value).__name__} in the plan's JSON")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from payments.engine.metrics import moic, xirr
 from payments.models import Tranche
 from payments.returns import investor_returns
@@ -80,7 +83,9 @@ def _waterfall(
 ) -> tuple[tuple[doc.WaterfallStep, ...], doc.WaterfallTotals]:
     """Return each step with what it was allocated, and how the payments were shared out."""
     actual = schedules.actual
-    tranche_names = dict(Tranche.objects.filter(programme=programme).values_list("key", "name"))
+    rows = Tranche.objects.filter(programme=programme).select_related("protects")
+    tranche_names = {t.key: t.name for t in rows}
+    covers = {t.key: _cover_text(t, programme, lang) for t in rows if t.protects is not None}
     recipients = {
         str(step["recipient"]) for step in actual.steps if step.get("recipient") is not None
     }
@@ -92,6 +97,8 @@ def _waterfall(
         if step["kind"] == "residual_to_payer":
             continue  # what is left is the residual row below the steps
         text = _step_text(step, schedules.tranches, tranche_names, org_names, programme, lang)
+        if step["kind"] == "guarantee_reimbursement" and step.get("tranche") in covers:
+            text += f" ({covers[str(step['tranche'])]})"
         cap = step.get("limit") if step["kind"] == "recycle" else step.get("cap")
         steps.append(doc.WaterfallStep(order=index + 1, label=text, allocated=allocated, cap=cap))
     distributed = sum(actual.by_step)
@@ -132,6 +139,30 @@ def _step_text(
         _, cap_kind, cap_value = tranches.get(tranche, ("", None, None))
         values["cap"] = _cap_text(cap_kind, cap_value, lang)
     return label(lang, f"step_{kind}").format(**values)
+
+
+def _cover_text(tranche: Tranche, programme: Programme, lang: str) -> str:
+    """Return a guarantee's cover: "50 % of the principal loss of Senior, at most 150 000 €".
+
+    Worded by the gettext catalogue (new report wording goes there, not in the labels
+    table): the selectors run inside Django, the renderer only lays the text out.
+    """
+    assert tranche.protects is not None
+    values = {"protected": tranche.protects.name}
+    if tranche.cover_percent is not None:
+        percent = tranche.cover_percent.normalize()
+        places = max(0, -int(percent.as_tuple().exponent))
+        values["percent"] = format_percent(percent / 100, lang, places=places)
+    if tranche.cover_limit is not None:
+        values["limit"] = format_money(tranche.cover_limit, programme.currency, lang)
+    with translation.override(lang):
+        if "percent" in values and "limit" in values:
+            return _("%(percent)s of the principal loss of %(protected)s, at most %(limit)s") % (
+                values
+            )
+        if "percent" in values:
+            return _("%(percent)s of the principal loss of %(protected)s") % values
+        return _("the principal loss of %(protected)s, at most %(limit)s") % values
 
 
 def _cap_text(kind: str | None, value: Decimal | None, lang: str) -> str:

@@ -80,7 +80,8 @@ def outcomes_as_of(programme: Programme, seq: int, lang: str) -> Outcomes:
         comparisons: list[doc.ComparisonResult] = []
         if kind == "comparison":
             comparisons = [_comparison(r, mechanism) for r in _latest_per_cohort(results)]
-        elif metric.unit == Unit.PARTICIPANT_OUTCOME:
+        elif metric.unit == Unit.PARTICIPANT_OUTCOME and kind != "absolute_difference":
+            # An absolute difference counts events (reconvictions), not outcomes achieved.
             for r in results:
                 achieved = int(r.value)
                 verified_count += achieved
@@ -159,6 +160,8 @@ def _direction(mechanism: dict[str, Any]) -> Any:
 _MECHANISM_TEXT = {
     "fr": {
         "rate_card": "Grille tarifaire : {price} par résultat vérifié.",
+        "each": "Chaque occurrence est payée, pour une même personne aussi.",
+        "times": "Au plus {times} fois par personne.",
         "comparison": (
             "Comparaison avec un groupe témoin : paiement si l’amélioration relative atteint "
             "{threshold}."
@@ -170,12 +173,28 @@ _MECHANISM_TEXT = {
         ),
         "target": "Objectif : {amount} par cohorte atteignant un taux de {rate}.",
         "savings_share": "Partage des coûts évités : {before} puis {after}.",
+        "absolute_difference": (
+            "Écart avec un groupe témoin : {price} par unité d’écart en faveur de la cohorte."
+        ),
+        "absolute_difference_lower": (
+            "Écart avec un groupe témoin, un nombre plus bas étant meilleur : {price} par "
+            "unité en dessous du nombre du groupe témoin."
+        ),
+        "absolute_difference_threshold": " Paiement à partir d’un écart de {threshold}.",
+        "banded_rate": "Paliers sur le taux atteint : {bands} ; en dessous de {lowest}, rien.",
+        "band": "de {low} à {high} : {amount}",
+        "band_top": "{low} ou plus : {amount}",
+        "band_separator": " ; ",
+        "per_cohort": "{amount} par cohorte",
+        "per_participant": "{amount} par participant mesuré",
         "tracked": "Indicateur suivi, sans paiement.",
         "undisclosed": "Payé au contrat : prix non communiqué.",
         "other": "Mécanisme défini au contrat.",
     },
     "en": {
         "rate_card": "Rate card: {price} per verified outcome.",
+        "each": "Each occurrence is paid, for the same person too.",
+        "times": "At most {times} times per person.",
         "comparison": (
             "Comparison with a counterfactual group: pays when the relative improvement "
             "reaches {threshold}."
@@ -186,6 +205,20 @@ _MECHANISM_TEXT = {
         ),
         "target": "Target: {amount} per cohort reaching a rate of {rate}.",
         "savings_share": "Share of costs avoided: {before}, then {after}.",
+        "absolute_difference": (
+            "Difference with a comparison group: {price} per unit the cohort does better by."
+        ),
+        "absolute_difference_lower": (
+            "Difference with a comparison group, a lower count being better: {price} per unit "
+            "the cohort's count is below the comparison group's."
+        ),
+        "absolute_difference_threshold": " Paid from a difference of {threshold}.",
+        "banded_rate": "Bands on the rate achieved: {bands}; below {lowest}, nothing.",
+        "band": "{low} to {high}: {amount}",
+        "band_top": "{low} or more: {amount}",
+        "band_separator": "; ",
+        "per_cohort": "{amount} per cohort",
+        "per_participant": "{amount} per participant measured",
         "tracked": "Tracked, not paid.",
         "undisclosed": "Paid under the contract: price not disclosed.",
         "other": "Mechanism as defined in the contract.",
@@ -198,7 +231,14 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
     kind = mechanism.get("kind", "")
     try:
         if kind == "rate_card":
-            return texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
+            text = texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
+            # How often one person is paid (outcomes.mechanisms): said only when not once.
+            times = mechanism.get("payable_per_participant", 1)
+            if times == "each":
+                return f"{text} {texts['each']}"
+            if times != 1:
+                return f"{text} {texts['times'].format(times=int(times))}"
+            return text
         if kind == "comparison":
             threshold = mechanism.get("cohort_threshold") or mechanism.get("pooled_threshold")
             if _direction(mechanism) == "lower_is_better":
@@ -213,6 +253,10 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
             )
         if kind in ("tracked", "undisclosed"):
             return texts[kind]
+        if kind == "absolute_difference":
+            return _difference_text(mechanism, currency, lang)
+        if kind == "banded_rate":
+            return _bands_text(mechanism, currency, lang)
         if kind == "savings_share":
             return texts[kind].format(
                 before=format_percent(Decimal(str(mechanism["share_before_percent"])) / 100, lang),
@@ -221,6 +265,34 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
     except (KeyError, ArithmeticError, ValueError, TypeError):
         pass
     return texts["other"]
+
+
+def _difference_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
+    texts = _MECHANISM_TEXT[lang]
+    lower = mechanism.get("direction") == "lower_is_better"
+    price = format_money(int(mechanism["price_per_unit"]), currency, lang)
+    text = texts["absolute_difference_lower" if lower else "absolute_difference"]
+    text = text.format(price=price)
+    if mechanism.get("threshold"):
+        text += texts["absolute_difference_threshold"].format(threshold=int(mechanism["threshold"]))
+    return text
+
+
+def _bands_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
+    """Return the bands from the highest, as a deal lists them: "70 % or more: ..."."""
+    texts = _MECHANISM_TEXT[lang]
+    per = texts["per_participant" if mechanism["basis"] == "per_participant" else "per_cohort"]
+    items = []
+    for band in reversed(mechanism["bands"]):
+        low = format_percent(Decimal(str(band["min_rate"])), lang, places=1)
+        amount = per.format(amount=format_money(int(band["amount"]), currency, lang))
+        if band.get("max_rate") is None:
+            items.append(texts["band_top"].format(low=low, amount=amount))
+        else:
+            high = format_percent(Decimal(str(band["max_rate"])), lang, places=1)
+            items.append(texts["band"].format(low=low, high=high, amount=amount))
+    lowest = format_percent(Decimal(str(mechanism["bands"][0]["min_rate"])), lang, places=1)
+    return texts["banded_rate"].format(bands=texts["band_separator"].join(items), lowest=lowest)
 
 
 def _actor(user: User | None) -> str:

@@ -149,6 +149,9 @@ def _message(error: SchemaError) -> str:
     # One branch per JSON Schema keyword the format uses; a keyword added to the schema
     # and not given its message here falls to the last line.
     keyword, expected, value = error.validator, error.validator_value, error.instance
+    if keyword in ("type", "pattern") and error.schema.get("pattern") == "^each$":
+        # A rate card's payable_per_participant: a number (its bounds said below) or "each".
+        return _('must be a whole number of at least 1, or "each"')
     if keyword == "type":
         return _type_message(expected, value)
     if keyword in ("minimum", "maximum"):
@@ -167,6 +170,10 @@ def _message(error: SchemaError) -> str:
         return _("must be one of %(choices)s") % {"choices": ", ".join(map(str, expected))}
     if keyword == "const":
         return _("must be %(value)s") % {"value": json.dumps(expected)}
+    if keyword == "anyOf" and all(set(branch) == {"required"} for branch in expected):
+        # "One of these fields at least": a guarantee's cover_limit or cover_percent.
+        names = sorted(name for branch in expected for name in branch["required"])
+        return _("needs at least one of %(fields)s") % {"fields": ", ".join(names)}
     if keyword in ("minItems", "minProperties"):
         return _("must not be empty")
     if keyword == "uniqueItems":

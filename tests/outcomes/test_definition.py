@@ -88,5 +88,6 @@ def test_loading_refuses_a_bad_mechanism_with_its_path():
         programme_definition_load(document, creator=creator)
     assert (
         "metrics[0].mechanism.kind",
-        "must be one of comparison, rate_card, savings_share, target, tracked, undisclosed",
+        "must be one of absolute_difference, banded_rate, comparison, rate_card, savings_share, "
+        "target, tracked, undisclosed",
     ) in caught.value.errors

@@ -135,8 +135,8 @@ def test_unknown_mechanism_kind_lists_the_known_ones() -> None:
     data = programme()
     data["metrics"][1]["mechanism"]["kind"] = "bonus"
     assert error_for(data) == (
-        "metrics[1].mechanism.kind: must be one of comparison, rate_card, savings_share, target, "
-        "tracked, undisclosed"
+        "metrics[1].mechanism.kind: must be one of absolute_difference, banded_rate, comparison, "
+        "rate_card, savings_share, target, tracked, undisclosed"
     )
 
 

@@ -115,7 +115,8 @@ def test_a_metric_without_a_mechanism_is_refused_never_taken_as_unpaid():
     assert metric_mechanism_errors(code="m", mechanism={}) == [
         (
             "mechanism.kind",
-            "must be one of comparison, rate_card, savings_share, target, tracked, undisclosed",
+            "must be one of absolute_difference, banded_rate, comparison, rate_card, "
+            "savings_share, target, tracked, undisclosed",
         )
     ]
 

@@ -7,13 +7,14 @@ Whatever the terms, the engine must
 - never pay a negative amount, never repay a lender more principal than it drew (with
   what a guarantee made good), never pay a guarantor back more than its calls took;
 - keep every cap: a fee, a success fee or recycling within its own, a return within
-  "multiple × drawn";
+  "multiple × drawn", a guarantee call within its percentage of the loss, its cover limit
+  and its guarantors' commitments;
 - give the same answer twice.
 """
 
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,7 +82,18 @@ def deals(
         guarantors = tuple(
             Investor(f"g{i}", commitment=draw(amounts)) for i in range(draw(st.integers(1, 2)))
         )
-        tranches.append(Tranche("g", TrancheKind.GUARANTEE, guarantors, protects=protected.id))
+        percent = draw(st.one_of(st.none(), st.decimals(Decimal("0.0001"), 100, places=4)))
+        limit = draw(st.none() if percent is None else st.one_of(st.none(), amounts))
+        tranches.append(
+            Tranche(
+                "g",
+                TrancheKind.GUARANTEE,
+                guarantors,
+                protects=protected.id,
+                cover_percent=percent,
+                cover_limit=limit,
+            )
+        )
         steps.append(GuaranteeReimbursement("g"))
     fee_cap = st.one_of(st.none(), amounts)
     if draw(st.booleans()):
@@ -190,6 +202,26 @@ def test_a_guarantor_is_paid_back_at_most_what_its_calls_took(deal) -> None:  # 
             reimbursed[paid.recipient] += paid.amount
     for guarantor, amount in reimbursed.items():
         assert amount <= called[guarantor]
+
+
+@settings(max_examples=150, deadline=None)
+@given(deal=deals())
+def test_a_guarantee_calls_its_percentage_of_the_loss_within_its_limit_and_commitments(
+    deal,
+) -> None:  # type: ignore[no-untyped-def]
+    """A call is cover_percent x shortfall rounded half up, or less only where the cover
+    limit or the guarantors' commitments stop it; never more than the shortfall."""
+    tranches, _, _ = deal
+    schedule = _schedule(deal)
+    by_id = {t.id: t for t in tranches}
+    for call in schedule.guarantee_calls:
+        terms = by_id[call.tranche]
+        percent = terms.cover_percent if terms.cover_percent is not None else Decimal(100)
+        share = (call.shortfall * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        room = min(terms.cover, terms.cover_limit if terms.cover_limit is not None else terms.cover)
+        assert 0 < call.amount <= call.shortfall
+        assert call.amount == min(int(share), room)
+        assert sum(a for _, a in call.paid_by) == sum(a for _, a in call.paid_to) == call.amount
 
 
 @settings(max_examples=50, deadline=None)

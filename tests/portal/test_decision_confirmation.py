@@ -1,5 +1,6 @@
 """A lead evaluator's verify or reject shows the result's figures on a confirmation page
-first; only the confirmed post decides, once."""
+first; only the confirmed post decides, once. What verifying would pay each payer is on
+the fund manager's result page, never on an evaluator's."""
 
 import re
 from decimal import Decimal
@@ -121,9 +122,24 @@ def test_the_confirmation_page_is_french_on_a_french_page(cast, result):
     assert "Confirm the rejection" not in html
 
 
-def test_the_verify_confirmation_shows_what_each_payer_will_owe_as_verifying_books_it(cast, result):
-    before = {p.payer: p.due for p in programme_position(programme=cast.own).payers}
+def _manager_page(cast: Cast, result: Result, language: str = "en") -> str:
+    url = reverse("outcomes_portal:result-detail", args=[cast.own.pk, result.pk])
+    return client_for(cast.users["fund_manager"], language).get(url).content.decode()
+
+
+def test_the_verify_confirmation_shows_the_lead_the_cell_and_no_money(cast, result):
+    """An evaluator verifies outcomes independently of what they pay (DOMAIN.md): the lead's
+    confirmation says what the result does to its cell, and no payer's figure."""
     html = _post(cast, result, action="verify", **{"verify-comment": ""}).content.decode()
+    assert "data-in-cell=" in html
+    assert "data-payer" not in html and "What each payer will owe" not in html
+
+
+def test_the_managers_result_page_shows_what_each_payer_will_owe_as_verifying_books_it(
+    cast, result
+):
+    before = {p.payer: p.due for p in programme_position(programme=cast.own).payers}
+    html = _manager_page(cast, result)
     shown = dict(re.findall(r'<tr data-payer="([^"]+)" data-due-after="(\d+)">', html))
     assert shown and "What each payer will owe" in html
     assert any(int(after) > before.get(payer, 0) for payer, after in shown.items())
@@ -141,11 +157,11 @@ def test_the_reject_confirmation_shows_no_payment_figures(cast, result):
 
 
 def test_the_payers_figures_read_in_french(cast, result):
-    html = _post(cast, result, "fr", action="verify", **{"verify-comment": ""}).content.decode()
+    html = _manager_page(cast, result, "fr")
     assert "Ce que chaque payeur devra" in html and "What each payer will owe" not in html
 
 
-def test_an_amendments_confirmation_counts_only_the_difference_from_what_it_replaces(cast):
+def test_an_amendments_preview_counts_only_the_difference_from_what_it_replaces(cast):
     # 12 verified, amended to 13: verifying the amendment adds one outcome (3 000 €),
     # not 13, because the amendment replaces the result it amends.
     verified = Result.objects.get(pk=verified_result(cast.own))
@@ -157,13 +173,15 @@ def test_an_amendments_confirmation_counts_only_the_difference_from_what_it_repl
         values=ResultValues(value=Decimal(13)),
     )
     before = sum(p.due for p in programme_position(programme=cast.own).payers)
-    html = _post(cast, amendment, action="verify", **{"verify-comment": ""}).content.decode()
+    html = _manager_page(cast, amendment)
     assert 'data-figure="total_change">€3,000.00<' in html
     m = lambda amount: format_money(amount, "EUR", "en")  # noqa: E731
     assert f'data-figure="total_due">{m(before)}<' in html  # the totals read across
     assert f'data-figure="total_after">{m(before + 300_000)}<' in html
+    confirm = _post(cast, amendment, action="verify", **{"verify-comment": ""}).content.decode()
     assert (
-        f'data-figure="amends"><a href="/programmes/{cast.own.pk}/results/{verified.pk}/"' in html
+        f'data-figure="amends"><a href="/programmes/{cast.own.pk}/results/{verified.pk}/"'
+        in confirm
     )
 
     _post(cast, amendment, action="verify", **{"verify-comment": "", "verify-confirmed": "on"})

@@ -307,7 +307,8 @@ def _form_fields(page: str, action: str | None) -> dict[str, str]:
     """Return the defaults of the page's POST form (the one with this hidden action)."""
     root = lxml_html.document_fromstring(page)
     for form in root.iter("form"):
-        if (form.get("method") or "").lower() != "post":
+        # A form posting elsewhere (log out, the language buttons) is not the page's own.
+        if (form.get("method") or "").lower() != "post" or form.get("action"):
             continue
         names = {i.get("name"): i.get("value") for i in form.iter("input")}
         if action is not None and names.get("action") != action:

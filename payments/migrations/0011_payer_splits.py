@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0009_schedule_rules_version'),
+        ('payments', '0010_guarantee_cover_percent'),
     ]
 
     operations = [
