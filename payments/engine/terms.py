@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
 
+from payments.engine.coupon import CouponCap
+
 
 class WaterfallError(ValueError):
     """Base class of waterfall errors."""
@@ -73,7 +75,7 @@ class MultipleCap:
     kind: ClassVar[str] = "multiple"
 
 
-ReturnCap = AnnualRateCap | IrrCap | MultipleCap
+ReturnCap = AnnualRateCap | IrrCap | MultipleCap | CouponCap
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,9 @@ Return caps:
   *down* to the cent so that the cap is never crossed.
 * ``MultipleCap``: total returned <= multiple x drawn, i.e. return <=
   (multiple - 1) x drawn, rounded down.
+* ``CouponCap``: a coupon on outstanding principal at a rate set each
+  coupon year from a measured rate (payments.engine.coupon), accrued and
+  rounded as ``AnnualRateCap``, one exact accrual per coupon year.
 
 Fee and success-fee shares are rounded half to even.
 
@@ -89,6 +92,7 @@ from outcomes.mechanisms import HUNDRED, to_cents
 from payments.engine.terms import (
     TRANCHE_STEPS,
     AnnualRateCap,
+    CouponCap,
     Distribution,
     Drawdown,
     Fees,
@@ -179,6 +183,8 @@ class TrancheBook:
     # Signed flows (day ordinal, amount) per investor in event order: the
     # IRR cap needs them, and so do metrics.
     flows: list[list[tuple[int, int]]]
+    # Under a coupon: principal x days per coupon year, per investor.
+    coupon_accrual: list[dict[int, int]]
 
     @classmethod
     def open(cls, tranche: Tranche) -> TrancheBook:
@@ -194,6 +200,7 @@ class TrancheBook:
             accrual=[0] * n,
             accrued_to=[0] * n,
             flows=[[] for _ in range(n)],
+            coupon_accrual=[{} for _ in range(n)],
         )
 
     def outstanding(self) -> list[int]:
@@ -207,11 +214,18 @@ class TrancheBook:
             # Before the first drawdown the principal is 0, so the initial
             # "since day 0" stretch adds nothing.
             principal = self.drawn[i] - self.repaid[i] - self.guaranteed[i]
+            cap = self.tranche.cap
+            if isinstance(cap, CouponCap):
+                cap.accrue(self.coupon_accrual[i], principal, start, day)
             self.accrual[i] += principal * (day - start)
             self.accrued_to[i] = day
 
     def accrue_all(self, day: int) -> None:
         """Accrue every investor's interest up to ordinal ``day``."""
+        if isinstance(self.tranche.cap, CouponCap):
+            for i in range(len(self.ids)):
+                self.accrue(i, day)
+            return
         if not isinstance(self.tranche.cap, AnnualRateCap):
             return
         # One comprehension over the columns, not a call per investor: this
@@ -251,6 +265,12 @@ class TrancheBook:
             return [
                 max(0, _round_half_even(a * p, denominator) - paid)
                 for a, paid in zip(self.accrual, self.return_paid, strict=True)
+            ]
+        if isinstance(cap, CouponCap):
+            self.accrue_all(day)
+            return [
+                max(0, cap.due(a) - paid)
+                for a, paid in zip(self.coupon_accrual, self.return_paid, strict=True)
             ]
         if isinstance(cap, MultipleCap):
             p, q = (cap.multiple - 1).as_integer_ratio()
