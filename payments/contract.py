@@ -28,7 +28,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from outcomes.models import Metric
-from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap, ReturnCap
+from payments.engine.coupon import CouponCap
+from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
 from payments.outcome_payments import programme_rules, savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list
@@ -36,9 +37,11 @@ from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_regist
 from sib.models import ChainEntry, Programme, ProgrammeParty
 
 CONTRACT_CHAIN_KIND = "payments.contract_version"
+# The caps a tranche's cap_type and cap_value give; a coupon is its own term.
+RateCap = AnnualRateCap | IrrCap | MultipleCap
 
 
-def engine_cap(cap_type: str, value: Decimal | None) -> ReturnCap | None:
+def engine_cap(cap_type: str, value: Decimal | None) -> RateCap | None:
     """Return a tranche's return cap as the engine reads it (None: uncapped)."""
     if value is None or cap_type == "none":
         return None
@@ -49,7 +52,7 @@ def engine_cap(cap_type: str, value: Decimal | None) -> ReturnCap | None:
     return MultipleCap(Decimal(value).normalize())
 
 
-def _cap_terms(cap: ReturnCap | None) -> list[str] | None:
+def _cap_terms(cap: RateCap | None) -> list[str] | None:
     if cap is None:
         return None
     value = cap.multiple if isinstance(cap, MultipleCap) else cap.rate
@@ -71,6 +74,9 @@ def _tranche_terms(programme: Programme) -> list[dict[str, Any]]:
             "kind": row.kind,
             "protects": row.protects.key if row.protects else None,
         }
+        if row.coupon is not None:
+            # Only a coupon adds its terms: versions chained before coupons read the same.
+            item["coupon"] = CouponCap.from_dict(row.coupon, "coupon").to_dict()
         if row.cover_percent is not None:
             # Only a percentage cover adds its terms. A guarantee with a limit alone
             # covers the whole loss up to its commitments, which never pass the limit

@@ -47,8 +47,9 @@ from payments.contract import (
     contract_version_at,
     engine_cap,
 )
+from payments.coupon_inputs import coupon_cap
 from payments.engine.schedule import PaymentReceived, compute_schedule
-from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
+from payments.engine.terms import Drawdown, Investor, ReturnCap, Tranche, TrancheKind
 from payments.investor_json import investors_json
 from payments.models import (
     AccountKind,
@@ -61,6 +62,7 @@ from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
+from payments.rules.absolute import BandedRateResult
 from payments.rules.programme import PayerShare, ProgrammeRules
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
@@ -220,11 +222,17 @@ def _money_as_of(
 # --- From the terms to the engines ------------------------------------------------------
 
 
-def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranche, ...]:
+def _tranches(
+    state: ScheduleState,
+    *,
+    assume_fully_drawn: bool,
+    banded_rate_results: Sequence[BandedRateResult] = (),
+) -> tuple[Tranche, ...]:
     """Return the engine tranches of the terms with the state's drawdowns.
 
     With `assume_fully_drawn` (projections), a lender with no drawdown yet is taken as
-    drawn in full on its commitment date.
+    drawn in full on its commitment date. A coupon's rates are measured from
+    `banded_rate_results`.
     """
     committed_on: dict[tuple[str, str], date] = {}
     if assume_fully_drawn:
@@ -244,12 +252,20 @@ def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranch
                 drawn = (Drawdown(committed_on[(item["id"], investor)], amount),)
             investors.append(Investor(investor, drawn, amount))
         cap = item["cap"]
+        return_cap: ReturnCap | None = engine_cap(cap[0], Decimal(cap[1])) if cap else None
+        if item.get("coupon"):
+            return_cap = coupon_cap(
+                programme=state.programme,
+                start=date.fromisoformat(state.terms["programme"]["start_date"]),
+                data=item["coupon"],
+                results=banded_rate_results,
+            )
         tranches.append(
             Tranche(
                 id=item["id"],
                 kind=kind,
                 investors=tuple(investors),
-                cap=engine_cap(cap[0], Decimal(cap[1])) if cap else None,
+                cap=return_cap,
                 protects=item["protects"],
                 cover_percent=(
                     Decimal(item["cover_percent"]) if item.get("cover_percent") else None
@@ -322,13 +338,18 @@ def schedule_compute(
         plan = _plan(state.terms, inputs)
         plan_data = plan_json(plan, inputs.repeats)
         payments = state.payments
-        tranches = _tranches(state, assume_fully_drawn=False)
+        tranches = _tranches(
+            state, assume_fully_drawn=False, banded_rate_results=inputs.banded_rate_results
+        )
         end_date = actual_end
     else:
-        plan = _plan(state.terms, forecast_inputs(programme=programme, percent=scenario.percent))
+        forecast = forecast_inputs(programme=programme, percent=scenario.percent)
+        plan = _plan(state.terms, forecast)
         plan_data = plan_json(plan, real_ids=False)
         payments = _projected_payments(state, plan)
-        tranches = _tranches(state, assume_fully_drawn=True)
+        tranches = _tranches(
+            state, assume_fully_drawn=True, banded_rate_results=forecast.banded_rate_results
+        )
         end_date = projection_end
     steps = steps_from_list(state.terms["waterfall"])
     try:

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -10,8 +11,10 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from outcomes.rule_json import RuleError
 from payments import ledger
 from payments.accrual import advances_apply
+from payments.engine.coupon import CouponCap
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
     AccountKind,
@@ -72,6 +75,7 @@ def tranche_create(
     protects: Tranche | None = None,
     cover_limit: int | None = None,
     cover_percent: Decimal | None = None,
+    coupon: dict[str, Any] | None = None,
 ) -> Tranche:
     """Add a tranche to a draft or active programme.
 
@@ -114,6 +118,7 @@ def tranche_create(
             ) % {"places": COVER_PLACES}
     elif protects is not None or cover_limit is not None or cover_percent is not None:
         errors["protects"] = _("Only a guarantee protects a tranche and has a cover.")
+    errors.update(_coupon_errors(coupon, kind=kind, cap_type=cap_type))
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -127,7 +132,23 @@ def tranche_create(
         protects=protects,
         cover_limit=cover_limit,
         cover_percent=cover_percent,
+        coupon=coupon,
     )
+
+
+def _coupon_errors(coupon: dict[str, Any] | None, *, kind: str, cap_type: str) -> dict[str, str]:
+    """Return what refuses a tranche's coupon: a guarantee or a cap with it, bad terms."""
+    if coupon is None:
+        return {}
+    if kind == TrancheKind.GUARANTEE:
+        return {"coupon": _("A guarantee has no coupon.")}
+    if cap_type != CapType.NONE:
+        return {"coupon": _("A tranche with a coupon has no other return cap.")}
+    try:
+        CouponCap.from_dict(coupon, "coupon")
+    except RuleError as exc:
+        return {"coupon": str(exc)}
+    return {}
 
 
 def commitment_create(

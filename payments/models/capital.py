@@ -77,6 +77,14 @@ class Tranche(models.Model):
             "(50 = 50 %); none: the whole loss, up to the cover limit."
         ),
     )
+    coupon = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=(
+            "A coupon on principal banded on a measured rate, instead of a cap "
+            "(payments.engine.coupon); none: no coupon."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
