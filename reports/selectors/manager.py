@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from payments.engine.metrics import moic, xirr
 from payments.models import Tranche
@@ -86,6 +87,7 @@ def _waterfall(
     rows = Tranche.objects.filter(programme=programme).select_related("protects")
     tranche_names = {t.key: t.name for t in rows}
     covers = {t.key: _cover_text(t, programme, lang) for t in rows if t.protects is not None}
+    coupons = {t.key: _coupon_text(t, lang) for t in rows if t.coupon}
     recipients = {
         str(step["recipient"]) for step in actual.steps if step.get("recipient") is not None
     }
@@ -97,6 +99,9 @@ def _waterfall(
         if step["kind"] == "residual_to_payer":
             continue  # what is left is the residual row below the steps
         text = _step_text(step, schedules.tranches, tranche_names, org_names, programme, lang)
+        if step["kind"] == "return" and step.get("tranche") in coupons:
+            name = tranche_names.get(str(step["tranche"]), str(step["tranche"]))
+            text = label(lang, "step_return").format(tranche=name, cap=coupons[step["tranche"]])
         if step["kind"] == "guarantee_reimbursement" and step.get("tranche") in covers:
             text += f" ({covers[str(step['tranche'])]})"
         cap = step.get("limit") if step["kind"] == "recycle" else step.get("cap")
@@ -163,6 +168,35 @@ def _cover_text(tranche: Tranche, programme: Programme, lang: str) -> str:
         if "percent" in values:
             return _("%(percent)s of the principal loss of %(protected)s") % values
         return _("the principal loss of %(protected)s, at most %(limit)s") % values
+
+
+def _coupon_text(tranche: Tranche, lang: str) -> str:
+    """Return a coupon: "coupon of 3% to 15% a year on principal by the rate of restoration"."""
+    terms = tranche.coupon_rates
+    assert terms is not None
+
+    def percent(value: Decimal) -> str:
+        places = max(0, -int(value.as_tuple().exponent))
+        return format_percent(value / 100, lang, places=places)
+
+    values = {"low": percent(terms["low"]), "high": percent(terms["high"])}
+    values["metric"] = terms["metric"]
+    with translation.override(lang):
+        if terms["minimum"] is None:
+            return _(
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s"
+            ) % (values)
+        values |= {"minimum": percent(terms["minimum"]), "years": terms["years"]}
+        return (
+            ngettext(
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s, "
+                "at least %(minimum)s in the first year",
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s, "
+                "at least %(minimum)s in the first %(years)s years",
+                terms["years"],
+            )
+            % values
+        )
 
 
 def _cap_text(kind: str | None, value: Decimal | None, lang: str) -> str:

@@ -20,9 +20,13 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
+from reports.services import report_render
 from sib.demo import demo_definition
 from sib.models import Programme, User
+from tests.reports.support import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +164,41 @@ def test_a_coupon_that_is_not_one_is_refused_at_load_naming_its_path(
     with pytest.raises(CommandError, match=path):
         load(tmp_path, document)
     assert not Programme.objects.filter(slug=SLUG).exists()
+
+
+WORDING = {
+    "fr": (
+        "coupon de 3\u00a0% à 15\u00a0% par an sur le principal selon le taux de restoration, "
+        "au moins 2\u00a0% les 2 premières années"
+    ),
+    "en": (
+        "coupon of 3% to 15% a year on principal by the rate of restoration, "
+        "at least 2% in the first 2 years"
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_tranches_page_states_the_coupon(manager, tmp_path, lang):
+    load(tmp_path, coupon_deal())
+    client = Client()
+    client.force_login(manager)
+    client.cookies["django_language"] = lang
+    programme = Programme.objects.get(slug=SLUG)
+    response = client.get(
+        reverse("payments_portal:investors", kwargs={"programme_id": programme.pk})
+    )
+    assert response.status_code == 200
+    # The pages write every percentage with a no-break space before %, in English too.
+    wording = WORDING[lang].replace("%", "\u00a0%").replace("\u00a0\u00a0", "\u00a0")
+    assert wording in response.content.decode()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_manager_report_states_the_coupon_in_its_waterfall(manager, tmp_path, lang):
+    load(tmp_path, coupon_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    text = " ".join(
+        pdf_text(report_render(programme=programme, edition="manager", language=lang)).split()
+    )
+    assert " ".join(WORDING[lang].split()) in text
