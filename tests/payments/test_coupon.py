@@ -5,6 +5,7 @@ start; bands 55-60 % 3 %, 60-65 % 7.5 %, 65-70 % 12 %, 70 % or more 15 %; at lea
 in the first 2 years. Coupon years 2025, 2026 and 2027 have 365 days each.
 """
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,8 +15,10 @@ from outcomes.rule_json import RuleError
 from payments.engine.coupon import CouponCap, measured_by_year
 from payments.engine.schedule import PaymentReceived, compute_schedule
 from payments.engine.terms import (
+    AnnualRateCap,
     Drawdown,
     Investor,
+    Principal,
     ResidualToPayer,
     Return,
     Tranche,
@@ -143,3 +146,59 @@ def test_the_terms_read_back_as_written():
     cap = CouponCap.from_dict(TERMS, "coupon")
     assert CouponCap.from_dict(cap.to_dict(), "coupon") == cap
     assert cap.to_dict()["bands"][3] == {"min_rate": "0.70", "max_rate": None, "rate": "0.15"}
+
+
+def test_a_coupon_in_one_band_every_year_pays_what_the_same_annual_rate_cap_pays():
+    """Measured at 72 % each year, the coupon is 15 % a year: the same money, to the cent,
+    as an annual_rate cap of 15 % (simple, ACT/365, leap year 2028 included), whatever
+    the payment dates and principal repaid between them."""
+    drawn = (Drawdown(START, PRINCIPAL), Drawdown(date(2026, 3, 17), 333_333_333))
+    payments = [
+        PaymentReceived(date(2025, 8, 9), 50_000_000),
+        PaymentReceived(date(2026, 12, 30), 400_000_000),
+        PaymentReceived(date(2028, 2, 29), 70_000_000),
+        PaymentReceived(date(2029, 6, 1), 900_000_000),
+    ]
+    steps = [Return("bond"), Principal("bond"), ResidualToPayer()]
+    coupon = replace(CouponCap.from_dict(TERMS, "coupon"), start=START)
+    coupon = replace(coupon, measured=(Decimal("0.72"),) * 5)
+
+    def returns(cap: CouponCap | AnnualRateCap) -> list[tuple[date, str, int]]:
+        tranche = Tranche(
+            "bond", TrancheKind.SENIOR_LOAN, (Investor("bank", drawn, PRINCIPAL),), cap=cap
+        )
+        schedule = compute_schedule(
+            tranches=[tranche], payments=payments, steps=steps, end_date=date(2029, 12, 31)
+        )
+        return [(d.on, d.step_kind, d.amount) for d in schedule.distributions]
+
+    assert returns(coupon) == returns(AnnualRateCap(Decimal("0.15")))
+
+
+def test_a_leap_coupon_year_counts_366_days_and_nothing_accrues_after_the_end_date():
+    """Started 1 January 2028 (366 days): 15 % x 10 000 000,00 x 366/365 = 1 504 109,589...
+    -> 1 504 109,59. Ended 30 June 2029 and paid on 1 January 2030: year 2 (measured 61 %,
+    7.5 %) counts only the 180 days to the end: 10 000 000,00 x 0.075 x 180/365 =
+    369 863,013... -> 369 863,01."""
+    start = date(2028, 1, 1)
+    cap = replace(
+        CouponCap.from_dict(TERMS, "coupon"),
+        start=start,
+        measured=(Decimal("0.72"), Decimal("0.61")),
+    )
+    tranche = Tranche(
+        "bond",
+        TrancheKind.SENIOR_LOAN,
+        (Investor("bank", (Drawdown(start, PRINCIPAL),), PRINCIPAL),),
+        cap=cap,
+    )
+    schedule = compute_schedule(
+        tranches=[tranche],
+        payments=[
+            PaymentReceived(date(2029, 1, 1), PRINCIPAL),
+            PaymentReceived(date(2030, 1, 1), PRINCIPAL),
+        ],
+        steps=[Return("bond"), ResidualToPayer()],
+        end_date=date(2029, 6, 30),
+    )
+    assert [d.amount for d in schedule.distributions] == [150_410_959, 36_986_301]
