@@ -22,10 +22,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from reports.services import report_render
 from sib.demo import demo_definition
 from sib.models import Programme, User
+from tests.payments.ledger_support import make_deal
 from tests.reports.support import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +204,21 @@ def test_the_manager_report_states_the_coupon_in_its_waterfall(manager, tmp_path
         pdf_text(report_render(programme=programme, edition="manager", language=lang)).split()
     )
     assert " ".join(WORDING[lang].split()) in text
+
+
+def test_the_api_creates_and_shows_a_coupon_and_refuses_one_beside_a_cap():
+    deal = make_deal("api")
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(deal.manager)
+    url = f"/api/programmes/{deal.programme.pk}/tranches/create/"
+    body = {"key": "bond", "name": "Bond", "kind": "senior_loan", "priority": 7}
+    created = client.post(url, {**body, "coupon": COUPON}, "json")
+    assert created.status_code == 201, created.content
+    assert created.json()["coupon"] == COUPON
+    body = {**body, "key": "bond2", "priority": 8, "coupon": COUPON}
+    capped = client.post(url, {**body, "cap_type": "annual_rate", "cap_value": "0.05"}, "json")
+    assert capped.status_code == 400
+    assert {e["field"] for e in capped.json()["errors"]} == {"coupon"}
+    broken = client.post(url, {**body, "coupon": {**COUPON, "bands": []}}, "json")
+    assert broken.status_code == 400
+    assert {e["field"] for e in broken.json()["errors"]} == {"coupon"}
