@@ -85,6 +85,7 @@ from payments.rules.absolute import (
     absolute_result,
 )
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
+from payments.savings_switch import savings_repaid_switch
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
@@ -446,7 +447,12 @@ def outcome_payments_compute(
         unpriced_results=inputs.unpriced_results,
         difference_results=inputs.difference_results,
         banded_rate_results=inputs.banded_rate_results,
-        repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
+        repayment_target=(
+            savings_repaid_switch(programme=programme)
+            or savings_repayment_target(programme=programme)
+        )
+        if needs_target
+        else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )
 
