@@ -314,21 +314,37 @@ def compute_schedule(
 
 
 def principal_repaid_on(schedule: RepaymentSchedule, tranches: Sequence[Tranche]) -> date | None:
-    """Return the event date from which the investors' principal stays repaid, or None.
+    """Return the date the investors' principal is repaid, or None if it is not.
 
-    The first date after whose events every investor of every non-guarantee tranche
-    has had all the capital drawn so far repaid by the waterfall (at least something
-    drawn), and no later drawdown opens it again. Principal made good by a guarantee
-    call is not repaid: the switch of a savings share waits for the payments.
+    The first event date, on or after the last drawdown of a non-guarantee tranche, after
+    whose events every investor of those tranches has had all its drawn capital repaid by
+    the waterfall (something drawn). Counting from the last drawdown makes the date a
+    fixed point of the savings switch (payments.schedule_builder): payments dated up to
+    it never depend on what is priced after it. Principal made good by a guarantee call
+    is not repaid: the switch waits for the payments.
     """
     lenders = {t.id for t in tranches if t.kind is not TrancheKind.GUARANTEE}
-    repaid_on: date | None = None
+    last_drawn = max(
+        (
+            drawdown.on
+            for tranche in tranches
+            if tranche.id in lenders
+            for investor in tranche.investors
+            for drawdown in investor.drawdowns
+        ),
+        default=None,
+    )
+    if last_drawn is None:
+        return None
     for on, books in schedule.snapshots:
+        if on < last_drawn:
+            continue
         drawn = sum(sum(b.drawn) for b in books if b.tranche in lenders)
         repaid = sum(sum(b.repaid) for b in books if b.tranche in lenders)
         # Nobody is repaid above what they drew, so equal totals mean every investor.
-        repaid_on = (repaid_on or on) if drawn > 0 and repaid == drawn else None
-    return repaid_on
+        if drawn > 0 and repaid == drawn:
+            return on
+    return None
 
 
 def _movements(book: TrancheBook, i: int) -> tuple[tuple[int, int], ...]:
