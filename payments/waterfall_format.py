@@ -13,7 +13,7 @@
       {"kind": "residual_to_payer"}
     ],
     "payment_terms": {"participant_cap": 550000, "indexation": null,
-                      "savings_repayment_target": null, "savings_switch": "target"}
+                      "savings_repayment_target": null, "savings_switch": "repaid"}
 
 The order of the list IS the distribution order (payments.engine.waterfall): seniority,
 "recoverable grants only from surplus", success fees before or after the investors — all
@@ -259,12 +259,16 @@ def dump_payment_terms(programme: Any) -> Any:
     terms = PaymentTerms.objects.filter(programme=programme).first()
     if terms is None:
         return None
-    return {
+    data = {
         "participant_cap": terms.participant_cap,
         "indexation": terms.indexation,
         "savings_repayment_target": terms.savings_repayment_target,
-        "savings_switch": terms.savings_switch,
     }
+    if terms.savings_switch != "target":
+        # The default is left out, so the documents written before the option dump as
+        # they were.
+        data["savings_switch"] = terms.savings_switch
+    return data
 
 
 def register() -> None:

@@ -30,9 +30,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from sib.demo import demo_definition
 from sib.models import User
+from sib.programme_format import DefinitionError, programme_definition_load
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +167,21 @@ def test_programme_dump_keeps_the_switch_and_the_fee_and_a_copy_gives_the_same(m
     call_command("programme_dump", "jardins-copy", stdout=out)
     assert json.loads(out.getvalue()) == dumped
     assert by_period(schedule_json("jardins-copy")) == by_period(schedule_json())
+
+
+def _errors(document: dict) -> dict[str, str]:
+    # English, as programme_load answers; the messages follow the active language.
+    with translation.override("en"), pytest.raises(DefinitionError) as error:
+        programme_definition_load(document, creator=User.objects.get(username="root"))
+    return dict(error.value.errors)
+
+
+def test_a_bad_switch_and_a_fee_to_guarantors_are_refused_with_their_paths(manager):
+    document = savings_deal(switch="when-convenient")
+    document["waterfall"][4]["tranche"] = "guarantee"
+    errors = _errors(document)
+    assert errors["payment_terms.savings_switch"].startswith("must be one of")
+    document["payment_terms"]["savings_switch"] = "repaid"
+    assert _errors(document) == {
+        "waterfall[4].tranche": "'guarantee' is a guarantee: its guarantors earn no success fee"
+    }
