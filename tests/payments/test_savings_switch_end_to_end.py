@@ -32,9 +32,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from payments.portal.distributions import step_name
+from reports.services import report_render
 from sib.demo import demo_definition
-from sib.models import User
+from sib.models import Programme, User
 from sib.programme_format import DefinitionError, programme_definition_load
+from tests.reports.support import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +188,30 @@ def test_a_bad_switch_and_a_fee_to_guarantors_are_refused_with_their_paths(manag
     assert _errors(document) == {
         "waterfall[4].tranche": "'guarantee' is a guarantee: its guarantors earn no success fee"
     }
+
+
+@pytest.mark.parametrize(
+    ("lang", "wording"),
+    [
+        ("fr", "Prime de succès des investisseurs — Junior"),
+        ("en", "Investors’ success fee — Junior"),
+    ],
+)
+def test_the_manager_report_names_the_success_fee_in_its_waterfall(
+    manager, tmp_path, lang, wording
+):
+    load(tmp_path, savings_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    text = " ".join(
+        pdf_text(report_render(programme=programme, edition="manager", language=lang)).split()
+    )
+    assert wording in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "name"),
+    [("fr", "Prime de succès des investisseurs"), ("en", "Investors’ success fee")],
+)
+def test_the_portal_names_the_step(lang, name):
+    with translation.override(lang):
+        assert step_name("investor_success_fee") == name
