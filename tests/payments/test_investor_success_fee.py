@@ -144,3 +144,29 @@ def test_the_step_round_trips_and_names_its_path() -> None:
         "waterfall[2].tranche",
         "must be a non-empty string",
     )
+
+
+def test_a_distribution_proposes_the_fee_on_the_investors_return_line() -> None:
+    """The ledger books the fee as the investor's return: 10 000 € of return and 15 000 €
+    of fee are one proposed return line of 25 000 € for the fund."""
+    from payments.distributions import proposals
+
+    rows = [
+        ("return", 10_000 * EUR),
+        ("investor_success_fee", 15_000 * EUR),
+    ]
+    document = {
+        "schedule": {
+            "distributions": [
+                {
+                    "on": "2027-01-01",
+                    "step_kind": kind,
+                    "tranche": "junior",
+                    "recipient": "fund",
+                    "amount": amount,
+                }
+                for kind, amount in rows
+            ]
+        }
+    }
+    assert proposals(document) == {date(2027, 1, 1): {("return", "junior", "fund"): 25_000 * EUR}}
