@@ -18,7 +18,9 @@
 
 It loads after activation (order 90; "_activation" is 80) and before a final status (95),
 through the same services as live entries, so every rule holds (commitments not
-overdrawn, four eyes on verification, payers of the programme). Entries are applied in
+overdrawn, four eyes on verification, payers of the programme): drawdowns and payments
+received between two other entries with the services' checks and in one statement per
+table (payments.history_posting), the others one service call each. Entries are applied in
 date order (a result at its verification time), each with its original date, and every
 chain entry they append is marked `imported`. The evaluator and the verifier are existing
 usernames; they are given the evaluator and lead evaluator roles on the programme.

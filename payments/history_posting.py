@@ -86,7 +86,8 @@ def history_money_post(
         _checked(path, services.drawdown_amount_check, commitment=commitment, amount=item["amount"])
     with transaction.atomic():
         if drawdowns:
-            services.lock_programme_open(programme)
+            # Refused at the first drawdown's path, as drawdown_record is.
+            _checked(drawdowns[0][0], services.lock_programme_open, programme=programme)
         chain_lock(programme_id=programme.pk)
         locked = {
             c.pk: c

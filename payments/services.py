@@ -181,7 +181,8 @@ def commitment_create(
         )
 
 
-def lock_programme_open(programme: Programme) -> None:
+def lock_programme_open(*, programme: Programme) -> None:
+    """Hold the programme row FOR SHARE; refuse a programme no longer open to drawdowns."""
     # FOR SHARE: a termination or closure committing meanwhile waits for this drawdown,
     # or this drawdown sees the new status; never a drawdown on a terminated programme.
     with connection.cursor() as cursor:
@@ -259,7 +260,7 @@ def drawdown_record(
     drawdown_amount_check(commitment=commitment, amount=amount)
     programme = commitment.programme
     with transaction.atomic():
-        lock_programme_open(programme)
+        lock_programme_open(programme=programme)
         drawdown_date_check(commitment=commitment, called_on=called_on)
         # Row lock on the commitment: two drawdowns read "drawn so far" at the same time,
         # each fits alone, together they overdraw. Holding the lock until commit makes the
