@@ -3,20 +3,22 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/sib_bench \\
         .venv/bin/python bench/programme_load_bench.py [--entries 1000] [--repeat 3]
 
-Loads the demo programme (sib.demo) twice per round, each under a new slug: once with no
-history, once with --entries history entries (drawdowns spread over the contract's days,
-interleaved with outcome payments of the payers, every fifth a payment flagged as an
-advance so that no due is needed). The difference divided by the entries is the cost of
-one entry: its validation, its service call, its ledger posting and its chain link. Prints
-each round, with the SQL statements per entry (a count the machine's load does not
-change, unlike the milliseconds), and the best (the goal of issue 15: at most 3 ms per
-entry; about 17 ms when it was filed).
+Loads the demo programme (sib.demo) three times per round, each under a new slug: once
+with no history, then twice with --entries history entries (drawdowns spread over the
+contract's days, interleaved with outcome payments of the payers, every fifth a payment
+flagged as an advance so that no due is needed): one service call per entry
+(`history_one_by_one`, the path before the batched one) and batched
+(payments.history_posting). The difference divided by the entries is the cost of one
+entry: its validation, its checks, its ledger posting and its chain link. Prints each
+round, with the SQL statements per entry (a count the machine's load does not change,
+unlike the milliseconds), and the best of each path (the goal of issue 15: at most 3 ms
+per entry; about 17 ms when it was filed).
 
-Measured (2026-12-03, 2 cores shared, load average ~10): 24.4 SQL statements per entry,
-29.0 before the load looked up commitments and payers once and `account_for` read first;
-80-120 ms per entry, a statement costing 3-6 ms at that load. Each entry is its own
-service call (programme lock, position, posting, chain link): 3 ms per entry needs a
-batched path through the services, not more caching here.
+Measured (2026-12-04, 2 cores shared, load average ~7.5): batched 1.48-3.59 ms and 0.04
+SQL statements per entry (about 40 for the whole history); one by one 34.7-44.0 ms and
+24.41 statements per entry. Before (2026-12-03, load average ~10): 24.4 statements and
+80-120 ms per entry one by one, 29.0 statements before the load looked up commitments and
+payers once and `account_for` read first.
 
 The programmes stay (the ledger is insert-only): point it at a scratch database, migrated
 first (`manage.py migrate`).
