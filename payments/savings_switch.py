@@ -17,6 +17,15 @@ from payments.rules.savings_share import RepaidOn
 from sib.models import Programme
 
 
+def savings_pricing(*, programme: Programme) -> int | RepaidOn:
+    """Return what savings results are priced with: the repayment date or the target."""
+    # Imported here: payments.outcome_payments prices with this module.
+    from payments.outcome_payments import savings_repayment_target
+
+    switch = savings_repaid_switch(programme=programme)
+    return switch if switch is not None else savings_repayment_target(programme=programme)
+
+
 def savings_repaid_switch(*, programme: Programme) -> RepaidOn | None:
     """Return the repayment date to price savings results with, or None under "target"."""
     terms = PaymentTerms.objects.filter(programme=programme).first()
