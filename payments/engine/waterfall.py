@@ -265,6 +265,8 @@ class TrancheBook:
 
     def capped_return_paid(self) -> list[int]:
         """Return each investor's return paid that counts against the cap."""
+        if not any(self.success_fee):
+            return self.return_paid
         return [x - f for x, f in zip(self.return_paid, self.success_fee, strict=True)]
 
     def return_due(self, day: int, limit: int) -> list[int]:
