@@ -37,6 +37,8 @@ from sib.clock import today
 from sib.models import Programme, User
 
 DATE_CACHE = 4096  # distinct date texts remembered while reading a participant file
+# SQL of Metric.by_occurrence, for the metric `m`, as the trigger of migration 0013 reads it.
+BY_OCCURRENCE = "coalesce(m.mechanism->>'payable_per_participant', '1') <> '1'"
 
 
 class ParticipantImporter(Importer):
@@ -224,7 +226,10 @@ class ParticipantImporter(Importer):
             SELECT s.*, m.id AS metric_id, m.mechanism->>'kind' AS mechanism_kind,
                    c.id AS cohort_id, p.id AS period_id, p.start_date, p.end_date,
                    mc.metric_id IS NOT NULL AS cohort_ok, mp.metric_id IS NOT NULL AS period_ok,
-                   min(s.line) OVER (PARTITION BY s.metric, s.period, s.pseudonym) AS first_line,
+                   min(s.line) OVER (
+                       PARTITION BY s.metric, s.period, s.pseudonym,
+                                    CASE WHEN {BY_OCCURRENCE} THEN s.on_date END
+                   ) AS first_line,
                    r.result_id AS recorded_in
             FROM (SELECT s.line, s.pseudonym, k.metric, k.cohort, k.period, s.on_date,
                          s.achieved
@@ -232,6 +237,8 @@ class ParticipantImporter(Importer):
             {REFERENCES}
             LEFT JOIN outcomes_participant_record r ON r.metric_id = m.id
                  AND r.period_id = p.id AND r.pseudonym = s.pseudonym
+                 AND r.occurrence IS NOT DISTINCT FROM
+                     CASE WHEN {BY_OCCURRENCE} THEN s.on_date END
             """,  # noqa: S608 - only the constant joins are formatted in
             self._params(),
         )
@@ -350,6 +357,7 @@ class ParticipantImporter(Importer):
                 r.period_id,
                 r.period.start_date,
                 r.period.end_date,
+                r.metric.by_occurrence,
             )
             for codes, r in zip(sorted(self.cells), created, strict=True)
         ]
@@ -358,14 +366,16 @@ class ParticipantImporter(Importer):
     def _insert_records(self, cursor: Any, batch: ImportBatch) -> int:
         # The few cells of the file map their numbers to ids in a small table: the big
         # insert is one hash join on an integer. Rows go in sorted by pseudonym, so the
-        # unique B-tree (metric, period, pseudonym) is filled leaf after leaf instead of at
-        # random (a file with several metric x period cells fills one run per cell). The
-        # sort has one key, in the "C" collation: it can use abbreviated keys and memcmp
-        # (sorting on metric and period first was 4-5 s of a million-row import); for hex
-        # text "C" order is the column's order. work_mem keeps that sort in memory.
+        # unique B-tree (metric, period, pseudonym, occurrence) is filled leaf after leaf
+        # instead of at random (a file with several metric x period cells fills one run per
+        # cell). The sort has one key, in the "C" collation: it can use abbreviated keys
+        # and memcmp (sorting on metric and period first was 4-5 s of a million-row
+        # import); for hex text "C" order is the column's order. work_mem keeps that sort
+        # in memory.
         cursor.execute(
             "CREATE TEMP TABLE import_results (cell int, result_id bigint, metric_id bigint, "
-            "cohort_id bigint, period_id bigint, start_date date, end_date date) ON COMMIT DROP"
+            "cohort_id bigint, period_id bigint, start_date date, end_date date, "
+            "by_occurrence boolean) ON COMMIT DROP"
         )
         with cursor.cursor.copy("COPY import_results FROM STDIN") as copy:
             for row in self.cell_rows:
@@ -380,8 +390,10 @@ class ParticipantImporter(Importer):
         cursor.execute(
             """
             INSERT INTO outcomes_participant_record
-                (result_id, metric_id, cohort_id, period_id, pseudonym, achieved_on)
-            SELECT k.result_id, k.metric_id, k.cohort_id, k.period_id, s.pseudonym, s.on_date
+                (result_id, metric_id, cohort_id, period_id, pseudonym, achieved_on,
+                 occurrence)
+            SELECT k.result_id, k.metric_id, k.cohort_id, k.period_id, s.pseudonym, s.on_date,
+                   CASE WHEN k.by_occurrence THEN s.on_date END
             FROM import_staging s JOIN import_results k ON k.cell = s.cell
             WHERE s.on_date BETWEEN k.start_date AND LEAST(k.end_date, %(today)s::date)
             ORDER BY s.pseudonym COLLATE "C"

@@ -44,22 +44,50 @@ from outcomes.rule_json import RuleError
 # --- Mechanisms -------------------------------------------------------------
 
 
+# `payable_per_participant` written for "every occurrence is paid".
+EACH = "each"
+
+
 @dataclass(frozen=True, slots=True)
 class RateCardMechanism:
-    """Pay a fixed price per verified outcome unit."""
+    """Pay a fixed price per verified outcome unit.
+
+    ``payable_per_participant``: how many of one participant's outcomes on the metric are
+    paid over the whole contract, the earliest first — 1 (the default, once), N, or
+    ``None`` for every occurrence (written ``"each"``). It counts participant records;
+    a verified count without participants has no one to count.
+    """
 
     price: int
+    payable_per_participant: int | None = 1
 
     kind = "rate_card"
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> RateCardMechanism:
         data = js.mapping(data, path)
-        js.only_keys(data, {"kind", "price"}, path)
-        return cls(price=js.money(js.required(data, "price", path), js.child(path, "price")))
+        js.only_keys(data, {"kind", "price", "payable_per_participant"}, path)
+        price = js.money(js.required(data, "price", path), js.child(path, "price"))
+        times = _times(data.get("payable_per_participant", 1), path)
+        return cls(price=price, payable_per_participant=times)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "price": self.price}
+        data: dict[str, Any] = {"kind": self.kind, "price": self.price}
+        # The default is left out, so a definition written before the rule existed (and
+        # its contract version's digest) reads back unchanged.
+        if self.payable_per_participant != 1:
+            times = self.payable_per_participant
+            data["payable_per_participant"] = EACH if times is None else times
+        return data
+
+
+def _times(value: Any, path: str) -> int | None:
+    where = js.child(path, "payable_per_participant")
+    if value == EACH:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RuleError(where, f'must be a whole number of at least 1, or "{EACH}"')
+    return js.count(value, where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,15 @@ class Metric(models.Model):
     def mechanism_kind(self) -> str:
         return str((self.mechanism or {}).get("kind", ""))
 
+    @property
+    def by_occurrence(self) -> bool:
+        """Return whether it pays a participant more than once: a record per occurrence.
+
+        `payable_per_participant` N or "each" (outcomes.mechanisms.RateCardMechanism); the
+        records' `occurrence` is then their date achieved (ParticipantRecord).
+        """
+        return (self.mechanism or {}).get("payable_per_participant", 1) != 1
+
 
 @pghistory.track(pghistory.InsertEvent())
 class ImportBatch(InsertOnlyModel):
@@ -360,7 +369,7 @@ class ParticipantRecord(models.Model):
 
     `pseudonym` is HMAC-SHA256(per-programme key, provider's id) in hex (outcomes.pseudonyms).
     Metric, cohort and period are repeated from the result for the uniqueness rule and
-    checked against it once per statement by a trigger (migrations 0003, 0004).
+    checked against it once per statement by a trigger (migrations 0003, 0004, 0013).
 
     `result` has a BRIN index, not a B-tree: records arrive by whole files, so a result's
     rows sit in a few block ranges, and a bulk load does not pay a third B-tree update
@@ -390,12 +399,19 @@ class ParticipantRecord(models.Model):
     )
     pseudonym = models.CharField(max_length=64)
     achieved_on = models.DateField()
+    # The date achieved again, when the metric pays a participant more than once
+    # (`payable_per_participant` N or "each"): each occurrence is its own record, one per
+    # day. Null otherwise, so the unique rule below stays one record per participant,
+    # metric and period. A statement trigger checks it follows the metric (migration 0013).
+    occurrence = models.DateField(null=True, blank=True)
 
     class Meta:
         db_table = "outcomes_participant_record"
         constraints = [
             models.UniqueConstraint(
-                fields=["metric", "period", "pseudonym"], name="participant_once_per_metric_period"
+                fields=["metric", "period", "pseudonym", "occurrence"],
+                nulls_distinct=False,
+                name="participant_once_per_metric_period_occurrence",
             )
         ]
         indexes = [

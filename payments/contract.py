@@ -95,7 +95,7 @@ def _waterfall_terms(programme: Programme) -> list[dict[str, Any]]:
 
 def contract_definition(*, programme: Programme) -> dict[str, Any]:
     """Return every term the schedule depends on that the chain does not already carry."""
-    return {
+    definition = {
         "programme": {
             "currency": programme.currency,
             "end_date": programme.end_date.isoformat(),
@@ -110,6 +110,12 @@ def contract_definition(*, programme: Programme) -> dict[str, Any]:
         "tranches": _tranche_terms(programme),
         "waterfall": _waterfall_terms(programme),
     }
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    if terms is not None and terms.savings_switch == "repaid":
+        # Only when not the default, so the versions chained before the option keep
+        # their digests.
+        definition["savings_switch"] = "repaid"
+    return definition
 
 
 def _plain(value: Any) -> Any:

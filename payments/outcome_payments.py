@@ -23,12 +23,16 @@ tracked,         an `UnpricedResult` dated at the period's end: not payable, for
 undisclosed      (payments.rules.unpriced); the value is evidence, never priced
 ===============  ==================================================================
 
-Rule kept here (not by the engine): **a participant is paid at most once per metric over
-the whole contract.** The database allows one record per participant × metric × *period*,
-so the same person can be reported "in work at 6 months" in two periods; only the
-earliest (by date achieved, then result id, then record id) is priced, and the others are
-listed as `repeats` with the result that was paid. Counting a person twice for the same
-outcome would pay twice for one life changed.
+Rule kept here, before the engine prices: **a participant is paid for a metric as many
+times as its `payable_per_participant` allows over the whole contract** — once by default,
+up to N, or each occurrence (outcomes.mechanisms.RateCardMechanism). The database allows
+one record per participant × metric × *period* for a metric paid once (one per day for the
+others: ParticipantRecord.occurrence), so the same person can be reported "in work at 6
+months" in two periods; occurrences are counted by date achieved, then result id, then
+record id, the first ones allowed are priced
+(payments.rules.rate_card.payable_occurrences), and the others are listed as `repeats`
+with the result of the last occurrence paid. Counting a person more often than the
+contract says would pay twice for one life changed.
 
 Money never leaves int minor units; the co-payer split is `sib.money.allocate` (in the
 engine).
@@ -85,6 +89,8 @@ from payments.rules.absolute import (
     absolute_result,
 )
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
+from payments.rules.rate_card import payable_occurrences
+from payments.savings_switch import savings_pricing
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
@@ -93,13 +99,13 @@ RECOMPUTE_TASK = "payments.programme_recompute"
 
 @dataclass(frozen=True)
 class Repeat:
-    """A participant outcome not paid because the same participant was paid for the metric."""
+    """A participant outcome not paid: its participant was paid as often as the metric allows."""
 
     metric: str
     cohort: str
     period: str
     result_id: int
-    paid_result_id: int
+    paid_result_id: int  # the result of the last occurrence paid
     achieved_on: date
 
 
@@ -351,7 +357,7 @@ def verified_inputs(
             absolute.append(absolute_result(kind, str(result.pk), place, on, where, *values))
         elif kind in (TrackedMechanism.kind, UndisclosedMechanism.kind):
             unpriced.append(UnpricedResult(str(result.pk), *place, on))
-    outcomes, repeats = _once_per_metric(participant_rows)
+    outcomes, repeats = _payable_per_participant(participant_rows)
     return VerifiedInputs(
         participant_outcomes=tuple(outcomes),
         aggregate_results=tuple(aggregates),
@@ -365,25 +371,43 @@ def verified_inputs(
     )
 
 
-def _once_per_metric(
+def _payable_per_participant(
     rows: list[tuple[date, int, int, Any, Any]],
 ) -> tuple[list[ParticipantOutcome], list[Repeat]]:
-    paid: dict[tuple[str, str], int] = {}
+    times: dict[str, int | None] = {}
     outcomes: list[ParticipantOutcome] = []
-    repeats: list[Repeat] = []
     for on, result_id, record_id, record, result in sorted(rows, key=lambda row: row[:3]):
-        key = (result.metric.code, record.pseudonym)
-        place = (result.metric.code, result.cohort.code, result.period.code)
-        if key in paid:
-            repeats.append(Repeat(*place, result_id, paid[key], on))
-            continue
-        paid[key] = result_id
+        metric = result.metric
+        if metric.code not in times:
+            mechanism = RateCardMechanism.from_dict(
+                metric.mechanism, f"metrics.{metric.code}.mechanism"
+            )
+            times[metric.code] = mechanism.payable_per_participant
         # "<result id>/<record id>": unique per outcome, and the result id is recovered
         # from it for the payment line.
         outcomes.append(
-            ParticipantOutcome(f"{result_id}/{record_id}", record.pseudonym, *place, on)
+            ParticipantOutcome(
+                f"{result_id}/{record_id}",
+                record.pseudonym,
+                metric.code,
+                result.cohort.code,
+                result.period.code,
+                on,
+            )
         )
-    return outcomes, repeats
+    kept, repeated = payable_occurrences(outcomes, times)
+    repeats = [
+        Repeat(
+            outcome.metric,
+            outcome.cohort,
+            outcome.period,
+            result_ids((outcome.id,))[0],
+            result_ids((paid.id,))[0],
+            outcome.achieved_on,
+        )
+        for outcome, paid in repeated
+    ]
+    return kept, repeats
 
 
 def result_ids(engine_ids: tuple[str, ...]) -> list[int]:
@@ -446,7 +470,7 @@ def outcome_payments_compute(
         unpriced_results=inputs.unpriced_results,
         difference_results=inputs.difference_results,
         banded_rate_results=inputs.banded_rate_results,
-        repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
+        repayment_target=savings_pricing(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
     )
 

@@ -45,11 +45,15 @@ from payments.contract import (
     contract_definition,
     contract_terms,
     contract_version_at,
-    engine_cap,
 )
-from payments.coupon_inputs import coupon_cap
-from payments.engine.schedule import PaymentReceived, compute_schedule
-from payments.engine.terms import Drawdown, Investor, ReturnCap, Tranche, TrancheKind
+from payments.coupon_inputs import tranche_cap
+from payments.engine.schedule import (
+    PaymentReceived,
+    RepaymentSchedule,
+    compute_schedule,
+    principal_repaid_on,
+)
+from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.investor_json import investors_json
 from payments.models import (
     AccountKind,
@@ -62,8 +66,8 @@ from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
-from payments.rules.absolute import BandedRateResult
 from payments.rules.programme import PayerShare, ProgrammeRules
+from payments.rules.savings_share import RepaidOn
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -223,16 +227,12 @@ def _money_as_of(
 
 
 def _tranches(
-    state: ScheduleState,
-    *,
-    assume_fully_drawn: bool,
-    banded_rate_results: Sequence[BandedRateResult] = (),
+    state: ScheduleState, inputs: VerifiedInputs, *, assume_fully_drawn: bool
 ) -> tuple[Tranche, ...]:
     """Return the engine tranches of the terms with the state's drawdowns.
 
     With `assume_fully_drawn` (projections), a lender with no drawdown yet is taken as
-    drawn in full on its commitment date. A coupon's rates are measured from
-    `banded_rate_results`.
+    drawn in full on its commitment date. A coupon's rates are measured from `inputs`.
     """
     committed_on: dict[tuple[str, str], date] = {}
     if assume_fully_drawn:
@@ -251,21 +251,12 @@ def _tranches(
             if assume_fully_drawn and not drawn and kind is not TrancheKind.GUARANTEE:
                 drawn = (Drawdown(committed_on[(item["id"], investor)], amount),)
             investors.append(Investor(investor, drawn, amount))
-        cap = item["cap"]
-        return_cap: ReturnCap | None = engine_cap(cap[0], Decimal(cap[1])) if cap else None
-        if item.get("coupon"):
-            return_cap = coupon_cap(
-                programme=state.programme,
-                start=date.fromisoformat(state.terms["programme"]["start_date"]),
-                data=item["coupon"],
-                results=banded_rate_results,
-            )
         tranches.append(
             Tranche(
                 id=item["id"],
                 kind=kind,
                 investors=tuple(investors),
-                cap=return_cap,
+                cap=tranche_cap(state.programme, state.terms, item, inputs.banded_rate_results),
                 protects=item["protects"],
                 cover_percent=(
                     Decimal(item["cover_percent"]) if item.get("cover_percent") else None
@@ -306,9 +297,15 @@ def _rules(terms: dict[str, Any]) -> ProgrammeRules:
     return replace(ProgrammeRules.from_dict({**data, "payers": whole}, "rules"), payers=payers)
 
 
-def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
+def _plan(
+    terms: dict[str, Any], inputs: VerifiedInputs, repaid_on: date | None = None
+) -> OutcomePaymentPlan:
+    """Return the plan; `repaid_on` is the principal's repayment date, under "repaid"."""
     rules = _rules(terms)
     needs_target = any(isinstance(m.mechanism, SavingsShareMechanism) for m in rules.metrics)
+    target: int | RepaidOn | None = terms["savings_repayment_target"] if needs_target else None
+    if terms.get("savings_switch") == "repaid":
+        target = RepaidOn(repaid_on)
     return compute_outcome_payments(
         rules=rules,
         participant_outcomes=inputs.participant_outcomes,
@@ -319,7 +316,7 @@ def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
         unpriced_results=inputs.unpriced_results,
         difference_results=inputs.difference_results,
         banded_rate_results=inputs.banded_rate_results,
-        repayment_target=terms["savings_repayment_target"] if needs_target else None,
+        repayment_target=target,
         terminated_on=_dates(terms)[2],
     )
 
@@ -333,33 +330,35 @@ def schedule_compute(
     """Compute one scenario's document at a state, with its outcome payment plan."""
     programme = state.programme
     actual_end, projection_end, _ = _dates(state.terms)
+    steps = steps_from_list(state.terms["waterfall"])
+    switch_on_repayment = state.terms.get("savings_switch") == "repaid"
+    repaid_on = None
     if scenario.percent is None:
         inputs = verified_inputs(programme=programme, seq=state.seq)
-        plan = _plan(state.terms, inputs)
-        plan_data = plan_json(plan, inputs.repeats)
-        payments = state.payments
-        tranches = _tranches(
-            state, assume_fully_drawn=False, banded_rate_results=inputs.banded_rate_results
-        )
+        tranches = _tranches(state, inputs, assume_fully_drawn=False)
         end_date = actual_end
+        # The money received does not depend on the plan: the repayment date is read
+        # from the schedule first, then the savings results are priced with it.
+        schedule = _run(tranches, state.payments, steps, end_date)
+        if switch_on_repayment:
+            repaid_on = principal_repaid_on(schedule, tranches)
+        plan = _plan(state.terms, inputs, repaid_on)
+        plan_data = plan_json(plan, inputs.repeats)
     else:
         forecast = forecast_inputs(programme=programme, percent=scenario.percent)
-        plan = _plan(state.terms, forecast)
-        plan_data = plan_json(plan, real_ids=False)
-        payments = _projected_payments(state, plan)
-        tranches = _tranches(
-            state, assume_fully_drawn=True, banded_rate_results=forecast.banded_rate_results
-        )
+        tranches = _tranches(state, forecast, assume_fully_drawn=True)
         end_date = projection_end
-    steps = steps_from_list(state.terms["waterfall"])
-    try:
-        schedule = compute_schedule(
-            tranches=tranches, payments=payments, steps=steps, end_date=end_date
-        )
-    except ValueError as exc:
-        raise ScheduleError(
-            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
-        ) from exc
+        plan = _plan(state.terms, forecast)
+        schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+        if switch_on_repayment:
+            # The forecast payments depend on the plan. First pass: every result at the
+            # first share gives the repayment date D. Second pass: results after D at the
+            # second share. A payment is dated on or after its results, so the payments
+            # up to D are the same in both passes and D is repaid in the second too.
+            repaid_on = principal_repaid_on(schedule, tranches)
+            plan = _plan(state.terms, forecast, repaid_on)
+            schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+        plan_data = plan_json(plan, real_ids=False)
     document = {
         "chain_head": state.head,
         "contract_version": state.digest,
@@ -376,7 +375,25 @@ def schedule_compute(
         "version": SCHEDULE_FORMAT_VERSION,
         "waterfall": [step_to_dict(step) for step in steps],
     }
+    if switch_on_repayment:
+        document["savings_repaid_on"] = repaid_on.isoformat() if repaid_on else None
     return document, plan
+
+
+def _run(
+    tranches: tuple[Tranche, ...],
+    payments: Sequence[PaymentReceived],
+    steps: Sequence[Any],
+    end_date: date | None,
+) -> RepaymentSchedule:
+    try:
+        return compute_schedule(
+            tranches=tranches, payments=payments, steps=steps, end_date=end_date
+        )
+    except ValueError as exc:
+        raise ScheduleError(
+            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
+        ) from exc
 
 
 def _projected_payments(

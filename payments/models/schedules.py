@@ -43,6 +43,13 @@ class PaymentTerms(models.Model):
         help_text="Investors' principal plus agreed return, for savings-share metrics; "
         "computed from the tranches when empty.",
     )
+    savings_switch = models.CharField(
+        max_length=8,
+        choices=[("target", "target"), ("repaid", "repaid")],
+        default="target",
+        help_text="When a savings share switches: at the repayment target, or once the "
+        "investors' principal is repaid in the computed schedule.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

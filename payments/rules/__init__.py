@@ -9,7 +9,8 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   (``ProgrammeRules`` → ``MetricRule`` → one mechanism), read from and written to the programme
   JSON with ``from_dict``/``to_dict``; a bad value raises ``RuleError`` naming
   its JSON path (``metrics[2].mechanism.tiers[1].min_improvement``).
-- ``rate_card`` — price per outcome unit; per-participant, per-metric and
+- ``rate_card`` — price per outcome unit; how often one participant is paid
+  per metric (``payable_occurrences``); per-participant, per-metric and
   contract caps applied in date order.
 - ``comparison`` — improvement over a comparison group against cohort and
   pooled thresholds (per-point price or tiers); attrition-adjusted targets.
@@ -70,7 +71,7 @@ from payments.rules.programme import (
     PayerShare,
     ProgrammeRules,
 )
-from payments.rules.rate_card import AggregateResult, ParticipantOutcome
+from payments.rules.rate_card import AggregateResult, ParticipantOutcome, payable_occurrences
 from payments.rules.savings_share import SavingsResult
 from payments.rules.unpriced import UnpricedResult
 
@@ -108,5 +109,6 @@ __all__ = [
     "attrition_adjusted_target",
     "compute_outcome_payments",
     "improvement",
+    "payable_occurrences",
     "pooled_improvement",
 ]

@@ -41,7 +41,7 @@ from payments.rules.rate_card import (
     apply_caps,
     rate_card_claims,
 )
-from payments.rules.savings_share import SavingsResult, savings_share_claims
+from payments.rules.savings_share import RepaidOn, SavingsResult, savings_share_claims
 from payments.rules.unpriced import UnpricedResult, unpriced_not_payable
 from sib.money import allocate
 
@@ -141,7 +141,7 @@ def compute_outcome_payments(
     unpriced_results: Iterable[UnpricedResult] = (),
     difference_results: Iterable[DifferenceResult] = (),
     banded_rate_results: Iterable[BandedRateResult] = (),
-    repayment_target: int | None = None,
+    repayment_target: int | RepaidOn | None = None,
     terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
     """Compute the outcome payment plan from VERIFIED results only.
@@ -151,7 +151,8 @@ def compute_outcome_payments(
     per-metric and contract caps in one pass in date order; group into lines;
     split each line between co-payers with ``sib.money.allocate``.
     ``repayment_target`` is the investors' principal plus agreed return that
-    savings-share results pay at the first share.
+    savings-share results pay at the first share, or ``RepaidOn`` (the date
+    the principal is repaid) under ``savings_switch = "repaid"``.
     """
     participant_outcomes = list(participant_outcomes)
     aggregate_results = list(aggregate_results)

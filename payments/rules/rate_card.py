@@ -7,12 +7,16 @@ the programme (all mechanisms) in date order — tie-break metric code, then
 result id — within the per-participant, per-metric (count, amount) and
 contract caps. What a cap stops is returned as ``NotPayable`` naming that
 cap; nothing is dropped.
+
+Before pricing, ``payable_occurrences`` keeps the outcomes each participant may be paid
+for under the metric's ``payable_per_participant`` (once by default, up to N, or each
+occurrence); the caps then apply to what it keeps.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -42,6 +46,33 @@ class AggregateResult:
     period: str
     count: int
     achieved_on: date
+
+
+def payable_occurrences(
+    outcomes: Iterable[ParticipantOutcome], times: Mapping[str, int | None]
+) -> tuple[list[ParticipantOutcome], list[tuple[ParticipantOutcome, ParticipantOutcome]]]:
+    """Keep each participant's first outcomes per metric that the metric pays; list the rest.
+
+    ``outcomes`` come in the order they are counted (the caller's: date achieved, then
+    result, then record). ``times`` maps a metric code to how many of one participant's
+    outcomes it pays — ``None`` for each occurrence, 1 for a metric it does not name.
+    Return the outcomes kept, in the order given, and the others, each with the last
+    outcome paid before it for the same participant and metric (the one that used up
+    the allowance). Paying a person again beyond what the contract allows would pay
+    twice for one life changed.
+    """
+    kept: list[ParticipantOutcome] = []
+    repeats: list[tuple[ParticipantOutcome, ParticipantOutcome]] = []
+    paid: dict[tuple[str, str], list[ParticipantOutcome]] = {}
+    for outcome in outcomes:
+        before = paid.setdefault((outcome.metric, outcome.pseudonym), [])
+        limit = times.get(outcome.metric, 1)
+        if limit is not None and len(before) >= limit:
+            repeats.append((outcome, before[-1]))
+            continue
+        before.append(outcome)
+        kept.append(outcome)
+    return kept, repeats
 
 
 def rate_card_claims(

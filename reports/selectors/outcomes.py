@@ -160,6 +160,8 @@ def _direction(mechanism: dict[str, Any]) -> Any:
 _MECHANISM_TEXT = {
     "fr": {
         "rate_card": "Grille tarifaire : {price} par résultat vérifié.",
+        "each": "Chaque occurrence est payée, pour une même personne aussi.",
+        "times": "Au plus {times} fois par personne.",
         "comparison": (
             "Comparaison avec un groupe témoin : paiement si l’amélioration relative atteint "
             "{threshold}."
@@ -191,6 +193,8 @@ _MECHANISM_TEXT = {
     },
     "en": {
         "rate_card": "Rate card: {price} per verified outcome.",
+        "each": "Each occurrence is paid, for the same person too.",
+        "times": "At most {times} times per person.",
         "comparison": (
             "Comparison with a counterfactual group: pays when the relative improvement "
             "reaches {threshold}."
@@ -227,7 +231,14 @@ def _mechanism_text(mechanism: dict[str, Any], currency: str, lang: str) -> str:
     kind = mechanism.get("kind", "")
     try:
         if kind == "rate_card":
-            return texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
+            text = texts[kind].format(price=format_money(int(mechanism["price"]), currency, lang))
+            # How often one person is paid (outcomes.mechanisms): said only when not once.
+            times = mechanism.get("payable_per_participant", 1)
+            if times == "each":
+                return f"{text} {texts['each']}"
+            if times != 1:
+                return f"{text} {texts['times'].format(times=int(times))}"
+            return text
         if kind == "comparison":
             threshold = mechanism.get("cohort_threshold") or mechanism.get("pooled_threshold")
             if _direction(mechanism) == "lower_is_better":

@@ -149,6 +149,9 @@ def _message(error: SchemaError) -> str:
     # One branch per JSON Schema keyword the format uses; a keyword added to the schema
     # and not given its message here falls to the last line.
     keyword, expected, value = error.validator, error.validator_value, error.instance
+    if keyword in ("type", "pattern") and error.schema.get("pattern") == "^each$":
+        # A rate card's payable_per_participant: a number (its bounds said below) or "each".
+        return _('must be a whole number of at least 1, or "each"')
     if keyword == "type":
         return _type_message(expected, value)
     if keyword in ("minimum", "maximum"):

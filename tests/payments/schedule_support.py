@@ -132,6 +132,7 @@ class Deal:
                 period=self.periods[period],
                 pseudonym=pseudonym,
                 achieved_on=on,
+                occurrence=on if self.metrics[metric].by_occurrence else None,
             )
             for pseudonym, on in people
         )

@@ -165,6 +165,7 @@ def _mutated(where, value):  # type: ignore[no-untyped-def]
 
 
 DELETE = object()
+PER_PERSON = "metrics[0].mechanism.payable_per_participant"
 
 
 @pytest.mark.parametrize(
@@ -196,6 +197,16 @@ DELETE = object()
         (("cohorts", 0, "planned_size"), 10**9, "cohorts[0].planned_size", "Too large: at most"),
         (("metrics", 0, "mechanism", "price"), -1, "metrics[0].mechanism.price", "at least 0"),
         (("metrics", 0, "mechanism", "kind"), "bonus", "metrics[0].mechanism.kind", "one of"),
+        *(
+            (("metrics", 0, "mechanism", "payable_per_participant"), value, PER_PERSON, message)
+            for value, message in (
+                (0, "Must be at least 1."),
+                (10**9, "Too large: at most 999,999,999"),
+                (2.5, 'must be a whole number of at least 1, or "each"'),
+                ("all", 'must be a whole number of at least 1, or "each"'),
+                ([2], 'must be a whole number of at least 1, or "each"'),
+            )
+        ),
         (("tranches", 0, "priority"), 0, "tranches[0].priority", "Must be at least 1."),
         (("tranches", 0, "cap", "value"), "0.0512345", "tranches[0].cap.value", "6 decimal"),
         (("tranches", 0, "commitments", 0, "amount"), 0, "tranches[0].commitments[0].amount", "1"),
