@@ -13,12 +13,14 @@ class PaymentsConfig(AppConfig):
             portal,
             receivers,
             schedules,
+            variations,
             waterfall_format,
         )
         from sib.chain import chain_moved_register
 
         ledger.register_chain_kind()
         contract.register_chain_kind()
+        variations.register_chain_kind()
         # Every change of terms chains a contract version; every chain move queues the
         # schedule recompute (payments.contract, payments.schedules).
         contract.connect()

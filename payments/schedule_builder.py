@@ -68,6 +68,7 @@ from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules
 from payments.rules.savings_share import RepaidOn
+from payments.rules.variations import Variations
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -317,6 +318,7 @@ def _plan(
         banded_rate_results=inputs.banded_rate_results,
         repayment_target=target,
         terminated_on=_dates(terms)[2],
+        variations=Variations.from_terms(terms.get("variations", [])),
     )
 
 
