@@ -14,6 +14,7 @@ class PaymentsConfig(AppConfig):
             receivers,
             schedules,
             variations,
+            variations_format,
             waterfall_format,
         )
         from sib.chain import chain_moved_register
@@ -28,5 +29,6 @@ class PaymentsConfig(AppConfig):
         format.register()
         waterfall_format.register()
         history_format.register()
+        variations_format.register()
         portal.register()
         receivers.connect()

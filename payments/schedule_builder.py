@@ -378,6 +378,10 @@ def schedule_compute(
     }
     if switch_on_repayment:
         document["savings_repaid_on"] = repaid_on.isoformat() if repaid_on else None
+    if state.terms.get("variations"):
+        # Only a varied programme's document lists them: every other document, stored or
+        # not, keeps its bytes (payments.contract adds the terms the same way).
+        document["variations"] = state.terms["variations"]
     return document, plan
 
 

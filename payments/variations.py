@@ -22,6 +22,7 @@ from outcomes.mechanisms import RateCardMechanism
 from outcomes.models import Cohort, Metric
 from payments.contract import contract_version_record
 from payments.models import ProgrammeVariation, VariationKind
+from sib.bounds import MAX_MONEY
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
 from sib.clock import today
 from sib.models import Programme, ProgrammeStatus, User
@@ -34,8 +35,6 @@ PARAMETERS: dict[str, frozenset[str]] = {
     VariationKind.RESUME: frozenset(),
     VariationKind.COHORT_REMOVED: frozenset({"cohort"}),
 }
-# The largest price a bigint column elsewhere holds (minor units).
-MAX_PRICE = 2**63 - 1
 
 
 def variation_canonical(variation: ProgrammeVariation) -> str:
@@ -70,7 +69,7 @@ def _parameters_check(programme: Programme, kind: str, parameters: Any) -> dict[
                 {"parameters.metric": _("Only a rate-card metric's price can be changed.")}
             )
         price = parameters.get("price")
-        if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
+        if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_MONEY:
             raise ValidationError(
                 {"parameters.price": _("Give the new price in minor units, a whole number.")}
             )
