@@ -183,3 +183,34 @@ def test_the_fund_manager_varies_through_the_api_and_an_error_names_the_field():
     assert "effective_date" in str(refused.json())
     listed = client.get(url).json()
     assert [v["kind"] for v in listed["results"]] == ["price_change"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", ["Contract variations", "1 July 2026", "Price change", "training: price"]),
+        (
+            "fr",
+            ["Avenants au contrat", "1er juillet 2026", "Changement de prix", "training : prix"],
+        ),
+    ],
+)
+def test_the_manager_report_lists_the_variations_with_their_date_kind_and_change(lang, expected):
+    from reports.services import report_render
+    from tests.reports.support import money, pdf_text
+
+    deal = jardins()
+    programme_vary(
+        programme=deal.programme,
+        kind="price_change",
+        effective_date=JULY_1,
+        reason="Review",
+        parameters={"metric": "training", "price": 1_000 * EUR},
+    )
+    flat = " ".join(
+        pdf_text(report_render(programme=deal.programme, edition="manager", language=lang)).split()
+    )
+    for text in [*expected, money(1_000 * EUR, lang)]:
+        assert " ".join(text.split()) in flat, text
+    public = pdf_text(report_render(programme=deal.programme, edition="public", language=lang))
+    assert expected[0] not in " ".join(public.split())
