@@ -91,8 +91,8 @@ from payments.rules.absolute import (
 )
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from payments.rules.rate_card import payable_occurrences
-from payments.savings_switch import savings_pricing
 from payments.rules.variations import Variations
+from payments.savings_switch import savings_pricing
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
