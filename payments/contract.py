@@ -31,6 +31,7 @@ from outcomes.models import Metric
 from payments.engine.coupon import CouponCap
 from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
+from payments.models.variations import variation_terms
 from payments.outcome_payments import programme_rules, savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register, chain_lock
@@ -115,6 +116,11 @@ def contract_definition(*, programme: Programme) -> dict[str, Any]:
         # Only when not the default, so the versions chained before the option keep
         # their digests.
         definition["savings_switch"] = "repaid"
+    variations = variation_terms(programme_id=programme.pk)
+    if variations:
+        # Only a varied programme adds the key: the terms of every other programme, and
+        # every version chained before variations existed, read as they always did.
+        definition["variations"] = variations
     return definition
 
 

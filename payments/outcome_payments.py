@@ -72,6 +72,7 @@ from outcomes.models import (
 from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
 from payments.models import Commitment, PaymentTerms
+from payments.models.variations import variation_terms
 from payments.rules import (
     AggregateResult,
     ComparisonResult,
@@ -90,6 +91,7 @@ from payments.rules.absolute import (
 )
 from payments.rules.programme import Indexation, PayerShare, ProgrammeRules
 from payments.rules.rate_card import payable_occurrences
+from payments.rules.variations import Variations
 from payments.savings_switch import savings_pricing
 from sib.models import ChainEntry, PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 
@@ -472,6 +474,7 @@ def outcome_payments_compute(
         banded_rate_results=inputs.banded_rate_results,
         repayment_target=savings_pricing(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
+        variations=Variations.from_terms(variation_terms(programme_id=programme.pk)),
     )
 
 

@@ -68,6 +68,7 @@ from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules
 from payments.rules.savings_share import RepaidOn
+from payments.rules.variations import Variations
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -318,6 +319,7 @@ def _plan(
         banded_rate_results=inputs.banded_rate_results,
         repayment_target=target,
         terminated_on=_dates(terms)[2],
+        variations=Variations.from_terms(terms.get("variations", [])),
     )
 
 
@@ -377,6 +379,10 @@ def schedule_compute(
     }
     if switch_on_repayment:
         document["savings_repaid_on"] = repaid_on.isoformat() if repaid_on else None
+    if state.terms.get("variations"):
+        # Only a varied programme's document lists them: every other document, stored or
+        # not, keeps its bytes (payments.contract adds the terms the same way).
+        document["variations"] = state.terms["variations"]
     return document, plan
 
 

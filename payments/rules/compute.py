@@ -43,6 +43,7 @@ from payments.rules.rate_card import (
 )
 from payments.rules.savings_share import RepaidOn, SavingsResult, savings_share_claims
 from payments.rules.unpriced import UnpricedResult, unpriced_not_payable
+from payments.rules.variations import Variations, apply_variations
 from sib.money import allocate
 
 
@@ -143,6 +144,7 @@ def compute_outcome_payments(
     banded_rate_results: Iterable[BandedRateResult] = (),
     repayment_target: int | RepaidOn | None = None,
     terminated_on: date | None = None,
+    variations: Variations | None = None,
 ) -> OutcomePaymentPlan:
     """Compute the outcome payment plan from VERIFIED results only.
 
@@ -238,6 +240,11 @@ def compute_outcome_payments(
 
     # Priced at nothing, so no cap, termination or threshold applies to them.
     refused += unpriced_not_payable(rules, unpriced_results)
+
+    if variations:
+        # After pricing, before the caps: what a variation stops uses no cap's headroom.
+        claims, stopped = apply_variations(claims, rules, variations)
+        refused += stopped
 
     claims, stopped = apply_caps(claims, rules)
     refused += stopped

@@ -10,15 +10,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from payments.engine.metrics import moic, xirr
-from payments.models import Tranche
+from payments.models import ProgrammeVariation, Tranche, VariationKind
 from payments.returns import investor_returns
+from payments.variations import CHAIN_KIND as VARIATION_CHAIN_KIND
 from reports import document as doc
 from reports.rendering.formatting import format_money, format_multiple, format_percent
 from reports.rendering.labels import label
 from reports.selectors.money import Money, repayment_category
 from reports.selectors.state import ChainState
 from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
-from sib.models import Organisation, Programme
+from sib.models import ChainEntry, Organisation, Programme
 
 
 def manager_data(
@@ -76,7 +77,53 @@ def manager_data(
         investor_metrics=tuple(metrics),
         scenarios=scenarios,
         waterfall_totals=totals,
+        variations=_variations(programme, seq, lang),
     )
+
+
+def _variations(programme: Programme, seq: int, lang: str) -> doc.VariationTable | None:
+    """Return the variations chained at or before the state: date, kind, what changed.
+
+    The reason is the fund manager's own text: not printed (reports carry no free text
+    written by users); the change is said from the recorded parameters.
+    """
+    chained = ChainEntry.objects.filter(
+        programme=programme, kind=VARIATION_CHAIN_KIND, seq__lte=seq
+    ).values_list("object_id", flat=True)
+    rows = ProgrammeVariation.objects.filter(
+        programme=programme, pk__in=[int(i) for i in chained]
+    ).order_by("effective_date", "id")
+    if not rows:
+        return None
+    with translation.override(lang):
+        printed = tuple(
+            doc.VariationRow(
+                on=row.effective_date,
+                kind=str(VariationKind(row.kind).label),
+                change=_variation_change(row, programme, lang),
+            )
+            for row in rows
+        )
+        return doc.VariationTable(
+            title=_("Contract variations"),
+            headers=(_("From"), _("Variation"), _("What changed")),
+            rows=printed,
+        )
+
+
+def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) -> str:
+    """Return what a variation changed, e.g. "training: price 1 000,00 €"."""
+    parameters = row.parameters
+    if row.kind == VariationKind.PRICE_CHANGE:
+        price = format_money(int(parameters["price"]), programme.currency, lang)
+        return _("%(metric)s: price %(price)s") % {"metric": parameters["metric"], "price": price}
+    if row.kind == VariationKind.COHORT_REMOVED:
+        return _("cohort %(cohort)s: its outcomes from this date are not payable") % {
+            "cohort": parameters["cohort"]
+        }
+    if row.kind == VariationKind.PAUSE:
+        return _("outcomes from this date are not payable until the programme resumes")
+    return _("outcomes from this date are payable again")
 
 
 def _waterfall(
