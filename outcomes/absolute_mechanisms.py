@@ -79,17 +79,7 @@ class RateBand:
     def from_dict(cls, data: Any, path: str) -> RateBand:
         data = js.mapping(data, path)
         js.only_keys(data, {"min_rate", "max_rate", "amount"}, path)
-        low_path, high_path = js.child(path, "min_rate"), js.child(path, "max_rate")
-        low = js.decimal(js.required(data, "min_rate", path), low_path)
-        if not 0 <= low < 1:
-            raise RuleError(low_path, "must be at least 0 and below 1")
-        high = js.optional(js.decimal, data.get("max_rate"), high_path)
-        # The upper bound is excluded: a top band ending at 1 would not pay a rate of
-        # 100 %, which is never what a deal means.
-        if high is not None and high >= 1:
-            raise RuleError(high_path, "must be below 1; leave it null for a band up to 100 %")
-        if high is not None and low >= high:
-            raise RuleError(low_path, "must be below max_rate")
+        low, high = rate_bounds(data, path)
         amount = js.money(js.required(data, "amount", path), js.child(path, "amount"))
         return cls(min_rate=low, max_rate=high, amount=amount)
 
@@ -102,7 +92,31 @@ class RateBand:
 
     def contains(self, rate: Decimal) -> bool:
         """Return whether the rate falls in this band (upper bound excluded)."""
-        return rate >= self.min_rate and (self.max_rate is None or rate < self.max_rate)
+        return in_band(rate, self.min_rate, self.max_rate)
+
+
+def rate_bounds(data: dict[str, Any], path: str) -> tuple[Decimal, Decimal | None]:
+    """Return a band's ``min_rate`` and ``max_rate`` (None: up to 100 %) read at ``path``.
+
+    Shared with every band on an absolute rate (payments.engine.coupon's too).
+    """
+    low_path, high_path = js.child(path, "min_rate"), js.child(path, "max_rate")
+    low = js.decimal(js.required(data, "min_rate", path), low_path)
+    if not 0 <= low < 1:
+        raise RuleError(low_path, "must be at least 0 and below 1")
+    high = js.optional(js.decimal, data.get("max_rate"), high_path)
+    # The upper bound is excluded: a top band ending at 1 would not pay a rate of
+    # 100 %, which is never what a deal means.
+    if high is not None and high >= 1:
+        raise RuleError(high_path, "must be below 1; leave it null for a band up to 100 %")
+    if high is not None and low >= high:
+        raise RuleError(low_path, "must be below max_rate")
+    return low, high
+
+
+def in_band(rate: Decimal, low: Decimal, high: Decimal | None) -> bool:
+    """Return whether ``rate`` is in [low, high): lower bound included, upper excluded."""
+    return rate >= low and (high is None or rate < high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +145,7 @@ class BandedRateMechanism:
         )
         if not bands:
             raise RuleError(bands_path, "must list at least one band")
-        _check_bands(bands, bands_path)
+        check_bands(bands, bands_path)
         basis = js.enum(TierBasis, js.required(data, "basis", path), js.child(path, "basis"))
         return cls(bands=bands, basis=basis)
 
@@ -147,7 +161,8 @@ class BandedRateMechanism:
         return next((band for band in self.bands if band.contains(rate)), None)
 
 
-def _check_bands(bands: Sequence[RateBand], path: str) -> None:
+def check_bands(bands: Sequence[Any], path: str, value: str = "amount") -> None:
+    """Refuse bands with gaps, overlaps, or a better band whose ``value`` is lower."""
     # Bands climb from the lowest, each starting where the one before ends, and never pay
     # less for a better rate: a gap would pay nothing for a rate above a band that pays,
     # and a better rate paying less would reward under-reporting.
@@ -160,5 +175,5 @@ def _check_bands(bands: Sequence[RateBand], path: str) -> None:
                 f"must equal bands[{i - 1}].max_rate: list bands from the lowest, "
                 "without gaps or overlaps",
             )
-        if band.amount < before.amount:
-            raise RuleError(js.child(here, "amount"), f"must not be below bands[{i - 1}].amount")
+        if getattr(band, value) < getattr(before, value):
+            raise RuleError(js.child(here, value), f"must not be below bands[{i - 1}].{value}")

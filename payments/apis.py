@@ -113,6 +113,15 @@ class TrancheCreateApi(ProgrammeApi):
             default=None,
             help_text="Guarantees: percent of the protected tranche's principal loss covered.",
         )
+        coupon = serializers.JSONField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text=(
+                "A coupon on principal banded on a measured rate, with no cap: the "
+                'programme format\'s "coupon" (docs/programme-format.md, "Coupons").'
+            ),
+        )
 
     @extend_schema(
         operation_id="tranche_create",

@@ -14,12 +14,15 @@ class PaymentsConfig(AppConfig):
             portal,
             receivers,
             schedules,
+            variations,
+            variations_format,
             waterfall_format,
         )
         from sib.chain import chain_moved_register
 
         ledger.register_chain_kind()
         contract.register_chain_kind()
+        variations.register_chain_kind()
         # Every change of terms chains a contract version; every chain move queues the
         # schedule recompute (payments.contract, payments.schedules).
         contract.connect()
@@ -28,5 +31,6 @@ class PaymentsConfig(AppConfig):
         waterfall_format.register()
         payer_splits.register()
         history_format.register()
+        variations_format.register()
         portal.register()
         receivers.connect()

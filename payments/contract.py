@@ -28,17 +28,21 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from outcomes.models import Metric
-from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap, ReturnCap
+from payments.engine.coupon import CouponCap
+from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
+from payments.models.variations import variation_terms
 from payments.outcome_payments import programme_rules, savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register, chain_lock
 from sib.models import ChainEntry, Programme, ProgrammeParty
 
 CONTRACT_CHAIN_KIND = "payments.contract_version"
+# The caps a tranche's cap_type and cap_value give; a coupon is its own term.
+RateCap = AnnualRateCap | IrrCap | MultipleCap
 
 
-def engine_cap(cap_type: str, value: Decimal | None) -> ReturnCap | None:
+def engine_cap(cap_type: str, value: Decimal | None) -> RateCap | None:
     """Return a tranche's return cap as the engine reads it (None: uncapped)."""
     if value is None or cap_type == "none":
         return None
@@ -49,7 +53,7 @@ def engine_cap(cap_type: str, value: Decimal | None) -> ReturnCap | None:
     return MultipleCap(Decimal(value).normalize())
 
 
-def _cap_terms(cap: ReturnCap | None) -> list[str] | None:
+def _cap_terms(cap: RateCap | None) -> list[str] | None:
     if cap is None:
         return None
     value = cap.multiple if isinstance(cap, MultipleCap) else cap.rate
@@ -71,6 +75,9 @@ def _tranche_terms(programme: Programme) -> list[dict[str, Any]]:
             "kind": row.kind,
             "protects": row.protects.key if row.protects else None,
         }
+        if row.coupon is not None:
+            # Only a coupon adds its terms: versions chained before coupons read the same.
+            item["coupon"] = CouponCap.from_dict(row.coupon, "coupon").to_dict()
         if row.cover_percent is not None:
             # Only a percentage cover adds its terms. A guarantee with a limit alone
             # covers the whole loss up to its commitments, which never pass the limit
@@ -89,7 +96,7 @@ def _waterfall_terms(programme: Programme) -> list[dict[str, Any]]:
 
 def contract_definition(*, programme: Programme) -> dict[str, Any]:
     """Return every term the schedule depends on that the chain does not already carry."""
-    return {
+    definition = {
         "programme": {
             "currency": programme.currency,
             "end_date": programme.end_date.isoformat(),
@@ -104,6 +111,17 @@ def contract_definition(*, programme: Programme) -> dict[str, Any]:
         "tranches": _tranche_terms(programme),
         "waterfall": _waterfall_terms(programme),
     }
+    terms = PaymentTerms.objects.filter(programme=programme).first()
+    if terms is not None and terms.savings_switch == "repaid":
+        # Only when not the default, so the versions chained before the option keep
+        # their digests.
+        definition["savings_switch"] = "repaid"
+    variations = variation_terms(programme_id=programme.pk)
+    if variations:
+        # Only a varied programme adds the key: the terms of every other programme, and
+        # every version chained before variations existed, read as they always did.
+        definition["variations"] = variations
+    return definition
 
 
 def _plain(value: Any) -> Any:

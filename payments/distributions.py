@@ -49,6 +49,8 @@ TRANCHE_STEPS = {
     "principal": AccountKind.INVESTOR_PRINCIPAL,
     "return": AccountKind.INVESTOR_RETURN,
     "guarantee_reimbursement": AccountKind.GUARANTEE,
+    # Booked as return paid to the investor (it is return, above the cap).
+    "investor_success_fee": AccountKind.INVESTOR_RETURN,
 }
 # Steps paid to a named recipient (no tranche): to its provider funding account.
 RECIPIENT_STEPS = ("fees", "provider_success_fee")
@@ -78,7 +80,10 @@ def proposals(document: dict[str, Any]) -> dict[date, dict[Key, int]]:
     for row in document["schedule"]["distributions"]:
         if row["step_kind"] == "recycle":
             continue
-        key = (row["step_kind"], row["tranche"], row["recipient"])
+        # The ledger books an investor success fee as the investor's return, so the
+        # proposal shows it on the return line the recorded payout is compared with.
+        step = "return" if row["step_kind"] == "investor_success_fee" else row["step_kind"]
+        key = (step, row["tranche"], row["recipient"])
         proposed[date.fromisoformat(row["on"])][key] += row["amount"]
     return {on: dict(lines) for on, lines in proposed.items()}
 

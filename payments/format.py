@@ -12,6 +12,10 @@
                         "committed_on": "2026-01-01"}]}
     ]
 
+A tranche may instead carry a "coupon" (and "cap": null): a coupon on principal whose rate
+is set each year by the band a banded_rate metric's measured rate falls in
+(payments.engine.coupon).
+
 Cap types: annual_rate and irr (a fraction: "0.05" is 5%), multiple ("1.5"); values are
 strings so that no binary float ever holds them. Investors are organisation slugs. A
 guarantee covers `cover_percent` of the protected tranche's principal loss (a percentage
@@ -24,7 +28,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from outcomes.rule_json import RuleError
 from payments import services
+from payments.engine.coupon import CouponCap
 from payments.models import CapType, Commitment, Tranche, TrancheKind
 from sib.bounds import code_error
 from sib.models import Organisation, Programme
@@ -48,6 +54,32 @@ def _validate_cap(cap: Any, path: str, errors: Errors) -> None:
         errors.append((f"{path}.value", 'a non-negative decimal string, e.g. "0.05"'))
     elif cap.get("type") == CapType.MULTIPLE and value < 1:
         errors.append((f"{path}.value", "a multiple cap is at least 1"))
+
+
+def _validate_coupon(
+    item: dict[str, Any], path: str, document: dict[str, Any], errors: Errors
+) -> None:
+    coupon = item.get("coupon")
+    if coupon is None:
+        return
+    path = f"{path}.coupon"
+    if item.get("kind") == TrancheKind.GUARANTEE:
+        errors.append((path, "a guarantee has no coupon"))
+        return
+    if item.get("cap") is not None:
+        errors.append((path, "a tranche with a coupon has no other cap: set cap to null"))
+    try:
+        terms = CouponCap.from_dict(coupon, path)
+    except RuleError as exc:
+        errors.append((exc.path, exc.message))
+        return
+    kinds = {
+        m.get("code"): (m.get("mechanism") or {}).get("kind")
+        for m in document.get("metrics") or []
+        if isinstance(m, dict)
+    }
+    if kinds.get(terms.metric) != "banded_rate":
+        errors.append((f"{path}.metric", f"no banded_rate metric {terms.metric!r}"))
 
 
 def _validate_commitments(items: Any, path: str, organisations: set[str], errors: Errors) -> None:
@@ -132,6 +164,7 @@ def validate_tranches(data: Any, document: dict[str, Any]) -> Errors:
         elif isinstance(priority, int):
             priorities.add(priority)
         _validate_cap(item.get("cap"), f"{path}.cap", errors)
+        _validate_coupon(item, path, document, errors)
         _validate_guarantee(item, data, path, errors)
         _validate_commitments(
             item.get("commitments", []), f"{path}.commitments", organisations, errors
@@ -159,6 +192,7 @@ def load_tranches(data: list[dict[str, Any]], context: LoadContext) -> None:
             cover_percent=(
                 Decimal(guarantee["cover_percent"]) if "cover_percent" in guarantee else None
             ),
+            coupon=item.get("coupon"),
         )
         for commitment in item.get("commitments", []):
             investor = context.organisations.get(commitment["investor"]) or (
@@ -190,6 +224,8 @@ def dump_tranches(programme: Programme) -> list[dict[str, Any]] | None:
                 "value": format(tranche.cap_value.normalize(), "f"),
             },
         }
+        if tranche.coupon is not None:
+            item["coupon"] = tranche.coupon
         if tranche.kind == TrancheKind.GUARANTEE and tranche.protects is not None:
             guarantee: dict[str, Any] = {"protects": tranche.protects.key}
             if tranche.cover_percent is not None:

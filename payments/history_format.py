@@ -18,7 +18,9 @@
 
 It loads after activation (order 90; "_activation" is 80) and before a final status (95),
 through the same services as live entries, so every rule holds (commitments not
-overdrawn, four eyes on verification, payers of the programme). Entries are applied in
+overdrawn, four eyes on verification, payers of the programme): drawdowns and payments
+received between two other entries with the services' checks and in one statement per
+table (payments.history_posting), the others one service call each. Entries are applied in
 date order (a result at its verification time), each with its original date, and every
 chain entry they append is marked `imported`. The evaluator and the verifier are existing
 usernames; they are given the evaluator and lead evaluator roles on the programme.
@@ -33,6 +35,9 @@ final after interims replaces them; a second result of a cell is declared with
 Amounts are int minor units; result values are decimal strings, normalised ("41", not "41.000000").
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -49,6 +54,7 @@ from payments.guarantees import (
     guarantee_payment_record,
 )
 from payments.history_checks import LISTS, SECTION, parse_moment, validate_history
+from payments.history_posting import MONEY_LISTS, Entry, history_money_post
 from payments.models import AccountKind, Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
 from sib.chain import chain_importing
@@ -126,6 +132,39 @@ def _payer(payers: dict[str, Organisation], slug: str) -> Organisation:
     return payers[slug]
 
 
+# Set by history_one_by_one(): every drawdown and payment through its service, one by one,
+# as before issue 15 (the batched path's tests and bench compare the two).
+_one_by_one: ContextVar[bool] = ContextVar("history_one_by_one", default=False)
+
+
+@contextmanager
+def history_one_by_one() -> Iterator[None]:
+    """Load history entries one service call each, not in batches (for comparison)."""
+    token = _one_by_one.set(True)
+    try:
+        yield
+    finally:
+        _one_by_one.reset(token)
+
+
+def _runs(data: dict[str, Any]) -> Iterator[list[Entry]]:
+    """Yield the entries in order, consecutive drawdowns and payments received together
+    (batched unless history_one_by_one), every other entry alone."""
+    run: list[Entry] = []
+    batched = not _one_by_one.get()
+    for on, _, i, name, item in _entries(data):
+        entry = (f"{SECTION}.{name}[{i}]", name, on, item)
+        if batched and name in MONEY_LISTS:
+            run.append(entry)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [entry]
+    if run:
+        yield run
+
+
 def load_history(data: Any, context: LoadContext) -> None:
     programme = context.programme
     actor = context.extra.get("creator")
@@ -139,8 +178,15 @@ def load_history(data: Any, context: LoadContext) -> None:
     }
     payers: dict[str, Organisation] = {}
     with chain_importing():
-        for on, _, i, name, item in _entries(data):
-            path = f"{SECTION}.{name}[{i}]"
+        for run in _runs(data):
+            path, name, on, item = run[0]
+            if name in MONEY_LISTS and not _one_by_one.get():
+                for _path, _name, _on, entry in run:
+                    if "payer" in entry:
+                        _payer(payers, entry["payer"])
+                # Raises ValidationError at the entry's path itself.
+                _money_post(programme, run, actor, commitments, payers)
+                continue
             try:
                 if name == "drawdowns":
                     services.drawdown_record(
@@ -166,6 +212,25 @@ def load_history(data: Any, context: LoadContext) -> None:
                 raise ValidationError({path: exc.messages}) from exc
             except (PermissionDenied, ApplicationError) as exc:
                 raise ValidationError({path: [str(exc)]}) from exc
+
+
+def _money_post(
+    programme: Programme,
+    run: list[Entry],
+    actor: User | None,
+    commitments: dict[tuple[str, str], Commitment],
+    payers: dict[str, Organisation],
+) -> None:
+    try:
+        history_money_post(
+            programme=programme,
+            entries=run,
+            actor=actor,
+            commitments=commitments,
+            payers=payers,
+        )
+    except (PermissionDenied, ApplicationError) as exc:
+        raise ValidationError({run[0][0]: [str(exc)]}) from exc
 
 
 # --- dumping -------------------------------------------------------------------------------

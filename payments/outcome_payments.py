@@ -72,6 +72,7 @@ from outcomes.models import (
 from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
 from payments.models import Commitment, PaymentTerms
+from payments.models.variations import variation_terms
 from payments.payer_splits import programme_payers
 from payments.rules import (
     AggregateResult,
@@ -91,6 +92,8 @@ from payments.rules.absolute import (
 )
 from payments.rules.programme import Indexation, ProgrammeRules
 from payments.rules.rate_card import payable_occurrences
+from payments.rules.variations import Variations
+from payments.savings_switch import savings_pricing
 from sib.models import ChainEntry, Programme, ProgrammeStatus
 
 # The worker's schedule recompute (payments.tasks), queued when the chain moves.
@@ -460,8 +463,9 @@ def outcome_payments_compute(
         unpriced_results=inputs.unpriced_results,
         difference_results=inputs.difference_results,
         banded_rate_results=inputs.banded_rate_results,
-        repayment_target=savings_repayment_target(programme=programme) if needs_target else None,
+        repayment_target=savings_pricing(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
+        variations=Variations.from_terms(variation_terms(programme_id=programme.pk)),
     )
 
 

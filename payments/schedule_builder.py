@@ -45,9 +45,14 @@ from payments.contract import (
     contract_definition,
     contract_terms,
     contract_version_at,
-    engine_cap,
 )
-from payments.engine.schedule import PaymentReceived, compute_schedule
+from payments.coupon_inputs import tranche_cap
+from payments.engine.schedule import (
+    PaymentReceived,
+    RepaymentSchedule,
+    compute_schedule,
+    principal_repaid_on,
+)
 from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.investor_json import investors_json
 from payments.models import (
@@ -62,6 +67,8 @@ from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verifi
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_from_list
+from payments.rules.savings_share import RepaidOn
+from payments.rules.variations import Variations
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -220,11 +227,13 @@ def _money_as_of(
 # --- From the terms to the engines ------------------------------------------------------
 
 
-def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranche, ...]:
+def _tranches(
+    state: ScheduleState, inputs: VerifiedInputs, *, assume_fully_drawn: bool
+) -> tuple[Tranche, ...]:
     """Return the engine tranches of the terms with the state's drawdowns.
 
     With `assume_fully_drawn` (projections), a lender with no drawdown yet is taken as
-    drawn in full on its commitment date.
+    drawn in full on its commitment date. A coupon's rates are measured from `inputs`.
     """
     committed_on: dict[tuple[str, str], date] = {}
     if assume_fully_drawn:
@@ -243,13 +252,12 @@ def _tranches(state: ScheduleState, *, assume_fully_drawn: bool) -> tuple[Tranch
             if assume_fully_drawn and not drawn and kind is not TrancheKind.GUARANTEE:
                 drawn = (Drawdown(committed_on[(item["id"], investor)], amount),)
             investors.append(Investor(investor, drawn, amount))
-        cap = item["cap"]
         tranches.append(
             Tranche(
                 id=item["id"],
                 kind=kind,
                 investors=tuple(investors),
-                cap=engine_cap(cap[0], Decimal(cap[1])) if cap else None,
+                cap=tranche_cap(state.programme, state.terms, item, inputs.banded_rate_results),
                 protects=item["protects"],
                 cover_percent=(
                     Decimal(item["cover_percent"]) if item.get("cover_percent") else None
@@ -296,9 +304,15 @@ def _rules(terms: dict[str, Any]) -> ProgrammeRules:
     return replace(rules, payers=payers, payer_splits=splits)
 
 
-def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
+def _plan(
+    terms: dict[str, Any], inputs: VerifiedInputs, repaid_on: date | None = None
+) -> OutcomePaymentPlan:
+    """Return the plan; `repaid_on` is the principal's repayment date, under "repaid"."""
     rules = _rules(terms)
     needs_target = any(isinstance(m.mechanism, SavingsShareMechanism) for m in rules.metrics)
+    target: int | RepaidOn | None = terms["savings_repayment_target"] if needs_target else None
+    if terms.get("savings_switch") == "repaid":
+        target = RepaidOn(repaid_on)
     return compute_outcome_payments(
         rules=rules,
         participant_outcomes=inputs.participant_outcomes,
@@ -309,8 +323,9 @@ def _plan(terms: dict[str, Any], inputs: VerifiedInputs) -> OutcomePaymentPlan:
         unpriced_results=inputs.unpriced_results,
         difference_results=inputs.difference_results,
         banded_rate_results=inputs.banded_rate_results,
-        repayment_target=terms["savings_repayment_target"] if needs_target else None,
+        repayment_target=target,
         terminated_on=_dates(terms)[2],
+        variations=Variations.from_terms(terms.get("variations", [])),
     )
 
 
@@ -323,28 +338,35 @@ def schedule_compute(
     """Compute one scenario's document at a state, with its outcome payment plan."""
     programme = state.programme
     actual_end, projection_end, _ = _dates(state.terms)
+    steps = steps_from_list(state.terms["waterfall"])
+    switch_on_repayment = state.terms.get("savings_switch") == "repaid"
+    repaid_on = None
     if scenario.percent is None:
         inputs = verified_inputs(programme=programme, seq=state.seq)
-        plan = _plan(state.terms, inputs)
-        plan_data = plan_json(plan, inputs.repeats)
-        payments = state.payments
-        tranches = _tranches(state, assume_fully_drawn=False)
+        tranches = _tranches(state, inputs, assume_fully_drawn=False)
         end_date = actual_end
+        # The money received does not depend on the plan: the repayment date is read
+        # from the schedule first, then the savings results are priced with it.
+        schedule = _run(tranches, state.payments, steps, end_date)
+        if switch_on_repayment:
+            repaid_on = principal_repaid_on(schedule, tranches)
+        plan = _plan(state.terms, inputs, repaid_on)
+        plan_data = plan_json(plan, inputs.repeats)
     else:
-        plan = _plan(state.terms, forecast_inputs(programme=programme, percent=scenario.percent))
-        plan_data = plan_json(plan, real_ids=False)
-        payments = _projected_payments(state, plan)
-        tranches = _tranches(state, assume_fully_drawn=True)
+        forecast = forecast_inputs(programme=programme, percent=scenario.percent)
+        tranches = _tranches(state, forecast, assume_fully_drawn=True)
         end_date = projection_end
-    steps = steps_from_list(state.terms["waterfall"])
-    try:
-        schedule = compute_schedule(
-            tranches=tranches, payments=payments, steps=steps, end_date=end_date
-        )
-    except ValueError as exc:
-        raise ScheduleError(
-            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
-        ) from exc
+        plan = _plan(state.terms, forecast)
+        schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+        if switch_on_repayment:
+            # The forecast payments depend on the plan. First pass: every result at the
+            # first share gives the repayment date D. Second pass: results after D at the
+            # second share. A payment is dated on or after its results, so the payments
+            # up to D are the same in both passes and D is repaid in the second too.
+            repaid_on = principal_repaid_on(schedule, tranches)
+            plan = _plan(state.terms, forecast, repaid_on)
+            schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+        plan_data = plan_json(plan, real_ids=False)
     document = {
         "chain_head": state.head,
         "contract_version": state.digest,
@@ -361,7 +383,29 @@ def schedule_compute(
         "version": SCHEDULE_FORMAT_VERSION,
         "waterfall": [step_to_dict(step) for step in steps],
     }
+    if switch_on_repayment:
+        document["savings_repaid_on"] = repaid_on.isoformat() if repaid_on else None
+    if state.terms.get("variations"):
+        # Only a varied programme's document lists them: every other document, stored or
+        # not, keeps its bytes (payments.contract adds the terms the same way).
+        document["variations"] = state.terms["variations"]
     return document, plan
+
+
+def _run(
+    tranches: tuple[Tranche, ...],
+    payments: Sequence[PaymentReceived],
+    steps: Sequence[Any],
+    end_date: date | None,
+) -> RepaymentSchedule:
+    try:
+        return compute_schedule(
+            tranches=tranches, payments=payments, steps=steps, end_date=end_date
+        )
+    except ValueError as exc:
+        raise ScheduleError(
+            gettext("The programme's terms give no schedule: %(reason)s") % {"reason": exc}
+        ) from exc
 
 
 def _projected_payments(

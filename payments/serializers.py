@@ -21,6 +21,7 @@ class TrancheOutputSerializer(serializers.ModelSerializer):
             "protects",
             "cover_limit",
             "cover_percent",
+            "coupon",
         ]
 
 

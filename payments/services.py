@@ -1,7 +1,9 @@
 """Writes for the money side of a programme: tranches, commitments, drawdowns, ledger entries."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -10,10 +12,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from outcomes.rule_json import RuleError
 from payments import ledger
 from payments.accrual import advances_apply
+from payments.engine.coupon import CouponCap
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
+    Account,
     AccountKind,
     CapType,
     Commitment,
@@ -72,6 +77,7 @@ def tranche_create(
     protects: Tranche | None = None,
     cover_limit: int | None = None,
     cover_percent: Decimal | None = None,
+    coupon: dict[str, Any] | None = None,
 ) -> Tranche:
     """Add a tranche to a draft or active programme.
 
@@ -114,6 +120,7 @@ def tranche_create(
             ) % {"places": COVER_PLACES}
     elif protects is not None or cover_limit is not None or cover_percent is not None:
         errors["protects"] = _("Only a guarantee protects a tranche and has a cover.")
+    errors.update(_coupon_errors(coupon, kind=kind, cap_type=cap_type))
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -127,7 +134,23 @@ def tranche_create(
         protects=protects,
         cover_limit=cover_limit,
         cover_percent=cover_percent,
+        coupon=coupon,
     )
+
+
+def _coupon_errors(coupon: dict[str, Any] | None, *, kind: str, cap_type: str) -> dict[str, str]:
+    """Return what refuses a tranche's coupon: a guarantee or a cap with it, bad terms."""
+    if coupon is None:
+        return {}
+    if kind == TrancheKind.GUARANTEE:
+        return {"coupon": _("A guarantee has no coupon.")}
+    if cap_type != CapType.NONE:
+        return {"coupon": _("A tranche with a coupon has no other return cap.")}
+    try:
+        CouponCap.from_dict(coupon, "coupon")
+    except RuleError as exc:
+        return {"coupon": str(exc)}
+    return {}
 
 
 def commitment_create(
@@ -179,7 +202,8 @@ def commitment_create(
         )
 
 
-def _lock_programme_open(programme: Programme) -> None:
+def lock_programme_open(*, programme: Programme) -> None:
+    """Hold the programme row FOR SHARE; refuse a programme no longer open to drawdowns."""
     # FOR SHARE: a termination or closure committing meanwhile waits for this drawdown,
     # or this drawdown sees the new status; never a drawdown on a terminated programme.
     with connection.cursor() as cursor:
@@ -194,6 +218,57 @@ def _lock_programme_open(programme: Programme) -> None:
         )
 
 
+def drawdown_amount_check(*, commitment: Commitment, amount: int) -> None:
+    """Refuse an amount that is not a positive int, or a drawdown on a guarantee."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("A drawdown is a positive int of minor units.")})
+    if commitment.tranche.kind == TrancheKind.GUARANTEE:
+        raise ValidationError({"commitment": _("A guarantee is called, not drawn down.")})
+
+
+def drawdown_date_check(*, commitment: Commitment, called_on: date) -> None:
+    """Refuse a drawdown dated outside the contract or before its commitment was made."""
+    ledger.date_check(
+        programme=commitment.programme,
+        kind=TransactionKind.DRAWDOWN,
+        on=called_on,
+        field="called_on",
+    )
+    if called_on < commitment.committed_on:
+        raise ValidationError(
+            {
+                "called_on": _("%(date)s is before the commitment was made (%(committed)s).")
+                % {
+                    "date": date_format(called_on),
+                    "committed": date_format(commitment.committed_on),
+                }
+            }
+        )
+
+
+def drawdown_room_check(*, commitment: Commitment, drawn: int, amount: int) -> None:
+    """Refuse a drawdown above what is left of the commitment once `drawn` is drawn."""
+    if drawn + amount > commitment.amount:
+        currency = commitment.programme.currency
+        raise ValidationError(
+            {
+                "amount": _(
+                    "Only %(left)s of the commitment %(committed)s is left to draw; "
+                    "%(asked)s was asked."
+                )
+                % {
+                    "left": amount_text(commitment.amount - drawn, currency),
+                    "committed": amount_text(commitment.amount, currency),
+                    "asked": amount_text(amount, currency),
+                }
+            }
+        )
+
+
+def drawdown_description(commitment: Commitment) -> str:
+    return f"Drawdown: {commitment.investor.name}, {commitment.tranche.name}"
+
+
 def drawdown_record(
     *,
     commitment: Commitment,
@@ -203,46 +278,18 @@ def drawdown_record(
     idempotency_key: str = "",
 ) -> Drawdown:
     """Call capital on a commitment and post it: Dr programme cash, Cr investor principal."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError({"amount": _("A drawdown is a positive int of minor units.")})
-    if commitment.tranche.kind == TrancheKind.GUARANTEE:
-        raise ValidationError({"commitment": _("A guarantee is called, not drawn down.")})
+    drawdown_amount_check(commitment=commitment, amount=amount)
     programme = commitment.programme
     with transaction.atomic():
-        _lock_programme_open(programme)
-        ledger.date_check(
-            programme=programme, kind=TransactionKind.DRAWDOWN, on=called_on, field="called_on"
-        )
-        if called_on < commitment.committed_on:
-            raise ValidationError(
-                {
-                    "called_on": _("%(date)s is before the commitment was made (%(committed)s).")
-                    % {
-                        "date": date_format(called_on),
-                        "committed": date_format(commitment.committed_on),
-                    }
-                }
-            )
+        lock_programme_open(programme=programme)
+        drawdown_date_check(commitment=commitment, called_on=called_on)
         # Row lock on the commitment: two drawdowns read "drawn so far" at the same time,
         # each fits alone, together they overdraw. Holding the lock until commit makes the
         # second wait and count the first.
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
-        drawn = ledger.drawn_amount(commitment_id=locked.pk)
-        if drawn + amount > locked.amount:
-            currency = programme.currency
-            raise ValidationError(
-                {
-                    "amount": _(
-                        "Only %(left)s of the commitment %(committed)s is left to draw; "
-                        "%(asked)s was asked."
-                    )
-                    % {
-                        "left": amount_text(locked.amount - drawn, currency),
-                        "committed": amount_text(locked.amount, currency),
-                        "asked": amount_text(amount, currency),
-                    }
-                }
-            )
+        drawdown_room_check(
+            commitment=locked, drawn=ledger.drawn_amount(commitment_id=locked.pk), amount=amount
+        )
         cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
         principal = ledger.account_for(
             programme=programme, kind=AccountKind.INVESTOR_PRINCIPAL, commitment=locked
@@ -254,7 +301,7 @@ def drawdown_record(
             legs=[LegSpec(cash, debit=amount), LegSpec(principal, credit=amount)],
             actor=actor,
             idempotency_key=idempotency_key,
-            description=f"Drawdown: {locked.investor.name}, {locked.tranche.name}",
+            description=drawdown_description(locked),
         )
         drawdown = Drawdown.objects.create(
             programme=programme,
@@ -287,6 +334,36 @@ def payment_received_record(
     is owed is credited to the payer's advance, a separate, visible balance that later
     dues use up (payments.accrual.advances_apply).
     """
+    payment_check(programme=programme, payer=payer, amount=amount, received_on=received_on)
+    with transaction.atomic():
+        # The chain lock: a verification committing meanwhile changes what is owed.
+        chain_lock(programme_id=programme.pk)
+        position = programme_position(programme=programme)
+        owed = position.payer(payer.slug)
+        settles = payment_settles(
+            programme=programme,
+            owed=owed,
+            amount=amount,
+            received=position.totals["received"],
+            advance=advance,
+        )
+        tx = ledger.transaction_post(
+            programme=programme,
+            kind=TransactionKind.PAYMENT_RECEIVED,
+            occurred_on=received_on,
+            legs=payment_legs(programme=programme, payer=payer, amount=amount, settles=settles),
+            actor=actor,
+            idempotency_key=idempotency_key,
+            description=description or payment_description(payer),
+        )
+        return tx
+
+
+def payment_check(
+    *, programme: Programme, payer: Organisation, amount: int, received_on: date
+) -> None:
+    """Refuse a payment that is not a positive int, from no payer of the programme, or
+    dated outside the contract."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValidationError({"amount": _("A payment is a positive int of minor units.")})
     if not ProgrammeParty.objects.filter(
@@ -301,36 +378,43 @@ def payment_received_record(
         on=received_on,
         field="received_on",
     )
-    with transaction.atomic():
-        # The chain lock: a verification committing meanwhile changes what is owed.
-        chain_lock(programme_id=programme.pk)
-        position = programme_position(programme=programme)
-        owed = position.payer(payer.slug)
-        settles = min(amount, owed.payable)
-        if not advance:
-            _refuse_unless_advance(programme, owed, amount, position.totals["received"])
-        cash = ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH)
-        legs = [LegSpec(cash, debit=amount)]
-        if settles:
-            receivable = ledger.account_for(
-                programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=payer
-            )
-            legs.append(LegSpec(receivable, credit=settles))
-        if amount > settles:
-            ahead = ledger.account_for(
-                programme=programme, kind=AccountKind.PAYER_ADVANCE, organisation=payer
-            )
-            legs.append(LegSpec(ahead, credit=amount - settles))
-        tx = ledger.transaction_post(
-            programme=programme,
-            kind=TransactionKind.PAYMENT_RECEIVED,
-            occurred_on=received_on,
-            legs=legs,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            description=description or f"Outcome payment received from {payer.name}",
+
+
+def payment_settles(
+    *, programme: Programme, owed: PayerPosition, amount: int, received: int, advance: bool
+) -> int:
+    """Return what of `amount` settles the payer's dues (the rest is its advance); refuse
+    more than it owes, or past the contract cap, unless it is an advance."""
+    if not advance:
+        _refuse_unless_advance(programme, owed, amount, received)
+    return min(amount, owed.payable)
+
+
+def payment_legs(
+    *,
+    programme: Programme,
+    payer: Organisation,
+    amount: int,
+    settles: int,
+    account: Callable[..., Account] = ledger.account_for,
+) -> list[LegSpec]:
+    """Dr cash; Cr the payer's receivable what settles, its advance the rest. Accounts
+    are asked for in this order (created on first use: their ids follow it)."""
+    cash = account(programme=programme, kind=AccountKind.PROGRAMME_CASH)
+    legs = [LegSpec(cash, debit=amount)]
+    if settles:
+        receivable = account(
+            programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=payer
         )
-        return tx
+        legs.append(LegSpec(receivable, credit=settles))
+    if amount > settles:
+        ahead = account(programme=programme, kind=AccountKind.PAYER_ADVANCE, organisation=payer)
+        legs.append(LegSpec(ahead, credit=amount - settles))
+    return legs
+
+
+def payment_description(payer: Organisation) -> str:
+    return f"Outcome payment received from {payer.name}"
 
 
 def _refuse_unless_advance(

@@ -2,11 +2,21 @@
 
 from django.urls import path
 
-from payments import apis, apis_distributions, apis_position, apis_schedules
+from payments import apis, apis_distributions, apis_position, apis_schedules, apis_variations
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
     path(f"{programme}tranches/", apis.TrancheListApi.as_view(), name="tranche-list"),
+    path(
+        f"{programme}variations/",
+        apis_variations.VariationListApi.as_view(),
+        name="programme-variation-list",
+    ),
+    path(
+        f"{programme}variations/create/",
+        apis_variations.VariationCreateApi.as_view(),
+        name="programme-variation-create",
+    ),
     path(f"{programme}tranches/create/", apis.TrancheCreateApi.as_view(), name="tranche-create"),
     path(f"{programme}commitments/", apis.CommitmentListApi.as_view(), name="commitment-list"),
     path(

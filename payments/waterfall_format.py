@@ -8,11 +8,12 @@
       {"kind": "return", "tranche": "junior"},
       {"kind": "guarantee_reimbursement", "tranche": "guarantee"},
       {"kind": "provider_success_fee", "recipient": "jardins-asso", "share": "0.10"},
+      {"kind": "investor_success_fee", "tranche": "junior", "share": "0.20"},
       {"kind": "recycle", "limit": 5000000},
       {"kind": "residual_to_payer"}
     ],
     "payment_terms": {"participant_cap": 550000, "indexation": null,
-                      "savings_repayment_target": null}
+                      "savings_repayment_target": null, "savings_switch": "repaid"}
 
 The order of the list IS the distribution order (payments.engine.waterfall): seniority,
 "recoverable grants only from surplus", success fees before or after the investors — all
@@ -27,6 +28,7 @@ from outcomes.rule_json import RuleError
 from payments.engine.terms import (
     Fees,
     GuaranteeReimbursement,
+    InvestorSuccessFee,
     Principal,
     ProviderSuccessFee,
     Recycle,
@@ -45,6 +47,7 @@ _KEYS: dict[str, set[str]] = {
     "return": {"kind", "tranche"},
     "guarantee_reimbursement": {"kind", "tranche"},
     "provider_success_fee": {"kind", "recipient", "share", "cap"},
+    "investor_success_fee": {"kind", "tranche", "share", "cap"},
     "recycle": {"kind", "recipient", "limit"},
     "residual_to_payer": {"kind"},
 }
@@ -120,6 +123,12 @@ def step_from_dict(item: Any, path: str) -> Step:
             recipient=_name(item, "recipient", path, "provider"),
             cap=_money(item, "cap", path),
         )
+    if kind == "investor_success_fee":
+        return InvestorSuccessFee(
+            tranche=_name(item, "tranche", path),
+            share=_share(item, path),
+            cap=_money(item, "cap", path),
+        )
     if kind == "recycle":
         limit = _money(item, "limit", path, required=True)
         assert limit is not None
@@ -142,6 +151,11 @@ def step_to_dict(step: Step) -> dict[str, Any]:
         return data
     if isinstance(step, ProviderSuccessFee):
         data = {"kind": step.kind, "recipient": step.recipient, "share": str(step.share)}
+        if step.cap is not None:
+            data["cap"] = step.cap
+        return data
+    if isinstance(step, InvestorSuccessFee):
+        data = {"kind": step.kind, "tranche": step.tranche, "share": str(step.share)}
         if step.cap is not None:
             data["cap"] = step.cap
         return data
@@ -191,6 +205,8 @@ def validate_waterfall(data: Any, document: dict[str, Any]) -> Errors:
             errors.append((path, f"{tranche!r} is not a guarantee"))
         elif isinstance(step, Principal | Return) and kinds[tranche] == "guarantee":
             errors.append((path, f"{tranche!r} is a guarantee: use guarantee_reimbursement"))
+        elif isinstance(step, InvestorSuccessFee) and kinds[tranche] == "guarantee":
+            errors.append((path, f"{tranche!r} is a guarantee: its guarantors earn no success fee"))
     return errors
 
 
@@ -226,6 +242,7 @@ def load_payment_terms(data: Any, context: LoadContext) -> None:
     terms.participant_cap = data.get("participant_cap")
     terms.indexation = data.get("indexation")
     terms.savings_repayment_target = data.get("savings_repayment_target")
+    terms.savings_switch = data.get("savings_switch") or "target"
     terms.save()
 
 
@@ -242,11 +259,16 @@ def dump_payment_terms(programme: Any) -> Any:
     terms = PaymentTerms.objects.filter(programme=programme).first()
     if terms is None:
         return None
-    return {
+    data = {
         "participant_cap": terms.participant_cap,
         "indexation": terms.indexation,
         "savings_repayment_target": terms.savings_repayment_target,
     }
+    if terms.savings_switch != "target":
+        # The default is left out, so the documents written before the option dump as
+        # they were.
+        data["savings_switch"] = terms.savings_switch
+    return data
 
 
 def register() -> None:

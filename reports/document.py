@@ -259,6 +259,24 @@ class ScenarioProjection:
 
 
 @dataclass(frozen=True, slots=True)
+class VariationRow:
+    """One contract variation as printed: its date, its kind and what it changed."""
+
+    on: date
+    kind: str
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariationTable:
+    """The contract variations in force at the report's state, worded in its language."""
+
+    title: str
+    headers: tuple[str, str, str]
+    rows: tuple[VariationRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ManagerData:
     """Sections only fund managers may see."""
 
@@ -268,6 +286,8 @@ class ManagerData:
     scenarios: tuple[ScenarioProjection, ...]
     # None when the ledger state has no schedule (no contract terms chained yet).
     waterfall_totals: WaterfallTotals | None = None
+    # None when the programme was never varied (payments.variations).
+    variations: VariationTable | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "sib.models.programmes.PartyRole",
         "ProgrammeStatusEnum": "sib.models.programmes.ProgrammeStatus",
         "TrancheKindEnum": "payments.models.capital.TrancheKind",
+        "VariationKindEnum": "payments.models.variations.VariationKind",
     },
 }
 

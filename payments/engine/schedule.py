@@ -15,7 +15,14 @@ from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from payments.engine.terms import Distribution, GuaranteeCall, InvalidTermsError, Step, Tranche
+from payments.engine.terms import (
+    Distribution,
+    GuaranteeCall,
+    InvalidTermsError,
+    Step,
+    Tranche,
+    TrancheKind,
+)
 from payments.engine.waterfall import TrancheBook, WaterfallState
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "Residual",
     "Snapshot",
     "compute_schedule",
+    "principal_repaid_on",
 ]
 
 Flows = list[tuple[date, int]]
@@ -298,11 +306,53 @@ def compute_schedule(
         guarantee_calls=tuple(calls),
         snapshots=tuple(snapshots),
         movements={
-            (book.tranche.id, investor): tuple(book.flows[i])
+            (book.tranche.id, investor): _movements(book, i)
             for book in books
             for i, investor in enumerate(book.ids)
         },
     )
+
+
+def principal_repaid_on(schedule: RepaymentSchedule, tranches: Sequence[Tranche]) -> date | None:
+    """Return the date the investors' principal is repaid, or None if it is not.
+
+    The first event date, on or after the last drawdown of a non-guarantee tranche, after
+    whose events every investor of those tranches has had all its drawn capital repaid by
+    the waterfall (something drawn). Counting from the last drawdown makes the date a
+    fixed point of the savings switch (payments.schedule_builder): payments dated up to
+    it never depend on what is priced after it. Principal made good by a guarantee call
+    is not repaid: the switch waits for the payments.
+    """
+    lenders = {t.id for t in tranches if t.kind is not TrancheKind.GUARANTEE}
+    last_drawn = max(
+        (
+            drawdown.on
+            for tranche in tranches
+            if tranche.id in lenders
+            for investor in tranche.investors
+            for drawdown in investor.drawdowns
+        ),
+        default=None,
+    )
+    if last_drawn is None:
+        return None
+    for on, books in schedule.snapshots:
+        if on < last_drawn:
+            continue
+        drawn = sum(sum(b.drawn) for b in books if b.tranche in lenders)
+        repaid = sum(sum(b.repaid) for b in books if b.tranche in lenders)
+        # Nobody is repaid above what they drew, so equal totals mean every investor.
+        if drawn > 0 and repaid == drawn:
+            return on
+    return None
+
+
+def _movements(book: TrancheBook, i: int) -> tuple[tuple[int, int], ...]:
+    """Return investor ``i``'s movements, success fees merged in by date."""
+    if not book.fee_flows[i]:
+        return tuple(book.flows[i])
+    # A stable sort: on one day, the capped movements first, then the fees.
+    return tuple(sorted(book.flows[i] + book.fee_flows[i], key=lambda flow: flow[0]))
 
 
 def _snapshot(book: TrancheBook) -> Snapshot:

@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
 
+from payments.engine.coupon import CouponCap
+
 
 class WaterfallError(ValueError):
     """Base class of waterfall errors."""
@@ -73,7 +75,7 @@ class MultipleCap:
     kind: ClassVar[str] = "multiple"
 
 
-ReturnCap = AnnualRateCap | IrrCap | MultipleCap
+ReturnCap = AnnualRateCap | IrrCap | MultipleCap | CouponCap
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,22 @@ class ProviderSuccessFee:
 
 
 @dataclass(frozen=True, slots=True)
+class InvestorSuccessFee:
+    """Pay ``tranche``'s investors a ``share`` of what reaches the step, above any cap.
+
+    Split between the tranche's investors pro rata by commitment (by capital
+    drawn when no commitment is known); counted in their return, XIRR and
+    MOIC, but never against the tranche's return cap. ``cap`` limits the
+    total paid by this step over the whole schedule.
+    """
+
+    tranche: str
+    share: Decimal
+    cap: int | None = None
+    kind: ClassVar[str] = "investor_success_fee"
+
+
+@dataclass(frozen=True, slots=True)
 class Recycle:
     """Put money back into the programme, up to ``limit`` in total."""
 
@@ -170,6 +188,7 @@ Step = (
     | Return
     | GuaranteeReimbursement
     | ProviderSuccessFee
+    | InvestorSuccessFee
     | Recycle
     | ResidualToPayer
 )
@@ -282,6 +301,11 @@ def validate_terms(tranches: Sequence[Tranche], steps: Sequence[Step]) -> None: 
                 raise InvalidTermsError(f"step {index}: fees need exactly one of amount and share")
         elif isinstance(step, ProviderSuccessFee):
             _require_share(step.share, f"step {index} share")
+        elif isinstance(step, InvestorSuccessFee):
+            _require_share(step.share, f"step {index} share")
+            target = by_id.get(step.tranche)
+            if target is None or target.kind is TrancheKind.GUARANTEE:
+                raise InvalidTermsError(f"step {index}: no investor tranche {step.tranche!r}")
         elif isinstance(step, Recycle):
             require_amount(step.limit, f"step {index} limit")
         elif isinstance(step, ResidualToPayer):

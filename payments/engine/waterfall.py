@@ -12,9 +12,10 @@ A deal is described by two pieces of data, never by code (payments.engine.terms)
   ``IrrCap`` or ``MultipleCap``) and, for a guarantee, the id of the tranche
   it ``protects``. A guarantor's cover is its ``commitment``.
 * an ordered tuple of steps: ``Fees``, ``Principal``, ``Return``,
-  ``GuaranteeReimbursement``, ``ProviderSuccessFee``, ``Recycle``,
-  ``ResidualToPayer``. Seniority *is* the order: "senior principal, senior
-  return, junior principal, ..." is a list, and a recoverable grant is
+  ``GuaranteeReimbursement``, ``ProviderSuccessFee``,
+  ``InvestorSuccessFee``, ``Recycle``, ``ResidualToPayer``. Seniority
+  *is* the order: "senior principal, senior return, junior principal, ..."
+  is a list, and a recoverable grant is
   repaid "only from surplus" because its ``Principal`` step comes after the
   senior steps.
 
@@ -54,8 +55,20 @@ Return caps:
   *down* to the cent so that the cap is never crossed.
 * ``MultipleCap``: total returned <= multiple x drawn, i.e. return <=
   (multiple - 1) x drawn, rounded down.
+* ``CouponCap``: ``AnnualRateCap``'s accrual kept per coupon year, each year
+  at the rate its measured rate gives (payments.engine.coupon).
 
 Fee and success-fee shares are rounded half to even.
+
+Investor success fees
+---------------------
+An ``InvestorSuccessFee`` step pays a tranche's investors a share of what
+reaches it, as return *above* the cap: the share (half to even, then at most
+what is left of the step's ``cap``) is split pro rata by commitment (by
+capital drawn when the commitments are all zero) with ``sib.money.allocate``.
+It is counted in the investors' return paid, flows, XIRR and MOIC, but kept
+apart from what the cap measures (``success_fee`` and ``fee_flows``), so a
+success fee never eats the capped return still due later.
 
 Guarantees
 ----------
@@ -89,11 +102,13 @@ from outcomes.mechanisms import HUNDRED, to_cents
 from payments.engine.terms import (
     TRANCHE_STEPS,
     AnnualRateCap,
+    CouponCap,
     Distribution,
     Drawdown,
     Fees,
     GuaranteeCall,
     InvalidTermsError,
+    InvestorSuccessFee,
     IrrCap,
     MultipleCap,
     ProviderSuccessFee,
@@ -179,6 +194,11 @@ class TrancheBook:
     # Signed flows (day ordinal, amount) per investor in event order: the
     # IRR cap needs them, and so do metrics.
     flows: list[list[tuple[int, int]]]
+    # Under a coupon: principal x days per coupon year, per investor.
+    coupon_accrual: list[dict[int, int]]
+    # Investor success fees: in return_paid, but not what the cap measures.
+    success_fee: list[int]
+    fee_flows: list[list[tuple[int, int]]]
 
     @classmethod
     def open(cls, tranche: Tranche) -> TrancheBook:
@@ -194,6 +214,9 @@ class TrancheBook:
             accrual=[0] * n,
             accrued_to=[0] * n,
             flows=[[] for _ in range(n)],
+            coupon_accrual=[{} for _ in range(n)],
+            success_fee=[0] * n,
+            fee_flows=[[] for _ in range(n)],
         )
 
     def outstanding(self) -> list[int]:
@@ -207,11 +230,17 @@ class TrancheBook:
             # Before the first drawdown the principal is 0, so the initial
             # "since day 0" stretch adds nothing.
             principal = self.drawn[i] - self.repaid[i] - self.guaranteed[i]
+            if isinstance(self.tranche.cap, CouponCap):
+                self.tranche.cap.accrue(self.coupon_accrual[i], principal, start, day)
             self.accrual[i] += principal * (day - start)
             self.accrued_to[i] = day
 
     def accrue_all(self, day: int) -> None:
         """Accrue every investor's interest up to ordinal ``day``."""
+        if isinstance(self.tranche.cap, CouponCap):
+            for i in range(len(self.ids)):
+                self.accrue(i, day)
+            return
         if not isinstance(self.tranche.cap, AnnualRateCap):
             return
         # One comprehension over the columns, not a call per investor: this
@@ -238,6 +267,20 @@ class TrancheBook:
                 column[i] += part
                 flows[i].append((day, part))
 
+    def pay_success_fee(self, parts: list[int], day: int) -> None:
+        """Add investor success fees: return paid, outside the cap's measure."""
+        for i, part in enumerate(parts):
+            if part:
+                self.return_paid[i] += part
+                self.success_fee[i] += part
+                self.fee_flows[i].append((day, part))
+
+    def capped_return_paid(self) -> list[int]:
+        """Return each investor's return paid that counts against the cap."""
+        if not any(self.success_fee):
+            return self.return_paid
+        return [x - f for x, f in zip(self.return_paid, self.success_fee, strict=True)]
+
     def return_due(self, day: int, limit: int) -> list[int]:
         """Return what each investor may still receive as return at ordinal ``day``.
 
@@ -250,13 +293,17 @@ class TrancheBook:
             self.accrue_all(day)
             return [
                 max(0, _round_half_even(a * p, denominator) - paid)
-                for a, paid in zip(self.accrual, self.return_paid, strict=True)
+                for a, paid in zip(self.accrual, self.capped_return_paid(), strict=True)
             ]
+        if isinstance(cap, CouponCap):
+            self.accrue_all(day)
+            due = [cap.due(a) for a in self.coupon_accrual]
+            return [max(0, d - x) for d, x in zip(due, self.capped_return_paid(), strict=True)]
         if isinstance(cap, MultipleCap):
             p, q = (cap.multiple - 1).as_integer_ratio()
             return [
                 max(0, d * p // q - paid)
-                for d, paid in zip(self.drawn, self.return_paid, strict=True)
+                for d, paid in zip(self.drawn, self.capped_return_paid(), strict=True)
             ]
         if isinstance(cap, IrrCap):
             outstanding = self.outstanding()
@@ -349,12 +396,37 @@ class WaterfallState:
                         out.append(tuple.__new__(Distribution, row))
                 left -= sum(parts)
                 continue
+            if isinstance(step, InvestorSuccessFee):
+                left -= self._pay_investor_success_fee(on, index, step, left, out)
+                continue
             paid = self._pay_named_step(index, step, left)
             if paid:
                 self.step_paid[index] += paid
                 out.append(Distribution(on, index, step.kind, None, step.recipient, paid))
                 left -= paid
         return out, left
+
+    def _pay_investor_success_fee(
+        self, on: date, index: int, step: InvestorSuccessFee, left: int, out: list[Distribution]
+    ) -> int:
+        """Pay ``step``'s share of ``left`` to its tranche's investors; return the total."""
+        book = self.books[step.tranche]
+        due = _share_of(step.share, left)
+        if step.cap is not None:
+            due = min(due, step.cap - self.step_paid[index])
+        weights = [investor.commitment for investor in book.tranche.investors]
+        if not any(weights):
+            weights = list(book.drawn)
+        due = max(0, min(due, left))
+        if due == 0 or not any(weights):
+            return 0
+        parts = allocate(due, weights)
+        book.pay_success_fee(parts, on.toordinal())
+        self.step_paid[index] += due
+        for investor, part in zip(book.ids, parts, strict=True):
+            if part:
+                out.append(Distribution(on, index, step.kind, book.tranche.id, investor, part))
+        return due
 
     def _pay_named_step(self, index: int, step: Step, left: int) -> int:
         """Return what a fee, success-fee or recycling step takes from ``left``."""

@@ -20,6 +20,7 @@ from payments.models.schedules import (  # noqa: F401
     ScheduleVersion,
     StatementVersion,
 )
+from payments.models.variations import ProgrammeVariation, VariationKind
 
 __all__ = [
     "DEBIT_NORMAL",
@@ -30,7 +31,9 @@ __all__ = [
     "Drawdown",
     "LedgerTransaction",
     "Leg",
+    "ProgrammeVariation",
     "Tranche",
     "TrancheKind",
     "TransactionKind",
+    "VariationKind",
 ]

@@ -12,6 +12,7 @@ guarantors' commitments bound it).
 """
 
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -77,6 +78,14 @@ class Tranche(models.Model):
             "(50 = 50 %); none: the whole loss, up to the cover limit."
         ),
     )
+    coupon = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=(
+            "A coupon on principal banded on a measured rate, instead of a cap "
+            "(payments.engine.coupon); none: no coupon."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -120,6 +129,26 @@ class Tranche(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+    @property
+    def coupon_rates(self) -> dict[str, Any] | None:
+        """Return the coupon as pages state it, rates in percent ("7.5"); None: no coupon."""
+        if not self.coupon:
+            return None
+
+        def percent(fraction: str) -> Decimal:
+            value = Decimal(fraction) * 100
+            return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+        rates = [percent(band["rate"]) for band in self.coupon["bands"]]
+        minimum = percent(self.coupon.get("minimum_rate") or "0")
+        return {
+            "metric": self.coupon["metric"],
+            "low": rates[0],
+            "high": rates[-1],
+            "minimum": minimum or None,
+            "years": self.coupon.get("minimum_years") or 0,
+        }
 
 
 @pghistory.track()

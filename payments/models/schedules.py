@@ -49,6 +49,13 @@ class PaymentTerms(models.Model):
         help_text="Payer shares per cohort and/or metric (payments.rules.payers), "
         "overriding the programme-wide shares where they apply.",
     )
+    savings_switch = models.CharField(
+        max_length=8,
+        choices=[("target", "target"), ("repaid", "repaid")],
+        default="target",
+        help_text="When a savings share switches: at the repayment target, or once the "
+        "investors' principal is repaid in the computed schedule.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -45,6 +45,7 @@ STEP_NAMES = {
     "guarantee_reimbursement": gettext_lazy("Guarantee reimbursement"),
     "fees": gettext_lazy("Fees"),
     "provider_success_fee": gettext_lazy("Provider success fee"),
+    "investor_success_fee": gettext_lazy("Investors’ success fee"),
 }
 
 

@@ -23,6 +23,8 @@ rules, call ``compute_outcome_payments`` and store the plan it returns.
   metrics, overriding the programme-wide shares there.
 - ``unpriced`` — results on a ``tracked`` or ``undisclosed`` metric: not payable,
   for 0, with the reason.
+- ``variations`` — the contract's dated variations applied to priced claims
+  (a new price from a date, a pause, a cohort removed), before the caps.
 - ``compute`` — the entry point: termination, pricing, caps, lines, co-payer
   split with ``sib.money.allocate``, the ``OutcomePaymentPlan``.
 

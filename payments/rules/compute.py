@@ -42,8 +42,9 @@ from payments.rules.rate_card import (
     apply_caps,
     rate_card_claims,
 )
-from payments.rules.savings_share import SavingsResult, savings_share_claims
+from payments.rules.savings_share import RepaidOn, SavingsResult, savings_share_claims
 from payments.rules.unpriced import UnpricedResult, unpriced_not_payable
+from payments.rules.variations import Variations, apply_variations
 from sib.money import allocate
 
 
@@ -149,8 +150,9 @@ def compute_outcome_payments(
     unpriced_results: Iterable[UnpricedResult] = (),
     difference_results: Iterable[DifferenceResult] = (),
     banded_rate_results: Iterable[BandedRateResult] = (),
-    repayment_target: int | None = None,
+    repayment_target: int | RepaidOn | None = None,
     terminated_on: date | None = None,
+    variations: Variations | None = None,
 ) -> OutcomePaymentPlan:
     """Compute the outcome payment plan from VERIFIED results only.
 
@@ -160,7 +162,8 @@ def compute_outcome_payments(
     split each line between co-payers with ``sib.money.allocate``, by the shares
     that apply to its cohort and metric (``ProgrammeRules.shares_for``).
     ``repayment_target`` is the investors' principal plus agreed return that
-    savings-share results pay at the first share.
+    savings-share results pay at the first share, or ``RepaidOn`` (the date
+    the principal is repaid) under ``savings_switch = "repaid"``.
     """
     participant_outcomes = list(participant_outcomes)
     aggregate_results = list(aggregate_results)
@@ -246,6 +249,11 @@ def compute_outcome_payments(
 
     # Priced at nothing, so no cap, termination or threshold applies to them.
     refused += unpriced_not_payable(rules, unpriced_results)
+
+    if variations:
+        # After pricing, before the caps: what a variation stops uses no cap's headroom.
+        claims, stopped = apply_variations(claims, rules, variations)
+        refused += stopped
 
     claims, stopped = apply_caps(claims, rules)
     refused += stopped

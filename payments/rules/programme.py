@@ -255,6 +255,9 @@ class NotPayableReason(StrEnum):
     # The metric is not priced (payments.rules.unpriced): tracked only, or price unknown.
     TRACKED = "tracked"
     PRICE_UNDISCLOSED = "price_undisclosed"
+    # A contract variation stops it (payments.rules.variations).
+    PAUSED = "paused"
+    COHORT_REMOVED = "cohort_removed"
 
 
 @dataclass(frozen=True, slots=True)

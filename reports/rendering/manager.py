@@ -55,6 +55,15 @@ class ManagerRenderer(PublicRenderer):
             Section("schedule", self.t("schedule"), self.schedule_story, new_page=False),
             Section("scenarios", self.t("scenarios"), self.scenarios_story, new_page=False),
         ]
+        if self.manager.variations is not None:
+            extra.append(
+                Section(
+                    "variations",
+                    self.manager.variations.title,
+                    self.variations_story,
+                    new_page=False,
+                )
+            )
         after = next(i for i, s in enumerate(sections) if s.key == "investors") + 1
         return [*sections[:after], *extra, *sections[after:]]
 
@@ -124,6 +133,15 @@ class ManagerRenderer(PublicRenderer):
             story += [Spacer(1, 6), self.key_values(ledger)]
         story += [Spacer(1, 4), self.para(self.t("waterfall_note"), "small")]
         return story
+
+    def variations_story(self) -> list[Flowable]:
+        """Return the contract variations in force: from which date, which, what changed."""
+        table = self.manager.variations
+        assert table is not None
+        rows: list[list[str | Flowable]] = [
+            [format_cell_date(row.on, self.lang), row.kind, row.change] for row in table.rows
+        ]
+        return [self.table(list(table.headers), rows, [0.2, 0.25, 0.55])]
 
     def investor_metrics_story(self) -> list[Flowable]:
         """Return each investor's position, XIRR, MOIC and DPI."""

@@ -7,17 +7,19 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from payments.engine.metrics import moic, xirr
-from payments.models import Tranche
+from payments.models import ProgrammeVariation, Tranche, VariationKind
 from payments.returns import investor_returns
+from payments.variations import CHAIN_KIND as VARIATION_CHAIN_KIND
 from reports import document as doc
 from reports.rendering.formatting import format_money, format_multiple, format_percent
 from reports.rendering.labels import label
 from reports.selectors.money import Money, repayment_category
 from reports.selectors.state import ChainState
 from reports.selectors_schedules import ScheduleFigures, StateSchedules, schedules_as_of
-from sib.models import Organisation, Programme
+from sib.models import ChainEntry, Organisation, Programme
 
 
 def manager_data(
@@ -75,7 +77,53 @@ def manager_data(
         investor_metrics=tuple(metrics),
         scenarios=scenarios,
         waterfall_totals=totals,
+        variations=_variations(programme, seq, lang),
     )
+
+
+def _variations(programme: Programme, seq: int, lang: str) -> doc.VariationTable | None:
+    """Return the variations chained at or before the state: date, kind, what changed.
+
+    The reason is the fund manager's own text: not printed (reports carry no free text
+    written by users); the change is said from the recorded parameters.
+    """
+    chained = ChainEntry.objects.filter(
+        programme=programme, kind=VARIATION_CHAIN_KIND, seq__lte=seq
+    ).values_list("object_id", flat=True)
+    rows = ProgrammeVariation.objects.filter(
+        programme=programme, pk__in=[int(i) for i in chained]
+    ).order_by("effective_date", "id")
+    if not rows:
+        return None
+    with translation.override(lang):
+        printed = tuple(
+            doc.VariationRow(
+                on=row.effective_date,
+                kind=str(VariationKind(row.kind).label),
+                change=_variation_change(row, programme, lang),
+            )
+            for row in rows
+        )
+        return doc.VariationTable(
+            title=_("Contract variations"),
+            headers=(_("From"), _("Variation"), _("What changed")),
+            rows=printed,
+        )
+
+
+def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) -> str:
+    """Return what a variation changed, e.g. "training: price 1 000,00 €"."""
+    parameters = row.parameters
+    if row.kind == VariationKind.PRICE_CHANGE:
+        price = format_money(int(parameters["price"]), programme.currency, lang)
+        return _("%(metric)s: price %(price)s") % {"metric": parameters["metric"], "price": price}
+    if row.kind == VariationKind.COHORT_REMOVED:
+        return _("cohort %(cohort)s: its outcomes from this date are not payable") % {
+            "cohort": parameters["cohort"]
+        }
+    if row.kind == VariationKind.PAUSE:
+        return _("outcomes from this date are not payable until the programme resumes")
+    return _("outcomes from this date are payable again")
 
 
 def _waterfall(
@@ -86,6 +134,7 @@ def _waterfall(
     rows = Tranche.objects.filter(programme=programme).select_related("protects")
     tranche_names = {t.key: t.name for t in rows}
     covers = {t.key: _cover_text(t, programme, lang) for t in rows if t.protects is not None}
+    coupons = {t.key: _coupon_text(t, lang) for t in rows if t.coupon}
     recipients = {
         str(step["recipient"]) for step in actual.steps if step.get("recipient") is not None
     }
@@ -97,6 +146,9 @@ def _waterfall(
         if step["kind"] == "residual_to_payer":
             continue  # what is left is the residual row below the steps
         text = _step_text(step, schedules.tranches, tranche_names, org_names, programme, lang)
+        if step["kind"] == "return" and step.get("tranche") in coupons:
+            name = tranche_names.get(str(step["tranche"]), str(step["tranche"]))
+            text = label(lang, "step_return").format(tranche=name, cap=coupons[step["tranche"]])
         if step["kind"] == "guarantee_reimbursement" and step.get("tranche") in covers:
             text += f" ({covers[str(step['tranche'])]})"
         cap = step.get("limit") if step["kind"] == "recycle" else step.get("cap")
@@ -163,6 +215,35 @@ def _cover_text(tranche: Tranche, programme: Programme, lang: str) -> str:
         if "percent" in values:
             return _("%(percent)s of the principal loss of %(protected)s") % values
         return _("the principal loss of %(protected)s, at most %(limit)s") % values
+
+
+def _coupon_text(tranche: Tranche, lang: str) -> str:
+    """Return a coupon: "coupon of 3% to 15% a year on principal by the rate of restoration"."""
+    terms = tranche.coupon_rates
+    assert terms is not None
+
+    def percent(value: Decimal) -> str:
+        places = max(0, -int(value.as_tuple().exponent))
+        return format_percent(value / 100, lang, places=places)
+
+    values = {"low": percent(terms["low"]), "high": percent(terms["high"])}
+    values["metric"] = terms["metric"]
+    with translation.override(lang):
+        if terms["minimum"] is None:
+            return _(
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s"
+            ) % (values)
+        values |= {"minimum": percent(terms["minimum"]), "years": terms["years"]}
+        return (
+            ngettext(
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s, "
+                "at least %(minimum)s in the first year",
+                "coupon of %(low)s to %(high)s a year on principal by the rate of %(metric)s, "
+                "at least %(minimum)s in the first %(years)s years",
+                terms["years"],
+            )
+            % values
+        )
 
 
 def _cap_text(kind: str | None, value: Decimal | None, lang: str) -> str:

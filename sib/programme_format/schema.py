@@ -178,6 +178,9 @@ def _message(error: SchemaError) -> str:
         return _("must not be empty")
     if keyword == "uniqueItems":
         return _("must not list an item twice")
+    if keyword == "not" and expected == {}:
+        # A field the schema forbids here (a price on a pause: the kind decides).
+        return _("not allowed for this kind")
     return _("does not match the format (docs/programme-format.md)")
 
 

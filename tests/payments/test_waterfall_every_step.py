@@ -7,8 +7,8 @@ Whatever the terms, the engine must
 - never pay a negative amount, never repay a lender more principal than it drew (with
   what a guarantee made good), never pay a guarantor back more than its calls took;
 - keep every cap: a fee, a success fee or recycling within its own, a return within
-  "multiple × drawn", a guarantee call within its percentage of the loss, its cover limit
-  and its guarantors' commitments;
+  "multiple × drawn" (an investor success fee is paid above it), a guarantee call
+  within its percentage of the loss, its cover limit and its guarantors' commitments;
 - give the same answer twice.
 """
 
@@ -26,6 +26,7 @@ from payments.engine.terms import (
     Fees,
     GuaranteeReimbursement,
     Investor,
+    InvestorSuccessFee,
     IrrCap,
     MultipleCap,
     Principal,
@@ -37,6 +38,7 @@ from payments.engine.terms import (
     Tranche,
     TrancheKind,
 )
+from sib.money import allocate
 
 START, END = date(2026, 1, 1), date(2030, 12, 31)
 LENDING = [k for k in TrancheKind if k is not TrancheKind.GUARANTEE]
@@ -62,6 +64,8 @@ def lending_tranche(draw: st.DrawFn, index: int) -> Tranche:
                 Drawdown(on, amount)
                 for on, amount in draw(st.lists(st.tuples(days, amounts), min_size=1, max_size=3))
             ),
+            # No commitment known (0): an investor success fee splits by capital drawn.
+            commitment=draw(st.integers(0, 50_000_000)),
         )
         for i in range(count)
     )
@@ -108,6 +112,9 @@ def deals(
         )
     if draw(st.booleans()):
         steps.append(ProviderSuccessFee(draw(shares), cap=draw(fee_cap)))
+    if draw(st.booleans()):
+        fee_tranche = draw(st.sampled_from(lenders)).id
+        steps.append(InvestorSuccessFee(fee_tranche, draw(shares), cap=draw(fee_cap)))
     if draw(st.booleans()):
         steps.append(Recycle(draw(amounts)))
     steps = draw(st.permutations(steps))
@@ -179,7 +186,8 @@ def test_every_cap_holds(deal) -> None:  # type: ignore[no-untyped-def]
     drawn = {(line.tranche, line.investor): line.drawn_to_date for line in schedule.lines}
     returned: dict[tuple[str, str], int] = defaultdict(int)
     for paid in schedule.distributions:
-        if paid.tranche is not None:
+        # The investors' success fee is paid above the cap: the cap binds the rest.
+        if paid.tranche is not None and paid.step_kind != "investor_success_fee":
             returned[(paid.tranche, paid.recipient)] += paid.amount
     for tranche in tranches:
         if isinstance(tranche.cap, MultipleCap):
@@ -232,3 +240,31 @@ def test_the_same_deal_gives_the_same_schedule(deal) -> None:  # type: ignore[no
     assert first.residuals == second.residuals
     assert first.guarantee_calls == second.guarantee_calls
     assert first.lines == second.lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(deal=deals())
+def test_an_investor_success_fee_is_split_by_commitment_to_the_cent(deal) -> None:  # type: ignore[no-untyped-def]
+    """Each payment's fee, all of its parts together, goes to the named tranche's
+    investors pro rata by commitment (by capital drawn when none is known)."""
+    tranches, steps, payments = deal
+    schedule = _schedule(deal)
+    # Two payments the same day are two splits: their sum is not one split of the sum.
+    once = {on for on in {p.on for p in payments} if sum(p.on == on for p in payments) == 1}
+    by_id = {tranche.id: tranche for tranche in tranches}
+    drawn = {(line.on, line.investor): line.drawn_to_date for line in schedule.lines}
+    paid: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
+    for row in schedule.distributions:
+        if row.step_kind == "investor_success_fee" and row.on in once:
+            step = steps[row.step_index]
+            assert isinstance(step, InvestorSuccessFee)
+            assert row.tranche == step.tranche
+            paid[(row.on, row.step_index)][row.recipient] = row.amount
+    for (on, index), parts in paid.items():
+        investors = by_id[steps[index].tranche].investors  # type: ignore[union-attr]
+        weights = [i.commitment for i in investors]
+        if not any(weights):
+            weights = [drawn[(on, i.id)] for i in investors]
+        total = sum(parts.values())
+        expected = allocate(total, weights)
+        assert [parts.get(i.id, 0) for i in investors] == expected

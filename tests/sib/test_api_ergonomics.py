@@ -14,6 +14,7 @@ PROBLEM = "application/problem+json"
 PAGINATED = {
     "organisation_list",
     "programme_list",
+    "programme_variation_list",
     "commitment_list",
     "drawdown_list",
     "ledger_account_list",

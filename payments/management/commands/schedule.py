@@ -58,6 +58,14 @@ class Command(BaseCommand):
         kind = f"PROJECTION at {doc['percent']} % of targets" if doc["projection"] else "actual"
         out(f"{doc['programme']} — {kind}")
         out(f"chain head {doc['chain_head']}  contract {doc['contract_version'][:16]}")
+        if doc.get("variations"):
+            out("\nContract variations in force (from the date, in order)")
+            for item in doc["variations"]:
+                details = ", ".join(f"{k} {v}" for k, v in sorted(item["parameters"].items()))
+                out(
+                    f"  {item['effective_date']} {item['kind']}"
+                    + (f": {details}" if details else "")
+                )
         plan = doc["outcome_payments"]
         out("\nOutcome payments (metric / cohort / period: count, amount, payers)")
         for line in plan["lines"]:
