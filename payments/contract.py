@@ -32,7 +32,8 @@ from payments.engine.coupon import CouponCap
 from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
 from payments.models.variations import variation_terms
-from payments.outcome_payments import programme_rules, savings_repayment_target
+from payments.outcome_payments import programme_rules
+from payments.savings_switch import savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register, chain_lock
 from sib.models import ChainEntry, Programme, ProgrammeParty

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -71,7 +71,7 @@ from outcomes.models import (
 )
 from outcomes.rule_json import RuleError
 from outcomes.selectors import results_with_state
-from payments.models import Commitment, PaymentTerms
+from payments.models import PaymentTerms
 from payments.models.variations import variation_terms
 from payments.payer_splits import programme_payers
 from payments.rules import (
@@ -406,35 +406,6 @@ def _payable_per_participant(
 def result_ids(engine_ids: tuple[str, ...]) -> list[int]:
     """Return the result ids behind engine ids ("12" or "12/345"), sorted, once each."""
     return sorted({int(engine_id.split("/")[0]) for engine_id in engine_ids})
-
-
-def savings_repayment_target(*, programme: Programme) -> int:
-    """Return investors' principal plus agreed return, for savings-share pricing.
-
-    The programme's `savings_repayment_target` when set; otherwise every non-guarantee
-    commitment plus its capped return over the programme's term: simple annual rate
-    (ACT/365), IRR compounded annually, or (multiple - 1) x amount; uncapped adds none.
-    Rounded to the cent, half up.
-    """
-    terms = PaymentTerms.objects.filter(programme=programme).first()
-    if terms is not None and terms.savings_repayment_target is not None:
-        return terms.savings_repayment_target
-    years = Decimal((programme.end_date - programme.start_date).days) / 365
-    total = Decimal(0)
-    for commitment in Commitment.objects.filter(programme=programme).select_related("tranche"):
-        tranche = commitment.tranche
-        if tranche.kind == "guarantee":
-            continue
-        amount = Decimal(commitment.amount)
-        rate = tranche.cap_value or Decimal(0)
-        if tranche.cap_type == "annual_rate":
-            amount += amount * rate * years
-        elif tranche.cap_type == "irr":
-            amount *= (1 + rate) ** years
-        elif tranche.cap_type == "multiple":
-            amount *= rate
-        total += amount
-    return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def outcome_payments_compute(

@@ -54,7 +54,6 @@ from payments.engine.schedule import (
     principal_repaid_on,
 )
 from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
-from payments.investor_json import investors_json
 from payments.models import (
     AccountKind,
     Commitment,
@@ -63,12 +62,13 @@ from payments.models import (
     ScheduleVersion,
 )
 from payments.models import Drawdown as DrawdownRow
-from payments.outcome_payments import Repeat, VerifiedInputs, result_ids, verified_inputs
+from payments.outcome_payments import VerifiedInputs, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_from_list
 from payments.rules.savings_share import RepaidOn
 from payments.rules.variations import Variations
+from payments.schedule_json import investors_json, plan_json
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -474,34 +474,3 @@ def schedule_documents(
 
 def document_bytes(document: dict[str, Any]) -> str:
     return canonical_json(document)
-
-
-def plan_json(
-    plan: OutcomePaymentPlan, repeats: tuple[Repeat, ...] = (), *, real_ids: bool = True
-) -> dict[str, Any]:
-    """Return the outcome payments part of the document (result ids as ints when real)."""
-    data = plan.to_json_dict()
-    for line in (*data["lines"], *data["not_payable"]):
-        line["result_ids"] = (
-            result_ids(tuple(line["result_ids"])) if real_ids else line["result_ids"]
-        )
-    totals: dict[str, dict[str, int]] = {"cohort": {}, "period": {}}
-    for line in plan.lines:
-        for key in ("cohort", "period"):
-            name = getattr(line, key)
-            totals[key][name] = totals[key].get(name, 0) + line.amount
-    data["cohort_totals"] = dict(sorted(totals["cohort"].items()))
-    data["period_totals"] = dict(sorted(totals["period"].items()))
-    data["repeats"] = [
-        {
-            "achieved_on": r.achieved_on.isoformat(),
-            "cohort": r.cohort,
-            "metric": r.metric,
-            "paid_result_id": r.paid_result_id,
-            "period": r.period,
-            "reason": "participant_already_paid_for_metric",
-            "result_id": r.result_id,
-        }
-        for r in repeats
-    ]
-    return data

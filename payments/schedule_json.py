@@ -1,8 +1,10 @@
-"""Each investor's part of a schedule document: its totals and its metrics, by id.
+"""Two parts of a schedule document as JSON: the outcome payments and each investor's.
 
-Kept apart from payments.schedule_builder, which assembles the whole document; the
-metrics (XIRR, MOIC, DPI) are payments.engine.metrics, written as strings so that no
-float enters the document.
+Kept apart from payments.schedule_builder, which computes and assembles the whole
+document. The outcome payments part adds, to the engine's plan, result ids, totals per
+cohort and period and the participant outcomes not paid (`repeats`); each investor's part
+is its totals and its metrics (XIRR, MOIC, DPI) by id, written as strings so that no float
+enters the document.
 """
 
 from decimal import Decimal
@@ -10,6 +12,8 @@ from typing import Any
 
 from payments.engine.metrics import InvestorMetrics, schedule_metrics
 from payments.engine.schedule import RepaymentSchedule
+from payments.outcome_payments import Repeat, result_ids
+from payments.rules import OutcomePaymentPlan
 
 
 def investors_json(schedule: RepaymentSchedule) -> list[dict[str, Any]]:
@@ -54,3 +58,34 @@ def _metrics_json(m: InvestorMetrics) -> dict[str, Any]:
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def plan_json(
+    plan: OutcomePaymentPlan, repeats: tuple[Repeat, ...] = (), *, real_ids: bool = True
+) -> dict[str, Any]:
+    """Return the outcome payments part of the document (result ids as ints when real)."""
+    data = plan.to_json_dict()
+    for line in (*data["lines"], *data["not_payable"]):
+        line["result_ids"] = (
+            result_ids(tuple(line["result_ids"])) if real_ids else line["result_ids"]
+        )
+    totals: dict[str, dict[str, int]] = {"cohort": {}, "period": {}}
+    for line in plan.lines:
+        for key in ("cohort", "period"):
+            name = getattr(line, key)
+            totals[key][name] = totals[key].get(name, 0) + line.amount
+    data["cohort_totals"] = dict(sorted(totals["cohort"].items()))
+    data["period_totals"] = dict(sorted(totals["period"].items()))
+    data["repeats"] = [
+        {
+            "achieved_on": r.achieved_on.isoformat(),
+            "cohort": r.cohort,
+            "metric": r.metric,
+            "paid_result_id": r.paid_result_id,
+            "period": r.period,
+            "reason": "participant_already_paid_for_metric",
+            "result_id": r.result_id,
+        }
+        for r in repeats
+    ]
+    return data
