@@ -51,6 +51,8 @@ class Party:
     role: PartyRole
     # Co-payer share in basis points (7000 = 70 %); None for other roles.
     share_bp: int | None = None
+    # A payer whose share depends on the cohort or metric (payer splits): no one share.
+    share_by_split: bool = False
 
 
 @dataclass(frozen=True, slots=True)

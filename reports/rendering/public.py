@@ -36,6 +36,7 @@ from reports.rendering.formatting import (
 )
 from reports.rendering.log import LOG_LABELS, Rows, public_log
 from reports.rendering.masking import CountMask, hidden_results
+from reports.rendering.notice_labels import NOTICE_LABELS
 
 _ROLE_ORDER = ("payer", "provider", "intermediary", "evaluator", "investor", "guarantor")
 
@@ -155,6 +156,10 @@ class PublicRenderer(ComparisonSections):
 
     def party_name(self, party: Party) -> str:
         """Return a party's name, with its payment share for co-payers."""
+        if party.share_by_split:
+            # One wording with the payer's notice (reports.rendering.notice_labels).
+            by_split = NOTICE_LABELS[self.lang]["notice_share_by_split"]
+            return self.t("payer_share").format(name=party.name, share=by_split)
         if party.share_bp is None:
             return party.name
         share = format_percent(Fraction(party.share_bp, 10_000), self.lang, places=0)

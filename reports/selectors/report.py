@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from payments.models import Commitment, TrancheKind
+from payments.models import Commitment, PaymentTerms, TrancheKind
 from reports import document as doc
 from reports.models import Edition
 from reports.selectors.manager import manager_data
@@ -86,6 +86,11 @@ def _parties(programme: Programme) -> tuple[tuple[doc.Party, ...], frozenset[int
     ):
         kinds[investor_id].add(kind)
     guarantors = frozenset(i for i, k in kinds.items() if k == {TrancheKind.GUARANTEE.value})
+    # Payer splits (payments.payer_splits) make a payer's share depend on the cohort or
+    # metric: no programme-wide share is printed then, as on the payer's notice.
+    by_split = any(
+        PaymentTerms.objects.filter(programme=programme).values_list("payer_splits", flat=True)
+    )
     parties = []
     for party in programme.parties.select_related("organisation").order_by(
         "role", "organisation__name", "id"
@@ -96,7 +101,14 @@ def _parties(programme: Programme) -> tuple[tuple[doc.Party, ...], frozenset[int
         if role == "investor" and party.organisation_id in guarantors:
             role = "guarantor"
         share = None
-        if party.payer_share is not None:
+        if party.payer_share is not None and not by_split:
             share = int((party.payer_share * 100).to_integral_value())
-        parties.append(doc.Party(name=party.organisation.name, role=role, share_bp=share))  # type: ignore[arg-type]
+        parties.append(
+            doc.Party(
+                name=party.organisation.name,
+                role=role,  # type: ignore[arg-type]
+                share_bp=share,
+                share_by_split=by_split and role == "payer",
+            )
+        )
     return tuple(parties), guarantors

@@ -269,3 +269,26 @@ def test_activation_refuses_a_payer_no_share_and_no_split_would_ever_make_pay(ma
     )
     programme.refresh_from_db()
     assert programme.status == "draft"
+
+
+@pytest.mark.parametrize(
+    "lang, by_split", [("en", "by cohort or metric"), ("fr", "selon la cohorte ou l’indicateur")]
+)
+def test_the_public_report_prints_no_single_share_for_payers_paying_by_split(
+    manager, tmp_path, lang, by_split
+):
+    """The State's programme-wide 100 % holds only where no split applies: the public report
+    says "by cohort or metric" for each payer, as the payer's notice does, never "100 %"."""
+    from reports.services import report_render
+    from sib.models import Organisation
+    from tests.reports.support import pdf_text
+
+    load(tmp_path, split_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    text = " ".join(
+        pdf_text(report_render(programme=programme, edition="public", language=lang)).split()
+    )
+    for slug in (STATE, COUNTY):
+        name = Organisation.objects.get(slug=slug).name
+        assert f"{name} ({by_split})" in text
+    assert "100 %" not in text and "100%" not in text
