@@ -162,10 +162,11 @@ class BandedRateMechanism:
 
 
 def check_bands(bands: Sequence[Any], path: str, value: str = "amount") -> None:
-    """Refuse bands with gaps, overlaps, or a better band whose ``value`` is lower."""
-    # Bands climb from the lowest, each starting where the one before ends, and never pay
-    # less for a better rate: a gap would pay nothing for a rate above a band that pays,
-    # and a better rate paying less would reward under-reporting.
+    """Refuse bands with gaps, overlaps, a bounded top band, or a better band paying less."""
+    # Bands climb from the lowest, each starting where the one before ends, up to 100 %,
+    # and never pay less for a better rate: a gap, or a top band ending below 100 %, would
+    # pay nothing for a rate above a band that pays, and a better rate paying less would
+    # reward under-reporting.
     for i in range(1, len(bands)):
         before, band = bands[i - 1], bands[i]
         here = f"{path}[{i}]"
@@ -177,3 +178,9 @@ def check_bands(bands: Sequence[Any], path: str, value: str = "amount") -> None:
             )
         if getattr(band, value) < getattr(before, value):
             raise RuleError(js.child(here, value), f"must not be below bands[{i - 1}].{value}")
+    last = len(bands) - 1
+    if bands and bands[last].max_rate is not None:
+        raise RuleError(
+            js.child(f"{path}[{last}]", "max_rate"),
+            "leave it null: the top band runs to 100 %",
+        )

@@ -11,7 +11,8 @@ entries, so the same ids, canonical records, hashes and chain head
 The services' checks, with their messages, run first for every entry, in order, against
 what the entries before it in the run change (drawn per commitment, received and advance
 per payer): `drawdown_amount_check`, `drawdown_date_check`, `drawdown_room_check`,
-`payment_check`, `payment_settles`. Then the programme is locked once (open for
+`payment_check` (its payer part once per payer, its amount and date for every
+payment), `payment_settles`. Then the programme is locked once (open for
 drawdowns, the chain, the commitments drawn on), and each table is written in one
 statement (payments.ledger_many). Results are not batched: a verification goes through
 the outcomes services (four eyes, cells, its own chain kind) and changes what is owed.
@@ -159,6 +160,9 @@ def history_money_post(
                 )
                 checked_payers.add(payer.slug)
             else:
+                # The payer was checked at its first payment of the run; the amount and
+                # the date are this entry's own.
+                _checked(path, services.payment_amount_check, amount=amount)
                 _checked(
                     path,
                     ledger.date_check,

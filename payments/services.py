@@ -359,13 +359,18 @@ def payment_received_record(
         return tx
 
 
+def payment_amount_check(*, amount: int) -> None:
+    """Refuse a payment that is not a positive int of minor units."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError({"amount": _("A payment is a positive int of minor units.")})
+
+
 def payment_check(
     *, programme: Programme, payer: Organisation, amount: int, received_on: date
 ) -> None:
     """Refuse a payment that is not a positive int, from no payer of the programme, or
     dated outside the contract."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError({"amount": _("A payment is a positive int of minor units.")})
+    payment_amount_check(amount=amount)
     if not ProgrammeParty.objects.filter(
         programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
     ).exists():

@@ -142,6 +142,15 @@ def test_coupon_terms_that_do_not_describe_a_coupon_are_refused_naming_the_path(
     assert error.value.path == path
 
 
+def test_a_top_coupon_band_ending_below_100_percent_is_refused():
+    """Bands up to 65-70 % 12 % only: a year measured at 75 % would earn no coupon, less
+    than a year at 66 %. The top band's max_rate must be null, up to 100 %."""
+    with pytest.raises(RuleError) as error:
+        CouponCap.from_dict({**TERMS, "bands": TERMS["bands"][:3]}, "coupon")
+    assert error.value.path == "coupon.bands[2].max_rate"
+    assert error.value.message == "leave it null: the top band runs to 100 %"
+
+
 def test_the_terms_read_back_as_written():
     cap = CouponCap.from_dict(TERMS, "coupon")
     assert CouponCap.from_dict(cap.to_dict(), "coupon") == cap

@@ -3,20 +3,30 @@ written one statement per table, and the ledger it leaves is the one the service
 entry by entry, byte for byte: the same transactions, legs, drawdowns and accounts, the
 same canonical records, the same hashes and the same chain head; and it verifies."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import translation
 
 from payments.history_format import history_one_by_one
+from payments.history_posting import history_money_post
 from payments.ledger import CHAIN_KIND
 from payments.models import Account, Drawdown, LedgerTransaction, Leg
 from payments.outcome_payments import RECOMPUTE_TASK
 from sib.chain import chain_canonical_texts
 from sib.chain_verification import chain_verify
 from sib.demo import demo_definition
-from sib.models import ChainEntry, ChainHead, OutboxMessage, Programme, RoleChange, User
+from sib.models import (
+    ChainEntry,
+    ChainHead,
+    Organisation,
+    OutboxMessage,
+    Programme,
+    RoleChange,
+    User,
+)
 from sib.programme_format import DefinitionError, programme_definition_load
 
 
@@ -173,3 +183,34 @@ def test_a_batched_run_counts_the_payments_before_an_entry_in_it(creator):
     assert not Programme.objects.exists()
     assert "owes €0.00 now" in errors["history.payments_received[4]"]
     assert "record it as an advance" in errors["history.payments_received[4]"]
+
+
+@pytest.mark.django_db
+def test_every_payment_of_a_run_must_be_a_positive_amount_not_only_a_payers_first(creator):
+    """The State pays an advance of 100 then 0 in one run, the JSON Schema bypassed: the
+    second payment is refused at its own path with the service's words (the ledger would
+    otherwise refuse its zero legs without saying which entry), and nothing is written."""
+    programme = programme_definition_load(demo_definition(), creator=creator)
+    before = _ledger(programme)
+    etat = Organisation.objects.get(slug="etat")
+    entries = [
+        (
+            f"history.payments_received[{i}]",
+            "payments_received",
+            date(2026, 11, 23),
+            {"on": "2026-11-23", "payer": "etat", "amount": amount, "advance": True},
+        )
+        for i, amount in enumerate([100, 0])
+    ]
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        history_money_post(
+            programme=programme,
+            entries=entries,
+            actor=creator,
+            commitments={},
+            payers={"etat": etat},
+        )
+    assert error.value.message_dict == {
+        "history.payments_received[1]": ["A payment is a positive int of minor units."]
+    }
+    assert _ledger(programme) == before

@@ -331,6 +331,16 @@ def test_bands_written_wrong_are_refused_at_their_path(
     assert message in error.value.message
 
 
+def test_a_top_band_ending_below_100_percent_is_refused() -> None:
+    """Bands 60-65 % and 65-70 %: a rate of 75 % would fall in no band and pay nothing,
+    less than 65 % pays. The top band's max_rate must be null, up to 100 %."""
+    mechanism = _bands(("0.60", "0.65", 30_000), ("0.65", "0.70", 45_000))
+    with pytest.raises(RuleError) as error:
+        rules_with(mechanism)
+    assert error.value.path == "metrics[0].mechanism.bands[1].max_rate"
+    assert error.value.message == "leave it null: the top band runs to 100 %"
+
+
 def test_the_basis_is_required_never_assumed() -> None:
     mechanism = restoration()
     del mechanism["basis"]
