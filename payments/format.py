@@ -249,4 +249,5 @@ def dump_tranches(programme: Programme) -> list[dict[str, Any]] | None:
 
 def register() -> None:
     # After parties (2), before activation (80): the capital is set up on a draft.
-    section_register(Section("tranches", 10, validate_tranches, load_tranches, dump_tranches))
+    # After the metrics (12): a tranche's coupon is banded on one of them.
+    section_register(Section("tranches", 13, validate_tranches, load_tranches, dump_tranches))

@@ -12,6 +12,8 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from outcomes.absolute_mechanisms import BandedRateMechanism
+from outcomes.models import Metric
 from outcomes.rule_json import RuleError
 from payments import ledger
 from payments.accrual import advances_apply
@@ -120,7 +122,7 @@ def tranche_create(
             ) % {"places": COVER_PLACES}
     elif protects is not None or cover_limit is not None or cover_percent is not None:
         errors["protects"] = _("Only a guarantee protects a tranche and has a cover.")
-    errors.update(_coupon_errors(coupon, kind=kind, cap_type=cap_type))
+    errors.update(_coupon_errors(coupon, programme=programme, kind=kind, cap_type=cap_type))
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -138,8 +140,11 @@ def tranche_create(
     )
 
 
-def _coupon_errors(coupon: dict[str, Any] | None, *, kind: str, cap_type: str) -> dict[str, str]:
-    """Return what refuses a tranche's coupon: a guarantee or a cap with it, bad terms."""
+def _coupon_errors(
+    coupon: dict[str, Any] | None, *, programme: Programme, kind: str, cap_type: str
+) -> dict[str, str]:
+    """Return what refuses a tranche's coupon: a guarantee or a cap with it, bad terms, a
+    metric that is not one of the programme's banded rates."""
     if coupon is None:
         return {}
     if kind == TrancheKind.GUARANTEE:
@@ -147,9 +152,14 @@ def _coupon_errors(coupon: dict[str, Any] | None, *, kind: str, cap_type: str) -
     if cap_type != CapType.NONE:
         return {"coupon": _("A tranche with a coupon has no other return cap.")}
     try:
-        CouponCap.from_dict(coupon, "coupon")
+        terms = CouponCap.from_dict(coupon, "coupon")
     except RuleError as exc:
         return {"coupon": str(exc)}
+    metric = Metric.objects.filter(programme=programme, code=terms.metric).first()
+    if metric is None or (metric.mechanism or {}).get("kind") != BandedRateMechanism.kind:
+        return {
+            "coupon.metric": _("A coupon reads the rate of a banded-rate metric of this programme.")
+        }
     return {}
 
 

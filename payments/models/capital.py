@@ -125,6 +125,10 @@ class Tranche(models.Model):
                 ),
                 name="tranche_guarantee_has_cover",
             ),
+            models.CheckConstraint(
+                condition=Q(coupon__isnull=True) | (~Q(kind="guarantee") & Q(cap_type="none")),
+                name="tranche_coupon_uncapped_not_guarantee",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ what they give, the rows of the rules before are no longer served.
 
 import pghistory
 from django.db import models
+from django.db.models import Q
 
 from sib.db.insert_only import InsertOnlyModel
 from sib.models import Programme
@@ -60,6 +61,12 @@ class PaymentTerms(models.Model):
 
     class Meta:
         db_table = "payments_terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(savings_switch__in=["target", "repaid"]),
+                name="terms_savings_switch_known",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"terms of {self.programme}"

@@ -10,6 +10,7 @@ schedule at a chain state applies exactly the variations chained at or before it
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,22 @@ class ProgrammeVariation(InsertOnlyModel):
     class Meta(InsertOnlyModel.Meta):
         db_table = "payments_programme_variation"
         ordering = ["effective_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason__regex=r"^\s*$"), name="variation_reason_given"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=VariationKind.values), name="variation_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=VariationKind.PRICE_CHANGE, parameters__has_keys=["metric", "price"])
+                    | Q(kind=VariationKind.COHORT_REMOVED, parameters__has_key="cohort")
+                    | Q(kind__in=[VariationKind.PAUSE, VariationKind.RESUME], parameters={})
+                ),
+                name="variation_parameters_by_kind",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.effective_date} on {self.programme_id}"

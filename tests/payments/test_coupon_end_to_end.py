@@ -24,6 +24,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from outcomes.models import Metric
+from payments.models import Tranche
 from reports.services import report_render
 from sib.demo import demo_definition
 from sib.models import Programme, User
@@ -206,8 +208,28 @@ def test_the_manager_report_states_the_coupon_in_its_waterfall(manager, tmp_path
     assert " ".join(WORDING[lang].split()) in text
 
 
+def banded_metric(programme: Programme, code: str, kind: str = "banded_rate") -> None:
+    mechanism = {
+        "banded_rate": {
+            "kind": "banded_rate",
+            "basis": "per_cohort",
+            "bands": [{"min_rate": "0.95", "max_rate": None, "amount": 1_000 * EUR}],
+        },
+        "rate_card": {"kind": "rate_card", "price": 1_000 * EUR},
+    }[kind]
+    Metric.objects.create(
+        programme=programme,
+        code=code,
+        name=code,
+        definition=code,
+        unit="participant_outcome",
+        mechanism=mechanism,
+    )
+
+
 def test_the_api_creates_and_shows_a_coupon_and_refuses_one_beside_a_cap():
     deal = make_deal("api")
+    banded_metric(deal.programme, "restoration")
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(deal.manager)
     url = f"/api/programmes/{deal.programme.pk}/tranches/create/"
@@ -222,3 +244,20 @@ def test_the_api_creates_and_shows_a_coupon_and_refuses_one_beside_a_cap():
     broken = client.post(url, {**body, "coupon": {**COUPON, "bands": []}}, "json")
     assert broken.status_code == 400
     assert {e["field"] for e in broken.json()["errors"]} == {"coupon"}
+
+
+@pytest.mark.parametrize("metric", ["training", "absent", "elsewhere"])
+def test_the_api_refuses_a_coupon_not_banded_on_a_banded_rate_metric_of_the_programme(metric):
+    """A coupon reads the rate a banded-rate metric measures: a rate-card metric counts
+    outcomes, not a rate; a metric that is not there, or another programme's, measures none."""
+    deal = make_deal("api")
+    banded_metric(deal.programme, "training", kind="rate_card")
+    banded_metric(make_deal("other").programme, "elsewhere")
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(deal.manager)
+    url = f"/api/programmes/{deal.programme.pk}/tranches/create/"
+    body = {"key": "bond", "name": "Bond", "kind": "senior_loan", "priority": 7}
+    refused = client.post(url, {**body, "coupon": {**COUPON, "metric": metric}}, "json")
+    assert refused.status_code == 400
+    assert {e["field"] for e in refused.json()["errors"]} == {"coupon.metric"}
+    assert not Tranche.objects.filter(programme=deal.programme, key="bond").exists()
