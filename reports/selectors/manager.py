@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from outcomes.models import Cohort, Metric
 from payments.engine.metrics import moic, xirr
 from payments.models import ProgrammeVariation, Tranche, VariationKind
 from payments.returns import investor_returns
@@ -112,18 +113,27 @@ def _variations(programme: Programme, seq: int, lang: str) -> doc.VariationTable
 
 
 def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) -> str:
-    """Return what a variation changed, e.g. "training: price 1 000,00 €"."""
+    """Return what a variation changed, e.g. "Enters training (training): price 1 000,00 €".
+
+    Metrics and cohorts are named as the contract names them, their code beside (the
+    variation records the code)."""
     parameters = row.parameters
     if row.kind == VariationKind.PRICE_CHANGE:
         price = format_money(int(parameters["price"]), programme.currency, lang)
-        return _("%(metric)s: price %(price)s") % {"metric": parameters["metric"], "price": price}
+        metric = _named(Metric, programme, parameters["metric"])
+        return _("%(metric)s: price %(price)s") % {"metric": metric, "price": price}
     if row.kind == VariationKind.COHORT_REMOVED:
         return _("cohort %(cohort)s: its outcomes from this date are not payable") % {
-            "cohort": parameters["cohort"]
+            "cohort": _named(Cohort, programme, parameters["cohort"])
         }
     if row.kind == VariationKind.PAUSE:
         return _("outcomes from this date are not payable until the programme resumes")
     return _("outcomes from this date are payable again")
+
+
+def _named(model: type[Metric] | type[Cohort], programme: Programme, code: str) -> str:
+    name = model.objects.filter(programme=programme, code=code).values_list("name", flat=True)
+    return f"{name[0]} ({code})" if name and name[0] != code else code
 
 
 def _waterfall(

@@ -94,7 +94,7 @@ class Deal:
         self.metrics[code] = outcome_services.metric_create(
             programme=self.programme,
             code=code,
-            name=code,
+            name=fields.pop("name", code),
             definition=code,
             unit=unit,
             mechanism=mechanism,

@@ -214,3 +214,28 @@ def test_the_manager_report_lists_the_variations_with_their_date_kind_and_change
         assert " ".join(text.split()) in flat, text
     public = pdf_text(report_render(programme=deal.programme, edition="public", language=lang))
     assert expected[0] not in " ".join(public.split())
+
+
+def test_the_manager_report_names_the_metric_and_the_cohort_a_variation_changes():
+    from reports.services import report_render
+    from tests.reports.support import pdf_text
+
+    deal = Deal("named").cohort("c1", 100)
+    deal.period("2026", D(2026, 1, 1), D(2026, 12, 31))
+    deal.metric("training", {"kind": "rate_card", "price": 80_000}, name="Enters training")
+    for kind, parameters in (
+        ("price_change", {"metric": "training", "price": 100_000}),
+        ("cohort_removed", {"cohort": "c1"}),
+    ):
+        programme_vary(
+            programme=deal.programme,
+            kind=kind,
+            effective_date=JULY_1,
+            reason="Review",
+            parameters=parameters,
+        )
+    flat = " ".join(
+        pdf_text(report_render(programme=deal.programme, edition="manager", language="en")).split()
+    )
+    assert "Enters training (training): price" in flat
+    assert "cohort c1: its outcomes" in flat  # a cohort named by its code alone: said once
