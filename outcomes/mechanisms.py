@@ -34,7 +34,11 @@ from decimal import Decimal
 from typing import Any
 
 from outcomes import rule_json as js
-from outcomes.absolute_mechanisms import AbsoluteDifferenceMechanism, BandedRateMechanism
+from outcomes.absolute_mechanisms import (
+    AbsoluteDifferenceMechanism,
+    BandedRateMechanism,
+    in_band,
+)
 from outcomes.mechanism_terms import HUNDRED, Direction, TierBasis
 from outcomes.mechanism_terms import RATE_QUANTUM as RATE_QUANTUM
 from outcomes.mechanism_terms import quantise_rate as quantise_rate
@@ -122,8 +126,7 @@ class Tier:
 
     def contains(self, improvement: Decimal) -> bool:
         """Return whether the improvement falls in this band (upper bound excluded)."""
-        above_floor = improvement >= self.min_improvement
-        return above_floor and (self.max_improvement is None or improvement < self.max_improvement)
+        return in_band(improvement, self.min_improvement, self.max_improvement)
 
 
 @dataclass(frozen=True, slots=True)
