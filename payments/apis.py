@@ -5,6 +5,7 @@ Every ledger write takes an Idempotency-Key, unique per programme (sib.api.idemp
 
 from typing import Any, cast
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from payments import selectors, services
 from payments.models import CapType, Commitment, LedgerTransaction, Tranche, TrancheKind
 from payments.outcome_payments import outcome_payment_receive
+from payments.reversals import reversal_action
 from payments.serializers import (
     AccountOutputSerializer,
     CommitmentOutputSerializer,
@@ -405,12 +407,9 @@ class TransactionReverseApi(ProgrammeApi):
             programme=access.programme, pk=transaction_id
         ).first()
         if original is None:
-            from django.http import Http404
-
             raise Http404
-        # Correcting a drawdown is recording drawdowns; anything else is recording payments.
-        kind = original.kind
-        access.require(Action.DRAWDOWN_RECORD if kind == "drawdown" else Action.PAYMENT_RECORD)
+        # An accrual takes no right of its own: whoever records payments hears why it is not.
+        access.require(reversal_action(original.kind) or Action.PAYMENT_RECORD)
 
         def perform(key: str) -> tuple[int, Any]:
             data = self.InputSerializer(data=request.data)

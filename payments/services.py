@@ -16,7 +16,6 @@ from outcomes.absolute_mechanisms import BandedRateMechanism
 from outcomes.models import Metric
 from outcomes.rule_json import RuleError
 from payments import ledger
-from payments.accrual import advances_apply
 from payments.engine.coupon import CouponCap
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
@@ -31,6 +30,7 @@ from payments.models import (
     TransactionKind,
 )
 from payments.position import PayerPosition, programme_position
+from payments.reversals import ledger_transaction_reverse
 from sib.chain import chain_lock
 from sib.models import (
     Organisation,
@@ -44,7 +44,7 @@ from sib.models import (
 from sib.money import format_money
 from sib.services import payer_share_places, programme_status_text
 
-__all__ = ["AlreadyReversed", "LedgerError"]
+__all__ = ["AlreadyReversed", "LedgerError", "ledger_transaction_reverse"]
 
 SETUP_STATUSES = frozenset({ProgrammeStatus.DRAFT, ProgrammeStatus.ACTIVE})
 # A guarantee's cover percentage: the decimal places its column keeps, as a payer's share.
@@ -466,34 +466,3 @@ def _refuse_unless_advance(
                 }
             }
         )
-
-
-def ledger_transaction_reverse(
-    *,
-    original: LedgerTransaction,
-    reason: str,
-    actor: User | None,
-    occurred_on: date | None = None,
-    idempotency_key: str = "",
-) -> LedgerTransaction:
-    """Reverse a transaction once, with a reason; a reversed drawdown no longer counts as drawn."""
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the transaction is reversed.")})
-    try:
-        with transaction.atomic():
-            reversal = ledger.transaction_reverse(
-                original=original,
-                reason=reason,
-                actor=actor,
-                occurred_on=occurred_on,
-                idempotency_key=idempotency_key,
-            )
-            if original.kind == TransactionKind.PAYMENT_RECEIVED:
-                # An advance this payment brought may have been applied to dues already:
-                # what it settled is owed again.
-                advances_apply(programme=original.programme, on=reversal.occurred_on, actor=actor)
-    except AlreadyReversed:
-        raise
-    except LedgerError as exc:
-        raise ValidationError({"transaction": str(exc)}) from exc
-    return reversal
