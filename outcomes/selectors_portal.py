@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from outcomes.cells import CellResult, Effect, effect_on, replaced_interims
 from outcomes.models import Evidence, Result, ResultReview, ResultState, Stage
 from outcomes.selectors import open_disputes, result_list, results_with_state
+from sib.models import Organisation
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess
 
@@ -139,8 +140,6 @@ def awaiting_decision(*, access: ProgrammeAccess) -> QuerySet[Result]:
 def open_dispute_list(*, access: ProgrammeAccess) -> list[ResultReview]:
     """Return the programme's open disputes (verified results, not withdrawn), each with
     `held_payer`: the organisation whose share it holds, None for every payer."""
-    from sib.models import Organisation
-
     disputes = open_disputes(programme=access.programme)
     held = {d.held_payer_id for d in disputes if d.held_payer_id}  # type: ignore[attr-defined]
     payers = Organisation.objects.in_bulk(held)

@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -424,7 +425,6 @@ def chart_schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResp
 
 
 def _short_date(iso: str) -> str:
-    from django.utils.formats import date_format
 
     return date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
 
