@@ -141,7 +141,7 @@ class VariationForm(forms.Form):
         # Each field of the chosen kind is needed; the others are not sent at all.
         for name in entry.fields if entry else ():
             if data.get(name) in (None, "") and name not in self.errors:
-                self.add_error(name, _("This kind of variation needs it."))
+                self.add_error(name, _("Required for this kind of variation."))
         return data
 
     def variation(self) -> dict[str, Any]:

@@ -129,7 +129,7 @@ def test_a_metric_without_a_price_is_refused_at_its_field_translated_and_nothing
 def test_a_price_change_without_a_price_is_refused_at_the_price_field(deal):
     page = _client(deal.manager).post(_url(deal.programme), {**PRICE_CHANGE, "price": ""})
     assert page.status_code == 200
-    assert page.context["form"].errors == {"price": ["This kind of variation needs it."]}
+    assert page.context["form"].errors == {"price": ["Required for this kind of variation."]}
     assert not ProgrammeVariation.objects.exists()
 
 
