@@ -201,3 +201,14 @@ def test_the_page_the_notice_and_the_api_give_the_same_cap_figures(programme, fu
         amount = caps[STATE][key]
         assert getattr(notice, key) == amount
         assert _figure(row, name) == format_money(amount, "EUR", "en")
+
+
+def test_the_payment_record_page_shows_the_same_caps_beside_the_positions(programme):
+    page = (
+        _client(User.objects.get(username="root"), "en")
+        .get(reverse("payments_portal:payment-record", kwargs={"programme_id": programme.pk}))
+        .content.decode()
+    )
+    row = _cap_row(page)
+    assert _figure(row, "cap-stopped") == format_money(STOPPED, "EUR", "en")
+    assert _figure(row, "cap-remaining") == format_money(0, "EUR", "en")
