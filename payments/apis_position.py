@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments import selectors
+from payments.payer_caps import payer_caps
 from sib.api.scoped import ProgrammeApi
 from sib.permissions import Action
 
@@ -30,6 +31,15 @@ class ReturnsSerializer(serializers.Serializer):
     moic = RatioSerializer()
     dpi = RatioSerializer()
     xirr = XirrSerializer()
+
+
+class PayerCapSerializer(serializers.Serializer):
+    """A payer's cap as its dues use it (payments.payer_caps): the notice's figures."""
+
+    cap = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    stopped = serializers.IntegerField()
 
 
 class PositionApi(ProgrammeApi):
@@ -73,6 +83,8 @@ class PositionApi(ProgrammeApi):
         "units); per investor commitment only for those who may see investors: every one "
         "for fund managers, their own for an investor, none for public funders; each "
         "with its returns to date (returned, MOIC, DPI, XIRR) as the ledger records them. "
+        "Each payer's `cap` is null when it has none, else its limit, what its dues use of it, "
+        "what remains and what the cap stopped (owed by no one). "
         "A total of investors' money is null for a public funder when it sums fewer than "
         '3 investors (docs/reports.md, "Privacy of what is shown").',
     )
@@ -84,13 +96,20 @@ class PositionApi(ProgrammeApi):
             for r in selectors.investor_returns_get(access=access)
         }
         payers = position.payers if access.allows(Action.PAYMENT_VIEW) else ()
+        caps = payer_caps(programme=access.programme) if payers else {}
         return Response(
             {
                 "currency": position.currency,
                 "totals": selectors.position_totals(access=access, position=position)
                 if payers
                 else {},
-                "payers": self.PayerSerializer(payers, many=True).data,
+                "payers": [
+                    {
+                        **self.PayerSerializer(p).data,
+                        "cap": PayerCapSerializer(caps[p.payer]).data if p.payer in caps else None,
+                    }
+                    for p in payers
+                ],
                 "investors": [
                     {**self.InvestorSerializer(i).data, **returns[(i.tranche, i.investor)]}
                     for i in position.investors

@@ -40,6 +40,7 @@ engine).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -413,11 +414,14 @@ def outcome_payments_compute(
     programme: Programme,
     inputs: VerifiedInputs | None = None,
     as_if_terminated_on: date | None = None,
+    as_if_varied: Sequence[dict[str, Any]] = (),
 ) -> OutcomePaymentPlan:
     """Compute what each payer owes from the programme's verified results.
 
     `as_if_terminated_on`: price as if the contract were terminated that day (the
     termination page's preview); by default, its actual termination if any.
+    `as_if_varied`: variations (as the terms carry them) applied after those recorded,
+    as if recorded too (the variation page's preview).
     """
     rules = programme_rules(programme=programme)
     inputs = inputs if inputs is not None else verified_inputs(programme=programme)
@@ -436,7 +440,9 @@ def outcome_payments_compute(
         banded_rate_results=inputs.banded_rate_results,
         repayment_target=savings_pricing(programme=programme) if needs_target else None,
         terminated_on=as_if_terminated_on or programme_terminated_on(programme),
-        variations=Variations.from_terms(variation_terms(programme_id=programme.pk)),
+        variations=Variations.from_terms(
+            [*variation_terms(programme_id=programme.pk), *as_if_varied]
+        ),
     )
 
 

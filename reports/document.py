@@ -384,6 +384,16 @@ class NoticeFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeCap:
+    """The payer's cap as its dues use it (payments.payer_caps.PayerCap), as printed."""
+
+    cap: int
+    used: int
+    remaining: int
+    stopped: int
+
+
+@dataclass(frozen=True, slots=True)
 class NoticeData:
     """Everything one payer's outcome payment notice prints, in one language."""
 
@@ -400,6 +410,8 @@ class NoticeData:
     figures: NoticeFigures
     chain_head: ChainHead
     edition: Literal["payer_notice"] = "payer_notice"
+    # The payer's cap; None when the contract gives it none.
+    cap: NoticeCap | None = None
 
     def __post_init__(self) -> None:
         # The notice's promise: its lines add up to the position's due, to the cent.

@@ -6,6 +6,8 @@ pay for. Its figures come from two sources that the ledger keeps equal:
 - the totals (due, disputed, received, advance or credit, outstanding) are the payer's
   line of `payments.position.programme_position` as of the notice's chain entry: the
   same figures as every page, API answer and report;
+- the payer's cap (limit, used, remaining, stopped) is the schedule document's reading at
+  the same chain state (`payments.payer_caps`), as the portal and the API show it;
 - the lines behind `due` are the engine's plan (`payments.outcome_payments`) over the
   verified results, each line restricted to this payer's share. Verifying a result books
   exactly that plan's payer total (payments.accrual), so the lines add up to `due`, to
@@ -33,6 +35,7 @@ from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from payments.accrual import disputed_results_by_payer
 from payments.models import PaymentTerms
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
+from payments.payer_caps import payer_caps
 from payments.position import programme_position
 from reports import document as doc
 from reports.models import Edition, Report
@@ -98,6 +101,9 @@ def notice_data(
             "(the contract's terms changed after this notice's ledger state); "
             "ask for the notice again."
         )
+    # The cap as the schedule document at the notice's own chain state reads it: the
+    # figures of the portal and the API at that state (payments.payer_caps).
+    cap = payer_caps(programme=programme, at=state.seq).get(payer.slug)
     return doc.NoticeData(
         programme=doc.Programme(
             name=programme.name,
@@ -124,6 +130,11 @@ def notice_data(
             payable=position.payable,
         ),
         chain_head=doc.ChainHead(hash=state.head, entry_count=state.seq),
+        cap=None
+        if cap is None
+        else doc.NoticeCap(
+            cap=cap.cap, used=cap.used, remaining=cap.remaining, stopped=cap.stopped
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.portal import disputes, distributions, movements, termination, views
+from payments.portal import disputes, distributions, movements, termination, variations, views
 
 app_name = "payments_portal"
 
@@ -14,6 +14,11 @@ urlpatterns = [
         "programmes/<int:programme_id>/termination/",
         termination.programme_termination,
         name="programme-termination",
+    ),
+    path(
+        "programmes/<int:programme_id>/variations/",
+        variations.variations,
+        name="variations",
     ),
     path(f"{money}scenarios/", views.scenarios, name="scenarios"),
     path(f"{money}investors/", views.investors, name="investors"),
@@ -58,4 +63,5 @@ SECTION_PAGES = {
     "distributions": "payments_portal:distributions",
     "guarantees": "payments_portal:guarantees",
     "movements": "payments_portal:movements",
+    "variations": "payments_portal:variations",
 }

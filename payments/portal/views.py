@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from outcomes.selectors import cohort_list, metric_list, open_disputes, period_list
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
+from payments.payer_caps import payer_caps, payer_caps_from_plan
 from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
@@ -276,7 +277,9 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
     return render(
         request,
         "payments/portal/payment_record.html",
-        programme_context(access, form=form, position=position),
+        programme_context(
+            access, form=form, position=position, caps=payer_caps(programme=access.programme)
+        ),
     )
 
 
@@ -320,6 +323,8 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
             access,
             document=document,
             position=position,
+            # The same document's reading of the payers' caps (payments.payer_caps).
+            caps=payer_caps_from_plan(document["outcome_payments"]),
             names=names,
             lines=lines,
             unpriced=unpriced,

@@ -64,6 +64,7 @@ class NoticeRenderer(ReportRenderer):
             NextPageTemplate("body"),
             *self.title_story(),
             *self.position_story(),
+            *self.cap_story(),
             *self.lines_story(),
             *self.payments_story(),
             *self.ledger_story(),
@@ -121,6 +122,22 @@ class NoticeRenderer(ReportRenderer):
         return [
             *self.subheading(self.t("notice_position")),
             self.table(None, [[k, v] for k, v in pairs], [0.7, 0.3], numeric=[1], bold_last=True),
+        ]
+
+    def cap_story(self) -> list[Flowable]:
+        cap = self.data.cap
+        if cap is None:
+            return []
+        pairs = [
+            (self.t("notice_cap"), self.money(cap.cap)),
+            (self.t("notice_cap_used"), self.money(cap.used)),
+            (self.t("notice_cap_remaining"), self.money(cap.remaining)),
+            (self.t("notice_cap_stopped"), self.money(cap.stopped)),
+        ]
+        return [
+            *self.subheading(self.t("notice_cap_title")),
+            self.para(self.t("notice_cap_text"), "small"),
+            self.table(None, [[k, v] for k, v in pairs], [0.7, 0.3], numeric=[1]),
         ]
 
     def lines_story(self) -> list[Flowable]:

@@ -33,6 +33,16 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_credit": "Crédit dû au payeur",
         "notice_outstanding": "Reste dû",
         "notice_payable": "À payer maintenant (reste dû hors montants contestés)",
+        "notice_cap_title": "Plafond du payeur",
+        "notice_cap_text": (
+            "Le contrat plafonne ce que le payeur doit sur toute la durée du programme. "
+            "Une fois ce plafond atteint, le reste de ce que ses résultats valent est "
+            "arrêté : il n’est dû par personne et n’est pas reporté sur les autres payeurs."
+        ),
+        "notice_cap": "Plafond",
+        "notice_cap_used": "Utilisé par ses paiements dus",
+        "notice_cap_remaining": "Reste sous le plafond",
+        "notice_cap_stopped": "Arrêté par le plafond (dû par personne)",
         "notice_lines": "Résultats vérifiés à l’origine des montants dus",
         "notice_lines_text": (
             "Chaque ligne est un résultat vérifié (ou un groupe de résultats au même "
@@ -87,6 +97,16 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_credit": "Credit owed to the payer",
         "notice_outstanding": "Outstanding",
         "notice_payable": "To pay now (outstanding less disputed amounts)",
+        "notice_cap_title": "Payer's cap",
+        "notice_cap_text": (
+            "The contract caps what the payer owes over the whole programme. Once the cap "
+            "is reached, the rest of what its results are priced at is stopped: owed by "
+            "no one and not moved to the other payers."
+        ),
+        "notice_cap": "Cap",
+        "notice_cap_used": "Used by its payments due",
+        "notice_cap_remaining": "Remaining under the cap",
+        "notice_cap_stopped": "Stopped by the cap (owed by no one)",
         "notice_lines": "Verified results behind the amounts due",
         "notice_lines_text": (
             "Each line is a verified result (or a group of results at the same price) "

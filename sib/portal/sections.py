@@ -233,6 +233,13 @@ SECTIONS: tuple[Section, ...] = (
         "portal:member-invite",
     ),
     Section(
+        "variations",
+        PROGRAMME,
+        _("Contract variations"),
+        _("The changes to the terms agreed since the start; record one, its figures first."),
+        Action.PROGRAMME_MANAGE,
+    ),
+    Section(
         "ledger-verify",
         PROGRAMME,
         _("Check the ledger chain"),

@@ -35,6 +35,9 @@ class PartyRow:
     payer_share: Decimal | None
     # An outcome payer without a programme-wide share: it pays where a payer split names it.
     pays_by_split: bool = False
+    # The most the contract makes this payer owe (minor units); None: no cap. What its
+    # dues use of it is on the payments pages (payments.payer_caps).
+    payer_cap: int | None = None
 
 
 def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
@@ -46,6 +49,7 @@ def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
             label(PARTY_ROLE_LABELS, p.role),
             p.payer_share,
             pays_by_split=p.role == PartyRole.OUTCOME_PAYER and p.payer_share is None,
+            payer_cap=p.payer_cap,
         )
         for p in parties
     ]

@@ -5,13 +5,17 @@ a Content-Security-Policy violation, for one, is reported there.
 """
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from payments import services as payments
 from tests.cast import Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+START = date(2026, 1, 1)
 
 HEADINGS = {"fr": "Vos programmes", "en": "Your programmes"}
 LOG_OUT = {"fr": "Se déconnecter", "en": "Log out"}
@@ -117,8 +121,24 @@ def test_the_skip_link_is_the_first_stop_and_moves_focus_to_the_content(
 @pytest.mark.parametrize("width", [1280, 375])
 def test_pages_fit_the_screen_width(page: Page, live_server, cast: Cast, log_in, width: int):
     page.set_viewport_size({"width": width, "height": 800})
+    # The tranches page with its widest rows: a capped loan and a guarantee covering it.
+    senior = payments.tranche_create(
+        programme=cast.own, key="senior", name="Senior loans", kind="senior_loan", priority=1,
+        cap_type="annual_rate", cap_value=Decimal("0.05"),
+    )  # fmt: skip
+    guarantee = payments.tranche_create(
+        programme=cast.own, key="guarantee", name="Senior guarantee", kind="guarantee",
+        priority=2, protects=senior, cover_limit=15_000_000,
+    )  # fmt: skip
+    payments.commitment_create(
+        tranche=senior, investor=cast.investor_org, amount=60_000_000, committed_on=START
+    )
+    payments.commitment_create(
+        tranche=guarantee, investor=cast.investor_org, amount=15_000_000, committed_on=START
+    )
     log_in(cast.users["fund_manager"].username)
-    for path in ("/", f"/programmes/{cast.own.pk}/", f"/programmes/{cast.own.pk}/members/"):
+    own = f"/programmes/{cast.own.pk}/"
+    for path in ("/", own, f"{own}members/", f"{own}money/investors/", f"{own}variations/"):
         page.goto(f"{live_server.url}{path}")
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"

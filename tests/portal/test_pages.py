@@ -87,6 +87,7 @@ def test_language_switch_sets_the_language_and_returns_to_the_page(cast):
                 "reports-manager",
                 "members",
                 "member-invite",
+                "variations",
                 "ledger-verify",
             },
         ),

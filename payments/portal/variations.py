@@ -1,0 +1,222 @@
+"""Contract variations from the portal: the programme's variations, and a form to record one.
+
+A fund manager picks a kind, an effective date and a reason, and the kind's parameters.
+The next page shows what each payer owes now and would owe once varied (the engine run
+with and without the variation, nothing written: payments.variation_preview); only the
+confirmed POST records it through `programme_vary`, which chains it and has the ledger
+restate what each payer owes. The right is the API's (`programme.manage`).
+
+A kind is one entry of VARIATION_KINDS: the form fields that carry its parameters (each
+named as the parameter) and how the list says what it changed. A new kind is a new entry,
+plus a field in PARAMETER_FIELDS if it takes a parameter no kind took before.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from outcomes.models import Cohort, Metric
+from outcomes.rule_json import RuleError
+from payments.models import ProgrammeVariation, VariationKind
+from payments.portal.forms import DateInput
+from payments.variation_preview import variation_preview
+from payments.variations import programme_vary
+from sib.models import Programme, ProgrammeStatus
+from sib.money import format_money
+from sib.permissions import Action
+from sib.portal.forms import MoneyField, add_service_errors
+from sib.portal.views import AuthenticatedRequest, programme_context
+from sib.scoping import programme_access
+
+Names = dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class KindEntry:
+    """One kind of variation as the form offers it."""
+
+    kind: str
+    # The form fields carrying its parameters, each named as the parameter it fills.
+    fields: tuple[str, ...]
+    # What it changed, in words, from its parameters (the list of variations).
+    describe: Callable[[dict[str, Any], Programme, Names], str]
+
+
+def _named(names: dict[str, str], code: str) -> str:
+    name = names.get(code, code)
+    return f"{name} ({code})" if name != code else code
+
+
+def _price_change(parameters: dict[str, Any], programme: Programme, names: Names) -> str:
+    price = format_money(int(parameters["price"]), programme.currency, get_language() or "fr")
+    metric = _named(names["metric"], parameters["metric"])
+    return _("%(metric)s: price %(price)s") % {"metric": metric, "price": price}
+
+
+def _cohort_removed(parameters: dict[str, Any], programme: Programme, names: Names) -> str:
+    return _("cohort %(cohort)s: its outcomes from this date are not payable") % {
+        "cohort": _named(names["cohort"], parameters["cohort"])
+    }
+
+
+VARIATION_KINDS: tuple[KindEntry, ...] = (
+    KindEntry(VariationKind.PRICE_CHANGE, ("metric", "price"), _price_change),
+    KindEntry(
+        VariationKind.PAUSE,
+        (),
+        lambda *_a: _("outcomes from this date are not payable until the programme resumes"),
+    ),
+    KindEntry(VariationKind.RESUME, (), lambda *_a: _("outcomes from this date are payable again")),
+    KindEntry(VariationKind.COHORT_REMOVED, ("cohort",), _cohort_removed),
+)
+KINDS = {entry.kind: entry for entry in VARIATION_KINDS}
+
+
+def _metric_field(programme: Programme) -> forms.Field:
+    codes = Metric.objects.filter(programme=programme).order_by("code")
+    return forms.ChoiceField(
+        label=gettext_lazy("Metric"),
+        required=False,
+        choices=[("", "—"), *((m.code, f"{m.name} ({m.code})") for m in codes)],
+        help_text=gettext_lazy("For a price change: the rate-card metric whose price changes."),
+    )
+
+
+def _price_field(programme: Programme) -> forms.Field:
+    return MoneyField(
+        currency=programme.currency,
+        label=gettext_lazy("New price"),
+        required=False,
+        help_text=gettext_lazy("For a price change: the price of one outcome from the date."),
+    )
+
+
+def _cohort_field(programme: Programme) -> forms.Field:
+    cohorts = Cohort.objects.filter(programme=programme).order_by("code")
+    return forms.ChoiceField(
+        label=gettext_lazy("Cohort"),
+        required=False,
+        choices=[("", "—"), *((c.code, f"{c.name} ({c.code})") for c in cohorts)],
+        help_text=gettext_lazy("For a cohort removed: the cohort whose outcomes stop paying."),
+    )
+
+
+# Parameter name -> its form field (not required here: the service says which kind needs it).
+PARAMETER_FIELDS: dict[str, Callable[[Programme], forms.Field]] = {
+    "metric": _metric_field,
+    "price": _price_field,
+    "cohort": _cohort_field,
+}
+
+
+class VariationForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of variation"))
+    effective_date = forms.DateField(
+        label=gettext_lazy("Effective date"),
+        widget=DateInput,
+        help_text=gettext_lazy("The variation applies to results dated from this day."),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = [(e.kind, VariationKind(e.kind).label) for e in VARIATION_KINDS]
+        for name in dict.fromkeys(f for entry in VARIATION_KINDS for f in entry.fields):
+            self.fields[name] = PARAMETER_FIELDS[name](programme)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        entry = KINDS.get(data.get("kind", ""))
+        # Each field of the chosen kind is needed; the others are not sent at all.
+        for name in entry.fields if entry else ():
+            if data.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, _("Required for this kind of variation."))
+        return data
+
+    def variation(self) -> dict[str, Any]:
+        """Return the service's arguments: the kind's parameters only, from its fields."""
+        data = self.cleaned_data
+        entry = KINDS[data["kind"]]
+        return {
+            "kind": entry.kind,
+            "effective_date": data["effective_date"],
+            "reason": data["reason"],
+            "parameters": {name: data.get(name) for name in entry.fields},
+        }
+
+
+def _names(programme: Programme) -> Names:
+    return {
+        "metric": dict(Metric.objects.filter(programme=programme).values_list("code", "name")),
+        "cohort": dict(Cohort.objects.filter(programme=programme).values_list("code", "name")),
+    }
+
+
+def variation_rows(programme: Programme) -> list[dict[str, Any]]:
+    """Return the programme's variations in force order, each with what it changed."""
+    names = _names(programme)
+    rows = ProgrammeVariation.objects.filter(programme=programme).order_by("effective_date", "id")
+    return [
+        {
+            "variation": row,
+            "label": VariationKind(row.kind).label,
+            "change": KINDS[row.kind].describe(row.parameters, programme, names)
+            if row.kind in KINDS
+            else "",
+        }
+        for row in rows
+    ]
+
+
+# The service names a parameter "parameters.<name>": shown at the form field of that name.
+_ALIASES = {f"parameters.{name}": name for name in PARAMETER_FIELDS}
+
+
+@login_required
+def variations(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
+    access = programme_access(
+        user=request.user, programme_id=programme_id, action=Action.PROGRAMME_MANAGE
+    )
+    programme = access.programme
+    posted = request.method == "POST"
+    form = VariationForm(request.POST if posted else None, programme=programme)
+    context: dict[str, Any] = {
+        "form": form,
+        "variable": programme.status == ProgrammeStatus.ACTIVE,
+        "rows": variation_rows(programme),
+    }
+    template = "payments/portal/variations.html"
+    if posted and "edit" not in request.POST and form.is_valid():
+        arguments = form.variation()
+        try:
+            if "confirm" in request.POST:
+                programme_vary(programme=programme, actor=request.user, **arguments)
+                messages.success(request, _("The variation is recorded."))
+                return redirect("payments_portal:variations", programme.pk)
+            # The service's own check first: a refusal is said at its field, before figures.
+            preview = variation_preview(programme=programme, **arguments)
+        except ValidationError as refusal:
+            add_service_errors(form, refusal, **_ALIASES)
+        except RuleError as refusal:
+            template = "payments/portal/variation_confirm.html"
+            context["refused"] = str(refusal)
+        else:
+            template = "payments/portal/variation_confirm.html"
+            context["preview"] = preview
+        if template.endswith("confirm.html"):
+            context["kind_label"] = VariationKind(arguments["kind"]).label
+            context["change"] = KINDS[arguments["kind"]].describe(
+                arguments["parameters"], programme, _names(programme)
+            )
+    return render(request, template, programme_context(access, **context))
