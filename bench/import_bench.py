@@ -406,7 +406,8 @@ def main() -> None:
                 f"round {round_}: raw {args.rows / raw:10,.0f} rows/s ({raw:.2f} s), "
                 f"floor {args.rows / floor:10,.0f} rows/s ({floor:.2f} s), "
                 f"import {args.rows / taken.seconds:10,.0f} rows/s ({taken.seconds:.2f} s: "
-                f"{cpu(taken)}); load average {os.getloadavg()[0]:.2f}"
+                f"{cpu(taken)}; {floor / taken.seconds:.3f} x floor); "
+                f"load average {os.getloadavg()[0]:.2f}"
             )
 
     raw, floor = min(raws), min(floors)
@@ -423,16 +424,19 @@ def main() -> None:
     ):
         print(
             f"  {name:22} {seconds:7.2f} s  {args.rows / seconds:12,.0f} rows/s  "
-            f"{raw / seconds:5.3f} x raw{note}"
+            f"{raw / seconds:5.3f} x raw  {floor / seconds:5.3f} x floor{note}"
         )
-    verdict = "meets" if raw / best.seconds >= 0.5 else "misses"
-    print(f"results_import {verdict} the 0.5 x goal.")
+    # The goal (issue 16): the import at half the floor's rate, both from this run.
+    verdict = "meets" if floor / best.seconds >= 0.5 else "misses"
+    print(
+        f"results_import {verdict} the goal of 0.5 x the floor "
+        f"({floor / best.seconds:.3f} x; {raw / best.seconds:.3f} x raw COPY)."
+    )
     print(
         "floor: the same rows already pseudonymised, checked and sorted, in binary, COPYed\n"
         "into the cheapest table that refuses a duplicate by itself (its uniqueness key as\n"
         "its only index): what any importer keeping that rule in the database must at least\n"
-        f"write. At {raw / floor:.2f} x raw, an importer that also reads, hashes and sorts\n"
-        "the file can only land below it."
+        f"write. It ran at {raw / floor:.2f} x raw."
     )
 
 
