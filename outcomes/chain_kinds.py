@@ -63,16 +63,21 @@ def _results(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 
 def participant_digests(result_ids: list[int]) -> dict[int, str]:
-    """Return the SHA-256 of each result's participant records (sorted by pseudonym)."""
+    """Return the SHA-256 of each result's participant records (sorted by pseudonym).
+
+    The pseudonyms are hashed as the hex text they were stored as before migration 0014,
+    so that digests already in the chain still verify.
+    """
     if not result_ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT result_id, encode(sha256(convert_to(
-                string_agg(pseudonym || ':' || achieved_on::text, ',' ORDER BY pseudonym),
-                'UTF8')), 'hex')
-            FROM outcomes_participant_record WHERE result_id = ANY(%s) GROUP BY result_id
+                string_agg(hex || ':' || achieved_on::text, ',' ORDER BY hex), 'UTF8')), 'hex')
+            FROM (SELECT result_id, encode(pseudonym, 'hex') AS hex, achieved_on
+                  FROM outcomes_participant_record WHERE result_id = ANY(%s)) r
+            GROUP BY result_id
             """,
             [result_ids],
         )

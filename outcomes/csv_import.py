@@ -25,7 +25,7 @@ The pipeline, chosen so that a million rows cost as little as this schema allows
 4. One INSERT ... SELECT writes the rows. For participant files the insert is tried
    first and the full error scan runs only if it did not take every row: the unique
    constraint and the joins already refuse every bad row, and the happy path then reads
-   the staging table once. The rows go in sorted by pseudonym (one "C" key).
+   the staging table once. The rows go in sorted by pseudonym (its 32 bytes, one key).
 Where a million-row import spends its time is in docs/results-csv.md ("Speed").
 Any error rolls the whole transaction back; the report lists every bad row (line,
 column, rule), the first MAX_REPORTED of them plus the total.

@@ -66,10 +66,11 @@ class ParticipantImporter(Importer):
         """
         cursor.execute(
             "CREATE TEMP TABLE import_staging (line int, cell int, on_date date, achieved text,"
-            " pseudonym text) ON COMMIT DROP"
+            " pseudonym bytea) ON COMMIT DROP"
         )
         delimiter = header.delimiter
-        heads: list[str] = []  # "line\tcell\ton_date\tachieved\t", the pseudonym follows
+        # "line\tcell\ton_date\tachieved\t\\x": the pseudonym follows, in hex for bytea
+        heads: list[str] = []
         ids: list[str] = []
         with cursor.cursor.copy("COPY import_staging FROM STDIN") as copy:
 
@@ -148,7 +149,7 @@ class ParticipantImporter(Importer):
             columns = dates.get(achieved)
             if columns is None:
                 columns = self._date_columns(achieved)
-            add_head(f"{line}\t{cell[0]}\t{columns}\t")
+            add_head(f"{line}\t{cell[0]}\t{columns}\t\\\\x")
             add_id(participant)
 
     def check_counts(self) -> None:
@@ -368,10 +369,9 @@ class ParticipantImporter(Importer):
         # insert is one hash join on an integer. Rows go in sorted by pseudonym, so the
         # unique B-tree (metric, period, pseudonym, occurrence) is filled leaf after leaf
         # instead of at random (a file with several metric x period cells fills one run per
-        # cell). The sort has one key, in the "C" collation: it can use abbreviated keys
-        # and memcmp (sorting on metric and period first was 4-5 s of a million-row
-        # import); for hex text "C" order is the column's order. work_mem keeps that sort
-        # in memory.
+        # cell). The sort has one key, the 32-byte pseudonym, compared by memcmp (sorting
+        # on metric and period first was 4-5 s of a million-row import). work_mem keeps
+        # that sort in memory.
         cursor.execute(
             "CREATE TEMP TABLE import_results (cell int, result_id bigint, metric_id bigint, "
             "cohort_id bigint, period_id bigint, start_date date, end_date date, "
@@ -396,7 +396,7 @@ class ParticipantImporter(Importer):
                    CASE WHEN k.by_occurrence THEN s.on_date END
             FROM import_staging s JOIN import_results k ON k.cell = s.cell
             WHERE s.on_date BETWEEN k.start_date AND LEAST(k.end_date, %(today)s::date)
-            ORDER BY s.pseudonym COLLATE "C"
+            ORDER BY s.pseudonym
             """,
             {"today": today()},
         )

@@ -46,6 +46,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from outcomes.pseudonym_field import PseudonymField
 from sib.db.insert_only import InsertOnlyModel
 from sib.models import Organisation, Programme
 
@@ -367,7 +368,8 @@ class Evidence(InsertOnlyModel):
 class ParticipantRecord(models.Model):
     """One pseudonymised participant's outcome: never the provider's own id.
 
-    `pseudonym` is HMAC-SHA256(per-programme key, provider's id) in hex (outcomes.pseudonyms).
+    `pseudonym` is HMAC-SHA256(per-programme key, provider's id) (outcomes.pseudonyms),
+    stored as its 32 bytes and read as hex (outcomes.pseudonym_field, migration 0014).
     Metric, cohort and period are repeated from the result for the uniqueness rule and
     checked against it once per statement by a trigger (migrations 0003, 0004, 0013).
 
@@ -397,7 +399,7 @@ class ParticipantRecord(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    pseudonym = models.CharField(max_length=64)
+    pseudonym = PseudonymField()
     achieved_on = models.DateField()
     # The date achieved again, when the metric pays a participant more than once
     # (`payable_per_participant` N or "each"): each occurrence is its own record, one per

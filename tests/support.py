@@ -1,5 +1,7 @@
 """Helpers shared by tests."""
 
+import hashlib
+import re
 import time
 
 import pytest
@@ -22,3 +24,14 @@ def run_pending_chain_check(programme) -> None:  # type: ignore[no-untyped-def]
     from sib.models import ChainCheck
 
     chain_check_run(check_id=ChainCheck.objects.get(programme=programme, status="queued").pk)
+
+
+def pseudonym_of(name: str) -> str:
+    """Return a stored-shape pseudonym (64 hex characters, 32 bytes) for a test's name.
+
+    The database keeps a participant record's pseudonym as an HMAC-SHA256's 32 bytes
+    (outcomes migration 0014); tests that name people "alice" or "p1" store this instead.
+    """
+    if re.fullmatch("[0-9a-f]{64}", name):
+        return name
+    return hashlib.sha256(name.encode()).hexdigest()

@@ -20,6 +20,8 @@ class ParticipantRecordListApi(ProgrammeApi):
         metric = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
         cohort = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
         period = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+        # 64 hex characters, stored as 32 bytes (outcomes.pseudonym_field).
+        pseudonym = serializers.CharField(read_only=True)
 
         class Meta:
             model = ParticipantRecord

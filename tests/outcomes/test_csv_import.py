@@ -183,6 +183,16 @@ def test_participant_file_with_bom_loads_pseudonymised(cast):
     assert [(r.cohort.code, r.value) for r in results] == [("c1", 1), ("c2", 1)]
 
 
+def test_the_participant_api_shows_the_pseudonym_in_hex_as_computed(cast):
+    """Stored as 32 bytes, a pseudonym reads back as the 64 hex characters of its HMAC."""
+    assert upload(cast, HEADER + GOOD).status_code == 201
+    response = cast.client(cast.evaluator).get(f"/api/programmes/{cast.programme.pk}/participants/")
+    assert response.status_code == 200, response.content
+    [row] = response.json()["results"]
+    assert row["pseudonym"] == pseudonym(programme_id=cast.programme.pk, participant_id="P-001")
+    assert len(row["pseudonym"]) == 64
+
+
 def test_semicolon_file_with_declared_decimal_comma_loads(cast):
     content = (
         "metric;cohort;period;stage;value;comparison_value;sample_size;comparison_sample_size\n"

@@ -118,6 +118,37 @@ def test_duplicate_participant_record_is_refused_by_the_unique_constraint(rows):
         )
 
 
+def test_a_pseudonym_is_stored_as_32_bytes_and_read_as_the_same_hex(rows):
+    """The column holds the HMAC's 32 bytes (migration 0014); Python, the API and the
+    chain digests see the 64 lowercase hex characters the import computed."""
+    record = ParticipantRecord.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT octet_length(pseudonym), encode(pseudonym, 'hex') "
+            "FROM outcomes_participant_record WHERE id = %s",
+            [record.pk],
+        )
+        assert cursor.fetchone() == (32, record.pseudonym)
+    assert ParticipantRecord.objects.filter(pseudonym=record.pseudonym).get() == record
+
+
+def test_a_pseudonym_that_is_not_32_bytes_is_refused_by_the_database(rows):
+    record = ParticipantRecord.objects.get()
+    for short_or_long in (record.pseudonym[:62], record.pseudonym + "00"):
+        with (
+            pytest.raises(IntegrityError, match="participant_pseudonym_is_32_bytes"),
+            transaction.atomic(),
+        ):
+            ParticipantRecord.objects.create(
+                result_id=record.result_id,
+                metric_id=record.metric_id,
+                cohort_id=record.cohort_id,
+                period_id=record.period_id,
+                pseudonym=short_or_long,
+                achieved_on=record.achieved_on,
+            )
+
+
 @pytest.mark.parametrize("model", INSERT_ONLY, ids=lambda m: m.__name__)
 def test_each_fact_is_an_audit_event_that_nobody_may_change(rows, model):
     row = rows[model]

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from outcomes import services
 from outcomes.models import ParticipantRecord, Result
+from tests.support import pseudonym_of
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def record(result: Result, on: datetime.date, occurrence: datetime.date | None, 
         metric_id=result.metric_id,
         cohort_id=result.cohort_id,
         period_id=result.period_id,
-        pseudonym=who,
+        pseudonym=pseudonym_of(who),
         achieved_on=on,
         occurrence=occurrence,
     )

@@ -11,6 +11,7 @@ from payments.models import Commitment, PaymentTerms, Tranche
 from payments.outcome_payments import outcome_payment_receive
 from sib import services as sib_services
 from sib.models import Membership, Organisation, Programme, User
+from tests.support import pseudonym_of
 
 D = datetime.date
 START, END = D(2026, 1, 1), D(2030, 12, 31)
@@ -130,7 +131,7 @@ class Deal:
                 metric=self.metrics[metric],
                 cohort=self.cohorts[cohort],
                 period=self.periods[period],
-                pseudonym=pseudonym,
+                pseudonym=pseudonym_of(pseudonym),
                 achieved_on=on,
                 occurrence=on if self.metrics[metric].by_occurrence else None,
             )

@@ -12,6 +12,7 @@ from outcomes.models import ParticipantRecord, Result
 from payments.accrual import CapCut, verification_preview
 from payments.models import LedgerTransaction, Leg
 from tests.payments.schedule_support import D, Deal
+from tests.support import pseudonym_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def submitted_participants(d: Deal, metric: str, people: list[tuple[str, D]]) ->
             metric=d.metrics[metric],
             cohort=d.cohorts["c1"],
             period=d.periods["2026"],
-            pseudonym=pseudonym,
+            pseudonym=pseudonym_of(pseudonym),
             achieved_on=on,
         )
         for pseudonym, on in people
