@@ -140,13 +140,14 @@ def test_the_preview_counts_results_records_and_what_each_cell_holds(cast, media
     assert 'data-total="results">2 submitted results' in body
     assert 'data-total="records">4 participant records' in body
     assert 'data-total="cells-verified">1 cell already holds' in body
-    c1 = body[body.index('data-cell="in-work-6m/c1/2026-h1"') :]
-    c1 = c1[: c1.index("</tr>")]
+    cards = {card.split('"', 1)[0]: card for card in body.split('<li class="card" data-cell="')[1:]}
+    c1 = cards["in-work-6m/c1/2026-h1"]
     assert 'data-status="verified"' in c1
     assert f'data-in-cell="{verified_cell.pk}" data-effect="adds"' in c1
     assert re.search(r'data-figure="records">3<', c1)
-    c2 = body[body.index('data-cell="in-work-6m/c2/2026-h1"') :]
-    assert c2[: c2.index("</tr>")].count('data-status="new"') == 1
+    c2 = cards["in-work-6m/c2/2026-h1"]
+    assert 'data-status="new"' in c2
+    assert re.search(r'data-figure="records">1<', c2)
 
 
 def test_an_evaluator_sees_the_cells_but_no_money(cast, media, verified_cell):
@@ -286,3 +287,20 @@ def test_checks_never_confirmed_are_pruned_after_a_day(
         call_command("import_checks_prune", stdout=io.StringIO())
     assert not ImportJob.objects.exists()
     assert not default_storage.exists(job.file.name)
+
+
+def test_confirming_checks_the_file_again_and_lists_what_changed_since(cast, media):
+    """The same four people are imported through the API between the check and the
+    confirmation: the confirmed import finds them recorded and refuses the whole file."""
+    client = _client(cast.evaluator)
+    checked = _check(client, cast)
+    job, sha256 = _hidden(checked, "job"), _hidden(checked, "sha256")
+    results_import(programme=cast.programme, user=cast.evaluator, stream=io.BytesIO(FILE.encode()))
+    before = _counts()
+    response = _confirm(client, cast, int(job), sha256)
+    assert response.content.count(b'data-rule="duplicate_in_database"') == 4
+    after = _counts()
+    # Only the job's outbox message was written (the queueing); no result, no record.
+    assert after.pop("outbox") == before.pop("outbox") + 1
+    assert after == before
+    assert ImportJob.objects.get(pk=job).status == ImportJobStatus.REFUSED
