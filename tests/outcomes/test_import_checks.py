@@ -25,6 +25,7 @@ from outcomes.models import (
 )
 from outcomes.portal.import_previews import import_inspector
 from payments.models import LedgerTransaction, Leg
+from sib.celery import app as celery_app
 from sib.models import ChainEntry, OutboxMessage
 from sib.scoping import programme_access
 
@@ -304,3 +305,12 @@ def test_confirming_checks_the_file_again_and_lists_what_changed_since(cast, med
     assert after.pop("outbox") == before.pop("outbox") + 1
     assert after == before
     assert ImportJob.objects.get(pk=job).status == ImportJobStatus.REFUSED
+
+
+def test_beat_prunes_unconfirmed_checks_daily():
+    celery_app.loader.import_default_modules()
+    celery_app.finalize()
+    entry = celery_app.conf.beat_schedule["import checks prune"]
+    assert entry["task"] == "outcomes.import_checks_prune"
+    assert entry["schedule"] == 24 * 3600
+    assert "outcomes.import_checks_prune" in celery_app.tasks
