@@ -152,7 +152,7 @@ def test_evaluator_fixes_a_refused_csv_and_a_lead_evaluator_verifies_it(
     # Checked, not imported: the page says what the file makes; the import waits for
     # the confirmation.
     expect(page.locator("[data-total=records]")).to_have_text(text["brings"])
-    expect(page.locator("[data-import-cells] tbody tr")).to_have_count(1)
+    expect(page.locator("[data-import-cells] > li")).to_have_count(1)
     expect(page.locator("[data-import-money]")).to_have_count(0)  # an evaluator
     page.get_by_role("button", name=text["confirm_import"]).click()
     expect(page.get_by_role("status").first).to_contain_text(text["imported"])
