@@ -28,6 +28,7 @@ from payments.models import LedgerTransaction, Leg
 from sib.celery import app as celery_app
 from sib.models import ChainEntry, OutboxMessage
 from sib.scoping import programme_access
+from tests.portal.language import page_findings
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +315,20 @@ def test_beat_prunes_unconfirmed_checks_daily():
     assert entry["task"] == "outcomes.import_checks_prune"
     assert entry["schedule"] == 24 * 3600
     assert "outcomes.import_checks_prune" in celery_app.tasks
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_preview_speaks_one_language(cast, media, verified_cell, language):
+    response = _check(_client(cast.evaluator, language), cast)
+    assert b"data-import-cells" in response.content
+    # Data, not the portal's text: the language switch's "English", the username, the
+    # file's name (people.csv).
+    data = frozenset({"english", "evaluator", "people"})
+    findings = page_findings(
+        response.content.decode(),
+        url="import-check",
+        role="evaluator",
+        language=language,
+        allowed=data,
+    )
+    assert "\n".join(str(f) for f in findings) == ""
