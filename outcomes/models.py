@@ -422,6 +422,9 @@ class ParticipantRecord(models.Model):
 
 
 class ImportJobStatus(models.TextChoices):
+    # Checked on the portal, waiting for its confirmation (outcomes.import_checks): it
+    # counts nowhere, and is deleted when not confirmed (import_checks_prune).
+    CHECKED = "checked", _("Checked, awaiting confirmation")
     QUEUED = "queued", _("Queued")
     DONE = "done", _("Done")
     REFUSED = "refused", _("Refused")
@@ -440,6 +443,8 @@ class ImportJob(models.Model):
     )
     file = models.FileField(upload_to="imports/")
     filename = models.CharField(max_length=255)
+    # The SHA-256 of the file checked: a confirmation names it, and imports only that file.
+    sha256 = models.CharField(max_length=64, blank=True, default="")
     decimal_comma = models.BooleanField(default=False)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.INTERIM)
     over_planned_size = models.BooleanField(default=False)

@@ -20,6 +20,7 @@ from outcomes.models import (
     Cohort,
     Decision,
     ImportJob,
+    ImportJobStatus,
     MeasurementPeriod,
     Metric,
     ParticipantRecord,
@@ -169,8 +170,13 @@ def participant_record_list(*, programme: Programme) -> QuerySet[ParticipantReco
 
 
 def import_job_get(*, programme: Programme, job_id: int) -> ImportJob:
-    """Return the programme's queued import `job_id` (404 for another programme's)."""
-    job = ImportJob.objects.filter(programme=programme, pk=job_id).first()
+    """Return the programme's queued import `job_id` (404 for another programme's, and for
+    a file checked on the portal and not confirmed: it is nobody's import yet)."""
+    job = (
+        ImportJob.objects.filter(programme=programme, pk=job_id)
+        .exclude(status=ImportJobStatus.CHECKED)
+        .first()
+    )
     if job is None:
         raise NotFound(_("No such import job in this programme."), code="import_job_not_found")
     return job

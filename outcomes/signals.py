@@ -23,3 +23,11 @@ OUTSIDE any write, to collect what verifying the result would change in the apps
 result (unsaved on the submit page: a submission not made yet). A receiver returns safe
 HTML to show on the page, or "" for nothing; it never writes.
 """
+
+import_preview = Signal()
+"""Sent by the results import page while it checks a file, OUTSIDE any lasting write, to
+collect what verifying every result the file makes would change in the apps above (the
+same answer as decision_preview, for all of them at once). Arguments: programme, results
+(saved inside the check's transaction, which is rolled back: they never count). A
+receiver returns safe HTML, or "" for nothing; it never writes.
+"""

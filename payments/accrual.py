@@ -31,6 +31,7 @@ the chain lock serialises the changes of one programme, so two verifications com
 at once cannot both book the same difference.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -153,8 +154,17 @@ def verification_preview(*, programme: Programme, result: Result) -> Verificatio
     A read: the same engine as the booking, run with and without the result, nothing
     posted. Raises RuleError when the rules cannot price the result, as verifying would.
     """
+    return verifications_preview(programme=programme, results=[result])
+
+
+def verifications_preview(
+    *, programme: Programme, results: Sequence[Result]
+) -> VerificationPreview:
+    """Return what verifying all of `results` together would change, as
+    `verification_preview` for one: the results of a CSV import before it is confirmed
+    (saved inside a transaction the check rolls back, outcomes.import_checks)."""
     before = _plan(programme)
-    after = _plan(programme, include=result)
+    after = _plan(programme, include=results)
     was, will = _totals(before), _totals(after)
     change = {slug: will.get(slug, 0) - was.get(slug, 0) for slug in was | will}
     held_before, held_after = _capped(before), _capped(after)
@@ -199,7 +209,7 @@ def termination_preview(*, programme: Programme, on: date) -> dict[str, int]:
 def _plan(
     programme: Programme,
     exclude: set[int] | None = None,
-    include: Result | None = None,
+    include: Sequence[Result] = (),
     terminated_on: date | None = None,
 ) -> OutcomePaymentPlan:
     inputs = verified_inputs(programme=programme, exclude=exclude, include=include)

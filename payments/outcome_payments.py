@@ -208,7 +208,7 @@ class _Verified:
 
 
 def _verified_now(
-    programme: Programme, exclude: set[int], include: Result | None = None
+    programme: Programme, exclude: set[int], include: Sequence[Result] = ()
 ) -> list[_Verified]:
     # Plain rows joined in Python to the programme's few metrics, cohorts and periods:
     # building 1 000 model instances with their related objects cost more than the
@@ -217,12 +217,12 @@ def _verified_now(
     cohorts = {c.pk: c for c in Cohort.objects.filter(programme=programme)}
     periods = {p.pk: p for p in MeasurementPeriod.objects.filter(programme=programme)}
     counted = Q(state=ResultState.VERIFIED)
-    if include is not None:
+    for added in include:
         # As if verified: it counts, and the result it amends is superseded.
-        if include.pk is not None:
-            counted |= Q(pk=include.pk)
-        if include.amends_id is not None:
-            exclude = exclude | {include.amends_id}
+        if added.pk is not None:
+            counted |= Q(pk=added.pk)
+        if added.amends_id is not None:
+            exclude = exclude | {added.amends_id}
     rows = list(
         results_with_state(Result.objects.filter(programme=programme))
         .filter(counted)
@@ -241,20 +241,22 @@ def _verified_now(
             "from_participants",
         )
     )
-    if include is not None and include.pk is None:
+    unsaved = [added for added in include if added.pk is None]
+    if unsaved:
         # A submission not made yet (the submit page's preview): id 0, which no row has.
+        added = unsaved[0]
         rows.append(
             (
                 0,
-                include.metric_id,
-                include.cohort_id,
-                include.period_id,
-                include.value,
-                include.comparison_value,
-                include.sample_size,
-                include.comparison_sample_size,
-                include.stage,
-                include.from_participants,
+                added.metric_id,
+                added.cohort_id,
+                added.period_id,
+                added.value,
+                added.comparison_value,
+                added.sample_size,
+                added.comparison_sample_size,
+                added.stage,
+                added.from_participants,
             )
         )
     replaced = replaced_interims(
@@ -272,7 +274,7 @@ def verified_inputs(
     programme: Programme,
     exclude: set[int] | None = None,
     seq: int | None = None,
-    include: Result | None = None,
+    include: Result | Sequence[Result] | None = None,
 ) -> VerifiedInputs:
     """Return every verified result of the programme that counts, as engine inputs.
 
@@ -281,12 +283,14 @@ def verified_inputs(
     `exclude`: result ids left out (the disputed ones, to price what is not in dispute).
     With `seq`, as of the chain state ending at that entry: results whose verification is
     chained at or before it, less those an amendment verified at or before it supersedes.
-    `include` (now only): a submitted result counted as if verified, to preview its
-    verification; unsaved, a submission not made yet (priced under id 0).
+    `include` (now only): submitted results counted as if verified, to preview their
+    verification (an import's, all at once); unsaved, a submission not made yet (one,
+    priced under id 0).
     """
     results: list[Any]
     if seq is None:
-        results = _verified_now(programme, exclude or set(), include)
+        added = [include] if isinstance(include, Result) else list(include or ())
+        results = _verified_now(programme, exclude or set(), added)
     else:
         results = _verified_as_of(programme, seq, exclude or set())
     participant_rows: list[tuple[date, int, int, Any, Any]] = []

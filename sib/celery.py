@@ -54,6 +54,13 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         sender.signature("sib.retention_prune"),
         name="retention prune",
     )
+    # Daily: the CSV files checked on the portal and never confirmed (outcomes.import_checks;
+    # the task is named, not imported: sib does not import the apps above it).
+    sender.add_periodic_task(
+        float(PRUNE_INTERVAL_SECONDS),
+        sender.signature("outcomes.import_checks_prune"),
+        name="import checks prune",
+    )
     # Daily: a check of every programme's chain (sib.chain_checks), routine (the entries
     # since the last signed checkpoint), full once a week, so a change made behind the
     # application's back is found even when nobody asks.

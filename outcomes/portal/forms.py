@@ -132,6 +132,13 @@ class ResultImportForm(forms.Form):
     )
 
 
+class ImportConfirmForm(forms.Form):
+    """The confirmation of a checked file: its job and the SHA-256 the preview showed."""
+
+    job = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+
 class EvidenceForm(forms.Form):
     file = forms.FileField(
         label=_("Document"), help_text=_("PDF, image, office or CSV file, at most 20 MB.")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outcomes.portal import disputes, evidence, views
+from outcomes.portal import disputes, evidence, imports, views
 
 app_name = "outcomes_portal"
 
@@ -10,7 +10,12 @@ programme = "programmes/<int:programme_id>/"
 urlpatterns = [
     path(f"{programme}results/", views.result_list, name="result-list"),
     path(f"{programme}results/submit/", views.result_submit, name="result-submit"),
-    path(f"{programme}results/import/", views.result_import, name="result-import"),
+    path(f"{programme}results/import/", imports.result_import, name="result-import"),
+    path(
+        f"{programme}results/import/confirm/",
+        imports.result_import_confirm,
+        name="result-import-confirm",
+    ),
     path(f"{programme}results/queue/", views.verification_queue_page, name="verification-queue"),
     path(f"{programme}results/verified/", views.acceptance_list, name="acceptance-list"),
     path(f"{programme}results/disputes/", disputes.open_disputes_page, name="open-disputes"),

@@ -1,4 +1,5 @@
-"""Portal pages for results: submit, import, follow, verify or reject, amend, accept or dispute.
+"""Portal pages for results: submit, follow, verify or reject, amend, accept or dispute
+(the CSV import is outcomes.portal.imports).
 
 Views parse, call one service of outcomes.services (the same as the API) and render; who may
 do what is sib.scoping's answer. A refusal the server makes (four eyes, a closed programme)
@@ -17,17 +18,13 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from outcomes import evidence, selectors, services
-from outcomes.csv_import import results_import
-from outcomes.csv_reading import ImportRejected
 from outcomes.disputes import dispute_to_withdraw, may_withdraw
 from outcomes.models import Result, ResultState
 from outcomes.portal import forms
 from outcomes.portal.cells import cell_to_confirm
 from outcomes.portal.labels import (
-    IMPORT_RULE_LABELS,
     STAGE_LABELS,
     STATE_LABELS,
     VERDICT_LABELS,
@@ -62,7 +59,7 @@ class ResultRow:
     replaced_by: int | None = None
 
 
-def _rows(results: Iterable[Result], access: ProgrammeAccess) -> list[ResultRow]:
+def result_rows(results: Iterable[Result], access: ProgrammeAccess) -> list[ResultRow]:
     listed = list(results)
     replaced = replacing_finals(listed)
     return [_row(r, access, replaced.get(r.pk)) for r in listed]
@@ -148,53 +145,6 @@ def result_submit(request: AuthenticatedRequest, programme_id: int) -> HttpRespo
     )
 
 
-@login_required
-def result_import(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
-    access = programme_access(
-        user=request.user, programme_id=programme_id, action=Action.RESULT_SUBMIT
-    )
-    form = forms.ResultImportForm(request.POST or None, request.FILES or None)
-    context: dict[str, Any] = {"form": form, "errors": None, "imported": None}
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            summary = results_import(
-                programme=access.programme,
-                user=request.user,
-                stream=upload.file,
-                filename=upload.name or "",
-                decimal_comma=form.cleaned_data["decimal_comma"],
-                stage=form.cleaned_data["stage"],
-                over_planned_size=form.cleaned_data["over_planned_size"],
-            )
-        except ImportRejected as rejected:
-            context["errors"] = [
-                {
-                    "line": e.line,
-                    "column": e.column,
-                    "rule": label(IMPORT_RULE_LABELS, e.rule),
-                    "code": e.rule,
-                    "message": e.message,
-                }
-                for e in rejected.errors
-            ]
-            context["error_total"] = rejected.total
-        else:
-            messages.success(
-                request,
-                ngettext("%(count)d record imported.", "%(count)d records imported.", summary.rows)
-                % {"count": summary.rows},
-            )
-            context["imported"] = _rows(
-                selectors.result_list(programme=access.programme).filter(pk__in=summary.result_ids),
-                access,
-            )
-            context["form"] = forms.ResultImportForm()
-    return render(
-        request, "outcomes/portal/result_import.html", programme_context(access, **context)
-    )
-
-
 def _list_page(
     request: AuthenticatedRequest,
     access: ProgrammeAccess,
@@ -205,7 +155,7 @@ def _list_page(
     empty: str,
     filters: bool = False,
 ) -> HttpResponse:
-    rows = _rows(results[:500], access)
+    rows = result_rows(results[:500], access)
     return render(
         request,
         "outcomes/portal/result_list.html",
@@ -460,7 +410,7 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
         "outcomes/portal/result_detail.html",
         programme_context(
             access,
-            row=_rows([result], access)[0],
+            row=result_rows([result], access)[0],
             result=result,
             own=own,
             own_submitted=own

@@ -5,6 +5,7 @@ PAGES = {
     "outcomes_portal:result-list": needs(Action.RESULT_VIEW),
     "outcomes_portal:result-submit": needs(Action.RESULT_SUBMIT),
     "outcomes_portal:result-import": needs(Action.RESULT_SUBMIT),
+    "outcomes_portal:result-import-confirm": needs(Action.RESULT_SUBMIT, ok=405),
     "outcomes_portal:verification-queue": needs(Action.RESULT_VERIFY),
     "outcomes_portal:acceptance-list": needs(Action.RESULT_ACCEPT),
     "outcomes_portal:open-disputes": needs(Action.RESULT_VIEW),

@@ -37,6 +37,8 @@ TEXT = {
         "confirm_verify": "Vérifier et compter ce résultat",
         "request": "Demander le rapport",
         "download": "Télécharger le PDF",
+        "confirm_import": "Confirmer l’import",
+        "brings": "12 fiches participants",
         "imported": "12 fiches importées.",
         "ready": "Prêt",
     },
@@ -49,6 +51,8 @@ TEXT = {
         "confirm_verify": "Verify and count this result",
         "request": "Request the report",
         "download": "Download the PDF",
+        "confirm_import": "Confirm the import",
+        "brings": "12 participant records",
         "imported": "12 records imported.",
         "ready": "Ready",
     },
@@ -145,6 +149,12 @@ def test_evaluator_fixes_a_refused_csv_and_a_lead_evaluator_verifies_it(
     good.write_text(HEADER + GOOD_ROWS, encoding="utf-8")
     page.locator("input[name=file]").set_input_files(str(good))
     page.get_by_role("button", name=text["upload"]).click()
+    # Checked, not imported: the page says what the file makes; the import waits for
+    # the confirmation.
+    expect(page.locator("[data-total=records]")).to_have_text(text["brings"])
+    expect(page.locator("[data-import-cells] > li")).to_have_count(1)
+    expect(page.locator("[data-import-money]")).to_have_count(0)  # an evaluator
+    page.get_by_role("button", name=text["confirm_import"]).click()
     expect(page.get_by_role("status").first).to_contain_text(text["imported"])
     page.locator("[data-result] a").first.click()
     result_url = page.url
