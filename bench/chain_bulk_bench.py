@@ -14,13 +14,22 @@ timed), this times the COPY of their N chain entries:
 - in statements of --batch rows (2,000, as bench/ledger_bench.py appends): the baseline;
 
 with the trigger in place (sib.0017), and with the former one (sib.0009's), put back inside
-the measuring transaction, which is rolled back: nothing of it is ever committed. Every
-timed transaction is rolled back but one: the one-statement load of the largest N with the
-trigger in place, committed as the application role (the commit runs the deferred balance
-and completeness triggers, timed apart) and then checked by `chain_verify`. Connects as the
-schema owner to put the former trigger back: run it on a database of its own.
+the measuring transaction, which is rolled back: nothing of it is ever committed.
 
-Goal (issue 16): one statement about as fast as batches (linear), not the square of N.
+Then, for each N, the deferred checks a commit runs (balance, completeness), timed by
+`SET CONSTRAINTS ALL IMMEDIATE` after a one-statement load, with the statistics made stale
+first: a second session VACUUMs the loaded tables while the load is still uncommitted, as
+autovacuum may at any time (it then records the tables as empty: the load's rows are not
+yet there for it). With the balance check in place (payments.0016) and with the former one
+(payments.0002's), put back inside the rolled-back transaction.
+
+Every timed transaction is rolled back but one: the one-statement load of the largest N
+with both in place, statistics made stale the same way, committed as the application role
+(the commit timed apart) and then checked by `chain_verify`. Connects as the schema owner
+to put the former functions back: run it on a database of its own.
+
+Goal (issue 16): one statement about as fast as batches (linear), not the square of N;
+a commit's checks linear too, whatever autovacuum did meanwhile.
 """
 
 import argparse
@@ -41,6 +50,7 @@ from sib.database import ensure_started
 ensure_started()  # an entry point: the embedded PostgreSQL, unless DATABASE_URL is set
 django.setup()
 
+import psycopg  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from ledger_bench import (  # noqa: E402
     CHAIN_COPY,
@@ -52,25 +62,54 @@ from ledger_bench import (  # noqa: E402
     machine,
     transaction_rows,
 )
+from psycopg import sql  # noqa: E402
 
 from sib.chain_verification import chain_verify  # noqa: E402
+from sib.database import database_url  # noqa: E402
 from sib.db.base import owner_mode  # noqa: E402
 
 TRIGGER = importlib.import_module("sib.migrations.0017_chain_head_check_linear")
+BALANCE = importlib.import_module(
+    "payments.migrations.0016_balance_check_reads_legs_by_transaction"
+)
+LOADED = ("payments_ledger_transaction", "payments_leg", "sib_chain_entry")
 
 
 class _RolledBack(Exception):
     """Leave the measuring transaction without committing it."""
 
 
-def _load(rows: int, batch: int, former: bool, commit: bool) -> tuple[float, float, int]:
-    """Time one load in a new session; return (COPY s, commit s, programme id)."""
+def _stale_statistics() -> None:
+    """VACUUM the loaded tables from another session, as autovacuum may during a load."""
+    with psycopg.connect(database_url(), autocommit=True) as owner:
+        for table in LOADED:
+            owner.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
+
+
+def _load(
+    rows: int,
+    batch: int,
+    former: bool,
+    commit: bool,
+    *,
+    checks: bool = False,
+    former_balance: bool = False,
+) -> tuple[float, float, int]:
+    """Time one load in a new session; return (COPY s, checks or commit s, programme id).
+
+    With `checks` (or `commit`): the statistics made stale after the load, then its deferred
+    checks timed (SET CONSTRAINTS ALL IMMEDIATE, rolled back), or its commit.
+    """
     connections.close_all()  # a new session: the trigger's plans are made afresh
+    checked = 0.0
     try:
         with transaction.atomic():
-            if former:
+            if former or former_balance:
                 with connection.cursor() as cursor:
-                    cursor.execute(TRIGGER.FORMER_FUNCTION)
+                    if former:
+                        cursor.execute(TRIGGER.FORMER_FUNCTION)
+                    if former_balance:
+                        cursor.execute(BALANCE.FORMER_FUNCTION)
             # Through the services: the trigger's first call, one entry (a contract version).
             programme, cash_id, principal_id = _setup(rows)
             raw = connection.connection
@@ -91,11 +130,17 @@ def _load(rows: int, batch: int, former: bool, commit: bool) -> tuple[float, flo
                 for start in range(0, rows, batch):
                     copy_rows(cursor, CHAIN_COPY, chain_rows[start : start + batch])
                 copied = time.perf_counter() - started
+                if checks or commit:
+                    _stale_statistics()
+                if checks:
+                    started = time.perf_counter()
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    checked = time.perf_counter() - started
             if not commit:
                 raise _RolledBack
             started = time.perf_counter()
     except _RolledBack:
-        return copied, 0.0, programme.pk
+        return copied, checked, programme.pk
     return copied, time.perf_counter() - started, programme.pk
 
 
@@ -112,6 +157,11 @@ def main() -> None:
     parser.add_argument(
         "--no-former", action="store_true", help="skip the former trigger (about 90 s at 20,000)"
     )
+    parser.add_argument(
+        "--no-former-balance",
+        action="store_true",
+        help="skip the former balance check (minutes at 20,000: the square of N)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
     print(f"{'trigger':<16} {'rows':>7} {'one statement':>14} {'batches':>9} {'ratio':>6}")
@@ -126,6 +176,19 @@ def main() -> None:
                     f"{one / batched:>6.2f}  (load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
+        print("deferred checks after one statement, statistics made stale mid-load:")
+        print(f"{'balance check':<16} {'rows':>7} {'checks':>10}")
+        checks = [("payments.0016", False)]
+        checks += [] if args.no_former_balance else [("payments.0002", True)]
+        for label, former_balance in checks:
+            for rows in args.rows:
+                _, checked, _ = _load(
+                    rows, rows, False, False, checks=True, former_balance=former_balance
+                )
+                print(
+                    f"{label:<16} {rows:>7,} {checked:>8.2f} s  (load {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
     # Committed, as the application role: the invariants still hold after a bulk load.
     rows = max(args.rows)
     copied, committed, programme_id = _load(rows, rows, False, True)
@@ -133,8 +196,8 @@ def main() -> None:
     state = "ok" if result.ok else f"BROKEN at {result.first_break}"
     print(
         f"committed: {rows:,} entries in one COPY {copied:.2f} s, commit {committed:.2f} s "
-        f"(deferred balance and completeness triggers); chain_verify: {result.entries} "
-        f"entries, {state}"
+        f"(deferred balance and completeness triggers, statistics made stale mid-load); "
+        f"chain_verify: {result.entries} entries, {state}"
     )
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     if not result.ok:

@@ -41,7 +41,10 @@ The balance rule lives in PostgreSQL
 A DEFERRABLE INITIALLY DEFERRED constraint trigger (migration 0002) checks at commit that
 every transaction has at least two legs and balances per currency (Σdebit = Σcredit), with
 each leg on an account of its own programme and in that account's currency. Python checks
-the same first, for a clear error; the database is what makes it impossible to skip.
+the same first, for a clear error; the database is what makes it impossible to skip. The
+check runs once per transaction and per leg, and reads only that transaction's legs, by
+their index, whatever the statistics say (migration 0016): a bulk load commits in time
+linear in its rows.
 
 Insert-only, and how to correct
 -------------------------------
