@@ -86,6 +86,14 @@ class Tranche(models.Model):
             "(payments.engine.coupon); none: no coupon."
         ),
     )
+    redemption = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Principal owed back at maturity, in full above a measured rate, else a floor, "
+            "topped up by a payer (payments.engine.redemption); none: no redemption term."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,6 +136,22 @@ class Tranche(models.Model):
             models.CheckConstraint(
                 condition=Q(coupon__isnull=True) | (~Q(kind="guarantee") & Q(cap_type="none")),
                 name="tranche_coupon_uncapped_not_guarantee",
+            ),
+            models.CheckConstraint(
+                condition=Q(redemption__isnull=True)
+                | (
+                    ~Q(kind="guarantee")
+                    & Q(
+                        redemption__has_keys=[
+                            "maturity",
+                            "metric",
+                            "full_at_rate",
+                            "floor_percent",
+                            "payer",
+                        ]
+                    )
+                ),
+                name="tranche_redemption_terms_not_guarantee",
             ),
         ]
 

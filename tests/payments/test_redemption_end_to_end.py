@@ -1,0 +1,167 @@
+"""A junior loan with capital protection: its principal back in full at maturity when the
+restoration rate reaches 60 %, else a 50 % floor, the Département topping up what the
+waterfall has not repaid. Loaded with `programme_load`, computed with `schedule --json`,
+dumped back.
+
+Hand calculation. The demo (docs/programme-format.md "Example"), closed, so its actual
+schedule runs to its end date, 31 December 2030, the junior loan's maturity. The junior
+loan drew 70 000 € + 60 000 € = 130 000 € (13 000 000 c); its principal ranks first here,
+so the 39 000 € received on 20 November 2026 repay 30 % of it.
+- 62 restored of 100 = 0.62 >= 0.60: 100 % owed back, 130 000 € less 39 000 € repaid:
+  the Département owes fonds-impact 91 000 €;
+- 48 of 100 = 0.48 < 0.60: the 50 % floor, 65 000 € less 39 000 €: 26 000 €, 20 % of
+  the principal.
+"""
+
+import copy
+import json
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+
+from payments.models import Tranche
+from sib.models import Programme, User
+from tests.payments.test_coupon_end_to_end import coupon_deal
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "jardins-solidaires"
+REDEMPTION = {
+    "maturity": "2030-12-31",
+    "metric": "restoration",
+    "full_at_rate": "0.60",
+    "floor_percent": "50",
+    "payer": "departement-13",
+}
+
+
+def protected_deal(restored: str = "62") -> dict[str, Any]:
+    """The coupon end-to-end test's deal without the coupon, the junior loan protected."""
+    document = coupon_deal(restored)
+    junior = next(t for t in document["tranches"] if t["key"] == "junior")
+    del junior["coupon"]
+    junior["redemption"] = copy.deepcopy(REDEMPTION)
+    document["programme"]["status"] = "closed"
+    document["waterfall"] = [
+        {"kind": "principal", "tranche": "junior"},
+        {"kind": "principal", "tranche": "senior"},
+        {"kind": "return", "tranche": "senior"},
+        {"kind": "guarantee_reimbursement", "tranche": "guarantee"},
+        {"kind": "residual_to_payer"},
+    ]
+    document["history"]["payments_received"][0]["amount"] = 3_900_000
+    return document
+
+
+@pytest.fixture
+def manager():
+    User.objects.create(username="evaluator")
+    User.objects.create(username="lead")
+    return User.objects.create_superuser("root", password="pw-123456789")
+
+
+def load(tmp_path: Path, document: dict) -> str:
+    path = tmp_path / "deal.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    out = StringIO()
+    call_command("programme_load", str(path), manager="root", stdout=out)
+    return out.getvalue()
+
+
+def schedule(*args: str) -> dict[str, Any]:
+    out = StringIO()
+    call_command("schedule", SLUG, *args, json=True, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_at_or_above_the_rate_the_payer_tops_up_to_the_whole_principal(manager, tmp_path):
+    """62 % >= 60 %: 130 000 € - 39 000 € = 91 000 € (module docstring)."""
+    load(tmp_path, protected_deal("62"))
+    document = schedule()
+    assert document["schedule"]["redemptions"] == [
+        {
+            "amount": 9_100_000,
+            "on": "2030-12-31",
+            "owed": 13_000_000,
+            "paid_to": [["fonds-impact", 9_100_000]],
+            "payer": "departement-13",
+            "percent": "100",
+            "principal": 13_000_000,
+            "rate": "0.6200",
+            "repaid": 3_900_000,
+            "tranche": "junior",
+        }
+    ]
+    [junior] = [i for i in document["investors"] if i["investor"] == "fonds-impact"]
+    assert (junior["principal_repaid"], junior["outstanding_principal"]) == (13_000_000, 0)
+
+
+def test_below_the_rate_the_floor_less_what_the_waterfall_repaid(manager, tmp_path):
+    """48 % < 60 %: the 50 % floor, 65 000 € - 39 000 € = 26 000 €, 20 % of principal."""
+    load(tmp_path, protected_deal("48"))
+    [redemption] = schedule()["schedule"]["redemptions"]
+    assert (redemption["percent"], redemption["owed"], redemption["amount"]) == (
+        "50",
+        6_500_000,
+        2_600_000,
+    )
+
+
+def test_an_open_programme_books_no_redemption_until_it_ends(manager, tmp_path):
+    """Active: the actual schedule has no end yet, nothing is booked; a projection runs to
+    31 December 2030 and books it."""
+    document = protected_deal()
+    document["programme"]["status"] = "active"
+    load(tmp_path, document)
+    assert "redemptions" not in schedule()["schedule"]
+    assert schedule("--scenario", "100")["schedule"]["redemptions"][0]["on"] == "2030-12-31"
+
+
+def test_programme_dump_gives_back_the_redemption_as_loaded(manager, tmp_path):
+    load(tmp_path, protected_deal())
+    out = StringIO()
+    call_command("programme_dump", SLUG, stdout=out)
+    tranches = {t["key"]: t for t in json.loads(out.getvalue())["tranches"]}
+    assert tranches["junior"]["redemption"] == REDEMPTION
+    assert "redemption" not in tranches["senior"]
+
+
+@pytest.mark.parametrize(
+    ("tranche", "change", "path"),
+    [
+        (1, {"metric": "training"}, r"tranches\[1\]\.redemption\.metric"),
+        (1, {"metric": "nowhere"}, r"tranches\[1\]\.redemption\.metric"),
+        (1, {"floor_percent": "150"}, r"tranches\[1\]\.redemption\.floor_percent"),
+        (1, {"full_at_rate": "60"}, r"tranches\[1\]\.redemption\.full_at_rate"),
+        (1, {"payer": "nobody"}, r"tranches\[1\]\.redemption\.payer"),
+        (1, {"early": [{"year": 4, "percent": "75"}]}, r"tranches\[1\]\.redemption\.early"),
+        (2, {}, r"tranches\[2\]\.redemption"),
+    ],
+)
+def test_a_redemption_that_is_not_one_is_refused_at_load_naming_its_path(
+    manager, tmp_path, tranche, change, path
+):
+    document = protected_deal()
+    document["tranches"][tranche]["redemption"] = {**REDEMPTION, **change}
+    with pytest.raises(CommandError, match=path):
+        load(tmp_path, document)
+    assert not Programme.objects.filter(slug=SLUG).exists()
+
+
+def test_the_database_refuses_a_guarantee_with_a_redemption(manager, tmp_path):
+    load(tmp_path, protected_deal())
+    guarantee = Tranche.objects.filter(kind="guarantee")
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        guarantee.update(redemption=REDEMPTION)
+
+
+def test_the_database_refuses_a_redemption_missing_a_term(manager, tmp_path):
+    load(tmp_path, protected_deal())
+    terms = {k: v for k, v in REDEMPTION.items() if k != "floor_percent"}
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        Tranche.objects.filter(key="junior").update(redemption=terms)
