@@ -11,7 +11,12 @@ from typing import Any
 from outcomes.models import MeasurementPeriod
 from payments.contract import engine_cap
 from payments.engine.coupon import CouponCap, measured_by_year
-from payments.engine.redemption import Redemption, RedemptionTerms, rate_at_maturity
+from payments.engine.redemption import (
+    Redemption,
+    RedemptionTerms,
+    programme_year,
+    rate_at_maturity,
+)
 from payments.engine.terms import ReturnCap
 from payments.rules.absolute import BandedRateResult
 from sib.models import Programme
@@ -68,16 +73,24 @@ def tranche_redemptions(
     of a programme closed or terminated on or after it, a projection ending on or after
     it (as guarantees are called only then). The rate at maturity pools the verified
     results of its metric whose period ends by maturity (payments.engine.redemption).
+    An early redemption before maturity replaces it: booked on its date (``end_date`` is
+    then that date, schedule_end) at the percent of its programme year.
     """
     items = [item for item in terms["tranches"] if item.get("redemption")]
     if end_date is None or not items:
         return ()
+    early = redeemed_early_on(terms)
+    start = date.fromisoformat(terms["programme"]["start_date"])
     ends = dict(
         MeasurementPeriod.objects.filter(programme=programme).values_list("code", "end_date")
     )
     redemptions = []
     for item in items:
         redemption = RedemptionTerms.from_dict(item["redemption"], "redemption")
+        if early is not None and early < redemption.maturity:
+            percent = redemption.early_percent(programme_year(start, early))
+            redemptions.append(Redemption(item["id"], early, percent, redemption.payer))
+            continue
         if redemption.maturity > end_date:
             continue
         rows = [
@@ -96,3 +109,23 @@ def tranche_redemptions(
             )
         )
     return tuple(redemptions)
+
+
+def redeemed_early_on(terms: dict[str, Any]) -> date | None:
+    """Return the date of the terms' early redemption (a variation), None: none."""
+    for item in terms.get("variations", []):
+        if item["kind"] == "early_redemption":
+            return date.fromisoformat(item["effective_date"])
+    return None
+
+
+def schedule_end(terms: dict[str, Any], end_date: date | None) -> date | None:
+    """Return the schedule's end: ``end_date``, or an early redemption's date before it.
+
+    Redeemed early, the programme ends then: return stops accruing and the guarantees
+    are called on what the redemption leaves outstanding (payments.engine.schedule).
+    """
+    early = redeemed_early_on(terms)
+    if early is None or (end_date is not None and end_date <= early):
+        return end_date
+    return early

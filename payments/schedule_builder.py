@@ -46,7 +46,7 @@ from payments.contract import (
     contract_terms,
     contract_version_at,
 )
-from payments.coupon_inputs import tranche_cap, tranche_redemptions
+from payments.coupon_inputs import schedule_end, tranche_cap, tranche_redemptions
 from payments.engine.redemption import Redemption
 from payments.engine.schedule import (
     PaymentReceived,
@@ -345,7 +345,7 @@ def schedule_compute(
     if scenario.percent is None:
         inputs = verified_inputs(programme=programme, seq=state.seq)
         tranches = _tranches(state, inputs, assume_fully_drawn=False)
-        end_date = actual_end
+        end_date = schedule_end(state.terms, actual_end)
         redeem = tranche_redemptions(programme, state.terms, inputs.banded_rate_results, end_date)
         # The money received does not depend on the plan: the repayment date is read
         # from the schedule first, then the savings results are priced with it.
@@ -357,7 +357,7 @@ def schedule_compute(
     else:
         forecast = forecast_inputs(programme=programme, percent=scenario.percent)
         tranches = _tranches(state, forecast, assume_fully_drawn=True)
-        end_date = projection_end
+        end_date = schedule_end(state.terms, projection_end)
         redeem = tranche_redemptions(programme, state.terms, forecast.banded_rate_results, end_date)
         plan = _plan(state.terms, forecast)
         schedule = _run(tranches, _projected_payments(state, plan), steps, end_date, redeem)

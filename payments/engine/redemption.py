@@ -28,6 +28,12 @@ the ``payer`` owes (a party of the programme: an outcome payer, a donor, a found
   outstanding, and a payment received later repays only the principal still outstanding,
   so nothing is paid twice.
 
+Early redemption: ``"early": [{"year": 4, "percent": "75"}]`` gives the percent owed when
+the programme is redeemed early (a variation ``early_redemption``) in a programme year,
+counted from the programme's start date as coupon years are; a year not listed owes the
+floor. Owed, split and booked as at maturity, on the redemption date
+(payments.coupon_inputs.tranche_redemptions).
+
 100 000,00 € drawn, rate at maturity 48 % below 60 %: the floor, 50 % = 50 000,00 €; the
 waterfall repaid 30 000,00 €: the payer owes 20 000,00 €. At 62 %: 100 000,00 € less
 30 000,00 €, the payer owes 70 000,00 €.
@@ -43,10 +49,37 @@ from typing import Any, NamedTuple
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED, to_cents
 from outcomes.rule_json import RuleError
+from payments.engine.coupon import anniversary
 from payments.engine.waterfall import TrancheBook, split_capped
 from payments.rules.absolute import band_rate
 
 KEYS = {"maturity", "metric", "full_at_rate", "floor_percent", "payer"}
+
+
+def _percent(value: Any, path: str) -> Decimal:
+    percent = js.decimal(value, path)
+    if not 0 <= percent <= HUNDRED:
+        raise RuleError(path, 'must be a percentage from 0 to 100 ("50")')
+    return percent
+
+
+def _early(data: Any, path: str) -> tuple[tuple[int, Decimal], ...]:
+    """Read ``early``: [{"year": 4, "percent": "75"}, ...], each year once."""
+    early: list[tuple[int, Decimal]] = []
+    for i, item in enumerate(js.sequence(data, path)):
+        where = f"{path}[{i}]"
+        item = js.mapping(item, where)
+        js.only_keys(item, {"year", "percent"}, where)
+        year_path = js.child(where, "year")
+        year = js.count(js.required(item, "year", where), year_path)
+        if year < 1:
+            raise RuleError(year_path, "must be a year of the programme, 1 or more")
+        if year in dict(early):
+            raise RuleError(year_path, f"year {year} is given twice")
+        early.append(
+            (year, _percent(js.required(item, "percent", where), js.child(where, "percent")))
+        )
+    return tuple(sorted(early))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +91,13 @@ class RedemptionTerms:
     full_at_rate: Decimal
     floor_percent: Decimal
     payer: str
+    # (programme year, percent of principal) on an early redemption, by year.
+    early: tuple[tuple[int, Decimal], ...] = ()
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> RedemptionTerms:
         data = js.mapping(data, path)
-        js.only_keys(data, KEYS, path)
+        js.only_keys(data, KEYS | {"early"}, path)
         for key in sorted(KEYS):
             js.required(data, key, path)
         maturity_path = js.child(path, "maturity")
@@ -74,32 +109,50 @@ class RedemptionTerms:
         rate = js.decimal(data["full_at_rate"], rate_path)
         if not 0 < rate <= 1:
             raise RuleError(rate_path, 'must be a rate above 0 and at most 1 ("0.60")')
-        floor_path = js.child(path, "floor_percent")
-        floor = js.decimal(data["floor_percent"], floor_path)
-        if not 0 <= floor <= HUNDRED:
-            raise RuleError(floor_path, 'must be a percentage from 0 to 100 ("50")')
+        floor = _percent(data["floor_percent"], js.child(path, "floor_percent"))
+        early = data.get("early")
         return cls(
             maturity=maturity,
             metric=js.text(data["metric"], js.child(path, "metric")),
             full_at_rate=rate,
             floor_percent=floor,
             payer=js.text(data["payer"], js.child(path, "payer")),
+            early=() if early is None else _early(early, js.child(path, "early")),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "maturity": self.maturity.isoformat(),
             "metric": self.metric,
             "full_at_rate": str(self.full_at_rate),
             "floor_percent": str(self.floor_percent),
             "payer": self.payer,
         }
+        if self.early:
+            data["early"] = [{"year": y, "percent": str(p)} for y, p in self.early]
+        return data
+
+    def early_percent(self, year: int) -> Decimal:
+        """Return the percent of principal owed on an early redemption in ``year``.
+
+        A year ``early`` does not list owes the floor: the protection always holds.
+        """
+        return dict(self.early).get(year, self.floor_percent)
 
     def percent(self, rate: Decimal | None) -> Decimal:
         """Return the percent of principal owed back at a rate at maturity (None: none)."""
         if rate is not None and rate >= self.full_at_rate:
             return HUNDRED
         return self.floor_percent
+
+
+def programme_year(start: date, on: date) -> int:
+    """Return the programme year of ``on``: year 1 from ``start`` to its first anniversary
+    (excluded), year 2 to the second, ... as coupon years count."""
+    year = 1
+    while anniversary(start, year) <= on:
+        year += 1
+    return year
 
 
 def rate_at_maturity(maturity: date, results: list[tuple[date, int, int]]) -> Decimal | None:

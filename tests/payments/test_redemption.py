@@ -17,6 +17,7 @@ from outcomes.rule_json import RuleError
 from payments.engine.redemption import (
     Redemption,
     RedemptionTerms,
+    programme_year,
     rate_at_maturity,
     redemption_owed,
 )
@@ -201,7 +202,8 @@ def test_a_document_without_redemption_keeps_its_keys():
         ({"floor_percent": "-1"}, "redemption.floor_percent"),
         ({"maturity": "2030-02-30"}, "redemption.maturity"),
         ({"payer": ""}, "redemption.payer"),
-        ({"early": []}, "redemption.early"),
+        ({"early": {}}, "redemption.early"),
+        ({"when": "x"}, "redemption.when"),
     ],
 )
 def test_terms_that_are_not_a_redemption_are_refused_by_path(change, path):
@@ -255,3 +257,56 @@ def test_nothing_is_paid_twice(payments, percent, bank, fund):
     repaid = sum(line.cumulative_principal_repaid for line in schedule.final_lines())
     assert repaid == sum(d.amount for d in schedule.distributions) + amount
     assert repaid == min(bank + fund, sum(a for _, a in payments) + amount)
+
+
+def test_programme_years_run_from_the_start_date():
+    """Start 1 January 2026: 2029-06-30 is in year 4 (1 January 2029 to 31 December 2029),
+    31 December 2028 still in year 3, 1 January 2029 year 4."""
+    assert programme_year(START, date(2029, 6, 30)) == 4
+    assert programme_year(START, date(2028, 12, 31)) == 3
+    assert programme_year(START, date(2029, 1, 1)) == 4
+    assert programme_year(START, START) == 1
+
+
+def test_an_early_redemption_owes_the_years_percent_else_the_floor():
+    """ "early": year 4 at 75 %: in year 4, 75 %; in year 2, not listed: the 50 % floor."""
+    terms = RedemptionTerms.from_dict(
+        {**TERMS, "early": [{"year": 4, "percent": "75"}]}, "redemption"
+    )
+    assert (terms.early_percent(4), terms.early_percent(2)) == (Decimal(75), Decimal(50))
+
+
+def test_an_early_redemption_in_year_4_pays_75_percent_less_what_came_back():
+    """Redeemed on 30 June 2029, year 4, at 75 %: 7 500 000 c owed; the waterfall repaid
+    3 000 000 c: the payer owes 4 500 000 c (bank 2 700 000, fund 1 800 000)."""
+    early = Redemption("junior", date(2029, 6, 30), Decimal(75), "departement")
+    schedule = compute_schedule(
+        tranches=[loan()],
+        payments=[PaymentReceived(date(2027, 6, 30), 3_000_000)],
+        steps=[Principal("junior"), ResidualToPayer()],
+        redemptions=[early],
+    )
+    [payment] = schedule.redemptions
+    assert (payment.owed, payment.amount) == (7_500_000, 4_500_000)
+    assert payment.paid_to == (("bank", 2_700_000), ("fund", 1_800_000))
+
+
+@pytest.mark.parametrize(
+    ("early", "path"),
+    [
+        ([{"year": 0, "percent": "75"}], "redemption.early[0].year"),
+        ([{"year": 4, "percent": "175"}], "redemption.early[0].percent"),
+        ([{"year": 4, "percent": "75"}, {"year": 4, "percent": "80"}], "redemption.early[1].year"),
+        ([{"year": 4}], "redemption.early[0].percent"),
+        ([{"year": 4, "percent": "75", "when": "x"}], "redemption.early[0].when"),
+    ],
+)
+def test_an_early_schedule_that_is_not_one_is_refused_by_path(early, path):
+    with pytest.raises(RuleError) as error:
+        RedemptionTerms.from_dict({**TERMS, "early": early}, "redemption")
+    assert error.value.path == path
+
+
+def test_early_terms_round_trip():
+    terms = {**TERMS, "early": [{"year": 4, "percent": "75"}, {"year": 5, "percent": "90"}]}
+    assert RedemptionTerms.from_dict(terms, "redemption").to_dict() == terms

@@ -22,9 +22,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
 
-from payments.models import Tranche
 from sib.models import Programme, User
 from tests.payments.test_coupon_end_to_end import coupon_deal
 
@@ -139,7 +137,9 @@ def test_programme_dump_gives_back_the_redemption_as_loaded(manager, tmp_path):
         (1, {"floor_percent": "150"}, r"tranches\[1\]\.redemption\.floor_percent"),
         (1, {"full_at_rate": "60"}, r"tranches\[1\]\.redemption\.full_at_rate"),
         (1, {"payer": "nobody"}, r"tranches\[1\]\.redemption\.payer"),
-        (1, {"early": [{"year": 4, "percent": "75"}]}, r"tranches\[1\]\.redemption\.early"),
+        (1, {"early": [{"year": 0, "percent": "75"}]}, r"tranches\[1\]\.redemption\.early\[0\]"),
+        (1, {"early": [{"year": 4, "percent": "175"}]}, r"tranches\[1\]\.redemption\.early\[0\]"),
+        (1, {"when": "2029-06-30"}, r"tranches\[1\]\.redemption\.when"),
         (2, {}, r"tranches\[2\]\.redemption"),
     ],
 )
@@ -153,15 +153,51 @@ def test_a_redemption_that_is_not_one_is_refused_at_load_naming_its_path(
     assert not Programme.objects.filter(slug=SLUG).exists()
 
 
-def test_the_database_refuses_a_guarantee_with_a_redemption(manager, tmp_path):
-    load(tmp_path, protected_deal())
-    guarantee = Tranche.objects.filter(kind="guarantee")
-    with transaction.atomic(), pytest.raises(IntegrityError):
-        guarantee.update(redemption=REDEMPTION)
+def redeemed_early_deal() -> dict[str, Any]:
+    """Active, the junior loan redeemable early at 75 % in year 4, redeemed 30 June 2029."""
+    document = protected_deal()
+    document["programme"]["status"] = "active"
+    junior = next(t for t in document["tranches"] if t["key"] == "junior")
+    junior["redemption"]["early"] = [{"year": 4, "percent": "75"}]
+    document["variations"] = [
+        {
+            "kind": "early_redemption",
+            "effective_date": "2029-06-30",
+            "reason": "Investors redeemed at the year-4 review",
+        }
+    ]
+    return document
 
 
-def test_the_database_refuses_a_redemption_missing_a_term(manager, tmp_path):
-    load(tmp_path, protected_deal())
-    terms = {k: v for k, v in REDEMPTION.items() if k != "floor_percent"}
-    with transaction.atomic(), pytest.raises(IntegrityError):
-        Tranche.objects.filter(key="junior").update(redemption=terms)
+def test_an_early_redemption_in_year_4_owes_75_percent_and_ends_the_schedule(manager, tmp_path):
+    """Redeemed on 30 June 2029, year 4 from 1 January 2026: 75 % of 130 000 € = 97 500 €
+    less the 39 000 € repaid: the Département owes 58 500 €. The schedule ends that day
+    (return stops, guarantees are called then), the projections too."""
+    load(tmp_path, redeemed_early_deal())
+    document = schedule()
+    assert document["end_date"] == "2029-06-30"
+    [redemption] = document["schedule"]["redemptions"]
+    assert (redemption["on"], redemption["percent"], redemption["rate"]) == (
+        "2029-06-30",
+        "75",
+        None,
+    )
+    assert (redemption["owed"], redemption["amount"]) == (9_750_000, 5_850_000)
+    assert schedule("--scenario", "100")["end_date"] == "2029-06-30"
+
+
+def test_programme_dump_gives_back_the_early_redemption(manager, tmp_path):
+    load(tmp_path, redeemed_early_deal())
+    out = StringIO()
+    call_command("programme_dump", SLUG, stdout=out)
+    dumped = json.loads(out.getvalue())
+    assert [v["kind"] for v in dumped["variations"]] == ["early_redemption"]
+    junior = next(t for t in dumped["tranches"] if t["key"] == "junior")
+    assert junior["redemption"]["early"] == [{"year": 4, "percent": "75"}]
+
+
+def test_an_early_redemption_without_a_redemption_term_is_refused(manager, tmp_path):
+    document = redeemed_early_deal()
+    del document["tranches"][1]["redemption"]
+    with pytest.raises(CommandError, match=r"variations\[0\]\.kind"):
+        load(tmp_path, document)
