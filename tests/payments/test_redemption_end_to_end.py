@@ -22,9 +22,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rest_framework.test import APIClient
 
+from payments.models import Tranche
 from sib.models import Programme, User
-from tests.payments.test_coupon_end_to_end import coupon_deal
+from tests.payments.ledger_support import make_deal
+from tests.payments.test_coupon_end_to_end import banded_metric, coupon_deal
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +204,29 @@ def test_an_early_redemption_without_a_redemption_term_is_refused(manager, tmp_p
     del document["tranches"][1]["redemption"]
     with pytest.raises(CommandError, match=r"variations\[0\]\.kind"):
         load(tmp_path, document)
+
+
+def test_the_api_creates_and_shows_a_redemption_and_refuses_a_payer_not_a_party():
+    """The deal's payer is a party of the programme; its investor organisation too, but
+    an organisation of another programme is not."""
+    deal = make_deal("api")
+    banded_metric(deal.programme, "restoration")
+    make_deal("other")
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(deal.manager)
+    url = f"/api/programmes/{deal.programme.pk}/tranches/create/"
+    body = {"key": "bond", "name": "Bond", "kind": "senior_loan", "priority": 7}
+    terms = {**REDEMPTION, "payer": deal.payer.slug}
+    created = client.post(url, {**body, "redemption": terms}, "json")
+    assert created.status_code == 201, created.content
+    assert created.json()["redemption"] == terms
+    body = {**body, "key": "bond2", "priority": 8}
+    for change, field in [
+        ({"payer": "other-payer"}, "redemption.payer"),
+        ({"metric": "absent"}, "redemption.metric"),
+        ({"floor_percent": "101"}, "redemption"),
+    ]:
+        refused = client.post(url, {**body, "redemption": {**terms, **change}}, "json")
+        assert refused.status_code == 400
+        assert {e["field"] for e in refused.json()["errors"]} == {field}
+    assert not Tranche.objects.filter(programme=deal.programme, key="bond2").exists()
