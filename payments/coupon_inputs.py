@@ -88,6 +88,8 @@ def tranche_redemptions(
     for item in items:
         redemption = RedemptionTerms.from_dict(item["redemption"], "redemption")
         if early is not None and early < redemption.maturity:
+            if early > end_date:
+                continue  # terminated before the redemption's date: the guarantees answer
             percent = redemption.early_percent(programme_year(start, early))
             redemptions.append(Redemption(item["id"], early, percent, redemption.payer))
             continue

@@ -230,3 +230,16 @@ def test_the_api_creates_and_shows_a_redemption_and_refuses_a_payer_not_a_party(
         assert refused.status_code == 400
         assert {e["field"] for e in refused.json()["errors"]} == {field}
     assert not Tranche.objects.filter(programme=deal.programme, key="bond2").exists()
+
+
+def test_a_programme_terminated_before_its_early_redemption_is_not_redeemed(manager, tmp_path):
+    """Terminated on 31 December 2028, before the redemption agreed for 30 June 2029: the
+    schedule ends at the termination, nothing is redeemed (the guarantees answer)."""
+    document = redeemed_early_deal()
+    document["programme"].update(
+        status="terminated", termination_date="2028-12-31", termination_reason="Payer exit"
+    )
+    load(tmp_path, document)
+    document = schedule()
+    assert document["end_date"] == "2028-12-31"
+    assert "redemptions" not in document["schedule"]
