@@ -25,9 +25,11 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from payments.models import Tranche
+from reports.services import report_render
 from sib.models import Programme, User
 from tests.payments.ledger_support import make_deal
 from tests.payments.test_coupon_end_to_end import banded_metric, coupon_deal
+from tests.reports.support import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +245,20 @@ def test_a_programme_terminated_before_its_early_redemption_is_not_redeemed(mana
     document = schedule()
     assert document["end_date"] == "2028-12-31"
     assert "redemptions" not in document["schedule"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", ["Early redemption", "principal redeemed early: outcomes from this date"]),
+        ("fr", ["Remboursement anticipé", "remboursé par anticipation : les résultats"]),
+    ],
+)
+def test_the_manager_report_lists_the_early_redemption(manager, tmp_path, lang, expected):
+    load(tmp_path, redeemed_early_deal())
+    programme = Programme.objects.get(slug=SLUG)
+    flat = " ".join(
+        pdf_text(report_render(programme=programme, edition="manager", language=lang)).split()
+    )
+    for text in expected:
+        assert text in flat, text
