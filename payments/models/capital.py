@@ -11,6 +11,7 @@ A guarantee covers `cover_percent` of the protected tranche's principal loss, at
 guarantors' commitments bound it).
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -163,11 +164,7 @@ class Tranche(models.Model):
         """Return the coupon as pages state it, rates in percent ("7.5"); None: no coupon."""
         if not self.coupon:
             return None
-
-        def percent(fraction: str) -> Decimal:
-            value = Decimal(fraction) * 100
-            return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-
+        percent = _percent
         rates = [percent(band["rate"]) for band in self.coupon["bands"]]
         minimum = percent(self.coupon.get("minimum_rate") or "0")
         return {
@@ -177,6 +174,25 @@ class Tranche(models.Model):
             "minimum": minimum or None,
             "years": self.coupon.get("minimum_years") or 0,
         }
+
+
+    @property
+    def redemption_terms(self) -> dict[str, Any] | None:
+        """Return the redemption as pages state it, rates in percent; None: no redemption."""
+        if not self.redemption:
+            return None
+        return {
+            "metric": self.redemption["metric"],
+            "rate": _percent(self.redemption["full_at_rate"]),
+            "floor": _percent(str(Decimal(self.redemption["floor_percent"]) / 100)),
+            "maturity": date.fromisoformat(self.redemption["maturity"]),
+        }
+
+
+def _percent(fraction: str) -> Decimal:
+    """Return a fraction ("0.075") in percent as pages write it (7.5, 15)."""
+    value = Decimal(fraction) * 100
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 @pghistory.track()

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from payments.models import Tranche
@@ -262,3 +264,23 @@ def test_the_manager_report_lists_the_early_redemption(manager, tmp_path, lang, 
     )
     for text in expected:
         assert text in flat, text
+
+
+@pytest.mark.parametrize(
+    ("lang", "wording"),
+    [
+        ("en", "at a rate of restoration of 60\u00a0% or more, else 50\u00a0%"),
+        ("fr", "31 décembre 2030 si le taux de restoration atteint 60\u00a0%, sinon 50\u00a0%"),
+    ],
+)
+def test_the_tranches_page_states_the_redemption(manager, tmp_path, lang, wording):
+    load(tmp_path, protected_deal())
+    client = Client()
+    client.force_login(manager)
+    client.cookies["django_language"] = lang
+    programme = Programme.objects.get(slug=SLUG)
+    response = client.get(
+        reverse("payments_portal:investors", kwargs={"programme_id": programme.pk})
+    )
+    assert response.status_code == 200
+    assert wording in response.content.decode()
