@@ -175,7 +175,6 @@ class Tranche(models.Model):
             "years": self.coupon.get("minimum_years") or 0,
         }
 
-
     @property
     def redemption_terms(self) -> dict[str, Any] | None:
         """Return the redemption as pages state it, rates in percent; None: no redemption."""

@@ -284,3 +284,22 @@ def test_the_tranches_page_states_the_redemption(manager, tmp_path, lang, wordin
     )
     assert response.status_code == 200
     assert wording in response.content.decode()
+
+
+def test_the_fund_manager_redeems_early_through_the_api_once(manager, tmp_path):
+    """Active, the junior loan protected: redeemed early on 30 June 2029 through the API;
+    a second early redemption is refused on kind."""
+    document = redeemed_early_deal()
+    del document["variations"]
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(manager)
+    url = f"/api/programmes/{programme.pk}/variations/create/"
+    body = {"kind": "early_redemption", "effective_date": "2029-06-30", "reason": "Year 4"}
+    created = client.post(url, body, format="json")
+    assert created.status_code == 201, created.content
+    assert schedule()["schedule"]["redemptions"][0]["amount"] == 5_850_000
+    again = client.post(url, {**body, "effective_date": "2029-07-01"}, format="json")
+    assert again.status_code == 400
+    assert {e["field"] for e in again.json()["errors"]} == {"kind"}
