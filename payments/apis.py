@@ -124,6 +124,16 @@ class TrancheCreateApi(ProgrammeApi):
                 'programme format\'s "coupon" (docs/programme-format.md, "Coupons").'
             ),
         )
+        redemption = serializers.JSONField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text=(
+                "Principal owed back at maturity, in full above a measured rate, else a "
+                'floor: the programme format\'s "redemption" (docs/programme-format.md, '
+                '"Principal redemption").'
+            ),
+        )
 
     @extend_schema(
         operation_id="tranche_create",

@@ -29,6 +29,7 @@ from django.db.models.signals import post_delete, post_save
 
 from outcomes.models import Metric
 from payments.engine.coupon import CouponCap
+from payments.engine.redemption import RedemptionTerms
 from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
 from payments.models.variations import variation_terms
@@ -79,6 +80,9 @@ def _tranche_terms(programme: Programme) -> list[dict[str, Any]]:
         if row.coupon is not None:
             # Only a coupon adds its terms: versions chained before coupons read the same.
             item["coupon"] = CouponCap.from_dict(row.coupon, "coupon").to_dict()
+        if row.redemption is not None:
+            # The same for a redemption term.
+            item["redemption"] = RedemptionTerms.from_dict(row.redemption, "redemption").to_dict()
         if row.cover_percent is not None:
             # Only a percentage cover adds its terms. A guarantee with a limit alone
             # covers the whole loss up to its commitments, which never pass the limit

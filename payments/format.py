@@ -14,7 +14,9 @@
 
 A tranche may instead carry a "coupon" (and "cap": null): a coupon on principal whose rate
 is set each year by the band a banded_rate metric's measured rate falls in
-(payments.engine.coupon).
+(payments.engine.coupon). Any tranche but a guarantee may carry a "redemption": its
+principal owed back at maturity, in full when a banded_rate metric's rate reaches a
+threshold, else a floor, topped up by a party (payments.engine.redemption).
 
 Cap types: annual_rate and irr (a fraction: "0.05" is 5%), multiple ("1.5"); values are
 strings so that no binary float ever holds them. Investors are organisation slugs. A
@@ -31,6 +33,7 @@ from django.utils.translation import gettext as _
 from outcomes.rule_json import RuleError
 from payments import services
 from payments.engine.coupon import CouponCap
+from payments.engine.redemption import RedemptionTerms
 from payments.models import CapType, Commitment, Tranche, TrancheKind
 from sib.bounds import code_error
 from sib.models import Organisation, Programme
@@ -80,6 +83,33 @@ def _validate_coupon(
     }
     if kinds.get(terms.metric) != "banded_rate":
         errors.append((f"{path}.metric", f"no banded_rate metric {terms.metric!r}"))
+
+
+def _validate_redemption(
+    item: dict[str, Any], path: str, document: dict[str, Any], errors: Errors
+) -> None:
+    redemption = item.get("redemption")
+    if redemption is None:
+        return
+    path = f"{path}.redemption"
+    if item.get("kind") == TrancheKind.GUARANTEE:
+        errors.append((path, "a guarantee has no principal to redeem"))
+        return
+    try:
+        terms = RedemptionTerms.from_dict(redemption, path)
+    except RuleError as exc:
+        errors.append((exc.path, exc.message))
+        return
+    kinds = {
+        m.get("code"): (m.get("mechanism") or {}).get("kind")
+        for m in document.get("metrics") or []
+        if isinstance(m, dict)
+    }
+    if kinds.get(terms.metric) != "banded_rate":
+        errors.append((f"{path}.metric", f"no banded_rate metric {terms.metric!r}"))
+    parties = {p.get("organisation") for p in document.get("parties") or [] if isinstance(p, dict)}
+    if terms.payer not in parties:
+        errors.append((f"{path}.payer", f"no party {terms.payer!r} of the programme"))
 
 
 def _validate_commitments(items: Any, path: str, organisations: set[str], errors: Errors) -> None:
@@ -165,6 +195,7 @@ def validate_tranches(data: Any, document: dict[str, Any]) -> Errors:
             priorities.add(priority)
         _validate_cap(item.get("cap"), f"{path}.cap", errors)
         _validate_coupon(item, path, document, errors)
+        _validate_redemption(item, path, document, errors)
         _validate_guarantee(item, data, path, errors)
         _validate_commitments(
             item.get("commitments", []), f"{path}.commitments", organisations, errors
@@ -193,6 +224,7 @@ def load_tranches(data: list[dict[str, Any]], context: LoadContext) -> None:
                 Decimal(guarantee["cover_percent"]) if "cover_percent" in guarantee else None
             ),
             coupon=item.get("coupon"),
+            redemption=item.get("redemption"),
         )
         for commitment in item.get("commitments", []):
             investor = context.organisations.get(commitment["investor"]) or (
@@ -226,6 +258,8 @@ def dump_tranches(programme: Programme) -> list[dict[str, Any]] | None:
         }
         if tranche.coupon is not None:
             item["coupon"] = tranche.coupon
+        if tranche.redemption is not None:
+            item["redemption"] = tranche.redemption
         if tranche.kind == TrancheKind.GUARANTEE and tranche.protects is not None:
             guarantee: dict[str, Any] = {"protects": tranche.protects.key}
             if tranche.cover_percent is not None:

@@ -46,7 +46,8 @@ from payments.contract import (
     contract_terms,
     contract_version_at,
 )
-from payments.coupon_inputs import tranche_cap
+from payments.coupon_inputs import schedule_end, tranche_cap, tranche_redemptions
+from payments.engine.redemption import Redemption
 from payments.engine.schedule import (
     PaymentReceived,
     RepaymentSchedule,
@@ -344,10 +345,11 @@ def schedule_compute(
     if scenario.percent is None:
         inputs = verified_inputs(programme=programme, seq=state.seq)
         tranches = _tranches(state, inputs, assume_fully_drawn=False)
-        end_date = actual_end
+        end_date = schedule_end(state.terms, actual_end)
+        redeem = tranche_redemptions(programme, state.terms, inputs.banded_rate_results, end_date)
         # The money received does not depend on the plan: the repayment date is read
         # from the schedule first, then the savings results are priced with it.
-        schedule = _run(tranches, state.payments, steps, end_date)
+        schedule = _run(tranches, state.payments, steps, end_date, redeem)
         if switch_on_repayment:
             repaid_on = principal_repaid_on(schedule, tranches)
         plan = _plan(state.terms, inputs, repaid_on)
@@ -355,9 +357,10 @@ def schedule_compute(
     else:
         forecast = forecast_inputs(programme=programme, percent=scenario.percent)
         tranches = _tranches(state, forecast, assume_fully_drawn=True)
-        end_date = projection_end
+        end_date = schedule_end(state.terms, projection_end)
+        redeem = tranche_redemptions(programme, state.terms, forecast.banded_rate_results, end_date)
         plan = _plan(state.terms, forecast)
-        schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+        schedule = _run(tranches, _projected_payments(state, plan), steps, end_date, redeem)
         if switch_on_repayment:
             # The forecast payments depend on the plan. First pass: every result at the
             # first share gives the repayment date D. Second pass: results after D at the
@@ -365,7 +368,7 @@ def schedule_compute(
             # up to D are the same in both passes and D is repaid in the second too.
             repaid_on = principal_repaid_on(schedule, tranches)
             plan = _plan(state.terms, forecast, repaid_on)
-            schedule = _run(tranches, _projected_payments(state, plan), steps, end_date)
+            schedule = _run(tranches, _projected_payments(state, plan), steps, end_date, redeem)
         plan_data = plan_json(plan, real_ids=False)
     document = {
         "chain_head": state.head,
@@ -397,10 +400,15 @@ def _run(
     payments: Sequence[PaymentReceived],
     steps: Sequence[Any],
     end_date: date | None,
+    redemptions: Sequence[Redemption] = (),
 ) -> RepaymentSchedule:
     try:
         return compute_schedule(
-            tranches=tranches, payments=payments, steps=steps, end_date=end_date
+            tranches=tranches,
+            payments=payments,
+            steps=steps,
+            end_date=end_date,
+            redemptions=redemptions,
         )
     except ValueError as exc:
         raise ScheduleError(

@@ -22,6 +22,7 @@ class TrancheOutputSerializer(serializers.ModelSerializer):
             "cover_limit",
             "cover_percent",
             "coupon",
+            "redemption",
         ]
 
 

@@ -12,11 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from outcomes.absolute_mechanisms import BandedRateMechanism
-from outcomes.models import Metric
-from outcomes.rule_json import RuleError
 from payments import ledger
-from payments.engine.coupon import CouponCap
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
     Account,
@@ -31,6 +27,7 @@ from payments.models import (
 )
 from payments.position import PayerPosition, programme_position
 from payments.reversals import ledger_transaction_reverse
+from payments.tranche_terms import coupon_errors, redemption_errors
 from sib.chain import chain_lock
 from sib.models import (
     Organisation,
@@ -80,6 +77,7 @@ def tranche_create(
     cover_limit: int | None = None,
     cover_percent: Decimal | None = None,
     coupon: dict[str, Any] | None = None,
+    redemption: dict[str, Any] | None = None,
 ) -> Tranche:
     """Add a tranche to a draft or active programme.
 
@@ -122,7 +120,8 @@ def tranche_create(
             ) % {"places": COVER_PLACES}
     elif protects is not None or cover_limit is not None or cover_percent is not None:
         errors["protects"] = _("Only a guarantee protects a tranche and has a cover.")
-    errors.update(_coupon_errors(coupon, programme=programme, kind=kind, cap_type=cap_type))
+    errors.update(coupon_errors(coupon, programme=programme, kind=kind, cap_type=cap_type))
+    errors.update(redemption_errors(redemption, programme=programme, kind=kind))
     if errors:
         raise ValidationError(errors)
     return Tranche.objects.create(
@@ -137,30 +136,8 @@ def tranche_create(
         cover_limit=cover_limit,
         cover_percent=cover_percent,
         coupon=coupon,
+        redemption=redemption,
     )
-
-
-def _coupon_errors(
-    coupon: dict[str, Any] | None, *, programme: Programme, kind: str, cap_type: str
-) -> dict[str, str]:
-    """Return what refuses a tranche's coupon: a guarantee or a cap with it, bad terms, a
-    metric that is not one of the programme's banded rates."""
-    if coupon is None:
-        return {}
-    if kind == TrancheKind.GUARANTEE:
-        return {"coupon": _("A guarantee has no coupon.")}
-    if cap_type != CapType.NONE:
-        return {"coupon": _("A tranche with a coupon has no other return cap.")}
-    try:
-        terms = CouponCap.from_dict(coupon, "coupon")
-    except RuleError as exc:
-        return {"coupon": str(exc)}
-    metric = Metric.objects.filter(programme=programme, code=terms.metric).first()
-    if metric is None or (metric.mechanism or {}).get("kind") != BandedRateMechanism.kind:
-        return {
-            "coupon.metric": _("A coupon reads the rate of a banded-rate metric of this programme.")
-        }
-    return {}
 
 
 def commitment_create(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from outcomes.mechanisms import RateCardMechanism
 from outcomes.models import Cohort, Metric
 from payments.contract import contract_version_record
-from payments.models import ProgrammeVariation, VariationKind
+from payments.models import ProgrammeVariation, Tranche, VariationKind
 from sib.bounds import MAX_MONEY
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
 from sib.clock import today
@@ -34,6 +34,7 @@ PARAMETERS: dict[str, frozenset[str]] = {
     VariationKind.PAUSE: frozenset(),
     VariationKind.RESUME: frozenset(),
     VariationKind.COHORT_REMOVED: frozenset({"cohort"}),
+    VariationKind.EARLY_REDEMPTION: frozenset(),
 }
 
 
@@ -118,7 +119,21 @@ def variation_check(
         raise ValidationError({"kind": _("The programme is already paused.")})
     if kind == VariationKind.RESUME and not paused:
         raise ValidationError({"kind": _("The programme is not paused.")})
+    if kind == VariationKind.EARLY_REDEMPTION:
+        _early_redemption_check(programme)
     return _parameters_check(programme, kind, parameters)
+
+
+def _early_redemption_check(programme: Programme) -> None:
+    """An early redemption redeems the tranches with a redemption term, once."""
+    if not Tranche.objects.filter(programme=programme, redemption__isnull=False).exists():
+        raise ValidationError(
+            {"kind": _("No tranche of this programme has a redemption term to redeem early.")}
+        )
+    if ProgrammeVariation.objects.filter(
+        programme=programme, kind=VariationKind.EARLY_REDEMPTION
+    ).exists():
+        raise ValidationError({"kind": _("The programme is already redeemed early.")})
 
 
 def _paused(programme: Programme) -> bool:

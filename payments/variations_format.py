@@ -6,7 +6,9 @@
       {"kind": "pause", "effective_date": "2027-01-01", "reason": "Site closed for works"},
       {"kind": "resume", "effective_date": "2027-03-01", "reason": "Works finished"},
       {"kind": "cohort_removed", "effective_date": "2028-01-01", "cohort": "c3",
-       "reason": "Third cohort withdrawn by the payers"}
+       "reason": "Third cohort withdrawn by the payers"},
+      {"kind": "early_redemption", "effective_date": "2029-06-30",
+       "reason": "Investors redeemed at the year-4 review"}
     ]
 
 The contract variations of a running programme (payments.variations), in effective-date

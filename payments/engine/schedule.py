@@ -3,8 +3,9 @@
 Events are processed in date order. On one date: drawdowns first (capital
 drawn that day counts in the pro-rata weights of a payment the same day,
 and accrues nothing for that day), then the payments received that day in
-the order given, then, on the end date, the guarantee calls. One
-``InvestorLine`` is written per investor per event date.
+the order given, then any principal redemption due that day (payments.engine.redemption), then, on
+the end date, the guarantee calls. One ``InvestorLine`` is written per investor per
+event date.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from payments.engine.redemption import Redemption, RedemptionPayment, redeem
 from payments.engine.terms import (
     Distribution,
     GuaranteeCall,
@@ -104,6 +106,7 @@ class RepaymentSchedule:
     # Every signed movement (day ordinal, amount) per (tranche, investor), in
     # event order; ``position_flows`` nets them per date.
     movements: dict[tuple[str, str], tuple[tuple[int, int], ...]]
+    redemptions: tuple[RedemptionPayment, ...] = ()
 
     @cached_property
     def lines(self) -> tuple[InvestorLine, ...]:
@@ -206,8 +209,12 @@ class RepaymentSchedule:
         return merged
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Return a canonical JSON-ready dict: sorted keys, int amounts, ISO dates."""
-        return {
+        """Return a canonical JSON-ready dict: sorted keys, int amounts, ISO dates.
+
+        "redemptions" only when the schedule books one: every other document keeps its
+        bytes.
+        """
+        data = {
             "distributions": [_record(d) for d in self.distributions],
             "end_date": _jsonable(self.end_date),
             "guarantee_calls": [_record(c) for c in self.guarantee_calls],
@@ -220,6 +227,9 @@ class RepaymentSchedule:
                 "residual": self.total_residual,
             },
         }
+        if self.redemptions:
+            data["redemptions"] = [_record(r) for r in self.redemptions]
+        return data
 
 
 def _jsonable(value: object) -> object:
@@ -250,15 +260,23 @@ def compute_schedule(
     payments: Sequence[PaymentReceived],
     steps: Sequence[Step],
     end_date: date | None = None,
+    redemptions: Sequence[Redemption] = (),
 ) -> RepaymentSchedule:
     """Distribute every payment received and return the full repayment schedule.
 
     ``end_date`` is the programme end or the early-termination date: return
     stops accruing then and guarantees are called on the shortfall left
     after that day's payments. Payments dated later (a late verification)
-    are still distributed, e.g. to reimburse guarantors.
+    are still distributed, e.g. to reimburse guarantors. Each of ``redemptions`` is
+    booked on its date, after that day's payments and before the guarantee calls.
     """
     state = WaterfallState.open(tranches, steps, accrual_end=end_date)
+    redeemed: dict[date, list[Redemption]] = {}
+    for redemption in redemptions:
+        book = state.books.get(redemption.tranche)
+        if book is None or book.tranche.kind is TrancheKind.GUARANTEE:
+            raise InvalidTermsError(f"no tranche {redemption.tranche!r} to redeem")
+        redeemed.setdefault(redemption.on, []).append(redemption)
     for payment in payments:
         _check_payment(payment)
     drawdowns = sorted(
@@ -276,7 +294,10 @@ def compute_schedule(
     for payment in payments:
         by_date.setdefault(payment.on, []).append(payment.amount)
     event_dates = sorted(
-        {row[0] for row in drawdowns} | set(by_date) | ({end_date} if end_date else set())
+        {row[0] for row in drawdowns}
+        | set(by_date)
+        | set(redeemed)
+        | ({end_date} if end_date else set())
     )
 
     books = list(state.books.values())
@@ -284,6 +305,7 @@ def compute_schedule(
     distributions: list[Distribution] = []
     residuals: list[Residual] = []
     calls: list[GuaranteeCall] = []
+    booked: list[RedemptionPayment] = []
     next_drawdown = 0
     for on in event_dates:
         while next_drawdown < len(drawdowns) and drawdowns[next_drawdown][0] == on:
@@ -294,6 +316,12 @@ def compute_schedule(
             paid, left = state.distribute(on, amount)
             distributions.extend(paid)
             residuals.append(Residual(on, left))
+        for redemption in redeemed.get(on, ()):
+            day = on.toordinal()
+            if state.accrual_end is not None:
+                day = min(day, state.accrual_end)
+            record = redeem(state.books[redemption.tranche], redemption, day)
+            booked.extend([record] if record else [])
         if on == end_date:
             calls.extend(state.call_guarantees(on))
         snapshots.append((on, tuple(_snapshot(book) for book in books)))
@@ -310,6 +338,7 @@ def compute_schedule(
             for book in books
             for i, investor in enumerate(book.ids)
         },
+        redemptions=tuple(booked),
     )
 
 

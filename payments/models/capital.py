@@ -11,6 +11,7 @@ A guarantee covers `cover_percent` of the protected tranche's principal loss, at
 guarantors' commitments bound it).
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +87,14 @@ class Tranche(models.Model):
             "(payments.engine.coupon); none: no coupon."
         ),
     )
+    redemption = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Principal owed back at maturity, in full above a measured rate, else a floor, "
+            "topped up by a payer (payments.engine.redemption); none: no redemption term."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -129,6 +138,22 @@ class Tranche(models.Model):
                 condition=Q(coupon__isnull=True) | (~Q(kind="guarantee") & Q(cap_type="none")),
                 name="tranche_coupon_uncapped_not_guarantee",
             ),
+            models.CheckConstraint(
+                condition=Q(redemption__isnull=True)
+                | (
+                    ~Q(kind="guarantee")
+                    & Q(
+                        redemption__has_keys=[
+                            "maturity",
+                            "metric",
+                            "full_at_rate",
+                            "floor_percent",
+                            "payer",
+                        ]
+                    )
+                ),
+                name="tranche_redemption_terms_not_guarantee",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,11 +164,7 @@ class Tranche(models.Model):
         """Return the coupon as pages state it, rates in percent ("7.5"); None: no coupon."""
         if not self.coupon:
             return None
-
-        def percent(fraction: str) -> Decimal:
-            value = Decimal(fraction) * 100
-            return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-
+        percent = _percent
         rates = [percent(band["rate"]) for band in self.coupon["bands"]]
         minimum = percent(self.coupon.get("minimum_rate") or "0")
         return {
@@ -153,6 +174,24 @@ class Tranche(models.Model):
             "minimum": minimum or None,
             "years": self.coupon.get("minimum_years") or 0,
         }
+
+    @property
+    def redemption_terms(self) -> dict[str, Any] | None:
+        """Return the redemption as pages state it, rates in percent; None: no redemption."""
+        if not self.redemption:
+            return None
+        return {
+            "metric": self.redemption["metric"],
+            "rate": _percent(self.redemption["full_at_rate"]),
+            "floor": _percent(str(Decimal(self.redemption["floor_percent"]) / 100)),
+            "maturity": date.fromisoformat(self.redemption["maturity"]),
+        }
+
+
+def _percent(fraction: str) -> Decimal:
+    """Return a fraction ("0.075") in percent as pages write it (7.5, 15)."""
+    value = Decimal(fraction) * 100
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 @pghistory.track()

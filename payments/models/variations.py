@@ -23,13 +23,14 @@ class VariationKind(models.TextChoices):
     PAUSE = "pause", _("Pause")
     RESUME = "resume", _("Resume")
     COHORT_REMOVED = "cohort_removed", _("Cohort removed")
+    EARLY_REDEMPTION = "early_redemption", _("Early redemption")
 
 
 class ProgrammeVariation(InsertOnlyModel):
     """One dated variation of a programme's terms; `parameters` as the kind needs them.
 
     price_change: {"metric": code, "price": minor units}; cohort_removed: {"cohort": code};
-    pause, resume: {}.
+    pause, resume, early_redemption: {}.
     """
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
@@ -61,6 +62,7 @@ class ProgrammeVariation(InsertOnlyModel):
                     Q(kind=VariationKind.PRICE_CHANGE, parameters__has_keys=["metric", "price"])
                     | Q(kind=VariationKind.COHORT_REMOVED, parameters__has_key="cohort")
                     | Q(kind__in=[VariationKind.PAUSE, VariationKind.RESUME], parameters={})
+                    | Q(kind=VariationKind.EARLY_REDEMPTION, parameters={})
                 ),
                 name="variation_parameters_by_kind",
             ),

@@ -258,6 +258,7 @@ class NotPayableReason(StrEnum):
     # A contract variation stops it (payments.rules.variations).
     PAUSED = "paused"
     COHORT_REMOVED = "cohort_removed"
+    REDEEMED = "redeemed"
 
 
 @dataclass(frozen=True, slots=True)

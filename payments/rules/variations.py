@@ -11,6 +11,8 @@ variation stops never uses a cap's headroom:
   resumption is not payable, reason ``paused``.
 - ``cohort_removed`` {"cohort"}: a claim of that cohort dated on or after the date is not
   payable, reason ``cohort_removed``.
+- ``early_redemption`` {}: the programme is redeemed early (payments.engine.redemption):
+  a claim dated on or after the date is not payable, reason ``redeemed``.
 
 Worked example (price 800 → 1,000 from 1 July): 5 outcomes in May pay 5 × 800 and 3 in
 August 3 × 1,000: 7,000.00 in all.
@@ -43,12 +45,15 @@ class Variations:
     pauses: tuple[tuple[date, date | None], ...] = ()
     # cohort code -> the date it is removed from.
     removed: tuple[tuple[str, date], ...] = ()
+    # The early redemption's date, None: not redeemed early.
+    redeemed: date | None = None
 
     @classmethod
     def from_terms(cls, items: Sequence[dict[str, Any]]) -> Variations:
         prices: list[PriceChange] = []
         pauses: list[tuple[date, date | None]] = []
         removed: list[tuple[str, date]] = []
+        redeemed: date | None = None
         for item in items:  # in effective-date order (payments.models.variation_terms)
             on = date.fromisoformat(item["effective_date"])
             parameters = item.get("parameters") or {}
@@ -61,13 +66,17 @@ class Variations:
                 pauses[-1] = (pauses[-1][0], on)
             elif kind == "cohort_removed":
                 removed.append((parameters["cohort"], on))
-        return cls(tuple(prices), tuple(pauses), tuple(removed))
+            elif kind == "early_redemption":
+                redeemed = on
+        return cls(tuple(prices), tuple(pauses), tuple(removed), redeemed)
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.pauses or self.removed)
+        return bool(self.prices or self.pauses or self.removed or self.redeemed)
 
     def stopped(self, claim: Claim) -> NotPayableReason | None:
         """Return why a variation stops this claim, or None when it pays."""
+        if self.redeemed is not None and claim.on >= self.redeemed:
+            return NotPayableReason.REDEEMED
         for cohort, since in self.removed:
             if claim.cohort == cohort and claim.on >= since:
                 return NotPayableReason.COHORT_REMOVED

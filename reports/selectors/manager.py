@@ -128,6 +128,8 @@ def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) 
         }
     if row.kind == VariationKind.PAUSE:
         return _("outcomes from this date are not payable until the programme resumes")
+    if row.kind == VariationKind.EARLY_REDEMPTION:
+        return _("investors' principal redeemed early: outcomes from this date are not payable")
     return _("outcomes from this date are payable again")
 
 

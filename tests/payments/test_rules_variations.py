@@ -102,3 +102,16 @@ def test_what_a_pause_stops_uses_no_contract_cap_headroom() -> None:
     )
     assert plan.total == 1_600 * EUR
     assert {line.reason for line in plan.not_payable} == {NotPayableReason.PAUSED}
+
+
+def test_outcomes_from_an_early_redemption_are_not_payable_as_redeemed() -> None:
+    """Redeemed early on 1 July: May's 2 outcomes pay 2 × 800 = 1,600.00; August's 3 and
+    one on 1 July itself are not payable, redeemed."""
+    plan = compute_outcome_payments(
+        rules=demo_rules(),
+        participant_outcomes=training([MAY] * 2 + [JULY_1] + [AUGUST] * 3),
+        variations=varied(("early_redemption", JULY_1, {})),
+    )
+    assert plan.total == 1_600 * EUR
+    assert {line.reason for line in plan.not_payable} == {NotPayableReason.REDEEMED}
+    assert sum(line.count for line in plan.not_payable) == 4

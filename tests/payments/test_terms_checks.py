@@ -1,10 +1,13 @@
-"""The database keeps the rules of a tranche's coupon, a variation and the savings switch.
+"""The database keeps the rules of a tranche's coupon and redemption, a variation and the
+savings switch.
 
 The services refuse these rows with a message; a write that skips them (a shell, a
 migration, a bug) meets the same rules as CHECK constraints in PostgreSQL:
 - a tranche with a coupon is not a guarantee and has no other return cap;
+- a tranche with a redemption is not a guarantee and states its five terms;
 - a variation gives its reason, is of a known kind and carries the parameters its kind
-  needs (price_change: metric and price; cohort_removed: cohort; pause, resume: none);
+  needs (price_change: metric and price; cohort_removed: cohort; pause, resume,
+  early_redemption: none);
 - a programme's savings share switches at the repayment "target" or once "repaid".
 """
 
@@ -58,6 +61,53 @@ def test_the_database_keeps_an_uncapped_tranche_with_a_coupon():
     )
 
 
+REDEMPTION = {
+    "maturity": "2030-12-31",
+    "metric": "restoration",
+    "full_at_rate": "0.60",
+    "floor_percent": "50",
+    "payer": "departement-13",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "redemption"),
+    [
+        ("guarantee", REDEMPTION),
+        ("equity", {k: v for k, v in REDEMPTION.items() if k != "floor_percent"}),
+        ("equity", {}),
+    ],
+)
+def test_the_database_refuses_a_redemption_on_a_guarantee_or_missing_a_term(kind, redemption):
+    deal = make_deal("redemption")
+    guarantee = {"protects": deal.tranche, "cover_limit": 100_000} if kind == "guarantee" else {}
+    with (
+        pytest.raises(IntegrityError, match="tranche_redemption_terms_not_guarantee"),
+        transaction.atomic(),
+    ):
+        Tranche.objects.create(
+            programme=deal.programme,
+            key="bond",
+            name="Bond",
+            kind=kind,
+            priority=2,
+            redemption=redemption,
+            **guarantee,
+        )
+
+
+def test_the_database_keeps_a_tranche_with_a_redemption():
+    deal = make_deal("redemption-ok")
+    Tranche.objects.create(
+        programme=deal.programme,
+        key="bond",
+        name="Bond",
+        kind="equity",
+        priority=2,
+        redemption=REDEMPTION,
+    )
+
+
 def variation(deal, **fields) -> None:
     values = {"kind": "pause", "reason": "Agreed at the review", "parameters": {}, **fields}
     ProgrammeVariation.objects.create(
@@ -89,6 +139,7 @@ def test_the_database_refuses_a_variation_of_an_unknown_kind():
         ("pause", {"cohort": "c1"}),
         ("resume", {"price": 0}),
         ("pause", []),
+        ("early_redemption", {"percent": "75"}),
     ],
 )
 def test_the_database_refuses_a_variation_without_the_parameters_of_its_kind(kind, parameters):
@@ -104,6 +155,7 @@ def test_the_database_refuses_a_variation_without_the_parameters_of_its_kind(kin
         ("cohort_removed", {"cohort": "c1"}),
         ("pause", {}),
         ("resume", {}),
+        ("early_redemption", {}),
     ],
 )
 def test_the_database_keeps_a_variation_with_the_parameters_of_its_kind(kind, parameters):
