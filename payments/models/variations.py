@@ -8,9 +8,12 @@ own date. The contract terms (payments.contract) carry every variation in force,
 schedule at a chain state applies exactly the variations chained at or before it.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,13 +26,33 @@ class VariationKind(models.TextChoices):
     PAUSE = "pause", _("Pause")
     RESUME = "resume", _("Resume")
     COHORT_REMOVED = "cohort_removed", _("Cohort removed")
+    GRANT_PAYMENTS = "grant_payments", _("Switch to grant payments")
+
+
+GRANT_KEYS = ["periods", "amount"]
+
+
+def _jsonb(function: str, key: str, output: "models.Field[Any, Any]") -> Func:
+    return Func(F(f"parameters__{key}"), function=function, output_field=output)
+
+
+def _grant_parameters() -> Q:
+    """A grant's parameters as the engine reads them: a non-empty list of periods and a
+    whole, positive amount (a JSON number written without a fraction or an exponent)."""
+    return (
+        Q(Exact(_jsonb("jsonb_typeof", "periods", models.TextField()), "array"))
+        & Q(GreaterThan(_jsonb("jsonb_array_length", "periods", models.IntegerField()), 0))
+        & Q(Exact(_jsonb("jsonb_typeof", "amount", models.TextField()), "number"))
+        & Q(parameters__amount__regex=r"^[1-9][0-9]*$")
+    )
 
 
 class ProgrammeVariation(InsertOnlyModel):
     """One dated variation of a programme's terms; `parameters` as the kind needs them.
 
     price_change: {"metric": code, "price": minor units}; cohort_removed: {"cohort": code};
-    pause, resume: {}.
+    pause, resume: {}; grant_payments: {"periods": [period codes], "amount": minor units,
+    the grant for each period}.
     """
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
@@ -61,8 +84,13 @@ class ProgrammeVariation(InsertOnlyModel):
                     Q(kind=VariationKind.PRICE_CHANGE, parameters__has_keys=["metric", "price"])
                     | Q(kind=VariationKind.COHORT_REMOVED, parameters__has_key="cohort")
                     | Q(kind__in=[VariationKind.PAUSE, VariationKind.RESUME], parameters={})
+                    | Q(kind=VariationKind.GRANT_PAYMENTS, parameters__has_keys=GRANT_KEYS)
                 ),
                 name="variation_parameters_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=VariationKind.GRANT_PAYMENTS) | _grant_parameters(),
+                name="variation_grant_parameters",
             ),
         ]
 

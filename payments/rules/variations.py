@@ -11,9 +11,17 @@ variation stops never uses a cap's headroom:
   resumption is not payable, reason ``paused``.
 - ``cohort_removed`` {"cohort"}: a claim of that cohort dated on or after the date is not
   payable, reason ``cohort_removed``.
+- ``grant_payments`` {"periods", "amount"}: each period listed is paid by a fixed grant of
+  ``amount`` instead of by results. Every claim of that period, whatever its date, is
+  not payable, reason ``grant_payments`` (its results are still verified and listed with
+  what they would have paid); the grant is one more claim, metric and cohort
+  ``GRANT_METRIC``, dated on the effective date (its place in the caps' date order),
+  under the contract's cap and the payers' caps like any outcome payment, and split by
+  the programme-wide payer shares (``ProgrammeRules.shares_for``).
 
 Worked example (price 800 → 1,000 from 1 July): 5 outcomes in May pay 5 × 800 and 3 in
-August 3 × 1,000: 7,000.00 in all.
+August 3 × 1,000: 7,000.00 in all. Grant: 2026-H2 switched to 50,000.00 from 1 July; its
+outcomes priced at 42,000.00 pay 0, the payers owe 50,000.00 for the period instead.
 """
 
 from __future__ import annotations
@@ -24,7 +32,13 @@ from datetime import date
 from typing import Any
 
 from outcomes.mechanisms import RateCardMechanism
-from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
+from payments.rules.programme import (
+    GRANT_METRIC,
+    Claim,
+    NotPayable,
+    NotPayableReason,
+    ProgrammeRules,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +46,13 @@ class PriceChange:
     metric: str
     effective: date
     price: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    period: str
+    effective: date
+    amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +64,14 @@ class Variations:
     pauses: tuple[tuple[date, date | None], ...] = ()
     # cohort code -> the date it is removed from.
     removed: tuple[tuple[str, date], ...] = ()
+    grants: tuple[Grant, ...] = ()
 
     @classmethod
     def from_terms(cls, items: Sequence[dict[str, Any]]) -> Variations:
         prices: list[PriceChange] = []
         pauses: list[tuple[date, date | None]] = []
         removed: list[tuple[str, date]] = []
+        grants: list[Grant] = []
         for item in items:  # in effective-date order (payments.models.variation_terms)
             on = date.fromisoformat(item["effective_date"])
             parameters = item.get("parameters") or {}
@@ -61,16 +84,28 @@ class Variations:
                 pauses[-1] = (pauses[-1][0], on)
             elif kind == "cohort_removed":
                 removed.append((parameters["cohort"], on))
-        return cls(tuple(prices), tuple(pauses), tuple(removed))
+            elif kind == "grant_payments":
+                amount = int(parameters["amount"])
+                grants += [Grant(period, on, amount) for period in parameters["periods"]]
+        return cls(tuple(prices), tuple(pauses), tuple(removed), tuple(grants))
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.pauses or self.removed)
+        return bool(self.prices or self.pauses or self.removed or self.grants)
+
+    def grant_claims(self) -> list[Claim]:
+        """Return each switched period's grant as a claim, dated on its effective date."""
+        return [
+            Claim(GRANT_METRIC, GRANT_METRIC, g.period, g.effective, (), 0, g.amount)
+            for g in self.grants
+        ]
 
     def stopped(self, claim: Claim) -> NotPayableReason | None:
         """Return why a variation stops this claim, or None when it pays."""
         for cohort, since in self.removed:
             if claim.cohort == cohort and claim.on >= since:
                 return NotPayableReason.COHORT_REMOVED
+        if any(grant.period == claim.period for grant in self.grants):
+            return NotPayableReason.GRANT_PAYMENTS
         for paused, resumed in self.pauses:
             if paused <= claim.on and (resumed is None or claim.on < resumed):
                 return NotPayableReason.PAUSED
