@@ -43,7 +43,10 @@ class VariationCreateApi(ProgrammeApi):
         parameters = serializers.JSONField(
             required=False,
             default=dict,
-            help_text='price_change: {"metric", "price"}; cohort_removed: {"cohort"}.',
+            help_text=(
+                'price_change: {"metric", "price"}; cohort_removed: {"cohort"}; '
+                'grant_payments: {"periods", "amount"} (the grant for each period).'
+            ),
         )
 
     @extend_schema(

@@ -6,7 +6,9 @@
       {"kind": "pause", "effective_date": "2027-01-01", "reason": "Site closed for works"},
       {"kind": "resume", "effective_date": "2027-03-01", "reason": "Works finished"},
       {"kind": "cohort_removed", "effective_date": "2028-01-01", "cohort": "c3",
-       "reason": "Third cohort withdrawn by the payers"}
+       "reason": "Third cohort withdrawn by the payers"},
+      {"kind": "grant_payments", "effective_date": "2028-03-01", "periods": ["2028-H1"],
+       "amount": 5000000, "reason": "Fixed grant while sites are closed"}
     ]
 
 The contract variations of a running programme (payments.variations), in effective-date
