@@ -119,9 +119,7 @@ def test_a_projection_receives_the_grant_at_the_periods_end_and_the_waterfall_sh
     switch(deal)
     document = schedule_document(programme=deal.programme, percent=0)
     assert document["outcome_payments"]["total"] == 50_000 * EUR
-    senior = [
-        line for line in document["schedule"]["lines"] if line["on"] == "2026-12-31"
-    ]
+    senior = [line for line in document["schedule"]["lines"] if line["on"] == "2026-12-31"]
     assert sum(line["principal_repaid"] for line in senior) == 50_000 * EUR
 
 
@@ -220,7 +218,10 @@ def test_the_fund_manager_switches_a_period_through_the_api_and_an_error_names_t
     ("lang", "expected"),
     [
         ("en", ["Switch to grant payments", "2026-H2: a grant of", "a period"]),
-        ("fr", ["Passage à une subvention forfaitaire", "2026-H2 : une subvention de", "par période"]),
+        (
+            "fr",
+            ["Passage à une subvention forfaitaire", "2026-H2 : une subvention de", "par période"],
+        ),
     ],
 )
 def test_the_manager_report_names_the_switch_and_the_grant(lang, expected):
@@ -243,3 +244,46 @@ def test_a_switch_dated_on_a_day_is_in_force_for_the_whole_period():
     results(deal)
     switch(deal, effective_date=date(2026, 10, 1))
     assert due(deal) == 54_000 * EUR
+
+
+@pytest.mark.parametrize(
+    ("lang", "named"), [("en", "Grant for the period"), ("fr", "Subvention de la période")]
+)
+def test_the_states_notice_lists_the_grant_from_its_effective_date_and_adds_up(lang, named):
+    """The State's notice: the grant of 2026-H2 (50 000 €, dated on the switch, 1 July:
+    the oldest due, settled first) and May's training line (4 000 €, dated on its
+    verification), adding up to the 54 000 € due."""
+    from reports.notices import notice_data
+    from reports.selectors.state import chain_state
+    from reports.services import report_render
+    from sib.models import Organisation
+    from tests.reports.support import pdf_text
+
+    deal = half_years()
+    results(deal)
+    switch(deal)
+    etat = Organisation.objects.get(slug="etat")
+    data = notice_data(
+        programme=deal.programme,
+        payer=etat,
+        language=lang,
+        state=chain_state(programme=deal.programme),
+    )
+    first = data.lines[0]
+    assert (first.metric, first.verified_on, first.amount) == (named, JULY_1, 50_000 * EUR)
+    assert sum(line.amount for line in data.lines) == 54_000 * EUR
+    pdf = report_render(programme=deal.programme, edition="payer_notice", language=lang, payer=etat)
+    assert named in " ".join(pdf_text(pdf).split())
+
+
+def test_the_portal_names_the_grants_line():
+    from django.test import Client
+    from django.urls import reverse
+
+    deal = half_years()
+    switch(deal)
+    client = Client()
+    client.force_login(deal.manager)
+    page = client.get(reverse("payments_portal:outcome-payments", args=[deal.programme.pk]))
+    assert page.status_code == 200
+    assert "Subvention de la période" in page.content.decode()
