@@ -8,12 +8,10 @@ own date. The contract terms (payments.contract) carry every variation in force,
 schedule at a chain state applies exactly the variations chained at or before it.
 """
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Func, Q
-from django.db.models.lookups import Exact, GreaterThan
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,17 +30,18 @@ class VariationKind(models.TextChoices):
 GRANT_KEYS = ["periods", "amount"]
 
 
-def _jsonb(function: str, key: str, output: "models.Field[Any, Any]") -> Func:
-    return Func(F(f"parameters__{key}"), function=function, output_field=output)
+def _jsonb_type(key: str) -> Func:
+    return Func(F(f"parameters__{key}"), function="jsonb_typeof", output_field=models.TextField())
 
 
 def _grant_parameters() -> Q:
     """A grant's parameters as the engine reads them: a non-empty list of periods and a
     whole, positive amount (a JSON number written without a fraction or an exponent)."""
     return (
-        Q(Exact(_jsonb("jsonb_typeof", "periods", models.TextField()), "array"))
-        & Q(GreaterThan(_jsonb("jsonb_array_length", "periods", models.IntegerField()), 0))
-        & Q(Exact(_jsonb("jsonb_typeof", "amount", models.TextField()), "number"))
+        Q(Exact(_jsonb_type("periods"), "array"))
+        # Compared, not measured: jsonb_array_length would raise on a scalar, not refuse.
+        & ~Q(parameters__periods=[])
+        & Q(Exact(_jsonb_type("amount"), "number"))
         & Q(parameters__amount__regex=r"^[1-9][0-9]*$")
     )
 

@@ -287,3 +287,19 @@ def test_the_portal_names_the_grants_line():
     page = client.get(reverse("payments_portal:outcome-payments", args=[deal.programme.pk]))
     assert page.status_code == 200
     assert "Subvention de la période" in page.content.decode()
+
+
+def test_the_recompute_stores_the_grants_line_with_the_actual_schedule():
+    """The stored lines of the actual schedule: May's 4 000 € and the grant's 50 000 €."""
+    from payments.models import OutcomePaymentLine
+    from payments.schedules import programme_recompute
+
+    deal = half_years()
+    results(deal)
+    switch(deal)
+    programme_recompute(programme_id=deal.programme.pk, projections=())
+    stored = OutcomePaymentLine.objects.filter(programme=deal.programme)
+    assert sorted(stored.values_list("metric", "period", "amount")) == [
+        ("", "2026-H2", 50_000 * EUR),
+        ("training", "2026-H1", 4_000 * EUR),
+    ]
