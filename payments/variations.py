@@ -22,6 +22,7 @@ from outcomes.mechanisms import RateCardMechanism
 from outcomes.models import Cohort, MeasurementPeriod, Metric
 from payments.contract import contract_version_record
 from payments.models import ProgrammeVariation, VariationKind
+from payments.selectors import grant_periods
 from sib.bounds import MAX_MONEY
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
 from sib.clock import today
@@ -102,13 +103,7 @@ def _grant_check(programme: Programme, parameters: dict[str, Any]) -> None:
     known = set(
         MeasurementPeriod.objects.filter(programme=programme).values_list("code", flat=True)
     )
-    switched = {
-        period
-        for given in ProgrammeVariation.objects.filter(
-            programme=programme, kind=VariationKind.GRANT_PAYMENTS
-        ).values_list("parameters__periods", flat=True)
-        for period in given
-    }
+    switched = grant_periods(programme_id=programme.pk)
     for i, period in enumerate(periods):
         path = f"parameters.periods[{i}]"
         if not isinstance(period, str) or period not in known:

@@ -10,15 +10,22 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from payments.models import ProgrammeVariation
+from payments.models import OutcomePaymentLine, ProgrammeVariation
 from payments.position import programme_position
 from payments.schedule_builder import schedule_document
+from payments.schedules import programme_recompute
 from payments.variations import CHAIN_KIND, programme_vary
+from reports.notices import notice_data
+from reports.selectors.state import chain_state
+from reports.services import report_render
 from sib.chain_verification import chain_verify
-from sib.models import ChainEntry
+from sib.models import ChainEntry, Organisation
 from tests.payments.schedule_support import D, Deal
+from tests.reports.support import money, pdf_text
 
 pytestmark = pytest.mark.django_db
 EUR = 100
@@ -225,8 +232,6 @@ def test_the_fund_manager_switches_a_period_through_the_api_and_an_error_names_t
     ],
 )
 def test_the_manager_report_names_the_switch_and_the_grant(lang, expected):
-    from reports.services import report_render
-    from tests.reports.support import money, pdf_text
 
     deal = half_years()
     switch(deal)
@@ -253,11 +258,6 @@ def test_the_states_notice_lists_the_grant_from_its_effective_date_and_adds_up(l
     """The State's notice: the grant of 2026-H2 (50 000 €, dated on the switch, 1 July:
     the oldest due, settled first) and May's training line (4 000 €, dated on its
     verification), adding up to the 54 000 € due."""
-    from reports.notices import notice_data
-    from reports.selectors.state import chain_state
-    from reports.services import report_render
-    from sib.models import Organisation
-    from tests.reports.support import pdf_text
 
     deal = half_years()
     results(deal)
@@ -277,8 +277,6 @@ def test_the_states_notice_lists_the_grant_from_its_effective_date_and_adds_up(l
 
 
 def test_the_portal_names_the_grants_line():
-    from django.test import Client
-    from django.urls import reverse
 
     deal = half_years()
     switch(deal)
@@ -291,8 +289,6 @@ def test_the_portal_names_the_grants_line():
 
 def test_the_recompute_stores_the_grants_line_with_the_actual_schedule():
     """The stored lines of the actual schedule: May's 4 000 € and the grant's 50 000 €."""
-    from payments.models import OutcomePaymentLine
-    from payments.schedules import programme_recompute
 
     deal = half_years()
     results(deal)

@@ -8,7 +8,6 @@ half-years here: 2026-H1 (January to June) and 2026-H2 (July to December).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from payments.rules import NotPayableReason, compute_outcome_payments
 from payments.rules.programme import GRANT_METRIC
@@ -42,7 +41,7 @@ def outcomes(metric: str, days: list[date], first: int = 0) -> list[ParticipantO
     ]
 
 
-def deal(**overrides: Any) -> list[ParticipantOutcome]:
+def deal() -> list[ParticipantOutcome]:
     """5 entries into training in May (2026-H1) and 14 people in work at 6 months in
     September (2026-H2): 5 × 800 = 4 000 € and 14 × 3 000 = 42 000 €."""
     return outcomes("training", [MAY] * 5) + outcomes("work_6m", [SEPTEMBER] * 14, first=5)
@@ -169,3 +168,23 @@ def test_the_grant_is_split_by_the_programme_wide_shares_whatever_a_payer_split_
         ("state", 70_001),
         ("departement", 30_000),
     ]
+
+
+def test_a_pause_does_not_stop_the_grant_it_is_owed_as_agreed() -> None:
+    """Paused from 1 June, never resumed; 2026-H2 switched to 50 000 € from 1 July: May's
+    4 000 € pays (before the pause), the grant is owed: 54 000 €."""
+    variations = Variations.from_terms(
+        [
+            {"kind": "pause", "effective_date": "2026-06-01", "parameters": {}},
+            {
+                "kind": "grant_payments",
+                "effective_date": "2026-07-01",
+                "parameters": {"periods": ["2026-H2"], "amount": 50_000 * EUR},
+            },
+        ]
+    )
+    plan = compute_outcome_payments(
+        rules=demo_rules(), participant_outcomes=deal(), variations=variations
+    )
+    assert plan.total == 54_000 * EUR
+    assert {line.reason for line in plan.not_payable} == {NotPayableReason.GRANT_PAYMENTS}
