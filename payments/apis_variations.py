@@ -45,7 +45,8 @@ class VariationCreateApi(ProgrammeApi):
             default=dict,
             help_text=(
                 'price_change: {"metric", "price"}; cohort_removed: {"cohort"}; '
-                "pause, resume, early_redemption: {}."
+                "pause, resume, early_redemption: {}; "
+                'grant_payments: {"periods", "amount"} (the grant for each period).'
             ),
         )
 

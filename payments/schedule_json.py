@@ -14,6 +14,7 @@ from payments.engine.metrics import InvestorMetrics, schedule_metrics
 from payments.engine.schedule import RepaymentSchedule
 from payments.outcome_payments import Repeat, result_ids
 from payments.rules import OutcomePaymentPlan
+from payments.rules.programme import GRANT_METRIC
 
 
 def investors_json(schedule: RepaymentSchedule) -> list[dict[str, Any]]:
@@ -71,7 +72,8 @@ def plan_json(
         )
     totals: dict[str, dict[str, int]] = {"cohort": {}, "period": {}}
     for line in plan.lines:
-        for key in ("cohort", "period"):
+        # A grant (cohort GRANT_METRIC) pays for its period, no cohort's results.
+        for key in ("cohort", "period") if line.cohort != GRANT_METRIC else ("period",):
             name = getattr(line, key)
             totals[key][name] = totals[key].get(name, 0) + line.amount
     data["cohort_totals"] = dict(sorted(totals["cohort"].items()))

@@ -11,8 +11,10 @@ from payments.models import (
     Commitment,
     Drawdown,
     LedgerTransaction,
+    ProgrammeVariation,
     Tranche,
     TrancheKind,
+    VariationKind,
 )
 from payments.position import ProgrammePosition, programme_position
 from payments.returns import InvestorReturn, investor_returns
@@ -20,6 +22,14 @@ from sib.models import Organisation
 from sib.permissions import Action
 from sib.privacy import Audience, investor_totals_shown, reader_audience
 from sib.scoping import ProgrammeAccess
+
+
+def grant_periods(*, programme_id: int) -> dict[str, date]:
+    """Return period code -> the effective date of the variation switching it to a grant."""
+    rows = ProgrammeVariation.objects.filter(
+        programme_id=programme_id, kind=VariationKind.GRANT_PAYMENTS
+    ).values_list("effective_date", "parameters__periods")
+    return {period: on for on, periods in rows for period in periods}
 
 
 def tranche_list(*, programme_id: int) -> QuerySet[Tranche]:

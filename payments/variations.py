@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from outcomes.mechanisms import RateCardMechanism
-from outcomes.models import Cohort, Metric
+from outcomes.models import Cohort, MeasurementPeriod, Metric
 from payments.contract import contract_version_record
 from payments.models import ProgrammeVariation, Tranche, VariationKind
+from payments.selectors import grant_periods
 from sib.bounds import MAX_MONEY
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
 from sib.clock import today
@@ -35,6 +36,7 @@ PARAMETERS: dict[str, frozenset[str]] = {
     VariationKind.RESUME: frozenset(),
     VariationKind.COHORT_REMOVED: frozenset({"cohort"}),
     VariationKind.EARLY_REDEMPTION: frozenset(),
+    VariationKind.GRANT_PAYMENTS: frozenset({"periods", "amount"}),
 }
 
 
@@ -83,7 +85,41 @@ def _parameters_check(programme: Programme, kind: str, parameters: Any) -> dict[
         )
         if removed.exists():
             raise ValidationError({"parameters.cohort": _("This cohort is already removed.")})
+    if kind == VariationKind.GRANT_PAYMENTS:
+        _grant_check(programme, parameters)
     return dict(parameters)
+
+
+def _grant_check(programme: Programme, parameters: dict[str, Any]) -> None:
+    """Refuse a grant switch of no period, of an unknown period or one switched already,
+    or of an amount that is not a whole, positive number of minor units.
+
+    A period whose results are verified, or even paid, may be switched: what each payer
+    owes is restated (the results pay nothing, the grant is owed), and a payer that paid
+    more than it now owes is in credit, netted against its next dues (payments.accrual).
+    """
+    periods = parameters.get("periods")
+    if not isinstance(periods, list) or not periods:
+        raise ValidationError({"parameters.periods": _("Give the periods switched, a list.")})
+    known = set(
+        MeasurementPeriod.objects.filter(programme=programme).values_list("code", flat=True)
+    )
+    switched = grant_periods(programme_id=programme.pk)
+    for i, period in enumerate(periods):
+        path = f"parameters.periods[{i}]"
+        if not isinstance(period, str) or period not in known:
+            raise ValidationError({path: _("No such period on this programme.")})
+        if period in switched or period in periods[:i]:
+            raise ValidationError({path: _("This period is already switched to a grant.")})
+    amount = parameters.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_MONEY:
+        raise ValidationError(
+            {
+                "parameters.amount": _(
+                    "Give the grant for each period in minor units, a whole number above 0."
+                )
+            }
+        )
 
 
 def variation_check(

@@ -7,6 +7,8 @@
       {"kind": "resume", "effective_date": "2027-03-01", "reason": "Works finished"},
       {"kind": "cohort_removed", "effective_date": "2028-01-01", "cohort": "c3",
        "reason": "Third cohort withdrawn by the payers"},
+      {"kind": "grant_payments", "effective_date": "2028-03-01", "periods": ["2028-H1"],
+       "amount": 5000000, "reason": "Fixed grant while sites are closed"},
       {"kind": "early_redemption", "effective_date": "2029-06-30",
        "reason": "Investors redeemed at the year-4 review"}
     ]

@@ -29,7 +29,8 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from payments.accrual import disputed_results_by_payer
@@ -37,6 +38,8 @@ from payments.models import PaymentTerms
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
 from payments.payer_caps import payer_caps
 from payments.position import programme_position
+from payments.rules.programme import GRANT_METRIC
+from payments.selectors import grant_periods
 from reports import document as doc
 from reports.models import Edition, Report
 from reports.selectors.state import AMENDMENT, DECISION, REVIEW, ChainState
@@ -94,7 +97,8 @@ def notice_data(
         programme=programme, organisation=payer, role=PartyRole.OUTCOME_PAYER
     )
     position = programme_position(programme=programme, seq=state.seq).payer(payer.slug)
-    lines = _lines(programme, payer.slug, received=position.received - position.advance)
+    with translation.override(language):  # a grant's line is named in the notice's language
+        lines = _lines(programme, payer.slug, received=position.received - position.advance)
     if sum(line.amount for line in lines) != position.due:
         raise NoticeStale(
             "The verified results no longer price to what the ledger shows as due "
@@ -159,6 +163,10 @@ def _lines(programme: Programme, slug: str, *, received: int) -> tuple[doc.Notic
         .only("pk", "stage", "decision__decided_at")
     }
     names = _names(programme)
+    # A period's grant (a grant_payments variation) has no results: it is owed from the
+    # variation's effective date and named as a grant.
+    granted = grant_periods(programme_id=programme.pk)
+    names["metric"][GRANT_METRIC] = gettext("Grant for the period")
     lines = []
     for line, ids, amount in shares:
         behind = [results[i] for i in ids]
@@ -169,7 +177,10 @@ def _lines(programme: Programme, slug: str, *, received: int) -> tuple[doc.Notic
                 period=names["period"].get(line.period, line.period),
                 stages=tuple(sorted({r.stage for r in behind})),
                 # The line reached its amount when the last of its results was verified.
-                verified_on=max(_verified_on(r) for r in behind),
+                verified_on=max(
+                    (_verified_on(r) for r in behind),
+                    default=granted.get(line.period, programme.start_date),
+                ),
                 result_ids=tuple(ids),
                 count=line.count,
                 amount=amount,

@@ -10,7 +10,8 @@ schedule at a chain state applies exactly the variations chained at or before it
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +25,34 @@ class VariationKind(models.TextChoices):
     RESUME = "resume", _("Resume")
     COHORT_REMOVED = "cohort_removed", _("Cohort removed")
     EARLY_REDEMPTION = "early_redemption", _("Early redemption")
+    GRANT_PAYMENTS = "grant_payments", _("Switch to grant payments")
+
+
+GRANT_KEYS = ["periods", "amount"]
+
+
+def _jsonb_type(key: str) -> Func:
+    return Func(F(f"parameters__{key}"), function="jsonb_typeof", output_field=models.TextField())
+
+
+def _grant_parameters() -> Q:
+    """A grant's parameters as the engine reads them: a non-empty list of periods and a
+    whole, positive amount (a JSON number written without a fraction or an exponent)."""
+    return (
+        Q(Exact(_jsonb_type("periods"), "array"))
+        # Compared, not measured: jsonb_array_length would raise on a scalar, not refuse.
+        & ~Q(parameters__periods=[])
+        & Q(Exact(_jsonb_type("amount"), "number"))
+        & Q(parameters__amount__regex=r"^[1-9][0-9]*$")
+    )
 
 
 class ProgrammeVariation(InsertOnlyModel):
     """One dated variation of a programme's terms; `parameters` as the kind needs them.
 
     price_change: {"metric": code, "price": minor units}; cohort_removed: {"cohort": code};
-    pause, resume, early_redemption: {}.
+    pause, resume, early_redemption: {}; grant_payments: {"periods": [period codes],
+    "amount": minor units, the grant for each period}.
     """
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
@@ -63,8 +85,13 @@ class ProgrammeVariation(InsertOnlyModel):
                     | Q(kind=VariationKind.COHORT_REMOVED, parameters__has_key="cohort")
                     | Q(kind__in=[VariationKind.PAUSE, VariationKind.RESUME], parameters={})
                     | Q(kind=VariationKind.EARLY_REDEMPTION, parameters={})
+                    | Q(kind=VariationKind.GRANT_PAYMENTS, parameters__has_keys=GRANT_KEYS)
                 ),
                 name="variation_parameters_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=VariationKind.GRANT_PAYMENTS) | _grant_parameters(),
+                name="variation_grant_parameters",
             ),
         ]
 

@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from outcomes.models import Cohort, Metric
+from outcomes.models import Cohort, MeasurementPeriod, Metric
 from outcomes.rule_json import RuleError
 from payments.models import ProgrammeVariation, VariationKind
 from payments.portal.forms import DateInput
@@ -68,6 +68,15 @@ def _cohort_removed(parameters: dict[str, Any], programme: Programme, names: Nam
     }
 
 
+def _grant_payments(parameters: dict[str, Any], programme: Programme, names: Names) -> str:
+    amount = format_money(int(parameters["amount"]), programme.currency, get_language() or "fr")
+    periods = ", ".join(_named(names["period"], code) for code in parameters["periods"])
+    return _("%(periods)s: a grant of %(amount)s for each period instead of its outcomes") % {
+        "periods": periods,
+        "amount": amount,
+    }
+
+
 VARIATION_KINDS: tuple[KindEntry, ...] = (
     KindEntry(VariationKind.PRICE_CHANGE, ("metric", "price"), _price_change),
     KindEntry(
@@ -77,6 +86,15 @@ VARIATION_KINDS: tuple[KindEntry, ...] = (
     ),
     KindEntry(VariationKind.RESUME, (), lambda *_a: _("outcomes from this date are payable again")),
     KindEntry(VariationKind.COHORT_REMOVED, ("cohort",), _cohort_removed),
+    KindEntry(VariationKind.GRANT_PAYMENTS, ("periods", "amount"), _grant_payments),
+    KindEntry(
+        VariationKind.EARLY_REDEMPTION,
+        (),
+        lambda *_a: _(
+            "the tranches with a redemption term are owed their year's percentage; "
+            "outcomes from this date are not payable"
+        ),
+    ),
 )
 KINDS = {entry.kind: entry for entry in VARIATION_KINDS}
 
@@ -110,11 +128,33 @@ def _cohort_field(programme: Programme) -> forms.Field:
     )
 
 
+def _periods_field(programme: Programme) -> forms.Field:
+    periods = MeasurementPeriod.objects.filter(programme=programme).order_by("start_date", "code")
+    return forms.MultipleChoiceField(
+        label=gettext_lazy("Periods"),
+        required=False,
+        choices=[(p.code, f"{p.name} ({p.code})") for p in periods],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("For a switch to grant payments: the periods the grant pays."),
+    )
+
+
+def _amount_field(programme: Programme) -> forms.Field:
+    return MoneyField(
+        currency=programme.currency,
+        label=gettext_lazy("Grant for each period"),
+        required=False,
+        help_text=gettext_lazy("For a switch to grant payments: what the payers owe per period."),
+    )
+
+
 # Parameter name -> its form field (not required here: the service says which kind needs it).
 PARAMETER_FIELDS: dict[str, Callable[[Programme], forms.Field]] = {
     "metric": _metric_field,
     "price": _price_field,
     "cohort": _cohort_field,
+    "periods": _periods_field,
+    "amount": _amount_field,
 }
 
 
@@ -140,7 +180,7 @@ class VariationForm(forms.Form):
         entry = KINDS.get(data.get("kind", ""))
         # Each field of the chosen kind is needed; the others are not sent at all.
         for name in entry.fields if entry else ():
-            if data.get(name) in (None, "") and name not in self.errors:
+            if data.get(name) in (None, "", []) and name not in self.errors:
                 self.add_error(name, _("Required for this kind of variation."))
         return data
 
@@ -160,6 +200,9 @@ def _names(programme: Programme) -> Names:
     return {
         "metric": dict(Metric.objects.filter(programme=programme).values_list("code", "name")),
         "cohort": dict(Cohort.objects.filter(programme=programme).values_list("code", "name")),
+        "period": dict(
+            MeasurementPeriod.objects.filter(programme=programme).values_list("code", "name")
+        ),
     }
 
 

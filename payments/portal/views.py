@@ -25,6 +25,7 @@ from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
 from payments.returns import investor_returns
+from payments.rules.programme import GRANT_METRIC
 from payments.rules.unpriced import UNPRICED_REASONS
 from payments.schedule_builder import schedule_document, schedule_documents
 from payments.selectors import commitment_list, drawdown_list, tranche_list, tranche_names
@@ -293,6 +294,8 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
     disputed = {dispute.result_id for dispute in open_disputes(programme=access.programme)}
     # The schedule document speaks in codes; the page shows the names, each code beside.
     metrics = {m.code: m.name for m in metric_list(programme=access.programme)}
+    # A period's grant (a grant_payments variation) pays for no metric: named as a grant.
+    metrics[GRANT_METRIC] = _("Grant for the period")
     cohorts = {c.code: c.name for c in cohort_list(programme=access.programme)}
     periods = {p.code: p.name for p in period_list(programme=access.programme)}
     lines = [

@@ -254,6 +254,12 @@ def compute_outcome_payments(
         # After pricing, before the caps: what a variation stops uses no cap's headroom.
         claims, stopped = apply_variations(claims, rules, variations)
         refused += stopped
+        # A period's grant is owed as agreed, not after a termination that precedes it.
+        for grant in variations.grant_claims():
+            if in_time(grant.on):
+                claims.append(grant)
+            else:
+                refused.append(NotPayable(grant, NotPayableReason.AFTER_TERMINATION))
 
     claims, stopped = apply_caps(claims, rules)
     refused += stopped

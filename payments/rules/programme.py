@@ -198,8 +198,9 @@ class ProgrammeRules:
 
     def shares_for(self, cohort: str, metric: str) -> list[Decimal]:
         """Return each payer's share (in ``payers`` order) of ``metric``'s payments for
-        ``cohort``: the split that covers them, else the programme-wide shares."""
-        for split in self.payer_splits:
+        ``cohort``: the split that covers them, else the programme-wide shares (always
+        for a grant, which pays for no metric or cohort)."""
+        for split in self.payer_splits if metric != GRANT_METRIC else ():
             if split.covers(cohort, metric):
                 by_payer = {share.payer: share.share_percent for share in split.shares}
                 return [by_payer.get(payer.payer, Decimal(0)) for payer in self.payers]
@@ -259,6 +260,13 @@ class NotPayableReason(StrEnum):
     PAUSED = "paused"
     COHORT_REMOVED = "cohort_removed"
     REDEEMED = "redeemed"
+    # Its period is paid by a fixed grant instead (payments.rules.variations).
+    GRANT_PAYMENTS = "grant_payments"
+
+
+# The metric (and cohort) of a grant's claim and payment line: a grant pays for no metric
+# and no cohort, only for its period; "" is no metric's code (codes are slugs).
+GRANT_METRIC = ""
 
 
 @dataclass(frozen=True, slots=True)

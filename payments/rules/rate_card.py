@@ -5,8 +5,8 @@ per participant (so a per-participant cap can apply) or as a verified count
 per metric x cohort x period. ``apply_caps`` then walks every priced claim of
 the programme (all mechanisms) in date order — tie-break metric code, then
 result id — within the per-participant, per-metric (count, amount) and
-contract caps. What a cap stops is returned as ``NotPayable`` naming that
-cap; nothing is dropped.
+contract caps (a period's grant: the contract's cap only). What a cap stops is returned
+as ``NotPayable`` naming that cap; nothing is dropped.
 
 Before pricing, ``payable_occurrences`` keeps the outcomes each participant may be paid
 for under the metric's ``payable_per_participant`` (once by default, up to N, or each
@@ -21,7 +21,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from outcomes.mechanisms import RateCardMechanism
-from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
+from payments.rules.programme import (
+    GRANT_METRIC,
+    Claim,
+    NotPayable,
+    NotPayableReason,
+    ProgrammeRules,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +146,17 @@ def apply_caps(
     amount_by_metric: defaultdict[str, int] = defaultdict(int)
     contract = 0
     for claim in sorted(claims, key=lambda claim: claim.order):
-        metric = rules.metric(claim.metric)
+        # A grant (payments.rules.variations) is under the contract's cap only.
+        metric = rules.metric(claim.metric) if claim.metric != GRANT_METRIC else None
+        max_count = metric.max_count if metric is not None else None
+        max_amount = metric.max_amount if metric is not None else None
         pieces: list[NotPayable] = []
         units, amount = claim.count, claim.amount
         if claim.participant is not None and rules.participant_cap is not None:
             headroom = rules.participant_cap - by_participant[claim.participant]
             amount = _cut(claim, amount, headroom, NotPayableReason.PARTICIPANT_CAP, pieces)
-        if metric.max_count is not None and amount > 0:
-            allowed = min(units, metric.max_count - count_by_metric[claim.metric])
+        if max_count is not None and amount > 0:
+            allowed = min(units, max_count - count_by_metric[claim.metric])
             if allowed < units:
                 # Only aggregate claims carry several units, each at the full
                 # unit price, so the allowed part is exactly allowed x price.
@@ -159,8 +168,8 @@ def apply_caps(
                     )
                 )
                 units, amount = allowed, kept
-        if metric.max_amount is not None:
-            headroom = metric.max_amount - amount_by_metric[claim.metric]
+        if max_amount is not None:
+            headroom = max_amount - amount_by_metric[claim.metric]
             amount = _cut(claim, amount, headroom, NotPayableReason.METRIC_AMOUNT_CAP, pieces)
         if rules.contract_cap is not None:
             headroom = rules.contract_cap - contract

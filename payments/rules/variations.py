@@ -13,9 +13,17 @@ variation stops never uses a cap's headroom:
   payable, reason ``cohort_removed``.
 - ``early_redemption`` {}: the programme is redeemed early (payments.engine.redemption):
   a claim dated on or after the date is not payable, reason ``redeemed``.
+- ``grant_payments`` {"periods", "amount"}: each period listed is paid by a fixed grant of
+  ``amount`` instead of by results. Every claim of that period, whatever its date, is
+  not payable, reason ``grant_payments`` (its results are still verified and listed with
+  what they would have paid); the grant is one more claim, metric and cohort
+  ``GRANT_METRIC``, dated on the effective date (its place in the caps' date order),
+  under the contract's cap and the payers' caps like any outcome payment, and split by
+  the programme-wide payer shares (``ProgrammeRules.shares_for``).
 
 Worked example (price 800 → 1,000 from 1 July): 5 outcomes in May pay 5 × 800 and 3 in
-August 3 × 1,000: 7,000.00 in all.
+August 3 × 1,000: 7,000.00 in all. Grant: 2026-H2 switched to 50,000.00 from 1 July; its
+outcomes priced at 42,000.00 pay 0, the payers owe 50,000.00 for the period instead.
 """
 
 from __future__ import annotations
@@ -26,7 +34,13 @@ from datetime import date
 from typing import Any
 
 from outcomes.mechanisms import RateCardMechanism
-from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
+from payments.rules.programme import (
+    GRANT_METRIC,
+    Claim,
+    NotPayable,
+    NotPayableReason,
+    ProgrammeRules,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,13 @@ class PriceChange:
     metric: str
     effective: date
     price: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    period: str
+    effective: date
+    amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +68,7 @@ class Variations:
     removed: tuple[tuple[str, date], ...] = ()
     # The early redemption's date, None: not redeemed early.
     redeemed: date | None = None
+    grants: tuple[Grant, ...] = ()
 
     @classmethod
     def from_terms(cls, items: Sequence[dict[str, Any]]) -> Variations:
@@ -54,6 +76,7 @@ class Variations:
         pauses: list[tuple[date, date | None]] = []
         removed: list[tuple[str, date]] = []
         redeemed: date | None = None
+        grants: list[Grant] = []
         for item in items:  # in effective-date order (payments.models.variation_terms)
             on = date.fromisoformat(item["effective_date"])
             parameters = item.get("parameters") or {}
@@ -68,10 +91,20 @@ class Variations:
                 removed.append((parameters["cohort"], on))
             elif kind == "early_redemption":
                 redeemed = on
-        return cls(tuple(prices), tuple(pauses), tuple(removed), redeemed)
+            elif kind == "grant_payments":
+                amount = int(parameters["amount"])
+                grants += [Grant(period, on, amount) for period in parameters["periods"]]
+        return cls(tuple(prices), tuple(pauses), tuple(removed), redeemed, tuple(grants))
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.pauses or self.removed or self.redeemed)
+        return bool(self.prices or self.pauses or self.removed or self.redeemed or self.grants)
+
+    def grant_claims(self) -> list[Claim]:
+        """Return each switched period's grant as a claim, dated on its effective date."""
+        return [
+            Claim(GRANT_METRIC, GRANT_METRIC, g.period, g.effective, (), 0, g.amount)
+            for g in self.grants
+        ]
 
     def stopped(self, claim: Claim) -> NotPayableReason | None:
         """Return why a variation stops this claim, or None when it pays."""
@@ -80,6 +113,8 @@ class Variations:
         for cohort, since in self.removed:
             if claim.cohort == cohort and claim.on >= since:
                 return NotPayableReason.COHORT_REMOVED
+        if any(grant.period == claim.period for grant in self.grants):
+            return NotPayableReason.GRANT_PAYMENTS
         for paused, resumed in self.pauses:
             if paused <= claim.on and (resumed is None or claim.on < resumed):
                 return NotPayableReason.PAUSED

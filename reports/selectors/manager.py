@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from outcomes.models import Cohort, Metric
+from outcomes.models import Cohort, MeasurementPeriod, Metric
 from payments.engine.metrics import moic, xirr
 from payments.models import ProgrammeVariation, Tranche, VariationKind
 from payments.returns import investor_returns
@@ -126,6 +126,13 @@ def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) 
         return _("cohort %(cohort)s: its outcomes from this date are not payable") % {
             "cohort": _named(Cohort, programme, parameters["cohort"])
         }
+    if row.kind == VariationKind.GRANT_PAYMENTS:
+        amount = format_money(int(parameters["amount"]), programme.currency, lang)
+        periods = ", ".join(_named(MeasurementPeriod, programme, p) for p in parameters["periods"])
+        return _("%(periods)s: a grant of %(amount)s a period, its outcomes not payable") % {
+            "periods": periods,
+            "amount": amount,
+        }
     if row.kind == VariationKind.PAUSE:
         return _("outcomes from this date are not payable until the programme resumes")
     if row.kind == VariationKind.EARLY_REDEMPTION:
@@ -133,7 +140,9 @@ def _variation_change(row: ProgrammeVariation, programme: Programme, lang: str) 
     return _("outcomes from this date are payable again")
 
 
-def _named(model: type[Metric] | type[Cohort], programme: Programme, code: str) -> str:
+def _named(
+    model: type[Metric] | type[Cohort] | type[MeasurementPeriod], programme: Programme, code: str
+) -> str:
     name = model.objects.filter(programme=programme, code=code).values_list("name", flat=True)
     return f"{name[0]} ({code})" if name and name[0] != code else code
 

@@ -100,7 +100,7 @@ def test_a_removed_cohort_stops_paying_from_its_date_and_payers_owe_less():
         ({"effective_date": D(2025, 12, 31)}, "effective_date"),
         ({"effective_date": D(2031, 1, 1)}, "effective_date"),
         ({"reason": "  "}, "reason"),
-        ({"kind": "grant_payments"}, "kind"),
+        ({"kind": "renegotiation"}, "kind"),
         ({"parameters": {"metric": "nope", "price": 1}}, "parameters.metric"),
         ({"parameters": {"metric": "training", "price": -1}}, "parameters.price"),
         ({"parameters": {"metric": "training", "price": 1.5}}, "parameters.price"),

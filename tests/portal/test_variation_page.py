@@ -143,7 +143,14 @@ def test_a_date_before_the_programme_is_refused_at_the_date_field(deal):
 
 def test_each_kind_of_the_table_is_offered_and_a_pause_records_with_no_parameter(deal):
     page = _client(deal.manager).get(_url(deal.programme)).content.decode()
-    for kind in ("price_change", "pause", "resume", "cohort_removed"):
+    for kind in (
+        "price_change",
+        "pause",
+        "resume",
+        "cohort_removed",
+        "grant_payments",
+        "early_redemption",
+    ):
         assert f'<option value="{kind}"' in page
     done = _client(deal.manager).post(
         _url(deal.programme),
@@ -152,6 +159,31 @@ def test_each_kind_of_the_table_is_offered_and_a_pause_records_with_no_parameter
     assert done.status_code == 302
     # The pause takes no parameter: the metric typed for another kind is not sent.
     assert ProgrammeVariation.objects.get(programme=deal.programme).parameters == {}
+
+
+def test_a_period_switched_to_a_grant_is_recorded_from_the_form(deal):
+    """2026 switched to a 10 000 € grant from 1 January 2027: its eight outcomes (6 400 €)
+    pay nothing and the payers owe the grant, 7 000 € the State and 3 000 € the département."""
+    grant = {
+        "kind": "grant_payments",
+        "effective_date": "2026-12-01",
+        "reason": "Fixed grant while the sites are closed",
+        "periods": ["2026"],
+        "amount": "10000",
+    }
+    missing = _client(deal.manager).post(_url(deal.programme), {**grant, "periods": []})
+    assert "Required for this kind of variation." in missing.content.decode()
+    done = _client(deal.manager).post(_url(deal.programme), {**grant, "confirm": "1"})
+    assert done.status_code == 302
+    recorded = ProgrammeVariation.objects.get(programme=deal.programme)
+    assert recorded.parameters == {"periods": ["2026"], "amount": 1_000_000}
+    position = programme_position(programme=deal.programme)
+    assert (position.payer("etat").due, position.payer("departement-13").due) == (
+        700_000,
+        300_000,
+    )
+    listed = _client(deal.manager).get(_url(deal.programme)).content.decode()
+    assert "a grant of" in listed
 
 
 @pytest.mark.parametrize("role", ["public_funder", "evaluator", "lead_evaluator", "investor"])

@@ -70,10 +70,10 @@ class Command(BaseCommand):
         out("\nOutcome payments (metric / cohort / period: count, amount, payers)")
         for line in plan["lines"]:
             payers = ", ".join(f"{p['payer']} {money(p['amount'])}" for p in line["payers"])
-            out(
-                f"  {line['metric']} / {line['cohort']} / {line['period']}: {line['count']}, "
-                f"{money(line['amount'])}  [{payers}]  results {line['result_ids']}"
-            )
+            place = f"{line['metric']} / {line['cohort']} / {line['period']}: {line['count']}"
+            if not line["metric"]:  # a period's grant (a grant_payments variation)
+                place = f"grant / {line['period']}"
+            out(f"  {place}, {money(line['amount'])}  [{payers}]  results {line['result_ids']}")
         # A metric the contract does not price has no amount to print, not 0.
         unpriced = {
             line["metric"]: UNPRICED_TEXT[line["reason"]]
