@@ -23,7 +23,7 @@ def _organisations(slugs: dict[str, str]) -> dict[str, Organisation]:
     """Return field -> organisation for each field's slug; refuse, by field, a slug unknown."""
     found = {o.slug: o for o in Organisation.objects.filter(slug__in=set(slugs.values()))}
     missing = {
-        field: _("No organisation %(slug)r.") % {"slug": slug}
+        field: _("No organisation %(slug)s among this programme's parties.") % {"slug": slug}
         for field, slug in slugs.items()
         if slug not in found
     }

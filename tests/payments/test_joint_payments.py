@@ -61,9 +61,7 @@ def _legs(tx: LedgerTransaction) -> list[tuple[str, int, int]]:
     ]
 
 
-def test_the_state_pays_for_itself_and_the_county_in_one_balanced_transaction(
-    programme, manager
-):
+def test_the_state_pays_for_itself_and_the_county_in_one_balanced_transaction(programme, manager):
     """The State sends 6 888 000 under its agreement with the département:
     3 780 000 settles its own dues, 3 108 000 the département's.
 
@@ -124,9 +122,7 @@ def test_without_parts_the_total_is_shared_by_what_each_payer_owes_now(programme
     assert position.payer(COUNTY).payable == COUNTY_OWES - 451_220
 
 
-def test_a_part_above_what_its_payer_owes_is_refused_and_nothing_is_written(
-    programme, manager
-):
+def test_a_part_above_what_its_payer_owes_is_refused_and_nothing_is_written(programme, manager):
     """The département owes 3 108 000: a part of 3 108 001 is refused, at its field,
     and the State's valid part is not written either (all or nothing)."""
     before = _written(programme)
