@@ -42,6 +42,16 @@ class PayerCapSerializer(serializers.Serializer):
     stopped = serializers.IntegerField()
 
 
+class PartySerializer(serializers.Serializer):
+    """One party and an amount: who paid a payer's dues, or whose dues a payer paid."""
+
+    party = serializers.CharField()
+    amount = serializers.IntegerField()
+
+    def to_representation(self, instance: tuple[str, int]) -> dict[str, object]:
+        return {"party": instance[0], "amount": instance[1]}
+
+
 class PositionApi(ProgrammeApi):
     """The programme's money position, the figures every page and report shows."""
 
@@ -55,6 +65,13 @@ class PositionApi(ProgrammeApi):
         outstanding = serializers.IntegerField()
         payable = serializers.IntegerField()
         credit = serializers.IntegerField()
+        settled_by = PartySerializer(
+            many=True,
+            help_text="The parts of `received` another party paid in a joint payment.",
+        )
+        paid_for = PartySerializer(
+            many=True, help_text="What this payer's joint payments settled of others' dues."
+        )
 
     class InvestorSerializer(serializers.Serializer):
         tranche = serializers.CharField()

@@ -26,7 +26,14 @@ from sib.models import Role, User
 Errors = list[tuple[str, str]]
 SECTION = "history"
 # In this order on one day: a guarantee is called before it is paid.
-LISTS = ("drawdowns", "results", "payments_received", "guarantee_calls", "guarantee_payments")
+LISTS = (
+    "drawdowns",
+    "results",
+    "payments_received",
+    "joint_payments_received",
+    "guarantee_calls",
+    "guarantee_payments",
+)
 
 # Who may have submitted and verified a result brought in: members of the programme
 # declared in the document's "memberships" section, never granted by the history itself.
@@ -271,6 +278,48 @@ def _validate_payments(items: list[Any], document: dict[str, Any], errors: Error
             errors.append((f"{path}.payer", message))
 
 
+def _validate_joint_payments(items: list[Any], document: dict[str, Any], errors: Errors) -> None:
+    """A joint payment: paid by an outcome payer, settling outcome payers each once, with
+    an amount for every part or for none (then a total to allocate), the total the sum."""
+    payers = _payers(document)
+    for i, item in enumerate(items):
+        path = f"{SECTION}.joint_payments_received[{i}]"
+        if not isinstance(item, dict):
+            continue
+        _before_start(_date(item.get("on")), f"{path}.on", document, errors)
+        if str(item.get("paid_by")) not in payers:
+            message = _("%(payer)r is not an outcome payer party") % {"payer": item.get("paid_by")}
+            errors.append((f"{path}.paid_by", message))
+        parts = [p for p in item.get("settles") or [] if isinstance(p, dict)]
+        seen: set[str] = set()
+        for j, part in enumerate(parts):
+            payer = str(part.get("payer"))
+            if payer not in payers:
+                message = _("%(payer)r is not an outcome payer party") % {
+                    "payer": part.get("payer")
+                }
+                errors.append((f"{path}.settles[{j}].payer", message))
+            elif payer in seen:
+                message = _("%(payer)r is listed twice: give one part per payer") % {"payer": payer}
+                errors.append((f"{path}.settles[{j}].payer", message))
+            seen.add(payer)
+        amounts: list[Any] = [part.get("amount") for part in parts]
+        if any(a is not None for a in amounts) and any(a is None for a in amounts):
+            message = _("give an amount for every payer settled, or for none")
+            errors.append((f"{path}.settles", message))
+        elif parts and all(isinstance(a, int) for a in amounts):
+            total = item.get("amount")
+            if isinstance(total, int) and total != sum(amounts):
+                message = _("%(total)s is not the sum of the parts, %(sum)s") % {
+                    "total": total,
+                    "sum": sum(amounts),
+                }
+                errors.append((f"{path}.amount", message))
+        elif parts and item.get("amount") is None:
+            message = _("give the total paid when the parts are allocated")
+            errors.append((f"{path}.amount", message))
+
+
 def _validate_guarantees(
     name: str, items: list[Any], document: dict[str, Any], errors: Errors
 ) -> dict[tuple[str, str], int]:
@@ -329,6 +378,7 @@ def validate_history(data: Any, document: dict[str, Any]) -> Errors:
         "drawdowns": _validate_drawdowns,
         "results": _validate_results,
         "payments_received": _validate_payments,
+        "joint_payments_received": _validate_joint_payments,
     }
     for name, check in checks.items():
         items = data.get(name, [])

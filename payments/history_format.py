@@ -9,6 +9,9 @@
                    "submitted_by": "evaluator", "submitted_at": "2026-07-01T09:00:00+00:00",
                    "verified_by": "lead", "verified_at": "2026-07-08T14:30:00+00:00"}],
       "payments_received": [{"on": "2026-09-30", "payer": "etat", "amount": 2296000}],
+      "joint_payments_received": [{"on": "2026-12-15", "paid_by": "etat", "amount": 100000,
+                                   "settles": [{"payer": "etat", "amount": 70000},
+                                               {"payer": "departement", "amount": 30000}]}],
       "guarantee_calls": [{"on": "2030-12-31", "tranche": "guarantee",
                            "investor": "fondation-garantie", "amount": 7200000,
                            "reason": "senior tranche ended short"}],
@@ -27,7 +30,9 @@ usernames; they are given the evaluator and lead evaluator roles on the programm
 
 Dumped: drawdowns not reversed, verified aggregate results that are not superseded (a
 verified amendment appears in place of the result it corrects, with the amendment's
-submitter), payments received, guarantee calls and guarantee payments not reversed.
+submitter), payments received, joint payments received (payments.joint_payments: one
+payment settling several payers' dues, dumped with every part's amount), guarantee calls
+and guarantee payments not reversed.
 Participant-backed results are not part of this format (their records come through the
 results CSV import). The results of one cell load under the rule of outcomes.cells: a
 final after interims replaces them; a second result of a cell is declared with
@@ -55,6 +60,7 @@ from payments.guarantees import (
 )
 from payments.history_checks import LISTS, SECTION, parse_moment, validate_history
 from payments.history_posting import MONEY_LISTS, Entry, history_money_post
+from payments.joint_payments import JointPart, joint_payment_record
 from payments.models import AccountKind, Commitment, Drawdown, LedgerTransaction, TransactionKind
 from payments.outcome_payments import outcome_payment_receive
 from sib.chain import chain_importing
@@ -124,6 +130,24 @@ def _load_guarantee(
         guarantee_payment_record(
             commitment=commitment, amount=item["amount"], received_on=on, actor=actor
         )
+
+
+def _load_joint(
+    item: dict[str, Any],
+    on: date,
+    programme: Programme,
+    actor: User | None,
+    payers: dict[str, Organisation],
+) -> None:
+    parts = item["settles"]
+    joint_payment_record(
+        programme=programme,
+        paid_by=_payer(payers, item["paid_by"]),
+        parts=[JointPart(_payer(payers, p["payer"]), p.get("amount")) for p in parts],
+        amount=item.get("amount"),
+        received_on=on,
+        actor=actor,
+    )
 
 
 def _payer(payers: dict[str, Organisation], slug: str) -> Organisation:
@@ -199,6 +223,8 @@ def load_history(data: Any, context: LoadContext) -> None:
                     _load_result(item, programme)
                 elif name in ("guarantee_calls", "guarantee_payments"):
                     _load_guarantee(name, item, on, programme, actor)
+                elif name == "joint_payments_received":
+                    _load_joint(item, on, programme, actor, payers)
                 else:
                     outcome_payment_receive(
                         programme=programme,
@@ -288,13 +314,18 @@ def dump_history(programme: Programme) -> dict[str, Any] | None:
         for r in verified
     ]
     payments = []
+    joint = []
     for tx in (
         LedgerTransaction.objects.filter(
             programme=programme, kind=TransactionKind.PAYMENT_RECEIVED, reversal__isnull=True
         )
+        .select_related("joint_payment__paid_by")
         .prefetch_related("legs__account__organisation")
         .order_by("occurred_on", "id")
     ):
+        if hasattr(tx, "joint_payment"):
+            joint.append(_joint_dumped(tx))
+            continue
         # Dr cash, Cr receivable:<payer> and/or advance:<payer> for the part paid ahead
         # (payments.services.payment_received_record).
         credits = [leg for leg in tx.legs.all() if leg.credit]
@@ -310,7 +341,7 @@ def dump_history(programme: Programme) -> dict[str, Any] | None:
         payments.append(payment)
     calls = guarantee_movements(programme=programme, kind=TransactionKind.GUARANTEE_CALL)
     paid = guarantee_movements(programme=programme, kind=TransactionKind.GUARANTEE_PAYMENT)
-    if not (drawdowns or results or payments or calls or paid):
+    if not (drawdowns or results or payments or joint or calls or paid):
         return None
     history: dict[str, Any] = {
         "drawdowns": drawdowns,
@@ -320,7 +351,26 @@ def dump_history(programme: Programme) -> dict[str, Any] | None:
     # Only when there are any: a definition dumped before guarantees existed stays the same.
     if calls or paid:
         history.update(guarantee_calls=calls, guarantee_payments=paid)
+    # Likewise: only when there are any.
+    if joint:
+        history["joint_payments_received"] = joint
     return history
+
+
+def _joint_dumped(tx: LedgerTransaction) -> dict[str, Any]:
+    """A joint payment as the format writes it: every part's amount, in leg order."""
+    # Dr cash, Cr receivable:<payer> per payer settled (payments.joint_payments).
+    credits = sorted((leg for leg in tx.legs.all() if leg.credit), key=lambda leg: leg.pk)
+    settles = []
+    for leg in credits:
+        assert leg.account.organisation is not None, f"payment {tx.pk} credits no payer"
+        settles.append({"amount": leg.credit, "payer": leg.account.organisation.slug})
+    return {
+        "amount": sum(leg.credit for leg in credits),
+        "on": tx.occurred_on.isoformat(),
+        "paid_by": tx.joint_payment.paid_by.slug,
+        "settles": settles,
+    }
 
 
 def register() -> None:

@@ -15,6 +15,9 @@ Per payer (minor units):
     outstanding  due - received; below zero, the payer's advance plus its credit
     credit       what the programme owes back after a restatement below what was paid:
                  received - advance - due, never below zero (an advance is not a credit)
+    settled_by   the parts of `received` another party paid in a joint payment
+                 (payments.joint_payments), per paying party: ((slug, amount), ...)
+    paid_for     what its joint payments settled of other payers' dues, per payer settled
 
 Per investor commitment: drawn, principal repaid, return paid (distributions), principal
 outstanding; for a guarantor: called, paid and reimbursed.
@@ -50,6 +53,18 @@ _LEGS = """
        {as_of}
      GROUP BY 1, 2, 3, 4
 """
+# What joint payments credited to each payer's receivable, per paying party, net of
+# reversals (a reversal's legs count under the joint payment it reverses).
+_JOINT = """
+    SELECT a.organisation_id, j.paid_by_id, sum(l.credit) - sum(l.debit)
+      FROM payments_leg l
+      JOIN payments_ledger_transaction t ON t.id = l.transaction_id
+      JOIN payments_account a ON a.id = l.account_id
+      JOIN payments_joint_payment j ON j.transaction_id = coalesce(t.reverses_id, t.id)
+     WHERE t.programme_id = %(programme_id)s AND a.kind = 'payer_receivable'
+       {as_of}
+     GROUP BY 1, 2
+"""
 # (step kind, tranche key or None, recipient slug): one line of a distribution.
 Key = tuple[str, str | None, str]
 
@@ -70,6 +85,8 @@ class PayerPosition:
     disputed: int = 0
     received: int = 0
     advance: int = 0
+    settled_by: tuple[tuple[str, int], ...] = ()
+    paid_for: tuple[tuple[str, int], ...] = ()
 
     @property
     def outstanding(self) -> int:
@@ -142,6 +159,36 @@ def _rows(programme_id: int, seq: int | None) -> list[tuple[str, int, int, str, 
         ]
 
 
+def _joint(programme_id: int, seq: int | None) -> list[tuple[int, int, int]]:
+    """Return (payer settled, paying party, amount) for joint payments by another party."""
+    sql = _JOINT.format(as_of=AS_OF_SQL if seq is not None else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"programme_id": programme_id, "seq": seq})
+        return [
+            (payer, paid_by, int(amount))
+            for payer, paid_by, amount in cursor.fetchall()
+            if amount and payer != paid_by
+        ]
+
+
+Parties = tuple[tuple[str, int], ...]
+
+
+def _joint_figures(
+    programme_id: int, seq: int | None, slugs: dict[int, str]
+) -> dict[int, tuple[Parties, Parties]]:
+    """Return per organisation id its (settled_by, paid_for), each sorted by slug."""
+    settled_by: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    paid_for: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for payer, paid_by, amount in _joint(programme_id, seq):
+        settled_by[payer].append((slugs[paid_by], amount))
+        paid_for[paid_by].append((slugs[payer], amount))
+    return {
+        org: (tuple(sorted(settled_by.get(org, []))), tuple(sorted(paid_for.get(org, []))))
+        for org in set(settled_by) | set(paid_for)
+    }
+
+
 # Kept whole (complexity over 15):
 # one branch per account kind: the whole chart of accounts read in one place.
 def programme_position(*, programme: Programme, seq: int | None = None) -> ProgrammePosition:  # noqa: C901
@@ -184,18 +231,26 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
         elif kind == "outcome_income":
             income += credit - debit
 
+    parties = list(
+        ProgrammeParty.objects.filter(programme=programme, role=PartyRole.OUTCOME_PAYER)
+        .select_related("organisation")
+        # A payer with no programme-wide share (it pays by a payer split) comes last.
+        .order_by(F("payer_share").desc(nulls_last=True), "organisation__slug")
+    )
+    # A joint payment's paying party and payers settled are outcome payers of the
+    # programme (payments.joint_payments checks it before posting).
+    joint = _joint_figures(
+        programme.pk, seq, {p.organisation_id: p.organisation.slug for p in parties}
+    )
     payers = tuple(
         PayerPosition(
             payer=party.organisation.slug,
             name=party.organisation.name,
             **payer_figures[party.organisation_id],
+            settled_by=joint.get(party.organisation_id, ((), ()))[0],
+            paid_for=joint.get(party.organisation_id, ((), ()))[1],
         )
-        for party in ProgrammeParty.objects.filter(
-            programme=programme, role=PartyRole.OUTCOME_PAYER
-        )
-        .select_related("organisation")
-        # A payer with no programme-wide share (it pays by a payer split) comes last.
-        .order_by(F("payer_share").desc(nulls_last=True), "organisation__slug")
+        for party in parties
     )
     investors = tuple(
         InvestorPosition(

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from payments import apis, apis_distributions, apis_position, apis_schedules, apis_variations
+from payments import (
+    apis,
+    apis_distributions,
+    apis_joint,
+    apis_position,
+    apis_schedules,
+    apis_variations,
+)
 
 programme = "programmes/<int:programme_id>/"
 urlpatterns = [
@@ -35,6 +42,11 @@ urlpatterns = [
         f"{programme}payments-received/create/",
         apis.PaymentReceivedCreateApi.as_view(),
         name="payment-received-create",
+    ),
+    path(
+        f"{programme}payments-received/joint/create/",
+        apis_joint.JointPaymentReceivedCreateApi.as_view(),
+        name="joint-payment-received-create",
     ),
     path(f"{programme}ledger/accounts/", apis.AccountListApi.as_view(), name="ledger-account-list"),
     path(

@@ -363,11 +363,13 @@ class NoticeLine:
 
 @dataclass(frozen=True, slots=True)
 class NoticePayment:
-    """A payment received from the payer (a reversal is negative), dated."""
+    """A payment received from the payer (a reversal is negative), dated; `paid_by` names
+    the other payer that paid it in a joint payment (payments.joint_payments)."""
 
     on: date
     amount: int
     reversal: bool = False
+    paid_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,13 +217,17 @@ def _names(programme: Programme) -> dict[str, dict[str, str]]:
 
 
 # Payments received from one payer (its receivable and advance accounts), and their
-# reversals, chained at or before %(seq)s: one row per transaction, dated.
+# reversals, chained at or before %(seq)s: one row per transaction, dated, with the name
+# of the party that paid it when that is another payer (a joint payment).
 _PAYMENTS = """
-    SELECT t.id, t.occurred_on, t.kind = 'reversal', sum(l.credit) - sum(l.debit)
+    SELECT t.id, t.occurred_on, t.kind = 'reversal', sum(l.credit) - sum(l.debit),
+           min(p.name)
       FROM payments_leg l
       JOIN payments_ledger_transaction t ON t.id = l.transaction_id
       JOIN payments_account a ON a.id = l.account_id
       LEFT JOIN payments_ledger_transaction o ON o.id = t.reverses_id
+      LEFT JOIN payments_joint_payment j ON j.transaction_id = coalesce(o.id, t.id)
+      LEFT JOIN sib_organisation p ON p.id = j.paid_by_id AND p.id <> %(payer_id)s
      WHERE t.programme_id = %(programme_id)s
        AND a.organisation_id = %(payer_id)s
        AND a.kind IN ('payer_receivable', 'payer_advance')
@@ -241,8 +245,8 @@ def _payments(programme: Programme, payer: Organisation, seq: int) -> tuple[doc.
         cursor.execute(_PAYMENTS, {"programme_id": programme.pk, "payer_id": payer.pk, "seq": seq})
         rows = cursor.fetchall()
     return tuple(
-        doc.NoticePayment(on=on, amount=int(amount), reversal=reversal)
-        for _, on, reversal, amount in rows
+        doc.NoticePayment(on=on, amount=int(amount), reversal=reversal, paid_by=paid_by or "")
+        for _, on, reversal, amount, paid_by in rows
         if amount
     )
 

@@ -5,6 +5,7 @@ explained once, at the top of payments/ledger.py.
 """
 
 from payments.models.capital import CapType, Commitment, Drawdown, Tranche, TrancheKind
+from payments.models.joint_payments import JointPayment
 from payments.models.ledger import (
     DEBIT_NORMAL,
     Account,
@@ -29,6 +30,7 @@ __all__ = [
     "CapType",
     "Commitment",
     "Drawdown",
+    "JointPayment",
     "LedgerTransaction",
     "Leg",
     "ProgrammeVariation",

@@ -84,3 +84,43 @@ class ScenarioForm(forms.Form):
         required=False,
         localize=True,
     )
+
+
+class JointPaymentForm(IdempotentForm):
+    """One payment from one payer settling several payers' dues: a part per payer, blank
+    for a payer it does not settle (payments.joint_payments)."""
+
+    paid_by = forms.ModelChoiceField(label=_("Paid by"), queryset=Organisation.objects.none())
+    received_on = forms.DateField(label=_("Date received"), widget=DateInput)
+
+    def __init__(self, *args: Any, access: ProgrammeAccess, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("received_on", today())
+        super().__init__(*args, **kwargs)
+        currency = access.programme.currency
+        payers = programme_parties(programme=access.programme).filter(role=PartyRole.OUTCOME_PAYER)
+        self.payers = list(
+            Organisation.objects.filter(pk__in=payers.values("organisation")).order_by("name")
+        )
+        self.fields["paid_by"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[p.pk for p in self.payers]
+        ).order_by("name")
+        for payer in self.payers:
+            self.fields[self.part_field(payer)] = MoneyField(
+                currency=currency,
+                required=False,
+                label=_("Part settling %(payer)s's dues (%(currency)s)")
+                % {"payer": payer.name, "currency": currency},
+                help_text=_("Leave blank for a payer this payment does not settle."),
+            )
+
+    @staticmethod
+    def part_field(payer: Organisation) -> str:
+        return f"part_{payer.slug}"
+
+    def parts(self) -> list[tuple[Organisation, int]]:
+        """Return (payer, part) for each payer with a part, in the form's order."""
+        return [
+            (payer, self.cleaned_data[self.part_field(payer)])
+            for payer in self.payers
+            if self.cleaned_data.get(self.part_field(payer))
+        ]

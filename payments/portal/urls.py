@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from payments.portal import disputes, distributions, movements, termination, variations, views
+from payments.portal import (
+    disputes,
+    distributions,
+    joint,
+    movements,
+    termination,
+    variations,
+    views,
+)
 
 app_name = "payments_portal"
 
@@ -24,6 +32,11 @@ urlpatterns = [
     path(f"{money}investors/", views.investors, name="investors"),
     path(f"{money}drawdown/", views.drawdown_record, name="drawdown-record"),
     path(f"{money}payment/", views.payment_record, name="payment-record"),
+    path(
+        f"{money}payment/joint/",
+        joint.joint_payment_record_page,
+        name="joint-payment-record",
+    ),
     path(f"{money}outcome-payments/", views.outcome_payments, name="outcome-payments"),
     path(f"{money}mine/", views.my_commitments, name="my-commitments"),
     path(f"{money}distributions/", distributions.distributions, name="distributions"),

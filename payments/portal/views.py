@@ -173,8 +173,10 @@ def _record(
     operation: str,
     body: dict[str, Any],
     perform: Any,
+    aliases: dict[str, str] | None = None,
 ) -> HttpResponse | None:
-    """Run `perform` once for the form's key; return the redirect, or None to show errors."""
+    """Run `perform` once for the form's key; return the redirect, or None to show errors
+    (a service's field named by `aliases` shown beside the form's field)."""
     try:
         response = idempotent(
             scope=f"programme:{access.programme.pk}",
@@ -184,7 +186,7 @@ def _record(
             perform=perform,
         )
     except (ValidationError, ApplicationError) as error:
-        add_service_errors(form, error)
+        add_service_errors(form, error, **(aliases or {}))
         return None
     if response.status_code == 200:  # the same form posted again: recorded once
         messages.info(request, _("This was already recorded; nothing was recorded twice."))

@@ -14,7 +14,7 @@ from typing import Any
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, Paragraph, Spacer
 
-from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME, NoticeData
+from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME, NoticeData, NoticePayment
 from reports.rendering.base import Metadata, ReportRenderer
 from reports.rendering.formatting import (
     format_cell_date,
@@ -202,6 +202,15 @@ class NoticeRenderer(ReportRenderer):
         widths[stretch] = full - sum(w for i, w in enumerate(widths) if i != stretch)
         return [w / full for w in widths]
 
+    def _payment_text(self, payment: NoticePayment) -> str:
+        text = self.money(payment.amount)
+        if payment.paid_by:
+            # A party's name from the contract's definition: a plain-text cell, never parsed.
+            text = self.t("payment_paid_by").format(amount=text, party=payment.paid_by)
+        if payment.reversal:
+            text = self.t("payment_reversal").format(amount=text)
+        return text
+
     def payments_story(self) -> list[Flowable]:
         payments = self.data.payments
         story: list[Flowable] = [*self.subheading(self.t("notice_payments"))]
@@ -210,9 +219,7 @@ class NoticeRenderer(ReportRenderer):
         rows = [
             [
                 format_cell_date(p.on, self.lang),
-                self.t("payment_reversal").format(amount=self.money(p.amount))
-                if p.reversal
-                else self.money(p.amount),
+                self._payment_text(p),
             ]
             for p in payments
         ]

@@ -64,6 +64,7 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "col_date": "Date",
         "col_payment": "Montant",
         "payment_reversal": "{amount} (annulation)",
+        "payment_paid_by": "{amount}, versé par {party}",
         "notice_ledger": "Registre et vérification",
         "notice_ledger_text": (
             "Cet avis a été établi à partir du registre du programme dont la tête de "
@@ -127,6 +128,7 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "col_date": "Date",
         "col_payment": "Amount",
         "payment_reversal": "{amount} (reversal)",
+        "payment_paid_by": "{amount}, paid by {party}",
         "notice_ledger": "Ledger and integrity check",
         "notice_ledger_text": (
             "This notice was built from the programme's ledger whose chain head is "

@@ -1,6 +1,7 @@
 """The books add up after any history: random verifications, amendments, disputes (by
 funders bound to one payer or to none), withdrawals of disputes, payments (some refused,
-some advances) and reversals on the demo bond.
+some advances), joint payments (one payer paying for both, allocated by what each owes;
+some refused) and reversals on the demo bond.
 
 After every step, to the cent:
 - the trial balance of every currency is zero;
@@ -12,7 +13,8 @@ After every step, to the cent:
   with the position's figures: receivable = due - disputed - received + advance;
 - Σ due - Σ received = Σ outstanding, and received is what the payment transactions
   brought into cash, net of reversals;
-- a refused payment writes nothing.
+- a refused payment writes nothing; what joint payments settled for other payers
+  (`settled_by`) is what the paying parties paid for them (`paid_for`).
 At the end, the chain verifies. POSITION_EXAMPLES sets the number of histories (CI: 200).
 """
 
@@ -32,6 +34,7 @@ from outcomes.disputes import dispute_withdraw
 from outcomes.models import Result, ResultReview
 from outcomes.selectors import results_with_state
 from payments import services
+from payments.joint_payments import JointPart, joint_payment_record
 from payments.ledger import account_balances, trial_balance
 from payments.models import LedgerTransaction, Leg
 from payments.outcome_payments import outcome_payments_compute, verified_inputs
@@ -56,6 +59,7 @@ step = st.one_of(
         st.integers(0, 1),
         st.tuples(st.integers(1, 130), st.booleans()),  # percent of what is payable
     ),
+    st.tuples(st.just("joint"), st.integers(0, 1), st.integers(1, 130)),
     st.tuples(st.just("reverse"), st.integers(0, 50), st.just(0)),
 )
 
@@ -148,6 +152,8 @@ def _run(deal, kind, a, b, day) -> None:
             assert LedgerTransaction.objects.count() == before
         else:
             assert amount <= payable or advance
+    elif kind == "joint":
+        _joint(deal, a, b, day)
     elif kind == "reverse":
         payments = list(
             LedgerTransaction.objects.filter(
@@ -158,6 +164,29 @@ def _run(deal, kind, a, b, day) -> None:
             services.ledger_transaction_reverse(
                 original=payments[a % len(payments)], reason="bounced", actor=deal.manager
             )
+
+
+def _joint(deal, paid_by: int, percent: int, day: int) -> None:
+    """One payer pays `percent` of what both owe, allocated by what each owes."""
+    programme = deal.programme
+    position = programme_position(programme=programme)
+    payable = sum(position.payer(slug).payable for slug in PAYERS)
+    amount = max(1, payable * percent // 100)
+    before = LedgerTransaction.objects.count()
+    try:
+        joint_payment_record(
+            programme=programme,
+            paid_by=Organisation.objects.get(slug=PAYERS[paid_by]),
+            parts=[JointPart(Organisation.objects.get(slug=slug)) for slug in PAYERS],
+            amount=amount,
+            received_on=D(2027, 1, 1) + (D(2027, 1, 2) - D(2027, 1, 1)) * day,
+            actor=deal.manager,
+        )
+    except ValidationError:
+        assert amount > payable
+        assert LedgerTransaction.objects.count() == before
+    else:
+        assert amount <= payable
 
 
 def _check(deal) -> None:
@@ -209,6 +238,9 @@ def _check(deal) -> None:
     ).aggregate(total=Sum("debit", default=0))["total"]
     assert position.totals["received"] == cash_in
     assert position.totals["due"] - position.totals["received"] == position.totals["outstanding"]
+    settled = sorted((p.payer, by, n) for p in position.payers for by, n in p.settled_by)
+    paid_for = sorted((payer, p.payer, n) for p in position.payers for payer, n in p.paid_for)
+    assert settled == paid_for
 
 
 @settings(
