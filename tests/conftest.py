@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from sib.clock import frozen_today
 
@@ -216,6 +217,14 @@ def _ledger_today_after_the_contracts() -> Iterator[None]:
     # ledger refuses a date after today (sib.clock), so "today" is moved past them. The
     # tests of that rule freeze their own date inside.
     with frozen_today(datetime.date(2031, 6, 30)):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request through the test client activates its language in this thread and leaves
+    # it active; each test starts in the project's default language, whatever ran before.
+    with translation.override(settings.LANGUAGE_CODE):
         yield
 
 
