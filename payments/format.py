@@ -76,13 +76,18 @@ def _validate_coupon(
     except RuleError as exc:
         errors.append((exc.path, exc.message))
         return
+    _banded_rate_metric(terms.metric, path, document, errors)
+
+
+def _banded_rate_metric(code: str, path: str, document: dict[str, Any], errors: Errors) -> None:
+    """A coupon or a redemption reads its rate from a banded_rate metric of the programme."""
     kinds = {
         m.get("code"): (m.get("mechanism") or {}).get("kind")
         for m in document.get("metrics") or []
         if isinstance(m, dict)
     }
-    if kinds.get(terms.metric) != "banded_rate":
-        errors.append((f"{path}.metric", f"no banded_rate metric {terms.metric!r}"))
+    if kinds.get(code) != "banded_rate":
+        errors.append((f"{path}.metric", f"no banded_rate metric {code!r}"))
 
 
 def _validate_redemption(
@@ -100,13 +105,7 @@ def _validate_redemption(
     except RuleError as exc:
         errors.append((exc.path, exc.message))
         return
-    kinds = {
-        m.get("code"): (m.get("mechanism") or {}).get("kind")
-        for m in document.get("metrics") or []
-        if isinstance(m, dict)
-    }
-    if kinds.get(terms.metric) != "banded_rate":
-        errors.append((f"{path}.metric", f"no banded_rate metric {terms.metric!r}"))
+    _banded_rate_metric(terms.metric, path, document, errors)
     parties = {p.get("organisation") for p in document.get("parties") or [] if isinstance(p, dict)}
     if terms.payer not in parties:
         errors.append((f"{path}.payer", f"no party {terms.payer!r} of the programme"))
