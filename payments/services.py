@@ -31,6 +31,7 @@ from payments.models import (
     TransactionKind,
 )
 from payments.position import PayerPosition, programme_position
+from payments.reversals import reversal_check
 from sib.chain import chain_lock
 from sib.models import (
     Organisation,
@@ -477,8 +478,7 @@ def ledger_transaction_reverse(
     idempotency_key: str = "",
 ) -> LedgerTransaction:
     """Reverse a transaction once, with a reason; a reversed drawdown no longer counts as drawn."""
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the transaction is reversed.")})
+    reversal_check(original=original, reason=reason, occurred_on=occurred_on)
     try:
         with transaction.atomic():
             reversal = ledger.transaction_reverse(

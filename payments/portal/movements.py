@@ -22,6 +22,7 @@ from payments.guarantees import guarantee_call_record, guarantee_payment_record
 from payments.models import Commitment, LedgerTransaction, TrancheKind, TransactionKind
 from payments.portal.forms import DateInput
 from payments.position import programme_position
+from payments.reversals import REVERSIBLE
 from payments.selectors import commitment_list
 from sib.api.idempotency import idempotent
 from sib.clock import today
@@ -31,14 +32,6 @@ from sib.portal.forms import IdempotentForm, MoneyField, add_service_errors
 from sib.portal.views import AuthenticatedRequest, programme_context
 from sib.scoping import ProgrammeAccess, programme_access
 
-# What the portal reverses: movements of money, not the accruals the services book.
-REVERSIBLE = (
-    TransactionKind.DRAWDOWN,
-    TransactionKind.PAYMENT_RECEIVED,
-    TransactionKind.DISTRIBUTION,
-    TransactionKind.GUARANTEE_CALL,
-    TransactionKind.GUARANTEE_PAYMENT,
-)
 KIND_NAMES = {
     TransactionKind.DRAWDOWN: gettext_lazy("Drawdown"),
     TransactionKind.PAYMENT_RECEIVED: gettext_lazy("Outcome payment received"),
