@@ -6,16 +6,23 @@ results and their restatements (`outcome_due`), from disputes (`dispute_hold`) a
 advances meeting dues (`advance_applied`) changes only by the events that book it, never
 by hand: reversing an `outcome_due` would wipe what a verified result makes the payers
 owe while the result stays verified. A reversal is dated on or after the movement it
-undoes (a payment cannot bounce before it was received).
+undoes (a payment cannot bounce before it was received), and it may not take an
+account below zero that recording refuses to: the programme's cash, an investor's
+principal, a guarantor's call or what the programme owes it (reverse what came after
+first: the distribution before the drawdown, the guarantee payment before its call).
 """
 
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from payments.models import LedgerTransaction, TransactionKind
+from payments.models import DEBIT_NORMAL, AccountKind, LedgerTransaction, Leg, TransactionKind
+from sib.chain import chain_lock
+from sib.money import format_money
 
 # The movements a user records, and so may reverse (the portal lists these).
 REVERSIBLE = (
@@ -27,9 +34,22 @@ REVERSIBLE = (
 )
 
 
+# Accounts whose balance recording keeps at or above zero.
+BOUNDED = frozenset(
+    {
+        AccountKind.PROGRAMME_CASH,
+        AccountKind.INVESTOR_PRINCIPAL,
+        AccountKind.GUARANTEE_CALLED,
+        AccountKind.GUARANTEE,
+    }
+)
+
+
 def reversal_check(*, original: LedgerTransaction, reason: str, occurred_on: date | None) -> None:
-    """Refuse a reversal without a reason, of a booking the service made, or dated before
-    the movement it undoes; each refusal names its field and rule."""
+    """Refuse a reversal without a reason, of a booking the service made, dated before the
+    movement it undoes, or taking a bounded account below zero; each refusal names its
+    field and rule. Called inside the reversal's transaction: it takes the chain lock, so
+    the balances it reads stay as read until the reversal is posted."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the transaction is reversed.")})
     if original.kind not in REVERSIBLE and original.kind != TransactionKind.REVERSAL:
@@ -50,3 +70,46 @@ def reversal_check(*, original: LedgerTransaction, reason: str, occurred_on: dat
                 % {"date": date_format(occurred_on), "original": date_format(original.occurred_on)}
             }
         )
+    if original.kind in REVERSIBLE:
+        chain_lock(programme_id=original.programme_id)
+        # Already reversed: payments.ledger says so (AlreadyReversed), not the bounds.
+        if not LedgerTransaction.objects.filter(reverses=original).exists():
+            _bounds_check(original)
+
+
+def _bounds_check(original: LedgerTransaction) -> None:
+    for leg in original.legs.select_related("account"):
+        account = leg.account
+        if account.kind not in BOUNDED:
+            continue
+        sign = 1 if account.kind in DEBIT_NORMAL else -1
+        # The reversal posts this leg with debit and credit swapped.
+        change = sign * (leg.credit - leg.debit)
+        if change >= 0:
+            continue
+        totals = Leg.objects.filter(account=account).aggregate(
+            debit=Sum("debit", default=0), credit=Sum("credit", default=0)
+        )
+        balance = sign * (totals["debit"] - totals["credit"])
+        if balance + change < 0:
+            raise ValidationError(
+                {
+                    "transaction": _(
+                        "Reversing transaction #%(id)s would take %(account)s below zero "
+                        "(%(balance)s now, %(after)s after): reverse what was recorded "
+                        "after it first."
+                    )
+                    % {
+                        "id": original.pk,
+                        "account": account.code,
+                        "balance": _amount(balance, account.currency),
+                        "after": _amount(balance + change, account.currency),
+                    }
+                }
+            )
+
+
+def _amount(minor: int, currency: str) -> str:
+    # As payments.services.amount_text (which imports this module): the active language.
+    language = get_language() or "en"
+    return format_money(minor, currency, "fr" if language.startswith("fr") else "en")

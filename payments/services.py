@@ -478,9 +478,9 @@ def ledger_transaction_reverse(
     idempotency_key: str = "",
 ) -> LedgerTransaction:
     """Reverse a transaction once, with a reason; a reversed drawdown no longer counts as drawn."""
-    reversal_check(original=original, reason=reason, occurred_on=occurred_on)
     try:
         with transaction.atomic():
+            reversal_check(original=original, reason=reason, occurred_on=occurred_on)
             reversal = ledger.transaction_reverse(
                 original=original,
                 reason=reason,

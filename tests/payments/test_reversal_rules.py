@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from payments import services
-from payments.models import LedgerTransaction, TransactionKind
+from payments.distributions import PaidOut, distribution_record
+from payments.guarantees import guarantee_call_record, guarantee_payment_record
+from payments.models import Commitment, LedgerTransaction, TransactionKind
 from payments.position import programme_position
 from sib.models import Organisation
 from tests.payments.schedule_support import D, jardins
@@ -109,3 +111,51 @@ def test_the_refusal_reads_in_french_on_a_french_page():
     with translation.override("fr"), pytest.raises(ValidationError) as refused:
         services.ledger_transaction_reverse(original=posting, reason="x", actor=deal.manager)
     assert "passée par le service" in refused.value.message_dict["transaction"][0]
+
+
+def test_a_guarantee_call_is_not_reversed_while_its_payment_stands():
+    """Called 1 000 €, the guarantor paid 1 000 €. Reversing the call alone would show
+    1 000 € paid against nothing called, and the programme owing the guarantor nothing:
+    reverse the payment first."""
+    deal = jardins()
+    guarantor = Commitment.objects.get(programme=deal.programme, tranche__key="guarantee")
+    call = guarantee_call_record(
+        commitment=guarantor,
+        amount=100_000,
+        called_on=D(2027, 1, 10),
+        actor=deal.manager,
+        reason="senior short",
+    )
+    payment = guarantee_payment_record(
+        commitment=guarantor, amount=100_000, received_on=D(2027, 1, 20), actor=deal.manager
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.ledger_transaction_reverse(original=call, reason="wrong", actor=deal.manager)
+    assert "transaction" in refused.value.message_dict
+    services.ledger_transaction_reverse(original=payment, reason="bounced", actor=deal.manager)
+    services.ledger_transaction_reverse(original=call, reason="wrong", actor=deal.manager)
+    (line,) = [
+        i
+        for i in programme_position(programme=deal.programme).investors
+        if i.tranche == "guarantee"
+    ]
+    assert (line.guarantee_called, line.guarantee_paid) == (0, 0)
+
+
+def test_a_drawdown_already_repaid_is_not_reversed_into_negative_cash_and_principal():
+    """Fonds Impact Sud drew 50 000 €, all repaid to it: reversing the drawdown would leave
+    the programme −50 000 € of cash and the investor −50 000 € of principal."""
+    deal = jardins()
+    deal.draw("junior", "fonds-impact", D(2026, 1, 15), 5_000_000)
+    tx = LedgerTransaction.objects.get(programme=deal.programme, kind=TransactionKind.DRAWDOWN)
+    distribution_record(
+        programme=deal.programme,
+        paid_on=D(2026, 6, 30),
+        lines=[PaidOut("principal", "fonds-impact", 5_000_000, "junior")],
+        actor=deal.manager,
+        reason="early repayment",
+    )
+    with pytest.raises(ValidationError):
+        services.ledger_transaction_reverse(original=tx, reason="never drawn", actor=deal.manager)
+    position = programme_position(programme=deal.programme)
+    assert (position.cash, position.totals["principal_outstanding"]) == (0, 0)
