@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from payments.models import (
     AccountKind,
     Commitment,
     LedgerTransaction,
+    Leg,
     TrancheKind,
     TransactionKind,
 )
@@ -156,6 +158,41 @@ def _account(programme: Programme, key: Key) -> Any:
     )
 
 
+def _check_owed(programme: Programme, legs: list[LegSpec]) -> None:
+    """Refuse repaying more principal than an investor has outstanding, or reimbursing a
+    guarantor more than the programme owes it: the account would go below zero (repaid
+    above drawn). Returns are not bounded here: the waterfall's caps govern them."""
+    bounded = {AccountKind.INVESTOR_PRINCIPAL, AccountKind.GUARANTEE}
+    for leg in legs:
+        if leg.account.kind not in bounded:
+            continue
+        totals = Leg.objects.filter(account=leg.account).aggregate(
+            debit=Sum("debit", default=0), credit=Sum("credit", default=0)
+        )
+        owed = totals["credit"] - totals["debit"]
+        if leg.debit > owed:
+            commitment = leg.account.commitment
+            step = (
+                "principal"
+                if leg.account.kind == AccountKind.INVESTOR_PRINCIPAL
+                else "guarantee_reimbursement"
+            )
+            raise ValidationError(
+                {
+                    "lines": _(
+                        "%(step)s to %(recipient)s: %(amount)s is more than the %(owed)s "
+                        "the programme owes it."
+                    )
+                    % {
+                        "step": f"{step} {commitment.tranche.key}" if commitment else step,
+                        "recipient": commitment.investor.slug if commitment else "",
+                        "amount": amount_text(leg.debit, programme.currency),
+                        "owed": amount_text(max(owed, 0), programme.currency),
+                    }
+                }
+            )
+
+
 def distribution_record(
     *,
     programme: Programme,
@@ -206,6 +243,7 @@ def distribution_record(
                     % {"cash": amount_text(cash, currency), "total": amount_text(total, currency)}
                 }
             )
+        _check_owed(programme, legs)
         if differences(distribution_proposal(programme=programme, paid_on=paid_on), given) and (
             not reason
         ):
