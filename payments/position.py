@@ -13,6 +13,8 @@ Per payer (minor units):
     received     outcome payments received from it, net of reversals (advances included)
     advance      received ahead of what it owed and not yet applied
     outstanding  due - received; below zero, the payer's advance plus its credit
+    still_to_pay outstanding, never below zero: the totals every page and report prints
+                 as "still to pay", so one payer's advance never lowers another's dues
     credit       what the programme owes back after a restatement below what was paid:
                  received - advance - due, never below zero (an advance is not a credit)
     settled_by   the parts of `received` another party paid in a joint payment
@@ -91,6 +93,12 @@ class PayerPosition:
     @property
     def outstanding(self) -> int:
         return self.due - self.received
+
+    @property
+    def still_to_pay(self) -> int:
+        """What the payer still has to pay of its dues (in dispute or not): never below
+        zero, so that no payer's advance or credit nets against another payer's dues."""
+        return max(self.outstanding, 0)
 
     @property
     def payable(self) -> int:
@@ -273,6 +281,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
         "received": sum(p.received for p in payers),
         "advance": sum(p.advance for p in payers),
         "outstanding": sum(p.outstanding for p in payers),
+        "still_to_pay": sum(p.still_to_pay for p in payers),
         "payable": sum(p.payable for p in payers),
         "committed": sum(i.committed for i in lenders),
         "drawn": sum(i.drawn for i in lenders),

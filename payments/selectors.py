@@ -191,7 +191,15 @@ def investor_returns_get(*, access: ProgrammeAccess) -> tuple[InvestorReturn, ..
 
 # Position totals by whose money they add up (sib.privacy). The payers' are every payer's
 # to read; a total missing here is held back from non-managers until it is listed.
-_PAYER_TOTALS = ("due", "disputed", "received", "advance", "outstanding", "payable")
+_PAYER_TOTALS = (
+    "due",
+    "disputed",
+    "received",
+    "advance",
+    "outstanding",
+    "still_to_pay",
+    "payable",
+)
 _LENDER_TOTALS = ("committed", "drawn", "principal_repaid", "return_paid", "principal_outstanding")
 _GUARANTOR_TOTALS = ("guarantee_called", "guarantee_paid")
 

@@ -36,7 +36,7 @@ class Overview:
     outcome_payments_due: int
     disputed: int
     received: int
-    outstanding: int
+    still_to_pay: int
     distributed: int
     contract_cap: int | None
     cap_remaining: int | None
@@ -67,7 +67,7 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
         outcome_payments_due=totals["due"],
         disputed=totals["disputed"],
         received=totals["received"],
-        outstanding=totals["outstanding"],
+        still_to_pay=totals["still_to_pay"],
         distributed=totals["distributed"],
         contract_cap=programme.contract_cap,
         cap_remaining=contract_cap["remaining"] if contract_cap else None,

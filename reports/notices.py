@@ -130,7 +130,7 @@ def notice_data(
             received=position.received,
             advance=position.advance,
             credit=position.credit,  # an advance is printed on its own line
-            outstanding=position.outstanding,
+            outstanding=position.still_to_pay,  # its advance and credit on their own lines
             payable=position.payable,
         ),
         chain_head=doc.ChainHead(hash=state.head, entry_count=state.seq),

@@ -89,7 +89,7 @@ def ledger_as_of(programme: Programme, seq: int, lang: str) -> Money:
     return Money(
         payment_rows=payment_rows,
         paid_total=totals["received"],
-        due_total=totals["outstanding"],
+        due_total=totals["still_to_pay"],
         drawn=totals["drawn"],
         principal_outstanding=totals["principal_outstanding"],
         return_paid=totals["return_paid"],

@@ -128,7 +128,7 @@ def test_position_dashboard_and_api_agree_after_the_withdrawal(disputed):
     page = client.get(
         reverse("payments_portal:dashboard", args=[disputed.programme.pk])
     ).content.decode()
-    for key in ("due", "outstanding"):
+    for key in ("due", "still_to_pay"):
         assert f'data-figure="{key}">{format_money(totals[key], "EUR", "en")}<' in page
 
 

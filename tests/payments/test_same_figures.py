@@ -96,14 +96,14 @@ def test_every_page_api_and_pdf_shows_the_positions_figures(journey):
         return format_money(amount, "EUR", "en")
 
     dashboard = _html(deal.manager, "dashboard", deal.programme)
-    for key in ("due", "received", "outstanding", "distributed"):
+    for key in ("due", "received", "still_to_pay", "distributed"):
         assert f'data-figure="{key}">{m(totals[key])}<' in dashboard, key
 
     for page in (
         _html(deal.funder, "outcome-payments", deal.programme),
         _html(deal.manager, "payment-record", deal.programme),
     ):
-        for key in ("due", "disputed", "received", "advance", "outstanding"):
+        for key in ("due", "disputed", "received", "advance", "still_to_pay"):
             assert f'data-total="{key}">{m(totals[key])}<' in page, key
         for payer in position.payers:
             assert f'data-figure="received">{m(payer.received)}<' in page
@@ -123,5 +123,34 @@ def test_every_page_api_and_pdf_shows_the_positions_figures(journey):
         lines = pdf_lines(report_render(programme=deal.programme, edition=edition, language="en"))
         assert value_after(lines, "Outcome payments paid") == pdf_money(totals["received"], "en")
         assert value_after(lines, "Payments due (verified, not yet paid)") == pdf_money(
-            totals["outstanding"], "en"
+            totals["still_to_pay"], "en"
+        )
+
+
+def test_one_payers_advance_never_lowers_what_another_still_has_to_pay():
+    """Ten participants verified at 800 €: the State owes 5 600 €, the département 2 400 €.
+    The département then pays 10 000 € ahead (an advance): it settles its own 2 400 € and
+    keeps 7 600 € in advance. The State still has 5 600 € to pay — not 5 600 − 7 600 =
+    −2 000 €, the net of one payer's advance against another's dues."""
+    deal = jardins()
+    deal.result("training", "c1", "2026", 10)
+    deal.receive("departement-13", 1_000_000, D(2027, 1, 15), advance=True)
+    position = programme_position(programme=deal.programme)
+    assert position.payer("departement-13").advance == 760_000
+    assert position.totals["still_to_pay"] == 560_000
+    # The ledger's identity still holds: the net figure stays for the books.
+    assert position.totals["outstanding"] == 560_000 - 760_000
+
+    def m(amount: int) -> str:
+        return format_money(amount, "EUR", "en")
+
+    dashboard = _html(deal.manager, "dashboard", deal.programme)
+    assert f'data-figure="still_to_pay">{m(560_000)}<' in dashboard
+    page = _html(deal.manager, "payment-record", deal.programme)
+    assert f'data-total="still_to_pay">{m(560_000)}<' in page
+    assert f'data-figure="still_to_pay">{m(0)}<' in page  # the département's row
+    for edition in ("public", "manager"):
+        lines = pdf_lines(report_render(programme=deal.programme, edition=edition, language="en"))
+        assert value_after(lines, "Payments due (verified, not yet paid)") == pdf_money(
+            560_000, "en"
         )

@@ -38,11 +38,11 @@ def test_each_user_reads_the_positions_figures_in_the_browser(page: Page, live_s
         page.goto(live_server.url + reverse(f"payments_portal:{name}", args=[deal.programme.pk]))
 
     visit(deal.manager, "dashboard")
-    for key in ("due", "received", "outstanding", "distributed"):
+    for key in ("due", "received", "still_to_pay", "distributed"):
         assert _read(page, f'[data-figure="{key}"]') == euros(totals[key]), key
 
     visit(deal.funder, "outcome-payments")
-    for key in ("due", "disputed", "received", "advance", "outstanding"):
+    for key in ("due", "disputed", "received", "advance", "still_to_pay"):
         assert _read(page, f'[data-total="{key}"]') == euros(totals[key]), key
     shown = page.locator('[data-figure="received"]').all_inner_texts()
     assert [text.strip() for text in shown] == [euros(p.received) for p in position.payers]

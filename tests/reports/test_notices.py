@@ -176,7 +176,7 @@ def test_the_pdf_prints_the_positions_due_received_and_outstanding(disputed_bond
     assert value_after(lines, label["due"]) == money(position.due, lang)
     assert value_after(lines, label["disputed"]) == money(position.disputed, lang)
     assert value_after(lines, label["received"]) == money(position.received, lang)
-    assert value_after(lines, label["outstanding"]) == money(position.outstanding, lang)
+    assert value_after(lines, label["outstanding"]) == money(position.still_to_pay, lang)
     assert value_after(lines, label["payable"]) == money(position.payable, lang)
     assert label["disputed_flag"] in lines
     head = chain_state(programme=disputed_bond.programme).head
@@ -526,7 +526,9 @@ def test_an_advance_is_printed_with_the_positions_figure(disputed_bond: Bond):
     assert sum(line.amount for line in data.lines) == position.due
     lines = pdf_lines(render_report(data))
     assert value_after(lines, "Advance received, not yet applied") == money(position.advance, "en")
-    assert value_after(lines, "Outstanding") == money(position.outstanding, "en")
+    # Outstanding is what it still has to pay: nothing; the advance is not counted again.
+    assert position.outstanding < 0
+    assert value_after(lines, "Outstanding") == money(0, "en")
     # The advance is not also printed as a credit owed back to the payer.
     assert "Credit owed to the payer" not in lines
 
@@ -557,5 +559,6 @@ def test_a_restatement_below_what_was_paid_is_printed_as_a_credit(db):
     assert first.pk not in {i for line in data.lines for i in line.result_ids}
     lines = pdf_lines(render_report(data))
     assert value_after(lines, "Crédit dû au payeur") == money(2_520_000, "fr")
-    assert value_after(lines, "Reste dû") == money(-2_520_000, "fr")
+    # Nothing left to pay: the credit stands on its own line, not again as −25 200 €.
+    assert value_after(lines, "Reste dû") == money(0, "fr")
     assert "Douze sorties comptées à tort" not in pdf_text(render_report(data))
