@@ -19,11 +19,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments import ledger
 from payments.ledger import LegSpec
-from payments.models import AccountKind, Commitment, LedgerTransaction, TrancheKind, TransactionKind
+from payments.models import (
+    AccountKind,
+    Commitment,
+    LedgerTransaction,
+    Leg,
+    TrancheKind,
+    TransactionKind,
+)
 from payments.position import InvestorPosition, programme_position
 from payments.services import amount_text
 from sib.chain import chain_lock
@@ -49,6 +58,18 @@ def _figures(commitment: Commitment) -> InvestorPosition:
         for i in position.investors
         if i.tranche == commitment.tranche.key and i.investor == commitment.investor.slug
     )
+
+
+def _called_by(commitment: Commitment, on: date) -> int:
+    """What was called from a guarantor by calls dated on or before `on` (not reversed)."""
+    called = Leg.objects.filter(
+        account__kind=AccountKind.GUARANTEE_CALLED,
+        account__commitment=commitment,
+        transaction__kind=TransactionKind.GUARANTEE_CALL,
+        transaction__occurred_on__lte=on,
+        transaction__reversal__isnull=True,
+    ).aggregate(debit=Sum("debit", default=0), credit=Sum("credit", default=0))
+    return int(called["debit"] - called["credit"])
 
 
 def guarantee_call_record(
@@ -137,7 +158,19 @@ def guarantee_payment_record(
         # The chain lock: two payments recorded at once must not pass what is called.
         chain_lock(programme_id=programme.pk)
         figures = _figures(commitment)
-        unpaid = figures.guarantee_called - figures.guarantee_paid
+        called_by_then = _called_by(commitment, received_on)
+        if called_by_then <= 0 < figures.guarantee_called:
+            raise ValidationError(
+                {
+                    "received_on": _(
+                        "On %(date)s nothing was called from %(guarantor)s yet: a guarantee "
+                        "payment answers a call made on or before the day it is received."
+                    )
+                    % {"date": date_format(received_on), "guarantor": commitment.investor.name}
+                }
+            )
+        # Paid in all never passes what was called by the payment's date.
+        unpaid = min(figures.guarantee_called, called_by_then) - figures.guarantee_paid
         if amount > unpaid:
             currency = programme.currency
             raise ValidationError(

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.formats import date_format
 
 from payments.guarantees import guarantee_call_record, guarantee_payment_record
 from payments.ledger import trial_balance
@@ -96,6 +98,25 @@ def test_a_payment_above_what_is_called_and_unpaid_is_refused():
             commitment=guarantor(deal), amount=2_000_001, received_on=D(2031, 1, 2), actor=None
         )
     assert "amount" in refused.value.message_dict
+
+
+def test_a_guarantee_payment_is_not_dated_before_its_call():
+    """Called 50 000 € on 31 December 2030: a payment received on 30 December answers no
+    call yet, and one of 50 000 € on 31 December is the call paid in full."""
+    deal = jardins()
+    call(deal, 5_000_000)
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        guarantee_payment_record(
+            commitment=guarantor(deal), amount=1_000_000, received_on=D(2030, 12, 30), actor=None
+        )
+    assert "received_on" in refused.value.message_dict
+    with translation.override("en"):
+        assert date_format(D(2030, 12, 30)) in refused.value.message_dict["received_on"][0]
+    assert figures(deal).guarantee_paid == 0
+    guarantee_payment_record(
+        commitment=guarantor(deal), amount=5_000_000, received_on=CALLED_ON, actor=None
+    )
+    assert figures(deal).guarantee_paid == 5_000_000
 
 
 def test_a_guarantee_payment_without_a_call_is_refused():
