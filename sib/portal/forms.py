@@ -6,6 +6,7 @@ each message beside its field (or above the form when no field of the form carri
 name), in the page's language.
 """
 
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,9 @@ class IdempotentForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+_AMOUNT = re.compile(r"[-+]?[0-9.,]+", re.ASCII)
+
+
 class MoneyField(forms.DecimalField):
     """An amount typed in the currency's major unit ("1 234,56"), cleaned to minor units."""
 
@@ -86,6 +90,10 @@ class MoneyField(forms.DecimalField):
         if isinstance(value, str):
             # "1 234,56" as French people type it, with any space as the thousands separator.
             value = "".join(value.split()).replace("\u202f", "").replace("\u00a0", "")
+            # Python's Decimal also reads "1e3", "1_000" and any script's digits: an amount
+            # is written with ASCII digits and separators only.
+            if value and not _AMOUNT.fullmatch(value):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
     def clean(self, value: Any) -> int | None:
