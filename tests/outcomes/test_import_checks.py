@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from outcomes import services
 from outcomes.csv_import import results_import
@@ -168,12 +168,13 @@ def test_a_payment_viewer_sees_what_each_payer_would_owe(cast, media, verified_c
     """
     access = programme_access(user=cast.manager, programme_id=cast.programme.pk)
     before = _counts()
-    _job, preview = import_check(
-        programme=cast.programme,
-        user=cast.evaluator,
-        stream=io.BytesIO(FILE.encode()),
-        inspect=import_inspector(access),
-    )
+    with translation.override("en"):  # the amounts read "€6,000.00"
+        _job, preview = import_check(
+            programme=cast.programme,
+            user=cast.evaluator,
+            stream=io.BytesIO(FILE.encode()),
+            inspect=import_inspector(access),
+        )
     assert _counts() == before
     (html,) = preview.previews
     payer = f"{cast.programme.slug}-payer"

@@ -6,6 +6,7 @@ empty), a bulk load's commit would read every leg once per leg: the square of th
 """
 
 from datetime import date
+from unittest import mock
 
 import psycopg
 import pytest
@@ -36,16 +37,12 @@ def _legs_read() -> int:
 
 def _vacuum_from_another_session(table: str) -> None:
     """What autovacuum may do during a load: count its uncommitted rows as not there."""
-    settings = connection.settings_dict
-    owner = settings["OWNER"]
-    with psycopg.connect(
-        dbname=settings["NAME"],
-        user=owner["USER"],
-        password=owner["PASSWORD"] or None,
-        host=owner["HOST"] or None,
-        port=owner["PORT"] or None,
-        autocommit=True,
-    ) as other:
+    # The connection owner mode opens (as tests/sib/test_app_login_role does), so that the
+    # embedded server's socket and the system server's host both work.
+    with mock.patch("sib.db.base._owner_mode", True):
+        params = connection.get_connection_params()
+    with psycopg.connect(**params) as other:
+        other.autocommit = True
         other.execute(psycopg.sql.SQL("VACUUM {}").format(psycopg.sql.Identifier(table)))
 
 
