@@ -130,8 +130,10 @@ class MoneyField(forms.DecimalField):
             return None
         locale = _active_locale()
         group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
-        if group in _SPACES:
-            # French groups with a narrow no-break space; people type any of the three.
+        if group in _SPACES or (group not in typed and any(s in typed for s in _SPACES)):
+            # French groups with a narrow no-break space, and people type any of the three.
+            # English readers also group with spaces ("10 000", the SI way), never mixed
+            # with commas; a space is never a decimal mark, so either is unambiguous.
             for space in _SPACES:
                 typed = typed.replace(space, group)
         if not _amount_pattern(group, decimal).fullmatch(typed):

@@ -3,9 +3,9 @@ currency's major unit, and nothing a keyboard slip or a pasted string could turn
 another number (an exponent, full-width or Arabic-Indic digits, Python's underscores, a
 separator the language does not use).
 
-English writes 1,234.56 (comma between thousands, point before the cents); French writes
-1 234,56 (a space, non-breaking or narrow no-break between thousands, comma before the
-cents). Either may leave the thousands unseparated.
+English writes 1,234.56 (comma between thousands, point before the cents; some group with
+spaces, 1 234.56); French writes 1 234,56 (a space, non-breaking or narrow no-break
+between thousands, comma before the cents). Either may leave the thousands unseparated.
 """
 
 import pytest
@@ -38,6 +38,8 @@ def refusal(typed: str, language: str, currency: str = "EUR") -> tuple[str, list
         ("1,234", 123_400),
         ("12", 1_200),
         (" 25,000 ", 2_500_000),
+        ("10 000", 1_000_000),  # grouped with spaces, the SI way
+        ("1\u00a0234.56", 123_456),
     ],
 )
 def test_an_english_amount_as_people_write_it(typed, minor):
@@ -67,7 +69,8 @@ def test_a_french_amount_as_people_write_it(typed, minor):
         "1.234,56",  # the German way
         "1234,56",  # a comma is never the decimal mark in English
         "12,34.5",  # a group of two
-        "1 234.56",  # English groups with commas, not spaces
+        "1 234,567.89",  # spaces and commas mixed
+        "12 34.5",
         "1.2.3",
         "1,234.",
     ],
