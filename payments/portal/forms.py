@@ -45,7 +45,7 @@ class DrawdownForm(IdempotentForm):
         self.fields["amount"] = MoneyField(
             currency=currency,
             label=_("Amount (%(currency)s)") % {"currency": currency},
-            help_text=_("For example 25 000 or 25000,50."),
+            help_text=_("For example 25,000 or 25000.50."),
         )
 
 
@@ -71,7 +71,7 @@ class PaymentReceivedForm(IdempotentForm):
         self.fields["amount"] = MoneyField(
             currency=currency,
             label=_("Amount (%(currency)s)") % {"currency": currency},
-            help_text=_("For example 25 000 or 25000,50."),
+            help_text=_("For example 25,000 or 25000.50."),
         )
 
 

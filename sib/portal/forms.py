@@ -8,11 +8,20 @@ name), in the page's language.
 
 import re
 import uuid
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from babel import Locale
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from sib.api.idempotency import IdempotencyConflict
@@ -67,15 +76,30 @@ class IdempotentForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-_AMOUNT = re.compile(r"[-+]?[0-9.,]+", re.ASCII)
+# Babel's strict parser checks the grouping ("1,2,3" and "12 34,5" are refused, "1,234.56"
+# and "1 234 567,89" read), but it also reads exponents, underscores and any script's
+# digits, and a point as the decimal mark in French ("1.500" would be 1,50 €). So an amount
+# is first limited to ASCII digits and the language's own two separators, then parsed.
+_SPACES = (" ", "\u00a0", "\u202f")
+_EXAMPLE = Decimal("1234.5678")
+
+
+def _active_locale() -> Locale:
+    return Locale.parse(translation.to_locale(translation.get_language() or "en"))
+
+
+def _amount_pattern(group: str, decimal: str) -> re.Pattern[str]:
+    return re.compile(f"[-+]?[0-9{re.escape(group)}{re.escape(decimal)}]+", re.ASCII)
 
 
 class MoneyField(forms.DecimalField):
-    """An amount typed in the currency's major unit ("1 234,56"), cleaned to minor units."""
+    """An amount typed in the currency's major unit as people write it in the page's
+    language ("1,234.56" in English, "1 234,56" in French), cleaned to minor units."""
 
     default_error_messages = {
+        "invalid": _("%(field)s: write an amount as %(grouped)s or %(plain)s."),
         "positive": _("Enter an amount above zero."),
-        "precision": _("Enter at most %(places)s decimal places."),
+        "precision": _("%(field)s: enter at most %(places)s decimal places."),
     }
 
     def __init__(self, *, currency: str, **kwargs: Any) -> None:
@@ -86,15 +110,43 @@ class MoneyField(forms.DecimalField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(localize=True, **kwargs)
 
+    def _refusal(self, code: str) -> ValidationError:
+        locale = _active_locale()
+        places = minor_exponent(self.currency)
+        example = _EXAMPLE.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+        params = {
+            "field": str(self.label or _("Amount")),
+            "places": places,
+            "grouped": format_decimal(example, locale=locale),
+            "plain": format_decimal(example, locale=locale, group_separator=False),
+        }
+        return ValidationError(self.error_messages[code], code=code, params=params)
+
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        if isinstance(value, str):
-            # "1 234,56" as French people type it, with any space as the thousands separator.
-            value = "".join(value.split()).replace("\u202f", "").replace("\u00a0", "")
-            # Python's Decimal also reads "1e3", "1_000" and any script's digits: an amount
-            # is written with ASCII digits and separators only.
-            if value and not _AMOUNT.fullmatch(value):
-                raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+        if not isinstance(value, str):
+            return super().to_python(value)
+        typed = value.strip()
+        if not typed:
+            return None
+        locale = _active_locale()
+        group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+        if group in _SPACES or (group not in typed and any(s in typed for s in _SPACES)):
+            # French groups with a narrow no-break space, and people type any of the three.
+            # English readers also group with spaces ("10 000", the SI way), never mixed
+            # with commas; a space is never a decimal mark, so either is unambiguous.
+            for space in _SPACES:
+                typed = typed.replace(space, group)
+        if not _amount_pattern(group, decimal).fullmatch(typed):
+            raise self._refusal("invalid")
+        try:
+            amount = parse_decimal(typed, locale=locale, strict=True)
+        except NumberFormatError:
+            raise self._refusal("invalid") from None
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > minor_exponent(self.currency):
+            # Counted as typed: "10.000" is a third decimal place, not ten euros.
+            raise self._refusal("precision")
+        return amount
 
     def clean(self, value: Any) -> int | None:
         amount = super().clean(value)
@@ -105,11 +157,7 @@ class MoneyField(forms.DecimalField):
         try:
             minor = to_minor(amount, self.currency)
         except MoneyError:
-            raise ValidationError(
-                self.error_messages["precision"],
-                code="precision",
-                params={"places": minor_exponent(self.currency)},
-            ) from None
+            raise self._refusal("precision") from None
         problem = money_error(minor, minimum=1)
         if problem:  # the API's bound (sib.bounds): no amount beyond 10^15 minor units
             raise ValidationError(problem, code="max_value")

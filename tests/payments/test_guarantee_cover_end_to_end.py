@@ -149,8 +149,8 @@ def test_the_tranches_page_says_the_cover(manager, tmp_path, lang, wording):
 @pytest.mark.parametrize(
     ("lang", "wording"),
     [
-        ("fr", "50 % de la perte en principal de Senior loans"),
-        ("en", "50% of the principal loss of Senior loans"),
+        ("fr", "50 % de la perte en principal de Prêts seniors"),
+        ("en", "50% of the principal loss of Prêts seniors"),
     ],
 )
 def test_the_manager_report_says_the_cover_in_its_waterfall(manager, tmp_path, lang, wording):

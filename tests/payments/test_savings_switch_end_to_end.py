@@ -193,8 +193,8 @@ def test_a_bad_switch_and_a_fee_to_guarantors_are_refused_with_their_paths(manag
 @pytest.mark.parametrize(
     ("lang", "wording"),
     [
-        ("fr", "Prime de succès des investisseurs — Junior"),
-        ("en", "Investors’ success fee — Junior"),
+        ("fr", "Prime de succès des investisseurs — Prêt junior"),
+        ("en", "Investors’ success fee — Prêt junior"),
     ],
 )
 def test_the_manager_report_names_the_success_fee_in_its_waterfall(

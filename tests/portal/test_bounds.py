@@ -15,7 +15,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("amount", "said"),
-    [("1e30", "Enter a number."), (str(2**70), "Too large"), ("10000000000000.01", "Too large")],
+    [
+        ("1e30", "Amount (EUR): write an amount as 1,234.56 or 1234.56."),
+        (str(2**70), "Too large"),
+        ("10000000000000.01", "Too large"),
+    ],
 )
 def test_a_drawdown_amount_beyond_the_money_bound_is_refused_beside_the_field(cast, amount, said):
     commitment = commitment_of_5000_euros(cast)

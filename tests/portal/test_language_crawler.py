@@ -82,9 +82,10 @@ ALLOWED: dict[str, str] = {
 def _data_words() -> frozenset[str]:
     """Return the words of the demo's data: every text of its definition, and the usernames.
 
-    The demo programme's names, definitions and notes were typed in English (its tranches
-    "Senior loans", its metric "In work at 12 months"): they are the programme's data,
-    shown as typed, not the portal's text.
+    The demo programme's names, definitions and notes were typed in French, as a French
+    contract is written (its tranche "Prêts seniors", its metric "En emploi à 12 mois"):
+    they are the programme's data, shown as typed on an English page too, not the
+    portal's text.
     """
     texts: list[str] = [user.username for user in User.objects.all()]
     texts += ["recompte", "a second site"]  # the fixture's own comment and reason below
