@@ -65,6 +65,9 @@ class PositionApi(ProgrammeApi):
         outstanding = serializers.IntegerField()
         payable = serializers.IntegerField()
         credit = serializers.IntegerField()
+        redemption = serializers.IntegerField(
+            help_text="The part of `due` owed for principal redemptions (docs/ledger.md)."
+        )
         settled_by = PartySerializer(
             many=True,
             help_text="The parts of `received` another party paid in a joint payment.",

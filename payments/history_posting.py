@@ -31,6 +31,7 @@ from payments.ledger import LegSpec
 from payments.ledger_many import Posting, transactions_post_many
 from payments.models import Account, AccountKind, Commitment, Drawdown, TransactionKind
 from payments.position import PayerPosition, programme_position
+from payments.redemption_dues import redemption_dues_reconcile
 from sib.chain import chain_lock
 from sib.models import Organisation, Programme, User
 
@@ -215,3 +216,5 @@ def history_money_post(
                 if commitment is not None
             ]
         )
+        # The history's money may move a redemption booked already (payments.redemption_dues).
+        redemption_dues_reconcile(programme=programme, actor=actor)

@@ -33,6 +33,7 @@ from payments import ledger
 from payments.ledger import LegSpec
 from payments.models import AccountKind, JointPayment, LedgerTransaction, TransactionKind
 from payments.position import PayerPosition, programme_position
+from payments.redemption_dues import redemption_dues_reconcile
 from payments.services import amount_text, payment_amount_check
 from sib.chain import chain_lock
 from sib.models import Organisation, PartyRole, Programme, ProgrammeParty, User
@@ -193,6 +194,8 @@ def joint_payment_record(
             description=description or joint_payment_description(paid_by, parts, amounts),
         )
         JointPayment.objects.create(programme=programme, transaction=tx, paid_by=paid_by)
+        # As a payment of one payer: it may lower a redemption (payments.redemption_dues).
+        redemption_dues_reconcile(programme=programme, actor=actor)
         return tx
 
 

@@ -133,6 +133,7 @@ _COMMITMENT_PREFIXES = {
     AccountKind.INVESTOR_RETURN: "return",
     AccountKind.GUARANTEE: "guarantee",
     AccountKind.GUARANTEE_CALLED: "guarantee_called",
+    AccountKind.REDEMPTION_INCOME: "redemption",
 }
 
 

@@ -8,7 +8,10 @@ of the chain head it prints.
 
 Per payer (minor units):
     due          what its verified results make it owe (outcome_due postings, net of
-                 restatements); includes the disputed part
+                 restatements), and the principal redemptions it owes (redemption_due
+                 postings, payments.redemption_dues); includes the disputed part
+    redemptions  the part of `due` owed for principal redemptions, per tranche:
+                 ((tranche key, amount), ...)
     disputed     the part of `due` held while a result is disputed
     received     outcome payments received from it, net of reversals (advances included)
     advance      received ahead of what it owed and not yet applied
@@ -67,6 +70,22 @@ _JOINT = """
        {as_of}
      GROUP BY 1, 2
 """
+# What each payer owes for each tranche's principal redemption: a `redemption_due`
+# transaction names one payer (its receivable leg) and one tranche (its investors' legs).
+_REDEMPTIONS = """
+    SELECT r.organisation_id, tr.key, sum(rl.debit) - sum(rl.credit)
+      FROM payments_ledger_transaction t
+      JOIN payments_leg rl ON rl.transaction_id = t.id
+      JOIN payments_account r ON r.id = rl.account_id AND r.kind = 'payer_receivable'
+      JOIN payments_tranche tr ON tr.id = (
+           SELECT c.tranche_id FROM payments_leg il
+             JOIN payments_account ia ON ia.id = il.account_id
+             JOIN payments_commitment c ON c.id = ia.commitment_id
+            WHERE il.transaction_id = t.id AND ia.kind = 'redemption_income' LIMIT 1)
+     WHERE t.programme_id = %(programme_id)s AND t.kind = 'redemption_due'
+       {as_of}
+     GROUP BY 1, 2
+"""
 # (step kind, tranche key or None, recipient slug): one line of a distribution.
 Key = tuple[str, str | None, str]
 
@@ -89,6 +108,12 @@ class PayerPosition:
     advance: int = 0
     settled_by: tuple[tuple[str, int], ...] = ()
     paid_for: tuple[tuple[str, int], ...] = ()
+    redemptions: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def redemption(self) -> int:
+        """The part of `due` owed for principal redemptions, every tranche together."""
+        return sum(amount for _, amount in self.redemptions)
 
     @property
     def outstanding(self) -> int:
@@ -182,6 +207,18 @@ def _joint(programme_id: int, seq: int | None) -> list[tuple[int, int, int]]:
 Parties = tuple[tuple[str, int], ...]
 
 
+def _redemptions(programme_id: int, seq: int | None) -> dict[int, Parties]:
+    """Return per payer organisation id ((tranche key, amount owed), ...), by tranche."""
+    sql = _REDEMPTIONS.format(as_of=AS_OF_SQL if seq is not None else "")
+    out: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"programme_id": programme_id, "seq": seq})
+        for payer, tranche, amount in cursor.fetchall():
+            if amount:
+                out[payer].append((tranche, int(amount)))
+    return {payer: tuple(sorted(items)) for payer, items in out.items()}
+
+
 def _joint_figures(
     programme_id: int, seq: int | None, slugs: dict[int, str]
 ) -> dict[int, tuple[Parties, Parties]]:
@@ -206,7 +243,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
     cash = distributed = income = 0
     for kind, org, commitment, base, debit, credit in _rows(programme.pk, seq):
         if kind == "payer_receivable":
-            if base == "outcome_due":
+            if base in ("outcome_due", "redemption_due"):
                 payer_figures[org]["due"] += debit - credit
             elif base == "payment_received":
                 payer_figures[org]["received"] += credit - debit
@@ -250,6 +287,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
     joint = _joint_figures(
         programme.pk, seq, {p.organisation_id: p.organisation.slug for p in parties}
     )
+    redemptions = _redemptions(programme.pk, seq)
     payers = tuple(
         PayerPosition(
             payer=party.organisation.slug,
@@ -257,6 +295,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
             **payer_figures[party.organisation_id],
             settled_by=joint.get(party.organisation_id, ((), ()))[0],
             paid_for=joint.get(party.organisation_id, ((), ()))[1],
+            redemptions=redemptions.get(party.organisation_id, ()),
         )
         for party in parties
     )

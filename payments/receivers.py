@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from outcomes.rule_json import RuleError
 from outcomes.signals import outcome_facts_changed
 from payments.accrual import outcome_due_reconcile
+from payments.redemption_dues import redemption_dues_reconcile
 from sib.models import Programme
 from sib.signals import programme_terms_changed
 
@@ -26,6 +27,8 @@ def book_outcome_payments_due(
         outcome_due_reconcile(
             programme=programme, on=max(on, programme.start_date), actor=actor, cause=cause
         )
+        # The same change may move a redemption: its metric's results, the terms.
+        redemption_dues_reconcile(programme=programme, actor=actor, cause=cause)
     except RuleError as exc:
         # A verified value the contract's rules cannot price (a fractional count on a
         # per-outcome metric...): refuse the change rather than leave "due" unbooked.

@@ -28,6 +28,7 @@ from payments import ledger
 from payments.accrual import advances_apply
 from payments.ledger import AlreadyReversed, LedgerError
 from payments.models import DEBIT_NORMAL, AccountKind, LedgerTransaction, Leg, TransactionKind
+from payments.redemption_dues import redemption_dues_reconcile
 from sib.chain import chain_lock
 from sib.models import User
 from sib.money import format_money
@@ -153,6 +154,8 @@ def ledger_transaction_reverse(
                 # An advance this payment brought may have been applied to dues already:
                 # what it settled is owed again.
                 advances_apply(programme=original.programme, on=reversal.occurred_on, actor=actor)
+            # A drawdown or payment undone moves what a redemption owes.
+            redemption_dues_reconcile(programme=original.programme, actor=actor)
     except AlreadyReversed:
         raise
     except LedgerError as exc:

@@ -65,6 +65,7 @@ from payments.models import (
 from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import VerifiedInputs, verified_inputs
 from payments.projections import forecast_inputs
+from payments.redemption_payments import payment_payers, waterfall_payments
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_from_list
 from payments.rules.savings_share import RepaidOn
@@ -143,6 +144,8 @@ class ScheduleState:
     # (tranche key, investor slug) -> drawdowns standing at the state, in (date, id) order.
     drawdowns: dict[tuple[str, str], list[Drawdown]]
     payments: tuple[PaymentReceived, ...]
+    # What each of `payments` credited to each payer, in the same order.
+    payers: tuple[dict[str, int], ...] = ()
 
 
 def chain_point(*, programme: Programme, at: int | None = None) -> tuple[int, str]:
@@ -172,14 +175,17 @@ def _state_at(programme: Programme, seq: int, head: str, *, current: bool) -> Sc
         digest = hashlib.sha256(canonical_json(terms).encode()).hexdigest()
     else:
         raise NoTermsAtState(gettext("No contract terms were chained at this ledger state."))
-    drawdowns, payments = _money_as_of(programme, seq)
-    return ScheduleState(programme, seq, head, contract, terms, digest, drawdowns, payments)
+    drawdowns, payments, payers = _money_as_of(programme, seq)
+    return ScheduleState(programme, seq, head, contract, terms, digest, drawdowns, payments, payers)
 
 
 def _money_as_of(
     programme: Programme, seq: int
-) -> tuple[dict[tuple[str, str], list[Drawdown]], tuple[PaymentReceived, ...]]:
-    """Return the drawdowns and payments received standing at chain entry `seq`."""
+) -> tuple[
+    dict[tuple[str, str], list[Drawdown]], tuple[PaymentReceived, ...], tuple[dict[str, int], ...]
+]:
+    """Return the drawdowns and payments received standing at chain entry `seq`, and
+    what each payment credited to each payer."""
     chained = {
         int(object_id)
         for object_id in ChainEntry.objects.filter(
@@ -217,12 +223,15 @@ def _money_as_of(
     ).values_list("transaction_id", "debit"):
         cash[tx_id] += debit
     received = LedgerTransaction.objects.filter(programme=programme, kind="payment_received")
-    payments = tuple(
-        PaymentReceived(on, cash[tx_id])
+    standing_payments = [
+        (tx_id, on)
         for tx_id, on in received.order_by("occurred_on", "id").values_list("id", "occurred_on")
         if standing(tx_id)
-    )
-    return dict(drawdowns), payments
+    ]
+    parts = payment_payers(transaction_ids=[tx_id for tx_id, _ in standing_payments])
+    payments = tuple(PaymentReceived(on, cash[tx_id]) for tx_id, on in standing_payments)
+    payers = tuple(parts.get(tx_id, {}) for tx_id, _ in standing_payments)
+    return dict(drawdowns), payments, payers
 
 
 # --- From the terms to the engines ------------------------------------------------------
@@ -350,6 +359,10 @@ def schedule_compute(
         # The money received does not depend on the plan: the repayment date is read
         # from the schedule first, then the savings results are priced with it.
         schedule = _run(tranches, state.payments, steps, end_date, redeem)
+        if schedule.redemptions:
+            # What settles a redemption was paid out by its redemption line: not again.
+            paid = waterfall_payments(state, schedule.redemptions)
+            schedule = _run(tranches, paid, steps, end_date, redeem)
         if switch_on_repayment:
             repaid_on = principal_repaid_on(schedule, tranches)
         plan = _plan(state.terms, inputs, repaid_on)

@@ -26,6 +26,7 @@ from payments.models import (
     TransactionKind,
 )
 from payments.position import PayerPosition, programme_position
+from payments.redemption_dues import redemption_dues_reconcile
 from payments.reversals import ledger_transaction_reverse
 from payments.tranche_terms import coupon_errors, redemption_errors
 from sib.chain import chain_lock
@@ -298,6 +299,8 @@ def drawdown_record(
             transaction=tx,
             created_by=actor,
         )
+        # The principal drawn by a redemption's date is what it is a percent of.
+        redemption_dues_reconcile(programme=programme, actor=actor)
         return drawdown
 
 
@@ -343,6 +346,8 @@ def payment_received_record(
             idempotency_key=idempotency_key,
             description=description or payment_description(payer),
         )
+        # A payment on or before a redemption's date lowers what the redemption owes.
+        redemption_dues_reconcile(programme=programme, actor=actor)
         return tx
 
 

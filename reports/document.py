@@ -359,6 +359,8 @@ class NoticeLine:
     amount: int
     disputed: bool = False
     settled: int = 0
+    # A principal redemption the payer owes (payments.redemption_dues): no results.
+    redemption: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,9 @@ from django.utils.translation import gettext
 
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from payments.accrual import disputed_results_by_payer
-from payments.models import PaymentTerms
+from payments.contract import contract_definition
+from payments.coupon_inputs import redeemed_early_on
+from payments.models import LedgerTransaction, PaymentTerms, Tranche, TransactionKind
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
 from payments.payer_caps import payer_caps
 from payments.position import programme_position
@@ -98,7 +100,12 @@ def notice_data(
     )
     position = programme_position(programme=programme, seq=state.seq).payer(payer.slug)
     with translation.override(language):  # a grant's line is named in the notice's language
-        lines = _lines(programme, payer.slug, received=position.received - position.advance)
+        lines = _lines(
+            programme,
+            payer.slug,
+            received=position.received - position.advance,
+            redemptions=position.redemptions,
+        )
     if sum(line.amount for line in lines) != position.due:
         raise NoticeStale(
             "The verified results no longer price to what the ledger shows as due "
@@ -142,8 +149,15 @@ def notice_data(
     )
 
 
-def _lines(programme: Programme, slug: str, *, received: int) -> tuple[doc.NoticeLine, ...]:
-    """Return the plan's lines carrying part of the payer's due, oldest first, settled."""
+def _lines(
+    programme: Programme,
+    slug: str,
+    *,
+    received: int,
+    redemptions: tuple[tuple[str, int], ...] = (),
+) -> tuple[doc.NoticeLine, ...]:
+    """Return the plan's lines carrying part of the payer's due, oldest first, settled,
+    with a line per principal redemption it owes (the position's, by tranche)."""
     plan = outcome_payments_compute(
         programme=programme, inputs=verified_inputs(programme=programme)
     )
@@ -187,8 +201,50 @@ def _lines(programme: Programme, slug: str, *, received: int) -> tuple[doc.Notic
                 disputed=any(i in disputed for i in ids),
             )
         )
+    lines += _redemption_lines(programme, redemptions)
     lines.sort(key=lambda n: (n.verified_on, n.result_ids, n.metric, n.cohort, n.period))
     return tuple(_settle(lines, received))
+
+
+def _redemption_lines(
+    programme: Programme, redemptions: tuple[tuple[str, int], ...]
+) -> list[doc.NoticeLine]:
+    """Return one line per tranche whose principal redemption the payer owes, dated on
+    the redemption (its maturity, or an early redemption's date) as the ledger books it."""
+    if not redemptions:
+        return []
+    names = dict(Tranche.objects.filter(programme=programme).values_list("key", "name"))
+    booked = LedgerTransaction.objects.filter(
+        programme=programme, kind=TransactionKind.REDEMPTION_DUE
+    ).order_by("occurred_on")
+    early = redeemed_early_on(contract_definition(programme=programme))
+    lines = []
+    for tranche, amount in redemptions:
+        on = (
+            booked.filter(legs__account__commitment__tranche__key=tranche)
+            .values_list("occurred_on", flat=True)
+            .first()
+        ) or programme.end_date
+        if early is not None and on == early:
+            text = gettext("Early redemption of tranche %(tranche)s") % {"tranche": names[tranche]}
+        else:
+            text = gettext("Redemption of tranche %(tranche)s at maturity") % {
+                "tranche": names[tranche]
+            }
+        lines.append(
+            doc.NoticeLine(
+                metric=text,
+                cohort="",
+                period="",
+                stages=(),
+                verified_on=on,
+                result_ids=(),
+                count=0,
+                amount=amount,
+                redemption=True,
+            )
+        )
+    return lines
 
 
 def _verified_on(result: Result) -> date:

@@ -271,6 +271,11 @@ ACTIVATION_CHECKS: list[Callable[[Programme], None]] = []
 def programme_close(*, programme: Programme) -> Programme:
     locked = _transition(programme, ProgrammeStatus.CLOSED)
     locked.save()
+    # Closed, the actual schedule runs to the end date: a principal redemption due by
+    # then falls due (payments.redemption_dues); outcome dues are restated if they move.
+    programme_terms_changed.send(
+        sender=Programme, programme=locked, on=today(), actor=None, cause="closure"
+    )
     return locked
 
 

@@ -26,6 +26,9 @@ class AccountKind(models.TextChoices):
     OUTCOME_INCOME = "outcome_income", _("Outcome payments earned")
     # Money a payer paid ahead of what it owed (an explicit advance, never silent).
     PAYER_ADVANCE = "payer_advance", _("Outcome payer advance")
+    # A tranche's principal redemption a payer owes, per investor of the tranche
+    # (payments.redemption_dues): the other side of its `redemption_due` receivable.
+    REDEMPTION_INCOME = "redemption_income", _("Principal redemption owed by a payer")
 
 
 DEBIT_NORMAL = frozenset(
@@ -82,6 +85,9 @@ class TransactionKind(models.TextChoices):
     ADVANCE_APPLIED = "advance_applied", _("Advance applied")
     GUARANTEE_CALL = "guarantee_call", _("Guarantee call")
     GUARANTEE_PAYMENT = "guarantee_payment", _("Guarantee payment received")
+    # Accrual: the principal redemption a tranche's terms make a payer owe, and its
+    # restatements (payments.redemption_dues).
+    REDEMPTION_DUE = "redemption_due", _("Principal redemption due")
 
 
 class LedgerTransaction(InsertOnlyModel):

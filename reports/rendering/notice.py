@@ -161,12 +161,13 @@ class NoticeRenderer(ReportRenderer):
         for line in lines:
             ids = ", ".join(str(i) for i in line.result_ids)
             stages = ", ".join(self.t(f"status_{stage}") for stage in line.stages)
+            what = [line.metric] if line.redemption else [line.metric, self.t("result_ids")]
             rows.append(
                 [
-                    self.cell_lines([line.metric, self.t("result_ids").format(ids=ids)]),
+                    self.cell_lines([what[0], *(t.format(ids=ids) for t in what[1:])]),
                     self.cell_lines([line.cohort, line.period]),
                     self.cell_lines([stages, format_cell_date(line.verified_on, self.lang)]),
-                    format_number(line.count, self.lang),
+                    "" if line.redemption else format_number(line.count, self.lang),
                     self.money(line.amount),
                     self.t("disputed_held") if line.disputed else self.money(line.settled),
                 ]
