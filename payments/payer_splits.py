@@ -84,7 +84,12 @@ def programme_payers(
     ).select_related("organisation")
     shares = sorted(
         (
-            PayerShare(p.organisation.slug, Decimal(p.payer_share or 0).normalize(), p.payer_cap)
+            PayerShare(
+                p.organisation.slug,
+                Decimal(p.payer_share or 0).normalize(),
+                p.payer_cap,
+                residual=p.payer_residual,
+            )
             for p in parties
         ),
         key=lambda share: (-share.share_percent, share.payer),
@@ -98,8 +103,8 @@ def programme_payers(
 def _programme_payers(programme: Programme) -> dict[str, bool]:
     parties = ProgrammeParty.objects.filter(
         programme=programme, role=PartyRole.OUTCOME_PAYER
-    ).values_list("organisation__slug", "payer_share")
-    return {slug: share is not None for slug, share in parties}
+    ).values_list("organisation__slug", "payer_share", "payer_residual")
+    return {slug: share is not None or residual for slug, share, residual in parties}
 
 
 def _programme_errors(programme: Programme, data: Sequence[Any]) -> Errors:

@@ -144,7 +144,10 @@ def programme_party_add(
     role: str,
     payer_share: Decimal | None = None,
     payer_cap: int | None = None,
+    payer_residual: bool = False,
 ) -> ProgrammeParty:
+    """Add a party; an outcome payer has a share, or pays the rest (`payer_residual`),
+    or pays only where a payer split names it (no share)."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.status != ProgrammeStatus.DRAFT:
         raise ValidationError({"programme": _("Parties are fixed once the programme is active.")})
@@ -189,6 +192,8 @@ def programme_party_add(
             )
     elif payer_share is not None:
         raise ValidationError({"payer_share": _("Only outcome payers have a share.")})
+    if payer_residual:
+        _residual_check(programme, organisation, role, payer_share)
     if payer_cap is not None and role != PartyRole.OUTCOME_PAYER:
         raise ValidationError({"payer_cap": _("Only outcome payers have a cap.")})
     if payer_cap is not None and payer_cap < 0:
@@ -203,8 +208,37 @@ def programme_party_add(
         role=role,
         payer_share=payer_share,
         payer_cap=payer_cap,
+        payer_residual=payer_residual,
     )
 
+
+def _residual_check(
+    programme: Programme, organisation: Organisation, role: str, payer_share: Decimal | None
+) -> None:
+    if role != PartyRole.OUTCOME_PAYER:
+        raise ValidationError({"payer_share": _("Only outcome payers pay the rest.")})
+    if payer_share is not None:
+        raise ValidationError(
+            {
+                "payer_share": _("%(organisation)s pays the rest: it has no share of its own.")
+                % {"organisation": organisation.name}
+            }
+        )
+    other = programme.parties.filter(payer_residual=True).select_related("organisation").first()
+    if other is not None:
+        raise ValidationError(
+            {
+                "payer_share": _(
+                    "%(other)s already pays the rest: one payer at most pays the rest."
+                )
+                % {"other": other.organisation.name}
+            }
+        )
+
+
+# The share of a residual (top-up) payer in the programme format and the stored terms
+# (payments.rules.payers.REST agrees; tests/payments/test_residual_payer.py checks it).
+PAYER_SHARE_REST = "rest"
 
 # The decimal places of ProgrammeParty.payer_share: a finer share is refused, not rounded.
 PAYER_SHARE_PLACES = 4
@@ -244,11 +278,24 @@ def _transition(programme: Programme, target: str) -> Programme:
 
 @transaction.atomic
 def programme_activate(*, programme: Programme) -> Programme:
-    """Open the programme for drawdowns and results: payers must share exactly 100%."""
+    """Open the programme for drawdowns and results: payers must share exactly 100%, or
+    less than 100% beside a payer that pays the rest."""
     locked = _transition(programme, ProgrammeStatus.ACTIVE)
     payers = payer_shares(programme=locked)
     total = sum((p.payer_share or Decimal(0) for p in payers), Decimal(0))
-    if not payers or total != 100:
+    residual = next((p for p in payers if p.payer_residual), None)
+    if residual is not None and total >= 100:
+        # The fixed shares beside a residual payer sum to below 100: it pays the rest.
+        raise ValidationError(
+            {
+                "parties": _(
+                    "The fixed shares sum to %(total)s%%: below 100%% is needed for "
+                    "%(payer)s to pay the rest."
+                )
+                % {"total": number_format(total), "payer": residual.organisation.name}
+            }
+        )
+    if residual is None and (not payers or total != 100):
         raise ValidationError(
             {
                 "parties": _("Outcome payers' shares must sum to exactly 100%% (now %(total)s%%).")
