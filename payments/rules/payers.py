@@ -135,39 +135,63 @@ class PayerSplit:
         payers = [s.payer for s in self.shares]
         if len(set(payers)) != len(payers):
             raise RuleError(path, f"must not repeat a payer ({self.scope()})")
-        check_cell_shares(
-            [(s.payer, s.share_percent, s.residual) for s in self.shares], path, self.scope()
-        )
+        check_cell_shares([(s.payer, s.share_percent, s.residual) for s in self.shares], path, self)
 
 
-def check_cell_shares(shares: Sequence[tuple[str, Decimal, bool]], path: str, scope: str) -> None:
+class ShareTotalError(RuleError):
+    """A cell's shares that leave a cent nobody owes, or two payers of the rest.
+
+    ``kind`` ("two_rest", "no_rest", "not_100") and ``params`` let a caller with a
+    language (payments.payer_splits) word the refusal in it; ``split`` is the split
+    refused, None for the programme-wide shares.
+    """
+
+    def __init__(
+        self, path: str, message: str, *, kind: str, params: dict[str, str], split: Any
+    ) -> None:
+        super().__init__(path, message)
+        self.kind = kind
+        self.params = params
+        self.split = split
+
+
+def check_cell_shares(
+    shares: Sequence[tuple[str, Decimal, bool]], path: str, split: PayerSplit | None = None
+) -> None:
     """Refuse one cell's shares (payer, share, residual) that leave a cent nobody owes.
 
     Without a residual payer the shares sum to exactly 100: 99.99 would leave a cent
     nobody owes. With one, the fixed shares sum to at least 0 and below 100: the
     residual payer owes the rest, so it must be more than nothing.
     """
+    scope = "programme-wide shares" if split is None else split.scope()
     residual = [payer for payer, _share, rest in shares if rest]
-    if len(residual) > 1:
-        raise RuleError(
-            path,
-            f"names more than one residual payer ({', '.join(residual)}): at most one payer "
-            f"per cell pays the rest ({scope})",
-        )
     fixed = [(payer, share) for payer, share, rest in shares if not rest]
     total = sum((share for _payer, share in fixed), Decimal(0))
-    named = ", ".join(f"{payer} {share:f}" for payer, share in fixed) or "none"
-    if residual and total >= HUNDRED:
-        raise RuleError(
-            path,
-            f"the fixed shares of {named} sum to {total.normalize():f}, not below 100: "
-            f"{residual[0]!r} would have no rest to pay ({scope})",
+    params = {
+        "payers": ", ".join(residual),
+        "named": ", ".join(f"{payer} {share:f}" for payer, share in fixed) or "none",
+        "total": f"{total.normalize():f}",
+        "payer": repr(residual[0]) if residual else "",
+    }
+    if len(residual) > 1:
+        message = (
+            f"names more than one residual payer ({params['payers']}): at most one payer "
+            f"per cell pays the rest ({scope})"
         )
+        raise ShareTotalError(path, message, kind="two_rest", params=params, split=split)
+    if residual and total >= HUNDRED:
+        message = (
+            f"the fixed shares of {params['named']} sum to {params['total']}, not below 100: "
+            f"{params['payer']} would have no rest to pay ({scope})"
+        )
+        raise ShareTotalError(path, message, kind="no_rest", params=params, split=split)
     # Exactly 100: a split summing to 99.99 would leave a cent nobody owes.
     if not residual and total != HUNDRED:
-        raise RuleError(
-            path, f"the shares of {named} sum to {total.normalize():f}, not exactly 100 ({scope})"
+        message = (
+            f"the shares of {params['named']} sum to {params['total']}, not exactly 100 ({scope})"
         )
+        raise ShareTotalError(path, message, kind="not_100", params=params, split=split)
 
 
 def split_line(amount: int, shares: Sequence[Decimal], residual: int | None) -> list[int]:

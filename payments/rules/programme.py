@@ -251,9 +251,7 @@ def _check_payers(payers: Sequence[PayerShare], path: str) -> None:
         # Exactly 100: a split that summed to 99.99 would leave a cent nobody owes.
         if total != HUNDRED:
             raise RuleError(path, f"share_percent must sum to exactly 100, not {total}")
-    check_cell_shares(
-        [(p.payer, p.share_percent, p.residual) for p in payers], path, "programme-wide shares"
-    )
+    check_cell_shares([(p.payer, p.share_percent, p.residual) for p in payers], path)
 
 
 def payer_splits_from_list(data: Any, payers: Sequence[str], path: str) -> tuple[PayerSplit, ...]:
