@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
 from payments.position import programme_position
 from sib.demo import demo_definition
-from sib.models import Programme, User
+from sib.models import Organisation, Programme, User
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +162,31 @@ def test_a_split_with_two_residual_payers_is_refused_naming_the_cohort(manager, 
         "payer_shares[0].shares: names more than one residual payer (departement-13, etat): at "
         "most one payer per cell pays the rest (cohorts 2026; metrics every metric)"
     ) in str(caught.value)
+
+
+def test_the_api_lists_the_payer_of_the_rest_and_refuses_a_second(manager, tmp_path):
+    """A draft whose State pays the rest: the parties' API says so (payer_residual), and
+    a second payer of the rest is refused, naming the first."""
+    document = residual_deal()
+    del document["history"], document["memberships"]
+    document["programme"]["status"] = "draft"
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    Organisation.objects.create(slug="fonds", name="Fonds CIS", kinds=["outcome_payer"])
+    api = APIClient()
+    api.force_authenticate(manager)
+    listed = api.get(f"/api/programmes/{programme.pk}/parties/").json()
+    rows = {row["organisation"]: row for row in listed}
+    assert (rows[STATE]["payer_residual"], rows[STATE]["payer_share"]) == (True, None)
+    assert rows[COUNTY]["payer_residual"] is False
+    response = api.post(
+        f"/api/programmes/{programme.pk}/parties/create/",
+        {"organisation": "fonds", "role": "outcome_payer", "payer_residual": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    state = Organisation.objects.get(slug=STATE).name
+    assert f"{state} already pays the rest: one payer at most pays the rest." in str(
+        response.json()
+    )
