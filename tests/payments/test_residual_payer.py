@@ -235,3 +235,48 @@ def test_each_lines_payer_parts_and_capped_parts_sum_to_the_line(fixed, amounts,
     for j, cap in enumerate(payer_caps):
         assert used[j] == sum(line[j] for line in kept)
         assert cap is None or used[j] <= cap
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    county=st.integers(min_value=1, max_value=999_999).map(lambda n: Decimal(n) / 10_000),
+    counts=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=5),
+    county_cap=st.one_of(st.none(), st.integers(min_value=0, max_value=200_000 * EUR)),
+    state_cap=st.one_of(st.none(), st.integers(min_value=0, max_value=200_000 * EUR)),
+)
+def test_every_plan_line_is_its_payers_parts_and_nothing_is_lost(
+    county, counts, county_cap, state_cap
+):
+    """Through the engine: each line is the sum of its payers' parts, and what is priced is
+    what is due plus what the State's cap stops (the county's cap stops nothing for good:
+    it falls to the State)."""
+    caps = {k: v for k, v in (("county", county_cap), ("state", state_cap)) if v is not None}
+    deal = rules(
+        [
+            {
+                "cohorts": ["c1"],
+                "shares": [
+                    {"payer": "county", "share": f"{county:f}"},
+                    {"payer": "state", "share": "rest"},
+                ],
+            }
+        ],
+        [("state", "100"), ("county", "0")],
+        caps,
+    )
+    results = [
+        AggregateResult(
+            id=f"r{i}",
+            metric="training",
+            cohort="c1",
+            period=f"p{i}",
+            count=n,
+            achieved_on=date(2026, 1, 1 + i),
+        )
+        for i, n in enumerate(counts)
+    ]
+    plan = compute_outcome_payments(rules=deal, aggregate_results=results)
+    for line in plan.lines:
+        assert sum(p.amount for p in line.payers) == line.amount
+    assert plan.total + plan.not_payable_total == sum(counts) * 800 * EUR
+    assert {n.payer for n in plan.not_payable} <= {"state"}

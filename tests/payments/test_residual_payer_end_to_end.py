@@ -17,16 +17,18 @@ The département owes 30 000 €, the State 32 400 + 41 200 + 40 000 = 113 600 �
 """
 
 import json
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from payments.position import programme_position
 from sib.demo import demo_definition
-from sib.models import Organisation, Programme, User
+from sib.models import Organisation, Programme, ProgrammeParty, User
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +192,22 @@ def test_the_api_lists_the_payer_of_the_rest_and_refuses_a_second(manager, tmp_p
     assert f"{state} already pays the rest: one payer at most pays the rest." in str(
         response.json()
     )
+
+
+def test_the_database_refuses_a_second_payer_of_the_rest_or_one_with_a_share(manager, tmp_path):
+    """Written past the service: PostgreSQL holds the rule (one per programme, no share)."""
+    document = residual_deal()
+    del document["history"], document["memberships"]
+    document["programme"]["status"] = "draft"
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    fund = Organisation.objects.create(slug="fonds", name="Fonds CIS", kinds=["outcome_payer"])
+    row = {"programme": programme, "organisation": fund, "role": "outcome_payer"}
+    with pytest.raises(IntegrityError, match="party_one_residual_payer"), transaction.atomic():
+        ProgrammeParty.objects.create(**row, payer_residual=True)
+    ProgrammeParty.objects.filter(programme=programme, payer_residual=True).update(
+        payer_residual=False
+    )
+    no_share = pytest.raises(IntegrityError, match="party_residual_payer_has_no_share")
+    with no_share, transaction.atomic():
+        ProgrammeParty.objects.create(**row, payer_residual=True, payer_share=Decimal("10"))
