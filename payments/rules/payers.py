@@ -33,7 +33,7 @@ from outcomes.rule_json import RuleError
 from sib.money import allocate
 
 # The share of a residual (top-up) payer, in the format and in the stored terms
-# (sib.services.PAYER_SHARE_REST agrees; tests/payments/test_residual_payer.py checks it).
+# (sib.party_shares.PAYER_SHARE_REST agrees; tests/payments/test_residual_payer.py checks it).
 REST = "rest"
 
 # The decimal places of a share, as ProgrammeParty.payer_share keeps them
