@@ -164,3 +164,17 @@ def test_a_split_refusal_names_the_cell_and_payers_in_french():
             "par case paie le reste (cohortes 2026\u00a0; indicateurs tous les indicateurs)",
         )
     ]
+
+
+@pytest.mark.parametrize("lang, words", [("en", "falls to"), ("fr", "revient à")])
+def test_the_payments_page_says_what_the_countys_cap_stops_falls_to_the_state(
+    programme, manager, lang, words
+):
+    page = (
+        client(manager, lang)
+        .get(reverse("payments_portal:outcome-payments", kwargs={"programme_id": programme.pk}))
+        .content.decode()
+    )
+    state = Organisation.objects.get(slug=STATE).name
+    sentence = page.split("<p data-rest-payer>", 1)[1].split("</p>", 1)[0]
+    assert words in sentence and state in sentence
