@@ -8,14 +8,15 @@ verified results, and the schedule document says what it did: the cap's headroom
 parts of the actual schedule document (payments.schedule_builder), at the current head
 or at a chain state, so the portal, the payer's notice and the API print the same figures
 and nothing is computed a second time. What a cap stops is owed by no one: it is not
-moved to the other payers.
+moved to the other payers, except to the residual payer of the same payment (a payer
+whose share is "the rest"), which owes it up to its own cap (payments.rules.payers).
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from payments.schedule_builder import ScheduleError, schedule_document
-from sib.models import Programme
+from sib.models import Programme, ProgrammeParty
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,13 @@ def payer_caps(*, programme: Programme, at: int | None = None) -> dict[str, Paye
         # so where the schedule is shown; here there is simply no cap reading.
         return {}
     return payer_caps_from_plan(document["outcome_payments"])
+
+
+def rest_payer_name(*, programme: Programme) -> str | None:
+    """Return the name of the programme's residual payer (it pays "the rest"), or None."""
+    party = (
+        ProgrammeParty.objects.filter(programme=programme, payer_residual=True)
+        .select_related("organisation")
+        .first()
+    )
+    return party.organisation.name if party else None

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from outcomes.models import Cohort, Metric
 from outcomes.rule_json import RuleError
 from payments.models import PaymentTerms
-from payments.rules.payers import PayerSplit
+from payments.rules.payers import PayerSplit, ShareTotalError
 from payments.rules.programme import PayerShare, payer_splits_from_list
 from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.programme_format import LoadContext, Section, section_register
@@ -50,6 +50,8 @@ def splits_errors(
     """
     try:
         splits = payer_splits_from_list(data, list(payers), path)
+    except ShareTotalError as exc:
+        return [(exc.path, share_total_message(exc))]
     except RuleError as exc:
         return [(exc.path, exc.message)]
     errors: Errors = []
@@ -74,6 +76,36 @@ def splits_errors(
     return errors
 
 
+def share_total_message(error: ShareTotalError) -> str:
+    """Return a split's refused total in the active language, naming the cell and payers."""
+    split = error.split
+    if split is None:
+        scope = _("programme-wide shares")
+    else:
+        scope = _("cohorts %(cohorts)s; metrics %(metrics)s") % {
+            "cohorts": ", ".join(split.cohorts) or _("every cohort"),
+            "metrics": ", ".join(split.metrics) or _("every metric"),
+        }
+    params = {**error.params, "scope": scope}
+    if error.kind == "two_rest":
+        return (
+            _(
+                "names more than one residual payer (%(payers)s): at most one payer per cell "
+                "pays the rest (%(scope)s)"
+            )
+            % params
+        )
+    if error.kind == "no_rest":
+        return (
+            _(
+                "the fixed shares of %(named)s sum to %(total)s, not below 100: %(payer)s "
+                "would have no rest to pay (%(scope)s)"
+            )
+            % params
+        )
+    return _("the shares of %(named)s sum to %(total)s, not exactly 100 (%(scope)s)") % params
+
+
 def programme_payers(
     *, programme: Programme, terms: PaymentTerms | None
 ) -> tuple[tuple[PayerShare, ...], tuple[PayerSplit, ...]]:
@@ -84,7 +116,12 @@ def programme_payers(
     ).select_related("organisation")
     shares = sorted(
         (
-            PayerShare(p.organisation.slug, Decimal(p.payer_share or 0).normalize(), p.payer_cap)
+            PayerShare(
+                p.organisation.slug,
+                Decimal(p.payer_share or 0).normalize(),
+                p.payer_cap,
+                residual=p.payer_residual,
+            )
             for p in parties
         ),
         key=lambda share: (-share.share_percent, share.payer),
@@ -98,8 +135,8 @@ def programme_payers(
 def _programme_payers(programme: Programme) -> dict[str, bool]:
     parties = ProgrammeParty.objects.filter(
         programme=programme, role=PartyRole.OUTCOME_PAYER
-    ).values_list("organisation__slug", "payer_share")
-    return {slug: share is not None for slug, share in parties}
+    ).values_list("organisation__slug", "payer_share", "payer_residual")
+    return {slug: share is not None or residual for slug, share, residual in parties}
 
 
 def _programme_errors(programme: Programme, data: Sequence[Any]) -> Errors:

@@ -304,7 +304,7 @@ def _rules(terms: dict[str, Any]) -> ProgrammeRules:
     # The payers' split is checked by activation, not here: a draft's terms may not make
     # 100 % yet and still give its (so far empty) schedule. from_dict checks the rest.
     payers = tuple(
-        PayerShare(p["payer"], Decimal(p["share_percent"]), p.get("cap")) for p in data["payers"]
+        PayerShare.from_dict(p, f"rules.payers[{i}]") for i, p in enumerate(data["payers"])
     )
     whole = [{"payer": "-", "share_percent": "100"}]
     rules = ProgrammeRules.from_dict({**data, "payers": whole, "payer_splits": None}, "rules")

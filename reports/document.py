@@ -53,6 +53,8 @@ class Party:
     share_bp: int | None = None
     # A payer whose share depends on the cohort or metric (payer splits): no one share.
     share_by_split: bool = False
+    # The residual (top-up) payer: it pays the rest of each payment, no share of its own.
+    share_rest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +416,11 @@ class NoticeData:
     figures: NoticeFigures
     chain_head: ChainHead
     edition: Literal["payer_notice"] = "payer_notice"
+    # The residual (top-up) payer, with no payer splits: its share is "the rest".
+    payer_pays_rest: bool = False
+    # The residual payer's name, when it is another payer: what this payer's cap stops
+    # falls to it (payments.rules.payers).
+    rest_payer: str | None = None
     # The payer's cap; None when the contract gives it none.
     cap: NoticeCap | None = None
 

@@ -38,7 +38,7 @@ from payments.contract import contract_definition
 from payments.coupon_inputs import redeemed_early_on
 from payments.models import LedgerTransaction, PaymentTerms, Tranche, TransactionKind
 from payments.outcome_payments import outcome_payments_compute, result_ids, verified_inputs
-from payments.payer_caps import payer_caps
+from payments.payer_caps import payer_caps, rest_payer_name
 from payments.position import programme_position
 from payments.rules.programme import GRANT_METRIC
 from payments.selectors import grant_periods
@@ -127,6 +127,8 @@ def notice_data(
         payer=payer.name,
         payer_slug=payer.slug,
         payer_share_bp=_share_bp(programme, party),
+        payer_pays_rest=party.payer_residual and not _has_splits(programme),
+        rest_payer=None if party.payer_residual else rest_payer_name(programme=programme),
         language=language,  # type: ignore[arg-type]
         report_date=state.on,
         lines=lines,
@@ -310,7 +312,11 @@ def _payments(programme: Programme, payer: Organisation, seq: int) -> tuple[doc.
 def _share_bp(programme: Programme, party: ProgrammeParty) -> int | None:
     """Return the payer's share of every payment in basis points, or None when payer
     splits make it depend on the cohort or metric (or it pays by a split only)."""
-    splits = PaymentTerms.objects.filter(programme=programme).values_list("payer_splits", flat=True)
-    if party.payer_share is None or any(splits):
+    if party.payer_share is None or _has_splits(programme):
         return None
     return int(party.payer_share * 100)
+
+
+def _has_splits(programme: Programme) -> bool:
+    splits = PaymentTerms.objects.filter(programme=programme).values_list("payer_splits", flat=True)
+    return any(splits)

@@ -175,7 +175,10 @@ class PartyOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgrammeParty
-        fields = ["id", "organisation", "organisation_name", "role", "payer_share", "payer_cap"]
+        fields = [
+            *("id", "organisation", "organisation_name", "role"),
+            *("payer_share", "payer_cap", "payer_residual"),
+        ]
 
 
 class PartyListApi(ProgrammeApi):
@@ -200,6 +203,8 @@ class PartyCreateApi(ProgrammeApi):
             max_digits=7, decimal_places=4, required=False, allow_null=True
         )
         payer_cap = MoneyField(required=False, allow_null=True)
+        # The payer of the rest: no share of its own (payments.rules.payers).
+        payer_residual = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
         operation_id="programme_party_create",

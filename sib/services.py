@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -27,6 +26,10 @@ from sib.models import (
     User,
 )
 from sib.money import CURRENCIES_IN_USE
+from sib.party_shares import PAYER_SHARE_PLACES as PAYER_SHARE_PLACES
+from sib.party_shares import PAYER_SHARE_REST as PAYER_SHARE_REST
+from sib.party_shares import payer_share_check, payer_shares_total_check
+from sib.party_shares import payer_share_places as payer_share_places
 from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
 from sib.scoping import grant_scope, grantable_users, may_revoke
@@ -144,7 +147,10 @@ def programme_party_add(
     role: str,
     payer_share: Decimal | None = None,
     payer_cap: int | None = None,
+    payer_residual: bool = False,
 ) -> ProgrammeParty:
+    """Add a party; an outcome payer has a share, or pays the rest (`payer_residual`),
+    or pays only where a payer split names it (no share)."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.status != ProgrammeStatus.DRAFT:
         raise ValidationError({"programme": _("Parties are fixed once the programme is active.")})
@@ -156,39 +162,13 @@ def programme_party_add(
                 % {"organisation": organisation.name, "kind": ORGANISATION_KIND_TEXTS[kind]}
             }
         )
-    # An outcome payer without a share pays only where a payer split names it (a county
-    # paying for its own cohort: payments.rules.payers); activation checks the rest.
-    if role == PartyRole.OUTCOME_PAYER and payer_share is not None:
-        if not (Decimal(0) < payer_share <= 100):
-            raise ValidationError({"payer_share": _("An outcome payer needs a share in (0, 100].")})
-        if payer_share_places(payer_share) > PAYER_SHARE_PLACES:
-            # The column would round it: shares that sum to 100 here would not there.
-            raise ValidationError(
-                {
-                    "payer_share": _(
-                        "%(organisation)s's share %(share)s%% has more than %(places)s "
-                        "decimal places, the precision the ledger keeps."
-                    )
-                    % {
-                        "organisation": organisation.name,
-                        "share": payer_share,
-                        "places": PAYER_SHARE_PLACES,
-                    }
-                }
-            )
-        others = sum(
-            (p.payer_share or Decimal(0))
-            for p in programme.parties.filter(role=PartyRole.OUTCOME_PAYER)
-        )
-        if others + payer_share > 100:
-            raise ValidationError(
-                {
-                    "payer_share": _("Payer shares would sum to %(total)s%%, above 100%%.")
-                    % {"total": number_format(others + payer_share)}
-                }
-            )
-    elif payer_share is not None:
-        raise ValidationError({"payer_share": _("Only outcome payers have a share.")})
+    payer_share_check(
+        programme=programme,
+        organisation=organisation,
+        role=role,
+        payer_share=payer_share,
+        payer_residual=payer_residual,
+    )
     if payer_cap is not None and role != PartyRole.OUTCOME_PAYER:
         raise ValidationError({"payer_cap": _("Only outcome payers have a cap.")})
     if payer_cap is not None and payer_cap < 0:
@@ -203,17 +183,8 @@ def programme_party_add(
         role=role,
         payer_share=payer_share,
         payer_cap=payer_cap,
+        payer_residual=payer_residual,
     )
-
-
-# The decimal places of ProgrammeParty.payer_share: a finer share is refused, not rounded.
-PAYER_SHARE_PLACES = 4
-
-
-def payer_share_places(share: Decimal | int) -> int:
-    """Return how many decimal places `share` needs ("70.50" needs 1; 70 none)."""
-    exponent = Decimal(share).normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def payer_shares(*, programme: Programme) -> list[ProgrammeParty]:
@@ -244,17 +215,11 @@ def _transition(programme: Programme, target: str) -> Programme:
 
 @transaction.atomic
 def programme_activate(*, programme: Programme) -> Programme:
-    """Open the programme for drawdowns and results: payers must share exactly 100%."""
+    """Open the programme for drawdowns and results: payers must share exactly 100%, or
+    less than 100% beside a payer that pays the rest."""
     locked = _transition(programme, ProgrammeStatus.ACTIVE)
     payers = payer_shares(programme=locked)
-    total = sum((p.payer_share or Decimal(0) for p in payers), Decimal(0))
-    if not payers or total != 100:
-        raise ValidationError(
-            {
-                "parties": _("Outcome payers' shares must sum to exactly 100%% (now %(total)s%%).")
-                % {"total": number_format(total)}
-            }
-        )
+    payer_shares_total_check(payers)
     for check in ACTIVATION_CHECKS:
         check(locked)
     locked.save()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from outcomes.selectors import cohort_list, metric_list, open_disputes, period_list
 from payments import services
 from payments.outcome_payments import outcome_payment_receive
-from payments.payer_caps import payer_caps, payer_caps_from_plan
+from payments.payer_caps import payer_caps, payer_caps_from_plan, rest_payer_name
 from payments.portal.distributions import step_name
 from payments.portal.forms import DrawdownForm, PaymentReceivedForm, ScenarioForm
 from payments.position import programme_position
@@ -281,7 +281,11 @@ def payment_record(request: AuthenticatedRequest, programme_id: int) -> HttpResp
         request,
         "payments/portal/payment_record.html",
         programme_context(
-            access, form=form, position=position, caps=payer_caps(programme=access.programme)
+            access,
+            form=form,
+            position=position,
+            caps=payer_caps(programme=access.programme),
+            rest_payer=rest_payer_name(programme=access.programme),
         ),
     )
 
@@ -330,6 +334,7 @@ def outcome_payments(request: AuthenticatedRequest, programme_id: int) -> HttpRe
             position=position,
             # The same document's reading of the payers' caps (payments.payer_caps).
             caps=payer_caps_from_plan(document["outcome_payments"]),
+            rest_payer=rest_payer_name(programme=access.programme),
             names=names,
             lines=lines,
             unpriced=unpriced,

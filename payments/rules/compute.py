@@ -34,7 +34,7 @@ from payments.rules.comparison import (
     comparison_claims,
     target_claims,
 )
-from payments.rules.payers import apply_payer_caps
+from payments.rules.payers import apply_payer_caps, split_line
 from payments.rules.programme import Claim, NotPayable, NotPayableReason, ProgrammeRules
 from payments.rules.rate_card import (
     AggregateResult,
@@ -45,7 +45,6 @@ from payments.rules.rate_card import (
 from payments.rules.savings_share import RepaidOn, SavingsResult, savings_share_claims
 from payments.rules.unpriced import UnpricedResult, unpriced_not_payable
 from payments.rules.variations import Variations, apply_variations
-from sib.money import allocate
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,16 +327,19 @@ def _plan(
     # One allocation per line, by the shares of its cohort and metric (a payer split,
     # else the programme-wide shares): splitting each outcome and summing would round
     # once per outcome and drift from the line total's own split.
+    cells = [rules.cell_shares(key[1], key[0]) for key, _group in groups]
     parts = [
-        allocate(sum(claim.amount for claim in group), rules.shares_for(key[1], key[0]))
-        for key, group in groups
+        split_line(sum(claim.amount for claim in group), *cell)
+        for (_key, group), cell in zip(groups, cells, strict=True)
     ]
     # Payer caps are reached in the deal's date order (a line's first outcome), not in
     # the order lines are listed (by place); they apply after the contract's caps, to
     # each payer's part.
     by_date = sorted(range(len(groups)), key=lambda i: groups[i][1][0].order)
     kept, cut, used = apply_payer_caps(
-        [parts[i] for i in by_date], [payer.cap for payer in rules.payers]
+        [parts[i] for i in by_date],
+        [payer.cap for payer in rules.payers],
+        [cells[i][1] for i in by_date],
     )
     kept_of = dict(zip(by_date, kept, strict=True))
     cut_of = dict(zip(by_date, cut, strict=True))

@@ -12,6 +12,10 @@ Rules, checked here so that the engine never meets an ambiguous or leaky split:
   shares again) and its payers' shares sum to exactly 100, each above 0 and kept to
   ``SHARE_PLACES`` decimal places, the precision the ledger stores: a finer share is
   refused, never rounded, so what is checked is what is stored;
+- or one payer's share is ``"rest"`` (``REST``): the residual (top-up) payer pays, on each
+  line, what the fixed shares leave and what a fixed payer's cap stops. At most one
+  residual payer per split; the fixed shares then sum to at least 0 and below 100 (at
+  100 the residual payer would owe nothing but what caps stop: write no split for that);
 - no (cohort, metric) is named by two splits: which one would apply?
 - a split's payers are outcome payers of the programme.
 """
@@ -26,6 +30,11 @@ from typing import Any
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED
 from outcomes.rule_json import RuleError
+from sib.money import allocate
+
+# The share of a residual (top-up) payer, in the format and in the stored terms
+# (sib.party_shares.PAYER_SHARE_REST agrees; tests/payments/test_residual_payer.py checks it).
+REST = "rest"
 
 # The decimal places of a share, as ProgrammeParty.payer_share keeps them
 # (sib.services.PAYER_SHARE_PLACES; tests/payments/test_payer_splits.py checks they agree).
@@ -40,10 +49,12 @@ def share_places(share: Decimal) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SplitShare:
-    """One payer's percentage of the payments a split covers."""
+    """One payer's percentage of the payments a split covers, or the rest of them
+    (``residual``, with a share_percent of 0)."""
 
     payer: str
     share_percent: Decimal
+    residual: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +88,10 @@ class PayerSplit:
             item = js.mapping(item, here)
             js.only_keys(item, {"payer", "share"}, here)
             payer = js.text(js.required(item, "payer", here), js.child(here, "payer"))
-            share = js.decimal(js.required(item, "share", here), js.child(here, "share"))
+            if js.required(item, "share", here) == REST:
+                shares.append(SplitShare(payer, Decimal(0), residual=True))
+                continue
+            share = js.decimal(item["share"], js.child(here, "share"))
             if not 0 < share <= HUNDRED:
                 raise RuleError(js.child(here, "share"), "must be above 0 and at most 100")
             if share_places(share) > SHARE_PLACES:
@@ -98,7 +112,8 @@ class PayerSplit:
         if self.metrics:
             data["metrics"] = list(self.metrics)
         data["shares"] = [
-            {"payer": s.payer, "share": format(s.share_percent, "f")} for s in self.shares
+            {"payer": s.payer, "share": REST if s.residual else format(s.share_percent, "f")}
+            for s in self.shares
         ]
         return data
 
@@ -115,19 +130,85 @@ class PayerSplit:
         return f"cohorts {cohorts}; metrics {metrics}"
 
     def check_total(self, path: str) -> None:
-        """Refuse shares that do not sum to exactly 100, naming the scope and the payers."""
+        """Refuse shares that do not sum to exactly 100 (below 100 beside a residual
+        payer), naming the scope and the payers."""
         payers = [s.payer for s in self.shares]
         if len(set(payers)) != len(payers):
             raise RuleError(path, f"must not repeat a payer ({self.scope()})")
-        total = sum((s.share_percent for s in self.shares), Decimal(0))
-        # Exactly 100: a split summing to 99.99 would leave a cent nobody owes.
-        if total != HUNDRED:
-            named = ", ".join(f"{s.payer} {s.share_percent:f}" for s in self.shares) or "none"
-            raise RuleError(
-                path,
-                f"the shares of {named} sum to {total.normalize():f}, not exactly 100 "
-                f"({self.scope()})",
-            )
+        check_cell_shares([(s.payer, s.share_percent, s.residual) for s in self.shares], path, self)
+
+
+class ShareTotalError(RuleError):
+    """A cell's shares that leave a cent nobody owes, or two payers of the rest.
+
+    ``kind`` ("two_rest", "no_rest", "not_100") and ``params`` let a caller with a
+    language (payments.payer_splits) word the refusal in it; ``split`` is the split
+    refused, None for the programme-wide shares.
+    """
+
+    def __init__(
+        self, path: str, message: str, *, kind: str, params: dict[str, str], split: Any
+    ) -> None:
+        super().__init__(path, message)
+        self.kind = kind
+        self.params = params
+        self.split = split
+
+
+def check_cell_shares(
+    shares: Sequence[tuple[str, Decimal, bool]], path: str, split: PayerSplit | None = None
+) -> None:
+    """Refuse one cell's shares (payer, share, residual) that leave a cent nobody owes.
+
+    Without a residual payer the shares sum to exactly 100: 99.99 would leave a cent
+    nobody owes. With one, the fixed shares sum to at least 0 and below 100: the
+    residual payer owes the rest, so it must be more than nothing.
+    """
+    scope = "programme-wide shares" if split is None else split.scope()
+    residual = [payer for payer, _share, rest in shares if rest]
+    fixed = [(payer, share) for payer, share, rest in shares if not rest]
+    total = sum((share for _payer, share in fixed), Decimal(0))
+    params = {
+        "payers": ", ".join(residual),
+        "named": ", ".join(f"{payer} {share:f}" for payer, share in fixed) or "none",
+        "total": f"{total.normalize():f}",
+        "payer": repr(residual[0]) if residual else "",
+    }
+    if len(residual) > 1:
+        message = (
+            f"names more than one residual payer ({params['payers']}): at most one payer "
+            f"per cell pays the rest ({scope})"
+        )
+        raise ShareTotalError(path, message, kind="two_rest", params=params, split=split)
+    if residual and total >= HUNDRED:
+        message = (
+            f"the fixed shares of {params['named']} sum to {params['total']}, not below 100: "
+            f"{params['payer']} would have no rest to pay ({scope})"
+        )
+        raise ShareTotalError(path, message, kind="no_rest", params=params, split=split)
+    # Exactly 100: a split summing to 99.99 would leave a cent nobody owes.
+    if not residual and total != HUNDRED:
+        message = (
+            f"the shares of {params['named']} sum to {params['total']}, not exactly 100 ({scope})"
+        )
+        raise ShareTotalError(path, message, kind="not_100", params=params, split=split)
+
+
+def split_line(amount: int, shares: Sequence[Decimal], residual: int | None) -> list[int]:
+    """Split one payment line between the payers of its cell, to the cent.
+
+    Without a residual payer, ``allocate`` splits it by ``shares``. With one (index
+    ``residual``, whose own share is ignored), ``allocate`` gives the fixed parts by
+    the fixed shares and the rest as one weight, so each fixed part is what it would be
+    beside any other payers; the residual payer gets the exact remainder, the line
+    minus the fixed parts.
+    """
+    if residual is None:
+        return allocate(amount, shares)
+    fixed = [Decimal(0) if j == residual else share for j, share in enumerate(shares)]
+    parts = allocate(amount, [*fixed, HUNDRED - sum(fixed, Decimal(0))])[:-1]
+    parts[residual] = amount - sum(parts)
+    return parts
 
 
 def _codes(value: Any, path: str) -> tuple[str, ...]:
@@ -182,7 +263,9 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
 
 
 def apply_payer_caps(
-    parts: Sequence[Sequence[int]], caps: Sequence[int | None]
+    parts: Sequence[Sequence[int]],
+    caps: Sequence[int | None],
+    residuals: Sequence[int | None] | None = None,
 ) -> tuple[list[list[int]], list[list[int]], list[int]]:
     """Cut each payer's parts to what its cap leaves; return (kept, cut, used per payer).
 
@@ -190,18 +273,33 @@ def apply_payer_caps(
     fall due (the deal's date order); ``caps[j]`` is payer j's cap, None for none. Once a
     payer's total reaches its cap, the rest of its part is cut: due from no one, not
     moved to the other payers, whose parts stay what their shares give.
+
+    Except to a residual payer: ``residuals[i]`` is the index of line i's residual payer
+    (None for none). What the caps of that line's fixed payers stop falls to it, on top
+    of its own part, until its own cap stops it; its cut is then all the line loses.
     """
     used = [0] * len(caps)
     kept: list[list[int]] = []
     cut: list[list[int]] = []
-    for line in parts:
-        line_kept, line_cut = [], []
-        for j, part in enumerate(line):
+    for i, line in enumerate(parts):
+        residual = residuals[i] if residuals is not None else None
+        line_kept, line_cut = [0] * len(line), [0] * len(line)
+        # Fixed payers first: what their caps stop is known before the residual payer's
+        # part is capped.
+        order = [j for j in range(len(line)) if j != residual]
+        moved = 0
+        for j in [*order, *([] if residual is None else [residual])]:
+            part = line[j]
+            if j == residual:
+                part += moved
             cap = caps[j]
             allowed = part if cap is None else max(min(part, cap - used[j]), 0)
             used[j] += allowed
-            line_kept.append(allowed)
-            line_cut.append(part - allowed)
+            line_kept[j] = allowed
+            if residual is not None and j != residual:
+                moved += part - allowed
+            else:
+                line_cut[j] = part - allowed
         kept.append(line_kept)
         cut.append(line_cut)
     return kept, cut, used

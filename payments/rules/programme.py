@@ -18,7 +18,7 @@ from typing import Any
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED, MetricRule, to_cents
 from outcomes.rule_json import RuleError
-from payments.rules.payers import PayerSplit, check_splits
+from payments.rules.payers import REST, PayerSplit, check_cell_shares, check_splits
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,9 @@ class PayerShare:
     """A co-payer and the percentage of every outcome payment it owes.
 
     A share of 0 is a payer that pays only where a ``PayerSplit`` names it (a county
-    paying for its own cohort only).
+    paying for its own cohort only). A ``residual`` payer (share ``"rest"``, kept as 0
+    here) pays what the others' shares leave and what their caps stop
+    (payments.rules.payers).
     """
 
     payer: str
@@ -34,6 +36,7 @@ class PayerShare:
     # The most the payer owes over the contract (minor units); past it, its part of a
     # payment is due from no one (payments.rules.compute, "payer caps").
     cap: int | None = None
+    residual: bool = False
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> PayerShare:
@@ -41,14 +44,18 @@ class PayerShare:
         js.only_keys(data, {"payer", "share_percent", "cap"}, path)
         payer = js.text(js.required(data, "payer", path), js.child(path, "payer"))
         share_path = js.child(path, "share_percent")
-        share = js.decimal(js.required(data, "share_percent", path), share_path)
+        cap = js.optional(js.money, data.get("cap"), js.child(path, "cap"))
+        if js.required(data, "share_percent", path) == REST:
+            return cls(payer=payer, share_percent=Decimal(0), cap=cap, residual=True)
+        share = js.decimal(data["share_percent"], share_path)
         if not 0 <= share <= HUNDRED:
             raise RuleError(share_path, "must be at least 0 and at most 100")
-        cap = js.optional(js.money, data.get("cap"), js.child(path, "cap"))
         return cls(payer=payer, share_percent=share, cap=cap)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"payer": self.payer, "share_percent": str(self.share_percent)}
+        # "rest" only for a residual payer: every other payer's terms keep their digest.
+        share = REST if self.residual else str(self.share_percent)
+        data: dict[str, Any] = {"payer": self.payer, "share_percent": share}
         # Only when capped: an uncapped payer's terms (and their digest) stay as they were.
         if self.cap is not None:
             data["cap"] = self.cap
@@ -199,12 +206,27 @@ class ProgrammeRules:
     def shares_for(self, cohort: str, metric: str) -> list[Decimal]:
         """Return each payer's share (in ``payers`` order) of ``metric``'s payments for
         ``cohort``: the split that covers them, else the programme-wide shares (always
-        for a grant, which pays for no metric or cohort)."""
+        for a grant, which pays for no metric or cohort). A residual payer's is 0."""
+        return self.cell_shares(cohort, metric)[0]
+
+    def cell_shares(self, cohort: str, metric: str) -> tuple[list[Decimal], int | None]:
+        """Return ``shares_for`` and the index in ``payers`` of the cell's residual payer
+        (None for none): the split's own, else the programme-wide one."""
         for split in self.payer_splits if metric != GRANT_METRIC else ():
             if split.covers(cohort, metric):
-                by_payer = {share.payer: share.share_percent for share in split.shares}
-                return [by_payer.get(payer.payer, Decimal(0)) for payer in self.payers]
-        return [payer.share_percent for payer in self.payers]
+                by_payer = {share.payer: share for share in split.shares}
+                shares = [
+                    by_payer[p.payer].share_percent if p.payer in by_payer else Decimal(0)
+                    for p in self.payers
+                ]
+                rest = [
+                    j
+                    for j, p in enumerate(self.payers)
+                    if (s := by_payer.get(p.payer)) and s.residual
+                ]
+                return shares, (rest[0] if rest else None)
+        rest = [j for j, payer in enumerate(self.payers) if payer.residual]
+        return [payer.share_percent for payer in self.payers], (rest[0] if rest else None)
 
     def metric(self, code: str) -> MetricRule:
         """Return the rule of the metric ``code``."""
@@ -224,10 +246,12 @@ def _check_payers(payers: Sequence[PayerShare], path: str) -> None:
     codes = [payer.payer for payer in payers]
     if len(set(codes)) != len(codes):
         raise RuleError(path, "must not repeat a payer")
-    total = sum((payer.share_percent for payer in payers), Decimal(0))
-    # Exactly 100: a split that summed to 99.99 would leave a cent nobody owes.
-    if total != HUNDRED:
-        raise RuleError(path, f"share_percent must sum to exactly 100, not {total}")
+    if not any(payer.residual for payer in payers):
+        total = sum((payer.share_percent for payer in payers), Decimal(0))
+        # Exactly 100: a split that summed to 99.99 would leave a cent nobody owes.
+        if total != HUNDRED:
+            raise RuleError(path, f"share_percent must sum to exactly 100, not {total}")
+    check_cell_shares([(p.payer, p.share_percent, p.residual) for p in payers], path)
 
 
 def payer_splits_from_list(data: Any, payers: Sequence[str], path: str) -> tuple[PayerSplit, ...]:

@@ -100,6 +100,8 @@ class NoticeRenderer(ReportRenderer):
 
     def share(self) -> str:
         bp = self.data.payer_share_bp
+        if bp is None and self.data.payer_pays_rest:
+            return self.t("notice_share_rest")
         if bp is None:
             return self.t("notice_share_by_split")
         return format_percent(Fraction(bp, 10_000), self.lang, places=0 if bp % 100 == 0 else 2)
@@ -137,6 +139,11 @@ class NoticeRenderer(ReportRenderer):
         return [
             *self.subheading(self.t("notice_cap_title")),
             self.para(self.t("notice_cap_text"), "small"),
+            *(
+                [self.para(self.t("notice_cap_rest").format(payer=self.data.rest_payer), "small")]
+                if self.data.rest_payer
+                else []
+            ),
             self.table(None, [[k, v] for k, v in pairs], [0.7, 0.3], numeric=[1]),
         ]
 

@@ -16,6 +16,12 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_to": "Destinataire",
         "notice_share": "Part de chaque paiement",
         "notice_share_by_split": "selon la cohorte ou l’indicateur",
+        # The residual (top-up) payer: what the others' shares leave and their caps stop.
+        "notice_share_rest": "le reste",
+        "notice_cap_rest": (
+            "Sauf là où {payer} paie le reste d’un paiement : ce que le plafond arrête sur "
+            "ce paiement revient à {payer}, dans la limite de son propre plafond."
+        ),
         "notice_date": "Date de l’avis",
         "notice_state": "État du registre",
         "notice_state_value": "{count} écritures",
@@ -81,6 +87,11 @@ NOTICE_LABELS: Final[dict[str, dict[str, str]]] = {
         "notice_to": "Addressed to",
         "notice_share": "Share of each payment",
         "notice_share_by_split": "by cohort or metric",
+        "notice_share_rest": "the rest",
+        "notice_cap_rest": (
+            "Except where {payer} pays the rest of a payment: what the cap stops on that "
+            "payment falls to {payer}, up to its own cap."
+        ),
         "notice_date": "Notice date",
         "notice_state": "Ledger state",
         "notice_state_value": "{count} entries",

@@ -160,6 +160,9 @@ class PublicRenderer(ComparisonSections):
             # One wording with the payer's notice (reports.rendering.notice_labels).
             by_split = NOTICE_LABELS[self.lang]["notice_share_by_split"]
             return self.t("payer_share").format(name=party.name, share=by_split)
+        if party.share_rest:
+            rest = NOTICE_LABELS[self.lang]["notice_share_rest"]
+            return self.t("payer_share").format(name=party.name, share=rest)
         if party.share_bp is None:
             return party.name
         share = format_percent(Fraction(party.share_bp, 10_000), self.lang, places=0)

@@ -109,6 +109,7 @@ def _parties(programme: Programme) -> tuple[tuple[doc.Party, ...], frozenset[int
                 role=role,  # type: ignore[arg-type]
                 share_bp=share,
                 share_by_split=by_split and role == "payer",
+                share_rest=party.payer_residual and not by_split,
             )
         )
     return tuple(parties), guarantors

@@ -138,6 +138,26 @@ def _lists(data: dict[str, Any], facts: dict[str, Any]) -> None:
             data[key] = items
 
 
+def _shares_not_exported(document: dict[str, Any], out: Export) -> None:
+    # INDIGO records who pays, never how much of what: shares, the payer of the rest,
+    # payer splits and caps have no field.
+    for party in document.get("parties") or []:
+        if party.get("payer_share") == "rest":
+            out.not_exported.append(f"parties: {party['organisation']!r} pays the rest")
+        elif party.get("payer_share") is not None:
+            out.not_exported.append(
+                f"parties: the share of {party['organisation']!r} ({party['payer_share']} %)"
+            )
+    out.not_exported += [
+        f"payer_shares[{i}]" for i, _s in enumerate(document.get("payer_shares") or [])
+    ]
+    out.not_exported += [
+        f"parties: the cap of {p['organisation']!r} ({p['payer_cap']})"
+        for p in document.get("parties") or []
+        if p.get("payer_cap") is not None
+    ]
+
+
 def _parts(
     data: dict[str, Any],
     document: dict[str, Any],
@@ -152,20 +172,7 @@ def _parts(
             r["organisation"] == party["organisation"] and r["role"] == party["role"] for r in roles
         ):
             roles.append({"organisation": party["organisation"], "role": party["role"]})
-        if party.get("payer_share") is not None:
-            out.not_exported.append(
-                f"parties: the share of {party['organisation']!r} ({party['payer_share']} %)"
-            )
-    # INDIGO records who pays, never how much of what: payer splits and caps have no
-    # field either.
-    out.not_exported += [
-        f"payer_shares[{i}]" for i, _s in enumerate(document.get("payer_shares") or [])
-    ]
-    out.not_exported += [
-        f"parties: the cap of {p['organisation']!r} ({p['payer_cap']})"
-        for p in document.get("parties") or []
-        if p.get("payer_cap") is not None
-    ]
+    _shares_not_exported(document, out)
 
     def category(slug: str, role: str) -> dict[str, Any]:
         for r in roles:

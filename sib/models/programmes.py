@@ -113,6 +113,12 @@ class ProgrammeParty(models.Model):
         "past it, its part of a payment is due from no one.",
     )
 
+    payer_residual = models.BooleanField(
+        default=False,
+        help_text="Outcome payers only, with no share: it pays the rest of each outcome "
+        "payment, what the other payers' shares leave and what their caps stop.",
+    )
+
     class Meta:
         db_table = "sib_programme_party"
         ordering = ["programme", "role", "organisation__name"]
@@ -130,6 +136,17 @@ class ProgrammeParty(models.Model):
             models.CheckConstraint(
                 condition=Q(payer_cap__isnull=True) | Q(role="outcome_payer", payer_cap__gte=0),
                 name="party_payer_cap_only_for_payers",
+            ),
+            models.CheckConstraint(
+                condition=Q(payer_residual=False)
+                | Q(role="outcome_payer", payer_share__isnull=True),
+                name="party_residual_payer_has_no_share",
+            ),
+            # One residual payer per programme: two would not say who pays the rest.
+            models.UniqueConstraint(
+                fields=["programme"],
+                condition=Q(payer_residual=True),
+                name="party_one_residual_payer",
             ),
         ]
 

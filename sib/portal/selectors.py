@@ -38,6 +38,8 @@ class PartyRow:
     # The most the contract makes this payer owe (minor units); None: no cap. What its
     # dues use of it is on the payments pages (payments.payer_caps).
     payer_cap: int | None = None
+    # The residual (top-up) payer: it pays the rest of each payment, no share of its own.
+    pays_rest: bool = False
 
 
 def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
@@ -48,8 +50,11 @@ def programme_party_rows(*, access: ProgrammeAccess) -> list[PartyRow]:
             p.organisation.name,
             label(PARTY_ROLE_LABELS, p.role),
             p.payer_share,
-            pays_by_split=p.role == PartyRole.OUTCOME_PAYER and p.payer_share is None,
+            pays_by_split=(
+                p.role == PartyRole.OUTCOME_PAYER and p.payer_share is None and not p.payer_residual
+            ),
             payer_cap=p.payer_cap,
+            pays_rest=p.payer_residual,
         )
         for p in parties
     ]

@@ -123,7 +123,10 @@ def programme_activation(request: AuthenticatedRequest, programme_id: int) -> Ht
         else:
             messages.success(request, _("The programme is active."))
             return redirect("portal:programme-home", programme.pk)
-    shares = sum(p.payer_share or 0 for p in payer_shares(programme=programme))
+    payers = payer_shares(programme=programme)
+    shares = sum(p.payer_share or 0 for p in payers)
+    # Beside a payer of the rest, the fixed shares sum to below 100 (sib.services).
+    has_rest = any(p.payer_residual for p in payers)
     context = programme_context(
         access,
         form=form,
@@ -131,6 +134,7 @@ def programme_activation(request: AuthenticatedRequest, programme_id: int) -> Ht
         status=label(STATUS_LABELS, programme.status),
         parties=programme_party_rows(access=access),
         share_total=shares,
-        shares_complete=shares == 100,
+        has_rest=has_rest,
+        shares_complete=shares < 100 if has_rest else shares == 100,
     )
     return render(request, "portal/programme_activation.html", context)

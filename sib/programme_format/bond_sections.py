@@ -86,6 +86,7 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
         if isinstance(o, dict) and isinstance(o.get("slug"), str)
     }
     total = Decimal(0)
+    residual: list[str] = []
     for i, item in enumerate(data if isinstance(data, list) else []):
         path = f"parties[{i}]"
         if not isinstance(item, dict):
@@ -103,27 +104,49 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
             # A payer that pays only where a payer split names it: the payer_shares
             # section's rules (payments.payer_splits) check that one does.
             continue
-        if role == PartyRole.OUTCOME_PAYER:
-            try:
-                value = Decimal(str(share)) if isinstance(share, str) else None
-            except InvalidOperation:
-                value = None
-            if value is None or not value.is_finite() or not (0 < value <= 100):
-                errors.append((f"{path}.payer_share", 'a percentage string in (0, 100], e.g. "70"'))
-            elif services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
+        if role == PartyRole.OUTCOME_PAYER and share == services.PAYER_SHARE_REST:
+            # The residual (top-up) payer: it pays what the fixed shares leave.
+            if residual:
                 message = _(
-                    "The share of %(party)r (%(share)s) has more than %(places)s decimal "
-                    "places, the precision the ledger keeps: the column would round it."
-                ) % {"party": slug, "share": share, "places": services.PAYER_SHARE_PLACES}
+                    "%(party)r pays the rest, but %(other)r already does: one payer at most "
+                    "pays the rest."
+                ) % {"party": slug, "other": residual[0]}
                 errors.append((f"{path}.payer_share", message))
-            else:
-                total += value
+            residual.append(slug)
+            continue
+        if role == PartyRole.OUTCOME_PAYER:
+            value, error = _payer_share(slug, share)
+            if error:
+                errors.append((f"{path}.payer_share", error))
+            total += value
         elif share is not None:
             errors.append((f"{path}.payer_share", "only outcome payers have a share"))
     status = document.get("programme", {}).get("status", "draft")
-    if status != ProgrammeStatus.DRAFT and total != 100:
+    if residual and total >= 100:
+        message = _(
+            "The fixed shares sum to %(total)s, not below 100: %(party)r would have no rest to pay."
+        ) % {"total": total, "party": residual[0]}
+        errors.append(("parties", message))
+    elif not residual and status != ProgrammeStatus.DRAFT and total != 100:
         errors.append(("parties", f"outcome payers' shares must sum to exactly 100 (now {total})"))
     return errors
+
+
+def _payer_share(slug: str, share: Any) -> tuple[Decimal, str | None]:
+    """Return an outcome payer's fixed share (0 when refused) and the refusal, if any."""
+    try:
+        value = Decimal(str(share)) if isinstance(share, str) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not (0 < value <= 100):
+        return Decimal(0), 'a percentage string in (0, 100], e.g. "70", or "rest"'
+    if services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
+        message = _(
+            "The share of %(party)r (%(share)s) has more than %(places)s decimal "
+            "places, the precision the ledger keeps: the column would round it."
+        ) % {"party": slug, "share": share, "places": services.PAYER_SHARE_PLACES}
+        return Decimal(0), message
+    return value, None
 
 
 def validate_memberships(data: Any, document: dict[str, Any]) -> Errors:
@@ -218,12 +241,14 @@ def load_parties(data: list[dict[str, Any]], context: LoadContext) -> None:
             slug=item["organisation"]
         )
         share = item.get("payer_share")
+        residual = share == services.PAYER_SHARE_REST
         services.programme_party_add(
             programme=context.programme,
             organisation=organisation,
             role=item["role"],
-            payer_share=Decimal(share) if share is not None else None,
+            payer_share=Decimal(share) if share is not None and not residual else None,
             payer_cap=item.get("payer_cap"),
+            payer_residual=residual,
         )
 
 
@@ -283,6 +308,8 @@ def dump_parties(programme: Programme) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"organisation": party.organisation.slug, "role": party.role}
         if party.payer_share is not None:
             item["payer_share"] = format(party.payer_share.normalize(), "f")
+        elif party.payer_residual:
+            item["payer_share"] = services.PAYER_SHARE_REST
         if party.payer_cap is not None:
             item["payer_cap"] = party.payer_cap
         out.append(item)

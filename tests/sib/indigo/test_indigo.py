@@ -315,3 +315,19 @@ def test_payer_splits_and_caps_are_listed_as_not_exported(creator):
     export = programme_indigo_export(programme=programme)
     assert "payer_shares[0]" in export.not_exported
     assert "parties: the cap of 'departement-13' (30000000)" in export.not_exported
+
+
+def test_a_payer_of_the_rest_is_listed_as_not_exported(creator):
+    """INDIGO has no field for who pays the rest: the State's "rest" is listed, not lost."""
+    document = demo_definition()
+    del document["history"], document["memberships"]
+    document["programme"]["status"] = "draft"
+    for party in document["parties"]:
+        if party["organisation"] == "etat":
+            party["payer_share"] = "rest"
+    programme = programme_definition_load(document, creator=creator)
+    export = programme_indigo_export(programme=programme)
+    assert "parties: 'etat' pays the rest" in export.not_exported
+    assert "parties: the share of 'departement-13' (30 %)" in export.not_exported
+    payers = export.record["project"]["data"]["outcome_payment_commitments"]
+    assert [item["organisation_id"]["value"] for item in payers] == ["departement-13", "etat"]
