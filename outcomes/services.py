@@ -263,6 +263,17 @@ def result_submit(
     )
 
 
+def _require_no_pending_amendment(result: Result) -> None:
+    pending = (
+        Result.objects.filter(amends=result, decision__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pending is not None:
+        raise refusals.amendment_pending(result_id=result.pk, pending_id=pending)
+
+
 @transaction.atomic
 def result_amend(
     *, result: Result, user: User, reason: str, stage: str | None, values: ResultValues
@@ -277,21 +288,29 @@ def result_amend(
         raise refusals.amend_needs_verified(state_text(state))
     _values_check(result.metric, values)
     _require_plausible(result.metric, result.cohort, values)
-    amendment = Result.objects.create(
-        programme=programme,
-        metric_id=result.metric_id,
-        cohort_id=result.cohort_id,
-        period_id=result.period_id,
-        stage=stage or result.stage,
-        value=values.value,
-        comparison_value=values.comparison_value,
-        sample_size=values.sample_size,
-        comparison_sample_size=values.comparison_sample_size,
-        note=values.note,
-        amends=result,
-        amendment_reason=reason,
-        submitted_by=user,
-    )
+    _require_no_pending_amendment(result)
+    try:
+        # A savepoint: losing the race to another amendment (the trigger of migration
+        # 0016 serialises them) leaves the caller's transaction usable for the 409.
+        with transaction.atomic():
+            amendment = Result.objects.create(
+                programme=programme,
+                metric_id=result.metric_id,
+                cohort_id=result.cohort_id,
+                period_id=result.period_id,
+                stage=stage or result.stage,
+                value=values.value,
+                comparison_value=values.comparison_value,
+                sample_size=values.sample_size,
+                comparison_sample_size=values.comparison_sample_size,
+                note=values.note,
+                amends=result,
+                amendment_reason=reason,
+                submitted_by=user,
+            )
+    except IntegrityError as exc:
+        _require_no_pending_amendment(result)
+        raise refusals.refusal_conflict(exc, unique=refusals.already_decided()) from exc
     chain_append(
         programme=programme,
         kind=chain_kinds.AMENDMENT,
