@@ -5,7 +5,7 @@ check the same rules first so that a user gets a clear message, and translate th
 database's refusal when a race slips past the check.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ from outcomes.signals import outcome_facts_changed
 from sib.chain import chain_append
 from sib.models import Membership, Programme, PseudonymRule, Role, User
 from sib.services import programme_status_text
+from sib.user_text import user_text
 
 # A result's state as it reads inside a message ("this one is rejected"), translated.
 RESULT_STATE_TEXTS: dict[str, Promise] = {
@@ -160,6 +161,15 @@ class ResultValues:
     additional_reason: str = ""
 
 
+def _clean_values(values: ResultValues) -> ResultValues:
+    """Return `values` with its free text checked and normalised (sib.user_text)."""
+    return replace(
+        values,
+        note=user_text(values.note, field="note"),
+        additional_reason=user_text(values.additional_reason, field="additional_reason"),
+    )
+
+
 def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> None:
     require_plausible(
         metric=metric,
@@ -220,6 +230,7 @@ def result_submit(
     `at` is for history brought in from elsewhere (its original time); else now.
     """
     _require_open(programme)
+    values = _clean_values(values)
     _cell_check(programme, metric, cohort, period)
     _values_check(metric, values)
     _require_plausible(metric, cohort, values)
@@ -281,6 +292,8 @@ def result_amend(
     """Submit a correction of a verified result; it supersedes it once verified itself."""
     programme = result.programme
     _require_open(programme)
+    reason = user_text(reason, field="reason")
+    values = _clean_values(values)
     if not reason.strip():
         raise ValidationError({"reason": _("An amendment needs a reason.")})
     state = result_state(result=result)
@@ -323,6 +336,7 @@ def result_amend(
 def _decide(
     *, result: Result, user: User, decision: str, comment: str, at: datetime | None = None
 ) -> ResultDecision:
+    comment = user_text(comment, field="comment")
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
         raise refusals.four_eyes()
@@ -399,6 +413,7 @@ def result_reject(*, result: Result, user: User, comment: str) -> ResultDecision
     The records go so that the corrected file can be loaded (one row per participant,
     metric and period); the rejection keeps their digest in the chain.
     """
+    comment = user_text(comment, field="comment")
     if not comment.strip():
         raise ValidationError({"comment": _("A rejection needs a reason.")})
     made = _decide(result=result, user=user, decision=Decision.REJECTED, comment=comment)
@@ -416,6 +431,7 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
                 % {"choices": ", ".join(ReviewVerdict.values)}
             }
         )
+    comment = user_text(comment, field="comment")
     if verdict == ReviewVerdict.DISPUTED and not comment.strip():
         raise ValidationError({"comment": _("A dispute needs a comment.")})
     state = result_state(result=result)
