@@ -32,6 +32,11 @@ BIDI_CONTROLS = frozenset(
     ]
 )
 ALLOWED_CONTROLS = frozenset("\n\t")
+# The same set as a PostgreSQL regular expression, for text checked set-based in SQL (the
+# results CSV import): Cc but tab, newline and carriage return (normalised), and BIDI_CONTROLS.
+POSTGRES_REFUSED = (
+    r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
 
 
 def refused_character(text: str) -> str | None:

@@ -4,6 +4,7 @@ characters, names the field, and is stored in NFC (sib.user_text), on every entr
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from outcomes import services
 from outcomes.models import (
@@ -173,3 +174,31 @@ def test_text_is_stored_in_nfc_with_newlines_and_tabs_kept(cast):
     assert response.status_code == 201, response.content
     amendment = Result.objects.get(pk=response.json()["id"])
     assert amendment.amendment_reason == "Cohorte révisée\n\tdeux sorties comptées deux fois"
+
+
+def upload(cast, content: str):
+    return cast.client(cast.evaluator).post(
+        f"/api/programmes/{cast.programme.pk}/results/import/",
+        {"file": SimpleUploadedFile("r.csv", content.encode(), content_type="text/csv")},
+        format="multipart",
+    )
+
+
+def test_a_csv_additional_reason_with_a_bidi_control_is_refused_at_its_row(cast):
+    head = "metric,cohort,period,stage,value,additional_reason\n"
+    response = upload(
+        cast,
+        head + "in-work-6m,c2,2026-h1,interim,4,\n"
+        f"in-work-6m,c2,2026-h1,interim,2,second {RLO}site\n",
+    )
+    assert response.status_code == 400, response.content
+    assert [(e["line"], e["column"], e["rule"]) for e in response.json()["errors"]] == [
+        (3, "additional_reason", "control_character")
+    ]
+    assert not Result.objects.exists()
+    # Decomposed accents and CR LF inside a quoted reason: stored as NFC with newlines.
+    loaded = upload(
+        cast, head + 'in-work-6m,c2,2026-h1,interim,2,"seconde e\u0301quipe\r\nsite B"\n'
+    )
+    assert loaded.status_code == 201, loaded.content
+    assert Result.objects.get().additional_reason == "seconde équipe\nsite B"
