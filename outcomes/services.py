@@ -39,7 +39,7 @@ from outcomes.plausibility import require_plausible
 from outcomes.selectors import funder_payer_id, result_state
 from outcomes.signals import outcome_facts_changed
 from sib.chain import chain_append
-from sib.models import Membership, Programme, PseudonymRule, Role, User
+from sib.models import Membership, Programme, Role, User
 from sib.services import programme_status_text
 from sib.user_text import user_text
 
@@ -467,37 +467,3 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
             cause=f"dispute of result #{result.pk}",
         )
     return review
-
-
-# --- Pseudonym rule ------------------------------------------------------------------------
-
-
-def programme_pseudonym_rule_set(*, programme: Programme, rule: int) -> Programme:
-    """Move a programme to another pseudonym rule, only while it holds no participant record.
-
-    Its pseudonyms cannot be recomputed (no raw id is kept), so a programme with records
-    keeps its rule; a trigger refuses the change too (migration 0006).
-    """
-    if rule not in PseudonymRule.values:
-        raise ValidationError({"rule": _("Unknown pseudonym rule %(rule)s.") % {"rule": rule}})
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The import's lock: a file being imported under the old rule commits first.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, programme.pk]
-        )
-        locked = Programme.objects.select_for_update().get(pk=programme.pk)
-        if locked.pseudonym_rule == rule:
-            return locked
-        if ParticipantRecord.objects.filter(metric__programme=locked).exists():
-            raise ValidationError(
-                {
-                    "rule": _(
-                        "The programme holds participant records pseudonymised under rule "
-                        "%(rule)s: it keeps that rule."
-                    )
-                    % {"rule": locked.pseudonym_rule}
-                }
-            )
-        locked.pseudonym_rule = rule
-        locked.save(update_fields=["pseudonym_rule"])
-        return locked
