@@ -30,7 +30,7 @@ def test_the_dashboard_and_both_editions_print_dues_over_cap(bond: Bond, lang):
     client.force_login(bond.manager)
     client.cookies["django_language"] = lang
     html = client.get(reverse("payments_portal:dashboard", args=[bond.programme.pk])).content
-    assert f'data-figure="cap-used">{share}\u00a0%<' in html.decode()
+    assert f'data-figure="cap-share-used">{share}\u00a0%<' in html.decode()
 
     label = "Part du plafond utilisée" if lang == "fr" else "Share of cap used"
     printed = f"{share} %" if lang == "fr" else f"{share}%"
