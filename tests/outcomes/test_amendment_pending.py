@@ -1,13 +1,16 @@
 """A verified result has at most one amendment awaiting its decision at a time."""
 
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 
 from outcomes import services
 from outcomes.models import Cohort, MeasurementPeriod, Metric, Result
 from outcomes.selectors import result_state
+from sib.exceptions import Conflict
+from sib.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -91,4 +94,42 @@ def test_the_database_refuses_a_second_pending_amendment_written_past_the_servic
             amendment_reason="Written past the service.",
             submitted_by=cast.lead2,
         )
+    assert Result.objects.filter(amends=original).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_amendments_proposed_at_once_leave_exactly_one_pending(cast):
+    """Both pass the service's check before either is written: the trigger's lock on the
+    amended result makes the second wait, see the first and be refused."""
+    original = verified(cast)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def propose(user_id: int, value: int) -> None:
+        try:
+            user = User.objects.get(pk=user_id)
+            fresh = Result.objects.get(pk=original.pk)
+            barrier.wait(timeout=10)
+            services.result_amend(
+                result=fresh,
+                user=user,
+                reason=f"Recount to {value}.",
+                stage=None,
+                values=services.ResultValues(value=Decimal(value), comparison_value=Decimal(30)),
+            )
+            outcomes.append("amended")
+        except Conflict as refused:  # the loser's 409, recorded for the assertion
+            outcomes.append(refused.code)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=propose, args=(user.pk, value))
+        for user, value in ((cast.lead, 40), (cast.lead2, 41))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["amended", "amendment_pending"]
     assert Result.objects.filter(amends=original).count() == 1
