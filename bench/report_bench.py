@@ -109,7 +109,9 @@ def large_report() -> ReportData:
         edition="public",
         language="fr",
         report_date=date(2026, 11, 28),
-        summary=SummaryFigures(300, 160, sum(p.amount for p in payments), 0, 150_000_000),
+        summary=SummaryFigures(
+            300, 160, sum(p.amount for p in payments), 0, 150_000_000, cap_used=None
+        ),
         metrics=metrics,
         payments=payments,
         investor_repayment=InvestorRepayment(3, 110_000_000, 82_500_000, 0, 0, "no_repayment"),

@@ -12,6 +12,7 @@ from outcomes.csv_frame import REFERENCE_CHECKS, REFERENCES, Importer, ImportSum
 from outcomes.csv_reading import Header, ImportRejected, Lines, ReadErrors
 from outcomes.models import ImportBatch
 from sib.models import Programme, User
+from sib.user_text import POSTGRES_REFUSED
 
 # A row that is a second result for its cell, allowed neither as a final after interim
 # results only nor declared additional (the interim-after-final case is its own check).
@@ -103,6 +104,13 @@ class ResultImporter(Importer):
                 "format('stage %%L: use interim or final', stage)",
             ),
             ("value = ''", "value", "required", "'value is empty'"),
+            (
+                f"additional_reason ~ '{POSTGRES_REFUSED}'",
+                "additional_reason",
+                "control_character",
+                "'additional_reason contains an invisible control character (a bidi "
+                "control such as U+202E, or another control character): remove it'",
+            ),
             *number_checks("value", hint),
             ("number < 0", "value", "negative", "format('%%s is negative', number)"),
             *number_checks("comparison_value", hint),
@@ -157,7 +165,10 @@ class ResultImporter(Importer):
                  additional, additional_reason, batch_id, submitted_by_id, submitted_at)
             SELECT %(programme)s, metric_id, cohort_id, period_id, stage, number, comparison,
                    NULLIF(sample_size, '')::int, NULLIF(comparison_sample_size, '')::int,
-                   '', '', false, additional, additional_reason, %(batch)s, %(user)s, now()
+                   '', '', false, additional,
+                   -- As sib.user_text: newline line ends, NFC.
+                   normalize(regexp_replace(additional_reason, E'\\r\\n?', E'\\n', 'g'), NFC),
+                   %(batch)s, %(user)s, now()
             FROM checked ORDER BY line
             RETURNING id
             """,

@@ -28,6 +28,7 @@ from sib.chain import chain_append
 from sib.db.refusals import database_rule
 from sib.exceptions import Conflict
 from sib.models import Membership, Role, User
+from sib.user_text import user_text
 
 
 def may_withdraw(*, review: ResultReview, user: User) -> bool:
@@ -77,6 +78,7 @@ def dispute_withdraw(*, review: ResultReview, user: User, reason: str) -> Disput
     already resolved by a verified amendment (409). The database keeps the first two
     rules as well (migration 0008) and the one-withdrawal rule by a unique key.
     """
+    reason = user_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Withdrawing a dispute needs a reason.")})
     result = review.result

@@ -21,6 +21,9 @@ _RULES = {
     "outcomes_four_eyes": _FOUR_EYES,
     "outcomes_decided_by_lead_evaluator": _LEAD_EVALUATOR,
     "outcomes_superseded_once": _("The amended result is already superseded by another amendment."),
+    "outcomes_one_pending_amendment": _(
+        "This result already has an amendment awaiting its decision."
+    ),
     "outcomes_review_of_verified": _("Only a verified result can be accepted or disputed."),
     "outcomes_reviewed_by_public_funder": _(
         "Only a public funder of the programme may accept or dispute a result."
@@ -52,6 +55,20 @@ def amend_needs_verified(state: str) -> Conflict:
         _("Only a verified result can be amended; this one is %(state)s."),
         code="amend_needs_verified",
         params={"state": state},
+    )
+
+
+def amendment_pending(*, result_id: int, pending_id: int) -> Conflict:
+    # Two pending corrections of one figure would leave the lead to pick one and the
+    # funder to read both: one at a time, decided before the next (issue 11/12).
+    return Conflict(
+        _(
+            "Result %(result)s already has an amendment awaiting its decision (result "
+            "%(pending)s): a lead evaluator verifies or rejects it before another is proposed."
+        ),
+        code="amendment_pending",
+        params={"result": result_id, "pending": pending_id},
+        extra={"pending_amendment": pending_id},
     )
 
 

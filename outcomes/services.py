@@ -5,7 +5,7 @@ check the same rules first so that a user gets a clear message, and translate th
 database's refusal when a race slips past the check.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -39,8 +39,9 @@ from outcomes.plausibility import require_plausible
 from outcomes.selectors import funder_payer_id, result_state
 from outcomes.signals import outcome_facts_changed
 from sib.chain import chain_append
-from sib.models import Membership, Programme, PseudonymRule, Role, User
+from sib.models import Membership, Programme, Role, User
 from sib.services import programme_status_text
+from sib.user_text import user_text
 
 # A result's state as it reads inside a message ("this one is rejected"), translated.
 RESULT_STATE_TEXTS: dict[str, Promise] = {
@@ -160,6 +161,15 @@ class ResultValues:
     additional_reason: str = ""
 
 
+def _clean_values(values: ResultValues) -> ResultValues:
+    """Return `values` with its free text checked and normalised (sib.user_text)."""
+    return replace(
+        values,
+        note=user_text(values.note, field="note"),
+        additional_reason=user_text(values.additional_reason, field="additional_reason"),
+    )
+
+
 def _require_plausible(metric: Metric, cohort: Cohort, values: ResultValues) -> None:
     require_plausible(
         metric=metric,
@@ -220,6 +230,7 @@ def result_submit(
     `at` is for history brought in from elsewhere (its original time); else now.
     """
     _require_open(programme)
+    values = _clean_values(values)
     _cell_check(programme, metric, cohort, period)
     _values_check(metric, values)
     _require_plausible(metric, cohort, values)
@@ -263,6 +274,17 @@ def result_submit(
     )
 
 
+def _require_no_pending_amendment(result: Result) -> None:
+    pending = (
+        Result.objects.filter(amends=result, decision__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pending is not None:
+        raise refusals.amendment_pending(result_id=result.pk, pending_id=pending)
+
+
 @transaction.atomic
 def result_amend(
     *, result: Result, user: User, reason: str, stage: str | None, values: ResultValues
@@ -270,6 +292,8 @@ def result_amend(
     """Submit a correction of a verified result; it supersedes it once verified itself."""
     programme = result.programme
     _require_open(programme)
+    reason = user_text(reason, field="reason")
+    values = _clean_values(values)
     if not reason.strip():
         raise ValidationError({"reason": _("An amendment needs a reason.")})
     state = result_state(result=result)
@@ -277,21 +301,29 @@ def result_amend(
         raise refusals.amend_needs_verified(state_text(state))
     _values_check(result.metric, values)
     _require_plausible(result.metric, result.cohort, values)
-    amendment = Result.objects.create(
-        programme=programme,
-        metric_id=result.metric_id,
-        cohort_id=result.cohort_id,
-        period_id=result.period_id,
-        stage=stage or result.stage,
-        value=values.value,
-        comparison_value=values.comparison_value,
-        sample_size=values.sample_size,
-        comparison_sample_size=values.comparison_sample_size,
-        note=values.note,
-        amends=result,
-        amendment_reason=reason,
-        submitted_by=user,
-    )
+    _require_no_pending_amendment(result)
+    try:
+        # A savepoint: losing the race to another amendment (the trigger of migration
+        # 0016 serialises them) leaves the caller's transaction usable for the 409.
+        with transaction.atomic():
+            amendment = Result.objects.create(
+                programme=programme,
+                metric_id=result.metric_id,
+                cohort_id=result.cohort_id,
+                period_id=result.period_id,
+                stage=stage or result.stage,
+                value=values.value,
+                comparison_value=values.comparison_value,
+                sample_size=values.sample_size,
+                comparison_sample_size=values.comparison_sample_size,
+                note=values.note,
+                amends=result,
+                amendment_reason=reason,
+                submitted_by=user,
+            )
+    except IntegrityError as exc:
+        _require_no_pending_amendment(result)
+        raise refusals.refusal_conflict(exc, unique=refusals.already_decided()) from exc
     chain_append(
         programme=programme,
         kind=chain_kinds.AMENDMENT,
@@ -304,6 +336,7 @@ def result_amend(
 def _decide(
     *, result: Result, user: User, decision: str, comment: str, at: datetime | None = None
 ) -> ResultDecision:
+    comment = user_text(comment, field="comment")
     if result.submitted_by_id == user.pk:
         # The database refuses it too (outcomes_decision_guard); this is the clear message.
         raise refusals.four_eyes()
@@ -380,6 +413,7 @@ def result_reject(*, result: Result, user: User, comment: str) -> ResultDecision
     The records go so that the corrected file can be loaded (one row per participant,
     metric and period); the rejection keeps their digest in the chain.
     """
+    comment = user_text(comment, field="comment")
     if not comment.strip():
         raise ValidationError({"comment": _("A rejection needs a reason.")})
     made = _decide(result=result, user=user, decision=Decision.REJECTED, comment=comment)
@@ -397,6 +431,7 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
                 % {"choices": ", ".join(ReviewVerdict.values)}
             }
         )
+    comment = user_text(comment, field="comment")
     if verdict == ReviewVerdict.DISPUTED and not comment.strip():
         raise ValidationError({"comment": _("A dispute needs a comment.")})
     state = result_state(result=result)
@@ -432,37 +467,3 @@ def result_review(*, result: Result, user: User, verdict: str, comment: str) -> 
             cause=f"dispute of result #{result.pk}",
         )
     return review
-
-
-# --- Pseudonym rule ------------------------------------------------------------------------
-
-
-def programme_pseudonym_rule_set(*, programme: Programme, rule: int) -> Programme:
-    """Move a programme to another pseudonym rule, only while it holds no participant record.
-
-    Its pseudonyms cannot be recomputed (no raw id is kept), so a programme with records
-    keeps its rule; a trigger refuses the change too (migration 0006).
-    """
-    if rule not in PseudonymRule.values:
-        raise ValidationError({"rule": _("Unknown pseudonym rule %(rule)s.") % {"rule": rule}})
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The import's lock: a file being imported under the old rule commits first.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, programme.pk]
-        )
-        locked = Programme.objects.select_for_update().get(pk=programme.pk)
-        if locked.pseudonym_rule == rule:
-            return locked
-        if ParticipantRecord.objects.filter(metric__programme=locked).exists():
-            raise ValidationError(
-                {
-                    "rule": _(
-                        "The programme holds participant records pseudonymised under rule "
-                        "%(rule)s: it keeps that rule."
-                    )
-                    % {"rule": locked.pseudonym_rule}
-                }
-            )
-        locked.pseudonym_rule = rule
-        locked.save(update_fields=["pseudonym_rule"])
-        return locked

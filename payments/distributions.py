@@ -40,6 +40,7 @@ from payments.schedule_builder import schedule_document
 from payments.services import amount_text
 from sib.chain import chain_lock
 from sib.models import Organisation, PartyRole, Programme, ProgrammeParty, User
+from sib.user_text import user_text
 
 DISTRIBUTION = TransactionKind.DISTRIBUTION
 
@@ -209,9 +210,9 @@ def distribution_record(
     contract, a second distribution of the same date (reverse the first one), more than
     the programme's cash, and a difference from the schedule's proposal without a reason.
     """
+    reason = user_text(reason, field="reason").strip()
     given = _totals(lines)
     ledger.date_check(programme=programme, kind=DISTRIBUTION, on=paid_on, field="paid_on")
-    reason = reason.strip()
     currency = programme.currency
     with transaction.atomic():
         # The chain lock: a payment, a reversal or another distribution committing

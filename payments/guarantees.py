@@ -37,6 +37,7 @@ from payments.position import InvestorPosition, programme_position
 from payments.services import amount_text
 from sib.chain import chain_lock
 from sib.models import Programme, User
+from sib.user_text import user_text
 
 
 def _positive(amount: int) -> None:
@@ -82,6 +83,7 @@ def guarantee_call_record(
     idempotency_key: str = "",
 ) -> LedgerTransaction:
     """Call a guarantee: at most its cover less what is called already (net of reversals)."""
+    reason = user_text(reason, field="reason")
     _positive(amount)
     _guarantee(commitment)
     if not reason.strip():

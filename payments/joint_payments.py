@@ -38,6 +38,7 @@ from payments.services import amount_text, payment_amount_check
 from sib.chain import chain_lock
 from sib.models import Organisation, PartyRole, Programme, ProgrammeParty, User
 from sib.money import allocate
+from sib.user_text import user_text
 
 FIELD = "settles"
 
@@ -155,6 +156,7 @@ def joint_payment_record(
     written, if any part is above what its payer owes now or the total passes the
     contract cap.
     """
+    description = user_text(description, field="description")
     joint_payment_check(
         programme=programme, paid_by=paid_by, parts=parts, amount=amount, received_on=received_on
     )

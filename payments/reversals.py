@@ -33,6 +33,7 @@ from sib.chain import chain_lock
 from sib.models import User
 from sib.money import format_money
 from sib.permissions import Action
+from sib.user_text import user_text
 
 # The movements a user records, and so may reverse, with the right each takes.
 REVERSAL_ACTIONS: dict[str, Action] = {
@@ -66,6 +67,7 @@ def reversal_check(*, original: LedgerTransaction, reason: str, occurred_on: dat
     movement it undoes, or taking a bounded account below zero; each refusal names its
     field and rule. Called inside the reversal's transaction: it takes the chain lock, so
     the balances it reads stay as read until the reversal is posted."""
+    reason = user_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the transaction is reversed.")})
     if original.kind not in REVERSIBLE and original.kind != TransactionKind.REVERSAL:
@@ -140,6 +142,7 @@ def ledger_transaction_reverse(
     idempotency_key: str = "",
 ) -> LedgerTransaction:
     """Reverse a movement once, with a reason; a reversed drawdown no longer counts as drawn."""
+    reason = user_text(reason, field="reason")
     try:
         with transaction.atomic():
             reversal_check(original=original, reason=reason, occurred_on=occurred_on)

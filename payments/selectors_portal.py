@@ -8,8 +8,10 @@ written here.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from payments.cap_use import cap_share_used
 from payments.position import programme_position
 from payments.schedule_builder import (
     DEFAULT_PROJECTIONS,
@@ -40,6 +42,8 @@ class Overview:
     distributed: int
     contract_cap: int | None
     cap_remaining: int | None
+    # Dues ÷ cap (payments.cap_use), the share the reports print.
+    cap_used: Fraction | None
     next_repayments: list[dict[str, Any]]
 
 
@@ -71,6 +75,7 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
         distributed=totals["distributed"],
         contract_cap=programme.contract_cap,
         cap_remaining=contract_cap["remaining"] if contract_cap else None,
+        cap_used=cap_share_used(due=totals["due"], cap=programme.contract_cap),
         next_repayments=upcoming[:8],
     )
 

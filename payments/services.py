@@ -41,6 +41,7 @@ from sib.models import (
 )
 from sib.money import format_money
 from sib.services import payer_share_places, programme_status_text
+from sib.user_text import user_text
 
 __all__ = ["AlreadyReversed", "LedgerError", "ledger_transaction_reverse"]
 
@@ -324,6 +325,7 @@ def payment_received_record(
     is owed is credited to the payer's advance, a separate, visible balance that later
     dues use up (payments.accrual.advances_apply).
     """
+    description = user_text(description, field="description")
     payment_check(programme=programme, payer=payer, amount=amount, received_on=received_on)
     with transaction.atomic():
         # The chain lock: a verification committing meanwhile changes what is owed.

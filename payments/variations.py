@@ -28,6 +28,7 @@ from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_regist
 from sib.clock import today
 from sib.models import Programme, ProgrammeStatus, User
 from sib.signals import programme_terms_changed
+from sib.user_text import user_text
 
 CHAIN_KIND = "payments.programme_variation"
 PARAMETERS: dict[str, frozenset[str]] = {
@@ -130,6 +131,7 @@ def variation_check(
         raise ValidationError({"programme": _("Only an active programme's terms can be varied.")})
     if kind not in PARAMETERS:
         raise ValidationError({"kind": _("Unknown kind of variation.")})
+    reason = user_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the variation.")})
     if not (programme.start_date <= effective_date <= programme.end_date):
@@ -198,6 +200,7 @@ def programme_vary(
     # The row lock first, then the chain (as a status change does: sib.chain.chain_lock):
     # two variations at once would each check against the other's missing "last".
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    reason = user_text(reason, field="reason")
     checked = variation_check(
         programme=locked,
         kind=kind,

@@ -22,6 +22,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 Edition = Literal["public", "manager"]
@@ -83,6 +84,8 @@ class SummaryFigures:
     # Verified but not yet paid.
     outcome_payments_due: int
     contract_cap: int | None
+    # Share of the cap used: dues ÷ cap (payments.cap_use), None without a cap.
+    cap_used: Fraction | None
 
 
 @dataclass(frozen=True, slots=True)

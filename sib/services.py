@@ -34,6 +34,7 @@ from sib.permissions import ROLE_TEXTS, roles_conflicting
 from sib.role_changes import role_change_chain
 from sib.scoping import grant_scope, grantable_users, may_revoke
 from sib.signals import programme_terms_changed
+from sib.user_text import user_text
 
 # Legal lifecycle moves; anything else is refused (DOMAIN.md: early termination).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -247,6 +248,7 @@ def programme_close(*, programme: Programme) -> Programme:
 def termination_check(*, programme: Programme, termination_date: date, reason: str) -> None:
     """Refuse a termination the contract does not allow (the portal checks it before it
     shows the figures; programme_terminate checks it again under the lock)."""
+    reason = user_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the termination.")})
     _transition_check(programme.status, ProgrammeStatus.TERMINATED)
@@ -259,6 +261,7 @@ def termination_check(*, programme: Programme, termination_date: date, reason: s
 @transaction.atomic
 def programme_terminate(*, programme: Programme, termination_date: date, reason: str) -> Programme:
     """Stop the contract early: results after `termination_date` do not pay."""
+    reason = user_text(reason, field="reason")
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
     termination_check(programme=locked, termination_date=termination_date, reason=reason)
     locked = _transition(locked, ProgrammeStatus.TERMINATED)

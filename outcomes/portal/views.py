@@ -345,8 +345,11 @@ def result_detail(request: AuthenticatedRequest, programme_id: int, result_id: i
             except ValidationError as error:
                 add_service_errors(form, error)
             except Conflict as conflict:
-                messages.error(request, str(conflict))
-                return HttpResponseRedirect(_detail_url(programme_id, result.pk))
+                if action != "amend":
+                    messages.error(request, str(conflict))
+                    return HttpResponseRedirect(_detail_url(programme_id, result.pk))
+                # On the amendment form, which keeps the reason and figures typed.
+                add_service_errors(form, conflict)
             except PermissionDenied as refusal:
                 # Four eyes: the page hides the buttons, so only a stale or crafted form
                 # gets here; the 403 page then gives the service's own reason.

@@ -174,11 +174,8 @@ class PublicRenderer(ComparisonSections):
         """Return the executive summary: headline figures in one table."""
         s = self.data.summary
         investors = self.data.investor_repayment
-        cap_used = (
-            format_percent(Fraction(s.outcome_payments_paid, s.contract_cap), self.lang)
-            if s.contract_cap
-            else "—"
-        )
+        # Dues ÷ cap, as the dashboard (payments.cap_use): computed by the selector.
+        cap_used = "—" if s.cap_used is None else format_percent(s.cap_used, self.lang)
         pairs = [
             (self.t("participants_enrolled"), self.mask.count(s.participants_enrolled, self.lang)),
             (self.t("outcomes_verified"), self.mask.count(s.outcomes_verified, self.lang)),

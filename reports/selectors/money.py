@@ -33,6 +33,8 @@ class Money:
     payment_rows: tuple[doc.PaymentRow, ...]
     paid_total: int
     due_total: int
+    # What the verified results make payers owe (the position's due), paid or not.
+    dues: int
     drawn: int
     principal_outstanding: int
     return_paid: int
@@ -90,6 +92,7 @@ def ledger_as_of(programme: Programme, seq: int, lang: str) -> Money:
         payment_rows=payment_rows,
         paid_total=totals["received"],
         due_total=totals["still_to_pay"],
+        dues=totals["due"],
         drawn=totals["drawn"],
         principal_outstanding=totals["principal_outstanding"],
         return_paid=totals["return_paid"],

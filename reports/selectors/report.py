@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
+from payments.cap_use import cap_share_used
 from payments.models import Commitment, PaymentTerms, TrancheKind
 from reports import document as doc
 from reports.models import Edition
@@ -50,6 +51,7 @@ def report_data(
         outcome_payments_paid=money.paid_total,
         outcome_payments_due=money.due_total,
         contract_cap=programme.contract_cap,
+        cap_used=cap_share_used(due=money.dues, cap=programme.contract_cap),
     )
     manager = None
     if edition == Edition.MANAGER:

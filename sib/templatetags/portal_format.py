@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django import template
 from django.utils.formats import date_format, number_format
@@ -39,12 +40,20 @@ def isodate(value: str | date | None) -> str:
 
 
 @register.filter
-def percent(fraction: str | Decimal | None, places: int = 1) -> str:
-    """Format a fraction string ("0.052113") as a percentage ("5,2 %")."""
-    if fraction in (None, ""):
+def percent(fraction: str | Decimal | Fraction | None, places: int = 1) -> str:
+    """Format a fraction ("0.052113", or an exact Fraction) as a percentage ("5,2 %").
+
+    Rounded half-up like reports.rendering.formatting.format_percent (number_format alone
+    would cut the digits off), so a page and a report print the same figure.
+    """
+    if fraction is None or fraction == "":
         return "—"
-    value = Decimal(str(fraction)) * 100
-    return f"{number_format(value, decimal_pos=places, use_l10n=True)}\u00a0%"
+    if isinstance(fraction, Fraction):
+        value = Decimal(fraction.numerator) * 100 / Decimal(fraction.denominator)
+    else:
+        value = Decimal(str(fraction)) * 100
+    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return f"{number_format(rounded, decimal_pos=places, use_l10n=True)}\u00a0%"
 
 
 @register.filter

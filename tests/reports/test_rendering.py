@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,7 @@ def demo_data(
             outcome_payments_paid=12_345_678,
             outcome_payments_due=1_500_000,
             contract_cap=150_000_000,
+            cap_used=Fraction(13_845_678, 150_000_000),
         ),
         metrics=(training, work6, work12),
         payments=payments,
@@ -276,7 +278,8 @@ def test_french_totals_are_formatted_the_french_way(rendered):
     assert "123 456,78 €" in text  # payments paid
     assert "1 500 000,00 €" in text  # contract cap
     assert "800,00 €" in text  # unit price
-    assert "8,2 %" in text  # share of the cap used
+    # Share of the cap used: dues (123 456,78 € paid + 15 000 € still to pay) ÷ cap.
+    assert "9,2 %" in text
     assert "28 novembre 2026" in text
     assert "janvier 2026 – décembre 2030" in text
 
@@ -285,7 +288,7 @@ def test_english_totals_are_formatted_the_english_way(rendered):
     text = pdf_text(rendered["public", "en"])
     assert "€123,456.78" in text
     assert "€1,500,000.00" in text
-    assert "8.2%" in text
+    assert "9.2%" in text  # dues ÷ cap, not paid ÷ cap (8.2%)
     assert "28 November 2026" in text
     assert "January 2026 – December 2030" in text
 

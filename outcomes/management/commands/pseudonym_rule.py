@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from outcomes.services import programme_pseudonym_rule_set
+from outcomes.pseudonym_rule import programme_pseudonym_rule_set
 from sib.models import Programme, PseudonymRule
 
 
