@@ -12,11 +12,17 @@ Pure arithmetic, no ORM: the selectors (payments.selectors_portal, reports.selec
 call it with the position's figures and the renderers only format what it returns.
 """
 
+from collections.abc import Mapping
 from fractions import Fraction
 
 
-def cap_share_used(*, due: int, cap: int | None) -> Fraction | None:
-    """Return `due` ÷ `cap`, exactly; None when the contract gives no cap."""
+def cap_share_used(*, totals: Mapping[str, int | None], cap: int | None) -> Fraction | None:
+    """Return the outcome payments due ÷ `cap`, exactly; None when the contract gives no cap.
+
+    `totals` are the position's: its `due` less its `redemption`, because a principal
+    redemption a payer owes (payments.redemption_dues) is principal coming back to the
+    investors, not an outcome payment, and the contract cap limits outcome payments only.
+    """
     if not cap:
         return None
-    return Fraction(due, cap)
+    return Fraction((totals["due"] or 0) - (totals["redemption"] or 0), cap)

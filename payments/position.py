@@ -316,6 +316,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
     lenders = [i for i in investors if not i.is_guarantee]
     totals = {
         "due": sum(p.due for p in payers),
+        "redemption": sum(p.redemption for p in payers),
         "disputed": sum(p.disputed for p in payers),
         "received": sum(p.received for p in payers),
         "advance": sum(p.advance for p in payers),

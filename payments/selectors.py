@@ -193,6 +193,7 @@ def investor_returns_get(*, access: ProgrammeAccess) -> tuple[InvestorReturn, ..
 # to read; a total missing here is held back from non-managers until it is listed.
 _PAYER_TOTALS = (
     "due",
+    "redemption",
     "disputed",
     "received",
     "advance",

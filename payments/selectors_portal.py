@@ -75,7 +75,7 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
         distributed=totals["distributed"],
         contract_cap=programme.contract_cap,
         cap_remaining=contract_cap["remaining"] if contract_cap else None,
-        cap_used=cap_share_used(due=totals["due"], cap=programme.contract_cap),
+        cap_used=cap_share_used(totals=totals, cap=programme.contract_cap),
         next_repayments=upcoming[:8],
     )
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.db import connection
 
+from payments.cap_use import cap_share_used
 from payments.models import Commitment, TrancheKind
 from payments.position import programme_position
 from reports import document as doc
@@ -33,8 +35,8 @@ class Money:
     payment_rows: tuple[doc.PaymentRow, ...]
     paid_total: int
     due_total: int
-    # What the verified results make payers owe (the position's due), paid or not.
-    dues: int
+    # Outcome payments due ÷ the contract cap (payments.cap_use), paid or not.
+    cap_used: Fraction | None
     drawn: int
     principal_outstanding: int
     return_paid: int
@@ -92,7 +94,7 @@ def ledger_as_of(programme: Programme, seq: int, lang: str) -> Money:
         payment_rows=payment_rows,
         paid_total=totals["received"],
         due_total=totals["still_to_pay"],
-        dues=totals["due"],
+        cap_used=cap_share_used(totals=totals, cap=programme.contract_cap),
         drawn=totals["drawn"],
         principal_outstanding=totals["principal_outstanding"],
         return_paid=totals["return_paid"],

@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from payments.cap_use import cap_share_used
 from payments.models import Commitment, PaymentTerms, TrancheKind
 from reports import document as doc
 from reports.models import Edition
@@ -51,7 +50,7 @@ def report_data(
         outcome_payments_paid=money.paid_total,
         outcome_payments_due=money.due_total,
         contract_cap=programme.contract_cap,
-        cap_used=cap_share_used(due=money.dues, cap=programme.contract_cap),
+        cap_used=money.cap_used,
     )
     manager = None
     if edition == Edition.MANAGER:

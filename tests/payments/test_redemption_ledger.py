@@ -11,6 +11,7 @@ outcome payments verified in 2026 (its 30 % share).
 """
 
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from payments.models import LedgerTransaction, TransactionKind
 from payments.position import programme_position
 from payments.reversals import ledger_transaction_reverse
 from payments.schedule_builder import schedule_document
+from payments.selectors_portal import money_overview
 from payments.services import payment_received_record
 from reports.notices import notice_data
+from reports.selectors.report import report_data
 from reports.selectors.state import chain_state
 from reports.services import report_render
 from sib.models import Organisation, Programme
@@ -169,3 +172,19 @@ def test_a_payment_before_maturity_lowers_the_redemption_by_a_restatement(manage
     ]
     [record] = schedule_document(programme=programme)["schedule"]["redemptions"]
     assert record["amount"] == 7_800_000
+
+
+def test_a_redemption_owed_does_not_use_the_contract_cap(manager, tmp_path):
+    """The cap limits outcome payments; a redemption is principal coming back. With 91 000 €
+    of redemption owed, the share of the cap used is the outcome payments due alone, on the
+    dashboard figures and in the report's summary alike."""
+    programme = loaded(tmp_path, protected_deal("62"))
+    totals = programme_position(programme=programme).totals
+    assert totals["redemption"] == 9_100_000
+    assert programme.contract_cap
+    expected = Fraction(totals["due"] - 9_100_000, programme.contract_cap)
+    assert money_overview(programme=programme, today=date(2031, 1, 1)).cap_used == expected
+    report = report_data(
+        programme=programme, edition="public", language="en", state=chain_state(programme=programme)
+    )
+    assert report.summary.cap_used == expected
