@@ -56,13 +56,9 @@ from payments.engine.schedule import (
 )
 from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.models import (
-    AccountKind,
     Commitment,
-    LedgerTransaction,
-    Leg,
     ScheduleVersion,
 )
-from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import VerifiedInputs, verified_inputs
 from payments.projections import forecast_inputs
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
@@ -70,6 +66,7 @@ from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_fr
 from payments.rules.savings_share import RepaidOn
 from payments.rules.variations import Variations
 from payments.schedule_json import investors_json, plan_json
+from payments.schedule_money import money_as_of
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -80,11 +77,11 @@ SCHEDULE_FORMAT_VERSION = 1
 # projections or the waterfall changes any figure of a document computed at a head that
 # has not moved. Stored rows of an older version are then not served (computed afresh
 # until the next recompute stores the new ones), so a cache never outlives its rules.
-# 1: until 2026-12-03; 2: projections count the payments already received.
-RULES_VERSION = 2
+# 1: until 2026-12-03; 2: projections count the payments already received; 3: an advance
+# counts once applied, and the document names the waterfall's figures as proposed.
+RULES_VERSION = 3
 ACTUAL = "actual"
 DEFAULT_PROJECTIONS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
-LEDGER_CHAIN_KIND = "ledger_transaction"
 
 
 class ScheduleError(ValidationError):
@@ -172,57 +169,8 @@ def _state_at(programme: Programme, seq: int, head: str, *, current: bool) -> Sc
         digest = hashlib.sha256(canonical_json(terms).encode()).hexdigest()
     else:
         raise NoTermsAtState(gettext("No contract terms were chained at this ledger state."))
-    drawdowns, payments = _money_as_of(programme, seq)
+    drawdowns, payments = money_as_of(programme=programme, seq=seq)
     return ScheduleState(programme, seq, head, contract, terms, digest, drawdowns, payments)
-
-
-def _money_as_of(
-    programme: Programme, seq: int
-) -> tuple[dict[tuple[str, str], list[Drawdown]], tuple[PaymentReceived, ...]]:
-    """Return the drawdowns and payments received standing at chain entry `seq`."""
-    chained = {
-        int(object_id)
-        for object_id in ChainEntry.objects.filter(
-            programme=programme, kind=LEDGER_CHAIN_KIND, seq__lte=seq
-        ).values_list("object_id", flat=True)
-    }
-    reversed_ids = {
-        original
-        for tx_id, original in LedgerTransaction.objects.filter(
-            programme=programme, kind="reversal"
-        ).values_list("id", "reverses_id")
-        if tx_id in chained
-    }
-
-    def standing(tx_id: int) -> bool:
-        return tx_id in chained and tx_id not in reversed_ids
-
-    drawdowns: dict[tuple[str, str], list[Drawdown]] = defaultdict(list)
-    rows = (
-        DrawdownRow.objects.filter(programme=programme)
-        .order_by("called_on", "id")
-        .values_list(
-            "commitment__tranche__key", "commitment__investor__slug", "called_on", "amount",
-            "transaction_id",
-        )
-    )  # fmt: skip
-    for tranche, investor, called_on, amount, tx_id in rows:
-        if standing(tx_id):
-            drawdowns[(tranche, investor)].append(Drawdown(called_on, amount))
-    cash: dict[int, int] = defaultdict(int)
-    for tx_id, debit in Leg.objects.filter(
-        transaction__programme=programme,
-        transaction__kind="payment_received",
-        account__kind=AccountKind.PROGRAMME_CASH,
-    ).values_list("transaction_id", "debit"):
-        cash[tx_id] += debit
-    received = LedgerTransaction.objects.filter(programme=programme, kind="payment_received")
-    payments = tuple(
-        PaymentReceived(on, cash[tx_id])
-        for tx_id, on in received.order_by("occurred_on", "id").values_list("id", "occurred_on")
-        if standing(tx_id)
-    )
-    return dict(drawdowns), payments
 
 
 # --- From the terms to the engines ------------------------------------------------------

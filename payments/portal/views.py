@@ -368,7 +368,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             "tranche_name": tranches.get(d["tranche"], d["tranche"]) if d.get("tranche") else "",
             "amount": d["amount"],
         }
-        for d in statement["distributions"]
+        for d in statement["proposed"]["distributions"]
     ]
     return render(
         request,

@@ -127,13 +127,13 @@ def test_stored_schedule_keeps_the_laws_of_the_waterfall_and_recomputes_identica
     for row in document["investors"]:
         if row["investor"] not in caps:
             continue
-        assert row["principal_repaid"] <= row["drawn"]
+        assert row["proposed_principal_repayment"] <= row["drawn"]
         lines = [x for x in schedule["lines"] if x["investor"] == row["investor"] and x["drawn"]]
         if lines:
             first = date.fromisoformat(lines[0]["on"])
             last = max(date.fromisoformat(x["on"]) for x in schedule["lines"])
             bound = caps[row["investor"]] * row["drawn"] * (last - first).days / 365
-            assert row["return_paid"] <= bound + 1
+            assert row["proposed_return_payment"] <= bound + 1
 
     # Senior outstanding after each date, from the lines; junior money only once it is 0.
     senior_left: dict[str, int] = {}
