@@ -10,8 +10,9 @@ The inputs of a state (`ScheduleState`):
 
 - the terms: the contract version chained last at or before the state (payments.contract;
   whatever changes the terms chains a new version in its own transaction);
-- the money: drawdowns and outcome payments received whose ledger transactions are chained
-  at or before the state, less those whose reversal is;
+- the money: drawdowns and the money received that met dues (an advance once applied)
+  whose ledger transactions are chained at or before the state, less those whose reversal
+  is (payments.schedule_money);
 - the actual scenario's results: those whose verification is chained at or before the
   state, less those an amendment verified at or before it supersedes;
 - a projection's forecast: the metrics' targets and cohorts, and the commitments' dates

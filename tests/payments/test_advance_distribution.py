@@ -8,6 +8,8 @@ on that date, and not before.
 from datetime import date
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from payments.models import LedgerTransaction
 from payments.schedule_builder import schedule_document
@@ -42,3 +44,14 @@ def test_an_advance_is_proposed_for_distribution_once_applied_on_the_day_it_is_a
     applied = LedgerTransaction.objects.get(programme=deal.programme, kind="advance_applied")
     on: date = applied.occurred_on
     assert sorted(_payments(deal)) == sorted([("2027-01-15", 560_000), (on.isoformat(), 1_120_000)])
+
+
+def test_the_schedule_page_shows_what_was_received_and_the_advance_held_apart(deal):
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("payments_portal:schedule", args=[deal.programme.pk]))
+    html = page.content.decode()
+    assert 'data-figure="received">€20,000.00<' in html  # the position's, as everywhere
+    assert 'data-figure="advance">€14,400.00<' in html
+    assert 'data-figure="waterfall-received">€5,600.00<' in html
