@@ -87,7 +87,7 @@ class BeforeStatementApi(ProgrammeApi):
         access = self.access(request, programme_id)
         [slug] = [m.organisation.slug for m in access.memberships if m.organisation]
         document = schedule_document(programme=access.programme)
-        return Response(statement_of(document, slug))
+        return Response(statement_of(document, slug, ()))
 
 
 def _document(entries: int, slug: str) -> dict:  # type: ignore[type-arg]

@@ -306,7 +306,8 @@ class PaymentReceivedCreateApi(ProgrammeApi):
             required=False,
             default=False,
             help_text="The payer pays ahead: the part above what it owes (or above the "
-            "contract cap) is kept as its advance instead of being refused.",
+            "contract cap) is kept as its advance instead of being refused; never past "
+            "the most the payer could ever owe (docs/ledger.md, Advances).",
         )
 
     response_links = REVERSE_LINKS

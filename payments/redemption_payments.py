@@ -31,30 +31,11 @@ from django.db.models import Sum
 from payments.engine.redemption import RedemptionPayment
 from payments.engine.schedule import PaymentReceived
 from payments.models import AccountKind, Leg, TransactionKind
+from payments.schedule_money import LEDGER_CHAIN_KIND
 from sib.models import ChainEntry
 
 if TYPE_CHECKING:
     from payments.schedule_builder import ScheduleState
-
-# The ledger's chain kind, as payments.schedule_builder names it (which imports this).
-LEDGER_CHAIN_KIND = "ledger_transaction"
-
-
-def payment_payers(*, transaction_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Return transaction id -> payer slug -> what the payment credited to that payer
-    (its receivable and advance: a joint payment names several payers)."""
-    rows = (
-        Leg.objects.filter(
-            transaction_id__in=transaction_ids,
-            account__kind__in=(AccountKind.PAYER_RECEIVABLE, AccountKind.PAYER_ADVANCE),
-        )
-        .values_list("transaction_id", "account__organisation__slug")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
-    )
-    parts: dict[int, dict[str, int]] = defaultdict(dict)
-    for tx_id, slug, debit, credit in rows:
-        parts[tx_id][slug] = parts[tx_id].get(slug, 0) + credit - debit
-    return dict(parts)
 
 
 @dataclass

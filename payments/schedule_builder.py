@@ -10,8 +10,9 @@ The inputs of a state (`ScheduleState`):
 
 - the terms: the contract version chained last at or before the state (payments.contract;
   whatever changes the terms chains a new version in its own transaction);
-- the money: drawdowns and outcome payments received whose ledger transactions are chained
-  at or before the state, less those whose reversal is;
+- the money: drawdowns and the money received that met dues (an advance once applied)
+  whose ledger transactions are chained at or before the state, less those whose reversal
+  is (payments.schedule_money);
 - the actual scenario's results: those whose verification is chained at or before the
   state, less those an amendment verified at or before it supersedes;
 - a projection's forecast: the metrics' targets and cohorts, and the commitments' dates
@@ -56,21 +57,18 @@ from payments.engine.schedule import (
 )
 from payments.engine.terms import Drawdown, Investor, Tranche, TrancheKind
 from payments.models import (
-    AccountKind,
     Commitment,
-    LedgerTransaction,
-    Leg,
     ScheduleVersion,
 )
-from payments.models import Drawdown as DrawdownRow
 from payments.outcome_payments import VerifiedInputs, verified_inputs
 from payments.projections import forecast_inputs
-from payments.redemption_payments import payment_payers, waterfall_payments
+from payments.redemption_payments import waterfall_payments
 from payments.rules import OutcomePaymentPlan, compute_outcome_payments
 from payments.rules.programme import PayerShare, ProgrammeRules, payer_splits_from_list
 from payments.rules.savings_share import RepaidOn
 from payments.rules.variations import Variations
 from payments.schedule_json import investors_json, plan_json
+from payments.schedule_money import money_as_of
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import GENESIS, canonical_json
 from sib.models import ChainEntry, Programme
@@ -81,11 +79,11 @@ SCHEDULE_FORMAT_VERSION = 1
 # projections or the waterfall changes any figure of a document computed at a head that
 # has not moved. Stored rows of an older version are then not served (computed afresh
 # until the next recompute stores the new ones), so a cache never outlives its rules.
-# 1: until 2026-12-03; 2: projections count the payments already received.
-RULES_VERSION = 2
+# 1: until 2026-12-03; 2: projections count the payments already received; 3: an advance
+# counts once applied, and the document names the waterfall's figures as proposed.
+RULES_VERSION = 3
 ACTUAL = "actual"
 DEFAULT_PROJECTIONS = (Decimal(0), Decimal(50), Decimal(75), Decimal(100), Decimal(125))
-LEDGER_CHAIN_KIND = "ledger_transaction"
 
 
 class ScheduleError(ValidationError):
@@ -175,63 +173,8 @@ def _state_at(programme: Programme, seq: int, head: str, *, current: bool) -> Sc
         digest = hashlib.sha256(canonical_json(terms).encode()).hexdigest()
     else:
         raise NoTermsAtState(gettext("No contract terms were chained at this ledger state."))
-    drawdowns, payments, payers = _money_as_of(programme, seq)
+    drawdowns, payments, payers = money_as_of(programme=programme, seq=seq)
     return ScheduleState(programme, seq, head, contract, terms, digest, drawdowns, payments, payers)
-
-
-def _money_as_of(
-    programme: Programme, seq: int
-) -> tuple[
-    dict[tuple[str, str], list[Drawdown]], tuple[PaymentReceived, ...], tuple[dict[str, int], ...]
-]:
-    """Return the drawdowns and payments received standing at chain entry `seq`, and
-    what each payment credited to each payer."""
-    chained = {
-        int(object_id)
-        for object_id in ChainEntry.objects.filter(
-            programme=programme, kind=LEDGER_CHAIN_KIND, seq__lte=seq
-        ).values_list("object_id", flat=True)
-    }
-    reversed_ids = {
-        original
-        for tx_id, original in LedgerTransaction.objects.filter(
-            programme=programme, kind="reversal"
-        ).values_list("id", "reverses_id")
-        if tx_id in chained
-    }
-
-    def standing(tx_id: int) -> bool:
-        return tx_id in chained and tx_id not in reversed_ids
-
-    drawdowns: dict[tuple[str, str], list[Drawdown]] = defaultdict(list)
-    rows = (
-        DrawdownRow.objects.filter(programme=programme)
-        .order_by("called_on", "id")
-        .values_list(
-            "commitment__tranche__key", "commitment__investor__slug", "called_on", "amount",
-            "transaction_id",
-        )
-    )  # fmt: skip
-    for tranche, investor, called_on, amount, tx_id in rows:
-        if standing(tx_id):
-            drawdowns[(tranche, investor)].append(Drawdown(called_on, amount))
-    cash: dict[int, int] = defaultdict(int)
-    for tx_id, debit in Leg.objects.filter(
-        transaction__programme=programme,
-        transaction__kind="payment_received",
-        account__kind=AccountKind.PROGRAMME_CASH,
-    ).values_list("transaction_id", "debit"):
-        cash[tx_id] += debit
-    received = LedgerTransaction.objects.filter(programme=programme, kind="payment_received")
-    standing_payments = [
-        (tx_id, on)
-        for tx_id, on in received.order_by("occurred_on", "id").values_list("id", "occurred_on")
-        if standing(tx_id)
-    ]
-    parts = payment_payers(transaction_ids=[tx_id for tx_id, _ in standing_payments])
-    payments = tuple(PaymentReceived(on, cash[tx_id]) for tx_id, on in standing_payments)
-    payers = tuple(parts.get(tx_id, {}) for tx_id, _ in standing_payments)
-    return dict(drawdowns), payments, payers
 
 
 # --- From the terms to the engines ------------------------------------------------------

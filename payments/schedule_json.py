@@ -18,23 +18,27 @@ from payments.rules.programme import GRANT_METRIC
 
 
 def investors_json(schedule: RepaymentSchedule) -> list[dict[str, Any]]:
-    """Return each investor's totals and metrics, all its tranches together, by id."""
+    """Return each investor's totals and metrics, all its tranches together, by id.
+
+    What the waterfall proposes to pay, named as proposed (`proposed_returned`, ...):
+    what was paid is the ledger's (payments.returns).
+    """
     totals: dict[str, dict[str, int]] = {}
     for line in schedule.final_lines():
         row = totals.setdefault(
             line.investor,
             {
                 "drawn": 0,
-                "guarantee_received": 0,
                 "outstanding_principal": 0,
-                "principal_repaid": 0,
-                "return_paid": 0,
+                "proposed_guarantee_payment": 0,
+                "proposed_principal_repayment": 0,
+                "proposed_return_payment": 0,
             },
         )
         row["drawn"] += line.drawn_to_date
-        row["principal_repaid"] += line.cumulative_principal_repaid
-        row["return_paid"] += line.cumulative_return_paid
-        row["guarantee_received"] += line.cumulative_guarantee_received
+        row["proposed_principal_repayment"] += line.cumulative_principal_repaid
+        row["proposed_return_payment"] += line.cumulative_return_paid
+        row["proposed_guarantee_payment"] += line.cumulative_guarantee_received
         row["outstanding_principal"] += line.outstanding_principal
     metrics = schedule_metrics(schedule)
     return [
@@ -48,7 +52,7 @@ def _metrics_json(m: InvestorMetrics) -> dict[str, Any]:
         "category": m.category.value if m.category else None,
         "dpi": {"reason": m.dpi.reason, "value": _dec(m.dpi.value)},
         "moic": {"reason": m.moic.reason, "value": _dec(m.moic.value)},
-        "returned": m.returned,
+        "proposed_returned": m.returned,
         "xirr": {
             "reason": m.xirr.reason,
             "status": m.xirr.status.value,

@@ -57,6 +57,7 @@ from django.db import connection, transaction
 from payments.contract import CONTRACT_CHAIN_KIND
 from payments.models import OutcomePaymentLine, ScheduleVersion, StatementVersion
 from payments.outcome_payments import RECOMPUTE_TASK, result_ids
+from payments.returns import investor_returns
 from payments.rules import OutcomePaymentPlan
 from payments.schedule_builder import (
     ACTUAL,
@@ -116,17 +117,19 @@ def _store(*, state: ScheduleState, scenario: Scenario) -> Any:
     )
     if not scenario.is_projection:
         _store_lines(version, plan)
-        _store_statements(version, document)
+        _store_statements(version, document, state.seq)
     return version
 
 
-def _store_statements(version: Any, document: dict[str, Any]) -> None:
+def _store_statements(version: Any, document: dict[str, Any], seq: int) -> None:
     investors = version.programme.parties.filter(role=PartyRole.INVESTOR).values_list(
         "organisation__slug", flat=True
     )
+    # What each investor received to date, as of the document's own chain state.
+    returns = investor_returns(programme=version.programme, seq=seq, by_investor=True)
     statements = []
     for investor in sorted(set(investors)):
-        text = canonical_json(statement_of(document, investor))
+        text = canonical_json(statement_of(document, investor, returns))
         statements.append(
             StatementVersion(
                 schedule=version,

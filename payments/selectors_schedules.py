@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Subquery
 
 from payments.models import ScheduleVersion, StatementVersion
+from payments.returns import investor_returns
 from payments.schedule_builder import (
     RULES_VERSION,
     document_bytes,
@@ -114,4 +115,5 @@ def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]
 
 
 def _statement_computed(*, programme: Programme, investor: str) -> dict[str, Any]:
-    return statement_of(schedule_document(programme=programme), investor)
+    returns = investor_returns(programme=programme, by_investor=True)
+    return statement_of(schedule_document(programme=programme), investor, returns)

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from payments import ledger
+from payments.advance_limits import payer_most_owed
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
     Account,
@@ -383,9 +384,12 @@ def payment_settles(
     *, programme: Programme, owed: PayerPosition, amount: int, received: int, advance: bool
 ) -> int:
     """Return what of `amount` settles the payer's dues (the rest is its advance); refuse
-    more than it owes, or past the contract cap, unless it is an advance."""
+    more than it owes, or past the contract cap, unless it is an advance; refuse an
+    advance past the most the payer could ever owe (payments.advance_limits)."""
     if not advance:
         _refuse_unless_advance(programme, owed, amount, received)
+    else:
+        _refuse_past_most_owed(programme, owed, amount)
     return min(amount, owed.payable)
 
 
@@ -414,6 +418,36 @@ def payment_legs(
 
 def payment_description(payer: Organisation) -> str:
     return f"Outcome payment received from {payer.name}"
+
+
+def _refuse_past_most_owed(programme: Programme, owed: PayerPosition, amount: int) -> None:
+    most = payer_most_owed(programme=programme, payer=owed.payer)
+    if most is None or owed.received + amount <= most.limit:
+        return
+    currency = programme.currency
+    if most.payer_cap is not None:
+        rule = _("its own cap %(cap)s") % {"cap": amount_text(most.payer_cap, currency)}
+    else:
+        rule = _("the contract cap %(cap)s × its share %(share)s%%") % {
+            "cap": amount_text(most.contract_cap or 0, currency),
+            "share": f"{most.share:f}".rstrip("0").rstrip(".") if most.share else "0",
+        }
+    raise ValidationError(
+        {
+            "amount": _(
+                "%(payer)s can owe at most %(limit)s over the contract (%(rule)s) and has "
+                "paid %(received)s; an advance of %(amount)s would pass it. An advance is "
+                "never more than the payer could ever owe."
+            )
+            % {
+                "payer": owed.name,
+                "limit": amount_text(most.limit, currency),
+                "rule": rule,
+                "received": amount_text(owed.received, currency),
+                "amount": amount_text(amount, currency),
+            }
+        }
+    )
 
 
 def _refuse_unless_advance(

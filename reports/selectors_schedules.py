@@ -111,13 +111,13 @@ def _figures(
         if line["tranche"] not in lenders:
             continue
         drawn += line["drawn"]
-        principal += line["principal_repaid"]
-        ret += line["return_paid"]
-        guaranteed += line["guarantee_received"]
+        principal += line["proposed_principal_repayment"]
+        ret += line["proposed_return_payment"]
+        guaranteed += line["proposed_guarantee_payment"]
         flows[line["on"]] += (
-            line["principal_repaid"]
-            + line["return_paid"]
-            + line["guarantee_received"]
+            line["proposed_principal_repayment"]
+            + line["proposed_return_payment"]
+            + line["proposed_guarantee_payment"]
             - line["drawn"]
         )
     total = document["outcome_payments"].get("total") if percent is not None else None

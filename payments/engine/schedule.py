@@ -218,7 +218,7 @@ class RepaymentSchedule:
             "distributions": [_record(d) for d in self.distributions],
             "end_date": _jsonable(self.end_date),
             "guarantee_calls": [_record(c) for c in self.guarantee_calls],
-            "lines": [_record(line) for line in self.lines],
+            "lines": [_proposed(_record(line)) for line in self.lines],
             "payments": [_record(p) for p in self.payments],
             "residuals": [_record(r) for r in self.residuals],
             "totals": {
@@ -242,6 +242,22 @@ def _jsonable(value: object) -> object:
 
 def _record(record: NamedTuple) -> dict[str, object]:
     return {k: _jsonable(v) for k, v in sorted(record._asdict().items())}
+
+
+# What a line of the schedule names as paid is what the waterfall proposes to pay: the
+# ledger records what was paid (payments.returns). The document says so in its keys.
+PROPOSED_KEYS = {
+    "principal_repaid": "proposed_principal_repayment",
+    "return_paid": "proposed_return_payment",
+    "guarantee_received": "proposed_guarantee_payment",
+    "cumulative_principal_repaid": "cumulative_proposed_principal_repayment",
+    "cumulative_return_paid": "cumulative_proposed_return_payment",
+    "cumulative_guarantee_received": "cumulative_proposed_guarantee_payment",
+}
+
+
+def _proposed(record: dict[str, object]) -> dict[str, object]:
+    return dict(sorted((PROPOSED_KEYS.get(k, k), v) for k, v in record.items()))
 
 
 def _check_payment(payment: PaymentReceived) -> None:

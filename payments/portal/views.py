@@ -111,8 +111,9 @@ def schedule(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
             document=document,
             investors=investors,
             names=names,
-            # What the waterfall allocates is proposed; what was paid out is the ledger's.
-            recorded=programme_position(programme=access.programme).totals["distributed"],
+            # What the waterfall allocates is proposed; what was received and paid out is
+            # the ledger's. An advance not yet applied is received but not run through it.
+            position_totals=programme_position(programme=access.programme).totals,
         ),
     )
 
@@ -373,7 +374,7 @@ def my_commitments(request: AuthenticatedRequest, programme_id: int) -> HttpResp
             "tranche_name": tranches.get(d["tranche"], d["tranche"]) if d.get("tranche") else "",
             "amount": d["amount"],
         }
-        for d in statement["distributions"]
+        for d in statement["proposed"]["distributions"]
     ]
     return render(
         request,

@@ -26,7 +26,7 @@ def funded():
     """Fonds Impact Sud drew 50 000 € of junior capital; the programme holds 300 000 €."""
     deal = jardins()
     deal.draw("junior", "fonds-impact", D(2026, 1, 15), 5_000_000)
-    deal.receive("etat", 25_000_000, PAID_ON, advance=True)
+    deal.receive_owed("etat", 25_000_000, PAID_ON)
     return deal
 
 

@@ -30,7 +30,7 @@ def funded(slug: str = "jardins"):
     deal.draw("senior", "banque-solidaire", D(2026, 1, 15), 20_000_000)
     deal.draw("senior", "fondation-terre", D(2026, 1, 15), 10_000_000)
     deal.draw("junior", "fonds-impact", D(2026, 1, 15), 5_000_000)
-    deal.receive("etat", 3_000_000, PAID_ON, advance=True)
+    deal.receive_owed("etat", 3_000_000, PAID_ON)
     return deal
 
 
@@ -192,7 +192,7 @@ def test_fees_to_a_programme_party_are_recorded_and_compared_under_their_step():
     fees = {"kind": "fees", "recipient": "impact-partenaires", "share": "0.02"}
     deal.terms([fees, *SENIOR_JUNIOR], participant_cap=550_000)
     deal.draw("senior", "banque-solidaire", D(2026, 1, 15), 20_000_000)
-    deal.receive("etat", 3_000_000, PAID_ON, advance=True)
+    deal.receive_owed("etat", 3_000_000, PAID_ON)
     lines = proposed_lines(deal)
     assert ("fees", None, "impact-partenaires") in {line.key for line in lines}
     distribution_record(programme=deal.programme, paid_on=PAID_ON, lines=lines, actor=None)

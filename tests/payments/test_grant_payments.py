@@ -127,7 +127,7 @@ def test_a_projection_receives_the_grant_at_the_periods_end_and_the_waterfall_sh
     document = schedule_document(programme=deal.programme, percent=0)
     assert document["outcome_payments"]["total"] == 50_000 * EUR
     senior = [line for line in document["schedule"]["lines"] if line["on"] == "2026-12-31"]
-    assert sum(line["principal_repaid"] for line in senior) == 50_000 * EUR
+    assert sum(line["proposed_principal_repayment"] for line in senior) == 50_000 * EUR
 
 
 @pytest.mark.parametrize(

@@ -93,10 +93,10 @@ def test_each_investor_statement_shows_its_side_of_the_call(manager, tmp_path):
     it, pro rata to what each was short, and together all of it."""
     load(tmp_path, covered_deal({"cover_percent": "50"}, committed=30_000_000))
     document = schedule_json()
-    [paid] = statement_of(document, "fondation-garantie")["guarantee_calls"]
+    [paid] = statement_of(document, "fondation-garantie", ())["proposed"]["guarantee_calls"]
     assert (paid["paid"], paid["received"]) == (28_264_000, 0)
     received = [
-        statement_of(document, lender)["guarantee_calls"][0]["received"]
+        statement_of(document, lender, ())["proposed"]["guarantee_calls"][0]["received"]
         for lender in ("banque-solidaire", "fondation-terre")
     ]
     assert sum(received) == 28_264_000 and received[0] > received[1] > 0

@@ -103,7 +103,8 @@ def test_at_or_above_the_rate_the_payer_tops_up_to_the_whole_principal(manager, 
         }
     ]
     [junior] = [i for i in document["investors"] if i["investor"] == "fonds-impact"]
-    assert (junior["principal_repaid"], junior["outstanding_principal"]) == (13_000_000, 0)
+    assert junior["proposed_principal_repayment"] == 13_000_000
+    assert junior["outstanding_principal"] == 0
 
 
 def test_below_the_rate_the_floor_less_what_the_waterfall_repaid(manager, tmp_path):

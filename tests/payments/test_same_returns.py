@@ -97,7 +97,7 @@ def test_the_recorded_distribution_is_below_the_waterfalls_proposal():
     document = schedule_document(programme=deal.programme)
     proposed = next(i for i in document["investors"] if i["investor"] == BANK)
     bank = bank_returns(deal)
-    assert 0 < bank.returned < proposed["returned"]
+    assert 0 < bank.returned < proposed["proposed_returned"]
     [position] = [i for i in programme_position(programme=deal.programme).investors
                   if i.investor == BANK]  # fmt: skip
     assert bank.returned == position.principal_repaid + position.return_paid

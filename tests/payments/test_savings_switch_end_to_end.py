@@ -149,10 +149,10 @@ def test_the_success_fee_reaches_the_junior_fund_and_counts_in_its_return(manage
         if d["step_kind"] == "return" and d["recipient"] == "fonds-impact"
     )
     [fund] = [i for i in document["investors"] if i["investor"] == "fonds-impact"]
-    assert fund["return_paid"] == capped + sum(fee["amount"] for fee in fees)
+    assert fund["proposed_return_payment"] == capped + sum(fee["amount"] for fee in fees)
     assert fund["drawn"] == 13_000_000
     # Four years of 8 % simple on 130 000 € is below 45 000 €: the fees take it past.
-    assert fund["return_paid"] > 4_500_000
+    assert fund["proposed_return_payment"] > 4_500_000
 
 
 def test_programme_dump_keeps_the_switch_and_the_fee_and_a_copy_gives_the_same(manager, tmp_path):

@@ -98,7 +98,7 @@ def test_demo_programme_end_to_end():
     assert bank["category"] == "some"
     assert bank["xirr"]["status"] == "ok" and Decimal(bank["xirr"]["value"]) < 0
     junior = next(i for i in document["investors"] if i["investor"] == "fonds-impact")
-    assert junior["returned"] == 0 and junior["category"] == "none"
+    assert junior["proposed_returned"] == 0 and junior["category"] == "none"
 
     # The stored lines of the current version name the results and the contract version.
     version = ScheduleVersion.objects.get(
@@ -237,7 +237,7 @@ def small_capital_deal(slug: str) -> Deal:
 
 def test_guarantee_absorbs_a_senior_loss_after_the_junior_lost_everything():
     deal = small_capital_deal("guarantee")
-    deal.receive("etat", 6_000_000, D(2026, 12, 31), advance=True)
+    deal.receive_owed("etat", 6_000_000, D(2026, 12, 31))
     sib_services.programme_terminate(
         programme=deal.programme, termination_date=D(2026, 12, 31), reason="payer option"
     )
@@ -246,11 +246,11 @@ def test_guarantee_absorbs_a_senior_loss_after_the_junior_lost_everything():
     # 60 000 € all go to senior principal (first step). At the end date 40 000 € of senior
     # principal is outstanding; the guarantee covers 30 000 € of it. The junior, ranked
     # after, received nothing: it absorbed its whole loss first.
-    assert investors["banque-solidaire"]["principal_repaid"] == 6_000_000
-    assert investors["banque-solidaire"]["guarantee_received"] == 3_000_000
+    assert investors["banque-solidaire"]["proposed_principal_repayment"] == 6_000_000
+    assert investors["banque-solidaire"]["proposed_guarantee_payment"] == 3_000_000
     assert investors["banque-solidaire"]["outstanding_principal"] == 1_000_000
     assert investors["banque-solidaire"]["category"] == "some"
-    assert investors["fonds-impact"]["returned"] == 0
+    assert investors["fonds-impact"]["proposed_returned"] == 0
     assert investors["fonds-impact"]["category"] == "none"
     assert investors["fondation-garantie"]["drawn"] == 3_000_000
     [call] = document["schedule"]["guarantee_calls"]

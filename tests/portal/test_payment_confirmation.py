@@ -84,3 +84,13 @@ def test_the_confirmation_shows_the_date_received_in_the_pages_language(deal):
     ).content.decode()
     assert 'data-figure="received_on">15 janvier 2027<' in french
     assert "Date de réception" in french and _payments(deal) == 0
+
+
+def test_an_advance_past_the_most_the_payer_could_ever_owe_is_refused_on_the_page(deal):
+    # Contract cap 1 500 000 €, the State's share 70 %: it can owe at most 1 050 000 €.
+    response, _ = _post(deal, amount="1050000.01", confirmed="on", advance="on")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "can owe at most €1,050,000.00 over the contract" in html
+    assert "the contract cap €1,500,000.00 × its share 70%" in html
+    assert _payments(deal) == 0

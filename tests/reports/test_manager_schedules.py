@@ -150,7 +150,9 @@ def test_a_past_state_is_computed_from_that_state(paid_bond: Bond):
     recompute(programme_id=programme.pk)
     now = report_render(programme=programme, edition="manager", language="en")
     assert now != before
-    assert value_after(pdf_lines(now), "Outcome payments received") == money(19_070_000, "en")
+    # An advance is held until a due meets it: the waterfall does not run on it
+    # (docs/ledger.md, "Advances"), so its figures stay those of the 140 700 € that met dues.
+    assert value_after(pdf_lines(now), "Outcome payments received") == money(14_070_000, "en")
     again = report_render(
         programme=programme, edition="manager", language="en", chain_head=state.head
     )

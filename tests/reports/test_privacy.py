@@ -156,7 +156,7 @@ def test_an_investor_statement_names_no_other_investor_nor_their_guarantee_recei
     # is the other senior investor's.
     for figure in ("1333333", "4000000"):
         assert figure not in body, figure
-    calls = json.loads(body)["guarantee_calls"]
+    calls = json.loads(body)["proposed"]["guarantee_calls"]
     assert calls == [
         {
             "on": "2030-12-31",
@@ -172,7 +172,8 @@ def test_an_investor_statement_shows_no_other_investors_movements(bond: Bond):
     status, body = _statement(bond)
     assert status == 200
     statement = json.loads(body)
-    assert {line["investor"] for line in statement["lines"]} == {f"{bond.programme.slug}-bank"}
+    investors = {line["investor"] for line in statement["proposed"]["lines"]}
+    assert investors == {f"{bond.programme.slug}-bank"}
     # The foundation drew 150 000,00 € and the fund 100 000,00 €; the bank 312 345,67 €.
     for figure in ("15000000", "10000000", "45000000", "55000000"):
         assert figure not in body, figure
@@ -185,7 +186,7 @@ def test_a_guarantor_sees_what_it_paid_not_whom_it_paid(bond: Bond, monkeypatch)
     slug = bond.programme.slug
     _with_guarantee_call(monkeypatch, slug)
     statement = investor_statement(programme=bond.programme, investor=f"{slug}-guarantor")
-    assert statement["guarantee_calls"] == [
+    assert statement["proposed"]["guarantee_calls"] == [
         {
             "on": "2030-12-31",
             "tranche": "guarantee",
@@ -196,7 +197,7 @@ def test_a_guarantor_sees_what_it_paid_not_whom_it_paid(bond: Bond, monkeypatch)
     ]
     # The fund (junior) has no part in the call: it does not see it at all.
     fund = investor_statement(programme=bond.programme, investor=f"{slug}-fund")
-    assert fund["guarantee_calls"] == []
+    assert fund["proposed"]["guarantee_calls"] == []
 
 
 # --- the policy, per role --------------------------------------------------------------

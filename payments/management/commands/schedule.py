@@ -129,9 +129,10 @@ class Command(BaseCommand):
             xirr = inv["xirr"]
             rate = xirr["value"] if xirr["status"] == "ok" else f"none ({xirr['reason']})"
             out(
-                f"  {inv['investor']}: drawn {money(inv['drawn'])}, principal "
-                f"{money(inv['principal_repaid'])}, return {money(inv['return_paid'])}, "
-                f"guarantee {money(inv['guarantee_received'])}, outstanding "
+                f"  {inv['investor']}: drawn {money(inv['drawn'])}, proposed principal "
+                f"{money(inv['proposed_principal_repayment'])}, return "
+                f"{money(inv['proposed_return_payment'])}, guarantee "
+                f"{money(inv['proposed_guarantee_payment'])}, outstanding "
                 f"{money(inv['outstanding_principal'])}; XIRR {rate}, MOIC "
                 f"{inv['moic']['value']}, DPI {inv['dpi']['value']}, {inv['category']}"
             )
