@@ -138,7 +138,7 @@ def test_the_payment_that_settles_it_is_not_distributed_twice(manager, tmp_path)
     paid = [p for p in after["schedule"]["payments"] if p["on"] == "2031-01-15"]
     assert [p["amount"] for p in paid] == [OUTCOMES_DUE]
     [junior] = [i for i in after["investors"] if i["investor"] == "fonds-impact"]
-    assert junior["principal_repaid"] == 13_000_000
+    assert junior["proposed_principal_repayment"] == 13_000_000
     # Reversed, the payment is owed again and nothing more is distributed.
     ledger_transaction_reverse(original=tx, reason="Bank returned it", actor=None)
     assert programme_position(programme=programme).payer("departement-13").still_to_pay == (
