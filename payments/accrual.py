@@ -355,6 +355,10 @@ def advances_apply(
 
     And the other way round: an advance below zero (the payment it came from was
     reversed after it had been applied) goes back to what the payer owes.
+
+    Oldest dues first, the rule payments.redemption_payments.waterfall_payments follows:
+    an advance paid before a redemption's date was kept out of the waterfall there, so it
+    did not lower the redemption it settles here (issue 11: counted once).
     """
     balances = _balances(programme, {AccountKind.PAYER_ADVANCE, AccountKind.PAYER_RECEIVABLE})
     legs: list[LegSpec] = []

@@ -303,8 +303,11 @@ def schedule_compute(
         # from the schedule first, then the savings results are priced with it.
         schedule = _run(tranches, state.payments, steps, end_date, redeem)
         if schedule.redemptions:
-            # What settles a redemption was paid out by its redemption line: not again.
-            paid = waterfall_payments(state, schedule.redemptions)
+            # What settles a redemption was paid out by its redemption line, not again: all
+            # paid ahead kept out, then bounded by the redemption that gives (issue 11).
+            ahead = waterfall_payments(state, schedule.redemptions, bounded=False)
+            bound = _run(tranches, ahead, steps, end_date, redeem).redemptions
+            paid = waterfall_payments(state, bound)
             schedule = _run(tranches, paid, steps, end_date, redeem)
         if switch_on_repayment:
             repaid_on = principal_repaid_on(schedule, tranches)

@@ -30,6 +30,7 @@ from reports.selectors.report import report_data
 from reports.selectors.state import chain_state
 from reports.services import report_render
 from sib.models import Organisation, Programme
+from sib.services import programme_close
 from tests.payments.test_redemption_end_to_end import (
     SLUG,
     load,
@@ -188,3 +189,98 @@ def test_a_redemption_owed_does_not_use_the_contract_cap(manager, tmp_path):
         programme=programme, edition="public", language="en", state=chain_state(programme=programme)
     )
     assert report.summary.cap_used == expected
+
+
+def test_an_advance_paid_before_maturity_counts_once_towards_the_redemption(manager, tmp_path):
+    """Issue 11. Still active, the Département pays 44 080 € on 30 June 2030: its 31 080 €
+    of outcome dues and 13 000 € ahead (an advance). The programme then closes and the
+    junior loan's redemption falls due on 31 December 2030.
+
+    Without the advance, its 31 080 € through the waterfall repay the junior principal and
+    the redemption is 91 000 € - 31 080 € = 59 920 €: 91 000 € paid in all. The 13 000 €
+    paid ahead must count once: either they lower the redemption or they settle it, never
+    both. Counted once, the Département still owes 91 000 € - 44 080 € = 46 920 €; counted
+    twice (through the waterfall, then applied to the redemption due), 33 920 €."""
+    document = protected_deal("62")
+    document["programme"]["status"] = "active"
+    programme = loaded(tmp_path, document)
+    payment_received_record(
+        programme=programme,
+        payer=Organisation.objects.get(slug="departement-13"),
+        amount=OUTCOMES_DUE + 1_300_000,
+        received_on=date(2030, 6, 30),
+        actor=None,
+        advance=True,
+    )
+    assert programme_position(programme=programme).payer("departement-13").advance == 1_300_000
+    programme_close(programme=programme)
+    position = programme_position(programme=programme)
+    departement = position.payer("departement-13")
+    assert departement.received == OUTCOMES_DUE + 1_300_000
+    assert departement.still_to_pay == 4_692_000
+    assert departement.received + departement.still_to_pay == 9_100_000
+    assert departement.advance == 0
+    # The schedule and the ledger say the same redemption, and the junior loan is repaid
+    # its 130 000 € once: 39 000 € + 31 080 € by the waterfall, 59 920 € redeemed.
+    [record] = schedule_document(programme=programme)["schedule"]["redemptions"]
+    assert departement.redemptions == (("junior", record["amount"]),)
+    assert record["amount"] == 5_992_000
+    [junior] = [
+        i
+        for i in schedule_document(programme=programme)["investors"]
+        if i["investor"] == "fonds-impact"
+    ]
+    assert junior["proposed_principal_repayment"] == 13_000_000
+    assert sum(p.due for p in position.payers) - sum(p.received for p in position.payers) == sum(
+        p.outstanding for p in position.payers
+    )
+    debit, credit = trial_balance(programme_id=programme.pk)["EUR"]
+    assert debit == credit
+
+
+def test_an_advance_above_the_redemption_neither_lowers_it_nor_is_lost(manager, tmp_path):
+    """Issue 11, the advance larger than the redemption: 31 080 € + 70 000 € paid on
+    30 June 2030. 59 920 € of the advance settle the redemption (not lowered by it); the
+    10 080 € left stay an advance for younger dues, and go through the waterfall after
+    the redemption date, so they lower nothing either: 101 080 € paid, 91 000 € owed."""
+    document = protected_deal("62")
+    document["programme"]["status"] = "active"
+    programme = loaded(tmp_path, document)
+    payment_received_record(
+        programme=programme,
+        payer=Organisation.objects.get(slug="departement-13"),
+        amount=OUTCOMES_DUE + 7_000_000,
+        received_on=date(2030, 6, 30),
+        actor=None,
+        advance=True,
+    )
+    programme_close(programme=programme)
+    departement = programme_position(programme=programme).payer("departement-13")
+    assert departement.redemptions == (("junior", 5_992_000),)
+    assert (departement.still_to_pay, departement.advance) == (0, 1_008_000)
+    [record] = schedule_document(programme=programme)["schedule"]["redemptions"]
+    assert record["amount"] == 5_992_000
+    debit, credit = trial_balance(programme_id=programme.pk)["EUR"]
+    assert debit == credit
+
+
+def test_a_late_payment_dated_before_maturity_beyond_the_dues_settles_the_redemption(
+    manager, tmp_path
+):
+    """The same money recorded late: closed, the Département owes 122 080 €; it records
+    50 000 € dated 30 June 2030. 31 080 € settle its outcome dues through the waterfall and
+    lower the redemption to 59 920 €; the 18 920 € beyond settle the redemption and do not
+    lower it too: 41 000 € still to pay, 91 000 € in all."""
+    programme = loaded(tmp_path, protected_deal("62"))
+    payment_received_record(
+        programme=programme,
+        payer=Organisation.objects.get(slug="departement-13"),
+        amount=5_000_000,
+        received_on=date(2030, 6, 30),
+        actor=None,
+    )
+    departement = programme_position(programme=programme).payer("departement-13")
+    assert departement.redemptions == (("junior", 5_992_000),)
+    assert departement.still_to_pay == 4_100_000
+    debit, credit = trial_balance(programme_id=programme.pk)["EUR"]
+    assert debit == credit
