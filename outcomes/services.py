@@ -402,6 +402,7 @@ def result_verify(
         on=timezone.localdate(made.decided_at),
         actor=user,
         cause=f"verification of result #{result.pk}",
+        result=result,
     )
     return made
 

@@ -8,7 +8,8 @@ the verification back with it.
 
 Arguments: programme, on (the date the change takes effect), actor (a user or None),
 cause (a short English text for the ledger's description, e.g. "verification of result
-#12").
+#12"); for a verification, also result (the result verified), so that a receiver may
+price only what it changes.
 """
 
 from django.dispatch import Signal

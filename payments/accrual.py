@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from outcomes.models import Result
 from outcomes.selectors import open_disputes
 from payments import ledger
+from payments.accrual_cell import cell_due_change
 from payments.ledger import LegSpec
 from payments.models import (
     DEBIT_NORMAL,
@@ -272,6 +273,28 @@ def _accounts(programme: Programme, kind: str, slugs: set[str]) -> dict[str, Acc
     return found
 
 
+def _due_accounts(
+    programme: Programme, slugs: set[str], *, income: bool
+) -> tuple[dict[str, Account], Account | None]:
+    """Return the payers' receivable accounts and (when `income`) the outcome income
+    account, read in one query; those not used yet are created."""
+    wanted = Q(kind=AccountKind.PAYER_RECEIVABLE, organisation__slug__in=slugs)
+    if income:
+        wanted |= Q(kind=AccountKind.OUTCOME_INCOME)
+    found = list(Account.objects.filter(wanted, programme=programme).select_related("organisation"))
+    receivable = {
+        account.organisation.slug: account
+        for account in found
+        if account.kind == AccountKind.PAYER_RECEIVABLE and account.organisation is not None
+    }
+    if set(receivable) != slugs:
+        receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, slugs)
+    earned = next((a for a in found if a.kind == AccountKind.OUTCOME_INCOME), None)
+    if income and earned is None:
+        earned = ledger.account_for(programme=programme, kind=AccountKind.OUTCOME_INCOME)
+    return receivable, earned
+
+
 def _post(
     programme: Programme, kind: str, on: date, legs: list[LegSpec], actor: Any, text: str
 ) -> LedgerTransaction | None:
@@ -282,15 +305,60 @@ def _post(
     )
 
 
+def _post_due(
+    programme: Programme,
+    deltas: dict[str, int],
+    booked_any: bool,
+    on: date,
+    actor: Any,
+    cause: str,
+) -> LedgerTransaction | None:
+    """Post the change of each payer's due (Dr receivable up, Cr down), the net to income."""
+    deltas = {slug: delta for slug, delta in sorted(deltas.items()) if delta}
+    if not deltas:
+        return None
+    net = sum(deltas.values())
+    receivable, income = _due_accounts(programme, set(deltas), income=bool(net))
+    legs = [
+        LegSpec(receivable[slug], debit=max(delta, 0), credit=max(-delta, 0))
+        for slug, delta in deltas.items()
+    ]
+    # net is 0 only when a due moved between payers: balanced without income.
+    if income is not None:
+        legs.append(LegSpec(income, debit=max(-net, 0), credit=max(net, 0)))
+    text = ("Outcome payment restated" if booked_any else "Outcome payment due") + (
+        f": {cause}" if cause else ""
+    )
+    return _post(programme, TransactionKind.OUTCOME_DUE, on, legs, actor, text)
+
+
 def outcome_due_reconcile(
-    *, programme: Programme, on: date, actor: Any = None, cause: str = ""
+    *,
+    programme: Programme,
+    on: date,
+    actor: Any = None,
+    cause: str = "",
+    verified: Result | None = None,
 ) -> list[LedgerTransaction]:
     """Book what the verified results now make each payer owe, as differences.
 
     Posts at most three transactions: the due (or its restatement), the disputed part
     held or released, and advances applied to new dues. Returns what it posted.
+
+    `verified`: the result whose verification is the change, when it is one; if it can
+    only change its own cell's payment line, that line's change is booked without an
+    engine run over every result (payments.accrual_cell, which says when it cannot).
     """
     chain_lock(programme_id=programme.pk)
+    cell = None if verified is None else cell_due_change(programme=programme, result=verified)
+    if cell is not None:
+        # No dispute is open or held (cell_due_change checks it), so nothing is held or
+        # released; an advance is applied only where a payer has an advance account.
+        due = _post_due(programme, cell.change, cell.due_booked, on, actor, cause)
+        if not cell.advanced:
+            return [due] if due is not None else []
+        applied = advances_apply(programme=programme, on=on, actor=actor)
+        return [tx for tx in (due, applied) if tx is not None]
     target = _payer_totals(programme)
     booked = _booked_due(programme)
     slugs = set(target) | set(booked)
@@ -299,24 +367,9 @@ def outcome_due_reconcile(
 
     # 1. The due itself: one leg per payer whose figure moved, income on the other side.
     deltas = {slug: target.get(slug, 0) - booked.get(slug, 0) for slug in sorted(slugs)}
-    deltas = {slug: delta for slug, delta in deltas.items() if delta}
-    if deltas:
-        receivable = _accounts(programme, AccountKind.PAYER_RECEIVABLE, set(deltas))
-        legs = [
-            LegSpec(receivable[slug], debit=max(delta, 0), credit=max(-delta, 0))
-            for slug, delta in deltas.items()
-        ]
-        net = sum(deltas.values())
-        # net is 0 only when a due moved between payers: balanced without income.
-        if net:
-            income = ledger.account_for(programme=programme, kind=AccountKind.OUTCOME_INCOME)
-            legs.append(LegSpec(income, debit=max(-net, 0), credit=max(net, 0)))
-        text = ("Outcome payment restated" if booked else "Outcome payment due") + (
-            f": {cause}" if cause else ""
-        )
-        tx = _post(programme, TransactionKind.OUTCOME_DUE, on, legs, actor, text)
-        if tx is not None:
-            posted.append(tx)
+    tx = _post_due(programme, deltas, bool(booked), on, actor, cause)
+    if tx is not None:
+        posted.append(tx)
 
     # 2. The part held in dispute: (due with the disputed results) - (due without them).
     held = _balances(programme, {AccountKind.PAYER_DISPUTED})
@@ -360,7 +413,12 @@ def advances_apply(
     an advance paid before a redemption's date was kept out of the waterfall there, so it
     did not lower the redemption it settles here (issue 11: counted once).
     """
-    balances = _balances(programme, {AccountKind.PAYER_ADVANCE, AccountKind.PAYER_RECEIVABLE})
+    balances = _balances(programme, {AccountKind.PAYER_ADVANCE})
+    if not balances:
+        # No advance was ever recorded: nothing to apply, and the receivables (one leg per
+        # due and per payment) are not read.
+        return None
+    balances |= _balances(programme, {AccountKind.PAYER_RECEIVABLE})
     legs: list[LegSpec] = []
     for kind, slug in sorted(balances):
         if kind != AccountKind.PAYER_ADVANCE:

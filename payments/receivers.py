@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from outcomes.models import Result
 from outcomes.rule_json import RuleError
 from outcomes.signals import outcome_facts_changed
 from payments.accrual import outcome_due_reconcile
@@ -15,17 +16,28 @@ from sib.signals import programme_terms_changed
 
 
 def book_outcome_payments_due(
-    sender: Any, *, programme: Programme, on: date, actor: Any, cause: str, **kwargs: Any
+    sender: Any,
+    *,
+    programme: Programme,
+    on: date,
+    actor: Any,
+    cause: str,
+    result: Result | None = None,
+    **kwargs: Any,
 ) -> None:
     """Book the difference in what each payer owes, in the sender's transaction.
 
     Dated on the change, or on the contract's start for a change made before it (a
     result verified early in a test or an imported history): the ledger holds no date
-    before its contract.
+    before its contract. `result`: the result verified, when the change is one.
     """
     try:
         outcome_due_reconcile(
-            programme=programme, on=max(on, programme.start_date), actor=actor, cause=cause
+            programme=programme,
+            on=max(on, programme.start_date),
+            actor=actor,
+            cause=cause,
+            verified=result,
         )
         # The same change may move a redemption: its metric's results, the terms.
         redemption_dues_reconcile(programme=programme, actor=actor, cause=cause)
