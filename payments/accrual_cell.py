@@ -43,9 +43,9 @@ from outcomes.rule_json import RuleError
 from payments.models import Account, AccountKind, LedgerTransaction, TransactionKind
 from payments.models.variations import ProgrammeVariation
 from payments.outcome_payments import programme_rules, programme_terminated_on
+from payments.rules.payers import split_line
 from payments.rules.programme import ProgrammeRules
 from sib.models import Programme
-from sib.money import allocate
 
 # Mechanisms whose claims a bound on the caps can price without the engine: a rate card
 # pays count x price; tracked and undisclosed metrics pay nothing.
@@ -137,9 +137,11 @@ def cell_due_change(*, programme: Programme, result: Result) -> CellChange | Non
         return None
     # Final-replaces-interims and amendments are rules of the cell itself
     # (outcomes.cells): `_counted` applies them to its rows as the engine's inputs do.
-    shares = rules.shares_for(cohort_code, metric_code)
-    was = allocate(sum(counts[row.pk] for row in before) * price, shares)
-    now = allocate(sum(counts[row.pk] for row in after) * price, shares)
+    # The engine's own split of a line (payments.rules.payers.split_line): the cell's
+    # shares, and its payer of the rest, if any, takes the exact remainder.
+    shares, residual = rules.cell_shares(cohort_code, metric_code)
+    was = split_line(sum(counts[row.pk] for row in before) * price, shares, residual)
+    now = split_line(sum(counts[row.pk] for row in after) * price, shares, residual)
     change = {payer.payer: b - a for payer, a, b in zip(rules.payers, was, now, strict=True)}
     return CellChange(
         change={slug: amount for slug, amount in change.items() if amount},

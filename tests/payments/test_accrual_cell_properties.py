@@ -13,6 +13,7 @@ after every step what the ledger shows as due from each payer is a fresh engine 
 - "roomy": three payers at 33.33/33.33/33.34 %, odd prices (the split's rounding), a
   payer split for one cohort, a contract cap far above anything verified: the cell path
   books nearly every verification;
+- "rest": a payer of the rest beside a fixed share, and a split with its own;
 - "tight": the contract's cap, a payer's cap, a metric's count cap and the participant
   cap within reach of a few results, indexed prices, participant-backed results: the
   cell path books until a cap comes within reach, the engine after.
@@ -75,8 +76,9 @@ def _deal(slug: str, *, payers, caps, contract_cap, prices, max_count=None, **te
             programme=programme,
             organisation=org(payer, "outcome_payer"),
             role="outcome_payer",
-            payer_share=Decimal(share),
+            payer_share=None if share == "rest" else Decimal(share),
             payer_cap=caps.get(payer),
+            payer_residual=share == "rest",
         )
     deal.programme = sib_services.programme_activate(programme=programme)
     for user, role in ((deal.evaluator, "evaluator"), (deal.lead, "lead_evaluator")):
@@ -96,8 +98,27 @@ def _deal(slug: str, *, payers, caps, contract_cap, prices, max_count=None, **te
     return deal
 
 
-@pytest.fixture(params=["roomy", "tight"])
+@pytest.fixture(params=["roomy", "tight", "rest"])
 def deal(request):
+    if request.param == "rest":
+        # A payer of the rest (docs/programme-format.md): the département pays 33.33 %,
+        # the State the rest of each line, and of cohort c2's a split gives it 40 %.
+        return _deal(
+            "cell-rest",
+            payers=(("departement-13", "33.33"), ("etat", "rest")),
+            caps={},
+            contract_cap=10**12,
+            prices=(80_001, 33_333),
+            payer_splits=[
+                {
+                    "cohorts": ["c2"],
+                    "shares": [
+                        {"payer": "departement-13", "share": "60"},
+                        {"payer": "etat", "share": "rest"},
+                    ],
+                }
+            ],
+        )
     if request.param == "roomy":
         return _deal(
             "cell-roomy",
