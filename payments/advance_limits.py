@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from payments.models import PaymentTerms
+from payments.rules.payers import REST
 from sib.models import PartyRole, Programme, ProgrammeParty
 
 HUNDRED = Decimal(100)
@@ -34,24 +35,31 @@ class MostOwed:
     payer_cap: int | None = None
 
 
-def _largest_share(programme: Programme, payer: str, share: Decimal | None) -> Decimal:
+def _largest_share(programme: Programme, party: ProgrammeParty) -> Decimal:
     """Return the payer's largest share of any payment, in percent (100 when none is set:
-    a payer with neither share nor split pays nothing, and is bounded by the whole cap)."""
-    shares = [share] if share is not None else []
+    a payer with neither share nor split pays nothing, and is bounded by the whole cap;
+    100 for a payer of the rest, which may owe a whole line and what others' caps stop)."""
+    if party.payer_residual:
+        return HUNDRED
+    shares = [party.payer_share] if party.payer_share is not None else []
     terms = PaymentTerms.objects.filter(programme=programme).first()
     for split in (terms.payer_splits if terms else None) or []:
-        shares += [Decimal(str(s["share"])) for s in split["shares"] if s["payer"] == payer]
+        for s in split["shares"]:
+            if s["payer"] == party.organisation.slug:
+                if s["share"] == REST:
+                    return HUNDRED
+                shares.append(Decimal(str(s["share"])))
     return max(shares, default=HUNDRED)
 
 
 def payer_most_owed(*, programme: Programme, payer: str) -> MostOwed | None:
     """Return the most `payer` could ever owe over the contract, or None when unknown."""
-    party = ProgrammeParty.objects.get(
+    party = ProgrammeParty.objects.select_related("organisation").get(
         programme=programme, organisation__slug=payer, role=PartyRole.OUTCOME_PAYER
     )
     bounds = []
     if programme.contract_cap is not None:
-        share = _largest_share(programme, payer, party.payer_share)
+        share = _largest_share(programme, party)
         by_share = int(
             (programme.contract_cap * share / HUNDRED).to_integral_value(rounding=ROUND_CEILING)
         )

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from payments.models import LedgerTransaction
+from payments.advance_limits import payer_most_owed
+from payments.models import LedgerTransaction, PaymentTerms
 from payments.position import programme_position
 from sib.models import ProgrammeParty
 from tests.payments.schedule_support import Deal, jardins
@@ -99,3 +100,19 @@ def test_with_the_contract_cap_unknown_and_no_payer_cap_any_advance_is_accepted(
     deal = Deal("advance-cap-unknown", contract_cap=None)
     deal.receive("etat", 900_000_000_00, ON, advance=True)
     assert programme_position(programme=deal.programme).payer("etat").advance == 900_000_000_00
+
+
+def test_a_payer_of_the_rest_may_owe_the_whole_contract_cap():
+    """A payer of the rest pays each line less the fixed parts and what others' caps stop:
+    the most it could owe is the contract cap itself (1 500 000 €), whether it pays the
+    rest everywhere or only where a payer split says so."""
+    deal = jardins("advance-cap-rest")
+    terms = PaymentTerms.objects.get(programme=deal.programme)
+    split = {"payer": "etat", "share": "rest"}
+    terms.payer_splits = [{"cohorts": ["2026"], "shares": [split]}]
+    terms.save(update_fields=["payer_splits"])
+    assert payer_most_owed(programme=deal.programme, payer="etat").limit == 150_000_000
+    party = ProgrammeParty.objects.get(programme=deal.programme, organisation__slug="etat")
+    ProgrammeParty.objects.filter(pk=party.pk).update(payer_share=None, payer_residual=True)
+    PaymentTerms.objects.filter(programme=deal.programme).update(payer_splits=[])
+    assert payer_most_owed(programme=deal.programme, payer="etat").limit == 150_000_000
