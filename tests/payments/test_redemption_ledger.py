@@ -50,6 +50,18 @@ def loaded(tmp_path: Path, document: dict[str, Any]) -> Programme:
     return Programme.objects.get(slug=SLUG)
 
 
+def departement_pays(programme: Programme, amount: int, on: date, *, advance: bool = False):  # type: ignore[no-untyped-def]
+    """Record a payment received from the Département, as the fund manager would."""
+    return payment_received_record(
+        programme=programme,
+        payer=Organisation.objects.get(slug="departement-13"),
+        amount=amount,
+        received_on=on,
+        actor=None,
+        advance=advance,
+    )
+
+
 def agree(programme: Programme, amount: int, on: str, line: dict[str, str]) -> None:
     """The schedule, the position, the ledger and the notice (data and PDF, in English
     and French) all say the Département owes `amount` for the junior loan's redemption."""
@@ -157,13 +169,7 @@ def test_a_payment_before_maturity_lowers_the_redemption_by_a_restatement(manage
     to the junior principal first: 52 000 € repaid, the redemption falls to 78 000 €,
     booked as a restatement of -13 000 €, never an edit."""
     programme = loaded(tmp_path, protected_deal("62"))
-    payment_received_record(
-        programme=programme,
-        payer=Organisation.objects.get(slug="departement-13"),
-        amount=1_300_000,
-        received_on=date(2030, 6, 30),
-        actor=None,
-    )
+    departement_pays(programme, 1_300_000, date(2030, 6, 30))
     departement = programme_position(programme=programme).payer("departement-13")
     assert departement.redemptions == (("junior", 7_800_000),)
     booked = LedgerTransaction.objects.filter(kind=TransactionKind.REDEMPTION_DUE)
@@ -204,14 +210,7 @@ def test_an_advance_paid_before_maturity_counts_once_towards_the_redemption(mana
     document = protected_deal("62")
     document["programme"]["status"] = "active"
     programme = loaded(tmp_path, document)
-    payment_received_record(
-        programme=programme,
-        payer=Organisation.objects.get(slug="departement-13"),
-        amount=OUTCOMES_DUE + 1_300_000,
-        received_on=date(2030, 6, 30),
-        actor=None,
-        advance=True,
-    )
+    departement_pays(programme, OUTCOMES_DUE + 1_300_000, date(2030, 6, 30), advance=True)
     assert programme_position(programme=programme).payer("departement-13").advance == 1_300_000
     programme_close(programme=programme)
     position = programme_position(programme=programme)
@@ -246,14 +245,7 @@ def test_an_advance_above_the_redemption_neither_lowers_it_nor_is_lost(manager, 
     document = protected_deal("62")
     document["programme"]["status"] = "active"
     programme = loaded(tmp_path, document)
-    payment_received_record(
-        programme=programme,
-        payer=Organisation.objects.get(slug="departement-13"),
-        amount=OUTCOMES_DUE + 7_000_000,
-        received_on=date(2030, 6, 30),
-        actor=None,
-        advance=True,
-    )
+    departement_pays(programme, OUTCOMES_DUE + 7_000_000, date(2030, 6, 30), advance=True)
     programme_close(programme=programme)
     departement = programme_position(programme=programme).payer("departement-13")
     assert departement.redemptions == (("junior", 5_992_000),)
@@ -272,13 +264,7 @@ def test_a_late_payment_dated_before_maturity_beyond_the_dues_settles_the_redemp
     lower the redemption to 59 920 €; the 18 920 € beyond settle the redemption and do not
     lower it too: 41 000 € still to pay, 91 000 € in all."""
     programme = loaded(tmp_path, protected_deal("62"))
-    payment_received_record(
-        programme=programme,
-        payer=Organisation.objects.get(slug="departement-13"),
-        amount=5_000_000,
-        received_on=date(2030, 6, 30),
-        actor=None,
-    )
+    departement_pays(programme, 5_000_000, date(2030, 6, 30))
     departement = programme_position(programme=programme).payer("departement-13")
     assert departement.redemptions == (("junior", 5_992_000),)
     assert departement.still_to_pay == 4_100_000
