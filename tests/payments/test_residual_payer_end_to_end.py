@@ -19,7 +19,6 @@ The département owes 30 000 €, the State 32 400 + 41 200 + 40 000 = 113 600 �
 import json
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -28,7 +27,9 @@ from rest_framework.test import APIClient
 
 from payments.position import programme_position
 from sib.demo import demo_definition
-from sib.models import Organisation, Programme, ProgrammeParty, User
+from sib.models import Organisation, Programme, ProgrammeParty
+from tests.payments.test_payer_splits_end_to_end import load, schedule_json
+from tests.payments.test_payer_splits_end_to_end import manager as manager  # a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -64,27 +65,6 @@ def residual_deal() -> dict:
         }
     )
     return document
-
-
-@pytest.fixture
-def manager():
-    User.objects.create(username="evaluator")
-    User.objects.create(username="lead")
-    return User.objects.create_superuser("root", password="pw-123456789")
-
-
-def load(tmp_path: Path, document: dict, name: str = "deal.json") -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(document), encoding="utf-8")
-    out = StringIO()
-    call_command("programme_load", str(path), manager="root", stdout=out)
-    return out.getvalue()
-
-
-def schedule_json(slug: str = SLUG) -> dict:
-    out = StringIO()
-    call_command("schedule", slug, json=True, stdout=out)
-    return json.loads(out.getvalue())
 
 
 def test_the_state_pays_the_rest_and_what_the_countys_cap_stops_on_every_reading(manager, tmp_path):
