@@ -25,9 +25,12 @@ class VariationListApi(ProgrammeApi):
     @extend_schema(
         operation_id="programme_variation_list",
         responses=VariationOutputSerializer(many=True),
+        description="The programme's contract variations: fund managers and public funders.",
     )
     def get(self, request: Request, programme_id: int) -> Response:
-        access = self.access(request, programme_id, Action.PROGRAMME_MANAGE)
+        # Whoever sees the payments due sees what changed them: a variation is the fund
+        # manager's alone to record, so the payers' funders must at least read it.
+        access = self.access(request, programme_id, Action.PAYMENT_VIEW)
         return self.paginate(
             request,
             ProgrammeVariation.objects.filter(programme=access.programme).order_by("id"),

@@ -363,6 +363,15 @@ def membership_add(
     conflicting = roles_conflicting(role, held)
     if conflicting:
         raise _separation_of_duties_error(user, role, conflicting)
+    if role == Role.PUBLIC_FUNDER and organisation is None:
+        # Unbound, a funder's dispute held every payer's share: it spoke for them all.
+        raise ValidationError(
+            {
+                "organisation": _(
+                    "A public funder member is bound to the outcome payer it speaks for."
+                )
+            }
+        )
     try:
         with transaction.atomic():
             membership = Membership.objects.create(

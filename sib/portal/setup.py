@@ -77,7 +77,9 @@ def programme_new(request: AuthenticatedRequest) -> HttpResponse:
         if manager is not None:
             try:
                 document = definition_parse(form.cleaned_data["definition"].read())
-                programme = programme_definition_load(document, creator=manager)
+                programme = programme_definition_load(
+                    document, creator=manager, names_people=request.user.is_staff
+                )
             except DefinitionError as refusal:
                 whole = _("(whole document)")
                 errors = [(path or whole, message) for path, message in refusal.errors]

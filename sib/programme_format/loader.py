@@ -70,8 +70,52 @@ def sections() -> list[Section]:
     return sorted(_SECTIONS.values(), key=lambda s: s.order)
 
 
-def programme_definition_load(document: Any, *, creator: Any) -> Any:
-    """Validate the whole document, then create the programme and every section atomically."""
+# The parts of a definition that name people: who holds a role, and results brought in
+# as submitted and verified by named users. Only staff (or the operator's commands) load
+# them: a user who opens their own deal must not choose who verifies or accepts its
+# results, nor learn from "no user 'x'" which logins exist (issue 12).
+PEOPLE_PATHS = ("memberships", "history.results")
+
+
+def _people_refusals(document: dict[str, Any]) -> list[tuple[str, str]]:
+    refusals = []
+    if document.get("memberships"):
+        refusals.append(
+            (
+                "memberships",
+                _(
+                    "Only a staff administrator loads a definition that grants roles: whoever "
+                    "opens their own deal does not choose who verifies or accepts its results. "
+                    "Leave memberships out, then grant roles on the programme's members page."
+                ),
+            )
+        )
+    history = document.get("history")
+    if isinstance(history, dict) and history.get("results"):
+        refusals.append(
+            (
+                "history.results",
+                _(
+                    "Only a staff administrator brings in results verified before: they are "
+                    "the evaluator's acts, not the fund manager's. Leave history.results out "
+                    "and ask an administrator to load the running deal."
+                ),
+            )
+        )
+    return refusals
+
+
+def _about_people(path: str) -> bool:
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in PEOPLE_PATHS)
+
+
+def programme_definition_load(document: Any, *, creator: Any, names_people: bool = True) -> Any:
+    """Validate the whole document, then create the programme and every section atomically.
+
+    `names_people` is False when a user who is not staff opens their own deal (the portal):
+    a definition that grants roles or brings in verified results is then refused at those
+    paths, and nothing said there tells which logins exist.
+    """
     # JSON safety first (sib.bounds): no NUL, no 2**70, no nesting past the limit reaches
     # the schema. Then the structure (sib.programme_format.schema): no validator below sees
     # a list where a code belongs, and nothing reaches a column it does not fit.
@@ -96,6 +140,9 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
                 unchecked.append((section.name, exc))
                 continue
             errors.extend(item for item in found if not _said_above(item[0], said))
+    if not names_people:
+        errors = [item for item in errors if not _about_people(item[0])]
+        errors.extend(_people_refusals(document))
     if unchecked and not errors:
         raise unchecked[0][1]  # a bug in a validator, not in the document
     errors.extend(

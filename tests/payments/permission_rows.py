@@ -26,7 +26,7 @@ def _transaction_id(programme):  # type: ignore[no-untyped-def]
 ROWS = {
     "tranche_list": scoped(*ALL_ROLES),
     "tranche_create": scoped(FM),
-    "programme_variation_list": scoped(FM),
+    "programme_variation_list": scoped(FM, FUNDER),
     "programme_variation_create": scoped(FM),
     "commitment_list": scoped(FM, INV),
     "commitment_aggregate_list": scoped(FM, FUNDER),

@@ -14,7 +14,7 @@ from payments.schedule_builder import schedule_document
 from payments.variations import CHAIN_KIND, programme_vary
 from sib import services as sib_services
 from sib.chain_verification import chain_verify
-from sib.models import ChainEntry
+from sib.models import ChainEntry, User
 from tests.payments.schedule_support import D, Deal, jardins
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +239,35 @@ def test_the_manager_report_names_the_metric_and_the_cohort_a_variation_changes(
     )
     assert "Enters training (training): price" in flat
     assert "cohort c1: its outcomes" in flat  # a cohort named by its code alone: said once
+
+
+def test_a_public_funder_reads_the_variations_that_change_what_its_payer_owes():
+    # A fund manager records a variation alone (a price change restates every payer's
+    # due): the payers' funders must at least see it, with its date, its reason and what
+    # it changed (issue 12: trust that holds against the fund manager).
+    deal = jardins()
+    programme_vary(
+        programme=deal.programme,
+        kind="price_change",
+        effective_date=JULY_1,
+        reason="Agreed at the mid-term review",
+        parameters={"metric": "training", "price": 1_000 * EUR},
+        actor=deal.manager,
+    )
+    funder = User.objects.create(username="jardins-funder")
+    sib_services.membership_add(
+        programme=deal.programme,
+        user=funder,
+        role="public_funder",
+        organisation=deal.programme.parties.get(organisation__slug="etat").organisation,
+    )
+    client = APIClient()
+    url = f"/api/programmes/{deal.programme.pk}/variations/"
+    client.force_authenticate(funder)
+    listed = client.get(url)
+    assert listed.status_code == 200, listed.content
+    [variation] = listed.json()["results"]
+    assert variation["kind"] == "price_change" and variation["effective_date"] == "2026-07-01"
+    assert variation["parameters"] == {"metric": "training", "price": 100_000}
+    client.force_authenticate(deal.evaluator)
+    assert client.get(url).status_code in (403, 404)

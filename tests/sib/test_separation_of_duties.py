@@ -371,3 +371,16 @@ def test_a_funder_cannot_revoke_an_evaluator(bond):
         RoleChange.objects.filter(membership_id=evaluator.pk, change="revoke").get().actor
         == (bond["staff"])
     )
+
+
+def test_a_public_funder_is_bound_to_the_payer_it_speaks_for(cast):
+    # A funder bound to no payer accepted or disputed for every payer at once (a dispute
+    # of theirs held every payer's share): "a funder accepting for another payer".
+    newcomer = User.objects.create_user("sod-unbound-funder")
+    body = {"username": newcomer.username, "role": "public_funder"}
+    refused = _grant(cast, cast.staff, body)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["organisation"]
+    assert not Membership.objects.filter(user=newcomer).exists()
+    granted = _grant(cast, cast.staff, {**body, "organisation": cast.payer_org.slug})
+    assert granted.status_code == 201, granted.content
