@@ -70,8 +70,12 @@ def sections() -> list[Section]:
     return sorted(_SECTIONS.values(), key=lambda s: s.order)
 
 
-def programme_definition_load(document: Any, *, creator: Any) -> Any:
-    """Validate the whole document, then create the programme and every section atomically."""
+def programme_definition_errors(document: Any) -> list[tuple[str, str]]:
+    """Return every (JSON path, message) the format refuses in `document`; writes nothing.
+
+    The validation `programme_definition_load` runs before it writes: the portal's guided
+    setup runs it on the definition built so far, so a step shows the format's own errors.
+    """
     # JSON safety first (sib.bounds): no NUL, no 2**70, no nesting past the limit reaches
     # the schema. Then the structure (sib.programme_format.schema): no validator below sees
     # a list where a code belongs, and nothing reaches a column it does not fit.
@@ -79,7 +83,7 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
     if not errors and not isinstance(document, dict):
         errors = [("", _("the definition must be a JSON object"))]
     if errors:
-        raise DefinitionError(errors)
+        return errors
     errors = schema_errors(document)
     # Every section's rules run even where the schema refused something, so that one run
     # lists every error; what the schema already said at a path (or above it) is not
@@ -101,6 +105,12 @@ def programme_definition_load(document: Any, *, creator: Any) -> Any:
     errors.extend(
         (name, _("not fully checked: correct the other errors first")) for name, _exc in unchecked
     )
+    return errors
+
+
+def programme_definition_load(document: Any, *, creator: Any) -> Any:
+    """Validate the whole document, then create the programme and every section atomically."""
+    errors = programme_definition_errors(document)
     if errors:
         raise DefinitionError(errors)
     context = LoadContext(extra={"creator": creator})
