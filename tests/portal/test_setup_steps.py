@@ -1,6 +1,6 @@
 """The guided programme setup: a definition built step by step, the format's rules at
 each field, nothing written before "Create the draft", and the same contract as the
-equivalent upload (docs/portal.md, "Setting a programme up step by step")."""
+equivalent upload (docs/portal.md, `portal:programme-steps`)."""
 
 import json
 from io import StringIO
@@ -14,6 +14,7 @@ from django.test import Client
 from sib.models import Programme, ProgrammeStatus, User
 from sib.programme_format import programme_definition_load
 from tests.portal.conftest import PASSWORD
+from tests.portal.language import page_findings
 from tests.portal.setup_steps_support import (
     COMMITMENTS,
     METRICS,
@@ -24,6 +25,7 @@ from tests.portal.setup_steps_support import (
     url,
     walk,
 )
+from tests.portal.test_language_crawler import ALLOWED
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +265,21 @@ def test_a_later_step_before_the_programme_leads_to_the_first(staff: User):
 def test_the_upload_page_links_to_the_guided_path(staff: User):
     page = _client(staff).get("/programmes/new/").content.decode()
     assert 'href="/programmes/new/steps/programme/"' in page
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_page_of_the_path_speaks_the_users_language(staff: User, language: str):
+    client = _client(staff, language)
+    walk(client)
+    pages = {step: client.get(url(step)).content.decode() for step in [*STEP_DATA, "review"]}
+    for step, action in (("metrics", "preview"), ("waterfall", "preview")):
+        data = {**STEP_DATA[step], "action": action}
+        pages[f"{step} preview"] = client.post(url(step), data).content.decode()
+    findings = [
+        finding
+        for step, page in pages.items()
+        for finding in page_findings(
+            page, url=step, role="staff", language=language, allowed=frozenset(ALLOWED)
+        )
+    ]
+    assert findings == [], [str(finding) for finding in findings]
