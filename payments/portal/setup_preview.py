@@ -96,7 +96,7 @@ def setup_waterfall_figures(
 ) -> str:
     try:
         rows = waterfall_rows(document, amount, on)
-    except (StepError, WaterfallError, KeyError, TypeError, ValueError):
+    except (StepError, WaterfallError, ArithmeticError, KeyError, TypeError, ValueError):
         return ""  # the step's own validation says what is wrong
     currency = document["programme"]["currency"]
     context = {"rows": rows, "currency": currency, "amount": amount, "on": on}

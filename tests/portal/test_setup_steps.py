@@ -283,3 +283,42 @@ def test_every_page_of_the_path_speaks_the_users_language(staff: User, language:
         )
     ]
     assert findings == [], [str(finding) for finding in findings]
+
+
+# Values a person (or a hostile post) may type: each refused at its field, never a 500.
+HOSTILE = [
+    ("programme", _bad("programme", "currency", "XYZ"), (0, None, "currency")),
+    ("programme", _bad("programme", "name", "Jardins\x00"), (0, None, "name")),
+    (
+        "programme",
+        _bad("programme", "contract_cap", "10000000000000000"),
+        (0, None, "contract_cap"),
+    ),
+    ("cohorts", _bad("cohorts", "planned_size", "-3", "cohorts"), (0, 0, "planned_size")),
+    ("tranches", _bad("tranches", "priority", str(10**20), "tranches"), (0, 0, "priority")),
+    ("tranches", _bad("tranches", "cap_value", "1e30", "tranches"), (0, 0, "cap_value")),
+]
+
+
+@pytest.mark.parametrize(("step", "data", "where"), HOSTILE)
+def test_a_hostile_value_is_refused_at_its_field(
+    staff: User, step: str, data: dict[str, Any], where: tuple
+):
+    client = _client(staff, "fr")
+    walk(client, until=step)
+    response = client.post(url(step), {**data, "action": "next"})
+    assert response.status_code == 200
+    assert _field_errors(response, *where)
+    assert not Programme.objects.exists()
+
+
+def test_a_waterfall_the_engine_cannot_read_previews_nothing_and_says_why(staff: User):
+    client = _client(staff)
+    walk(client, until="waterfall")
+    rows = [{"kind": "principal", "tranche": "nope", "ORDER": "1"}]
+    data = {**formset("steps", rows), "example": "abc", "action": "preview"}
+    response = client.post(url("waterfall"), data)
+    assert response.status_code == 200
+    assert 'id="waterfall-preview"' not in response.content.decode()
+    assert _field_errors(response, 0, 0, "tranche")
+    assert _field_errors(response, 1, None, "example")

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sib.money import CURRENCY_EXPONENTS
 from sib.portal.forms import MoneyField
 from sib.selectors import organisation_list
 
@@ -41,9 +42,11 @@ class ProgrammeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The cap is typed in the currency chosen on this same form.
-        currency = (self.data.get("currency") or self.initial.get("currency") or "EUR").upper()
+        currency = str(self.data.get("currency") or self.initial.get("currency") or "EUR").upper()
         self.fields["contract_cap"] = MoneyField(
-            currency=currency if len(currency) == 3 and currency.isalpha() else "EUR",
+            # A currency the ledger does not know is the format's to refuse, at its field;
+            # the cap is read meanwhile with two decimals.
+            currency=currency if currency in CURRENCY_EXPONENTS else "EUR",
             label=self.fields["contract_cap"].label,
             required=False,
             help_text=self.fields["contract_cap"].help_text,
