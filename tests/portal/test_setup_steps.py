@@ -64,6 +64,20 @@ REFUSALS = [
         "'in work' n’est pas un code",
     ),
     (
+        "programme",
+        _bad("programme", "end_date", "2025-12-31"),
+        (0, None, "end_date"),
+        "must be after start_date",
+        "doit être postérieure à start_date",
+    ),
+    (
+        "programme",
+        _bad("programme", "currency", "FRF"),
+        (0, None, "currency"),
+        "'FRF' is not a currency in use",
+        "'FRF' n’est pas une devise en usage",
+    ),
+    (
         "parties",
         _bad("parties", "payer_share", "33.33333", "payers"),
         (0, 0, "payer_share"),
