@@ -138,7 +138,7 @@ def _payer_share(slug: str, share: Any) -> tuple[Decimal, str | None]:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not (0 < value <= 100):
-        return Decimal(0), 'a percentage string in (0, 100], e.g. "70", or "rest"'
+        return Decimal(0), _('a percentage string in (0, 100], e.g. "70", or "rest"')
     if services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
         message = _(
             "The share of %(party)r (%(share)s) has more than %(places)s decimal "

@@ -19,6 +19,7 @@ from tests.portal.setup_steps_support import (
     COMMITMENTS,
     METRICS,
     STEP_DATA,
+    TRANCHES,
     UPLOADED,
     formset,
     organisations,
@@ -83,6 +84,38 @@ REFUSALS = [
         (0, 0, "payer_share"),
         "has more than 4 decimal places",
         "a plus de 4 décimales",
+    ),
+    (
+        "parties",
+        _bad("parties", "payer_share", "150", "payers"),
+        (0, 0, "payer_share"),
+        'a percentage string in (0, 100], e.g. "70", or "rest"',
+        'un pourcentage écrit en texte, dans ]0, 100], par exemple "70", ou "rest"',
+    ),
+    (
+        "periods",
+        _bad("periods", "start_date", "2026-06-01", "periods")
+        | {"periods-0-end_date": "2026-01-31"},
+        (0, 0, "end_date"),
+        "must not be before start_date",
+        "ne doit pas précéder start_date",
+    ),
+    (
+        "tranches",
+        {
+            **STEP_DATA["tranches"],
+            **formset("tranches", [TRANCHES[0], {**TRANCHES[0], "key": "junior"}]),
+        },
+        (0, 1, "priority"),
+        "another tranche has priority 1",
+        "une autre tranche a déjà le rang 1",
+    ),
+    (
+        "waterfall",
+        {**formset("steps", [{"kind": "principal", "tranche": "junior"}]), "example": ""},
+        (0, 0, "tranche"),
+        "unknown tranche 'junior'",
+        "tranche inconnue 'junior'",
     ),
     (
         "cohorts",
