@@ -60,7 +60,7 @@ def _unique_code(item: dict[str, Any], path: str, seen: set[str]) -> Errors:
     if problem := code_error(code):
         return [(f"{path}.code", problem)]
     if code in seen:
-        return [(f"{path}.code", f"repeats {code!r}")]
+        return [(f"{path}.code", _("repeats %(code)r") % {"code": code})]
     seen.add(code)
     return []
 
@@ -85,7 +85,7 @@ def validate_periods(data: Any, document: dict[str, Any]) -> Errors:
         errors += _unique_code(item, path, seen)
         start, end = _date(item.get("start_date")), _date(item.get("end_date"))
         if start and end and end < start:
-            errors.append((f"{path}.end_date", "must not be before start_date"))
+            errors.append((f"{path}.end_date", _("must not be before start_date")))
         errors += _outside_contract(document, path, (("start_date", start), ("end_date", end)))
     return errors
 

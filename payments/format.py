@@ -126,7 +126,8 @@ def _validate_commitments(items: Any, path: str, organisations: set[str], errors
         ):
             errors.append((f"{item_path}.investor", f"unknown investor organisation {investor!r}"))
         elif investor in seen:
-            errors.append((f"{item_path}.investor", f"{investor!r} is listed twice"))
+            message = _("%(investor)r is listed twice") % {"investor": investor}
+            errors.append((f"{item_path}.investor", message))
         seen.add(investor)
 
 
@@ -186,10 +187,11 @@ def validate_tranches(data: Any, document: dict[str, Any]) -> Errors:
         if isinstance(key, str) and (problem := code_error(key)):
             errors.append((f"{path}.key", problem))
         elif isinstance(key, str) and keys.count(key) > 1:
-            errors.append((f"{path}.key", f"{key!r} is listed twice"))
+            errors.append((f"{path}.key", _("%(key)r is listed twice") % {"key": key}))
         priority = item.get("priority")
         if isinstance(priority, int) and priority in priorities:
-            errors.append((f"{path}.priority", f"another tranche has priority {priority}"))
+            message = _("another tranche has priority %(priority)s") % {"priority": priority}
+            errors.append((f"{path}.priority", message))
         elif isinstance(priority, int):
             priorities.add(priority)
         _validate_cap(item.get("cap"), f"{path}.cap", errors)

@@ -24,6 +24,8 @@ integer minor units. Every error names its JSON path (`waterfall[3].tranche`).
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes.rule_json import RuleError
 from payments.engine.terms import (
     Fees,
@@ -171,7 +173,7 @@ def steps_from_list(data: Any, path: str = "waterfall") -> tuple[Step, ...]:
     steps = tuple(step_from_dict(item, f"{path}[{i}]") for i, item in enumerate(data))
     for i, step in enumerate(steps):
         if isinstance(step, ResidualToPayer) and i != len(steps) - 1:
-            raise StepError(f"{path}[{i}].kind", "residual_to_payer must be the last step")
+            raise StepError(f"{path}[{i}].kind", _("residual_to_payer must be the last step"))
     return steps
 
 
@@ -200,7 +202,7 @@ def validate_waterfall(data: Any, document: dict[str, Any]) -> Errors:
             continue
         path = f"waterfall[{i}].tranche"
         if kinds is None or tranche not in kinds:
-            errors.append((path, f"unknown tranche {tranche!r}"))
+            errors.append((path, _("unknown tranche %(tranche)r") % {"tranche": tranche}))
         elif isinstance(step, GuaranteeReimbursement) and kinds[tranche] != "guarantee":
             errors.append((path, f"{tranche!r} is not a guarantee"))
         elif isinstance(step, Principal | Return) and kinds[tranche] == "guarantee":

@@ -4,7 +4,7 @@
 def register() -> None:
     """Link the programme home's money sections to these pages and answer outcomes'
     previews (from AppConfig.ready)."""
-    from payments.portal import previews
+    from payments.portal import previews, setup_preview
     from payments.portal.urls import SECTION_PAGES
     from sib.portal.sections import section_page_register
 
@@ -12,3 +12,5 @@ def register() -> None:
         section_page_register(key, url_name)
     # The payers' figures on outcomes' page confirming a verification.
     previews.connect()
+    # The waterfall of a definition on the guided setup's waterfall step.
+    setup_preview.connect()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from sib.portal import invitations, members, setup, views
+from sib.portal.setup_steps import views as setup_steps
 
 account_patterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
@@ -38,6 +39,8 @@ programme = "programmes/<int:programme_id>/"
 portal_patterns = [
     path("", views.programme_list, name="programme-list"),
     path("programmes/new/", setup.programme_new, name="programme-new"),
+    path("programmes/new/steps/", setup_steps.programme_steps, name="programme-steps-start"),
+    path("programmes/new/steps/<slug:step>/", setup_steps.programme_steps, name="programme-steps"),
     path(programme, views.programme_home, name="programme-home"),
     path(f"{programme}members/", views.programme_members, name="programme-members"),
     path(f"{programme}members/invite/", invitations.member_invite, name="member-invite"),

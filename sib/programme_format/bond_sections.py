@@ -62,18 +62,17 @@ def validate_programme(data: Any, document: dict[str, Any]) -> Errors:
     if isinstance(slug, str) and (problem := code_error(slug)):
         errors.append(("programme.slug", problem))
     elif isinstance(slug, str) and Programme.objects.filter(slug=slug).exists():
-        errors.append(("programme.slug", f"a programme {slug!r} already exists"))
+        message = _("a programme %(slug)r already exists") % {"slug": slug}
+        errors.append(("programme.slug", message))
     currency = data.get("currency")
     if isinstance(currency, str) and currency not in CURRENCIES_IN_USE:
-        errors.append(
-            (
-                "programme.currency",
-                f"{currency!r} is not a currency in use: give its ISO 4217 code, such as EUR",
-            )
-        )
+        message = _("%(code)r is not a currency in use: give its ISO 4217 code, such as EUR") % {
+            "code": currency
+        }
+        errors.append(("programme.currency", message))
     start, end = _date(data.get("start_date")), _date(data.get("end_date"))
     if start and end and end <= start:
-        errors.append(("programme.end_date", "must be after start_date"))
+        errors.append(("programme.end_date", _("must be after start_date")))
     return errors
 
 
@@ -139,7 +138,7 @@ def _payer_share(slug: str, share: Any) -> tuple[Decimal, str | None]:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not (0 < value <= 100):
-        return Decimal(0), 'a percentage string in (0, 100], e.g. "70", or "rest"'
+        return Decimal(0), _('a percentage string in (0, 100], e.g. "70", or "rest"')
     if services.payer_share_places(value) > services.PAYER_SHARE_PLACES:
         message = _(
             "The share of %(party)r (%(share)s) has more than %(places)s decimal "

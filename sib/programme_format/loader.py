@@ -109,9 +109,13 @@ def _about_people(path: str) -> bool:
     return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in PEOPLE_PATHS)
 
 
-def programme_definition_load(document: Any, *, creator: Any, names_people: bool = True) -> Any:
-    """Validate the whole document, then create the programme and every section atomically.
+def programme_definition_errors(
+    document: Any, *, names_people: bool = True
+) -> list[tuple[str, str]]:
+    """Return every (JSON path, message) the format refuses in `document`; writes nothing.
 
+    The validation `programme_definition_load` runs before it writes: the portal's guided
+    setup runs it on the definition built so far, so a step shows the format's own errors.
     `names_people` is False when a user who is not staff opens their own deal (the portal):
     a definition that grants roles or brings in verified results is then refused at those
     paths, and nothing said there tells which logins exist.
@@ -123,7 +127,7 @@ def programme_definition_load(document: Any, *, creator: Any, names_people: bool
     if not errors and not isinstance(document, dict):
         errors = [("", _("the definition must be a JSON object"))]
     if errors:
-        raise DefinitionError(errors)
+        return errors
     errors = schema_errors(document)
     # Every section's rules run even where the schema refused something, so that one run
     # lists every error; what the schema already said at a path (or above it) is not
@@ -148,6 +152,15 @@ def programme_definition_load(document: Any, *, creator: Any, names_people: bool
     errors.extend(
         (name, _("not fully checked: correct the other errors first")) for name, _exc in unchecked
     )
+    return errors
+
+
+def programme_definition_load(document: Any, *, creator: Any, names_people: bool = True) -> Any:
+    """Validate the whole document, then create the programme and every section atomically.
+
+    `names_people`: see `programme_definition_errors`.
+    """
+    errors = programme_definition_errors(document, names_people=names_people)
     if errors:
         raise DefinitionError(errors)
     context = LoadContext(extra={"creator": creator})

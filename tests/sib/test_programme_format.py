@@ -80,6 +80,10 @@ def test_loading_a_slug_twice_is_refused(creator):
     programme_definition_load(demo_definition(), creator=creator)
     errors = _errors(demo_definition(), creator)
     assert errors["programme.slug"] == "a programme 'jardins-solidaires' already exists"
+    with translation.override("fr"), pytest.raises(DefinitionError) as error:
+        programme_definition_load(demo_definition(), creator=creator)
+    message = dict(error.value.errors)["programme.slug"]
+    assert message == "le programme 'jardins-solidaires' existe déjà"
 
 
 def test_programme_load_command_reports_every_error(tmp_path, creator):

@@ -196,7 +196,7 @@ def test_export_writes_the_record_in_indigo_shape(creator):
 
 def test_a_mapped_document_the_format_refuses_is_refused_whole(creator):
     indigo_import(bundle=record("minimal"), creator=creator)
-    with pytest.raises(DefinitionError) as error:
+    with translation.override("en"), pytest.raises(DefinitionError) as error:
         indigo_import(bundle=record("rich"), creator=creator, slug="indigo-poj-9002")
     assert (
         dict(error.value.errors)["programme.slug"] == "a programme 'indigo-poj-9002' already exists"
