@@ -1,5 +1,6 @@
 # make run  — set everything up and serve the app (Ctrl-C stops what it started)
 # make test — set everything up, lint, then run every test
+# make test-fast — the quick selection: no worker, browser or slow test (CONTRIBUTING.md)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ LOCK := requirements.lock
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: run test lint setup venv lock migrate demo test-only clean-var browser
+.PHONY: run test test-fast lint setup venv lock migrate demo test-only clean-var browser
 
 run: setup demo
 	@scripts/run.sh
@@ -25,6 +26,13 @@ browser:
 # The suite alone, on whatever DATABASE_URL / CELERY_BROKER_URL name (CI's second pass).
 test-only: venv
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing." >&2; exit 1; fi; exit $$rc
+
+# The quick selection while working: no real worker, no browser, no slow test. Not a
+# substitute for `make test`, which CI runs (every marker).
+FAST_MARKERS := not worker and not browser and not slow
+test-fast: venv
+	@$(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no test: failing." >&2; exit 1; fi; exit $$rc
 
 # Every tool runs even if an earlier one failed, so one run lists every problem.

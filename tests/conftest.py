@@ -146,6 +146,22 @@ def _drain_outbox(worker: "WorkerProcess", timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+# The fixture every real-worker fixture starts from (`worker`, `queue_workers`, a fault
+# worker): a test whose set-up reaches it starts a Celery worker.
+WORKER_FIXTURE = "celery_worker_process"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that needs the real worker is a `worker` test even if its module forgot to say
+    # so: `-m "not worker"` (make test-fast) must never start one. Before `-m` deselects.
+    for item in items:
+        if WORKER_FIXTURE in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "worker"
+        ):
+            item.add_marker(pytest.mark.worker)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
     # Once started, the session's worker keeps running: a committed drawdown or payment of

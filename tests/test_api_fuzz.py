@@ -55,7 +55,8 @@ from sib.services import membership_add
 from sib.tokens import token_issue
 from tests.cast import make_programme
 
-pytestmark = pytest.mark.django_db
+# Minutes per run: `make test` and CI run them, `make test-fast` does not.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CASES = env_int("SIB_FUZZ_API_CASES", 100, minimum=1)
 NEGATIVE_CASES = env_int("SIB_FUZZ_API_NEGATIVE_CASES", 100, minimum=1)

@@ -354,13 +354,18 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+# Each deal's histories take most of a minute on a loaded 2-core machine: `make test`, not
+# `make test-fast` (the two single cases below stay in it).
 
+
+@pytest.mark.slow
 @PROPERTY
 @given(history=st.lists(facts, min_size=3, max_size=12))
 def test_a_verification_booked_from_its_cell_books_what_the_engine_books(deal, history):
     _history(deal, history)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(history=st.lists(anything, min_size=3, max_size=12))
 def test_so_it_does_beside_disputes_and_payments(deal, history):

@@ -179,6 +179,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 @pytest.mark.timeout(3600)  # 200 examples x 30 steps, each step checked against the database
 def test_ledger_state_machine():
     run_state_machine_as_test(

@@ -243,6 +243,9 @@ def _check(deal) -> None:
     assert settled == paid_for
 
 
+# 200 histories on the database: minutes, past the suite's 300 s on a loaded machine.
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -38,9 +38,13 @@ MAX_DIFFERING = 0.00002
 
 UPDATE = os.environ.get("SIB_UPDATE_VISUAL") == "1"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed"
-)
+# Every page of four PDFs rendered and compared: `make test-fast` leaves it to `make test`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed"
+    ),
+]
 
 
 def render_pages(pdf: bytes, workdir: Path) -> list[Path]:

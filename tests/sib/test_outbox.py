@@ -17,6 +17,7 @@ class Rollback(Exception):
     pass
 
 
+@pytest.mark.worker
 def test_task_enqueued_in_a_committed_transaction_runs_exactly_once(worker):
     token = uuid.uuid4().hex
     with transaction.atomic():
@@ -34,6 +35,7 @@ def test_task_enqueued_in_a_committed_transaction_runs_exactly_once(worker):
     assert message.publish_attempts == 1
 
 
+@pytest.mark.worker
 def test_task_enqueued_in_a_rolled_back_transaction_never_runs(worker):
     token = uuid.uuid4().hex
     with pytest.raises(Rollback), transaction.atomic():
@@ -48,6 +50,7 @@ def test_task_enqueued_in_a_rolled_back_transaction_never_runs(worker):
     assert not OutboxMessage.objects.filter(kwargs__token=token).exists()
 
 
+@pytest.mark.worker
 def test_relay_publishes_a_committed_message_whose_publish_never_happened(worker):
     token = uuid.uuid4().hex
     # Simulate a crash between commit and publish: the after-commit publish never runs.
@@ -61,6 +64,7 @@ def test_relay_publishes_a_committed_message_whose_publish_never_happened(worker
     assert WorkerProbe.objects.filter(token=token).count() == 1
 
 
+@pytest.mark.worker
 def test_relay_publishes_after_the_broker_refused_the_first_publish(worker):
     token = uuid.uuid4().hex
     with mock.patch("sib.outbox.current_app.send_task", side_effect=ConnectionError("down")):
@@ -75,6 +79,7 @@ def test_relay_publishes_after_the_broker_refused_the_first_publish(worker):
     assert WorkerProbe.objects.filter(token=token).count() == 1
 
 
+@pytest.mark.worker
 def test_a_message_delivered_twice_runs_once(worker):
     from celery import current_app
 
@@ -101,6 +106,7 @@ def test_a_message_that_keeps_killing_its_worker_is_given_up(settings):
     assert _outbox_start(str(message.id)) is False
 
 
+@pytest.mark.worker
 def test_request_id_follows_the_request_into_the_task(worker, client, django_user_model):
     from sib.observability import request_id_var
 
@@ -115,6 +121,7 @@ def test_request_id_follows_the_request_into_the_task(worker, client, django_use
     assert probe.request_id == "req-abc-123"
 
 
+@pytest.mark.worker
 def test_a_published_message_lost_with_its_worker_is_published_again(worker):
     from datetime import timedelta
 
