@@ -28,6 +28,8 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from django.db import transaction
+
 from payments import ledger
 from payments.accrual import advances_apply
 from payments.ledger import LegSpec
@@ -47,7 +49,11 @@ from payments.schedule_builder import (
 )
 from sib import clock
 from sib.chain import chain_lock
-from sib.models import Organisation, Programme
+from sib.models import Organisation, Programme, ProgrammeStatus
+from sib.outbox import outbox_enqueue
+
+# The daily task that books, for one programme, the redemptions whose date has come.
+BOOK_TASK = "payments.redemption_dues_book"
 
 # (payer slug, tranche key) -> investor slug -> amount (minor units).
 Parts = dict[tuple[str, str], dict[str, int]]
@@ -131,6 +137,41 @@ def redemption_dues_reconcile(
         if applied is not None:
             posted.append(applied)
     return posted
+
+
+def redemption_dues_programmes() -> list[Programme]:
+    """Return the programmes whose terms are in force (not drafts) with a tranche that has
+    a redemption term: the ones a passing date can make owe a redemption."""
+    return list(
+        Programme.objects.exclude(status=ProgrammeStatus.DRAFT)
+        .filter(tranches__redemption__isnull=False)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def redemption_dues_schedule() -> int:
+    """Queue, through the outbox, one booking per programme that may owe a redemption
+    (beat, daily); return how many. Each is its own task: one programme's failure does
+    not hold the others back, and a lost run is done the next day."""
+    queued = 0
+    for programme in redemption_dues_programmes():
+        with transaction.atomic():
+            outbox_enqueue(task_name=BOOK_TASK, kwargs={"programme_id": programme.pk})
+        queued += 1
+    return queued
+
+
+@transaction.atomic
+def redemption_dues_book(*, programme: Programme) -> list[LedgerTransaction]:
+    """Book the redemptions whose date has come and that nothing booked yet (issue 11).
+
+    A redemption dated ahead (an early redemption agreed for a later day, a maturity
+    after a closure) is booked by the first change after its date; when nothing changes,
+    the daily task comes to it: same path, same difference, chained like every posting.
+    Running it twice books once: the second run finds no difference.
+    """
+    return redemption_dues_reconcile(programme=programme, cause="date reached")
 
 
 def _post(
