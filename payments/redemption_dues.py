@@ -24,7 +24,10 @@ its date, so that payment is not distributed by the waterfall a second time
 (payments.redemption_payments).
 """
 
+import copy
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -59,18 +62,68 @@ BOOK_TASK = "payments.redemption_dues_book"
 Parts = dict[tuple[str, str], dict[str, int]]
 
 
-def redemptions_due(*, programme: Programme) -> list[dict[str, Any]]:
+def redemptions_due(
+    *,
+    programme: Programme,
+    terminated_on: date | None = None,
+    varied: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
     """Return the actual schedule's redemption records (empty: none due yet).
 
-    Terms that give no schedule (a draft's) redeem nothing: the schedule page says why.
+    `terminated_on`, `varied`: the schedule as if the programme were terminated that day,
+    or the variations (as the terms carry them) recorded after the others — the previews'
+    (payments.dues_preview). Terms that give no schedule (a draft's) redeem nothing: the
+    schedule page says why.
     """
     if not Tranche.objects.filter(programme=programme, redemption__isnull=False).exists():
         return []
+    state = schedule_state(programme=programme)
+    if terminated_on is not None or varied:
+        terms = copy.deepcopy(state.terms)
+        if terminated_on is not None:
+            terms["programme"]["status"] = ProgrammeStatus.TERMINATED.value
+            terms["programme"]["termination_date"] = terminated_on.isoformat()
+        if varied:
+            terms["variations"] = [*terms.get("variations", []), *varied]
+        state = replace(state, terms=terms)
     try:
-        document, _ = schedule_compute(schedule_state(programme=programme), scenario_for(None))
+        document, _ = schedule_compute(state, scenario_for(None))
     except ScheduleError:
         return []
     return list(document["schedule"].get("redemptions", []))
+
+
+def _owed_by_today(records: list[dict[str, Any]]) -> tuple[Parts, dict[tuple[str, str], date]]:
+    """Return what the records make each payer owe per tranche and investor, and their
+    dates, leaving out the dates still to come (booked by the first change after them)."""
+    target: Parts = defaultdict(lambda: defaultdict(int))
+    dated: dict[tuple[str, str], date] = {}
+    today = clock.today()
+    for record in records:
+        on = date.fromisoformat(record["on"])
+        if on > today:
+            continue
+        key = (record["payer"], record["tranche"])
+        dated[key] = on
+        for investor, amount in record["paid_to"]:
+            target[key][investor] += amount
+    return target, dated
+
+
+def redemptions_owed(
+    *,
+    programme: Programme,
+    terminated_on: date | None = None,
+    varied: Sequence[dict[str, Any]] = (),
+) -> dict[str, int]:
+    """Return payer slug -> what it would owe for principal redemptions in all, were the
+    programme terminated on `terminated_on` or varied by `varied`: the figure
+    `redemption_dues_reconcile` would book then. A read, nothing posted."""
+    records = redemptions_due(programme=programme, terminated_on=terminated_on, varied=varied)
+    owed: dict[str, int] = defaultdict(int)
+    for (payer, _tranche), parts in _owed_by_today(records)[0].items():
+        owed[payer] += sum(parts.values())
+    return dict(owed)
 
 
 def _booked(programme: Programme) -> Parts:
@@ -108,19 +161,9 @@ def redemption_dues_reconcile(
     # The chain lock serialises the changes of one programme: two changes committing at
     # once cannot both book the same difference.
     chain_lock(programme_id=programme.pk)
-    records = redemptions_due(programme=programme)
     booked = _booked(programme)
-    target: Parts = defaultdict(lambda: defaultdict(int))
-    dated: dict[tuple[str, str], date] = {}
+    target, dated = _owed_by_today(redemptions_due(programme=programme))
     today = clock.today()
-    for record in records:
-        on = date.fromisoformat(record["on"])
-        if on > today:
-            continue  # not due yet: booked by the first change after its date
-        key = (record["payer"], record["tranche"])
-        dated[key] = on
-        for investor, amount in record["paid_to"]:
-            target[key][investor] += amount
     posted = []
     for payer, tranche in sorted(set(target) | set(booked)):
         key = (payer, tranche)
