@@ -199,7 +199,9 @@ def termination_preview(*, programme: Programme, on: date) -> dict[str, int]:
     terminated on `on`: results dated after it stop paying, and rules that wait for every
     cohort (a pooled threshold) decide on what is there. Payers unchanged are left out.
 
-    A read, as `verification_preview`: the same engine run twice, nothing posted.
+    A read, as `verification_preview`: the same engine run twice, nothing posted. Outcome
+    payments only: the termination page adds the redemptions a termination makes due
+    (payments.dues_preview.termination_dues_preview).
     """
     before = _payer_totals(programme)
     after = _payer_totals(programme, terminated_on=on)

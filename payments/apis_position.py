@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments import selectors
+from payments.cap_use import cap_remaining, outcome_dues
 from payments.payer_caps import payer_caps
 from sib.api.scoped import ProgrammeApi
 from sib.permissions import Action
@@ -31,6 +32,14 @@ class ReturnsSerializer(serializers.Serializer):
     moic = RatioSerializer()
     dpi = RatioSerializer()
     xirr = XirrSerializer()
+
+
+class ContractCapSerializer(serializers.Serializer):
+    """The contract cap's use (payments.cap_use): the dashboard's and the reports' rule."""
+
+    cap = serializers.IntegerField()
+    used = serializers.IntegerField(help_text="The outcome payments due (redemptions apart).")
+    remaining = serializers.IntegerField(help_text="The cap less `used`: left under the cap.")
 
 
 class PayerCapSerializer(serializers.Serializer):
@@ -93,6 +102,7 @@ class PositionApi(ProgrammeApi):
     class OutputSerializer(serializers.Serializer):
         currency = serializers.CharField()
         totals = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+        contract_cap = ContractCapSerializer(allow_null=True)
         payers = serializers.ListField(child=serializers.DictField())
         investors = serializers.ListField(child=serializers.DictField())
 
@@ -104,7 +114,10 @@ class PositionApi(ProgrammeApi):
         "for fund managers, their own for an investor, none for public funders; each "
         "with its returns to date (returned, MOIC, DPI, XIRR) as the ledger records them. "
         "Each payer's `cap` is null when it has none, else its limit, what its dues use of it, "
-        "what remains and what the cap stopped (owed by no one). "
+        "what remains and what the cap stopped (owed by no one). `contract_cap` is null "
+        "without a contract cap (or payers not shown), else the cap, what the outcome "
+        "payments due use of it (redemptions apart) and what is left under it: the "
+        "dashboard's figures. "
         "A total of investors' money is null for a public funder when it sums fewer than "
         '3 investors (docs/reports.md, "Privacy of what is shown").',
     )
@@ -117,12 +130,21 @@ class PositionApi(ProgrammeApi):
         }
         payers = position.payers if access.allows(Action.PAYMENT_VIEW) else ()
         caps = payer_caps(programme=access.programme) if payers else {}
+        cap = access.programme.contract_cap
+        contract_cap = None
+        if payers and cap is not None:
+            contract_cap = {
+                "cap": cap,
+                "used": outcome_dues(totals=position.totals),
+                "remaining": cap_remaining(totals=position.totals, cap=cap),
+            }
         return Response(
             {
                 "currency": position.currency,
                 "totals": selectors.position_totals(access=access, position=position)
                 if payers
                 else {},
+                "contract_cap": contract_cap,
                 "payers": [
                     {
                         **self.PayerSerializer(p).data,

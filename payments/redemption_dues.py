@@ -24,9 +24,14 @@ its date, so that payment is not distributed by the waterfall a second time
 (payments.redemption_payments).
 """
 
+import copy
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
+
+from django.db import transaction
 
 from payments import ledger
 from payments.accrual import advances_apply
@@ -47,24 +52,78 @@ from payments.schedule_builder import (
 )
 from sib import clock
 from sib.chain import chain_lock
-from sib.models import Organisation, Programme
+from sib.models import Organisation, Programme, ProgrammeStatus
+from sib.outbox import outbox_enqueue
+
+# The daily task that books, for one programme, the redemptions whose date has come.
+BOOK_TASK = "payments.redemption_dues_book"
 
 # (payer slug, tranche key) -> investor slug -> amount (minor units).
 Parts = dict[tuple[str, str], dict[str, int]]
 
 
-def redemptions_due(*, programme: Programme) -> list[dict[str, Any]]:
+def redemptions_due(
+    *,
+    programme: Programme,
+    terminated_on: date | None = None,
+    varied: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
     """Return the actual schedule's redemption records (empty: none due yet).
 
-    Terms that give no schedule (a draft's) redeem nothing: the schedule page says why.
+    `terminated_on`, `varied`: the schedule as if the programme were terminated that day,
+    or the variations (as the terms carry them) recorded after the others — the previews'
+    (payments.dues_preview). Terms that give no schedule (a draft's) redeem nothing: the
+    schedule page says why.
     """
     if not Tranche.objects.filter(programme=programme, redemption__isnull=False).exists():
         return []
+    state = schedule_state(programme=programme)
+    if terminated_on is not None or varied:
+        terms = copy.deepcopy(state.terms)
+        if terminated_on is not None:
+            terms["programme"]["status"] = ProgrammeStatus.TERMINATED.value
+            terms["programme"]["termination_date"] = terminated_on.isoformat()
+        if varied:
+            terms["variations"] = [*terms.get("variations", []), *varied]
+        state = replace(state, terms=terms)
     try:
-        document, _ = schedule_compute(schedule_state(programme=programme), scenario_for(None))
+        document, _ = schedule_compute(state, scenario_for(None))
     except ScheduleError:
         return []
     return list(document["schedule"].get("redemptions", []))
+
+
+def _owed_by_today(records: list[dict[str, Any]]) -> tuple[Parts, dict[tuple[str, str], date]]:
+    """Return what the records make each payer owe per tranche and investor, and their
+    dates, leaving out the dates still to come (booked by the first change after them)."""
+    target: Parts = defaultdict(lambda: defaultdict(int))
+    dated: dict[tuple[str, str], date] = {}
+    today = clock.today()
+    for record in records:
+        on = date.fromisoformat(record["on"])
+        if on > today:
+            continue
+        key = (record["payer"], record["tranche"])
+        dated[key] = on
+        for investor, amount in record["paid_to"]:
+            target[key][investor] += amount
+    return target, dated
+
+
+def redemptions_owed(
+    *,
+    programme: Programme,
+    terminated_on: date | None = None,
+    varied: Sequence[dict[str, Any]] = (),
+) -> dict[str, int]:
+    """Return payer slug -> what it would owe for principal redemptions in all, were the
+    programme terminated on `terminated_on` or varied by `varied`: the figure
+    `redemption_dues_reconcile` would book then. A read, nothing posted."""
+    records = redemptions_due(programme=programme, terminated_on=terminated_on, varied=varied)
+    owed: dict[str, int] = defaultdict(int)
+    for (payer, _tranche), parts in _owed_by_today(records)[0].items():
+        owed[payer] += sum(parts.values())
+    return dict(owed)
 
 
 def _booked(programme: Programme) -> Parts:
@@ -102,19 +161,9 @@ def redemption_dues_reconcile(
     # The chain lock serialises the changes of one programme: two changes committing at
     # once cannot both book the same difference.
     chain_lock(programme_id=programme.pk)
-    records = redemptions_due(programme=programme)
     booked = _booked(programme)
-    target: Parts = defaultdict(lambda: defaultdict(int))
-    dated: dict[tuple[str, str], date] = {}
+    target, dated = _owed_by_today(redemptions_due(programme=programme))
     today = clock.today()
-    for record in records:
-        on = date.fromisoformat(record["on"])
-        if on > today:
-            continue  # not due yet: booked by the first change after its date
-        key = (record["payer"], record["tranche"])
-        dated[key] = on
-        for investor, amount in record["paid_to"]:
-            target[key][investor] += amount
     posted = []
     for payer, tranche in sorted(set(target) | set(booked)):
         key = (payer, tranche)
@@ -131,6 +180,41 @@ def redemption_dues_reconcile(
         if applied is not None:
             posted.append(applied)
     return posted
+
+
+def redemption_dues_programmes() -> list[Programme]:
+    """Return the programmes whose terms are in force (not drafts) with a tranche that has
+    a redemption term: the ones a passing date can make owe a redemption."""
+    return list(
+        Programme.objects.exclude(status=ProgrammeStatus.DRAFT)
+        .filter(tranches__redemption__isnull=False)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def redemption_dues_schedule() -> int:
+    """Queue, through the outbox, one booking per programme that may owe a redemption
+    (beat, daily); return how many. Each is its own task: one programme's failure does
+    not hold the others back, and a lost run is done the next day."""
+    queued = 0
+    for programme in redemption_dues_programmes():
+        with transaction.atomic():
+            outbox_enqueue(task_name=BOOK_TASK, kwargs={"programme_id": programme.pk})
+        queued += 1
+    return queued
+
+
+@transaction.atomic
+def redemption_dues_book(*, programme: Programme) -> list[LedgerTransaction]:
+    """Book the redemptions whose date has come and that nothing booked yet (issue 11).
+
+    A redemption dated ahead (an early redemption agreed for a later day, a maturity
+    after a closure) is booked by the first change after its date; when nothing changes,
+    the daily task comes to it: same path, same difference, chained like every posting.
+    Running it twice books once: the second run finds no difference.
+    """
+    return redemption_dues_reconcile(programme=programme, cause="date reached")
 
 
 def _post(

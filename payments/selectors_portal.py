@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from payments.cap_use import cap_share_used
+from payments.cap_use import cap_remaining, cap_share_used
 from payments.position import programme_position
 from payments.schedule_builder import (
     DEFAULT_PROJECTIONS,
@@ -41,8 +41,9 @@ class Overview:
     still_to_pay: int
     distributed: int
     contract_cap: int | None
+    # The cap less the outcome payments due, and those dues ÷ the cap: one rule
+    # (payments.cap_use), the figures the API and the reports give.
     cap_remaining: int | None
-    # Dues ÷ cap (payments.cap_use), the share the reports print.
     cap_used: Fraction | None
     next_repayments: list[dict[str, Any]]
 
@@ -50,16 +51,13 @@ class Overview:
 def money_overview(*, programme: Programme, today: date) -> Overview:
     """Return the fund manager's dashboard figures at the programme's current chain head.
 
-    Money figures come from the ledger's position (payments.position), as everywhere;
-    the cap headroom and the forecast from the schedule documents.
+    Money figures come from the ledger's position (payments.position), as everywhere, the
+    cap's use too (payments.cap_use); the forecast from the schedule documents.
     """
     actual = schedule_document(programme=programme)
     totals = programme_position(programme=programme).totals
     # The dashboard is the fund manager's, who sees every investor by name.
     tranches = commitment_aggregates(programme_id=programme.pk, audience=Audience.FUND_MANAGER)
-    contract_cap = next(
-        (h for h in actual["outcome_payments"]["headroom"] if h["cap"] == "contract_cap"), None
-    )
     forecast = schedule_document(programme=programme, percent=Decimal(100))
     upcoming = [d for d in forecast["schedule"]["distributions"] if d["on"] > today.isoformat()]
     return Overview(
@@ -74,7 +72,7 @@ def money_overview(*, programme: Programme, today: date) -> Overview:
         still_to_pay=totals["still_to_pay"],
         distributed=totals["distributed"],
         contract_cap=programme.contract_cap,
-        cap_remaining=contract_cap["remaining"] if contract_cap else None,
+        cap_remaining=cap_remaining(totals=totals, cap=programme.contract_cap),
         cap_used=cap_share_used(totals=totals, cap=programme.contract_cap),
         next_repayments=upcoming[:8],
     )

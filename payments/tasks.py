@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 
 from payments.outcome_payments import RECOMPUTE_TASK
+from payments.redemption_dues import BOOK_TASK, redemption_dues_book, redemption_dues_schedule
+from sib.models import Programme
 from sib.outbox import OutboxTask
 
 logger = logging.getLogger(__name__)
@@ -29,3 +31,24 @@ def programme_recompute(*, programme_id: int) -> None:
         # cover yet). Deterministic: a redelivery would fail the same way, or compute a
         # later head out of turn; the next change of the chain queues another recompute.
         logger.warning("programme %s: no schedule at this head: %s", programme_id, exc)
+
+
+@shared_task(name="payments.redemption_dues_schedule")
+def redemption_dues_schedule_task() -> int:
+    """Queue each programme's booking of the redemptions whose date has come (beat, daily).
+
+    Not through the outbox itself: each booking it asks for is; a lost run is done the
+    next day.
+    """
+    return redemption_dues_schedule()
+
+
+@shared_task(name=BOOK_TASK, base=OutboxTask)
+def redemption_dues_book_task(*, programme_id: int) -> int:
+    """Book one programme's redemptions due by today; return how many transactions.
+
+    The body commits with the outbox's completion mark, and the booking is a difference
+    from what the ledger shows, so a redelivered message books nothing twice.
+    """
+    programme = Programme.objects.get(pk=programme_id)
+    return len(redemption_dues_book(programme=programme))

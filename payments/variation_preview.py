@@ -1,6 +1,7 @@
 """What a contract variation would change, before it is recorded: a read, nothing written.
 
-The variation page's confirmation shows each payer's due now and once varied. Both come
+The variation page's confirmation shows each payer's due now and once varied, its
+principal redemptions included on their own line (payments.dues_preview). Both come
 from the engine the booking runs (payments.outcome_payments.outcome_payments_compute):
 once with the variations recorded, once with the proposed one after them, as
 `programme_vary` will chain it (a variation never comes before the last one). The
@@ -8,43 +9,17 @@ service's own check (payments.variations.variation_check) runs first, so a varia
 would refuse is refused here, at its field, before any figure.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from payments.dues_preview import DuesPreview, dues_preview
 from payments.outcome_payments import outcome_payments_compute
-from payments.position import PayerPosition, programme_position
+from payments.redemption_dues import redemptions_owed
 from payments.variations import variation_check
 from sib.models import Programme
 
-
-@dataclass(frozen=True)
-class PayerChange:
-    """One payer's due (minor units) now, and once the variation is recorded."""
-
-    payer: PayerPosition
-    change: int
-
-    @property
-    def after(self) -> int:
-        return self.payer.due + self.change
-
-
-@dataclass(frozen=True)
-class VariationPreview:
-    rows: tuple[PayerChange, ...]
-
-    @property
-    def due(self) -> int:
-        return sum(row.payer.due for row in self.rows)
-
-    @property
-    def change(self) -> int:
-        return sum(row.change for row in self.rows)
-
-    @property
-    def after(self) -> int:
-        return sum(row.after for row in self.rows)
+# The variation page's preview: each payer's due now and once varied (payments.dues_preview).
+VariationPreview = DuesPreview
 
 
 def variation_preview(
@@ -68,10 +43,10 @@ def variation_preview(
     was = {item.payer: item.amount for item in before}
     will = {item.payer: item.amount for item in after}
     # The change is the engine's (after - before), added to the ledger's due: the same
-    # figure the restatement books when the variation is recorded.
-    return VariationPreview(
-        rows=tuple(
-            PayerChange(payer=p, change=will.get(p.payer, 0) - was.get(p.payer, 0))
-            for p in programme_position(programme=programme).payers
-        )
+    # figure the restatement books when the variation is recorded; the redemptions are
+    # the schedule's on the varied terms (an early redemption), as the ledger books them.
+    return dues_preview(
+        programme=programme,
+        outcome_change={p: will.get(p, 0) - was.get(p, 0) for p in was | will},
+        redemptions=redemptions_owed(programme=programme, varied=[varied]),
     )

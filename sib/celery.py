@@ -69,6 +69,14 @@ def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
         sender.signature("sib.chain_checks_schedule"),
         name="chain checks",
     )
+    # Daily: the principal redemptions whose date has come and that no change booked yet
+    # (payments.redemption_dues; named, not imported, as above). Each programme's booking
+    # goes through the outbox; a lost run is done the next day.
+    sender.add_periodic_task(
+        float(PRUNE_INTERVAL_SECONDS),
+        sender.signature("payments.redemption_dues_schedule"),
+        name="redemption dues",
+    )
 
 
 @signals.task_prerun.connect

@@ -210,6 +210,8 @@ CELERY_TASK_QUEUES = [
 # By task name: the outbox publishes with send_task, which routes by name too.
 CELERY_TASK_ROUTES = {
     "payments.programme_recompute": {"queue": QUEUE_SCHEDULES},
+    # It moves money: with the recomputes, not behind a long import or report.
+    "payments.redemption_dues_book": {"queue": QUEUE_SCHEDULES},
     "reports.build": {"queue": QUEUE_REPORTS},
     # A full chain check reads the whole programme: with the other long reads.
     "sib.chain_check_run": {"queue": QUEUE_REPORTS},

@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from outcomes.rule_json import RuleError
-from payments.accrual import termination_preview
+from payments.dues_preview import termination_dues_preview
 from payments.portal.forms import DateInput
-from payments.position import programme_position
 from sib.models import ProgrammeStatus
 from sib.permissions import Action
 from sib.portal.forms import add_service_errors
@@ -39,22 +38,6 @@ class TerminationForm(forms.Form):
         help_text=gettext_lazy("Results dated after this day stop paying."),
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-def _figures(programme: Any, on: Any) -> dict[str, Any]:
-    """What each payer owes now and would owe once terminated on `on` (nothing posted)."""
-    change = termination_preview(programme=programme, on=on)
-    payers = programme_position(programme=programme).payers
-    rows = [
-        {"payer": p, "change": change.get(p.payer, 0), "after": p.due + change.get(p.payer, 0)}
-        for p in payers
-    ]
-    return {
-        "rows": rows,
-        "due": sum(p.due for p in payers),
-        "change": sum(change.values()),
-        "after": sum(row["after"] for row in rows),
-    }
 
 
 @login_required
@@ -80,7 +63,10 @@ def programme_termination(request: AuthenticatedRequest, programme_id: int) -> H
         else:
             template = "payments/portal/termination_confirm.html"
             try:
-                context.update(_figures(programme, data["termination_date"]))
+                # What each payer owes now and once terminated, redemptions included.
+                context["preview"] = termination_dues_preview(
+                    programme=programme, on=data["termination_date"]
+                )
             except RuleError as refusal:
                 context["refused"] = str(refusal)
     return render(request, template, programme_context(access, **context))

@@ -223,16 +223,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "cap_irr": "TRI plafonné à {rate}",
         "cap_multiple": "total rendu plafonné à {multiple} l’appelé",
         "cap_none": "sans plafond",
-        "waterfall_distributed": "Distribué par la cascade",
-        "waterfall_residual": "Laissé au payeur (non réclamé)",
-        "waterfall_received": "Paiements aux résultats reçus",
         "distributions_recorded": "Distributions enregistrées au registre",
         "guarantee_called": "Appels de garantie",
-        "waterfall_note": (
-            "Montants que la cascade alloue sur les paiements reçus à cet état du registre, "
-            "dans l’ordre des étapes. Une distribution est enregistrée au registre quand elle "
-            "est versée ; l’argent réinvesti reste dans le programme et n’y est pas passé."
-        ),
         "scenario_assumption": "{percent} des objectifs",
         "projection_note": (
             "Chaque projection applique les mêmes règles et la même cascade à des résultats "
@@ -453,16 +445,8 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "cap_irr": "IRR capped at {rate}",
         "cap_multiple": "total returned capped at {multiple} drawn",
         "cap_none": "uncapped",
-        "waterfall_distributed": "Distributed by the waterfall",
-        "waterfall_residual": "Left with the payer (not claimed)",
-        "waterfall_received": "Outcome payments received",
         "distributions_recorded": "Distributions recorded in the ledger",
         "guarantee_called": "Guarantee calls",
-        "waterfall_note": (
-            "What the waterfall allocates from the payments received at this ledger state, "
-            "step by step. A distribution is recorded in the ledger when it is paid out; "
-            "recycled money stays in the programme and is not posted."
-        ),
         "scenario_assumption": "{percent} of targets",
         "projection_note": (
             "Each projection runs the same rules and waterfall on forecast results: every "

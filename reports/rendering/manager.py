@@ -22,6 +22,7 @@ from reports.rendering.formatting import (
 from reports.rendering.log import LOG_LABELS, Rows, manager_log
 from reports.rendering.masking import NO_MASK, CountMask
 from reports.rendering.public import PublicRenderer
+from reports.rendering.waterfall_labels import WATERFALL_LABELS
 
 # Scenarios are compared as columns; more than this per table gets unreadable.
 _SCENARIOS_PER_TABLE = 4
@@ -97,6 +98,7 @@ class ManagerRenderer(PublicRenderer):
     def waterfall_story(self) -> list[Flowable]:
         """Return the distribution order, what each step was allocated, and the ledger's total."""
         totals = self.manager.waterfall_totals
+        words = WATERFALL_LABELS[self.lang]
         if totals is None and not self.manager.waterfall:
             return [self.para(self.t("no_waterfall"))]
         rows: list[list[str | Flowable]] = [
@@ -113,9 +115,9 @@ class ManagerRenderer(PublicRenderer):
             rows.append(["", self.t("total"), self.money(total), ""])
         else:
             rows += [
-                ["", self.t("waterfall_distributed"), self.money(totals.distributed), ""],
-                ["", self.t("waterfall_residual"), self.money(totals.residual), ""],
-                ["", self.t("waterfall_received"), self.money(totals.received), ""],
+                ["", words["waterfall_distributed"], self.money(totals.distributed), ""],
+                ["", words["waterfall_residual"], self.money(totals.residual), ""],
+                ["", words["waterfall_received"], self.money(totals.received), ""],
             ]
         story: list[Flowable] = [
             self.table(
@@ -131,7 +133,7 @@ class ManagerRenderer(PublicRenderer):
             if totals.guarantee_called:
                 ledger.append((self.t("guarantee_called"), self.money(totals.guarantee_called)))
             story += [Spacer(1, 6), self.key_values(ledger)]
-        story += [Spacer(1, 4), self.para(self.t("waterfall_note"), "small")]
+        story += [Spacer(1, 4), self.para(words["waterfall_note"], "small")]
         return story
 
     def variations_story(self) -> list[Flowable]:

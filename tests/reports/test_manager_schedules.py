@@ -16,6 +16,7 @@ from payments.models import Leg, PaymentTerms, ScheduleVersion
 from payments.schedule_builder import schedule_document
 from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
+from reports.rendering.waterfall_labels import WATERFALL_LABELS
 from reports.selectors.state import chain_state
 from reports.selectors_schedules import schedules_as_of
 from reports.services import report_render
@@ -75,10 +76,10 @@ def paid_bond(db) -> Bond:
 def test_waterfall_totals_equal_the_ledgers_distributions(paid_bond: Bond, lang: str):
     labels = {
         "en": ("Distributed by the waterfall", "Distributions recorded in the ledger",
-               "Outcome payments received", "Left with the payer (not claimed)",
+               "Payments received applied to dues", "Left with the payer (not claimed)",
                "Principal — Senior"),
         "fr": ("Distribué par la cascade", "Distributions enregistrées au registre",
-               "Paiements aux résultats reçus", "Laissé au payeur (non réclamé)",
+               "Paiements reçus imputés sur des dus", "Laissé au payeur (non réclamé)",
                "Principal — Senior"),
     }[lang]  # fmt: skip
     distributed, recorded, received, residual, senior = labels
@@ -152,7 +153,10 @@ def test_a_past_state_is_computed_from_that_state(paid_bond: Bond):
     assert now != before
     # An advance is held until a due meets it: the waterfall does not run on it
     # (docs/ledger.md, "Advances"), so its figures stay those of the 140 700 € that met dues.
-    assert value_after(pdf_lines(now), "Outcome payments received") == money(14_070_000, "en")
+    # Its line says so: the money applied to dues, not every payment received (#11).
+    lines = pdf_lines(now)
+    assert value_after(lines, "Payments received applied to dues") == money(14_070_000, "en")
+    assert not any("Outcome payments received" in line for line in lines)
     again = report_render(
         programme=programme, edition="manager", language="en", chain_head=state.head
     )
@@ -224,3 +228,7 @@ def test_a_projection_counts_the_payments_already_received(paid_bond: Bond):
         assert already == actual["schedule"]["payments"], percent
     zero = schedule_document(programme=paid_bond.programme, percent=DEFAULT_PROJECTIONS[0])
     assert zero["schedule"]["totals"]["received"] == received
+
+
+def test_the_waterfall_wording_is_complete_in_both_languages():
+    assert WATERFALL_LABELS["fr"].keys() == WATERFALL_LABELS["en"].keys()
