@@ -22,6 +22,7 @@ from payments.serializers import (
     DrawdownOutputSerializer,
     TrancheOutputSerializer,
     TransactionOutputSerializer,
+    transaction_rows,
 )
 from sib.api.fields import MoneyField
 from sib.api.idempotency import HEADER, idempotency_key, idempotent
@@ -361,6 +362,11 @@ class AccountListApi(ProgrammeApi):
         )
 
 
+def _transaction_rows(page: list[LedgerTransaction]) -> list[dict[str, Any]]:
+    legs = selectors.transaction_legs(transaction_ids=[tx.pk for tx in page])
+    return transaction_rows(page, legs)
+
+
 class TransactionListApi(ProgrammeApi):
     # The ledger only grows: a cursor pages it in insertion order, with no COUNT(*).
     pagination_class = AppendOnlyCursorPagination
@@ -396,7 +402,7 @@ class TransactionListApi(ProgrammeApi):
             date_to=values.get("date_to"),
             account_code=values.get("account"),
         )
-        return self.paginate(request, transactions, TransactionOutputSerializer)
+        return self.paginate_rows(request, transactions, _transaction_rows)
 
 
 class TransactionReverseApi(ProgrammeApi):

@@ -74,6 +74,12 @@ def served(request: Request, document: Served) -> HttpResponse:
     return json_bytes_response(request, sha256=document.sha256, read=document.read)
 
 
+def holds_none(request: Request) -> bool:
+    """Whether the client holds no version (no If-None-Match): it will be sent the bytes,
+    so they are read with the digest, in one query."""
+    return not request.headers.get("If-None-Match")
+
+
 class ScheduleRetrieveApi(ProgrammeApi):
     action_required = Action.SCHEDULE_RUN
 
@@ -85,7 +91,7 @@ class ScheduleRetrieveApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int) -> HttpResponse:
         programme = self.access(request, programme_id).programme
-        return served(request, schedule_served(programme=programme))
+        return served(request, schedule_served(programme=programme, with_bytes=holds_none(request)))
 
 
 class ScheduleScenarioRetrieveApi(ProgrammeApi):
@@ -101,7 +107,10 @@ class ScheduleScenarioRetrieveApi(ProgrammeApi):
     )
     def get(self, request: Request, programme_id: int, percent: int) -> HttpResponse:
         programme = self.access(request, programme_id).programme
-        return served(request, schedule_served(programme=programme, percent=Decimal(percent)))
+        document = schedule_served(
+            programme=programme, percent=Decimal(percent), with_bytes=holds_none(request)
+        )
+        return served(request, document)
 
 
 class InvestorStatementApi(ProgrammeApi):
@@ -141,4 +150,7 @@ class InvestorStatementApi(ProgrammeApi):
                 raise Http404  # another investor's statement does not exist for you
         else:
             raise PermissionDenied("Your role on this programme does not allow statements.")
-        return served(request, investor_statement_served(programme=access.programme, investor=slug))
+        document = investor_statement_served(
+            programme=access.programme, investor=slug, with_bytes=holds_none(request)
+        )
+        return served(request, document)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Subquery
+from django.db.models import QuerySet, Subquery
 
 from payments.models import ScheduleVersion, StatementVersion
 from payments.returns import investor_returns
@@ -52,30 +52,53 @@ def _head(programme: Programme) -> Subquery:
     return Subquery(entries.values("hash")[:1])
 
 
-def schedule_served(*, programme: Programme, percent: Decimal | None = None) -> Served:
-    """Return one scenario's document at the chain head: stored bytes, or computed ones."""
-    stored = (
-        ScheduleVersion.objects.filter(
-            programme=programme,
-            scenario=scenario_for(percent).name,
-            chain_head=_head(programme),
-            rules_version=RULES_VERSION,
-        )
-        .values_list("pk", "sha256")
-        .first()
-    )
-    if stored is None:
-        return _computed(document_bytes(schedule_document(programme=programme, percent=percent)))
-    pk, sha256 = stored
+def _stored(
+    rows: QuerySet[ScheduleVersion] | QuerySet[StatementVersion], *, with_bytes: bool
+) -> Served | None:
+    """Return the stored row's digest and bytes, or None when nothing is stored.
+
+    `with_bytes`: read the bytes in the same query, for a client that holds no ETag (it
+    will be sent them whatever the digest). Else they are read only if they are sent.
+    """
+    if with_bytes:
+        found = rows.values_list("sha256", "content").first()
+        if found is None:
+            return None
+        sha256, text = found
+        data = text.encode()
+        return Served(sha256=sha256, read=lambda: data)
+    digest = rows.values_list("pk", "sha256").first()
+    if digest is None:
+        return None
+    pk, sha256 = digest
+    model = rows.model
 
     def read() -> bytes:
-        text = ScheduleVersion.objects.filter(pk=pk).values_list("content", flat=True).get()
-        return text.encode()
+        text = model.objects.filter(pk=pk).values_list("content", flat=True).get()
+        return str(text).encode()
 
     return Served(sha256=sha256, read=read)
 
 
-def investor_statement_served(*, programme: Programme, investor: str) -> Served:
+def schedule_served(
+    *, programme: Programme, percent: Decimal | None = None, with_bytes: bool = False
+) -> Served:
+    """Return one scenario's document at the chain head: stored bytes, or computed ones."""
+    rows = ScheduleVersion.objects.filter(
+        programme=programme,
+        scenario=scenario_for(percent).name,
+        chain_head=_head(programme),
+        rules_version=RULES_VERSION,
+    )
+    stored = _stored(rows, with_bytes=with_bytes)
+    if stored is None:
+        return _computed(document_bytes(schedule_document(programme=programme, percent=percent)))
+    return stored
+
+
+def investor_statement_served(
+    *, programme: Programme, investor: str, with_bytes: bool = False
+) -> Served:
     """Return one investor's statement at the chain head: stored bytes, or computed ones.
 
     The caller has checked that this user may read this investor's statement
@@ -87,23 +110,14 @@ def investor_statement_served(*, programme: Programme, investor: str) -> Served:
         chain_head=_head(programme),
         rules_version=RULES_VERSION,
     )
-    stored = (
-        StatementVersion.objects.filter(
-            schedule=Subquery(actual.values("pk")[:1]), investor=investor
-        )
-        .values_list("pk", "sha256")
-        .first()
+    rows = StatementVersion.objects.filter(
+        schedule=Subquery(actual.values("pk")[:1]), investor=investor
     )
+    stored = _stored(rows, with_bytes=with_bytes)
     if stored is None:
         statement = _statement_computed(programme=programme, investor=investor)
         return _computed(document_bytes(statement))
-    pk, sha256 = stored
-
-    def read() -> bytes:
-        text = StatementVersion.objects.filter(pk=pk).values_list("content", flat=True).get()
-        return text.encode()
-
-    return Served(sha256=sha256, read=read)
+    return stored
 
 
 def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]:
@@ -111,7 +125,8 @@ def investor_statement(*, programme: Programme, investor: str) -> dict[str, Any]
 
     Nothing about another investor (payments.statements, sib.privacy).
     """
-    return json.loads(investor_statement_served(programme=programme, investor=investor).read())
+    served = investor_statement_served(programme=programme, investor=investor, with_bytes=True)
+    return json.loads(served.read())
 
 
 def _statement_computed(*, programme: Programme, investor: str) -> dict[str, Any]:

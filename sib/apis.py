@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from sib import selectors, services
 from sib.api.fields import MoneyField, TextField
+from sib.api.representation import represent
 from sib.api.schema import RETURNED_ID, SAME_PROGRAMME, link
 from sib.api.scoped import ProgrammeApi, request_user
 from sib.models import (
@@ -95,7 +96,7 @@ class ProgrammeDetailApi(ProgrammeApi):
     @extend_schema(operation_id="programme_retrieve", responses=ProgrammeOutputSerializer)
     def get(self, request: Request, programme_id: int) -> Response:
         access = self.access(request, programme_id)
-        return Response(ProgrammeOutputSerializer(access.programme).data)
+        return Response(represent(ProgrammeOutputSerializer, access.programme))
 
 
 class ProgrammeUpdateApi(ProgrammeApi):

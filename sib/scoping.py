@@ -104,13 +104,25 @@ def programme_access(
     if not user.is_authenticated:
         raise Http404
     lookup = {"id": programme_id} if programme_id is not None else {"slug": slug}
+    # One query on every read: the user's memberships with their programme (and the
+    # organisation an investor's statement names). The programme alone is read only when
+    # the user holds no role on it: staff, or a 404 either way.
     try:
-        programme = Programme.objects.get(**lookup)
+        memberships = tuple(
+            Membership.objects.filter(
+                user=user, **{f"programme__{key}": value for key, value in lookup.items()}
+            ).select_related("programme", "organisation")
+        )
+        if memberships:
+            programme = memberships[0].programme
+        elif user.is_staff:
+            programme = Programme.objects.get(**lookup)
+        else:
+            raise Http404
     except (Programme.DoesNotExist, ValueError):
         raise Http404 from None
-    memberships = tuple(Membership.objects.filter(user=user, programme=programme))
-    if not memberships and not user.is_staff:
-        raise Http404
+    for membership in memberships:
+        membership.programme = programme  # one instance, as when read on its own
     access = ProgrammeAccess(programme=programme, user=user, memberships=memberships)
     if user.is_staff and action in STAFF_RIGHTS:
         return access

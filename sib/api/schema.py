@@ -46,10 +46,11 @@ class ProblemSerializer(serializers.Serializer):
 
 
 def _paginates(view: Any, method: str) -> bool:
-    """Whether the view's handler answers through a paginator (sib.api.scoped.paginate)."""
+    """Whether the view's handler answers through a paginator (sib.api.scoped: `paginate`,
+    or `paginate_rows` for rows written out by hand)."""
     handler = getattr(view, method.lower(), None)
     code = getattr(handler, "__code__", None)
-    return code is not None and "paginate" in code.co_names
+    return code is not None and bool({"paginate", "paginate_rows"} & set(code.co_names))
 
 
 class AutoSchema(openapi.AutoSchema):

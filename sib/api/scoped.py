@@ -1,5 +1,6 @@
 """A base for API views on one programme's data: every one goes through sib.scoping."""
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework.exceptions import NotAuthenticated
@@ -8,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from sib.api.pagination import Pagination
+from sib.api.representation import represent_many
 from sib.models import User
 from sib.permissions import Action
 from sib.scoping import ProgrammeAccess, programme_access
@@ -40,5 +42,13 @@ class ProgrammeApi(APIView):
     def paginate(self, request: Request, queryset: Any, serializer_class: type) -> Any:
         paginator = self.pagination_class()
         page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=self)
-        data = serializer_class(page, many=True).data
+        data = represent_many(serializer_class, page if page is not None else [])
         return paginator.get_paginated_response(data)
+
+    def paginate_rows(
+        self, request: Request, queryset: Any, rows: Callable[[list[Any]], list[Any]]
+    ) -> Any:
+        """Page `queryset` as `paginate` does, each page turned into JSON rows by `rows`."""
+        paginator = self.pagination_class()
+        page: list[Any] | None = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(rows(page if page is not None else []))
