@@ -101,7 +101,7 @@ class SplitForm(forms.Form):
         )
         for payer in payers:
             self.fields[payer.field] = ShareField(
-                label=_("Share of %(payer)s (%%)") % {"payer": payer.name},
+                label=_("%(payer)s, share (%%)") % {"payer": payer.name},
                 required=False,
                 help_text=gettext_lazy("A percentage, “rest”, or empty if it pays none of it."),
             )

@@ -126,7 +126,7 @@ def test_shares_not_summing_to_100_are_refused_at_the_split_in_english_and_frenc
     ) in english
     french = _client(manager, "fr").post(_url(programme), _rows(row)).content.decode()
     assert "les parts de departement-13 60, etat 39.9999 font 99.9999 au total" in french
-    assert "toutes les métriques" in french
+    assert "(cohortes 2026\u00a0; indicateurs tous les indicateurs)" in french
     assert PaymentTerms.objects.get(programme=programme).payer_splits in (None, [])
 
 
@@ -158,7 +158,7 @@ def test_an_unknown_cohort_or_metric_is_refused_at_its_field(programme, manager)
     french = _client(manager, "fr").post(_url(programme), _rows(row)).content.decode()
     cohorts = french.split('name="split-0-cohorts"')[0].rsplit('<div class="field">', 1)[1]
     assert "cohorte inconnue &#x27;2031&#x27;" in cohorts
-    assert "métrique inconnue &#x27;housing&#x27;" in french
+    assert "indicateur inconnu &#x27;housing&#x27;" in french
 
 
 def test_an_unknown_payer_is_refused_in_the_users_language():
