@@ -22,7 +22,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments import ledger
@@ -39,6 +38,7 @@ from payments.position import programme_position
 from payments.schedule_builder import schedule_document
 from payments.services import amount_text
 from sib.chain import chain_lock
+from sib.dates import format_date
 from sib.models import Organisation, PartyRole, Programme, ProgrammeParty, User
 from sib.user_text import user_text
 
@@ -225,7 +225,7 @@ def distribution_record(
                         "The distributions of %(date)s are recorded; reverse them first "
                         "to record them again."
                     )
-                    % {"date": date_format(paid_on)}
+                    % {"date": format_date(paid_on)}
                 }
             )
         legs = [

@@ -20,7 +20,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments import ledger
@@ -36,6 +35,7 @@ from payments.models import (
 from payments.position import InvestorPosition, programme_position
 from payments.services import amount_text
 from sib.chain import chain_lock
+from sib.dates import format_date
 from sib.models import Programme, User
 from sib.user_text import user_text
 
@@ -168,7 +168,7 @@ def guarantee_payment_record(
                         "On %(date)s nothing was called from %(guarantor)s yet: a guarantee "
                         "payment answers a call made on or before the day it is received."
                     )
-                    % {"date": date_format(received_on), "guarantor": commitment.investor.name}
+                    % {"date": format_date(received_on), "guarantor": commitment.investor.name}
                 }
             )
         # Paid in all never passes what was called by the payment's date.

@@ -77,7 +77,6 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from payments.models import (
@@ -91,6 +90,7 @@ from payments.models import (
 )
 from sib import clock
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register
+from sib.dates import format_date
 from sib.db.refusals import UNIQUE_VIOLATION, database_rule
 from sib.models import Organisation, Programme, User
 
@@ -204,19 +204,19 @@ def date_check(*, programme: Programme, kind: str, on: date, field: str = "occur
     message = None
     if on < programme.start_date:
         message = _("%(date)s is before the contract starts (%(start)s).") % {
-            "date": date_format(on),
-            "start": date_format(programme.start_date),
+            "date": format_date(on),
+            "start": format_date(programme.start_date),
         }
     elif on > today:
         message = _("%(date)s is in the future: the ledger records what has happened.") % {
-            "date": date_format(on)
+            "date": format_date(on)
         }
     elif kind in _CAPITAL_KINDS:
         last = programme.termination_date or programme.end_date
         if on > last:
             message = _("%(date)s is after the contract's end (%(end)s): no new capital.") % {
-                "date": date_format(on),
-                "end": date_format(last),
+                "date": format_date(on),
+                "end": format_date(last),
             }
     if message is not None:
         raise ValidationError({field: message})

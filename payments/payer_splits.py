@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from outcomes.models import Cohort, Metric
 from outcomes.rule_json import RuleError
 from payments.models import PaymentTerms
-from payments.rules.payers import PayerSplit, ShareTotalError
+from payments.rules.payers import PayerSplit, ShareTotalError, SplitError
 from payments.rules.programme import PayerShare, payer_splits_from_list
 from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.programme_format import LoadContext, Section, section_register
@@ -52,6 +52,8 @@ def splits_errors(
         splits = payer_splits_from_list(data, list(payers), path)
     except ShareTotalError as exc:
         return [(exc.path, share_total_message(exc))]
+    except SplitError as exc:
+        return [(exc.path, split_error_message(exc))]
     except RuleError as exc:
         return [(exc.path, exc.message)]
     errors: Errors = []
@@ -59,21 +61,57 @@ def splits_errors(
     for i, split in enumerate(splits):
         for j, code in enumerate(split.cohorts):
             if code not in known_cohorts:
-                errors.append((f"{path}[{i}].cohorts[{j}]", f"unknown cohort {code!r}"))
+                message = _("unknown cohort %(code)s") % {"code": repr(code)}
+                errors.append((f"{path}[{i}].cohorts[{j}]", message))
         for j, code in enumerate(split.metrics):
             if code not in known_metrics:
-                errors.append((f"{path}[{i}].metrics[{j}]", f"unknown metric {code!r}"))
+                message = _("unknown metric %(code)s") % {"code": repr(code)}
+                errors.append((f"{path}[{i}].metrics[{j}]", message))
     named = {share.payer for split in splits for share in split.shares}
     for slug, has_share in sorted(payers.items()):
         if not has_share and slug not in named:
-            errors.append(
-                (
-                    "parties",
-                    f"outcome payer {slug!r} has no payer_share and no payer split names it: "
-                    "it would never pay",
-                )
-            )
+            message = _(
+                "outcome payer %(payer)s has no payer_share and no payer split names it: "
+                "it would never pay"
+            ) % {"payer": repr(slug)}
+            errors.append(("parties", message))
     return errors
+
+
+def split_error_message(error: SplitError) -> str:
+    """Return a split's refusal (payments.rules.payers) in the active language."""
+    params = error.params
+    if error.kind == "places":
+        return (
+            _(
+                "the share of %(payer)s (%(share)s) has more than %(places)s decimal places, "
+                "the precision the ledger keeps"
+            )
+            % params
+        )
+    if error.kind == "range":
+        return _("must be above 0 and at most 100")
+    if error.kind == "unknown_payer":
+        return _("%(payer)s is not an outcome payer of the programme") % params
+    if error.kind == "overlap":
+        cohort, metric = params["cohort"], params["metric"]
+        cell = {
+            "cohort": _("cohort %(code)s") % {"code": repr(cohort)}
+            if cohort
+            else _("every cohort"),
+            "metric": _("metric %(code)s") % {"code": repr(metric)}
+            if metric
+            else _("every metric"),
+            "other": params["other"],
+        }
+        return (
+            _(
+                "%(cohort)s, %(metric)s is already split by %(other)s: one split per cohort "
+                "and metric"
+            )
+            % cell
+        )
+    return error.message
 
 
 def share_total_message(error: ShareTotalError) -> str:
@@ -146,6 +184,18 @@ def _programme_errors(programme: Programme, data: Sequence[Any]) -> Errors:
         cohorts=Cohort.objects.filter(programme=programme).values_list("code", flat=True),
         metrics=Metric.objects.filter(programme=programme).values_list("code", flat=True),
     )
+
+
+def payer_splits_errors(*, programme: Programme, splits: list[dict[str, Any]]) -> Errors:
+    """Return every refusal of `splits` for the programme, each at its JSON path, in the
+    active language: the format's own check (reads only; the portal shows each refusal
+    beside its field before `payer_splits_set` checks again under its lock)."""
+    return _programme_errors(programme, splits)
+
+
+def payer_splits_of(*, programme: Programme) -> list[dict[str, Any]]:
+    """Return the programme's payer splits as the format writes them (none: [])."""
+    return dump_payer_shares(programme) or []
 
 
 def _refuse(errors: Errors) -> None:

@@ -20,7 +20,6 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from payments.ledger import AlreadyReversed, LedgerError
 from payments.models import DEBIT_NORMAL, AccountKind, LedgerTransaction, Leg, TransactionKind
 from payments.redemption_dues import redemption_dues_reconcile
 from sib.chain import chain_lock
+from sib.dates import format_date
 from sib.models import User
 from sib.money import format_money
 from sib.permissions import Action
@@ -85,7 +85,7 @@ def reversal_check(*, original: LedgerTransaction, reason: str, occurred_on: dat
         raise ValidationError(
             {
                 "occurred_on": _("%(date)s is before the movement it reverses (%(original)s).")
-                % {"date": date_format(occurred_on), "original": date_format(original.occurred_on)}
+                % {"date": format_date(occurred_on), "original": format_date(original.occurred_on)}
             }
         )
     if original.kind in REVERSIBLE:

@@ -8,7 +8,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,7 @@ from payments.redemption_dues import redemption_dues_reconcile
 from payments.reversals import ledger_transaction_reverse
 from payments.tranche_terms import coupon_errors, redemption_errors
 from sib.chain import chain_lock
+from sib.dates import format_date
 from sib.models import (
     Organisation,
     OrganisationKind,
@@ -229,8 +229,8 @@ def drawdown_date_check(*, commitment: Commitment, called_on: date) -> None:
             {
                 "called_on": _("%(date)s is before the commitment was made (%(committed)s).")
                 % {
-                    "date": date_format(called_on),
-                    "committed": date_format(commitment.committed_on),
+                    "date": format_date(called_on),
+                    "committed": format_date(commitment.committed_on),
                 }
             }
         )

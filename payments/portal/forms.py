@@ -9,7 +9,7 @@ from payments.models import Commitment, TrancheKind
 from payments.selectors import commitment_list
 from sib.clock import today
 from sib.models import Organisation, PartyRole
-from sib.portal.forms import IdempotentForm, MoneyField
+from sib.portal.forms import IdempotentForm, MoneyField, amount_example
 from sib.scoping import ProgrammeAccess
 from sib.selectors import programme_parties
 
@@ -45,7 +45,7 @@ class DrawdownForm(IdempotentForm):
         self.fields["amount"] = MoneyField(
             currency=currency,
             label=_("Amount (%(currency)s)") % {"currency": currency},
-            help_text=_("For example 25,000 or 25000.50."),
+            help_text=amount_example(currency),
         )
 
 
@@ -71,7 +71,7 @@ class PaymentReceivedForm(IdempotentForm):
         self.fields["amount"] = MoneyField(
             currency=currency,
             label=_("Amount (%(currency)s)") % {"currency": currency},
-            help_text=_("For example 25,000 or 25000.50."),
+            help_text=amount_example(currency),
         )
 
 

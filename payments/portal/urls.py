@@ -7,6 +7,7 @@ from payments.portal import (
     distributions,
     joint,
     movements,
+    payer_splits,
     termination,
     variations,
     views,
@@ -22,6 +23,11 @@ urlpatterns = [
         "programmes/<int:programme_id>/termination/",
         termination.programme_termination,
         name="programme-termination",
+    ),
+    path(
+        "programmes/<int:programme_id>/payer-splits/",
+        payer_splits.payer_splits,
+        name="payer-splits",
     ),
     path(
         "programmes/<int:programme_id>/variations/",

@@ -93,12 +93,19 @@ class PayerSplit:
                 continue
             share = js.decimal(item["share"], js.child(here, "share"))
             if not 0 < share <= HUNDRED:
-                raise RuleError(js.child(here, "share"), "must be above 0 and at most 100")
+                raise SplitError(
+                    js.child(here, "share"),
+                    "must be above 0 and at most 100",
+                    kind="range",
+                    params={},
+                )
             if share_places(share) > SHARE_PLACES:
-                raise RuleError(
+                raise SplitError(
                     js.child(here, "share"),
                     f"the share of {payer!r} ({share}) has more than {SHARE_PLACES} decimal "
                     "places, the precision the ledger keeps",
+                    kind="places",
+                    params={"payer": repr(payer), "share": str(share), "places": str(SHARE_PLACES)},
                 )
             shares.append(SplitShare(payer, share.normalize()))
         split = cls(cohorts=cohorts, metrics=metrics, shares=tuple(shares))
@@ -138,20 +145,31 @@ class PayerSplit:
         check_cell_shares([(s.payer, s.share_percent, s.residual) for s in self.shares], path, self)
 
 
-class ShareTotalError(RuleError):
+class SplitError(RuleError):
+    """A payer split's refusal that a caller with a language words in it.
+
+    The engine speaks no language: ``kind`` ("places", "overlap", "unknown_payer") and
+    ``params`` let payments.payer_splits word the refusal in the user's, with the same
+    English as ``message``.
+    """
+
+    def __init__(self, path: str, message: str, *, kind: str, params: dict[str, str]) -> None:
+        super().__init__(path, message)
+        self.kind = kind
+        self.params = params
+
+
+class ShareTotalError(SplitError):
     """A cell's shares that leave a cent nobody owes, or two payers of the rest.
 
-    ``kind`` ("two_rest", "no_rest", "not_100") and ``params`` let a caller with a
-    language (payments.payer_splits) word the refusal in it; ``split`` is the split
-    refused, None for the programme-wide shares.
+    ``kind`` is "two_rest", "no_rest" or "not_100"; ``split`` is the split refused, None
+    for the programme-wide shares.
     """
 
     def __init__(
         self, path: str, message: str, *, kind: str, params: dict[str, str], split: Any
     ) -> None:
-        super().__init__(path, message)
-        self.kind = kind
-        self.params = params
+        super().__init__(path, message, kind=kind, params=params)
         self.split = split
 
 
@@ -228,28 +246,39 @@ def check_splits(splits: Sequence[PayerSplit], payers: Sequence[str], path: str)
     for i, split in enumerate(splits):
         for j, share in enumerate(split.shares):
             if share.payer not in known:
-                raise RuleError(
+                raise SplitError(
                     f"{path}[{i}].shares[{j}].payer",
                     f"{share.payer!r} is not an outcome payer of the programme",
+                    kind="unknown_payer",
+                    params={"payer": repr(share.payer)},
                 )
         for k in range(i):
             cell = _overlap(splits[k], split)
             if cell is not None:
-                raise RuleError(
+                cohort, metric = cell
+                raise SplitError(
                     f"{path}[{i}]",
-                    f"{cell} is already split by {path}[{k}]: one split per cohort and metric",
+                    f"{_cell_words(cohort, metric)} is already split by {path}[{k}]: "
+                    "one split per cohort and metric",
+                    kind="overlap",
+                    params={"cohort": cohort, "metric": metric, "other": f"{path}[{k}]"},
                 )
 
 
-def _overlap(a: PayerSplit, b: PayerSplit) -> str | None:
-    """Return a (cohort, metric) both splits cover, in words, or None."""
+def _overlap(a: PayerSplit, b: PayerSplit) -> tuple[str, str] | None:
+    """Return a (cohort, metric) both splits cover ('' for every one), or None."""
     cohorts = _meet(a.cohorts, b.cohorts)
     metrics = _meet(a.metrics, b.metrics)
     if cohorts is None or metrics is None:
         return None
-    cohort = f"cohort {cohorts!r}" if cohorts else "every cohort"
-    metric = f"metric {metrics!r}" if metrics else "every metric"
-    return f"{cohort}, {metric}"
+    return cohorts, metrics
+
+
+def _cell_words(cohort: str, metric: str) -> str:
+    """Return a cell in words, as the English refusals name it."""
+    cohort_words = f"cohort {cohort!r}" if cohort else "every cohort"
+    metric_words = f"metric {metric!r}" if metric else "every metric"
+    return f"{cohort_words}, {metric_words}"
 
 
 def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:

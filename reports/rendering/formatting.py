@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 from reports.rendering.labels import label, month_names
+from sib.dates import day_in_words
 
 # Same spaces as sib.money: French groups digits with a narrow no-break space
 # and puts a no-break space before % and €.
@@ -91,10 +92,7 @@ def format_optional_percent(value: Decimal | None, lang: str) -> str:
 def format_date(value: date, lang: str) -> str:
     """Return a long date: 28 novembre 2026, 1er mars 2026 / 28 November 2026."""
     month = month_names(lang)[value.month - 1]
-    if lang == "fr":
-        day = "1er" if value.day == 1 else str(value.day)
-        return f"{day} {month} {value.year}"
-    return f"{value.day} {month} {value.year}"
+    return f"{day_in_words(value.day, lang)} {month} {value.year}"
 
 
 def format_cell_date(value: date, lang: str) -> str:

@@ -200,12 +200,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "dpi": "DPI",
         "not_defined": "non défini",
         "metrics_note": (
-            "TRI, MOIC et DPI à date : seuls les flux déjà enregistrés au "
+            "TRI, MOIC et DPI à date\u00a0: seuls les flux déjà enregistrés au "
             "registre comptent. Tant qu’il reste du capital à rembourser, le TRI "
-            "est donc négatif, comme si le reste était perdu ; les projections "
+            "est donc négatif, comme si le reste était perdu\u00a0; les projections "
             "par scénario montrent ce que donnerait le remboursement. "
-            "« non défini » : l’indicateur n’existe pas ou ne converge pas "
-            "pour ces flux ; aucune valeur approchée n’est affichée."
+            "« non défini »\u00a0: l’indicateur n’existe pas ou ne converge pas "
+            "pour ces flux\u00a0; aucune valeur approchée n’est affichée."
         ),
         "scenarios": "Projections par scénario",
         "scenario": "Scénario",

@@ -92,6 +92,24 @@ def _amount_pattern(group: str, decimal: str) -> re.Pattern[str]:
     return re.compile(f"[-+]?[0-9{re.escape(group)}{re.escape(decimal)}]+", re.ASCII)
 
 
+def amount_example(currency: str) -> str:
+    """Return the help of an amount field: an example grouped and plain, in the page's
+    language, with the currency's own decimals (none for the yen, three for the dinar)."""
+    places = minor_exponent(currency)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    locale = _active_locale()
+    example = Decimal(25000) + Decimal("0.5")
+    return _("For example %(grouped)s or %(plain)s.") % {
+        "grouped": format_decimal(25000, format="#,##0", locale=locale),
+        "plain": format_decimal(
+            example if places else Decimal(25000),
+            format=pattern,
+            locale=locale,
+            group_separator=False,
+        ),
+    }
+
+
 class MoneyField(forms.DecimalField):
     """An amount typed in the currency's major unit as people write it in the page's
     language ("1,234.56" in English, "1 234,56" in French), cleaned to minor units."""

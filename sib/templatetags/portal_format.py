@@ -1,6 +1,6 @@
 """Template filters for the portal: money and rates, in the page's language."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -8,6 +8,7 @@ from django import template
 from django.utils.formats import date_format, number_format
 from django.utils.translation import get_language, pgettext
 
+from sib.dates import format_date, format_datetime
 from sib.money import format_money
 
 register = template.Library()
@@ -37,6 +38,22 @@ def isodate(value: str | date | None) -> str:
         return "—"
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
     return date_format(day, "SHORT_DATE_FORMAT", use_l10n=True)
+
+
+@register.filter(expects_localtime=True)
+def longdate(value: date | None) -> str:
+    """Format a date in words, as Django's "DATE_FORMAT" with French's 1er (sib.dates)."""
+    if not isinstance(value, date):
+        return ""  # as Django's date filter: nothing for no date
+    return format_date(value.date() if isinstance(value, datetime) else value)
+
+
+@register.filter(expects_localtime=True)
+def longdatetime(value: datetime | None) -> str:
+    """Format a moment in words, as Django's "DATETIME_FORMAT" with French's 1er."""
+    if not isinstance(value, datetime):
+        return ""
+    return format_datetime(value)
 
 
 @register.filter

@@ -107,8 +107,8 @@ def test_the_refusal_reads_in_french(absolute):
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert _errors(response)["value"] == (
-        "101 participants atteignant le résultat, c’est plus que les 100 mesurés : "
-        "un taux est d’au plus 100 %."
+        "101 participants atteignant le résultat, c’est plus que les 100 mesurés\u00a0: "
+        "un taux est d’au plus 100\u00a0%."
     )
 
 

@@ -19,6 +19,7 @@ PAGES = {
     "payments_portal:movements": needs(Action.PAYMENT_RECORD),
     "payments_portal:programme-termination": needs(Action.PROGRAMME_MANAGE),
     "payments_portal:variations": needs(Action.PROGRAMME_MANAGE),
+    "payments_portal:payer-splits": needs(Action.PROGRAMME_MANAGE),
     # A result the programme's public funder disputed: the one who may withdraw it.
     "payments_portal:dispute-withdraw": needs(Action.RESULT_ACCEPT, result_id=disputed_result),
     # A drawdown (the resolver's transaction): correcting it is recording drawdowns.

@@ -227,7 +227,11 @@ def test_the_fund_manager_switches_a_period_through_the_api_and_an_error_names_t
         ("en", ["Switch to grant payments", "2026-H2: a grant of", "a period"]),
         (
             "fr",
-            ["Passage à une subvention forfaitaire", "2026-H2 : une subvention de", "par période"],
+            [
+                "Passage à une subvention forfaitaire",
+                "2026-H2\u00a0: une subvention de",
+                "par période",
+            ],
         ),
     ],
 )

@@ -8,7 +8,7 @@ from payments.templatetags.ledger_text import movement_description
 def test_the_services_descriptions_read_in_french_on_a_french_page():
     with translation.override("fr"):
         assert movement_description("Drawdown: Banque solidaire, Senior loans") == (
-            "Tirage : Banque solidaire, Senior loans"
+            "Tirage\u00a0: Banque solidaire, Senior loans"
         )
         assert movement_description("Outcome payment received from État") == (
             "Paiement aux résultats reçu de État"

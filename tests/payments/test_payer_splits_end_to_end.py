@@ -19,6 +19,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from payments.position import programme_position
 from sib.demo import demo_definition
@@ -262,7 +263,8 @@ def test_activation_refuses_a_payer_no_share_and_no_split_would_ever_make_pay(ma
     programme = Programme.objects.get(slug=SLUG)
     fund = Organisation.objects.create(slug="fonds", name="Fonds", kinds=["outcome_payer"])
     services.programme_party_add(programme=programme, organisation=fund, role="outcome_payer")
-    with pytest.raises(ValidationError) as caught:
+    # The refusal is in the active language (issue 14): English here.
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
         services.programme_activate(programme=programme)
     assert "outcome payer 'fonds' has no payer_share and no payer split names it" in str(
         caught.value

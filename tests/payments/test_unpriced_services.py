@@ -41,7 +41,7 @@ def test_unpriced_results_are_verified_and_book_nothing():
     ("metric", "says"),
     [
         ("wellbeing", "Cet indicateur est suivi, non payé"),
-        ("sustained", "Prix non communiqué : le contrat paie cet indicateur"),
+        ("sustained", "Prix non communiqué\u00a0: le contrat paie cet indicateur"),
     ],
 )
 def test_the_verification_preview_says_why_an_unpriced_result_adds_nothing(metric, says):

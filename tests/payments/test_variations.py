@@ -191,7 +191,12 @@ def test_the_fund_manager_varies_through_the_api_and_an_error_names_the_field():
         ("en", ["Contract variations", "1 July 2026", "Price change", "training: price"]),
         (
             "fr",
-            ["Avenants au contrat", "1er juillet 2026", "Changement de prix", "training : prix"],
+            [
+                "Avenants au contrat",
+                "1er juillet 2026",
+                "Changement de prix",
+                "training\u00a0: prix",
+            ],
         ),
     ],
 )

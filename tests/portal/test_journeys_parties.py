@@ -56,7 +56,7 @@ TEXT = {
         "request": "Demander le rapport",
         "ready": "Prêt",
         "publish": "Publier ce rapport",
-        "published": "Le rapport est publié : tout le monde peut le télécharger.",
+        "published": "Le rapport est publié\u00a0: tout le monde peut le télécharger.",
         "log_out": "Se déconnecter",
         # What the pages print: the payment, and the bank's share of the senior principal.
         "payment": "5\u202f000,00\xa0€",

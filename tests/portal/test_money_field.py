@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from sib.portal.forms import MoneyField
+from sib.portal.forms import MoneyField, amount_example
 
 
 def clean(typed: str, language: str, currency: str = "EUR") -> int | None:
@@ -150,3 +150,19 @@ def test_a_refusal_shows_beside_the_field_of_a_form_in_its_label():
         assert form.errors["amount"] == [
             "Montant (EUR)\u00a0: écrivez un montant comme 1\u202f234,56 ou 1234,56."
         ]
+
+
+@pytest.mark.parametrize(
+    ("currency", "language", "example"),
+    [
+        ("EUR", "en", "For example 25,000 or 25000.50."),
+        ("EUR", "fr", "Par exemple 25\u202f000 ou 25000,50."),
+        # The yen has no minor unit (Babel's precision 0): no decimals in the example.
+        ("JPY", "en", "For example 25,000 or 25000."),
+        ("JPY", "fr", "Par exemple 25\u202f000 ou 25000."),
+        ("KWD", "en", "For example 25,000 or 25000.500."),
+    ],
+)
+def test_the_amount_example_has_as_many_decimals_as_the_currency(currency, language, example):
+    with translation.override(language):
+        assert amount_example(currency) == example

@@ -62,7 +62,7 @@ def test_a_drawdown_above_the_commitment_is_refused_in_french_on_the_portal(cast
     html = response.content.decode()
     five, six = f"5{NNBSP}000,00{NBSP}€", f"6{NNBSP}000,00{NBSP}€"
     assert (
-        f"Il ne reste que {five} à appeler sur l’engagement de {five} ; "
+        f"Il ne reste que {five} à appeler sur l’engagement de {five}\u00a0; "
         f"la demande porte sur {six}." in html
     )
     assert "left to draw" not in html
@@ -148,5 +148,5 @@ def test_a_refused_document_is_explained_in_french_beside_the_file(cast):
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Documents acceptés : PDF, PNG, JPEG, fichiers bureautiques, CSV." in html
+    assert "Documents acceptés\u00a0: PDF, PNG, JPEG, fichiers bureautiques, CSV." in html
     assert not Evidence.objects.filter(result_id=result_id).exists()

@@ -122,7 +122,7 @@ def test_a_refused_publication_says_the_reports_status_in_the_clients_language(b
     assert refused.status_code == 409
     # Not the status code ("queued") inside a French sentence.
     assert refused.json()["detail"] == (
-        "Seul un rapport prêt peut être publié ; celui-ci est en attente."
+        "Seul un rapport prêt peut être publié\u00a0; celui-ci est en attente."
     )
 
 

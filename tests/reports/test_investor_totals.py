@@ -249,4 +249,4 @@ def test_the_investor_returns_page_shows_no_total_of_fewer_than_3_lenders(count:
 @pytest.mark.django_db
 def test_the_investor_returns_page_says_why_in_french():
     html = _returns_page(_lenders("pagefr", 1), "fr")
-    assert "Montants non communiqués : avec moins de 3 investisseurs" in html
+    assert "Montants non communiqués\u00a0: avec moins de 3 investisseurs" in html

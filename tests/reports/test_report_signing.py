@@ -113,7 +113,7 @@ def test_a_one_line_pdf_carrying_a_copied_chain_head_is_refused(bond: Bond, tmp_
     body = _verify_api(bond, path.read_bytes())
     assert body["ok"] is False and body["signature_ok"] is False and body["issued"] is False
     # The API speaks the language the client asks for.
-    assert "Signature : le rapport n’est pas signé." in body["problems"]
+    assert "Signature\u00a0: le rapport n’est pas signé." in body["problems"]
     assert body["signature_problem"] == "the report is not signed"
 
 
@@ -128,7 +128,7 @@ def test_a_genuine_report_with_bytes_appended_is_refused(bond: Bond, tmp_path, c
     body = _verify_api(bond, path.read_bytes())
     assert body["ok"] is False and body["issued"] is False
     assert (
-        "Signature : des octets ont été ajoutés au fichier après sa signature."
+        "Signature\u00a0: des octets ont été ajoutés au fichier après sa signature."
         in (body["problems"])
     )
 
@@ -146,7 +146,7 @@ def test_a_report_signed_here_but_never_issued_is_refused(bond: Bond, tmp_path, 
     body = _verify_api(bond, pdf)
     assert body["ok"] is False and body["signature_ok"] is True and body["issued"] is False
     assert body["problems"] == [
-        "Non émis : aucun rapport de ces octets exacts (SHA-256) n’a été émis ici."
+        "Non émis\u00a0: aucun rapport de ces octets exacts (SHA-256) n’a été émis ici."
     ]
 
 
