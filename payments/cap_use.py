@@ -8,12 +8,17 @@ a dispute holds an amount apart, it does not free the cap) divided by the cap. E
 1 470 000 € due under a 1 500 000 € cap is 98.0 % used, whether 0 € or all of it was
 received. No cap given: no share (None), printed as "—".
 
+A payment received is checked against the cap the same way (payments.services,
+payments.joint_payments): only what settles outcome dues counts, not money paid ahead
+or towards a principal redemption (`outcome_received`, `cap_counted`).
+
 Pure arithmetic, no ORM: the selectors (payments.selectors_portal, reports.selectors)
 call it with the position's figures and the renderers only format what it returns.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import Protocol
 
 
 def cap_share_used(*, totals: Mapping[str, int | None], cap: int | None) -> Fraction | None:
@@ -26,3 +31,35 @@ def cap_share_used(*, totals: Mapping[str, int | None], cap: int | None) -> Frac
     if not cap:
         return None
     return Fraction((totals["due"] or 0) - (totals["redemption"] or 0), cap)
+
+
+class PayerFigures(Protocol):
+    """A payer's position (payments.position.PayerPosition), as the cap reads it."""
+
+    @property
+    def due(self) -> int: ...
+    @property
+    def redemption(self) -> int: ...
+    @property
+    def received(self) -> int: ...
+    @property
+    def advance(self) -> int: ...
+
+
+def outcome_received(payer: PayerFigures) -> int:
+    """Return what `payer` paid towards its outcome dues: what it paid less its advance,
+    at most its outcome dues (`due` less `redemption`). Money paid ahead, towards a
+    principal redemption, or beyond its dues after a restatement (its credit) is not an
+    outcome payment, so the contract cap does not count it."""
+    return max(min(payer.received - payer.advance, payer.due - payer.redemption), 0)
+
+
+def cap_counted(payer: PayerFigures, amount: int) -> int:
+    """Return the part of a payment of `amount` by `payer` (within what it owes) that the
+    contract cap counts: what it settles of the payer's outcome dues not yet paid."""
+    return max(min(amount, payer.due - payer.redemption - outcome_received(payer)), 0)
+
+
+def cap_received(payers: Iterable[PayerFigures]) -> int:
+    """Return the outcome payments received from every payer: what the cap counts."""
+    return sum(outcome_received(payer) for payer in payers)

@@ -232,6 +232,51 @@ def test_a_capped_payer_amended_below_what_it_paid_is_owed_a_credit(manager, tmp
     assert county.credit == county.received - county.due
 
 
+def test_a_redemption_owed_is_paid_whatever_the_contract_cap_on_outcome_payments(
+    manager, tmp_path: Path
+):
+    """The contract cap limits outcome payments, not principal coming back (cap_use).
+    Outcome payments 103 600 € under a 150 000 € cap; the Département also owes the junior
+    loan's 91 000 € redemption. The State pays its 72 520 € less the 39 000 € paid, then
+    the Département its 122 080 €: 194 600 € received in all, 103 600 € of them outcome
+    payments. Owed, the Département's payment is not past the cap."""
+    document = protected_deal("62")
+    document["programme"]["contract_cap"] = 15_000_000
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    position = agree_everywhere(programme, manager)
+    state = position.payer("etat")
+    payment_received_record(
+        programme=programme,
+        payer=org("etat"),
+        amount=state.payable,
+        received_on=date(2031, 1, 10),
+        actor=None,
+    )
+    county = position.payer("departement-13")
+    assert county.payable == 3_108_000 + 9_100_000
+    county_pays(programme, county.payable, date(2031, 1, 15))
+    assert agree_everywhere(programme, manager).totals["still_to_pay"] == 0
+
+
+def test_an_advance_towards_a_redemption_is_within_what_the_payer_could_ever_owe(
+    manager, tmp_path: Path
+):
+    """The Département could owe 30 % of the 150 000 € cap, 45 000 €, of outcome payments,
+    and the junior loan's redemption besides: up to its 200 000 € committed. Still active,
+    it pays 91 000 € ahead on 30 June 2030 (its 31 080 € of dues and 59 920 € towards the
+    redemption, docs/ledger.md): within what it could ever owe, so accepted."""
+    document = protected_deal("62")
+    document["programme"].update(status="active", contract_cap=15_000_000)
+    load(tmp_path, document)
+    programme = Programme.objects.get(slug=SLUG)
+    county_pays(programme, 9_100_000, date(2030, 6, 30), advance=True)
+    programme_close(programme=programme)
+    position = agree_everywhere(programme, manager)
+    county = position.payer("departement-13")
+    assert (county.redemption, county.still_to_pay) == (5_992_000, 0)
+
+
 def test_a_grant_period_with_the_payer_of_the_rest_reads_the_same_everywhere(
     manager, tmp_path: Path
 ):
