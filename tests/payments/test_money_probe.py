@@ -10,7 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from outcomes import services as outcome_services
 from outcomes.evidence import evidence_attach
 from outcomes.models import Result
+from payments.distributions import PaidOut, distribution_proposal, distribution_record
 from payments.joint_payments import JointPart, joint_payment_record
+from payments.position import distributions_compared
 from payments.reversals import ledger_transaction_reverse
 from payments.services import payment_received_record
 from sib.demo import demo_definition
@@ -304,3 +306,29 @@ def test_a_redemption_topped_up_by_the_payer_of_the_rest_reads_the_same_everywhe
     programme = Programme.objects.get(slug=SLUG)
     position = agree_everywhere(programme, manager)
     assert position.payer("etat").redemption > 0
+
+
+def test_a_redemption_paid_out_to_its_investor_is_the_proposal_of_its_date(manager, tmp_path: Path):
+    """The schedule pays the junior loan's 91 000 € redemption to fonds-impact as
+    principal on 31 December 2030 (and keeps the payment that settles it out of the
+    waterfall), so that is what it proposes to distribute that day: recorded as proposed,
+    no difference is left that day, and fonds-impact has the 91 000 € back to date."""
+    load(tmp_path, protected_deal("62"))
+    programme = Programme.objects.get(slug=SLUG)
+    county = agree_everywhere(programme, manager).payer("departement-13")
+    county_pays(programme, county.payable, date(2031, 1, 15))
+    maturity = date(2030, 12, 31)
+    proposal = distribution_proposal(programme=programme, paid_on=maturity)
+    assert proposal == {("principal", "junior", "fonds-impact"): 9_100_000}
+    distribution_record(
+        programme=programme,
+        paid_on=maturity,
+        actor=None,
+        lines=[PaidOut("principal", "fonds-impact", 9_100_000, "junior")],
+    )
+    lines = distributions_compared(programme=programme)
+    assert [(n.proposed, n.recorded) for n in lines if n.on == maturity] == [(9_100_000,) * 2]
+    position = agree_everywhere(programme, manager)
+    [junior] = [i for i in position.investors if i.investor == "fonds-impact"]
+    # The 39 000 € the waterfall proposed in 2026 are not recorded in this history.
+    assert (junior.principal_repaid, junior.principal_outstanding) == (9_100_000, 3_900_000)
