@@ -10,13 +10,20 @@ can never be more than the payer could ever owe (docs/ledger.md, "Advances"):
   extra cent;
 - its own `payer_cap`, when it has one;
 - whichever is lower when both apply; none when the contract cap is unknown and the payer
-  has no cap of its own: then nothing bounds an advance.
+  has no cap of its own: then nothing bounds an advance;
+- plus, whatever bounds its outcome payments, the principal redemptions it tops up (a
+  tranche's `redemption` term naming it, payments.redemption_dues): at most 100 % of the
+  principal drawn, so at most what the tranche's investors committed. Neither cap limits
+  a redemption (payments.cap_use), so a payer may pay ahead towards one (docs/ledger.md,
+  "Money paid ahead counts once").
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 
-from payments.models import PaymentTerms
+from django.db.models import Sum
+
+from payments.models import Commitment, PaymentTerms
 from payments.rules.payers import REST
 from sib.models import PartyRole, Programme, ProgrammeParty
 
@@ -33,6 +40,8 @@ class MostOwed:
     share: Decimal | None = None
     # The payer's own cap, when it is the bound.
     payer_cap: int | None = None
+    # The most the principal redemptions it tops up could come to (in `limit`).
+    redemption: int = 0
 
 
 def _largest_share(programme: Programme, party: ProgrammeParty) -> Decimal:
@@ -66,4 +75,18 @@ def payer_most_owed(*, programme: Programme, payer: str) -> MostOwed | None:
         bounds.append(MostOwed(by_share, contract_cap=programme.contract_cap, share=share))
     if party.payer_cap is not None:
         bounds.append(MostOwed(party.payer_cap, payer_cap=party.payer_cap))
-    return min(bounds, key=lambda bound: bound.limit, default=None)
+    most = min(bounds, key=lambda bound: bound.limit, default=None)
+    if most is None:
+        return None
+    redemption = _most_redeemed(programme, payer)
+    return replace(most, limit=most.limit + redemption, redemption=redemption)
+
+
+def _most_redeemed(programme: Programme, payer: str) -> int:
+    """Return what the investors committed to the tranches whose redemption `payer` tops
+    up: a redemption is at most 100 % of the principal drawn (payments.engine.redemption),
+    and no drawdown passes its commitment."""
+    committed = Commitment.objects.filter(
+        programme=programme, tranche__redemption__payer=payer
+    ).aggregate(total=Sum("amount"))["total"]
+    return int(committed or 0)

@@ -88,6 +88,15 @@ def proposals(document: dict[str, Any]) -> dict[date, dict[Key, int]]:
         step = "return" if row["step_kind"] == "investor_success_fee" else row["step_kind"]
         key = (step, row["tranche"], row["recipient"])
         proposed[date.fromisoformat(row["on"])][key] += row["amount"]
+    # A principal redemption is paid to the tranche's investors as principal on its date
+    # (payments.engine.redemption); the payment that settles it later stays out of the
+    # waterfall, so its payout is proposed here, on that date, or it could never be
+    # recorded without a difference left standing (issue 11).
+    for row in document["schedule"].get("redemptions", []):
+        for investor, amount in row["paid_to"]:
+            proposed[date.fromisoformat(row["on"])][("principal", row["tranche"], investor)] += (
+                amount
+            )
     return {on: dict(lines) for on, lines in proposed.items()}
 
 

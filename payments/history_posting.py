@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from payments import ledger, services
+from payments.cap_use import cap_counted, cap_received
 from payments.ledger import LegSpec
 from payments.ledger_many import Posting, transactions_post_many
 from payments.models import Account, AccountKind, Commitment, Drawdown, TransactionKind
@@ -105,7 +106,7 @@ def history_money_post(
             programme_position(programme=programme) if len(drawdowns) < len(entries) else None
         )
         owed: dict[str, PayerPosition] = {}
-        received = position.totals["received"] if position else 0
+        received = cap_received(position.payers) if position else 0
         checked_payers: set[str] = set()
         account = _Accounts()
         postings: list[Posting] = []
@@ -182,12 +183,12 @@ def history_money_post(
                 received=received,
                 advance=item.get("advance", False),
             )
+            received += cap_counted(figures, settles)
             owed[payer.slug] = dataclasses.replace(
                 figures,
                 received=figures.received + amount,
                 advance=figures.advance + amount - settles,
             )
-            received += amount
             legs = services.payment_legs(
                 programme=programme, payer=payer, amount=amount, settles=settles, account=account
             )

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from payments import ledger
+from payments.cap_use import cap_counted, cap_received
 from payments.ledger import LegSpec
 from payments.models import AccountKind, JointPayment, LedgerTransaction, TransactionKind
 from payments.position import PayerPosition, programme_position
@@ -170,7 +171,7 @@ def joint_payment_record(
         else:
             assert amount is not None  # joint_payment_check
             amounts = _allocated(programme, amount, [o.payable for o in owed])
-        received = position.totals["received"]
+        received = cap_received(position.payers)
         legs = [
             LegSpec(
                 ledger.account_for(programme=programme, kind=AccountKind.PROGRAMME_CASH),
@@ -181,7 +182,7 @@ def joint_payment_record(
             if not share:
                 continue
             _part_check(programme, figures, share, received, f"{FIELD}[{i}].amount")
-            received += share
+            received += cap_counted(figures, share)
             receivable = ledger.account_for(
                 programme=programme, kind=AccountKind.PAYER_RECEIVABLE, organisation=part.payer
             )
@@ -224,7 +225,8 @@ def _part_check(
             }
         )
     cap = programme.contract_cap
-    if cap is not None and received + share > cap:
+    # As payment_received_record: the outcome payments received (payments.cap_use).
+    if cap is not None and received + cap_counted(owed, share) > cap:
         raise ValidationError(
             {
                 field: _(

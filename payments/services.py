@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from payments import ledger
 from payments.advance_limits import payer_most_owed
+from payments.cap_use import cap_counted, cap_received
 from payments.ledger import AlreadyReversed, LedgerError, LegSpec
 from payments.models import (
     Account,
@@ -337,7 +338,7 @@ def payment_received_record(
             programme=programme,
             owed=owed,
             amount=amount,
-            received=position.totals["received"],
+            received=cap_received(position.payers),
             advance=advance,
         )
         tx = ledger.transaction_post(
@@ -432,6 +433,11 @@ def _refuse_past_most_owed(programme: Programme, owed: PayerPosition, amount: in
             "cap": amount_text(most.contract_cap or 0, currency),
             "share": f"{most.share:f}".rstrip("0").rstrip(".") if most.share else "0",
         }
+    if most.redemption:
+        rule = _("%(rule)s, plus up to %(redemption)s of principal redemptions it tops up") % {
+            "rule": rule,
+            "redemption": amount_text(most.redemption, currency),
+        }
     raise ValidationError(
         {
             "amount": _(
@@ -470,7 +476,9 @@ def _refuse_unless_advance(
             }
         )
     cap = programme.contract_cap
-    if cap is not None and received + amount > cap:
+    # `received`: the outcome payments received (payments.cap_use); of this payment, only
+    # what settles the payer's outcome dues counts, not what settles a redemption.
+    if cap is not None and received + cap_counted(owed, amount) > cap:
         raise ValidationError(
             {
                 "amount": _(
