@@ -28,6 +28,8 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from django.db import connection
+
 from payments import ledger
 from payments.accrual import advances_apply
 from payments.ledger import LegSpec
@@ -92,6 +94,22 @@ def _booked(programme: Programme) -> Parts:
     return booked
 
 
+def _redeemable_or_booked(programme: Programme) -> bool:
+    """Return whether a tranche has a redemption term or a redemption due was booked, in
+    one query: without either, the reconciliation has nothing to do (every outcome
+    verification asks, and most programmes redeem nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM payments_tranche"
+            " WHERE programme_id = %(programme)s AND redemption IS NOT NULL)"
+            " OR EXISTS (SELECT 1 FROM payments_ledger_transaction"
+            " WHERE programme_id = %(programme)s AND kind = %(kind)s)",
+            {"programme": programme.pk, "kind": TransactionKind.REDEMPTION_DUE.value},
+        )
+        (found,) = cursor.fetchone()
+    return bool(found)
+
+
 def redemption_dues_reconcile(
     *, programme: Programme, actor: Any = None, cause: str = ""
 ) -> list[LedgerTransaction]:
@@ -102,6 +120,8 @@ def redemption_dues_reconcile(
     # The chain lock serialises the changes of one programme: two changes committing at
     # once cannot both book the same difference.
     chain_lock(programme_id=programme.pk)
+    if not _redeemable_or_booked(programme):
+        return []  # no redemption term and none booked: nothing to book nor to restate
     records = redemptions_due(programme=programme)
     booked = _booked(programme)
     target: Parts = defaultdict(lambda: defaultdict(int))
