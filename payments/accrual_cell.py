@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import Greatest
+from django.db import connection
+from django.db.models import Count
 
 from outcomes.cells import CellResult, replaced_interims
 from outcomes.mechanisms import (
@@ -38,11 +38,11 @@ from outcomes.mechanisms import (
     UndisclosedMechanism,
     to_cents,
 )
-from outcomes.models import Decision, ParticipantRecord, Result, ResultReview, ReviewVerdict
+from outcomes.models import Decision, ParticipantRecord, Result, ReviewVerdict
 from outcomes.rule_json import RuleError
-from payments.models import Account, AccountKind, LedgerTransaction, TransactionKind
-from payments.models.variations import ProgrammeVariation
-from payments.outcome_payments import programme_rules, programme_terminated_on
+from payments.contract import programme_rules_of
+from payments.models import AccountKind, TransactionKind
+from payments.outcome_payments import programme_terminated_on
 from payments.rules.payers import split_line
 from payments.rules.programme import ProgrammeRules
 from sib.models import Programme
@@ -99,7 +99,10 @@ def cell_due_change(*, programme: Programme, result: Result) -> CellChange | Non
         # An amendment from another cell (the services never make one) would move two
         # lines; a result not verified is no verification to book.
         return None
-    rules = programme_rules(programme=programme)
+    flags = _flags(programme)
+    rules = programme_rules_of(
+        programme=programme, version=flags.contract_id, digest=flags.contract_digest
+    )
     metric = rules.metric(metric_code)
     if not isinstance(metric.mechanism, RateCardMechanism):
         # A comparison pools cohorts against thresholds, a target reads the cohort's
@@ -112,7 +115,6 @@ def cell_due_change(*, programme: Programme, result: Result) -> CellChange | Non
         # changes the plan without booking it, so the dues may lag the plan (the
         # invariant this path stands on).
         return None
-    flags = _flags(programme)
     if flags.varied:
         # A variation reprices or stops claims by date and a grant adds a claim under
         # the contract's and the payers' caps.
@@ -158,70 +160,99 @@ class _Flags:
     due_booked: bool  # an outcome due was posted
     advanced: bool  # a payer has an advance account
     backed: bool  # a result is participant-backed
+    contract_id: int | None  # the latest contract version (None: none chained yet)
+    contract_digest: str | None  # its digest
+
+
+# What the programme holds that decides the path, in one statement. Written as SQL, not
+# built by the ORM: building six subqueries cost more Python than the query took to run
+# (bench/verification_bench.py, docs/benchmarks.md).
+_FLAGS_SQL = """
+SELECT
+    EXISTS (SELECT 1 FROM payments_programme_variation v WHERE v.programme_id = %(programme)s),
+    EXISTS (
+        SELECT 1 FROM outcomes_result_review rv
+        JOIN outcomes_result r ON r.id = rv.result_id
+        WHERE r.programme_id = %(programme)s AND rv.verdict = %(disputed)s
+        AND NOT EXISTS (SELECT 1 FROM outcomes_dispute_withdrawal w WHERE w.review_id = rv.id)
+    ),
+    EXISTS (
+        SELECT 1 FROM payments_account a JOIN payments_leg l ON l.account_id = a.id
+        WHERE a.programme_id = %(programme)s AND a.kind = %(held)s
+        GROUP BY a.id HAVING SUM(l.debit) <> SUM(l.credit)
+    ),
+    EXISTS (
+        SELECT 1 FROM payments_ledger_transaction t
+        WHERE t.programme_id = %(programme)s AND t.kind = %(due)s
+    ),
+    EXISTS (
+        SELECT 1 FROM payments_account a
+        WHERE a.programme_id = %(programme)s AND a.kind = %(advance)s
+    ),
+    EXISTS (
+        SELECT 1 FROM outcomes_result r WHERE r.programme_id = %(programme)s AND r.from_participants
+    ),
+    latest.id,
+    latest.digest
+FROM (SELECT 1) AS one
+LEFT JOIN (
+    SELECT c.id, c.digest FROM payments_contract_version c
+    WHERE c.programme_id = %(programme)s ORDER BY c.id DESC LIMIT 1
+) AS latest ON TRUE
+"""
 
 
 def _flags(programme: Programme) -> _Flags:
     """Return what the programme holds that decides the path, in one query."""
-    mine = {"programme_id": OuterRef("pk")}
-    held = (
-        Account.objects.filter(**mine, kind=AccountKind.PAYER_DISPUTED)
-        .annotate(net=Sum("legs__debit") - Sum("legs__credit"))
-        .exclude(net=0)
-    )
-    row = (
-        Programme.objects.filter(pk=programme.pk)
-        .annotate(
-            varied=Exists(ProgrammeVariation.objects.filter(**mine)),
-            disputed=Exists(
-                ResultReview.objects.filter(
-                    result__programme_id=OuterRef("pk"),
-                    verdict=ReviewVerdict.DISPUTED,
-                    withdrawal__isnull=True,
-                )
-            ),
-            held=Exists(held),
-            due_booked=Exists(
-                LedgerTransaction.objects.filter(**mine, kind=TransactionKind.OUTCOME_DUE)
-            ),
-            advanced=Exists(Account.objects.filter(**mine, kind=AccountKind.PAYER_ADVANCE)),
-            backed=Exists(Result.objects.filter(**mine, from_participants=True)),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FLAGS_SQL,
+            {
+                "programme": programme.pk,
+                "disputed": ReviewVerdict.DISPUTED.value,
+                "held": AccountKind.PAYER_DISPUTED.value,
+                "due": TransactionKind.OUTCOME_DUE.value,
+                "advance": AccountKind.PAYER_ADVANCE.value,
+            },
         )
-        .values_list("varied", "disputed", "held", "due_booked", "advanced", "backed")
-        .get()
-    )
+        row = cursor.fetchone()
     return _Flags(*row)
+
+
+# The verified results of one cell and the verified amendments of any of them, with the
+# cell's codes and its period's end; written as SQL for the reason given at _FLAGS_SQL.
+_CELL_ROWS_SQL = """
+SELECT r.id, r.metric_id, r.cohort_id, r.period_id, r.amends_id, r.stage,
+    r.from_participants, r.value, m.code, c.code, p.end_date
+FROM outcomes_result r
+JOIN outcomes_result_decision d ON d.result_id = r.id
+JOIN outcomes_metric m ON m.id = r.metric_id
+JOIN outcomes_cohort c ON c.id = r.cohort_id
+JOIN outcomes_period p ON p.id = r.period_id
+LEFT JOIN outcomes_result a ON a.id = r.amends_id
+WHERE d.decision = %(verified)s AND (
+    (r.metric_id = %(metric)s AND r.cohort_id = %(cohort)s AND r.period_id = %(period)s)
+    OR (a.metric_id = %(metric)s AND a.cohort_id = %(cohort)s AND a.period_id = %(period)s)
+)
+ORDER BY r.id
+"""
 
 
 def _cell_rows(result: Result) -> tuple[list[_Row], tuple[str, str, date]]:
     """Return the verified results of the result's cell and the verified amendments of
     any of them (which the services keep in the cell); and the cell's metric and cohort
     codes and its period's end."""
-    place = {"metric_id": result.metric_id, "cohort_id": result.cohort_id}
-    rows = list(
-        Result.objects.filter(
-            Q(**place, period_id=result.period_id)
-            | Q(
-                amends__metric_id=result.metric_id,
-                amends__cohort_id=result.cohort_id,
-                amends__period_id=result.period_id,
-            ),
-            decision__decision=Decision.VERIFIED,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CELL_ROWS_SQL,
+            {
+                "verified": Decision.VERIFIED.value,
+                "metric": result.metric_id,
+                "cohort": result.cohort_id,
+                "period": result.period_id,
+            },
         )
-        .order_by("id")
-        .values_list(
-            "pk",
-            "metric_id",
-            "cohort_id",
-            "period_id",
-            "amends_id",
-            "stage",
-            "from_participants",
-            "value",
-            "metric__code",
-            "cohort__code",
-            "period__end_date",
-        )
-    )
+        rows = cursor.fetchall()
     mine = next(((m, c, on) for pk, *_, m, c, on in rows if pk == result.pk), ("", "", date.min))
     return [
         _Row(pk, (metric, cohort, period), amends, stage, backed, value)
@@ -281,16 +312,28 @@ def _caps_in_reach(programme: Programme, rules: ProgrammeRules, code: str, *, ba
     return False
 
 
+# The aggregate results' outcomes per metric, every verified one (see _FLAGS_SQL).
+_VERIFIED_COUNTS_SQL = """
+SELECT m.code, SUM(GREATEST(r.value, 0))
+FROM outcomes_result r
+JOIN outcomes_result_decision d ON d.result_id = r.id
+JOIN outcomes_metric m ON m.id = r.metric_id
+WHERE r.programme_id = %(programme)s AND NOT r.from_participants
+    AND d.decision = %(verified)s
+GROUP BY m.code
+"""
+
+
 def _verified_counts(programme: Programme, *, backed: bool) -> dict[str, Decimal]:
     """Return metric code -> outcomes counted by every verified result (an upper bound of
     what any state counts): aggregate values, and participant records one each (read
     only when the programme has `backed` results)."""
-    verified = Q(decision__decision=Decision.VERIFIED)
-    aggregates = (
-        Result.objects.filter(verified, programme=programme, from_participants=False)
-        .values_list("metric__code")
-        .annotate(count=Sum(Greatest("value", Decimal(0))))
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _VERIFIED_COUNTS_SQL,
+            {"programme": programme.pk, "verified": Decision.VERIFIED.value},
+        )
+        aggregates = cursor.fetchall()
     counts: dict[str, Decimal] = {code: Decimal(count or 0) for code, count in aggregates}
     if backed:
         records = (

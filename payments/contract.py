@@ -34,6 +34,7 @@ from payments.engine.terms import AnnualRateCap, IrrCap, MultipleCap
 from payments.models import Commitment, ContractVersion, PaymentTerms, Tranche
 from payments.models.variations import variation_terms
 from payments.outcome_payments import programme_rules
+from payments.rules.programme import ProgrammeRules
 from payments.savings_switch import savings_repayment_target
 from payments.waterfall_format import step_to_dict, steps_from_list
 from sib.chain import ChainKind, canonical_json, chain_append, chain_kind_register, chain_lock
@@ -163,6 +164,38 @@ def contract_version_record(*, programme: Programme) -> Any:
         canonical=_contract_canonical(version.pk, fresh.pk, text),
     )
     return version
+
+
+# The rules of recent contract versions, by (programme, version, digest): oldest first.
+_RULES_BY_VERSION: dict[tuple[int, int, str], ProgrammeRules] = {}
+_RULES_KEPT = 64
+
+
+def programme_rules_of(
+    *, programme: Programme, version: int | None, digest: str | None
+) -> ProgrammeRules:
+    """Return `programme_rules(programme)`, read once per contract version.
+
+    `version` and `digest`: the programme's latest contract version (its id and digest),
+    read in the caller's transaction; None: none chained yet, nothing kept. Every save or
+    delete that can change the rules chains a new version, in its own transaction
+    (`connect`, and a variation), and the digest covers the rules (`contract_definition`).
+    So while that version is the latest, the rules read are those it froze, and once
+    terms change the key changes: what is kept is never superseded terms. The version's
+    id is in the key too: terms changed and changed back chain a new version with an
+    old digest, which must not find rules kept in between. The rules are frozen
+    dataclasses, shared safely.
+    """
+    if version is None or digest is None:
+        return programme_rules(programme=programme)
+    key = (programme.pk, version, digest)
+    rules = _RULES_BY_VERSION.pop(key, None)
+    if rules is None:
+        rules = programme_rules(programme=programme)
+        while len(_RULES_BY_VERSION) >= _RULES_KEPT:
+            del _RULES_BY_VERSION[next(iter(_RULES_BY_VERSION))]
+    _RULES_BY_VERSION[key] = rules  # (re)inserted last: the least recently used go first
+    return rules
 
 
 def contract_version_at(*, programme: Programme, seq: int) -> Any:

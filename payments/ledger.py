@@ -71,6 +71,7 @@ one byte of a stored transaction, leg or chain entry and verification names that
 """
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -262,7 +263,9 @@ def transaction_post(
     date_check(programme=programme, kind=kind, on=occurred_on)
     with transaction.atomic():
         try:
-            with transaction.atomic():
+            # Only a reversal needs a savepoint of its own, to tell its refusal apart; any
+            # other refusal undoes the whole posting with this block's savepoint.
+            with transaction.atomic() if reverses is not None else nullcontext():
                 tx = LedgerTransaction.objects.create(
                     programme=programme,
                     kind=kind,
@@ -304,13 +307,12 @@ def transaction_post(
 
 def _check_balance_now() -> None:
     # Fire the deferred balance triggers now, so an error surfaces at the posting (and in
-    # tests that never commit), then defer again for the next posting in this transaction.
+    # tests that never commit), then defer again for the next posting in this transaction:
+    # one round trip (the client-side binding cursor sends both as one query).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SET CONSTRAINTS payments_leg_balanced, payments_transaction_balanced IMMEDIATE"
-        )
-        cursor.execute(
-            "SET CONSTRAINTS payments_leg_balanced, payments_transaction_balanced DEFERRED"
+            "SET CONSTRAINTS payments_leg_balanced, payments_transaction_balanced IMMEDIATE;"
+            " SET CONSTRAINTS payments_leg_balanced, payments_transaction_balanced DEFERRED"
         )
 
 

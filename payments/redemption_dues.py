@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from payments import ledger
 from payments.accrual import advances_apply
@@ -151,6 +151,22 @@ def _booked(programme: Programme) -> Parts:
     return booked
 
 
+def _redeemable_or_booked(programme: Programme) -> bool:
+    """Return whether a tranche has a redemption term or a redemption due was booked, in
+    one query: without either, the reconciliation has nothing to do (every outcome
+    verification asks, and most programmes redeem nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM payments_tranche"
+            " WHERE programme_id = %(programme)s AND redemption IS NOT NULL)"
+            " OR EXISTS (SELECT 1 FROM payments_ledger_transaction"
+            " WHERE programme_id = %(programme)s AND kind = %(kind)s)",
+            {"programme": programme.pk, "kind": TransactionKind.REDEMPTION_DUE.value},
+        )
+        (found,) = cursor.fetchone()
+    return bool(found)
+
+
 def redemption_dues_reconcile(
     *, programme: Programme, actor: Any = None, cause: str = ""
 ) -> list[LedgerTransaction]:
@@ -161,6 +177,8 @@ def redemption_dues_reconcile(
     # The chain lock serialises the changes of one programme: two changes committing at
     # once cannot both book the same difference.
     chain_lock(programme_id=programme.pk)
+    if not _redeemable_or_booked(programme):
+        return []  # no redemption term and none booked: nothing to book nor to restate
     booked = _booked(programme)
     target, dated = _owed_by_today(redemptions_due(programme=programme))
     today = clock.today()

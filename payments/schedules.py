@@ -74,7 +74,7 @@ from payments.schedule_builder import (
 )
 from payments.statements import statement_of
 from sib.chain import canonical_json, chain_lock
-from sib.models import OutboxMessage, PartyRole, Programme
+from sib.models import PartyRole, Programme
 from sib.outbox import outbox_enqueue
 
 __all__ = [
@@ -225,15 +225,21 @@ def recompute_on_chain_move(programme: Programme) -> None:
     or not at all, and is published after commit. Later appends in the same transaction
     (a verification that also posts, a history import) find it and queue nothing more.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()::text")
-        (xid,) = cursor.fetchone()
     current: tuple[str, dict[int, uuid.UUID]] | None = getattr(_queued, "messages", None)
+    known = current[1].get(programme.pk) if current is not None else None
+    with connection.cursor() as cursor:
+        # The transaction's id, and whether the message last queued for the programme is
+        # still there (it may have been rolled back with a savepoint since: then queue
+        # another), in one round trip; the second answer counts only in that transaction.
+        cursor.execute(
+            "SELECT pg_current_xact_id()::text,"
+            " EXISTS (SELECT 1 FROM sib_outbox_message WHERE id = %s)",
+            [known],
+        )
+        xid, present = cursor.fetchone()
     if current is None or current[0] != xid:
         current = _queued.messages = (xid, {})
-    message_id = current[1].get(programme.pk)
-    # The message may have been rolled back with a savepoint since: then queue another.
-    if message_id is not None and OutboxMessage.objects.filter(id=message_id).exists():
+    elif present:
         return
     message = outbox_enqueue(task_name=RECOMPUTE_TASK, kwargs={"programme_id": programme.pk})
     current[1][programme.pk] = message.id

@@ -229,9 +229,14 @@ def chain_lock(*, programme_id: int) -> None:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("chain_lock only makes sense inside a transaction.")
+    # Both statements in one round trip, still in that order: the client-side binding
+    # cursor sends them as one query, which PostgreSQL runs statement by statement.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sib_programme WHERE id = %s FOR KEY SHARE", [programme_id])
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, programme_id])
+        cursor.execute(
+            "SELECT 1 FROM sib_programme WHERE id = %s FOR KEY SHARE;"
+            " SELECT pg_advisory_xact_lock(%s, %s)",
+            [programme_id, _LOCK_NAMESPACE, programme_id],
+        )
 
 
 def chain_head(*, programme_id: int) -> str:
