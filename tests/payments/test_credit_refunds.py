@@ -5,6 +5,8 @@ State that paid 5 600 € holds a credit of 2 800 €."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -176,3 +178,18 @@ def test_the_api_refuses_a_refund_above_the_credit_as_a_problem():
     assert response["Content-Type"].startswith("application/problem+json")
     messages = [error["message"] for error in response.json()["errors"]]
     assert any("crédit de 2\u202f800,00\xa0€" in message for message in messages)
+
+
+def test_the_movements_page_lists_a_refund_to_reverse():
+    deal = _in_credit("refund-movements")
+    tx = _refund(deal, 100_000)
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("payments_portal:movements", args=[deal.programme.pk]))
+    assert page.status_code == 200
+    assert "Credit refunded to a payer" in page.content.decode()
+    reverse_page = client.get(
+        reverse("payments_portal:transaction-reverse", args=[deal.programme.pk, tx.pk])
+    )
+    assert reverse_page.status_code == 200
