@@ -15,6 +15,7 @@ from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from payments.position import programme_position
 from payments.reversals import ledger_transaction_reverse
 from sib.models import Organisation
+from sib.money import format_money
 from tests.payments.schedule_support import D, jardins
 from tests.payments.test_accrual import amend
 
@@ -193,3 +194,18 @@ def test_the_movements_page_lists_a_refund_to_reverse():
         reverse("payments_portal:transaction-reverse", args=[deal.programme.pk, tx.pk])
     )
     assert reverse_page.status_code == 200
+
+
+def test_the_payments_page_shows_what_was_refunded_beside_what_was_paid():
+    deal = _in_credit("refund-page")
+    _refund(deal, 100_000)
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    page = client.get(
+        reverse("payments_portal:outcome-payments", args=[deal.programme.pk])
+    ).content.decode()
+    paid = format_money(460_000, "EUR", "en")
+    assert f'data-figure="received">{paid}<' in page
+    assert f"after {format_money(100_000, 'EUR', 'en')} refunded" in page
+    assert f"credit of {format_money(180_000, 'EUR', 'en')} owed to the payer" in page
