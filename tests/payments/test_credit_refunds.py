@@ -3,6 +3,8 @@ own (issue 11; docs/ledger.md, "Credit refunds"). Figures: "enters training" pay
 the State 70 % of it: 10 entries are 5 600 € for the State; amended to 5, 2 800 €, so a
 State that paid 5 600 € holds a credit of 2 800 €."""
 
+import uuid
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -209,3 +211,53 @@ def test_the_payments_page_shows_what_was_refunded_beside_what_was_paid():
     assert f'data-figure="received">{paid}<' in page
     assert f"after {format_money(100_000, 'EUR', 'en')} refunded" in page
     assert f"credit of {format_money(180_000, 'EUR', 'en')} owed to the payer" in page
+
+
+def test_the_portal_shows_the_credit_before_and_after_then_refunds_once():
+    deal = _in_credit("refund-portal")
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    url = reverse("payments_portal:credit-refund-record", args=[deal.programme.pk])
+    assert (
+        "data-credit-refund"
+        in client.get(
+            reverse("payments_portal:payment-record", args=[deal.programme.pk])
+        ).content.decode()
+    )
+    body = {
+        "idempotency_key": str(uuid.uuid4()),
+        "payer": Organisation.objects.get(slug="etat").pk,
+        "refunded_on": TODAY.isoformat(),
+        "amount": "1000",
+        "reason": "part of the credit back",
+    }
+    confirm = client.post(url, body).content.decode()
+    assert f'data-figure="credit">{format_money(280_000, "EUR", "en")}<' in confirm
+    assert f'data-figure="credit_after">{format_money(180_000, "EUR", "en")}<' in confirm
+    assert programme_position(programme=deal.programme).payer("etat").refunded == 0
+
+    done = client.post(url, {**body, "confirmed": "on"})
+    again = client.post(url, {**body, "confirmed": "on"})
+    assert (done.status_code, again.status_code) == (302, 302)
+    assert programme_position(programme=deal.programme).payer("etat").refunded == 100_000
+
+
+def test_the_portal_shows_a_refund_above_the_credit_at_its_field():
+    deal = _in_credit("refund-portal-above")
+    client = Client()
+    client.force_login(deal.manager)
+    client.cookies["django_language"] = "en"
+    url = reverse("payments_portal:credit-refund-record", args=[deal.programme.pk])
+    body = {
+        "idempotency_key": str(uuid.uuid4()),
+        "payer": Organisation.objects.get(slug="etat").pk,
+        "refunded_on": TODAY.isoformat(),
+        "amount": "2800.01",
+        "reason": "all of it",
+        "confirmed": "on",
+    }
+    page = client.post(url, body)
+    assert page.status_code == 200
+    assert "a refund of" in page.content.decode()
+    assert programme_position(programme=deal.programme).payer("etat").refunded == 0
