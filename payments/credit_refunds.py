@@ -68,7 +68,8 @@ def credit_refund_check(
 def _credit_check(programme: Programme, payer: Organisation, amount: int, on: date) -> None:
     # The credit now and the credit on the refund's date: a later due may have netted
     # part of it, and money cannot go back before it was owed back.
-    now = programme_position(programme=programme).payer(payer.slug).credit
+    position = programme_position(programme=programme)
+    now = position.payer(payer.slug).credit
     credit = min(now, payer_credit_on(programme=programme, payer=payer, on=on))
     currency = programme.currency
     if credit == 0:
@@ -93,6 +94,20 @@ def _credit_check(programme: Programme, payer: Organisation, amount: int, on: da
                 }
             }
         )
+    if amount > position.cash:
+        # Money already paid out cannot be paid back: the cash never goes below zero.
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The programme holds %(cash)s; refunding %(amount)s would make its cash "
+                    "negative."
+                )
+                % {
+                    "cash": amount_text(position.cash, currency),
+                    "amount": amount_text(amount, currency),
+                }
+            }
+        )
 
 
 def credit_refund_description(payer: Organisation) -> str:
@@ -112,7 +127,8 @@ def credit_refund_record(
     """Pay `amount` of the credit `payer` holds back to it: Dr its receivable, Cr cash.
 
     Refused, naming the figures, when the payer holds no credit on `refunded_on` (or
-    now), or less than `amount`; refused without a reason. One transaction."""
+    now), or less than `amount`, or the programme's cash less than `amount`; refused
+    without a reason. One transaction."""
     reason = user_text(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the credit is refunded.")})

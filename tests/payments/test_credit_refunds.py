@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from payments import ledger
 from payments.credit_refunds import credit_refund_record
+from payments.ledger import LegSpec
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from payments.position import programme_position
 from payments.reversals import ledger_transaction_reverse
-from sib.models import Organisation
+from sib.models import Organisation, OrganisationKind
 from sib.money import format_money
 from tests.payments.schedule_support import D, jardins
 from tests.payments.test_accrual import amend
@@ -102,6 +104,38 @@ def test_a_refund_is_bounded_by_the_credit_held_on_its_date():
     with pytest.raises(ValidationError) as refused:
         _refund(deal, 100_000, on=D(2027, 1, 10))  # before the State paid: it owed
     assert "amount" in refused.value.message_dict
+
+
+def test_a_refund_never_takes_the_programmes_cash_below_zero():
+    deal = _in_credit("refund-cash")
+    provider = Organisation.objects.create(
+        slug="refund-cash-provider", name="Provider", kinds=[OrganisationKind.SERVICE_PROVIDER]
+    )
+    # 5 000 € of the 5 600 € received already paid out: 600 € left in cash.
+    ledger.transaction_post(
+        programme=deal.programme,
+        kind=TransactionKind.DISTRIBUTION,
+        occurred_on=D(2027, 2, 1),
+        legs=[
+            LegSpec(
+                ledger.account_for(
+                    programme=deal.programme,
+                    kind=AccountKind.PROVIDER_FUNDING,
+                    organisation=provider,
+                ),
+                debit=500_000,
+            ),
+            LegSpec(
+                ledger.account_for(programme=deal.programme, kind=AccountKind.PROGRAMME_CASH),
+                credit=500_000,
+            ),
+        ],
+    )
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        _refund(deal, 100_000)
+    message = refused.value.message_dict["amount"][0]
+    assert format_money(60_000, "EUR", "en") in message
+    assert programme_position(programme=deal.programme).payer("etat").refunded == 0
 
 
 @pytest.mark.parametrize("amount", [0, -5])
