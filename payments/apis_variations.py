@@ -12,7 +12,7 @@ from payments.variations import programme_vary
 from sib.api.fields import TextField
 from sib.api.scoped import ProgrammeApi
 from sib.models import User
-from sib.permissions import Action
+from sib.permissions import VARIATION_RECORD, VARIATION_VIEW
 
 
 class VariationOutputSerializer(serializers.ModelSerializer):
@@ -28,9 +28,8 @@ class VariationListApi(ProgrammeApi):
         description="The programme's contract variations: fund managers and public funders.",
     )
     def get(self, request: Request, programme_id: int) -> Response:
-        # Whoever sees the payments due sees what changed them: a variation is the fund
-        # manager's alone to record, so the payers' funders must at least read it.
-        access = self.access(request, programme_id, Action.PAYMENT_VIEW)
+        # Whoever sees the payments due sees what changed them (sib.permissions).
+        access = self.access(request, programme_id, VARIATION_VIEW)
         return self.paginate(
             request,
             ProgrammeVariation.objects.filter(programme=access.programme).order_by("id"),
@@ -60,7 +59,7 @@ class VariationCreateApi(ProgrammeApi):
         description="Vary an active programme's terms from the effective date (chained).",
     )
     def post(self, request: Request, programme_id: int) -> Response:
-        access = self.access(request, programme_id, Action.PROGRAMME_MANAGE)
+        access = self.access(request, programme_id, VARIATION_RECORD)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         variation = programme_vary(

@@ -16,7 +16,8 @@ A tranche may instead carry a "coupon" (and "cap": null): a coupon on principal 
 is set each year by the band a banded_rate metric's measured rate falls in
 (payments.engine.coupon). Any tranche but a guarantee may carry a "redemption": its
 principal owed back at maturity, in full when a banded_rate metric's rate reaches a
-threshold, else a floor, topped up by a party (payments.engine.redemption).
+threshold, else a floor, topped up by one of the programme's outcome payers
+(payments.engine.redemption).
 
 Cap types: annual_rate and irr (a fraction: "0.05" is 5%), multiple ("1.5"); values are
 strings so that no binary float ever holds them. Investors are organisation slugs. A
@@ -35,8 +36,9 @@ from payments import services
 from payments.engine.coupon import CouponCap
 from payments.engine.redemption import RedemptionTerms
 from payments.models import CapType, Commitment, Tranche, TrancheKind
+from payments.tranche_terms import redemption_payer_message
 from sib.bounds import code_error
-from sib.models import Organisation, Programme
+from sib.models import Organisation, PartyRole, Programme
 from sib.programme_format import LoadContext, Section, section_register
 from sib.services import payer_share_places
 
@@ -106,9 +108,13 @@ def _validate_redemption(
         errors.append((exc.path, exc.message))
         return
     _banded_rate_metric(terms.metric, path, document, errors)
-    parties = {p.get("organisation") for p in document.get("parties") or [] if isinstance(p, dict)}
-    if terms.payer not in parties:
-        errors.append((f"{path}.payer", f"no party {terms.payer!r} of the programme"))
+    payers = {
+        p.get("organisation")
+        for p in document.get("parties") or []
+        if isinstance(p, dict) and p.get("role") == PartyRole.OUTCOME_PAYER
+    }
+    if terms.payer not in payers:
+        errors.append((f"{path}.payer", redemption_payer_message(terms.payer)))
 
 
 def _validate_commitments(items: Any, path: str, organisations: set[str], errors: Errors) -> None:

@@ -14,7 +14,7 @@ from outcomes.rule_json import RuleError
 from payments.engine.coupon import CouponCap
 from payments.engine.redemption import RedemptionTerms
 from payments.models import CapType, TrancheKind
-from sib.models import Programme, ProgrammeParty
+from sib.models import PartyRole, Programme, ProgrammeParty
 
 
 def _banded_rate(programme: Programme, code: str) -> bool:
@@ -48,7 +48,7 @@ def redemption_errors(
     redemption: dict[str, Any] | None, *, programme: Programme, kind: str
 ) -> dict[str, str]:
     """Return what refuses a tranche's redemption: a guarantee with it, bad terms, a metric
-    that is not a banded rate, a payer that is no party of the programme."""
+    that is not a banded rate, a payer that is not one of the programme's outcome payers."""
     if redemption is None:
         return {}
     if kind == TrancheKind.GUARANTEE:
@@ -64,7 +64,17 @@ def redemption_errors(
             )
         }
     if not ProgrammeParty.objects.filter(
-        programme=programme, organisation__slug=terms.payer
+        programme=programme, organisation__slug=terms.payer, role=PartyRole.OUTCOME_PAYER
     ).exists():
-        return {"redemption.payer": _("The redemption's payer is a party of this programme.")}
+        return {"redemption.payer": redemption_payer_message(terms.payer)}
     return {}
+
+
+def redemption_payer_message(payer: str) -> str:
+    """Say that a redemption's payer must be an outcome payer: another party (a donor, a
+    foundation) would owe a due no position, notice or report shows, and whose payment
+    payment_check refuses."""
+    return _(
+        "'%(party)s' is not an outcome payer of the programme: a redemption's payer must "
+        "be one of its outcome payers."
+    ) % {"party": payer}

@@ -118,6 +118,13 @@ ROLE_RIGHTS: dict[str, frozenset[Action]] = {
 }
 
 
+# Contract variations (payments.variations): the fund manager records them alone, and
+# whoever sees the payments due reads them, as they change what each payer owes. The
+# API list and the portal page ask for these two, nothing else.
+VARIATION_VIEW: Action = A.PAYMENT_VIEW
+VARIATION_RECORD: Action = A.PROGRAMME_MANAGE
+
+
 # What a staff administrator may do on any programme, without a role on it: see it,
 # appoint its organisations, grant and revoke roles. Never verify results or move money.
 STAFF_RIGHTS: frozenset[Action] = frozenset(

@@ -4,7 +4,9 @@ A fund manager picks a kind, an effective date and a reason, and the kind's para
 The next page shows what each payer owes now and would owe once varied (the engine run
 with and without the variation, nothing written: payments.variation_preview); only the
 confirmed POST records it through `programme_vary`, which chains it and has the ledger
-restate what each payer owes. The right is the API's (`programme.manage`).
+restate what each payer owes. The rights are the API's (sib.permissions): the list is
+read by whoever sees the payments due (`VARIATION_VIEW`: the payers' funders too, without
+the form), the form is the fund manager's (`VARIATION_RECORD`).
 
 A kind is one entry of VARIATION_KINDS: the form fields that carry its parameters (each
 named as the parameter) and how the list says what it changed. A new kind is a new entry,
@@ -32,7 +34,7 @@ from payments.variation_preview import variation_preview
 from payments.variations import programme_vary
 from sib.models import Programme, ProgrammeStatus
 from sib.money import format_money
-from sib.permissions import Action
+from sib.permissions import VARIATION_RECORD, VARIATION_VIEW
 from sib.portal.forms import MoneyField, add_service_errors
 from sib.portal.views import AuthenticatedRequest, programme_context
 from sib.scoping import programme_access
@@ -228,14 +230,16 @@ _ALIASES = {f"parameters.{name}": name for name in PARAMETER_FIELDS}
 
 @login_required
 def variations(request: AuthenticatedRequest, programme_id: int) -> HttpResponse:
-    access = programme_access(
-        user=request.user, programme_id=programme_id, action=Action.PROGRAMME_MANAGE
-    )
-    programme = access.programme
+    access = programme_access(user=request.user, programme_id=programme_id, action=VARIATION_VIEW)
     posted = request.method == "POST"
+    if posted:
+        access.require(VARIATION_RECORD)
+    programme = access.programme
+    records = access.allows(VARIATION_RECORD)
     form = VariationForm(request.POST if posted else None, programme=programme)
     context: dict[str, Any] = {
-        "form": form,
+        "form": form if records else None,
+        "records": records,
         "variable": programme.status == ProgrammeStatus.ACTIVE,
         "rows": variation_rows(programme),
     }

@@ -13,6 +13,7 @@ from typing import Final
 
 from reports.document import VerificationAction, VerificationEntry
 from reports.rendering.formatting import format_cell_date
+from reports.rendering.wording import Text, Wording, gettext_noop
 
 # The role in which each step of a result's life is taken (sib.permissions): a lead
 # evaluator who submits acts as an evaluator; only lead evaluators verify, reject and
@@ -26,36 +27,20 @@ ACTION_ROLES: Final[dict[VerificationAction, str]] = {
     "disputed": "public_funder",
 }
 
-LOG_LABELS: Final[dict[str, dict[str, str]]] = {
-    "fr": {
-        "log_role": "Rôle",
-        "log_role_evaluator": "Évaluateur",
-        "log_role_lead_evaluator": "Évaluateur principal",
-        "log_role_public_funder": "Financeur public",
-        "log_public_note": (
-            "Le journal indique la date, l’action et le rôle qui l’a accomplie ; "
-            "ni les noms des personnes ni leurs commentaires ne sont publiés."
-        ),
-        "log_manager_note": (
-            "Édition gestionnaire : le journal nomme les personnes et reprend leurs "
-            "commentaires ; il ne doit pas être diffusé."
-        ),
-    },
-    "en": {
-        "log_role": "Role",
-        "log_role_evaluator": "Evaluator",
-        "log_role_lead_evaluator": "Lead evaluator",
-        "log_role_public_funder": "Public funder",
-        "log_public_note": (
-            "The log gives the date, the action and the role that took it; neither "
-            "people's names nor their comments are published."
-        ),
-        "log_manager_note": (
-            "Manager edition: the log names people and gives their comments; it must "
-            "not be circulated."
-        ),
-    },
+LOG_TEXTS: Final[dict[str, Text]] = {
+    "log_role": gettext_noop("Role"),
+    "log_role_evaluator": gettext_noop("Evaluator"),
+    "log_role_lead_evaluator": gettext_noop("Lead evaluator"),
+    "log_role_public_funder": gettext_noop("Public funder"),
+    "log_public_note": gettext_noop(
+        "The log gives the date, the action and the role that took it; neither "
+        "people's names nor their comments are published."
+    ),
+    "log_manager_note": gettext_noop(
+        "Manager edition: the log names people and gives their comments; it must not be circulated."
+    ),
 }
+LOG_LABELS: Final = Wording(LOG_TEXTS)
 
 # Header, rows, planned relative widths, and the column that takes the room left.
 Rows = tuple[list[str], list[list[str]], list[float], int]

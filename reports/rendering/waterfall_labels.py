@@ -11,25 +11,16 @@ from __future__ import annotations
 
 from typing import Final
 
-WATERFALL_LABELS: Final[dict[str, dict[str, str]]] = {
-    "fr": {
-        "waterfall_distributed": "Distribué par la cascade",
-        "waterfall_residual": "Laissé au payeur (non réclamé)",
-        "waterfall_received": "Paiements reçus imputés sur des dus",
-        "waterfall_note": (
-            "Montants que la cascade alloue, étape par étape, sur les paiements imputés sur "
-            "des dus à cet état du registre. Une distribution y est enregistrée quand elle est "
-            "versée ; l’argent réinvesti reste dans le programme et n’y est pas passé."
-        ),
-    },
-    "en": {
-        "waterfall_distributed": "Distributed by the waterfall",
-        "waterfall_residual": "Left with the payer (not claimed)",
-        "waterfall_received": "Payments received applied to dues",
-        "waterfall_note": (
-            "What the waterfall allocates from the payments applied to dues at this ledger "
-            "state, step by step. A distribution is recorded in the ledger when it is paid "
-            "out; recycled money stays in the programme and is not posted."
-        ),
-    },
+from reports.rendering.wording import Text, Wording, gettext_noop
+
+WATERFALL_TEXTS: Final[dict[str, Text]] = {
+    "waterfall_distributed": gettext_noop("Distributed by the waterfall"),
+    "waterfall_residual": gettext_noop("Left with the payer (not claimed)"),
+    "waterfall_received": gettext_noop("Payments received applied to dues"),
+    "waterfall_note": gettext_noop(
+        "What the waterfall allocates from the payments applied to dues at this ledger "
+        "state, step by step. A distribution is recorded in the ledger when it is paid "
+        "out; recycled money stays in the programme and is not posted."
+    ),
 }
+WATERFALL_LABELS: Final = Wording(WATERFALL_TEXTS)

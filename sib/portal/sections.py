@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from sib.permissions import Action
+from sib.permissions import VARIATION_VIEW, Action
 from sib.scoping import ProgrammeAccess
 
 
@@ -236,8 +236,9 @@ SECTIONS: tuple[Section, ...] = (
         "variations",
         PROGRAMME,
         _("Contract variations"),
-        _("The changes to the terms agreed since the start; record one, its figures first."),
-        Action.PROGRAMME_MANAGE,
+        _("The changes to the terms agreed since the start, each from its date."),
+        # Read by whoever sees the payments due; the form on it is the fund manager's.
+        VARIATION_VIEW,
     ),
     Section(
         "ledger-verify",

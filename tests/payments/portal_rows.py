@@ -19,7 +19,8 @@ PAGES = {
     "payments_portal:guarantee-record": needs(Action.PAYMENT_RECORD),
     "payments_portal:movements": needs(Action.PAYMENT_RECORD),
     "payments_portal:programme-termination": needs(Action.PROGRAMME_MANAGE),
-    "payments_portal:variations": needs(Action.PROGRAMME_MANAGE),
+    # Read by whoever sees the payments due; the form to record is the manager's (POST).
+    "payments_portal:variations": needs(Action.PAYMENT_VIEW),
     "payments_portal:payer-splits": needs(Action.PROGRAMME_MANAGE),
     # A result the programme's public funder disputed: the one who may withdraw it.
     "payments_portal:dispute-withdraw": needs(Action.RESULT_ACCEPT, result_id=disputed_result),

@@ -24,11 +24,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from payments.models import Tranche
 from reports.services import report_render
 from sib.models import Programme, User
+from sib.programme_format import programme_definition_errors
 from tests.payments.ledger_support import make_deal
 from tests.payments.test_coupon_end_to_end import banded_metric, coupon_deal
 from tests.reports.support import pdf_text
@@ -161,6 +163,27 @@ def test_a_redemption_that_is_not_one_is_refused_at_load_naming_its_path(
     assert not Programme.objects.filter(slug=SLUG).exists()
 
 
+def test_a_redemption_payer_that_is_not_an_outcome_payer_is_refused_at_load(manager, tmp_path):
+    """A party that is no outcome payer (here the intermediary) would owe a due that no
+    position, notice or report shows and whose payment nobody could record."""
+    document = protected_deal("62")
+    junior = next(t for t in document["tranches"] if t["key"] == "junior")
+    junior["redemption"]["payer"] = "impact-partenaires"
+    with pytest.raises(CommandError) as refused:
+        load(tmp_path, document)
+    assert (
+        "tranches[1].redemption.payer: 'impact-partenaires' is not an outcome payer of the "
+        "programme: a redemption's payer must be one of its outcome payers."
+    ) in str(refused.value)
+    assert not Programme.objects.filter(slug=SLUG).exists()
+    with translation.override("fr"):
+        errors = dict(programme_definition_errors(document))
+    assert errors["tranches[1].redemption.payer"] == (
+        "«\u00a0impact-partenaires\u00a0» n’est pas un tiers-payeur du programme\u00a0: "
+        "le payeur d’un remboursement doit être l’un de ses tiers-payeurs."
+    )
+
+
 def redeemed_early_deal() -> dict[str, Any]:
     """Active, the junior loan redeemable early at 75 % in year 4, redeemed 30 June 2029."""
     document = protected_deal()
@@ -212,8 +235,8 @@ def test_an_early_redemption_without_a_redemption_term_is_refused(manager, tmp_p
 
 
 def test_the_api_creates_and_shows_a_redemption_and_refuses_a_payer_not_a_party():
-    """The deal's payer is a party of the programme; its investor organisation too, but
-    an organisation of another programme is not."""
+    """The redemption's payer is an outcome payer of the programme: an organisation of
+    another programme is not, nor a party of this one in another role (its investor)."""
     deal = make_deal("api")
     banded_metric(deal.programme, "restoration")
     make_deal("other")
@@ -228,6 +251,7 @@ def test_the_api_creates_and_shows_a_redemption_and_refuses_a_payer_not_a_party(
     body = {**body, "key": "bond2", "priority": 8}
     for change, field in [
         ({"payer": "other-payer"}, "redemption.payer"),
+        ({"payer": deal.investor.slug}, "redemption.payer"),
         ({"metric": "absent"}, "redemption.metric"),
         ({"floor_percent": "101"}, "redemption"),
     ]:

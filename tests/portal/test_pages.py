@@ -126,6 +126,7 @@ def test_language_switch_sets_the_language_and_returns_to_the_page(cast):
                 "acceptance",
                 "reports-public",
                 "member-invite",
+                "variations",
                 "ledger-verify",
             },
         ),

@@ -186,9 +186,9 @@ def test_a_period_switched_to_a_grant_is_recorded_from_the_form(deal):
     assert "a grant of" in listed
 
 
-@pytest.mark.parametrize("role", ["public_funder", "evaluator", "lead_evaluator", "investor"])
+@pytest.mark.parametrize("role", ["evaluator", "lead_evaluator", "investor"])
 @pytest.mark.parametrize("confirm", [False, True])
-def test_only_the_programmes_fund_managers_may_review_or_record(deal, role, confirm):
+def test_who_sees_no_payments_may_neither_read_nor_record(deal, role, confirm):
     if role == "evaluator":
         user = deal.evaluator
     elif role == "lead_evaluator":
@@ -201,6 +201,44 @@ def test_only_the_programmes_fund_managers_may_review_or_record(deal, role, conf
     assert not ProgrammeVariation.objects.exists()
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_public_funder_reads_the_variations_and_is_offered_no_form(deal, language):
+    """A variation changes what the payer owes: its funder reads it, the fund manager
+    alone records it (sib.permissions.VARIATION_VIEW and VARIATION_RECORD)."""
+    _client(deal.manager).post(_url(deal.programme), {**PRICE_CHANGE, "confirm": "1"})
+    variation = ProgrammeVariation.objects.get(programme=deal.programme)
+    funder = _member(deal, "public_funder")
+    page = _client(funder, language).get(_url(deal.programme))
+    assert page.status_code == 200
+    listed = page.content.decode()
+    assert f'data-variation="{variation.pk}" data-kind="price_change"' in listed
+    assert "Agreed at the mid-term review" in listed
+    assert 'name="reason"' not in listed
+    assert 'name="effective_date"' not in listed
+    said = {
+        "en": "The fund manager records the variations",
+        "fr": "Le gestionnaire du fonds enregistre les avenants",
+    }[language]
+    assert said in listed
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_public_funder_may_not_review_or_record_a_variation(deal, confirm):
+    funder = _member(deal, "public_funder")
+    fields = {**PRICE_CHANGE, "confirm": "1"} if confirm else PRICE_CHANGE
+    assert _client(funder).post(_url(deal.programme), fields).status_code == 403
+    assert not ProgrammeVariation.objects.exists()
+    assert _dues(deal) == {"etat": 448_000, "departement-13": 192_000}
+
+
+def test_the_payments_page_links_the_variations_for_the_funder_and_the_manager(deal):
+    payments = reverse("payments_portal:outcome-payments", args=[deal.programme.pk])
+    for user in (_member(deal, "public_funder"), deal.manager):
+        page = _client(user).get(payments)
+        assert page.status_code == 200
+        assert f'href="{_url(deal.programme)}"' in page.content.decode()
+
+
 def test_a_fund_manager_of_another_programme_gets_nothing(deal):
     other = Deal("other")
     page = _client(other.manager).post(_url(deal.programme), {**PRICE_CHANGE, "confirm": "1"})
@@ -208,7 +246,9 @@ def test_a_fund_manager_of_another_programme_gets_nothing(deal):
     assert not ProgrammeVariation.objects.exists()
 
 
-def test_the_programme_home_links_the_page_for_its_fund_managers_only(deal):
+def test_the_programme_home_links_the_page_for_its_fund_managers_and_funders_only(deal):
     home = reverse("portal:programme-home", args=[deal.programme.pk])
     assert _url(deal.programme) in _client(deal.manager).get(home).content.decode()
+    funder = _member(deal, "public_funder")
+    assert _url(deal.programme) in _client(funder).get(home).content.decode()
     assert _url(deal.programme) not in _client(deal.lead).get(home).content.decode()

@@ -16,7 +16,6 @@ from payments.models import Leg, PaymentTerms, ScheduleVersion
 from payments.schedule_builder import schedule_document
 from payments.schedules import DEFAULT_PROJECTIONS
 from payments.schedules import programme_recompute as recompute
-from reports.rendering.waterfall_labels import WATERFALL_LABELS
 from reports.selectors.state import chain_state
 from reports.selectors_schedules import schedules_as_of
 from reports.services import report_render
@@ -228,7 +227,3 @@ def test_a_projection_counts_the_payments_already_received(paid_bond: Bond):
         assert already == actual["schedule"]["payments"], percent
     zero = schedule_document(programme=paid_bond.programme, percent=DEFAULT_PROJECTIONS[0])
     assert zero["schedule"]["totals"]["received"] == received
-
-
-def test_the_waterfall_wording_is_complete_in_both_languages():
-    assert WATERFALL_LABELS["fr"].keys() == WATERFALL_LABELS["en"].keys()

@@ -462,10 +462,6 @@ def _plain_data(**changes):  # type: ignore[no-untyped-def]
     return doc.NoticeData(**{**values, **changes})
 
 
-def test_both_languages_have_the_same_notice_wording():
-    assert NOTICE_LABELS["fr"].keys() == NOTICE_LABELS["en"].keys()
-
-
 def test_notice_data_refuses_lines_that_do_not_add_up_to_the_due():
     with pytest.raises(ValueError, match="do not add up"):
         _plain_data(figures=doc.NoticeFigures(1_200_001, 0, 0, 0, 0, 1_200_001, 1_200_001))

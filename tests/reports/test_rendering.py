@@ -36,7 +36,6 @@ from reports.document import (
 from reports.rendering import render_report
 from reports.rendering.charts import achieved_vs_target_chart, drawing_to_svg
 from reports.rendering.formatting import format_date, format_percent
-from reports.rendering.labels import LABELS
 from reports.rendering.masking import CountMask
 
 INVESTORS = ("Banque Méridionale", "Fondation Horizon", "Fonds Impact Solidaire")
@@ -453,10 +452,6 @@ def test_dates_and_percentages_follow_the_language():
     assert format_date(date(2026, 11, 28), "en") == "28 November 2026"
     assert format_percent(Decimal("0.125"), "fr") == "12,5\u00a0%"
     assert format_percent(Decimal("0.125"), "en") == "12.5%"
-
-
-def test_labels_exist_in_both_languages():
-    assert LABELS["fr"].keys() == LABELS["en"].keys()
 
 
 def test_charts_export_to_svg_with_masked_labels():
