@@ -71,6 +71,9 @@ class PositionApi(ProgrammeApi):
         disputed = serializers.IntegerField()
         received = serializers.IntegerField()
         advance = serializers.IntegerField()
+        refunded = serializers.IntegerField(
+            help_text="Its credit paid back to it; `received` is net of it (docs/ledger.md)."
+        )
         outstanding = serializers.IntegerField()
         payable = serializers.IntegerField()
         credit = serializers.IntegerField()

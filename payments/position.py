@@ -14,6 +14,8 @@ Per payer (minor units):
                  ((tranche key, amount), ...)
     disputed     the part of `due` held while a result is disputed
     received     outcome payments received from it, net of reversals (advances included)
+                 and of what was refunded to it (what the programme kept of its money)
+    refunded     its credit paid back to it (credit_refund, payments.credit_refunds)
     advance      received ahead of what it owed and not yet applied
     outstanding  due - received; below zero, the payer's advance plus its credit
     still_to_pay outstanding, never below zero: the totals every page and report prints
@@ -106,6 +108,7 @@ class PayerPosition:
     disputed: int = 0
     received: int = 0
     advance: int = 0
+    refunded: int = 0
     settled_by: tuple[tuple[str, int], ...] = ()
     paid_for: tuple[tuple[str, int], ...] = ()
     redemptions: tuple[tuple[str, int], ...] = ()
@@ -247,6 +250,10 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
                 payer_figures[org]["due"] += debit - credit
             elif base == "payment_received":
                 payer_figures[org]["received"] += credit - debit
+            elif base == "credit_refund":
+                # Money paid back: the programme keeps that much less of what it received.
+                payer_figures[org]["received"] += credit - debit
+                payer_figures[org]["refunded"] += debit - credit
         elif kind == "payer_advance":
             payer_figures[org]["advance"] += credit - debit
             if base == "payment_received":
@@ -320,6 +327,7 @@ def programme_position(*, programme: Programme, seq: int | None = None) -> Progr
         "disputed": sum(p.disputed for p in payers),
         "received": sum(p.received for p in payers),
         "advance": sum(p.advance for p in payers),
+        "refunded": sum(p.refunded for p in payers),
         "outstanding": sum(p.outstanding for p in payers),
         "still_to_pay": sum(p.still_to_pay for p in payers),
         "payable": sum(p.payable for p in payers),

@@ -2,8 +2,9 @@
 the service that posts the reversal.
 
 A reversal undoes a money movement someone recorded: a drawdown, a payment received, a
-distribution, a guarantee call or payment, by whoever may record it (correcting a
-drawdown is recording drawdowns; anything else is recording payments). What the service
+distribution, a guarantee call or payment, a credit refunded to a payer, by whoever may
+record it (correcting a drawdown is recording drawdowns; anything else is recording
+payments). What the service
 books itself from verified results and their restatements (`outcome_due`), from disputes
 (`dispute_hold`) and from advances meeting dues (`advance_applied`) changes only by the
 events that book it, never by hand: reversing an `outcome_due` would wipe what a verified
@@ -42,6 +43,7 @@ REVERSAL_ACTIONS: dict[str, Action] = {
     TransactionKind.DISTRIBUTION: Action.PAYMENT_RECORD,
     TransactionKind.GUARANTEE_CALL: Action.PAYMENT_RECORD,
     TransactionKind.GUARANTEE_PAYMENT: Action.PAYMENT_RECORD,
+    TransactionKind.CREDIT_REFUND: Action.PAYMENT_RECORD,
 }
 REVERSIBLE = tuple(REVERSAL_ACTIONS)
 

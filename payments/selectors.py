@@ -215,6 +215,7 @@ _PAYER_TOTALS = (
     "disputed",
     "received",
     "advance",
+    "refunded",
     "outstanding",
     "still_to_pay",
     "payable",

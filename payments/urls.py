@@ -4,6 +4,7 @@ from django.urls import path
 
 from payments import (
     apis,
+    apis_credit_refunds,
     apis_distributions,
     apis_joint,
     apis_position,
@@ -47,6 +48,11 @@ urlpatterns = [
         f"{programme}payments-received/joint/create/",
         apis_joint.JointPaymentReceivedCreateApi.as_view(),
         name="joint-payment-received-create",
+    ),
+    path(
+        f"{programme}credit-refunds/create/",
+        apis_credit_refunds.CreditRefundCreateApi.as_view(),
+        name="credit-refund-create",
     ),
     path(f"{programme}ledger/accounts/", apis.AccountListApi.as_view(), name="ledger-account-list"),
     path(

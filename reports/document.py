@@ -390,6 +390,8 @@ class NoticeFigures:
     credit: int
     outstanding: int
     payable: int
+    # Its credit paid back to it (payments.credit_refunds), already out of `received`.
+    refunded: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,7 @@ def notice_data(
             credit=position.credit,  # an advance is printed on its own line
             outstanding=position.still_to_pay,  # its advance and credit on their own lines
             payable=position.payable,
+            refunded=position.refunded,
         ),
         chain_head=doc.ChainHead(hash=state.head, entry_count=state.seq),
         cap=None

@@ -88,6 +88,9 @@ class TransactionKind(models.TextChoices):
     # Accrual: the principal redemption a tranche's terms make a payer owe, and its
     # restatements (payments.redemption_dues).
     REDEMPTION_DUE = "redemption_due", _("Principal redemption due")
+    # Money paid back to a payer out of the credit it holds after a restatement below
+    # what it paid (payments.credit_refunds).
+    CREDIT_REFUND = "credit_refund", _("Credit refunded to a payer")
 
 
 class LedgerTransaction(InsertOnlyModel):

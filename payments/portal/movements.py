@@ -38,6 +38,7 @@ KIND_NAMES = {
     TransactionKind.DISTRIBUTION: gettext_lazy("Distributions"),
     TransactionKind.GUARANTEE_CALL: gettext_lazy("Guarantee call"),
     TransactionKind.GUARANTEE_PAYMENT: gettext_lazy("Guarantee payment received"),
+    TransactionKind.CREDIT_REFUND: gettext_lazy("Credit refunded to a payer"),
 }
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from payments.portal import (
+    credit_refunds,
     disputes,
     distributions,
     joint,
@@ -42,6 +43,11 @@ urlpatterns = [
         f"{money}payment/joint/",
         joint.joint_payment_record_page,
         name="joint-payment-record",
+    ),
+    path(
+        f"{money}payment/credit-refund/",
+        credit_refunds.credit_refund_record_page,
+        name="credit-refund-record",
     ),
     path(f"{money}outcome-payments/", views.outcome_payments, name="outcome-payments"),
     path(f"{money}mine/", views.my_commitments, name="my-commitments"),

@@ -115,6 +115,8 @@ class NoticeRenderer(ReportRenderer):
         ]
         if f.advance:
             pairs.append((self.t("notice_advance"), self.money(f.advance)))
+        if f.refunded:
+            pairs.append((self.t("notice_refunded"), self.money(f.refunded)))
         if f.credit:
             pairs.append((self.t("notice_credit"), self.money(f.credit)))
         pairs += [

@@ -37,6 +37,7 @@ NOTICE_TEXTS: Final[dict[str, Text]] = {
     "notice_received": gettext_noop("Payments received"),
     "notice_advance": gettext_noop("Advance received, not yet applied"),
     "notice_credit": gettext_noop("Credit owed to the payer"),
+    "notice_refunded": gettext_noop("Credit refunded to the payer (out of the payments received)"),
     "notice_outstanding": pgettext_noop("payment notice", "Outstanding"),
     "notice_payable": gettext_noop("To pay now (outstanding less disputed amounts)"),
     "notice_cap_title": gettext_noop("Payer's cap"),

@@ -35,6 +35,7 @@ ROWS = {
     "drawdown_create": scoped(FM),
     "payment_received_create": scoped(FM),
     "joint_payment_received_create": scoped(FM),
+    "credit_refund_create": scoped(FM),
     "ledger_account_list": scoped(FM),
     "ledger_transaction_list": scoped(FM),
     "ledger_transaction_reverse": scoped(FM),

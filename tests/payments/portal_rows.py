@@ -10,6 +10,7 @@ PAGES = {
     "payments_portal:drawdown-record": needs(Action.DRAWDOWN_RECORD),
     "payments_portal:payment-record": needs(Action.PAYMENT_RECORD),
     "payments_portal:joint-payment-record": needs(Action.PAYMENT_RECORD),
+    "payments_portal:credit-refund-record": needs(Action.PAYMENT_RECORD),
     "payments_portal:outcome-payments": needs(Action.PAYMENT_VIEW),
     "payments_portal:my-commitments": needs(Action.COMMITMENT_VIEW_OWN),
     "payments_portal:distributions": needs(Action.PAYMENT_RECORD),

@@ -19,6 +19,7 @@ import sib_verify
 from outcomes import services as outcomes
 from outcomes.models import Result
 from payments import services as payments
+from payments.credit_refunds import credit_refund_record
 from payments.position import programme_position
 from reports import document as doc
 from reports.models import Report, ReportStatus
@@ -27,6 +28,7 @@ from reports.rendering import render_report
 from reports.rendering.notice_labels import NOTICE_LABELS
 from reports.selectors.state import chain_state
 from reports.services import report_build, report_render, report_request, report_verify_file
+from sib import clock
 from sib.models import Membership, User
 from sib.outbox import OutboxMessage
 from tests.reports.conftest import Bond, make_bond
@@ -558,3 +560,33 @@ def test_a_restatement_below_what_was_paid_is_printed_as_a_credit(db):
     # Nothing left to pay: the credit stands on its own line, not again as −25 200 €.
     assert value_after(lines, "Reste dû") == money(0, "fr")
     assert "Douze sorties comptées à tort" not in pdf_text(render_report(data))
+
+
+def test_a_credit_refunded_is_printed_on_its_own_line_and_the_credit_falls(db):
+    bond = make_bond(slug="credit-refunded")
+    first = Result.objects.get(
+        programme=bond.programme, metric__code="in-work-6m", cohort__code="c1", amends=None
+    )
+    amendment = outcomes.result_amend(
+        result=first,
+        user=bond.evaluator,
+        reason="Douze sorties comptées à tort",
+        stage=None,
+        values=outcomes.ResultValues(value=Decimal(30)),
+    )
+    outcomes.result_verify(result=amendment, user=bond.lead)  # a credit of 25 200 €
+    credit_refund_record(
+        programme=bond.programme,
+        payer=bond.orgs["etat"],
+        amount=1_000_000,
+        refunded_on=clock.today(),
+        reason="virement de retour",
+        actor=None,
+    )
+    data = _data(bond, "etat")
+    assert (data.figures.refunded, data.figures.credit) == (1_000_000, 1_520_000)
+    lines = pdf_lines(render_report(data))
+    assert value_after(lines, "Crédit remboursé au payeur (déduit des paiements reçus)") == money(
+        1_000_000, "fr"
+    )
+    assert value_after(lines, "Crédit dû au payeur") == money(1_520_000, "fr")
