@@ -33,6 +33,11 @@ def _full_of_errors() -> dict:
     document["periods"][1]["end_date"] = "2026-12-31"
     document["metrics"][0]["cohorts"].append("2099")
     document["metrics"][0]["periods"].append("2099")
+    document["metrics"][1]["max_amount"] = 100
+    document["metrics"][1]["mechanism"] = {"kind": "tracked"}
+    document["payment_terms"]["indexation"] = {
+        "factors": [{"year": 2028, "factor": "1.02"}, {"year": 2027, "factor": "1.03"}]
+    }
     senior, junior, guarantee = document["tranches"][:3]
     senior["cap"] = {"type": "multiple", "value": "0.5"}
     senior["commitments"].append({"investor": "nobody", "amount": 1})
@@ -73,6 +78,7 @@ def test_every_family_of_refusal_is_met(users):
         "metrics",
         "tranches",
         "waterfall",
+        "payment_terms",
         "variations",
         "history",
     }
