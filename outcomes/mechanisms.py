@@ -92,7 +92,7 @@ def _times(value: Any, path: str) -> int | None:
     if value == EACH:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(where, f'must be a whole number of at least 1, or "{EACH}"')
+        raise RuleError(where, _('must be a whole number of at least 1, or "each"'))
     return js.count(value, where)
 
 
