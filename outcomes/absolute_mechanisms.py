@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.mechanism_terms import Direction, TierBasis
 from outcomes.rule_json import RuleError
@@ -103,14 +105,14 @@ def rate_bounds(data: dict[str, Any], path: str) -> tuple[Decimal, Decimal | Non
     low_path, high_path = js.child(path, "min_rate"), js.child(path, "max_rate")
     low = js.decimal(js.required(data, "min_rate", path), low_path)
     if not 0 <= low < 1:
-        raise RuleError(low_path, "must be at least 0 and below 1")
+        raise RuleError(low_path, _("must be at least 0 and below 1"))
     high = js.optional(js.decimal, data.get("max_rate"), high_path)
     # The upper bound is excluded: a top band ending at 1 would not pay a rate of
     # 100 %, which is never what a deal means.
     if high is not None and high >= 1:
-        raise RuleError(high_path, "must be below 1; leave it null for a band up to 100 %")
+        raise RuleError(high_path, _("must be below 1; leave it null for a band up to 100 %"))
     if high is not None and low >= high:
-        raise RuleError(low_path, "must be below max_rate")
+        raise RuleError(low_path, _("must be below max_rate"))
     return low, high
 
 
@@ -144,7 +146,7 @@ class BandedRateMechanism:
             for i, band in enumerate(js.sequence(js.required(data, "bands", path), bands_path))
         )
         if not bands:
-            raise RuleError(bands_path, "must list at least one band")
+            raise RuleError(bands_path, _("must list at least one band"))
         check_bands(bands, bands_path)
         basis = js.enum(TierBasis, js.required(data, "basis", path), js.child(path, "basis"))
         return cls(bands=bands, basis=basis)
@@ -173,14 +175,21 @@ def check_bands(bands: Sequence[Any], path: str, value: str = "amount") -> None:
         if before.max_rate is None or band.min_rate != before.max_rate:
             raise RuleError(
                 js.child(here, "min_rate"),
-                f"must equal bands[{i - 1}].max_rate: list bands from the lowest, "
-                "without gaps or overlaps",
+                _(
+                    "must equal bands[%(before)s].max_rate: list bands from the lowest, "
+                    "without gaps or overlaps"
+                )
+                % {"before": i - 1},
             )
         if getattr(band, value) < getattr(before, value):
-            raise RuleError(js.child(here, value), f"must not be below bands[{i - 1}].{value}")
+            message = _("must not be below bands[%(before)s].%(field)s") % {
+                "before": i - 1,
+                "field": value,
+            }
+            raise RuleError(js.child(here, value), message)
     last = len(bands) - 1
     if bands and bands[last].max_rate is not None:
         raise RuleError(
             js.child(f"{path}[{last}]", "max_rate"),
-            "leave it null: the top band runs to 100 %",
+            _("leave it null: the top band runs to 100 %"),
         )

@@ -53,6 +53,13 @@ def _codes(document: dict[str, Any], name: str) -> set[str]:
     return {str(item.get("code")) for item in data if isinstance(item, dict)}
 
 
+def _unknown(key: str, code: str) -> str:
+    """A metric's cohort or period that the document does not list."""
+    if key == "cohorts":
+        return _("unknown cohort %(code)r") % {"code": code}
+    return _("unknown period %(code)r") % {"code": code}
+
+
 def _unique_code(item: dict[str, Any], path: str, seen: set[str]) -> Errors:
     code = item.get("code")
     if not isinstance(code, str):
@@ -133,7 +140,7 @@ def validate_metrics(data: Any, document: dict[str, Any]) -> Errors:
                 own_cohorts = codes
             for position, code in enumerate(codes):
                 if isinstance(code, str) and code not in known:
-                    errors.append((f"{path}.{key}[{position}]", f"unknown {key[:-1]} {code!r}"))
+                    errors.append((f"{path}.{key}[{position}]", _unknown(key, code)))
         errors += [
             (f"{path}.{sub}" if sub else path, message)
             for sub, message in metric_mechanism_errors(

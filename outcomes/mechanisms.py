@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.absolute_mechanisms import (
     AbsoluteDifferenceMechanism,
@@ -90,7 +92,7 @@ def _times(value: Any, path: str) -> int | None:
     if value == EACH:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(where, f'must be a whole number of at least 1, or "{EACH}"')
+        raise RuleError(where, _('must be a whole number of at least 1, or "each"'))
     return js.count(value, where)
 
 
@@ -113,7 +115,7 @@ class Tier:
             js.decimal, data.get("max_improvement"), js.child(path, "max_improvement")
         )
         if high is not None and low >= high:
-            raise RuleError(js.child(path, "min_improvement"), "must be below max_improvement")
+            raise RuleError(js.child(path, "min_improvement"), _("must be below max_improvement"))
         amount = js.money(js.required(data, "amount", path), js.child(path, "amount"))
         return cls(min_improvement=low, max_improvement=high, amount=amount)
 
@@ -172,9 +174,9 @@ class ComparisonMechanism:
             for i, code in enumerate(js.sequence(js.required(data, "cohorts", path), cohorts_path))
         )
         if not cohorts:
-            raise RuleError(cohorts_path, "must name at least one cohort")
+            raise RuleError(cohorts_path, _("must name at least one cohort"))
         if len(set(cohorts)) != len(cohorts):
-            raise RuleError(cohorts_path, "must not repeat a cohort")
+            raise RuleError(cohorts_path, _("must not repeat a cohort"))
         thresholds = {}
         for key in ("cohort_threshold", "pooled_threshold"):
             value = js.optional(js.decimal, data.get(key), js.child(path, key))
@@ -182,7 +184,7 @@ class ComparisonMechanism:
                 raise RuleError(js.child(path, key), "must not be negative")
             thresholds[key] = value
         if thresholds["cohort_threshold"] is None and thresholds["pooled_threshold"] is None:
-            raise RuleError(path, "needs a cohort_threshold, a pooled_threshold or both")
+            raise RuleError(path, _("needs a cohort_threshold, a pooled_threshold or both"))
         price = js.optional(
             js.money, data.get("price_per_point"), js.child(path, "price_per_point")
         )
@@ -192,7 +194,7 @@ class ComparisonMechanism:
             for i, tier in enumerate(js.sequence(data.get("tiers") or [], tiers_path))
         )
         if (price is None) == (not tiers):
-            raise RuleError(path, "needs exactly one of price_per_point or tiers")
+            raise RuleError(path, _("needs exactly one of price_per_point or tiers"))
         _check_tiers(tiers, tiers_path)
         basis = js.enum(
             TierBasis,
@@ -231,10 +233,12 @@ def _check_tiers(tiers: Sequence[Tier], path: str) -> None:
         here = f"{path}[{i}]"
         if before.max_improvement is None or tier.min_improvement < before.max_improvement:
             raise RuleError(
-                js.child(here, "min_improvement"), f"overlaps tiers[{i - 1}]; list bands in order"
+                js.child(here, "min_improvement"),
+                _("overlaps tiers[%(before)s]; list bands in order") % {"before": i - 1},
             )
         if tier.amount < before.amount:
-            raise RuleError(js.child(here, "amount"), f"must not be below tiers[{i - 1}].amount")
+            message = _("must not be below tiers[%(before)s].amount") % {"before": i - 1}
+            raise RuleError(js.child(here, "amount"), message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +257,7 @@ class TargetMechanism:
         rate_path = js.child(path, "target_rate")
         rate = js.decimal(js.required(data, "target_rate", path), rate_path)
         if not 0 < rate <= 1:
-            raise RuleError(rate_path, "must be above 0 and at most 1")
+            raise RuleError(rate_path, _("must be above 0 and at most 1"))
         amount = js.money(js.required(data, "amount", path), js.child(path, "amount"))
         return cls(target_rate=rate, amount=amount)
 
@@ -278,10 +282,10 @@ class SavingsShareMechanism:
         for key in ("share_before_percent", "share_after_percent"):
             share = js.decimal(js.required(data, key, path), js.child(path, key))
             if not 0 <= share <= HUNDRED:
-                raise RuleError(js.child(path, key), "must be between 0 and 100")
+                raise RuleError(js.child(path, key), _("must be between 0 and 100"))
             shares[key] = share
         if shares["share_before_percent"] == 0:
-            raise RuleError(js.child(path, "share_before_percent"), "must be above 0")
+            raise RuleError(js.child(path, "share_before_percent"), _("must be above 0"))
         return cls(**shares)
 
     def to_dict(self) -> dict[str, Any]:
@@ -386,10 +390,11 @@ class MetricRule:
         mechanism = MECHANISMS[kind].from_dict(raw, mechanism_path)
         max_count = js.optional(js.count, data.get("max_count"), js.child(path, "max_count"))
         if max_count is not None and not isinstance(mechanism, RateCardMechanism):
-            raise RuleError(js.child(path, "max_count"), "applies to rate_card metrics only")
+            raise RuleError(js.child(path, "max_count"), _("applies to rate_card metrics only"))
         max_amount = js.optional(js.money, data.get("max_amount"), js.child(path, "max_amount"))
         if max_amount is not None and isinstance(mechanism, UNPRICED):
-            raise RuleError(js.child(path, "max_amount"), f"a {kind} metric pays nothing to cap")
+            message = _("a %(kind)s metric pays nothing to cap") % {"kind": kind}
+            raise RuleError(js.child(path, "max_amount"), message)
         return cls(code=code, mechanism=mechanism, max_count=max_count, max_amount=max_amount)
 
     def to_dict(self) -> dict[str, Any]:

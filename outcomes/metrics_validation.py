@@ -7,6 +7,8 @@ so the programme definition loader and the API can prefix them with where the me
 from collections.abc import Collection
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes.mechanisms import AbsoluteDifferenceMechanism, ComparisonMechanism, MetricRule
 from outcomes.rule_json import RuleError
 
@@ -42,12 +44,14 @@ def metric_mechanism_errors(
         and direction is not None
         and mechanism.direction.value != direction
     ):
-        errors.append(("mechanism.direction", f"must match the metric's direction {direction}"))
+        message = _("must match the metric's direction %(direction)s") % {"direction": direction}
+        errors.append(("mechanism.direction", message))
     if isinstance(rule.mechanism, ComparisonMechanism):
         unknown = [c for c in rule.mechanism.cohorts if c not in set(cohort_codes)]
         for index, cohort in enumerate(rule.mechanism.cohorts):
             if cohort in unknown:
-                errors.append((f"mechanism.cohorts[{index}]", f"unknown cohort {cohort!r}"))
+                message = _("unknown cohort %(code)r") % {"code": cohort}
+                errors.append((f"mechanism.cohorts[{index}]", message))
     return errors
 
 

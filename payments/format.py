@@ -56,9 +56,9 @@ def _validate_cap(cap: Any, path: str, errors: Errors) -> None:
     except InvalidOperation:
         return
     if not value.is_finite() or value < 0:
-        errors.append((f"{path}.value", 'a non-negative decimal string, e.g. "0.05"'))
+        errors.append((f"{path}.value", _('a non-negative decimal string, e.g. "0.05"')))
     elif cap.get("type") == CapType.MULTIPLE and value < 1:
-        errors.append((f"{path}.value", "a multiple cap is at least 1"))
+        errors.append((f"{path}.value", _("a multiple cap is at least 1")))
 
 
 def _validate_coupon(
@@ -69,10 +69,10 @@ def _validate_coupon(
         return
     path = f"{path}.coupon"
     if item.get("kind") == TrancheKind.GUARANTEE:
-        errors.append((path, "a guarantee has no coupon"))
+        errors.append((path, _("a guarantee has no coupon")))
         return
     if item.get("cap") is not None:
-        errors.append((path, "a tranche with a coupon has no other cap: set cap to null"))
+        errors.append((path, _("a tranche with a coupon has no other cap: set cap to null")))
     try:
         terms = CouponCap.from_dict(coupon, path)
     except RuleError as exc:
@@ -89,7 +89,8 @@ def _banded_rate_metric(code: str, path: str, document: dict[str, Any], errors: 
         if isinstance(m, dict)
     }
     if kinds.get(code) != "banded_rate":
-        errors.append((f"{path}.metric", f"no banded_rate metric {code!r}"))
+        message = _("no banded_rate metric %(code)r") % {"code": code}
+        errors.append((f"{path}.metric", message))
 
 
 def _validate_redemption(
@@ -100,7 +101,7 @@ def _validate_redemption(
         return
     path = f"{path}.redemption"
     if item.get("kind") == TrancheKind.GUARANTEE:
-        errors.append((path, "a guarantee has no principal to redeem"))
+        errors.append((path, _("a guarantee has no principal to redeem")))
         return
     try:
         terms = RedemptionTerms.from_dict(redemption, path)
@@ -130,7 +131,8 @@ def _validate_commitments(items: Any, path: str, organisations: set[str], errors
                 slug=investor, kinds__contains=["investor"]
             ).exists()
         ):
-            errors.append((f"{item_path}.investor", f"unknown investor organisation {investor!r}"))
+            message = _("unknown investor organisation %(investor)r") % {"investor": investor}
+            errors.append((f"{item_path}.investor", message))
         elif investor in seen:
             message = _("%(investor)r is listed twice") % {"investor": investor}
             errors.append((f"{item_path}.investor", message))
@@ -141,18 +143,19 @@ def _validate_guarantee(item: dict[str, Any], data: list[Any], path: str, errors
     guarantee = item.get("guarantee")
     if item.get("kind") != TrancheKind.GUARANTEE:
         if guarantee is not None:
-            errors.append((f"{path}.guarantee", "only a guarantee tranche has one"))
+            errors.append((f"{path}.guarantee", _("only a guarantee tranche has one")))
         return
     if not isinstance(guarantee, dict):
-        errors.append((f"{path}.guarantee", "a guarantee needs protects and its cover"))
+        errors.append((f"{path}.guarantee", _("a guarantee needs protects and its cover")))
         return
     _validate_cover_percent(guarantee.get("cover_percent"), f"{path}.guarantee", errors)
     protects = guarantee.get("protects")
     others = [t for t in data if isinstance(t, dict) and t.get("key") == protects]
     if protects == item.get("key") or not others:
-        errors.append((f"{path}.guarantee.protects", f"no tranche {protects!r}"))
+        message = _("no tranche %(tranche)r") % {"tranche": protects}
+        errors.append((f"{path}.guarantee.protects", message))
     elif others[0].get("kind") == TrancheKind.GUARANTEE:
-        errors.append((f"{path}.guarantee.protects", "cannot protect a guarantee"))
+        errors.append((f"{path}.guarantee.protects", _("cannot protect a guarantee")))
 
 
 def _validate_cover_percent(percent: Any, path: str, errors: Errors) -> None:
@@ -163,7 +166,8 @@ def _validate_cover_percent(percent: Any, path: str, errors: Errors) -> None:
     except InvalidOperation:
         return
     if not value.is_finite() or not Decimal(0) < value <= 100:
-        errors.append((f"{path}.cover_percent", 'a percentage string in (0, 100], e.g. "50"'))
+        message = _('a percentage string in (0, 100], e.g. "50"')
+        errors.append((f"{path}.cover_percent", message))
     elif payer_share_places(value) > services.COVER_PLACES:
         message = _(
             "The cover percentage %(percent)s has more than %(places)s decimal places, "

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from payments.models import ProgrammeVariation
 from payments.variations import PARAMETERS, programme_vary
@@ -39,7 +40,7 @@ def validate_variations(data: Any, document: dict[str, Any]) -> Errors:
     found = document.get("programme")
     programme: dict[str, Any] = found if isinstance(found, dict) else {}
     if data and programme.get("status", ProgrammeStatus.DRAFT) == ProgrammeStatus.DRAFT:
-        errors.append((SECTION, "only a programme that is not a draft has variations"))
+        errors.append((SECTION, _("only a programme that is not a draft has variations")))
     start, end = (_date(programme.get(k)) for k in ("start_date", "end_date"))
     last: date | None = None
     for i, item in enumerate(data if isinstance(data, list) else []):
@@ -48,9 +49,9 @@ def validate_variations(data: Any, document: dict[str, Any]) -> Errors:
             continue
         path = f"{SECTION}[{i}].effective_date"
         if start and end and not start <= on <= end:
-            errors.append((path, "must fall within the programme's dates"))
+            errors.append((path, _("must fall within the programme's dates")))
         elif last is not None and on < last:
-            errors.append((path, "must not come before the previous variation's"))
+            errors.append((path, _("must not come before the previous variation's")))
         last = on
     return errors
 

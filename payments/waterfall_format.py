@@ -65,44 +65,46 @@ def _money(item: dict[str, Any], key: str, path: str, *, required: bool = False)
     value = item.get(key)
     if value is None:
         if required:
-            raise StepError(f"{path}.{key}", "is required")
+            raise StepError(f"{path}.{key}", _("is required"))
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StepError(f"{path}.{key}", "must be a non-negative integer of minor units")
+        raise StepError(f"{path}.{key}", _("must be a non-negative integer of minor units"))
     return value
 
 
 def _share(item: dict[str, Any], path: str) -> Decimal:
     value = item.get("share")
     if value is None:
-        raise StepError(f"{path}.share", "is required")
+        raise StepError(f"{path}.share", _("is required"))
     if isinstance(value, float) or not isinstance(value, str | int):
-        raise StepError(f"{path}.share", 'must be a decimal string such as "0.10"')
+        raise StepError(f"{path}.share", _('must be a decimal string such as "0.10"'))
     try:
         share = Decimal(value)
     except InvalidOperation:
-        raise StepError(f"{path}.share", f"is not a number: {value!r}") from None
+        message = _("is not a number: %(value)r") % {"value": value}
+        raise StepError(f"{path}.share", message) from None
     if not share.is_finite() or not 0 <= share <= 1:
-        raise StepError(f"{path}.share", "must be a fraction between 0 and 1")
+        raise StepError(f"{path}.share", _("must be a fraction between 0 and 1"))
     return share
 
 
 def _name(item: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
     value = item.get(key, default)
     if not isinstance(value, str) or not value.strip():
-        raise StepError(f"{path}.{key}", "must be a non-empty string")
+        raise StepError(f"{path}.{key}", _("must be a non-empty string"))
     return value
 
 
 def step_from_dict(item: Any, path: str) -> Step:
     """Return the engine step the JSON object describes, or raise StepError naming the path."""
     if not isinstance(item, dict):
-        raise StepError(path, "must be an object")
+        raise StepError(path, _("must be an object"))
     kind = item.get("kind")
     if kind not in _KEYS:
-        raise StepError(f"{path}.kind", f"must be one of {', '.join(sorted(_KEYS))}")
+        choices = ", ".join(sorted(_KEYS))
+        raise StepError(f"{path}.kind", _("must be one of %(choices)s") % {"choices": choices})
     for key in sorted(set(item) - _KEYS[kind]):
-        raise StepError(f"{path}.{key}", "unknown key")
+        raise StepError(f"{path}.{key}", _("unknown key"))
     if kind in {"principal", "return", "guarantee_reimbursement"}:
         tranche = _name(item, "tranche", path)
         if kind == "principal":
@@ -112,7 +114,7 @@ def step_from_dict(item: Any, path: str) -> Step:
         amount = _money(item, "amount", path) or 0
         share = _share(item, path) if "share" in item else Decimal(0)
         if (amount > 0) == (share > 0):
-            raise StepError(path, "fees need exactly one of a positive amount and a share")
+            raise StepError(path, _("fees need exactly one of a positive amount and a share"))
         return Fees(
             recipient=_name(item, "recipient", path),
             amount=amount,
@@ -169,7 +171,7 @@ def step_to_dict(step: Step) -> dict[str, Any]:
 def steps_from_list(data: Any, path: str = "waterfall") -> tuple[Step, ...]:
     """Parse the whole list of steps; the tranche references are checked against the tranches."""
     if not isinstance(data, list):
-        raise StepError(path, "must be a list of steps")
+        raise StepError(path, _("must be a list of steps"))
     steps = tuple(step_from_dict(item, f"{path}[{i}]") for i, item in enumerate(data))
     for i, step in enumerate(steps):
         if isinstance(step, ResidualToPayer) and i != len(steps) - 1:
@@ -204,11 +206,13 @@ def validate_waterfall(data: Any, document: dict[str, Any]) -> Errors:
         if kinds is None or tranche not in kinds:
             errors.append((path, _("unknown tranche %(tranche)r") % {"tranche": tranche}))
         elif isinstance(step, GuaranteeReimbursement) and kinds[tranche] != "guarantee":
-            errors.append((path, f"{tranche!r} is not a guarantee"))
+            errors.append((path, _("%(tranche)r is not a guarantee") % {"tranche": tranche}))
         elif isinstance(step, Principal | Return) and kinds[tranche] == "guarantee":
-            errors.append((path, f"{tranche!r} is a guarantee: use guarantee_reimbursement"))
+            message = _("%(tranche)r is a guarantee: use guarantee_reimbursement")
+            errors.append((path, message % {"tranche": tranche}))
         elif isinstance(step, InvestorSuccessFee) and kinds[tranche] == "guarantee":
-            errors.append((path, f"{tranche!r} is a guarantee: its guarantors earn no success fee"))
+            message = _("%(tranche)r is a guarantee: its guarantors earn no success fee")
+            errors.append((path, message % {"tranche": tranche}))
     return errors
 
 

@@ -37,6 +37,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.absolute_mechanisms import check_bands, in_band, rate_bounds
 from outcomes.rule_json import RuleError
@@ -71,7 +73,7 @@ class CouponBand:
 def _rate(value: Any, path: str) -> Decimal:
     rate = js.decimal(value, path)
     if not 0 <= rate < 1:
-        raise RuleError(path, 'must be a fraction a year, at least 0 and below 1 ("0.15")')
+        raise RuleError(path, _('must be a fraction a year, at least 0 and below 1 ("0.15")'))
     return rate
 
 
@@ -103,14 +105,14 @@ class CouponCap:
             for i, band in enumerate(js.sequence(js.required(data, "bands", path), bands_path))
         )
         if not bands:
-            raise RuleError(bands_path, "must list at least one band")
+            raise RuleError(bands_path, _("must list at least one band"))
         check_bands(bands, bands_path, value="rate")
         minimum_path = js.child(path, "minimum_rate")
         minimum = js.optional(_rate, data.get("minimum_rate"), minimum_path) or Decimal(0)
         years_path = js.child(path, "minimum_years")
         years = js.optional(js.count, data.get("minimum_years"), years_path) or 0
         if (minimum > 0) != (years > 0):
-            raise RuleError(path, "give minimum_rate and minimum_years together, or neither")
+            raise RuleError(path, _("give minimum_rate and minimum_years together, or neither"))
         return cls(metric=metric, bands=bands, minimum_rate=minimum, minimum_years=years)
 
     def to_dict(self) -> dict[str, Any]:

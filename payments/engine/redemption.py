@@ -46,6 +46,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED, to_cents
 from outcomes.rule_json import RuleError
@@ -59,7 +61,7 @@ KEYS = {"maturity", "metric", "full_at_rate", "floor_percent", "payer"}
 def _percent(value: Any, path: str) -> Decimal:
     percent = js.decimal(value, path)
     if not 0 <= percent <= HUNDRED:
-        raise RuleError(path, 'must be a percentage from 0 to 100 ("50")')
+        raise RuleError(path, _('must be a percentage from 0 to 100 ("50")'))
     return percent
 
 
@@ -73,9 +75,9 @@ def _early(data: Any, path: str) -> tuple[tuple[int, Decimal], ...]:
         year_path = js.child(where, "year")
         year = js.count(js.required(item, "year", where), year_path)
         if year < 1:
-            raise RuleError(year_path, "must be a year of the programme, 1 or more")
+            raise RuleError(year_path, _("must be a year of the programme, 1 or more"))
         if year in dict(early):
-            raise RuleError(year_path, f"year {year} is given twice")
+            raise RuleError(year_path, _("year %(year)s is given twice") % {"year": year})
         early.append(
             (year, _percent(js.required(item, "percent", where), js.child(where, "percent")))
         )
@@ -104,11 +106,11 @@ class RedemptionTerms:
         try:
             maturity = date.fromisoformat(js.text(data["maturity"], maturity_path))
         except ValueError as exc:
-            raise RuleError(maturity_path, "must be a date, YYYY-MM-DD") from exc
+            raise RuleError(maturity_path, _("must be a date, YYYY-MM-DD")) from exc
         rate_path = js.child(path, "full_at_rate")
         rate = js.decimal(data["full_at_rate"], rate_path)
         if not 0 < rate <= 1:
-            raise RuleError(rate_path, 'must be a rate above 0 and at most 1 ("0.60")')
+            raise RuleError(rate_path, _('must be a rate above 0 and at most 1 ("0.60")'))
         floor = _percent(data["floor_percent"], js.child(path, "floor_percent"))
         early = data.get("early")
         return cls(

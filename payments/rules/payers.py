@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED
 from outcomes.rule_json import RuleError
@@ -77,8 +79,10 @@ class PayerSplit:
         if not cohorts and not metrics:
             raise RuleError(
                 path,
-                "names no cohort and no metric: the programme-wide shares (parties' "
-                "payer_share) already split every payment",
+                _(
+                    "names no cohort and no metric: the programme-wide shares (parties' "
+                    "payer_share) already split every payment"
+                ),
             )
         shares_path = js.child(path, "shares")
         items = js.sequence(js.required(data, "shares", path), shares_path)
@@ -234,9 +238,9 @@ def _codes(value: Any, path: str) -> tuple[str, ...]:
         return ()
     codes = tuple(js.text(item, f"{path}[{i}]") for i, item in enumerate(js.sequence(value, path)))
     if not codes:
-        raise RuleError(path, "must name at least one code, or be left out")
+        raise RuleError(path, _("must name at least one code, or be left out"))
     if len(set(codes)) != len(codes):
-        raise RuleError(path, "must not repeat a code")
+        raise RuleError(path, _("must not repeat a code"))
     return codes
 
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from outcomes import rule_json as js
 from outcomes.mechanisms import HUNDRED, MetricRule, to_cents
 from outcomes.rule_json import RuleError
@@ -49,7 +51,7 @@ class PayerShare:
             return cls(payer=payer, share_percent=Decimal(0), cap=cap, residual=True)
         share = js.decimal(data["share_percent"], share_path)
         if not 0 <= share <= HUNDRED:
-            raise RuleError(share_path, "must be at least 0 and at most 100")
+            raise RuleError(share_path, _("must be at least 0 and at most 100"))
         return cls(payer=payer, share_percent=share, cap=cap)
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,7 +78,7 @@ class IndexFactor:
         year = js.count(js.required(data, "year", path), js.child(path, "year"))
         factor = js.decimal(js.required(data, "factor", path), js.child(path, "factor"))
         if factor <= 0:
-            raise RuleError(js.child(path, "factor"), "must be above 0")
+            raise RuleError(js.child(path, "factor"), _("must be above 0"))
         return cls(year=year, factor=factor)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +108,7 @@ class Indexation:
         for i in range(1, len(factors)):
             if factors[i].year <= factors[i - 1].year:
                 raise RuleError(
-                    f"{factors_path}[{i}].year", "years must be listed in increasing order"
+                    f"{factors_path}[{i}].year", _("years must be listed in increasing order")
                 )
         return cls(factors=factors)
 

@@ -49,7 +49,8 @@ def validate_organisations(data: Any, document: dict[str, Any]) -> Errors:
         if problem := code_error(slug):
             errors.append((f"organisations[{i}].slug", problem))
         elif slug in seen:
-            errors.append((f"organisations[{i}].slug", f"{slug!r} is listed twice"))
+            message = _("%(slug)r is listed twice") % {"slug": slug}
+            errors.append((f"organisations[{i}].slug", message))
         seen.add(slug)
     return errors
 
@@ -94,11 +95,12 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
         if not isinstance(slug, str):
             continue
         if slug not in listed and not Organisation.objects.filter(slug=slug).exists():
-            errors.append((f"{path}.organisation", f"unknown organisation {slug!r}"))
+            message = _("unknown organisation %(slug)r") % {"slug": slug}
+            errors.append((f"{path}.organisation", message))
         role = item.get("role")
         share = item.get("payer_share")
         if item.get("payer_cap") is not None and role != PartyRole.OUTCOME_PAYER:
-            errors.append((f"{path}.payer_cap", "only outcome payers have a cap"))
+            errors.append((f"{path}.payer_cap", _("only outcome payers have a cap")))
         if role == PartyRole.OUTCOME_PAYER and share is None and "payer_shares" in document:
             # A payer that pays only where a payer split names it: the payer_shares
             # section's rules (payments.payer_splits) check that one does.
@@ -119,7 +121,7 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
                 errors.append((f"{path}.payer_share", error))
             total += value
         elif share is not None:
-            errors.append((f"{path}.payer_share", "only outcome payers have a share"))
+            errors.append((f"{path}.payer_share", _("only outcome payers have a share")))
     status = document.get("programme", {}).get("status", "draft")
     if residual and total >= 100:
         message = _(
@@ -127,7 +129,10 @@ def validate_parties(data: Any, document: dict[str, Any]) -> Errors:
         ) % {"total": total, "party": residual[0]}
         errors.append(("parties", message))
     elif not residual and status != ProgrammeStatus.DRAFT and total != 100:
-        errors.append(("parties", f"outcome payers' shares must sum to exactly 100 (now {total})"))
+        message = _("outcome payers' shares must sum to exactly 100 (now %(total)s)") % {
+            "total": total
+        }
+        errors.append(("parties", message))
     return errors
 
 
@@ -164,16 +169,22 @@ def validate_memberships(data: Any, document: dict[str, Any]) -> Errors:
         if not isinstance(item, dict) or not isinstance(item.get("user"), str):
             continue
         if item.get("user") not in users:
-            errors.append((f"{path}.user", f"no user {item.get('user')!r}"))
+            errors.append((f"{path}.user", _("no user %(user)r") % {"user": item.get("user")}))
         role = item.get("role")
         if (item.get("user"), role) in seen:
-            errors.append((path, f"{item.get('user')!r} is listed twice as {role}"))
+            message = _("%(user)r is listed twice as %(role)s") % {
+                "user": item.get("user"),
+                "role": role,
+            }
+            errors.append((path, message))
         seen.add((item.get("user"), role))
         organisation = item.get("organisation")
         if role == Role.INVESTOR and (organisation, PartyRole.INVESTOR) not in parties:
-            errors.append((f"{path}.organisation", "an investor member names an investor party"))
+            message = _("an investor member names an investor party")
+            errors.append((f"{path}.organisation", message))
         elif organisation is not None and organisation not in {o for o, _ in parties}:
-            errors.append((f"{path}.organisation", f"{organisation!r} is not a party"))
+            message = _("%(organisation)r is not a party") % {"organisation": organisation}
+            errors.append((f"{path}.organisation", message))
     return errors
 
 

@@ -6,6 +6,8 @@ that each organisation they name is listed in `organisations` or already known.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from sib.facts import facts_organisation_slugs, programme_facts, programme_facts_set
 from sib.models import Organisation, Programme
 from sib.programme_format.loader import LoadContext, Section, section_register
@@ -27,7 +29,7 @@ def validate_facts(data: Any, document: dict[str, Any]) -> Errors:
         Organisation.objects.filter(slug__in={s for _p, s in slugs}).values_list("slug", flat=True)
     )
     return [
-        (path, f"unknown organisation {slug!r}")
+        (path, _("unknown organisation %(slug)r") % {"slug": slug})
         for path, slug in slugs
         if slug not in listed and slug not in known
     ]

@@ -178,7 +178,8 @@ def programme_definition_load(document: Any, *, creator: Any, names_people: bool
     except DataError as exc:
         # A value the schema let through but its column does not hold: still a listed error.
         first_line = str(exc).split("\n")[0]
-        raise DefinitionError([("", f"the database refused a value: {first_line}")]) from exc
+        message = _("the database refused a value: %(detail)s") % {"detail": first_line}
+        raise DefinitionError([("", message)]) from exc
     return context.programme
 
 

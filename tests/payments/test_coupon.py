@@ -5,11 +5,13 @@ start; bands 55-60 % 3 %, 60-65 % 7.5 %, 65-70 % 12 %, 70 % or more 15 %; at lea
 in the first 2 years. Coupon years 2025, 2026 and 2027 have 365 days each.
 """
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from outcomes.rule_json import RuleError
 from payments.engine.coupon import CouponCap, measured_by_year
@@ -38,6 +40,14 @@ TERMS = {
     "minimum_rate": "0.02",
     "minimum_years": 2,
 }
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # The refusals are asserted as written in English (programme_load's language); the
+    # French default translates them (tests/sib/test_programme_format_languages.py).
+    with translation.override("en"):
+        yield
 
 
 def coupon_returns(measured: tuple[Decimal | None, ...], payments: list[date]) -> list[int]:

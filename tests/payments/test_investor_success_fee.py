@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from payments.engine.metrics import schedule_metrics
 from payments.engine.schedule import PaymentReceived, compute_schedule
@@ -138,7 +139,7 @@ def test_the_step_round_trips_and_names_its_path() -> None:
         "share": "0.25",
         "cap": 5,
     }
-    with pytest.raises(StepError) as caught:
+    with translation.override("en"), pytest.raises(StepError) as caught:
         step_from_dict({"kind": "investor_success_fee", "share": "0.25"}, "waterfall[2]")
     assert (caught.value.path, caught.value.message) == (
         "waterfall[2].tranche",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from payments.rules import (
     AggregateResult,
@@ -167,7 +168,7 @@ def test_a_split_naming_no_payer_of_the_programme_is_refused():
 
 
 def test_a_split_naming_neither_cohort_nor_metric_is_refused():
-    with pytest.raises(RuleError) as caught:
+    with translation.override("en"), pytest.raises(RuleError) as caught:
         rules([{"shares": [{"payer": "state", "share": "100"}]}], [("state", "100")])
     assert "names no cohort and no metric" in caught.value.message
 

@@ -9,11 +9,13 @@ Amounts are cents; the State pays 70 %, the département 30 %.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +33,14 @@ from payments.rules.absolute import absolute_result
 EUR = 100
 D = Decimal
 END_2027 = date(2027, 12, 31)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # The refusals are asserted as written in English (programme_load's language); the
+    # French default translates them (tests/sib/test_programme_format_languages.py).
+    with translation.override("en"):
+        yield
 
 
 def rules_with(mechanism: dict[str, Any], **programme: Any) -> ProgrammeRules:

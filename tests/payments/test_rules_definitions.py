@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.rules import ProgrammeRules, RuleError, Tier
 
 EUR = 100
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # The refusals are asserted as written in English (programme_load's language); the
+    # French default translates them (tests/sib/test_programme_format_languages.py).
+    with translation.override("en"):
+        yield
 
 
 def programme() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,7 +169,7 @@ def test_the_allowance_counts_per_metric_and_participant():
     ],
 )
 def test_a_bad_allowance_is_refused_at_its_path(times: Any, message: str):
-    with pytest.raises(RuleError) as error:
+    with translation.override("en"), pytest.raises(RuleError) as error:
         rules(times)
     assert str(error.value) == f"metrics[0].mechanism.payable_per_participant: {message}"
 

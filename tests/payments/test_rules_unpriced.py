@@ -7,10 +7,12 @@ not payable for 0 with the reason, and never priced. An unknown cap caps nothing
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from outcomes.metrics_validation import metric_mechanism_errors
 from payments.rules import (
@@ -23,6 +25,14 @@ from payments.rules import (
 )
 
 EUR = 100
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # The refusals are asserted as written in English (programme_load's language); the
+    # French default translates them (tests/sib/test_programme_format_languages.py).
+    with translation.override("en"):
+        yield
 
 
 def rules(**overrides: Any) -> ProgrammeRules:

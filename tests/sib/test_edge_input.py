@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from payments import services
@@ -325,18 +326,19 @@ def test_a_metric_price_just_over_the_money_bound_is_refused_by_the_rules(cells)
 def test_a_threshold_written_1e30_is_refused(cells):
     from outcomes.metrics_validation import metric_mechanism_errors
 
-    errors = metric_mechanism_errors(
-        code="m",
-        mechanism={
-            "kind": "comparison",
-            "direction": "higher_is_better",
-            "cohorts": ["c1"],
-            "cohort_threshold": "1e30",
-            "pooled_threshold": "0.075",
-            "price_per_point": 100,
-        },
-        cohort_codes=["c1"],
-    )
+    with translation.override("en"):
+        errors = metric_mechanism_errors(
+            code="m",
+            mechanism={
+                "kind": "comparison",
+                "direction": "higher_is_better",
+                "cohorts": ["c1"],
+                "cohort_threshold": "1e30",
+                "pooled_threshold": "0.075",
+                "price_per_point": 100,
+            },
+            cohort_codes=["c1"],
+        )
     assert [path for path, _ in errors] == ["mechanism.cohort_threshold"]
     assert "too large" in errors[0][1]
 
