@@ -6,6 +6,7 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes"
 
     def ready(self) -> None:
+        # Imported once the app registry is ready (AppConfig.ready): they import models.
         from outcomes import chain_kinds, definition, portal
 
         chain_kinds.register()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection
 
+from outcomes.models import DisputeWithdrawal, Result, ResultDecision, ResultReview
 from sib.chain import ChainKind, canonical_json, chain_kind_register
 
 DECISION = "outcomes.decision"
@@ -48,8 +49,6 @@ def _text(value: Any) -> Any:
 
 
 def _results(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    from outcomes.models import Result
-
     rows = Result.objects.filter(id__in=list(ids)).values(*_RESULT_FIELDS)
     out = {}
     for row in rows:
@@ -85,8 +84,6 @@ def participant_digests(result_ids: list[int]) -> dict[int, str]:
 
 
 def decision_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
-    from outcomes.models import ResultDecision
-
     rows = list(
         ResultDecision.objects.filter(id__in=[int(i) for i in ids]).values(
             "id",
@@ -122,8 +119,6 @@ def amendment_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
 
 
 def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
-    from outcomes.models import ResultReview
-
     rows = ResultReview.objects.filter(id__in=[int(i) for i in ids]).values(
         "id",
         "result_id",
@@ -144,8 +139,6 @@ def review_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
 
 
 def withdrawal_canonical(ids: list[str]) -> Iterable[tuple[str, str]]:
-    from outcomes.models import DisputeWithdrawal
-
     rows = DisputeWithdrawal.objects.filter(id__in=[int(i) for i in ids]).values(
         "id", "review_id", "review__result_id", "withdrawn_by_id", "reason", "withdrawn_at"
     )

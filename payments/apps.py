@@ -5,6 +5,7 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
+        # Imported once the app registry is ready (AppConfig.ready): they import models.
         from payments import (
             contract,
             format,

@@ -28,6 +28,7 @@ from outcomes.rule_json import RuleError
 from payments.models import PaymentTerms
 from payments.rules.payers import PayerSplit, ShareTotalError, SplitError
 from payments.rules.programme import PayerShare, payer_splits_from_list
+from sib import services
 from sib.models import PartyRole, Programme, ProgrammeParty, ProgrammeStatus
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -261,8 +262,6 @@ def dump_payer_shares(programme: Programme) -> list[dict[str, Any]] | None:
 
 
 def register() -> None:
-    from sib import services
-
     # After the parties (2), cohorts and metrics (10-12), before activation (80).
     section_register(
         Section(SECTION, 32, validate_payer_shares, load_payer_shares, dump_payer_shares)

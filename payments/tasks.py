@@ -6,6 +6,8 @@ from celery import shared_task
 
 from payments.outcome_payments import RECOMPUTE_TASK
 from payments.redemption_dues import BOOK_TASK, redemption_dues_book, redemption_dues_schedule
+from payments.schedule_builder import ScheduleError
+from payments.schedules import programme_recompute as recompute
 from sib.models import Programme
 from sib.outbox import OutboxTask
 
@@ -21,9 +23,6 @@ def programme_recompute(*, programme_id: int) -> None:
     outside the outbox's completion transaction; it is idempotent per chain head, so a
     redelivered or duplicate message changes nothing.
     """
-    from payments.schedule_builder import ScheduleError
-    from payments.schedules import programme_recompute as recompute
-
     try:
         recompute(programme_id=programme_id)
     except ScheduleError as exc:

@@ -38,6 +38,7 @@ from payments.engine.terms import (
     Return,
     Step,
 )
+from payments.models import PaymentTerms
 from payments.rules.programme import Indexation
 from sib.programme_format import LoadContext, Section, section_register
 
@@ -231,8 +232,6 @@ def validate_payment_terms(data: Any, document: dict[str, Any]) -> Errors:
 
 
 def _terms(context: LoadContext) -> Any:
-    from payments.models import PaymentTerms
-
     terms, _ = PaymentTerms.objects.get_or_create(programme=context.programme)
     return terms
 
@@ -253,15 +252,11 @@ def load_payment_terms(data: Any, context: LoadContext) -> None:
 
 
 def dump_waterfall(programme: Any) -> Any:
-    from payments.models import PaymentTerms
-
     terms = PaymentTerms.objects.filter(programme=programme).first()
     return list(terms.waterfall) if terms and terms.waterfall else None
 
 
 def dump_payment_terms(programme: Any) -> Any:
-    from payments.models import PaymentTerms
-
     terms = PaymentTerms.objects.filter(programme=programme).first()
     if terms is None:
         return None

@@ -24,6 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 import sib_verify
 from reports.document import KEYWORD_HEAD, KEYWORD_PROGRAMME
@@ -402,8 +404,6 @@ _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
 def report_file_fields(content: bytes) -> tuple[str, str | None]:
     """Return (chain head, programme slug or None) read from a report PDF."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if not content.startswith(b"%PDF-"):
         raise UnreadableReport({"file": "This is not a PDF file."})

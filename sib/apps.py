@@ -8,6 +8,7 @@ class SibConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_apply_privileges, sender=self)
+        # Imported once the app registry is ready (AppConfig.ready): they import models.
         from sib import role_changes
         from sib.programme_format import bond_sections, facts_section
 

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, signals
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sib.settings")
 
@@ -40,8 +41,6 @@ def _start_embedded_database(**kwargs: object) -> None:
 
 @app.on_after_finalize.connect
 def _schedule_outbox_relay(sender: Celery, **kwargs: object) -> None:
-    from django.conf import settings
-
     sender.add_periodic_task(
         float(settings.OUTBOX_RELAY_INTERVAL),
         sender.signature("sib.outbox_relay"),

@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from math import lcm
 
+from babel.core import get_global
+from babel.numbers import get_currency_precision, list_currencies
+
 __all__ = [
     "CURRENCIES_IN_USE",
     "CURRENCY_EXPONENTS",
@@ -45,8 +48,6 @@ def _currency_exponents() -> dict[str, int]:
     releases: a new currency or a changed minor unit arrives with an upgrade, not an edit.
     Withdrawn currencies stay here, so that a programme kept in one still reads.
     """
-    from babel.numbers import get_currency_precision, list_currencies
-
     return {
         code: get_currency_precision(code)
         for code in sorted(list_currencies())
@@ -60,8 +61,6 @@ def _currencies_in_use() -> frozenset[str]:
     A new programme is kept in one of these: not a withdrawn currency (FRF), nor a fund
     code that is no money (CLF, the Chilean unit of account, is indexed, not paid).
     """
-    from babel.core import get_global
-
     return frozenset(
         code
         for spans in get_global("territory_currencies").values()

@@ -22,6 +22,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sib.bounds import control_character_error, control_character_safe
+from sib.errors import bad_request, problem
 
 # URL names (API and portal) whose bodies are files of one kind.
 # A programme definition is an import too: its history may hold thousands of entries.
@@ -56,8 +57,6 @@ def body_limit(request: HttpRequest) -> int:
 
 
 def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
-    from sib.errors import problem
-
     message = _("The request body is larger than %(limit)s bytes, the limit for this request.") % {
         "limit": number_format(limit, force_grouping=True)
     }
@@ -94,8 +93,6 @@ class RequestLimitsMiddleware:
                 return too_large_response(request, limit)
         errors = query_string_errors(request)
         if errors:
-            from sib.errors import bad_request, problem
-
             if not request.path.startswith("/api/"):
                 return bad_request(request, ValueError("control character in the query"))
             detail = _("The query has invalid fields; see errors.")

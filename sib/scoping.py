@@ -55,6 +55,8 @@ class ProgrammeAccess:
 
 def refusal_text(action: Action, roles: frozenset[str]) -> str:
     """Say why a role was refused: the roles held and the roles the action takes."""
+    # sib.services imports this module (who may grant what): a module-level import
+    # would be circular.
     from sib.services import ROLE_TEXTS
 
     def names(codes: list[str]) -> str:

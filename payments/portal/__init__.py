@@ -4,6 +4,8 @@
 def register() -> None:
     """Link the programme home's money sections to these pages and answer outcomes'
     previews (from AppConfig.ready)."""
+    # Called from AppConfig.ready: the pages' modules import models and views, which
+    # the package's own import (by the URL configuration) must not pull in first.
     from payments.portal import previews, setup_preview
     from payments.portal.urls import SECTION_PAGES
     from sib.portal.sections import section_page_register

@@ -11,6 +11,7 @@ A correction is a new row that links to the one it corrects.
 from typing import Any
 
 import pgtrigger
+from django.apps import apps
 from django.db import models
 
 
@@ -43,7 +44,8 @@ def insert_only_tables() -> list[str]:
     (settings); the privileges are revoked here, so an audit trail is as fixed as what it
     records.
     """
-    from django.apps import apps
+    # pghistory's models load with the app registry; this module is imported by models
+    # modules (InsertOnlyModel), before the registry is ready.
     from pghistory.models import Event
 
     return sorted(

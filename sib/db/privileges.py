@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
@@ -14,8 +15,6 @@ HISTORY_CONTEXT_TABLE = "pghistory_context"
 
 def app_read_only_tables() -> list[str]:
     """Return the tables the application role may only read (kept by triggers)."""
-    from django.apps import apps
-
     tables = [
         model._meta.db_table
         for model in apps.get_models()
