@@ -228,7 +228,7 @@ def test_a_ledger_date_refusal_writes_its_dates_in_the_users_language():
     ):
         deal.draw("senior", "banque-solidaire", D(2025, 12, 31), 100_000)
     assert refused.value.message_dict["called_on"] == [
-        "31 décembre 2025 est antérieur au début du contrat (1 janvier 2026)."
+        "31 décembre 2025 est antérieur au début du contrat (1er janvier 2026)."
     ]
 
 
